@@ -1,0 +1,55 @@
+// The HTTP-shaped API (SPEC 2): (method, path, query, headers, body) -> (status, JSON).
+// The server and the browser simulator both call it; authentication (token
+// verification) is the shell's job, scope checks on verified claims are done here.
+#pragma once
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "keb/engine.h"
+#include "keb/store.h"
+#include "keb/wire.h"
+
+namespace keb {
+
+constexpr const char* kScopeWrite = "broker-upgrade:write";
+constexpr const char* kScopeRead = "broker-upgrade:read";
+
+struct Principal {
+    bool authenticated = false;     // false: 401
+    std::string subject;
+    std::set<std::string> scopes;   // checked per route: 403 when missing
+    static Principal all() { return {true, "anonymous", {kScopeWrite, kScopeRead}}; }
+};
+
+struct ApiRequest {
+    std::string method;  // "GET", "POST", "PUT", ...
+    std::string path;    // decoded path without query, e.g. "/orchestrations/abc/operations"
+    std::vector<std::pair<std::string, std::string>> query;  // decoded, in order, repeats kept
+    std::string contentType;
+    std::string body;
+    Principal principal;
+};
+
+struct ApiResponse {
+    int status = 200;
+    Json body;
+};
+
+// "a=1&state=in%20progress&b" -> decoded pairs ('+' is a space).
+std::vector<std::pair<std::string, std::string>> parseQueryString(std::string_view raw);
+std::string urlDecode(std::string_view s);
+
+class ApiRouter {
+public:
+    ApiRouter(Engine& engine, Store& store) : engine_(engine), store_(store) {}
+    // Never throws; unknown routes 404, wrong methods 405, all errors {"error": ...}.
+    ApiResponse handle(const ApiRequest& req, Millis now);
+
+private:
+    Engine& engine_;
+    Store& store_;
+};
+
+}  // namespace keb

@@ -1,0 +1,108 @@
+// The orchestration engine (SPEC 4-7). Single-threaded and deterministic: it never
+// reads a clock, sleeps or does I/O except through Store and FleetSource.
+//
+// Driving it (what every shell does):
+//   engine.recover(now);                        // once, after construction (restart)
+//   loop:
+//     for (Action a : engine.tick(now)) run a through an UpgradeBackend, then
+//         engine.complete(a, result, laterNow); // results may come back in any order
+//     sleep until engine.nextWakeup() (or an API call / completed action arrives)
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "keb/backend.h"
+#include "keb/fleet.h"
+#include "keb/model.h"
+#include "keb/store.h"
+#include "keb/windows.h"
+
+namespace keb {
+
+struct EngineConfig {
+    Millis pollInterval = kMinute;            // KEB: status check every 1 min
+    Millis stepRetryInterval = 5 * kSecond;   // KEB: step retry 5 s
+    Millis operationTimeout = 3 * kHour;      // "operation has reached the time limit"
+    Millis resolveRetryInterval = 30 * kSecond;  // fleet listing failed: try again after
+    Millis resolveTimeout = kHour;            // then the orchestration fails
+    MaintenancePolicy policy;
+};
+
+struct RetryResult {
+    int status = 202;  // 202, or 404 / 409 with error
+    std::string error;
+    std::string orchestrationID;
+    std::vector<std::string> retryShoots;
+    std::vector<std::string> oldOperations;
+    std::vector<std::string> invalidOperations;
+    std::string msg;
+};
+
+// Observer of everything the engine does (simulator trace, server logs, metrics).
+struct EngineEvent {
+    Millis at = 0;
+    std::string kind;  // "orchestration.created", "orchestration.state", "operation.created",
+                       // "operation.state", "operation.rescheduled", "operation.start", "operation.poll",
+                       // "resolve.error"
+    std::string orchestrationID;
+    std::string operationID;
+    std::string runtimeID;
+    std::string state;
+    std::string detail;
+};
+
+class EngineListener {
+public:
+    virtual ~EngineListener() = default;
+    virtual void onEvent(const EngineEvent& e) = 0;
+};
+
+class Engine {
+public:
+    Engine(Store& store, FleetSource& fleet, IdGenerator& ids, EngineConfig config = {});
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    void setListener(EngineListener* l) { listener_ = l; }
+    const EngineConfig& config() const { return config_; }
+
+    // --- API side (each call persists before it returns) ---
+    std::string create(OrchestrationType type, const Parameters& params, Millis now);
+    // false when unknown. A no-op on finished or canceling orchestrations.
+    bool cancel(const std::string& orchestrationID, Millis now);
+    RetryResult retry(const std::string& orchestrationID, const std::vector<std::string>& operationIDs,
+                      bool immediate, Millis now);
+
+    // --- driver side ---
+    // Takes up every unfinished orchestration of the store (SPEC 7). Call once.
+    void recover(Millis now);
+    // Advances the state to `now` and returns the actions to run now. An operation
+    // with an action out is not handed out again until complete() is called for it.
+    std::vector<Action> tick(Millis now);
+    void complete(const Action& action, const StepResult& result, Millis now);
+    // Earliest time at which tick() has something to do; nullopt when idle.
+    std::optional<Millis> nextWakeup() const;
+    // Orchestrations the engine is currently driving.
+    std::size_t activeOrchestrations() const;
+    std::size_t actionsOut() const;
+
+    struct Impl;
+
+private:
+    Store& store_;
+    FleetSource& fleet_;
+    IdGenerator& ids_;
+    EngineConfig config_;
+    EngineListener* listener_ = nullptr;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace keb

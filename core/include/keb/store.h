@@ -1,0 +1,44 @@
+// Store interface (SPEC 2 paging semantics, SPEC 7 restart). Every implementation
+// (memory, SQLite, PostgreSQL) must pass tests/store_contract_test.cpp.
+// Semantics: lists are ordered by (createdAt, id) ascending... concretely by (createdAt, seq),
+// seq being assigned by the engine in creation order; filter = any of `states` (empty: all);
+// page p of size s returns items [(p-1)*s, p*s) of the filtered order; count = items on the page.
+// Writes are durable when the call returns (a SQLite store commits before returning).
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keb/model.h"
+
+namespace keb {
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual void insertOrchestration(const Orchestration& o) = 0;
+    virtual void updateOrchestration(const Orchestration& o) = 0;
+    virtual std::optional<Orchestration> getOrchestration(const std::string& id) = 0;
+    virtual Page<Orchestration> listOrchestrations(const OrchestrationQuery& q) = 0;
+    // Orchestrations in pending, in progress, canceling or retrying, by creation order.
+    virtual std::vector<Orchestration> unfinishedOrchestrations() = 0;
+
+    // Batch writes are atomic (one transaction).
+    virtual void insertOperations(const std::vector<Operation>& ops) = 0;
+    virtual void updateOperations(const std::vector<Operation>& ops) = 0;
+    void insertOperation(const Operation& op) { insertOperations({op}); }
+    void updateOperation(const Operation& op) { updateOperations({op}); }
+    // Orchestration + its operations in one transaction (used when scheduling).
+    virtual void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
+                                                   const std::vector<Operation>& updated) = 0;
+
+    virtual std::optional<Operation> getOperation(const std::string& orchestrationID,
+                                                  const std::string& operationID) = 0;
+    virtual Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) = 0;
+    // Every operation of an orchestration in creation order (restart, retry).
+    virtual std::vector<Operation> operationsOf(const std::string& orchestrationID) = 0;
+    virtual OperationStats operationStats(const std::string& orchestrationID) = 0;
+};
+
+}  // namespace keb

@@ -1,0 +1,22 @@
+// Request validation (SPEC 3). Never throws on any body.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "keb/model.h"
+#include "keb/wire.h"
+
+namespace keb {
+
+// Parses and validates a POST /upgrade/{kyma|cluster} body. now resolves "a time in the
+// past means now" only for reporting; the schedule time is kept as given.
+// On failure returns nullopt and *error is a message naming the field, e.g.
+// "strategy.parallel.workers must be a positive integer".
+std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, std::string_view body, std::string* error);
+std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, const Json& body, std::string* error);
+
+// Parses the store form of parameters (toJson(Parameters) output). Throws on malformed.
+Parameters parametersFromJson(const Json& j);
+
+}  // namespace keb
