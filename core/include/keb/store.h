@@ -1,8 +1,11 @@
 // Store interface (SPEC 2 paging semantics, SPEC 7 restart). Every implementation
 // (memory, SQLite, PostgreSQL) must pass tests/store_contract_test.cpp.
-// Semantics: lists are ordered by (createdAt, id) ascending... concretely by (createdAt, seq),
-// seq being assigned by the engine in creation order; filter = any of `states` (empty: all);
-// page p of size s returns items [(p-1)*s, p*s) of the filtered order; count = items on the page.
+// Semantics (identical in every implementation):
+//  - orchestrations are ordered by (createdAt, orchestrationID) ascending;
+//  - operations of one orchestration by (createdAt, seq, operationID) ascending, where seq is the
+//    per-orchestration creation index the engine assigns (0, 1, 2, ... continuing on retries);
+//  - filter = any of `states` (empty: all); page p of size s returns items [(p-1)*s, p*s) of the
+//    filtered order (empty past the end); count = items on this page; totalCount = all matching.
 // Writes are durable when the call returns (a SQLite store commits before returning).
 #pragma once
 #include <optional>
