@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Proves the core builds with em++: configures the top-level project with emcmake into
+# build/wasm (KEB_BUILD_TESTS=ON, server/bench/web off), builds keb-core-tests for wasm and
+# runs it under Node through ctest. Usage: scripts/test-wasm.sh [extra ctest args]
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+"$repo/scripts/setup.sh"
+# Emscripten 3.1.6 traps (see shared/TOOLCHAIN.md): acorn for -O2 links, and Node 20's fetch.
+export NODE_PATH=/usr/share/nodejs
+bdir=${KEB_WASM_BUILD_DIR:-$repo/build/wasm}
+jobs=${KEB_JOBS:-2}
+emcmake cmake -S "$repo" -B "$bdir" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Release \
+  -DKEB_BUILD_TESTS=ON -DKEB_BUILD_SERVER=OFF -DKEB_BUILD_BENCH=OFF -DKEB_BUILD_WEB=OFF \
+  "-DCMAKE_CXX_FLAGS=-fexceptions" "-DCMAKE_EXE_LINKER_FLAGS=-fexceptions" \
+  "-DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node;--no-experimental-fetch" >"$bdir.configure.log" 2>&1 \
+  || { cat "$bdir.configure.log"; exit 1; }
+targets=(keb-core-tests)
+ninja -C "$bdir" -j"$jobs" "${targets[@]}"
+cd "$bdir"
+ctest --output-on-failure -R 'keb-core-tests-wasm' "$@"
