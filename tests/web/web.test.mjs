@@ -1,0 +1,265 @@
+// Browser test of the simulator page (build/web) in headless Debian chromium via playwright-core.
+//   node web.test.mjs            (scripts/test-web.sh builds what is needed and runs this)
+// Env: KEB_WEB_ROOT (build/web), KEB_SIM (build/bin/keb-sim), KEB_ARTIFACTS (test-artifacts),
+//      KEB_CHROMIUM (/usr/bin/chromium), KEB_PERF_SECONDS (5).
+// Checks: the page loads without console errors; two bundled scenarios run through
+// window.kebSim give the same summary as `keb-sim run FILE --seed N --report OUT.json`; an
+// orchestration started by clicking through the UI reaches the API router; the screenshot shows
+// the fleet map (not a blank canvas). Prints: load time, transferred bytes, wasm/js sizes, frame times.
+import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const webRoot = path.resolve(process.env.KEB_WEB_ROOT || path.join(repo, 'build', 'web'));
+const kebSim = path.resolve(process.env.KEB_SIM || path.join(repo, 'build', 'bin', 'keb-sim'));
+const artifacts = path.resolve(process.env.KEB_ARTIFACTS || path.join(repo, 'test-artifacts'));
+const chromiumPath = process.env.KEB_CHROMIUM || '/usr/bin/chromium';
+const perfSeconds = Number(process.env.KEB_PERF_SECONDS || 5);
+// The two bundled scenarios compared with keb-sim (names under scenarios/), and their seeds.
+const compareRuns = (process.env.KEB_WEB_COMPARE || '').split(',').filter(Boolean);
+
+const results = [];
+const numbers = {};
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`PASS ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e });
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+  }
+}
+
+// ---- a tiny static server (wasm needs application/wasm for streaming compilation) ----
+const mime = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm',
+  '.json': 'application/json', '.png': 'image/png', '.css': 'text/css',
+};
+let bytesServed = 0;
+function startServer(root) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let rel = decodeURIComponent(url.pathname);
+    if (rel.endsWith('/')) rel += 'index.html';
+    const file = path.resolve(root, '.' + rel);
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    const body = fs.readFileSync(file);
+    bytesServed += body.length;
+    res.writeHead(200, { 'content-type': mime[path.extname(file)] || 'application/octet-stream',
+                         'content-length': body.length, 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function canonical(v) {
+  // Stable text of a JSON value (object keys sorted) for equality and diffs.
+  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
+  if (v && typeof v === 'object') {
+    return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}';
+  }
+  return JSON.stringify(v);
+}
+function firstDifference(a, b, where = '$') {
+  if (canonical(a) === canonical(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = firstDifference(a[k], b[k], `${where}.${k}`);
+      if (d) return d;
+    }
+  }
+  return `${where}: page=${JSON.stringify(a)} keb-sim=${JSON.stringify(b)}`;
+}
+
+async function clickWidget(page, label) {
+  const r = await page.evaluate((l) => window.kebSim.widgetRect(l), label);
+  assert.ok(r, `widget '${label}' is not on screen (known: ${Object.keys(await page.evaluate(() => window.kebSim.widgets())).join(', ')})`);
+  await page.mouse.move(r.x + r.w / 2, r.y + r.h / 2);
+  await page.waitForTimeout(50);
+  await page.mouse.down();
+  await page.waitForTimeout(50);
+  await page.mouse.up();
+  await page.waitForTimeout(100);  // a few frames for ImGui to act on the click
+  return r;
+}
+
+async function main() {
+  for (const f of ['index.html', 'keb-web.js', 'keb-web.wasm', 'kebsim-api.js']) {
+    assert.ok(fs.existsSync(path.join(webRoot, f)), `${webRoot}/${f} missing: run scripts/build-web.sh`);
+  }
+  fs.mkdirSync(artifacts, { recursive: true });
+  const server = await startServer(webRoot);
+  const base = `http://127.0.0.1:${server.address().port}/`;
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keb-chromium-'));
+  // A fresh profile folder per run (launchPersistentContext is playwright's --user-data-dir).
+  const browser = await chromium.launchPersistentContext(userDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+  const consoleErrors = [];
+  const page = browser.pages()[0] || await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  page.on('requestfailed', (r) => consoleErrors.push(`request failed: ${r.url()}`));
+  page.on('response', (r) => { if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} ${r.url()}`); });
+
+  try {
+    await step('page loads and window.kebSim is ready', async () => {
+      const t0 = Date.now();
+      await page.goto(base, { waitUntil: 'load' });
+      await page.waitForFunction(() => window.kebSim !== undefined, null, { timeout: 30000 });
+      numbers.loadMs = Date.now() - t0;
+      numbers.pageLoadToReadyMs = await page.evaluate(() => performance.now());
+      numbers.transferredBytes = bytesServed;
+      const js = fs.statSync(path.join(webRoot, 'keb-web.js')).size;
+      const wasm = fs.statSync(path.join(webRoot, 'keb-web.wasm')).size;
+      const gz = zlib.gzipSync(Buffer.concat(['index.html', 'kebsim-api.js', 'keb-web.js', 'keb-web.wasm']
+        .map((f) => fs.readFileSync(path.join(webRoot, f)))), { level: 9 }).length;
+      Object.assign(numbers, { jsBytes: js, wasmBytes: wasm, gzipBytes: gz });
+      assert.ok(bytesServed < 3 * 1024 * 1024, `page transferred ${bytesServed} bytes, target < 3 MB`);
+      await page.waitForTimeout(300);  // a few frames
+      const stats = await page.evaluate(() => window.kebSim.frameStats());
+      assert.ok(stats.frames > 0, 'no frame was drawn');
+    });
+
+    let bundled = [];
+    await step('bundled scenarios are listed', async () => {
+      bundled = await page.evaluate(() => window.kebSim.scenarios());
+      const onDisk = fs.readdirSync(path.join(repo, 'scenarios')).filter((f) => f.endsWith('.json')).sort();
+      assert.deepEqual([...bundled].sort(), onDisk);
+      assert.ok(bundled.length >= 2, 'need at least two bundled scenarios');
+    });
+
+    const runs = compareRuns.length ? compareRuns.map((s) => { const [n, seed] = s.split(':'); return { name: n, seed: Number(seed || 7) }; })
+      : bundled.slice(0, 2).map((n, i) => ({ name: n, seed: 11 + i }));
+    for (const run of runs) {
+      await step(`runScenario(${run.name}, seed ${run.seed}) equals keb-sim --report`, async () => {
+        assert.ok(fs.existsSync(kebSim), `${kebSim} missing: build the native keb-sim first`);
+        const file = path.join(repo, 'scenarios', run.name);
+        const text = fs.readFileSync(file, 'utf8');
+        const t0 = Date.now();
+        const fromPage = await page.evaluate(([t, s]) => window.kebSim.runScenario(t, s), [text, run.seed]);
+        const pageMs = Date.now() - t0;
+        const out = path.join(artifacts, `keb-sim-${path.basename(run.name, '.json')}-${run.seed}.json`);
+        const t1 = Date.now();
+        execFileSync(kebSim, ['run', file, '--seed', String(run.seed), '--report', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const nativeMs = Date.now() - t1;
+        const fromNative = JSON.parse(fs.readFileSync(out, 'utf8'));
+        fs.writeFileSync(path.join(artifacts, `web-${path.basename(run.name, '.json')}-${run.seed}.json`), JSON.stringify(fromPage, null, 2));
+        numbers[`run ${run.name}`] = `page ${pageMs} ms, native ${nativeMs} ms`;
+        const d = firstDifference(fromPage, fromNative);
+        assert.equal(d, null, `summaries differ at ${d}`);
+      });
+    }
+
+    await step('runScenario rejects a bad scenario with a clear error (no crash)', async () => {
+      const msg = await page.evaluate(() => window.kebSim.runScenario('{"fleet": 3').then(() => 'resolved', (e) => String(e.message)));
+      assert.notEqual(msg, 'resolved');
+      assert.ok(msg.length > 5, `error message too short: ${msg}`);
+      const alive = await page.evaluate(() => window.kebSim.frameStats().frames);
+      await page.waitForTimeout(200);
+      assert.ok((await page.evaluate(() => window.kebSim.frameStats().frames)) > alive, 'page stopped drawing after a bad scenario');
+    });
+
+    await step('UI: load a bundled scenario and start an orchestration by clicking', async () => {
+      await clickWidget(page, 'scenario.load');
+      const st = await page.evaluate(() => window.kebSim.state());
+      assert.ok(st.loaded, `scenario not loaded: ${JSON.stringify(st)}`);
+      const before = await page.evaluate(() => window.kebSim.api('GET', '/orchestrations'));
+      assert.equal(before.status, 200);
+      await clickWidget(page, 'form.submit');
+      const after = await page.evaluate(() => window.kebSim.api('GET', '/orchestrations'));
+      assert.equal(after.status, 200);
+      assert.equal(after.body.totalCount, before.body.totalCount + 1, `no new orchestration: ${JSON.stringify(after.body)}`);
+      const ui = await page.evaluate(() => window.kebSim.state());
+      assert.ok(ui.lastSubmit && ui.lastSubmit.status === 202, `submit answer: ${JSON.stringify(ui.lastSubmit)}`);
+      const id = ui.lastSubmit.body.orchestrationID;
+      assert.ok(after.body.data.some((o) => o.orchestrationID === id), 'submitted orchestration not in the list');
+      await clickWidget(page, 'playback.play');
+      await page.waitForTimeout(500);
+      const one = await page.evaluate((i) => window.kebSim.api('GET', `/orchestrations/${i}`), id);
+      assert.equal(one.status, 200);
+      assert.ok(one.body.state !== 'pending' || one.body.operationStats, JSON.stringify(one.body));
+    });
+
+    await step(`frame time with 10,000 shoots at 10,000x (${perfSeconds} s)`, async () => {
+      const name = bundled.find((n) => /fleet|large|10k/i.test(n)) || bundled[0];
+      const text = await page.evaluate((n) => window.kebSim.scenarioText(n), name);
+      const loaded = await page.evaluate((t) => window.kebSim.loadScenario(t, 7, 10000), text);
+      assert.equal(loaded.fleetSize, 10000, JSON.stringify(loaded));
+      await page.evaluate(() => { window.kebSim.setSpeed(10000); window.kebSim.play(); });
+      await page.waitForTimeout(500);
+      await page.evaluate(() => window.kebSim.resetFrameStats());
+      const t0 = await page.evaluate(() => window.kebSim.state().now);
+      await page.waitForTimeout(perfSeconds * 1000);
+      const stats = await page.evaluate(() => window.kebSim.frameStats());
+      const st = await page.evaluate(() => window.kebSim.state());
+      numbers.frame10k = stats;
+      numbers.simulatedSecondsPerRealSecond = (Date.parse(st.now) - Date.parse(t0)) / 1000 / perfSeconds;
+      assert.ok(stats.frames > 10, `only ${stats.frames} frames in ${perfSeconds} s`);
+      assert.ok(st.operationsStarted > 0 || st.finished, `nothing happened during playback: ${JSON.stringify(st)}`);
+      assert.ok(stats.workMs.p95 < 16, `p95 frame work ${stats.workMs.p95.toFixed(2)} ms, target < 16 ms`);
+    });
+
+    await step('screenshot shows the fleet map (not a blank canvas)', async () => {
+      await page.waitForTimeout(200);
+      const file = path.join(artifacts, 'web-fleet-map.png');
+      await page.screenshot({ path: file });
+      const png = PNG.sync.read(fs.readFileSync(file));
+      const r = await page.evaluate(() => window.kebSim.widgetRect('fleet.map'));
+      assert.ok(r && r.w > 50 && r.h > 50, `fleet map region: ${JSON.stringify(r)}`);
+      const bg = [png.data[0], png.data[1], png.data[2]];
+      const colors = new Map();
+      let nonBg = 0, total = 0;
+      for (let y = Math.floor(r.y); y < Math.min(png.height, r.y + r.h); y++) {
+        for (let x = Math.floor(r.x); x < Math.min(png.width, r.x + r.w); x++) {
+          const i = (y * png.width + x) * 4;
+          const c = (png.data[i] << 16) | (png.data[i + 1] << 8) | png.data[i + 2];
+          colors.set(c, (colors.get(c) || 0) + 1);
+          total++;
+          if (Math.abs(png.data[i] - bg[0]) + Math.abs(png.data[i + 1] - bg[1]) + Math.abs(png.data[i + 2] - bg[2]) > 30) nonBg++;
+        }
+      }
+      // The colours used by at least 0.2% of the region's pixels: the states shown by the cells.
+      const major = [...colors.values()].filter((n) => n > total * 0.002).length;
+      numbers.fleetMapPixels = { total, nonBackground: nonBg, distinctColors: colors.size, majorColors: major };
+      assert.ok(nonBg > total * 0.3, `fleet map mostly background: ${nonBg}/${total}`);
+      assert.ok(major >= 3, `fleet map shows only ${major} major colours`);
+    });
+
+    await step('no console errors', async () => {
+      assert.deepEqual(consoleErrors, []);
+    });
+  } finally {
+    await browser.close();
+    server.close();
+    fs.rmSync(userDir, { recursive: true, force: true });
+  }
+  console.log('numbers: ' + JSON.stringify(numbers, null, 2));
+  fs.writeFileSync(path.join(artifacts, 'web-numbers.json'), JSON.stringify(numbers, null, 2));
+  const failed = results.filter((r) => !r.ok);
+  console.log(`${results.length - failed.length}/${results.length} checks passed`);
+  process.exit(failed.length ? 1 : 0);
+}
+
+main().catch((e) => { console.error(e); process.exit(2); });

@@ -1,0 +1,90 @@
+// window.kebSim: the page's JavaScript API over the wasm simulator (tests and power users).
+//   await kebSimReady                       -> resolves when the wasm runtime is up
+//   await kebSim.runScenario(jsonText[, seed]) -> summary object, as `keb-sim run --report` writes
+//   kebSim.loadScenario(jsonText[, seed])  -> loads into the UI (interactive playback)
+//   kebSim.scenarios()                      -> names of the bundled scenarios
+//   kebSim.scenarioText(name)               -> JSON text of a bundled scenario
+//   kebSim.api(method, path, body)          -> {status, body}: the core's API router, as a client
+//   kebSim.state()                          -> playback state (time, speed, playing, fleet size...)
+//   kebSim.setSpeed(x), play(), pause(), step(), jumpTo(rfc3339)
+//   kebSim.frameStats(), kebSim.resetFrameStats()
+//   kebSim.widgetRect(label)                -> {x,y,w,h} in CSS pixels of a UI widget (for clicks)
+(function () {
+  'use strict';
+  var resolveReady;
+  window.kebSimReady = new Promise(function (r) { resolveReady = r; });
+
+  function call(name, args) {
+    // args: strings or numbers; strings are copied into the wasm heap and freed after the call.
+    var M = Module, ptrs = [], cargs = [];
+    for (var i = 0; i < args.length; i++) {
+      var a = args[i];
+      if (typeof a === 'string') {
+        var n = M.lengthBytesUTF8(a) + 1, p = M._malloc(n);
+        M.stringToUTF8(a, p, n);
+        ptrs.push(p); cargs.push(p);
+      } else {
+        cargs.push(a);
+      }
+    }
+    try {
+      var out = M['_' + name].apply(null, cargs);
+      return M.UTF8ToString(out);
+    } finally {
+      for (var j = 0; j < ptrs.length; j++) M._free(ptrs[j]);
+    }
+  }
+  function callJson(name, args) {
+    var text = call(name, args);
+    var v = JSON.parse(text);
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.error === 'string') {
+      throw new Error(v.error);
+    }
+    return v;
+  }
+  function seedArgs(seed) {
+    // seed: undefined -> the scenario's own seed; numbers/strings -> decimal text (64-bit safe).
+    return seed === undefined || seed === null ? '' : String(seed);
+  }
+
+  var api = {
+    runScenario: function (jsonText, seed) {
+      return new Promise(function (resolve, reject) {
+        try { resolve(callJson('keb_run_scenario', [String(jsonText), seedArgs(seed)])); }
+        catch (e) { reject(e); }
+      });
+    },
+    loadScenario: function (jsonText, seed) { return callJson('keb_load_scenario', [String(jsonText), seedArgs(seed)]); },
+    scenarios: function () { return callJson('keb_bundled_scenarios', []); },
+    scenarioText: function (name) {
+      var v = callJson('keb_bundled_scenario_text', [String(name)]);
+      return v.text;
+    },
+    api: function (method, path, body) {
+      return JSON.parse(call('keb_api', [String(method), String(path), body === undefined ? '' :
+        (typeof body === 'string' ? body : JSON.stringify(body))]));
+    },
+    state: function () { return callJson('keb_state', []); },
+    setSpeed: function (x) { return callJson('keb_control', ['speed', String(x)]); },
+    play: function () { return callJson('keb_control', ['play', '']); },
+    pause: function () { return callJson('keb_control', ['pause', '']); },
+    step: function () { return callJson('keb_control', ['step', '']); },
+    jumpTo: function (t) { return callJson('keb_control', ['jump', String(t)]); },
+    inject: function (kind) { return callJson('keb_control', ['inject', String(kind)]); },
+    frameStats: function () { return callJson('keb_frame_stats', []); },
+    resetFrameStats: function () { return callJson('keb_control', ['resetFrameStats', '']); },
+    widgetRect: function (label) {
+      var r = callJson('keb_widget_rect', [String(label)]);
+      return r.found ? r : null;
+    },
+    widgets: function () { return callJson('keb_widgets', []); },
+  };
+
+  // Called by main() (web/src/main.cpp) once the app is initialised.
+  Module.kebAppReady = function () {
+    window.kebSim = api;
+    var s = document.getElementById('status');
+    if (s) s.remove();
+    resolveReady(api);
+  };
+})();
