@@ -1,0 +1,216 @@
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+using namespace keb;
+using namespace keb::testing;
+
+namespace {
+const char* kAll = R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":5}}})";
+}
+
+TEST(Api, CreateReturns202AndOrchestrationIsReadable) {
+    Harness h;
+    h.addRuntimes(3);
+    auto r = h.call("POST", "/upgrade/cluster",
+                    R"({"targets":{"include":[{"target":"all"}]},"kubernetes":{"kubernetesVersion":"1.30.1"}})");
+    ASSERT_EQ(r.status, 202) << r.body.dump();
+    std::string id = r.body["orchestrationID"];
+    auto one = h.call("GET", "/orchestrations/" + id);
+    ASSERT_EQ(one.status, 200);
+    EXPECT_EQ(one.body["type"], "upgradeCluster");
+    EXPECT_EQ(one.body["state"], "pending");
+    EXPECT_EQ(one.body["description"], "queued for processing");
+    EXPECT_EQ(one.body["createdAt"], "2026-11-23T10:00:00Z");
+    EXPECT_EQ(one.body["parameters"]["kubernetes"]["kubernetesVersion"], "1.30.1");
+    for (const char* s : {"pending", "in progress", "succeeded", "failed", "canceled"})
+        EXPECT_EQ(one.body["operationStats"][s], 0) << s;
+    h.runToEnd();
+    one = h.call("GET", "/orchestrations/" + id);
+    EXPECT_EQ(one.body["state"], "succeeded");
+    EXPECT_EQ(one.body["operationStats"]["succeeded"], 3);
+    auto ops = h.call("GET", "/orchestrations/" + id + "/operations");
+    ASSERT_EQ(ops.status, 200);
+    EXPECT_EQ(ops.body["count"], 3);
+    EXPECT_EQ(ops.body["totalCount"], 3);
+    const Json& first = ops.body["data"][0];
+    for (const char* f : {"operationID", "runtimeID", "globalAccountID", "subAccountID", "orchestrationID",
+                          "servicePlanID", "servicePlanName", "dryRun", "shootName", "maintenanceWindowBegin",
+                          "maintenanceWindowEnd", "state", "description"})
+        EXPECT_TRUE(first.contains(f)) << f;
+    EXPECT_FALSE(first.contains("clusterConfig"));
+    auto detail = h.call("GET", "/orchestrations/" + id + "/operations/" + first["operationID"].get<std::string>());
+    ASSERT_EQ(detail.status, 200);
+    EXPECT_EQ(detail.body["clusterConfig"]["kubernetesVersion"], "1.30.1");
+    EXPECT_EQ(detail.body["runtimeID"], first["runtimeID"]);
+}
+
+TEST(Api, InvalidBodiesAre400WithFieldNames) {
+    Harness h;
+    struct Case {
+        const char* body;
+        const char* field;
+    } cases[] = {
+        {"", "body"},
+        {"[1,2]", "body"},
+        {R"({"targets":{"include":[]}})", "targets.include"},
+        {R"({"targets":{}})", "targets.include"},
+        {R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":0}}})", "workers"},
+        {R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":-2}}})", "workers"},
+        {R"({"targets":{"include":[{"target":"all"}]},"strategy":{"type":"rolling"}})", "strategy.type"},
+        {R"({"targets":{"include":[{"target":"all"}]},"strategy":{"schedule":"someday"}})", "strategy.schedule"},
+        {R"({"targets":{"include":[{"region":"(eu"}]}})", "region"},
+        {R"({"targets":{"include":[{"target":"all"}]},"dryRun":"yes"})", "dryRun"},
+        {R"({"targets":{"include":[{"target":"all"}]},"kyma":{"version":3}})", "kyma.version"},
+        {R"({"targets":{"include":[{"target":"all"})", "JSON"},
+    };
+    for (const auto& c : cases) {
+        auto r = h.call("POST", "/upgrade/kyma", c.body);
+        EXPECT_EQ(r.status, 400) << c.body;
+        ASSERT_TRUE(r.body.contains("error")) << c.body;
+        EXPECT_NE(r.body["error"].get<std::string>().find(c.field), std::string::npos)
+            << c.body << " -> " << r.body["error"];
+    }
+    // KEB crashed on a missing kyma object: here it is accepted (default version).
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma", R"({"targets":{"include":[{"target":"all"}]}})").status, 202);
+}
+
+TEST(Api, PagingEdges) {
+    Harness h;
+    h.addRuntimes(250);
+    std::string id = h.submit(kAll);
+    h.runFor(kSecond);
+    auto page = [&](const std::string& q) { return h.call("GET", "/orchestrations/" + id + "/operations" + q); };
+    auto r = page("");
+    EXPECT_EQ(r.body["count"], 100);
+    EXPECT_EQ(r.body["totalCount"], 250);
+    r = page("?page=3");
+    EXPECT_EQ(r.body["count"], 50);
+    r = page("?page=4");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["count"], 0);
+    EXPECT_EQ(r.body["totalCount"], 250);
+    EXPECT_TRUE(r.body["data"].empty());
+    EXPECT_EQ(page("?page_size=100").body["count"], 100);
+    EXPECT_EQ(page("?page_size=1&page=250").body["count"], 1);
+    for (const char* bad : {"?page_size=101", "?page_size=0", "?page=0", "?page=-1", "?page=x", "?page=1.5",
+                            "?page=1&page=2", "?page_size=5&page_size=5", "?state=bogus", "?page=99999999999"}) {
+        auto b = page(bad);
+        EXPECT_EQ(b.status, 400) << bad;
+        EXPECT_TRUE(b.body.contains("error")) << bad;
+    }
+    // Pages are disjoint and in creation order.
+    std::set<std::string> seen;
+    std::int64_t lastSeq = -1;
+    for (int p = 1; p <= 3; ++p)
+        for (const auto& op : page("?page=" + std::to_string(p)).body["data"]) {
+            EXPECT_TRUE(seen.insert(op["operationID"].get<std::string>()).second);
+            auto full = h.store.getOperation(id, op["operationID"]);
+            EXPECT_GT(full->seq, lastSeq);
+            lastSeq = full->seq;
+        }
+    EXPECT_EQ(seen.size(), 250u);
+}
+
+TEST(Api, StateFiltersPageToo) {
+    Harness h;
+    h.addRuntimes(30);
+    h.backend.failing = {};
+    for (int i = 0; i < 30; i += 2) h.backend.failing.insert("rt-" + std::to_string(i));
+    std::string id = h.submit(kAll);
+    h.runToEnd();
+    auto r = h.call("GET", "/orchestrations/" + id + "/operations?state=failed&page_size=10&page=2");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["count"], 5);  // KEB's failed filter ignored paging: not here
+    EXPECT_EQ(r.body["totalCount"], 15);
+    for (const auto& op : r.body["data"]) EXPECT_EQ(op["state"], "failed");
+    r = h.call("GET", "/orchestrations/" + id + "/operations?state=failed&state=succeeded&page_size=100");
+    EXPECT_EQ(r.body["totalCount"], 30);
+    r = h.call("GET", "/orchestrations/" + id + "/operations?state=in%20progress");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["totalCount"], 0);
+}
+
+TEST(Api, OrchestrationListOrderAndFilter) {
+    Harness h;
+    h.addRuntimes(2);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.push_back(h.submit(kAll));
+        h.now += kSecond;
+    }
+    h.call("PUT", "/orchestrations/" + ids[1] + "/cancel");
+    auto r = h.call("GET", "/orchestrations?page_size=2&page=1");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["totalCount"], 5);
+    EXPECT_EQ(r.body["data"][0]["orchestrationID"], ids[0]);
+    EXPECT_EQ(r.body["data"][1]["orchestrationID"], ids[1]);
+    r = h.call("GET", "/orchestrations?state=canceled");
+    EXPECT_EQ(r.body["totalCount"], 1);
+    EXPECT_EQ(r.body["data"][0]["orchestrationID"], ids[1]);
+    EXPECT_EQ(h.call("GET", "/orchestrations?state=in%20progress&state=pending").body["totalCount"], 4);
+    EXPECT_EQ(h.call("GET", "/orchestrations?state=retrying").body["totalCount"], 0);
+    // An operation state that is not an orchestration state.
+    EXPECT_EQ(h.call("GET", "/orchestrations?state=running").status, 400);
+}
+
+TEST(Api, NotFoundAndMethodNotAllowed) {
+    Harness h;
+    EXPECT_EQ(h.call("GET", "/orchestrations/nope").status, 404);
+    EXPECT_EQ(h.call("GET", "/orchestrations/nope/operations").status, 404);
+    EXPECT_EQ(h.call("GET", "/orchestrations/nope/operations/x").status, 404);
+    EXPECT_EQ(h.call("PUT", "/orchestrations/nope/cancel").status, 404);
+    EXPECT_EQ(h.call("POST", "/orchestrations/nope/retry").status, 404);
+    EXPECT_EQ(h.call("GET", "/nothing/here").status, 404);
+    EXPECT_EQ(h.call("GET", "/upgrade/kyma").status, 405);
+    EXPECT_EQ(h.call("DELETE", "/orchestrations").status, 405);
+    EXPECT_EQ(h.call("POST", "/orchestrations/x/cancel").status, 405);
+    h.addRuntimes(1);
+    std::string id = h.submit(kAll);
+    EXPECT_EQ(h.call("GET", "/orchestrations/" + id + "/operations/missing").status, 404);
+    auto r = h.call("GET", "/nothing");
+    EXPECT_TRUE(r.body["error"].is_string());
+}
+
+TEST(Api, ScopesAreCheckedAndWriteDoesNotImplyRead) {
+    Harness h;
+    h.addRuntimes(1);
+    Principal none;
+    Principal reader{true, "r", {kScopeRead}};
+    Principal writer{true, "w", {kScopeWrite}};
+    EXPECT_EQ(h.call("GET", "/orchestrations", "", none).status, 401);
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma", kAll, none).status, 401);
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma", kAll, reader).status, 403);
+    auto created = h.call("POST", "/upgrade/kyma", kAll, writer);
+    EXPECT_EQ(created.status, 202);
+    EXPECT_EQ(h.call("GET", "/orchestrations", "", writer).status, 403);
+    EXPECT_EQ(h.call("GET", "/orchestrations", "", reader).status, 200);
+    std::string id = created.body["orchestrationID"];
+    EXPECT_EQ(h.call("PUT", "/orchestrations/" + id + "/cancel", "", reader).status, 403);
+    EXPECT_EQ(h.call("PUT", "/orchestrations/" + id + "/cancel", "", writer).status, 200);
+}
+
+TEST(Api, RetryValidation) {
+    Harness h;
+    h.addRuntimes(2);
+    h.backend.failing = {"rt-0"};
+    std::string id = h.submit(kAll);
+    h.runToEnd();
+    EXPECT_EQ(h.call("POST", "/orchestrations/" + id + "/retry", "immediate=maybe").status, 400);
+    auto r = h.call("POST", "/orchestrations/" + id + "/retry", R"({"operationIDs":["x"],"immediate":true})");
+    EXPECT_EQ(r.status, 202);
+    EXPECT_EQ(r.body["invalidOperations"], Json::array({"x"}));
+    EXPECT_EQ(r.body["msg"], "no failed operations to retry");
+    EXPECT_EQ(h.orch(id).state, OrchestrationState::Failed);
+    r = h.call("POST", "/orchestrations/" + id + "/retry", R"({"operationIDs":"x"})");
+    EXPECT_EQ(r.status, 400);
+}
+
+TEST(Api, QueryStringDecoding) {
+    auto q = parseQueryString("a=1&state=in%20progress&state=in+progress&flag&=x&b=%zz");
+    ASSERT_EQ(q.size(), 6u);
+    EXPECT_EQ(q[1].second, "in progress");
+    EXPECT_EQ(q[2].second, "in progress");
+    EXPECT_EQ(q[3].first, "flag");
+    EXPECT_EQ(q[5].second, "%zz");
+}
