@@ -1,0 +1,250 @@
+// Regex engine: Go RE2 syntax, unanchored search, linear time, error messages.
+#include "keb/regex.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+namespace keb {
+namespace {
+
+bool matches(std::string_view pattern, std::string_view text) {
+    std::string err;
+    auto re = Regex::compile(pattern, &err);
+    EXPECT_TRUE(re.has_value()) << "pattern " << pattern << ": " << err;
+    return re && re->search(text);
+}
+
+std::string compileError(std::string_view pattern) {
+    std::string err;
+    auto re = Regex::compile(pattern, &err);
+    EXPECT_FALSE(re.has_value()) << "pattern " << pattern << " should not compile";
+    return err;
+}
+
+TEST(Regex, LiteralIsUnanchoredSubstringSearch) {
+    EXPECT_TRUE(matches("abc", "xxabcxx"));
+    EXPECT_TRUE(matches("abc", "abc"));
+    EXPECT_FALSE(matches("abc", "ab"));
+    EXPECT_FALSE(matches("abc", "ABC"));
+    EXPECT_TRUE(matches("", "anything"));
+    EXPECT_TRUE(matches("", ""));
+    EXPECT_TRUE(matches("eu-west", "cf-eu-west-1"));
+}
+
+TEST(Regex, Anchors) {
+    EXPECT_TRUE(matches("^abc", "abcdef"));
+    EXPECT_FALSE(matches("^abc", "xabc"));
+    EXPECT_TRUE(matches("abc$", "xxabc"));
+    EXPECT_FALSE(matches("abc$", "abcx"));
+    EXPECT_FALSE(matches("abc$", "abc\n"));  // Go: $ is end of text without (?m)
+    EXPECT_TRUE(matches("^abc$", "abc"));
+    EXPECT_FALSE(matches("^abc$", "abcabc"));
+    EXPECT_TRUE(matches("^$", ""));
+    EXPECT_FALSE(matches("^$", "a"));
+    EXPECT_TRUE(matches("^a.c$", "abc"));
+    EXPECT_FALSE(matches("^a.c$", "xabc"));
+    EXPECT_TRUE(matches("\\Aab\\z", "ab"));
+    EXPECT_FALSE(matches("\\Aab\\z", "abc"));
+    EXPECT_FALSE(matches("^b", "a\nb"));
+    EXPECT_TRUE(matches("(?m)^b", "a\nb"));
+    EXPECT_TRUE(matches("(?m)a$", "a\nb"));
+    EXPECT_FALSE(matches("a$", "a\nb"));
+    EXPECT_TRUE(matches("x|^a", "ba x"));
+    EXPECT_FALSE(matches("(^a|^b)c", "xac"));
+    EXPECT_TRUE(matches("(^a|^b)c", "bc"));
+}
+
+TEST(Regex, WordBoundaries) {
+    EXPECT_TRUE(matches("\\bfoo\\b", "a foo b"));
+    EXPECT_FALSE(matches("\\bfoo\\b", "afoob"));
+    EXPECT_TRUE(matches("\\Boo\\B", "afoob"));
+    EXPECT_FALSE(matches("\\Bfoo", "foo"));
+    EXPECT_TRUE(matches("foo\\b", "foo"));
+}
+
+TEST(Regex, DotAndNewline) {
+    EXPECT_TRUE(matches("a.c", "abc"));
+    EXPECT_FALSE(matches("a.c", "a\nc"));
+    EXPECT_TRUE(matches("(?s)a.c", "a\nc"));
+    EXPECT_TRUE(matches("a.c", "a\xc3\xa9" "c"));  // one rune, two bytes
+    EXPECT_FALSE(matches("^a..c$", "a\xc3\xa9" "c"));
+}
+
+TEST(Regex, Classes) {
+    EXPECT_TRUE(matches("[abc]", "xxb"));
+    EXPECT_FALSE(matches("[abc]", "xyz"));
+    EXPECT_TRUE(matches("^[a-z]+$", "hello"));
+    EXPECT_FALSE(matches("^[a-z]+$", "Hello"));
+    EXPECT_TRUE(matches("^[^0-9]+$", "abc"));
+    EXPECT_FALSE(matches("^[^0-9]+$", "ab1"));
+    EXPECT_TRUE(matches("[^a]", "\n"));  // negated classes match newline in Go
+    EXPECT_TRUE(matches("^[]a]+$", "]a]"));
+    EXPECT_TRUE(matches("^[a-]+$", "a-a"));
+    EXPECT_TRUE(matches("^[-a]+$", "-a"));
+    EXPECT_TRUE(matches("^[a-c-e]+$", "a-e"));
+    EXPECT_TRUE(matches("^[[:alpha:]]+$", "abcXYZ"));
+    EXPECT_FALSE(matches("^[[:alpha:]]+$", "abc1"));
+    EXPECT_TRUE(matches("^[[:^digit:]]+$", "abc"));
+    EXPECT_FALSE(matches("^[[:^digit:]]+$", "a1"));
+    EXPECT_TRUE(matches("^[[:xdigit:]]+$", "09afAF"));
+    EXPECT_TRUE(matches("^[\\d\\s]+$", "1 2\t3"));
+    EXPECT_TRUE(matches("^[\\]\\[]+$", "[]"));
+    EXPECT_TRUE(matches("[\\x41-\\x43]", "B"));
+    EXPECT_TRUE(matches("^[\xc3\xa0-\xc3\xbf]$", "\xc3\xa9"));
+    EXPECT_TRUE(matches("[.]", "a.b"));
+    EXPECT_FALSE(matches("[.]", "ab"));
+}
+
+TEST(Regex, PerlClasses) {
+    EXPECT_TRUE(matches("^\\d+$", "0123456789"));
+    EXPECT_FALSE(matches("^\\d+$", "12a"));
+    EXPECT_TRUE(matches("^\\w+$", "ab_C9"));
+    EXPECT_FALSE(matches("^\\w+$", "ab-c"));
+    EXPECT_TRUE(matches("^\\s+$", " \t\n\r\f"));
+    EXPECT_FALSE(matches("\\s", "abc"));
+    EXPECT_TRUE(matches("^\\D+$", "abc"));
+    EXPECT_TRUE(matches("^\\W+$", "-+ "));
+    EXPECT_TRUE(matches("^\\S+$", "abc"));
+}
+
+TEST(Regex, Alternation) {
+    EXPECT_TRUE(matches("cat|dog", "hotdog"));
+    EXPECT_TRUE(matches("^(cat|dog)$", "cat"));
+    EXPECT_FALSE(matches("^(cat|dog)$", "cow"));
+    EXPECT_TRUE(matches("^(a|b|c|)$", ""));
+    EXPECT_TRUE(matches("^(?:eu|us)-(west|east)-\\d$", "us-east-1"));
+    EXPECT_FALSE(matches("^(?:eu|us)-(west|east)-\\d$", "ap-east-1"));
+    EXPECT_TRUE(matches("a|", "zzz"));
+}
+
+TEST(Regex, Repetition) {
+    EXPECT_TRUE(matches("^a*$", ""));
+    EXPECT_TRUE(matches("^a*$", "aaaa"));
+    EXPECT_FALSE(matches("^a+$", ""));
+    EXPECT_TRUE(matches("^a+b?$", "aab"));
+    EXPECT_FALSE(matches("^a+b?$", "aabb"));
+    EXPECT_TRUE(matches("^a{3}$", "aaa"));
+    EXPECT_FALSE(matches("^a{3}$", "aa"));
+    EXPECT_FALSE(matches("^a{3}$", "aaaa"));
+    EXPECT_TRUE(matches("^a{2,}$", "aaaaa"));
+    EXPECT_FALSE(matches("^a{2,}$", "a"));
+    EXPECT_TRUE(matches("^a{2,4}$", "aaaa"));
+    EXPECT_FALSE(matches("^a{2,4}$", "aaaaa"));
+    EXPECT_TRUE(matches("^a{0,1}b$", "b"));
+    EXPECT_TRUE(matches("^(ab){2}$", "abab"));
+    EXPECT_TRUE(matches("^a*?b+?c??$", "aabb"));  // lazy forms
+    EXPECT_TRUE(matches("^a{2,3}?$", "aa"));
+    // '{' that does not start a valid repetition is a literal, as in Go.
+    EXPECT_TRUE(matches("^a{$", "a{"));
+    EXPECT_TRUE(matches("^a{,2}$", "a{,2}"));
+    EXPECT_TRUE(matches("^x{1,2$", "x{1,2"));
+    EXPECT_TRUE(matches("^(a*)*$", "aaa"));
+    EXPECT_TRUE(matches("^(a|)+$", "aaa"));
+}
+
+TEST(Regex, CaseInsensitive) {
+    EXPECT_TRUE(matches("(?i)abc", "xABCx"));
+    EXPECT_TRUE(matches("(?i)^[a-c]+$", "AbC"));
+    EXPECT_FALSE(matches("(?i)^[^a]$", "A"));
+    EXPECT_TRUE(matches("a(?i)b", "aB"));
+    EXPECT_FALSE(matches("a(?i)b", "AB"));
+    EXPECT_TRUE(matches("(?i:a)b", "Ab"));
+    EXPECT_FALSE(matches("(?i:a)b", "AB"));
+    EXPECT_TRUE(matches("((?i)a)b", "Ab"));
+    EXPECT_FALSE(matches("((?i)a)b", "AB"));
+    EXPECT_TRUE(matches("(?i)k", "\xe2\x84\xaa"));  // Kelvin sign folds to k, as in Go
+    EXPECT_TRUE(matches("(?i)\\w+", "ABC"));
+    EXPECT_TRUE(matches("(?i-s:a.)", "A\x01"));
+    EXPECT_TRUE(matches("(?P<acct>^CA)|x", "CA1"));
+    EXPECT_TRUE(matches("(?<name>b)", "abc"));
+}
+
+TEST(Regex, Escapes) {
+    EXPECT_TRUE(matches("a\\.b", "a.b"));
+    EXPECT_FALSE(matches("a\\.b", "axb"));
+    EXPECT_TRUE(matches("\\$\\^\\*\\+\\?\\(\\)\\[\\]\\{\\}\\|\\\\", "$^*+?()[]{}|\\"));
+    EXPECT_TRUE(matches("\\x41", "A"));
+    EXPECT_TRUE(matches("\\x{263a}", "\xe2\x98\xba"));
+    EXPECT_TRUE(matches("\\t\\n", "\t\n"));
+    EXPECT_TRUE(matches("\\101", "A"));  // octal
+    EXPECT_TRUE(matches("\\Qa.b*c\\E+", "a.b*cc"));
+    EXPECT_FALSE(matches("\\Qa.b\\E", "axb"));
+    EXPECT_TRUE(matches("\\-", "-"));
+}
+
+TEST(Regex, ErrorMessages) {
+    EXPECT_EQ(compileError("(abc"), "missing closing )");
+    EXPECT_EQ(compileError("a(b(c)"), "missing closing )");
+    EXPECT_EQ(compileError("abc)"), "unexpected ): `abc)`");
+    EXPECT_EQ(compileError("[abc"), "missing closing ]: `[abc`");
+    EXPECT_EQ(compileError("[]"), "missing closing ]: `[]`");
+    EXPECT_EQ(compileError("*a"), "missing argument to repetition operator: `*`");
+    EXPECT_EQ(compileError("a|+"), "missing argument to repetition operator: `+`");
+    EXPECT_EQ(compileError("(?i)*"), "missing argument to repetition operator: `*`");
+    EXPECT_EQ(compileError("{2}"), "missing argument to repetition operator: `{2}`");
+    EXPECT_EQ(compileError("a**"), "invalid nested repetition operator: `**`");
+    EXPECT_EQ(compileError("a{2}{3}"), "invalid nested repetition operator: `{2}{3}`");
+    EXPECT_EQ(compileError("a{1001}"), "invalid repeat count: `{1001}`");
+    EXPECT_EQ(compileError("a{3,2}"), "invalid repeat count: `{3,2}`");
+    EXPECT_EQ(compileError("[z-a]"), "invalid character class range: `z-a`");
+    EXPECT_EQ(compileError("[[:foo:]]"), "invalid character class range: `[:foo:]`");
+    EXPECT_EQ(compileError("\\q"), "invalid escape sequence: `\\q`");
+    EXPECT_EQ(compileError("\\1"), "invalid escape sequence: `\\1`");
+    EXPECT_EQ(compileError("a\\"), "trailing backslash at end of expression: ``");
+    EXPECT_EQ(compileError("(?=a)"), "invalid or unsupported Perl syntax: `(?=`");
+    EXPECT_EQ(compileError("(?<=a)"), "invalid or unsupported Perl syntax: `(?<`");
+    EXPECT_EQ(compileError("(?i-)"), "invalid or unsupported Perl syntax: `(?i-)`");
+    EXPECT_EQ(compileError("(?P<>a)"), "invalid named capture: `(?P<>`");
+    EXPECT_EQ(compileError("\\pL"), "unsupported Unicode character class: `\\pL`");
+    EXPECT_EQ(compileError("\xff"), "invalid UTF-8: `\xff`");
+    EXPECT_EQ(compileError(std::string(300, '(') + std::string(300, ')')).substr(0, 27), "expression nests too deeply");
+    EXPECT_EQ(compileError("((a{1000}){1000}){1000}"), "expression too large");
+    // A null error pointer is allowed.
+    EXPECT_FALSE(Regex::compile("(").has_value());
+}
+
+TEST(Regex, CopyAndMoveShareTheProgram) {
+    auto re = Regex::compile("^ab+c$");
+    ASSERT_TRUE(re);
+    Regex copy = *re;
+    Regex moved = std::move(*re);
+    EXPECT_TRUE(copy.search("abbc"));
+    EXPECT_TRUE(moved.search("abc"));
+    EXPECT_EQ(copy.pattern(), "^ab+c$");
+    copy = moved;
+    EXPECT_FALSE(copy.search("ac"));
+}
+
+TEST(Regex, InvalidUtf8InputIsHandled) {
+    EXPECT_TRUE(matches("a.b", "a\xff" "b"));
+    EXPECT_TRUE(matches("^\\x{fffd}$", "\xff"));
+    EXPECT_FALSE(matches("^..$", "\xe2\x98\xba"));
+}
+
+// Pathological patterns for backtracking engines stay linear here. The limits
+// are generous (a backtracking engine needs minutes or exhausts its stack).
+TEST(Regex, CatastrophicPatternsStayFast) {
+    const std::string as(100000, 'a');
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(matches("(a*)*b", as));
+    EXPECT_FALSE(matches("(a|a)*b", as));
+    EXPECT_FALSE(matches("(a+)+$x", as));
+    EXPECT_FALSE(matches("^(a|aa)*c$", as));
+    EXPECT_TRUE(matches("(a*)*$", as));
+    EXPECT_TRUE(matches("(x+x+)+y|a{20}$", as));
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(ms, 5000) << "regex search is not linear";
+}
+
+TEST(Regex, LongLiteralPrefixSkip) {
+    std::string text(200000, 'x');
+    text += "needle42";
+    EXPECT_TRUE(matches("ne+dle\\d+", text));
+    EXPECT_FALSE(matches("ne+dle\\d{3}", text));
+}
+
+}  // namespace
+}  // namespace keb
