@@ -1,0 +1,167 @@
+// Target resolution (SPEC 3).
+//
+// resolveTargets compiles every regex once per call and memoises regex results per
+// distinct field value: a fleet of 100,000 runtimes has only a few thousand global
+// accounts and a dozen regions, so each regex runs once per distinct value, and the
+// per-runtime work is an exact-field comparison plus array lookups.
+#include "keb/targets.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "keb/regex.h"
+
+namespace keb {
+namespace {
+
+// Distinct values of one runtime field, each runtime mapped to its value's index.
+struct FieldIndex {
+    std::vector<std::string_view> values;
+    std::vector<std::uint32_t> ofRuntime;
+
+    FieldIndex(const std::vector<Runtime>& fleet, const std::string Runtime::*field) {
+        std::unordered_map<std::string_view, std::uint32_t> ids;
+        ofRuntime.reserve(fleet.size());
+        for (const auto& r : fleet) {
+            const std::string_view v = r.*field;
+            auto [it, inserted] = ids.try_emplace(v, static_cast<std::uint32_t>(values.size()));
+            if (inserted) values.push_back(v);
+            ofRuntime.push_back(it->second);
+        }
+    }
+};
+
+// One regex field of one target: compiled once, results cached per distinct value.
+struct RegexField {
+    bool set = false;
+    std::optional<Regex> re;              // nullopt when set but invalid: matches nothing
+    const FieldIndex* index = nullptr;
+    std::vector<std::int8_t> memo;        // -1 unknown, 0 no, 1 yes
+
+    void init(const std::optional<std::string>& pattern, const FieldIndex* idx) {
+        if (!pattern) return;
+        set = true;
+        re = Regex::compile(*pattern);
+        index = idx;
+        memo.assign(idx->values.size(), -1);
+    }
+    bool matches(std::size_t runtimeIdx) {
+        if (!set) return true;
+        if (!re) return false;
+        const std::uint32_t v = index->ofRuntime[runtimeIdx];
+        std::int8_t& m = memo[v];
+        if (m < 0) m = re->search(index->values[v]) ? 1 : 0;
+        return m == 1;
+    }
+};
+
+struct CompiledTarget {
+    const Target* target;
+    RegexField globalAccount, subAccount, region;
+
+    bool matches(const Runtime& r, std::size_t idx) {
+        const Target& t = *target;
+        if (t.all) return true;
+        if (t.runtimeID) return r.runtimeID == *t.runtimeID;
+        if (t.planName && r.planName != *t.planName) return false;
+        if (t.shoot && r.shootName != *t.shoot) return false;
+        if (t.instanceID && r.instanceID != *t.instanceID) return false;
+        return globalAccount.matches(idx) && subAccount.matches(idx) && region.matches(idx);
+    }
+};
+
+bool usesRegex(const Target& t) {
+    return !t.all && !t.runtimeID && (t.globalAccount || t.subAccount || t.region);
+}
+
+}  // namespace
+
+bool targetMatches(const Target& t, const Runtime& r) {
+    if (t.all) return true;
+    if (t.runtimeID) return r.runtimeID == *t.runtimeID;
+    if (t.planName && r.planName != *t.planName) return false;
+    if (t.shoot && r.shootName != *t.shoot) return false;
+    if (t.instanceID && r.instanceID != *t.instanceID) return false;
+    auto regexOk = [](const std::optional<std::string>& pattern, const std::string& value) {
+        if (!pattern) return true;
+        auto re = Regex::compile(*pattern);
+        return re && re->search(value);
+    };
+    return regexOk(t.globalAccount, r.globalAccountID) && regexOk(t.subAccount, r.subAccountID) &&
+           regexOk(t.region, r.region);
+}
+
+std::vector<const Runtime*> resolveTargets(const Targets& targets, const std::vector<Runtime>& fleet,
+                                           std::vector<const Runtime*>* skipped) {
+    std::vector<const Runtime*> result;
+    if (skipped) skipped->clear();
+    if (targets.include.empty() || fleet.empty()) return result;
+
+    // Field indexes are built only when some rule has a regex on that field.
+    bool needAccount = false, needSub = false, needRegion = false;
+    for (const auto* list : {&targets.include, &targets.exclude})
+        for (const auto& t : *list)
+            if (usesRegex(t)) {
+                needAccount |= t.globalAccount.has_value();
+                needSub |= t.subAccount.has_value();
+                needRegion |= t.region.has_value();
+            }
+    std::unique_ptr<FieldIndex> accounts, subs, regions;
+    if (needAccount) accounts = std::make_unique<FieldIndex>(fleet, &Runtime::globalAccountID);
+    if (needSub) subs = std::make_unique<FieldIndex>(fleet, &Runtime::subAccountID);
+    if (needRegion) regions = std::make_unique<FieldIndex>(fleet, &Runtime::region);
+
+    auto compile = [&](const std::vector<Target>& list) {
+        std::vector<CompiledTarget> out(list.size());
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            out[i].target = &list[i];
+            if (!usesRegex(list[i])) continue;
+            out[i].globalAccount.init(list[i].globalAccount, accounts.get());
+            out[i].subAccount.init(list[i].subAccount, subs.get());
+            out[i].region.init(list[i].region, regions.get());
+        }
+        return out;
+    };
+    std::vector<CompiledTarget> includes = compile(targets.include);
+    std::vector<CompiledTarget> excludes = compile(targets.exclude);
+
+    // excluded[i]: -1 not yet known, 0 kept, 1 excluded.
+    std::vector<std::int8_t> excluded(fleet.size(), -1);
+    auto isExcluded = [&](std::size_t i) {
+        if (excluded[i] < 0) {
+            excluded[i] = 0;
+            for (auto& ex : excludes)
+                if (ex.matches(fleet[i], i)) {
+                    excluded[i] = 1;
+                    break;
+                }
+        }
+        return excluded[i] == 1;
+    };
+
+    std::vector<std::uint8_t> taken(fleet.size(), 0);
+    std::unordered_set<std::string_view> seenIDs;
+    seenIDs.reserve(fleet.size() / 4 + 16);
+    for (auto& inc : includes) {
+        for (std::size_t i = 0; i < fleet.size(); ++i) {
+            if (taken[i]) continue;
+            const Runtime& r = fleet[i];
+            if (!inc.matches(r, i)) continue;
+            taken[i] = 1;
+            if (!seenIDs.insert(r.runtimeID).second) continue;  // duplicate runtimeID in the fleet
+            if (isExcluded(i)) continue;
+            if (r.deprovisioning || r.suspended) {
+                if (skipped) skipped->push_back(&r);
+                continue;
+            }
+            result.push_back(&r);
+        }
+    }
+    return result;
+}
+
+}  // namespace keb

@@ -1,0 +1,266 @@
+// Wire JSON (SPEC 2) and the lossless store form of the model.
+#include "keb/wire.h"
+
+#include <stdexcept>
+
+#include "keb/timefmt.h"
+#include "keb/validate.h"
+
+namespace keb {
+namespace {
+
+std::string timeOrEmpty(Millis t) { return t == 0 ? std::string() : formatRfc3339(t); }
+
+Json kymaJson(const KymaParams& k) { return Json{{"version", k.version}}; }
+
+Json kubernetesJson(const KubernetesParams& k) {
+    return Json{{"kubernetesVersion", k.kubernetesVersion},
+                {"machineImage", k.machineImage},
+                {"machineImageVersion", k.machineImageVersion}};
+}
+
+// Store readers: a missing key takes the default; a present key of the wrong type throws.
+const Json& member(const Json& j, const char* key) {
+    if (!j.is_object()) throw std::invalid_argument("store record is not a JSON object");
+    auto it = j.find(key);
+    if (it == j.end()) throw std::invalid_argument(std::string("store record lacks \"") + key + "\"");
+    return *it;
+}
+
+template <class T>
+void read(const Json& j, const char* key, T* out) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return;
+    *out = it->get<T>();
+}
+
+KymaParams kymaFromJson(const Json& j) {
+    KymaParams k;
+    read(j, "version", &k.version);
+    return k;
+}
+
+KubernetesParams kubernetesFromJson(const Json& j) {
+    KubernetesParams k;
+    read(j, "kubernetesVersion", &k.kubernetesVersion);
+    read(j, "machineImage", &k.machineImage);
+    read(j, "machineImageVersion", &k.machineImageVersion);
+    return k;
+}
+
+template <class E>
+E stateFrom(const Json& j, const char* key, std::optional<E> (*parse)(std::string_view)) {
+    const std::string s = member(j, key).get<std::string>();
+    auto v = parse(s);
+    if (!v) throw std::invalid_argument(std::string("store record has unknown ") + key + " \"" + s + "\"");
+    return *v;
+}
+
+}  // namespace
+
+Json errorJson(std::string_view message) { return Json{{"error", std::string(message)}}; }
+
+Json toJson(const Target& t) {
+    Json j = Json::object();
+    if (t.all) j["target"] = "all";
+    if (t.globalAccount) j["globalAccount"] = *t.globalAccount;
+    if (t.subAccount) j["subAccount"] = *t.subAccount;
+    if (t.region) j["region"] = *t.region;
+    if (t.runtimeID) j["runtimeID"] = *t.runtimeID;
+    if (t.planName) j["planName"] = *t.planName;
+    if (t.shoot) j["shoot"] = *t.shoot;
+    if (t.instanceID) j["instanceID"] = *t.instanceID;
+    return j;
+}
+
+Json toJson(const Parameters& p) {
+    Json include = Json::array(), exclude = Json::array();
+    for (const auto& t : p.targets.include) include.push_back(toJson(t));
+    for (const auto& t : p.targets.exclude) exclude.push_back(toJson(t));
+    std::string schedule;
+    switch (p.strategy.schedule) {
+        case ScheduleKind::Immediate: schedule = "immediate"; break;
+        case ScheduleKind::Now: schedule = "now"; break;
+        case ScheduleKind::Time:
+            schedule = p.strategy.scheduleTime ? formatRfc3339(*p.strategy.scheduleTime) : "immediate";
+            break;
+    }
+    Json j{{"targets", {{"include", std::move(include)}, {"exclude", std::move(exclude)}}},
+           {"strategy",
+            {{"type", p.strategy.type},
+             {"schedule", schedule},
+             {"maintenanceWindow", p.strategy.maintenanceWindow},
+             {"parallel", {{"workers", p.strategy.workers}}}}},
+           {"dryRun", p.dryRun}};
+    if (p.kyma) j["kyma"] = kymaJson(*p.kyma);
+    if (p.kubernetes) j["kubernetes"] = kubernetesJson(*p.kubernetes);
+    return j;
+}
+
+Json toJson(const OperationStats& stats) {
+    Json j = Json::object();
+    for (auto s : {OperationState::Pending, OperationState::InProgress, OperationState::Succeeded,
+                   OperationState::Failed, OperationState::Canceled}) {
+        auto it = stats.find(s);
+        j[toString(s)] = it == stats.end() ? std::int64_t{0} : it->second;
+    }
+    return j;
+}
+
+Json toJson(const Orchestration& o, const OperationStats* stats) {
+    Json j{{"orchestrationID", o.orchestrationID},
+           {"type", toString(o.type)},
+           {"state", toString(o.state)},
+           {"description", o.description},
+           {"createdAt", formatRfc3339(o.createdAt)},
+           {"updatedAt", formatRfc3339(o.updatedAt)},
+           {"parameters", toJson(o.parameters)}};
+    if (stats) j["operationStats"] = toJson(*stats);
+    return j;
+}
+
+Json toJson(const Operation& op, bool detail) {
+    Json j{{"operationID", op.operationID},
+           {"runtimeID", op.runtimeID},
+           {"globalAccountID", op.globalAccountID},
+           {"subAccountID", op.subAccountID},
+           {"orchestrationID", op.orchestrationID},
+           {"servicePlanID", op.servicePlanID},
+           {"servicePlanName", op.servicePlanName},
+           {"dryRun", op.dryRun},
+           {"shootName", op.shootName},
+           {"maintenanceWindowBegin", timeOrEmpty(op.maintenanceWindowBegin)},
+           {"maintenanceWindowEnd", timeOrEmpty(op.maintenanceWindowEnd)},
+           {"state", toString(op.state)},
+           {"description", op.description}};
+    if (detail) {
+        if (op.kymaConfig) j["kymaConfig"] = kymaJson(*op.kymaConfig);
+        if (op.clusterConfig) j["clusterConfig"] = kubernetesJson(*op.clusterConfig);
+    }
+    return j;
+}
+
+// ---- store form ----
+
+Json toStoreJson(const Orchestration& o) {
+    return Json{{"orchestrationID", o.orchestrationID},
+                {"type", toString(o.type)},
+                {"state", toString(o.state)},
+                {"description", o.description},
+                {"createdAt", o.createdAt},
+                {"updatedAt", o.updatedAt},
+                {"parameters", toJson(o.parameters)},
+                {"seq", o.seq}};
+}
+
+Orchestration orchestrationFromStoreJson(const Json& j) {
+    Orchestration o;
+    o.orchestrationID = member(j, "orchestrationID").get<std::string>();
+    o.type = stateFrom<OrchestrationType>(j, "type", &parseOrchestrationType);
+    o.state = stateFrom<OrchestrationState>(j, "state", &parseOrchestrationState);
+    read(j, "description", &o.description);
+    read(j, "createdAt", &o.createdAt);
+    read(j, "updatedAt", &o.updatedAt);
+    o.parameters = parametersFromJson(member(j, "parameters"));
+    read(j, "seq", &o.seq);
+    return o;
+}
+
+Json toStoreJson(const Operation& op) {
+    Json j{{"operationID", op.operationID},
+           {"orchestrationID", op.orchestrationID},
+           {"runtimeID", op.runtimeID},
+           {"instanceID", op.instanceID},
+           {"globalAccountID", op.globalAccountID},
+           {"subAccountID", op.subAccountID},
+           {"servicePlanID", op.servicePlanID},
+           {"servicePlanName", op.servicePlanName},
+           {"region", op.region},
+           {"shootName", op.shootName},
+           {"dryRun", op.dryRun},
+           {"maintenanceWindowBegin", op.maintenanceWindowBegin},
+           {"maintenanceWindowEnd", op.maintenanceWindowEnd},
+           {"state", toString(op.state)},
+           {"description", op.description},
+           {"createdAt", op.createdAt},
+           {"updatedAt", op.updatedAt},
+           {"seq", op.seq},
+           {"startAt", op.startAt},
+           {"startedAt", op.startedAt},
+           {"upgradeStarted", op.upgradeStarted},
+           {"immediate", op.immediate},
+           {"retryOf", op.retryOf}};
+    if (op.kymaConfig) j["kymaConfig"] = kymaJson(*op.kymaConfig);
+    if (op.clusterConfig) j["clusterConfig"] = kubernetesJson(*op.clusterConfig);
+    return j;
+}
+
+Operation operationFromStoreJson(const Json& j) {
+    Operation op;
+    op.operationID = member(j, "operationID").get<std::string>();
+    op.orchestrationID = member(j, "orchestrationID").get<std::string>();
+    op.runtimeID = member(j, "runtimeID").get<std::string>();
+    read(j, "instanceID", &op.instanceID);
+    read(j, "globalAccountID", &op.globalAccountID);
+    read(j, "subAccountID", &op.subAccountID);
+    read(j, "servicePlanID", &op.servicePlanID);
+    read(j, "servicePlanName", &op.servicePlanName);
+    read(j, "region", &op.region);
+    read(j, "shootName", &op.shootName);
+    read(j, "dryRun", &op.dryRun);
+    read(j, "maintenanceWindowBegin", &op.maintenanceWindowBegin);
+    read(j, "maintenanceWindowEnd", &op.maintenanceWindowEnd);
+    op.state = stateFrom<OperationState>(j, "state", &parseOperationState);
+    read(j, "description", &op.description);
+    read(j, "createdAt", &op.createdAt);
+    read(j, "updatedAt", &op.updatedAt);
+    read(j, "seq", &op.seq);
+    read(j, "startAt", &op.startAt);
+    read(j, "startedAt", &op.startedAt);
+    read(j, "upgradeStarted", &op.upgradeStarted);
+    read(j, "immediate", &op.immediate);
+    read(j, "retryOf", &op.retryOf);
+    if (auto it = j.find("kymaConfig"); it != j.end() && !it->is_null()) op.kymaConfig = kymaFromJson(*it);
+    if (auto it = j.find("clusterConfig"); it != j.end() && !it->is_null()) op.clusterConfig = kubernetesFromJson(*it);
+    return op;
+}
+
+Json toStoreJson(const Runtime& r) {
+    return Json{{"runtimeID", r.runtimeID},
+                {"instanceID", r.instanceID},
+                {"globalAccountID", r.globalAccountID},
+                {"subAccountID", r.subAccountID},
+                {"planID", r.planID},
+                {"planName", r.planName},
+                {"region", r.region},
+                {"shootName", r.shootName},
+                {"windowBegin", r.windowBegin},
+                {"windowEnd", r.windowEnd},
+                {"deprovisioning", r.deprovisioning},
+                {"suspended", r.suspended},
+                {"kubernetesVersion", r.kubernetesVersion},
+                {"machineImage", r.machineImage},
+                {"machineImageVersion", r.machineImageVersion}};
+}
+
+Runtime runtimeFromStoreJson(const Json& j) {
+    Runtime r;
+    r.runtimeID = member(j, "runtimeID").get<std::string>();
+    read(j, "instanceID", &r.instanceID);
+    read(j, "globalAccountID", &r.globalAccountID);
+    read(j, "subAccountID", &r.subAccountID);
+    read(j, "planID", &r.planID);
+    read(j, "planName", &r.planName);
+    read(j, "region", &r.region);
+    read(j, "shootName", &r.shootName);
+    read(j, "windowBegin", &r.windowBegin);
+    read(j, "windowEnd", &r.windowEnd);
+    read(j, "deprovisioning", &r.deprovisioning);
+    read(j, "suspended", &r.suspended);
+    read(j, "kubernetesVersion", &r.kubernetesVersion);
+    read(j, "machineImage", &r.machineImage);
+    read(j, "machineImageVersion", &r.machineImageVersion);
+    return r;
+}
+
+}  // namespace keb
