@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The full test suite, from a bare machine: installs what is missing, builds native and wasm,
+# runs every ctest suite (core, store contract, simulator scenarios, server end-to-end, Gardener
+# with kubectl, core under wasm) and the browser test in headless Chromium.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+start=$(date +%s)
+scripts/setup.sh
+scripts/build.sh
+echo "== native tests (ctest)"
+ctest --test-dir build --output-on-failure -j"${KEB_TEST_JOBS:-2}" --timeout 900
+echo "== core under WebAssembly"
+scripts/test-wasm.sh
+if [ -x scripts/test-web.sh ]; then
+  echo "== browser simulator (headless Chromium)"
+  scripts/test-web.sh
+fi
+echo "== all tests passed in $(( $(date +%s) - start )) s"
