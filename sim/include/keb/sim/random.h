@@ -1,0 +1,52 @@
+// Deterministic randomness for the simulator: splitmix64 streams and stable
+// hashes. Nothing here reads a clock or a global generator, so a run is a pure
+// function of (scenario, seed) on every platform (native and wasm).
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+namespace keb::sim {
+
+// One splitmix64 finaliser step: a good 64-bit mixing function.
+constexpr std::uint64_t mix64(std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+// 64-bit FNV-1a (used for the event-log hash and for stable keys of ids).
+constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ull;
+constexpr std::uint64_t kFnvPrime = 0x100000001b3ull;
+inline std::uint64_t fnv1a(std::string_view s, std::uint64_t h = kFnvOffset) {
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= kFnvPrime;
+    }
+    return h;
+}
+
+// Uniform double in [0, 1) from 53 bits of x.
+inline double unitFromBits(std::uint64_t x) { return static_cast<double>(x >> 11) * 0x1.0p-53; }
+
+// A small deterministic generator (splitmix64 stream).
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed) : state_(seed) {}
+    std::uint64_t next() {
+        state_ += 0x9e3779b97f4a7c15ull;
+        std::uint64_t z = state_;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    }
+    double uniform() { return unitFromBits(next()); }          // [0, 1)
+    // Uniform integer in [0, n); n > 0.
+    std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
+    bool chance(double p) { return uniform() < p; }
+
+private:
+    std::uint64_t state_;
+};
+
+}  // namespace keb::sim

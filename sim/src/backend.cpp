@@ -1,0 +1,108 @@
+// Simulated upgrade backend.
+#include "keb/sim/backend.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "keb/sim/random.h"
+
+namespace keb::sim {
+
+Millis DurationDist::draw(double u1, double u2) const {
+    double d = 0;
+    switch (kind) {
+        case Kind::Fixed:
+            return std::max<Millis>(0, value);
+        case Kind::Uniform:
+            d = static_cast<double>(min) + u1 * static_cast<double>(std::max<Millis>(0, max - min));
+            break;
+        case Kind::LogNormal: {
+            // Box-Muller from two uniforms; u1 in (0,1].
+            const double z = std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(2.0 * M_PI * u2);
+            d = static_cast<double>(median) * std::exp(sigma * z);
+            break;
+        }
+        case Kind::Exponential:
+            d = -static_cast<double>(mean) * std::log(1.0 - u1);
+            break;
+    }
+    const double lo = static_cast<double>(std::max<Millis>(0, min));
+    const double hi = static_cast<double>(std::max(min, max));
+    if (kind != Kind::Uniform) d = std::clamp(d, lo, hi);
+    return static_cast<Millis>(d);
+}
+
+double FaultPlan::failureProbabilityFor(const std::string& region, const std::string& plan, Millis now) const {
+    double p = failureProbability;
+    if (auto it = failureByRegion.find(region); it != failureByRegion.end()) p = it->second;
+    if (auto it = failureByPlan.find(plan); it != failureByPlan.end()) p = it->second;
+    for (const auto& b : bursts)
+        if (now >= b.from && now < b.to) p = std::max(p, b.probability);
+    return p;
+}
+
+UpgradeFate decideFate(const FaultPlan& plan, std::uint64_t seed, const Operation& op, Millis startedAt) {
+    // Independent streams per decision, keyed by the operation id only.
+    const std::uint64_t base = mix64(seed ^ fnv1a(op.operationID));
+    const double uFail = unitFromBits(mix64(base ^ 1));
+    const double uHang = unitFromBits(mix64(base ^ 2));
+    const double uD1 = unitFromBits(mix64(base ^ 3));
+    const double uD2 = unitFromBits(mix64(base ^ 4));
+    UpgradeFate f;
+    f.hangs = uHang < plan.hangProbability;
+    f.fails = !f.hangs && uFail < plan.failureProbabilityFor(op.region, op.servicePlanName, startedAt);
+    f.duration = plan.duration.draw(uD1, uD2);
+    return f;
+}
+
+StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now) {
+    const std::uint64_t key = fnv1a(op.operationID);
+    if (ops_.count(key)) {
+        ++duplicateStarts_;  // already started before a crash: resume, do not upgrade again
+        return StepResult::again(0, "upgrade already running");
+    }
+    if (op.dryRun) {
+        ++dryRunStarts_;
+        return StepResult::done();
+    }
+    const UpgradeFate f = decideFate(plan_, seed_, op, now);
+    ops_.emplace(key, Record{now, f.duration, f.fails, f.hangs});
+    ++upgrades_;
+    ++perRuntime_[fnv1a(op.runtimeID)];
+    return StepResult::again(0, "upgrade started");
+}
+
+StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) {
+    ++polls_;
+    auto it = ops_.find(fnv1a(op.operationID));
+    if (it == ops_.end()) {
+        if (op.dryRun) return StepResult::done();
+        ++unknownPolls_;
+        return StepResult::failed("upgrade backend: no upgrade known for operation " + op.operationID);
+    }
+    const Record& r = it->second;
+    if (r.hangs || now < r.startedAt + r.duration) return StepResult::again(0, "upgrade in progress");
+    if (r.fails) {
+        ++failures_;
+        return StepResult::failed(plan_.failureReason);
+    }
+    ++successes_;
+    return StepResult::done();
+}
+
+bool SimBackend::started(const std::string& operationID) const { return ops_.count(fnv1a(operationID)) != 0; }
+
+std::uint32_t SimBackend::upgradesOf(const std::string& runtimeID) const {
+    auto it = perRuntime_.find(fnv1a(runtimeID));
+    return it == perRuntime_.end() ? 0 : it->second;
+}
+
+std::size_t SimBackend::approxBytes() const {
+    // unordered_map node: value + next pointer + cached hash, plus the bucket array.
+    return ops_.size() * (sizeof(std::pair<const std::uint64_t, Record>) + 2 * sizeof(void*)) +
+           ops_.bucket_count() * sizeof(void*) +
+           perRuntime_.size() * (sizeof(std::pair<const std::uint64_t, std::uint32_t>) + 2 * sizeof(void*)) +
+           perRuntime_.bucket_count() * sizeof(void*);
+}
+
+}  // namespace keb::sim

@@ -1,0 +1,568 @@
+// Scenario parser: every error names the file and the JSON path of the field.
+#include "keb/sim/scenario.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "keb/timefmt.h"
+#include "keb/windows.h"
+
+namespace keb::sim {
+
+std::string CountExpect::describe() const {
+    if (min && max && *min == *max) return std::to_string(*min);
+    if (min && max) return std::to_string(*min) + ".." + std::to_string(*max);
+    if (min) return ">= " + std::to_string(*min);
+    if (max) return "<= " + std::to_string(*max);
+    return "any";
+}
+
+std::optional<Millis> parseOffset(std::string_view s) {
+    if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+    if (s.empty()) return std::nullopt;
+    Millis total = 0;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (s[i] < '0' || s[i] > '9') return std::nullopt;
+        std::int64_t n = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            n = n * 10 + (s[i] - '0');
+            if (n > 1000000000) return std::nullopt;
+            ++i;
+        }
+        std::string_view unit;
+        const std::size_t u0 = i;
+        while (i < s.size() && (s[i] < '0' || s[i] > '9')) ++i;
+        unit = s.substr(u0, i - u0);
+        Millis mul = 0;
+        if (unit == "ms") mul = 1;
+        else if (unit == "s") mul = kSecond;
+        else if (unit == "m") mul = kMinute;
+        else if (unit == "h") mul = kHour;
+        else if (unit == "d") mul = kDay;
+        else return std::nullopt;
+        total += n * mul;
+    }
+    return total;
+}
+
+namespace {
+
+// A JSON value with its path, for typed access with precise errors.
+class Node {
+public:
+    Node(const Json& j, std::string path, const std::string& file) : j_(j), path_(std::move(path)), file_(file) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw ScenarioError(file_ + ": " + (path_.empty() ? std::string("(top level)") : path_) + ": " + what);
+    }
+    const Json& json() const { return j_; }
+    const std::string& path() const { return path_; }
+    bool has(const char* key) const { return j_.is_object() && j_.contains(key) && !j_.at(key).is_null(); }
+    Node operator[](const char* key) const {
+        return Node(j_.at(key), path_.empty() ? std::string(key) : path_ + "." + key, file_);
+    }
+    Node at(std::size_t i) const { return Node(j_.at(i), path_ + "[" + std::to_string(i) + "]", file_); }
+    std::size_t size() const { return j_.size(); }
+
+    void requireObject() const {
+        if (!j_.is_object()) fail("expected an object");
+    }
+    void requireArray() const {
+        if (!j_.is_array()) fail("expected an array");
+    }
+    // Unknown keys are errors in scenario files: a typo must not silently change a test.
+    void onlyKeys(std::initializer_list<const char*> keys) const {
+        requireObject();
+        for (auto it = j_.begin(); it != j_.end(); ++it) {
+            bool ok = false;
+            for (const char* k : keys) ok = ok || it.key() == k;
+            if (!ok) {
+                std::string list;
+                for (const char* k : keys) list += std::string(list.empty() ? "" : ", ") + k;
+                Node(it.value(), path_.empty() ? it.key() : path_ + "." + it.key(), file_)
+                    .fail("unknown field (allowed: " + list + ")");
+            }
+        }
+    }
+    std::string str() const {
+        if (!j_.is_string()) fail("expected a string");
+        return j_.get<std::string>();
+    }
+    bool boolean() const {
+        if (!j_.is_boolean()) fail("expected true or false");
+        return j_.get<bool>();
+    }
+    std::int64_t integer(std::int64_t lo, std::int64_t hi) const {
+        if (!j_.is_number_integer() && !(j_.is_number_float() && std::floor(j_.get<double>()) == j_.get<double>()))
+            fail("expected an integer");
+        const double d = j_.get<double>();
+        if (d < static_cast<double>(lo) || d > static_cast<double>(hi))
+            fail("must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+        return j_.is_number_unsigned() ? static_cast<std::int64_t>(j_.get<std::uint64_t>()) : j_.get<std::int64_t>();
+    }
+    double number(double lo, double hi) const {
+        if (!j_.is_number()) fail("expected a number");
+        const double d = j_.get<double>();
+        if (!(d >= lo && d <= hi)) fail("must be between " + fmt(lo) + " and " + fmt(hi));
+        return d;
+    }
+    double probability() const { return number(0.0, 1.0); }
+    Millis duration() const {
+        if (!j_.is_string()) fail("expected a duration like \"15m\", \"2h\", \"1d\"");
+        auto d = parseOffset(j_.get<std::string>());
+        if (!d || j_.get<std::string>().starts_with("+")) fail("expected a duration like \"15m\", \"2h\", \"1d\"");
+        return *d;
+    }
+    // RFC 3339 time, or an offset "+2h" from the scenario start.
+    Millis time(Millis start) const {
+        if (j_.is_string()) {
+            const std::string s = j_.get<std::string>();
+            if (auto t = parseRfc3339(s)) return *t;
+            if (!s.empty() && s[0] == '+')
+                if (auto d = parseOffset(s)) return start + *d;
+        }
+        fail("expected RFC 3339 time or duration offset like \"+2h\"");
+    }
+    std::vector<std::string> strings() const {
+        requireArray();
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < size(); ++i) out.push_back(at(i).str());
+        return out;
+    }
+
+private:
+    static std::string fmt(double d) {
+        std::ostringstream o;
+        o << d;
+        return o.str();
+    }
+    const Json& j_;
+    std::string path_;
+    const std::string& file_;
+};
+
+Weighted weighted(const Node& n) {
+    n.requireObject();
+    Weighted w;
+    for (auto it = n.json().begin(); it != n.json().end(); ++it) {
+        if (!it.value().is_number() || it.value().get<double>() < 0) n[it.key().c_str()].fail("expected a weight >= 0");
+        w.emplace_back(it.key(), it.value().get<double>());
+    }
+    if (w.empty()) n.fail("expected at least one entry");
+    return w;
+}
+
+std::map<std::string, double> probabilities(const Node& n) {
+    n.requireObject();
+    std::map<std::string, double> m;
+    for (auto it = n.json().begin(); it != n.json().end(); ++it) m[it.key()] = n[it.key().c_str()].probability();
+    return m;
+}
+
+void checkWindowTime(const Node& n, const std::string& v) {
+    if (!parseWindowTime(v)) n.fail("expected a Gardener window time HHMMSS+HHMM, e.g. \"220000+0000\"");
+}
+
+Runtime parseRuntime(const Node& n, std::size_t i) {
+    n.onlyKeys({"runtimeID", "instanceID", "globalAccountID", "subAccountID", "planName", "planID", "region",
+                "shootName", "windowBegin", "windowEnd", "deprovisioning", "suspended", "kubernetesVersion",
+                "machineImage", "machineImageVersion"});
+    if (!n.has("runtimeID")) n.fail("runtimeID is required");
+    Runtime r;
+    r.runtimeID = n["runtimeID"].str();
+    if (r.runtimeID.empty()) n["runtimeID"].fail("must not be empty");
+    auto s = [&](const char* k, std::string def) { return n.has(k) ? n[k].str() : def; };
+    r.instanceID = s("instanceID", "instance-" + r.runtimeID);
+    r.globalAccountID = s("globalAccountID", "ga-explicit");
+    r.subAccountID = s("subAccountID", "sa-explicit");
+    r.planName = s("planName", "azure");
+    r.planID = s("planID", planIdFor(r.planName));
+    r.region = s("region", "westeurope");
+    r.shootName = s("shootName", "x-" + std::to_string(i));
+    r.windowBegin = s("windowBegin", "000000+0000");
+    r.windowEnd = s("windowEnd", "010000+0000");
+    // Unparsable windows are allowed on purpose (the engine must skip them); only the type is checked.
+    r.deprovisioning = n.has("deprovisioning") && n["deprovisioning"].boolean();
+    r.suspended = n.has("suspended") && n["suspended"].boolean();
+    r.kubernetesVersion = s("kubernetesVersion", "1.29.5");
+    r.machineImage = s("machineImage", "gardenlinux");
+    r.machineImageVersion = s("machineImageVersion", "1443.3.0");
+    return r;
+}
+
+FleetSpec parseFleet(const Node& n) {
+    n.onlyKeys({"size", "globalAccounts", "subAccounts", "accountSkew", "plans", "regionSkew", "operatorWindowShare",
+                "windowOffsets", "kubernetesVersions", "deletingShare", "suspendedShare", "runtimes"});
+    FleetSpec f;
+    if (n.has("size")) f.size = static_cast<int>(n["size"].integer(0, 2000000));
+    if (n.has("globalAccounts")) f.globalAccounts = static_cast<int>(n["globalAccounts"].integer(1, 2000000));
+    if (n.has("subAccounts")) f.subAccounts = static_cast<int>(n["subAccounts"].integer(1, 2000000));
+    if (n.has("accountSkew")) f.accountSkew = n["accountSkew"].number(1.0, 10.0);
+    if (n.has("plans")) f.plans = weighted(n["plans"]);
+    if (n.has("regionSkew")) f.regionSkew = n["regionSkew"].number(1.0, 10.0);
+    if (n.has("operatorWindowShare")) f.operatorWindowShare = n["operatorWindowShare"].probability();
+    if (n.has("windowOffsets")) {
+        f.windowOffsets = n["windowOffsets"].strings();
+        for (std::size_t i = 0; i < f.windowOffsets.size(); ++i)
+            if (!parseWindowTime("000000" + f.windowOffsets[i]))
+                n["windowOffsets"].at(i).fail("expected an offset like \"+0530\" or \"-0800\"");
+    }
+    if (n.has("kubernetesVersions")) f.kubernetesVersions = weighted(n["kubernetesVersions"]);
+    if (n.has("deletingShare")) f.deletingShare = n["deletingShare"].probability();
+    if (n.has("suspendedShare")) f.suspendedShare = n["suspendedShare"].probability();
+    if (n.has("runtimes")) {
+        Node rs = n["runtimes"];
+        rs.requireArray();
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < rs.size(); ++i) {
+            f.extra.push_back(parseRuntime(rs.at(i), i));
+            if (!seen.insert(f.extra.back().runtimeID).second) rs.at(i)["runtimeID"].fail("duplicate runtimeID");
+        }
+    }
+    return f;
+}
+
+DurationDist parseDurationDist(const Node& n) {
+    n.onlyKeys({"distribution", "value", "min", "max", "median", "sigma", "mean"});
+    DurationDist d;
+    const std::string kind = n.has("distribution") ? n["distribution"].str() : "uniform";
+    if (kind == "fixed") d.kind = DurationDist::Kind::Fixed;
+    else if (kind == "uniform") d.kind = DurationDist::Kind::Uniform;
+    else if (kind == "lognormal") d.kind = DurationDist::Kind::LogNormal;
+    else if (kind == "exponential") d.kind = DurationDist::Kind::Exponential;
+    else n["distribution"].fail("expected one of fixed, uniform, lognormal, exponential");
+    if (n.has("value")) d.value = n["value"].duration();
+    if (n.has("min")) d.min = n["min"].duration();
+    if (n.has("max")) d.max = n["max"].duration();
+    if (n.has("median")) d.median = n["median"].duration();
+    if (n.has("sigma")) d.sigma = n["sigma"].number(0.0, 5.0);
+    if (n.has("mean")) d.mean = n["mean"].duration();
+    if (d.kind == DurationDist::Kind::Fixed && !n.has("value")) n.fail("a fixed distribution needs \"value\"");
+    if (d.kind != DurationDist::Kind::Fixed && d.max < d.min) n["max"].fail("must not be below min");
+    if (d.kind == DurationDist::Kind::LogNormal && !n.has("max")) d.max = 24 * kHour;
+    if (d.kind == DurationDist::Kind::Exponential && !n.has("max")) d.max = 24 * kHour;
+    if (d.kind != DurationDist::Kind::Uniform && !n.has("min")) d.min = kSecond;
+    return d;
+}
+
+void parseFaults(const Node& n, Scenario& sc) {
+    n.onlyKeys({"failureProbability", "failureByRegion", "failureByPlan", "failureReason", "hangProbability",
+                "duration", "gardenerOutages", "disappear", "failureBursts", "backendLatency"});
+    FaultPlan& f = sc.faults;
+    if (n.has("failureProbability")) f.failureProbability = n["failureProbability"].probability();
+    if (n.has("failureByRegion")) f.failureByRegion = probabilities(n["failureByRegion"]);
+    if (n.has("failureByPlan")) f.failureByPlan = probabilities(n["failureByPlan"]);
+    if (n.has("failureReason")) f.failureReason = n["failureReason"].str();
+    if (n.has("hangProbability")) f.hangProbability = n["hangProbability"].probability();
+    if (n.has("duration")) f.duration = parseDurationDist(n["duration"]);
+    if (n.has("backendLatency")) f.backendLatency = n["backendLatency"].duration();
+    if (n.has("gardenerOutages")) {
+        Node a = n["gardenerOutages"];
+        a.requireArray();
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            Node o = a.at(i);
+            o.onlyKeys({"from", "to", "error"});
+            if (!o.has("from") || !o.has("to")) o.fail("from and to are required");
+            Scenario::Outage out{o["from"].time(sc.start), o["to"].time(sc.start), o.has("error") ? o["error"].str() : ""};
+            if (out.to <= out.from) o["to"].fail("must be after from");
+            sc.outages.push_back(std::move(out));
+        }
+    }
+    if (n.has("failureBursts")) {
+        Node a = n["failureBursts"];
+        a.requireArray();
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            Node o = a.at(i);
+            o.onlyKeys({"from", "to", "probability"});
+            if (!o.has("from") || !o.has("to")) o.fail("from and to are required");
+            FailureBurst b{o["from"].time(sc.start), o["to"].time(sc.start),
+                           o.has("probability") ? o["probability"].probability() : 1.0};
+            if (b.to <= b.from) o["to"].fail("must be after from");
+            f.bursts.push_back(b);
+        }
+    }
+    if (n.has("disappear")) {
+        Node a = n["disappear"];
+        a.requireArray();
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            Node o = a.at(i);
+            o.onlyKeys({"at", "count", "runtimeIDs"});
+            if (!o.has("at")) o.fail("at is required");
+            Scenario::Disappearance d;
+            d.at = o["at"].time(sc.start);
+            if (o.has("count")) d.count = static_cast<int>(o["count"].integer(1, 2000000));
+            if (o.has("runtimeIDs")) d.runtimeIDs = o["runtimeIDs"].strings();
+            if (d.count == 0 && d.runtimeIDs.empty()) o.fail("count or runtimeIDs is required");
+            sc.disappearances.push_back(std::move(d));
+        }
+    }
+}
+
+void parseEngine(const Node& n, EngineConfig& c) {
+    n.onlyKeys({"pollInterval", "stepRetryInterval", "operationTimeout", "resolveRetryInterval", "resolveTimeout",
+                "maintenancePolicy"});
+    auto positive = [&](const char* k, Millis& out) {
+        if (!n.has(k)) return;
+        out = n[k].duration();
+        if (out <= 0) n[k].fail("must be a positive duration");
+    };
+    positive("pollInterval", c.pollInterval);
+    positive("stepRetryInterval", c.stepRetryInterval);
+    positive("operationTimeout", c.operationTimeout);
+    positive("resolveRetryInterval", c.resolveRetryInterval);
+    positive("resolveTimeout", c.resolveTimeout);
+    if (n.has("maintenancePolicy")) {
+        Node p = n["maintenancePolicy"];
+        p.requireObject();
+        std::string err;
+        auto policy = parseMaintenancePolicy(p.json().dump(), &err);
+        if (!policy) p.fail(err.empty() ? "invalid maintenance policy" : err);
+        c.policy = std::move(*policy);
+    }
+}
+
+CountExpect parseCount(const Node& n) {
+    CountExpect c;
+    if (n.json().is_object()) {
+        n.onlyKeys({"min", "max"});
+        if (n.has("min")) c.min = n["min"].integer(0, INT64_MAX / 2);
+        if (n.has("max")) c.max = n["max"].integer(0, INT64_MAX / 2);
+        if (!c.min && !c.max) n.fail("expected min and/or max");
+        if (c.min && c.max && *c.max < *c.min) n["max"].fail("must not be below min");
+        return c;
+    }
+    c.min = c.max = n.integer(0, INT64_MAX / 2);
+    return c;
+}
+
+std::map<OperationState, CountExpect> parseStateCounts(const Node& n) {
+    n.requireObject();
+    std::map<OperationState, CountExpect> m;
+    for (auto it = n.json().begin(); it != n.json().end(); ++it) {
+        Node v = n[it.key().c_str()];
+        auto s = parseOperationState(it.key());
+        if (!s) v.fail("unknown operation state (pending, in progress, succeeded, failed, canceled)");
+        m[*s] = parseCount(v);
+    }
+    return m;
+}
+
+OrchestrationExpect parseOrchExpect(const Node& n, int defaultIndex, int submitCount, bool allowIndex) {
+    OrchestrationExpect e;
+    e.index = defaultIndex;
+    if (allowIndex && n.has("index")) e.index = static_cast<int>(n["index"].integer(0, 1000000));
+    if (e.index >= submitCount)
+        (allowIndex && n.has("index") ? n["index"] : n)
+            .fail("refers to submit #" + std::to_string(e.index) + " but the timeline has " +
+                  std::to_string(submitCount) + " submit event(s)");
+    if (n.has("state")) {
+        auto s = parseOrchestrationState(n["state"].str());
+        if (!s) n["state"].fail("unknown orchestration state");
+        e.state = s;
+    }
+    if (n.has("operations")) e.operations = parseStateCounts(n["operations"]);
+    if (n.has("totalOperations")) e.totalOperations = parseCount(n["totalOperations"]);
+    return e;
+}
+
+int orchestrationRef(const Node& ev, TimelineEvent& t, int submitsSoFar) {
+    if (ev.has("orchestrationID")) {
+        t.orchestrationID = ev["orchestrationID"].str();
+        return -1;
+    }
+    if (!ev.has("orchestration")) ev.fail("orchestration (index of a submit event) or orchestrationID is required");
+    const int i = static_cast<int>(ev["orchestration"].integer(0, 1000000));
+    if (i >= submitsSoFar)
+        ev["orchestration"].fail("refers to submit #" + std::to_string(i) + " but only " +
+                                 std::to_string(submitsSoFar) + " submit event(s) come before it");
+    return i;
+}
+
+void parseTimeline(const Node& n, Scenario& sc) {
+    n.requireArray();
+    // Sort by time first (stable), then validate references in time order.
+    std::vector<std::pair<Millis, std::size_t>> order;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        Node ev = n.at(i);
+        ev.requireObject();
+        if (!ev.has("at")) ev.fail("at is required");
+        order.emplace_back(ev["at"].time(sc.start), i);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    int submits = 0;
+    for (auto [at, i] : order) {
+        Node ev = n.at(i);
+        TimelineEvent t;
+        t.at = at;
+        t.path = ev.path();
+        if (at < sc.start) ev["at"].fail("is before the scenario start");
+        if (!ev.has("event")) ev.fail("event is required");
+        const std::string kind = ev["event"].str();
+        if (kind == "submit") {
+            ev.onlyKeys({"at", "event", "kind", "body", "expectStatus", "comment"});
+            t.kind = TimelineEvent::Kind::Submit;
+            const std::string k = ev.has("kind") ? ev["kind"].str() : "kyma";
+            if (k == "kyma") t.type = OrchestrationType::UpgradeKyma;
+            else if (k == "cluster") t.type = OrchestrationType::UpgradeCluster;
+            else ev["kind"].fail("expected \"kyma\" or \"cluster\"");
+            if (!ev.has("body")) ev.fail("body is required (the request body of POST /upgrade/" + k + ")");
+            // Any JSON is passed to the API as is (a string is sent verbatim, for malformed bodies).
+            t.body = ev["body"].json().is_string() ? ev["body"].json().get<std::string>() : ev["body"].json().dump();
+            if (ev.has("expectStatus")) t.expectStatus = static_cast<int>(ev["expectStatus"].integer(100, 599));
+            t.submitIndex = submits++;
+        } else if (kind == "api") {
+            ev.onlyKeys({"at", "event", "method", "path", "body", "expectStatus", "comment"});
+            t.kind = TimelineEvent::Kind::Api;
+            if (!ev.has("method") || !ev.has("path")) ev.fail("method and path are required");
+            t.method = ev["method"].str();
+            t.apiPath = ev["path"].str();
+            if (ev.has("body"))
+                t.body = ev["body"].json().is_string() ? ev["body"].json().get<std::string>() : ev["body"].json().dump();
+            if (ev.has("expectStatus")) t.expectStatus = static_cast<int>(ev["expectStatus"].integer(100, 599));
+        } else if (kind == "cancel") {
+            ev.onlyKeys({"at", "event", "orchestration", "orchestrationID", "expectStatus", "comment"});
+            t.kind = TimelineEvent::Kind::Cancel;
+            t.orchestration = orchestrationRef(ev, t, submits);
+            if (ev.has("expectStatus")) t.expectStatus = static_cast<int>(ev["expectStatus"].integer(100, 599));
+        } else if (kind == "retry") {
+            ev.onlyKeys({"at", "event", "orchestration", "orchestrationID", "operationIDs", "all", "immediate",
+                         "expectStatus", "comment"});
+            t.kind = TimelineEvent::Kind::Retry;
+            t.orchestration = orchestrationRef(ev, t, submits);
+            if (ev.has("operationIDs")) t.operationIDs = ev["operationIDs"].strings();
+            if (ev.has("all") && !ev["all"].boolean() && t.operationIDs.empty())
+                ev["all"].fail("all=false needs operationIDs");
+            if (ev.has("all") && ev["all"].boolean() && !t.operationIDs.empty())
+                ev["all"].fail("all=true and operationIDs exclude each other");
+            if (ev.has("immediate")) t.immediate = ev["immediate"].boolean();
+            if (ev.has("expectStatus")) t.expectStatus = static_cast<int>(ev["expectStatus"].integer(100, 599));
+        } else if (kind == "restart") {
+            ev.onlyKeys({"at", "event", "comment"});
+            t.kind = TimelineEvent::Kind::Restart;
+        } else if (kind == "setWindow") {
+            ev.onlyKeys({"at", "event", "runtimeID", "shoot", "begin", "end", "comment"});
+            t.kind = TimelineEvent::Kind::SetWindow;
+            if (ev.has("runtimeID")) t.runtimeIDs.push_back(ev["runtimeID"].str());
+            else if (ev.has("shoot")) t.shoots.push_back(ev["shoot"].str());
+            else ev.fail("runtimeID or shoot is required");
+            if (!ev.has("begin") || !ev.has("end")) ev.fail("begin and end are required");
+            t.windowBegin = ev["begin"].str();
+            t.windowEnd = ev["end"].str();
+            checkWindowTime(ev["begin"], t.windowBegin);
+            checkWindowTime(ev["end"], t.windowEnd);
+        } else if (kind == "advance") {
+            ev.onlyKeys({"at", "event", "comment"});
+            t.kind = TimelineEvent::Kind::Advance;
+        } else if (kind == "outage") {
+            ev.onlyKeys({"at", "event", "for", "error", "comment"});
+            t.kind = TimelineEvent::Kind::Outage;
+            if (!ev.has("for")) ev.fail("for (a duration) is required");
+            t.span = ev["for"].duration();
+            if (ev.has("error")) t.error = ev["error"].str();
+        } else if (kind == "failureBurst") {
+            ev.onlyKeys({"at", "event", "for", "probability", "comment"});
+            t.kind = TimelineEvent::Kind::FailureBurst;
+            if (!ev.has("for")) ev.fail("for (a duration) is required");
+            t.span = ev["for"].duration();
+            if (ev.has("probability")) t.probability = ev["probability"].probability();
+        } else if (kind == "disappear") {
+            ev.onlyKeys({"at", "event", "count", "runtimeIDs", "comment"});
+            t.kind = TimelineEvent::Kind::Disappear;
+            if (ev.has("count")) t.count = static_cast<int>(ev["count"].integer(1, 2000000));
+            if (ev.has("runtimeIDs")) t.runtimeIDs = ev["runtimeIDs"].strings();
+            if (t.count == 0 && t.runtimeIDs.empty()) ev.fail("count or runtimeIDs is required");
+        } else if (kind == "check") {
+            ev.onlyKeys({"at", "event", "orchestration", "state", "operations", "totalOperations", "comment"});
+            t.kind = TimelineEvent::Kind::Check;
+            if (!ev.has("orchestration")) ev.fail("orchestration (index of a submit event) is required");
+            t.check = parseOrchExpect(ev, static_cast<int>(ev["orchestration"].integer(0, 1000000)), submits, false);
+            t.orchestration = t.check.index;
+        } else {
+            ev["event"].fail("unknown event (submit, api, cancel, retry, restart, setWindow, advance, outage, "
+                             "failureBurst, disappear, check)");
+        }
+        sc.timeline.push_back(std::move(t));
+    }
+    sc.submitCount = submits;
+}
+
+void parseExpect(const Node& n, Scenario& sc) {
+    n.onlyKeys({"orchestrations", "operationStates", "allStartedInsideWindow", "workersNeverExceeded",
+                "maxWorkersInUse", "finishBefore", "allFinished", "noRuntimeUpgradedTwice",
+                "nothingLostAcrossRestarts", "upgrades", "resolveErrors"});
+    Expectations& e = sc.expect;
+    if (n.has("orchestrations")) {
+        Node a = n["orchestrations"];
+        a.requireArray();
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            Node o = a.at(i);
+            o.onlyKeys({"index", "state", "operations", "totalOperations"});
+            e.orchestrations.push_back(parseOrchExpect(o, static_cast<int>(i), sc.submitCount, true));
+        }
+    }
+    if (n.has("operationStates")) e.operationStates = parseStateCounts(n["operationStates"]);
+    if (n.has("allStartedInsideWindow")) e.allStartedInsideWindow = n["allStartedInsideWindow"].boolean();
+    if (n.has("workersNeverExceeded")) e.workersNeverExceeded = n["workersNeverExceeded"].boolean();
+    if (n.has("maxWorkersInUse")) e.maxWorkersInUse = static_cast<int>(n["maxWorkersInUse"].integer(0, 100000000));
+    if (n.has("finishBefore")) e.finishBefore = n["finishBefore"].time(sc.start);
+    if (n.has("allFinished")) e.allFinished = n["allFinished"].boolean();
+    if (n.has("noRuntimeUpgradedTwice")) e.noRuntimeUpgradedTwice = n["noRuntimeUpgradedTwice"].boolean();
+    if (n.has("nothingLostAcrossRestarts")) e.nothingLostAcrossRestarts = n["nothingLostAcrossRestarts"].boolean();
+    if (n.has("upgrades")) e.upgrades = parseCount(n["upgrades"]);
+    if (n.has("resolveErrors")) e.resolveErrors = parseCount(n["resolveErrors"]);
+}
+
+}  // namespace
+
+Scenario parseScenario(const std::string& jsonText, const std::string& file) {
+    Json j;
+    try {
+        j = Json::parse(jsonText);
+    } catch (const std::exception& ex) {
+        std::string msg = ex.what();
+        // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> keep from "parse error".
+        if (auto p = msg.find("parse error"); p != std::string::npos) msg = msg.substr(p);
+        throw ScenarioError(file + ": invalid JSON: " + msg);
+    }
+    Scenario sc;
+    sc.file = file;
+    Node root(j, "", file);
+    root.onlyKeys({"name", "description", "seed", "start", "end", "maxDuration", "fleet", "faults", "engine",
+                   "timeline", "expect", "comment"});
+    sc.name = root.has("name") ? root["name"].str() : file;
+    if (root.has("description")) sc.description = root["description"].str();
+    if (root.has("seed")) sc.seed = static_cast<std::uint64_t>(root["seed"].integer(0, INT64_MAX));
+    sc.start = parseRfc3339("2026-01-05T00:00:00Z").value_or(0);  // a Monday
+    if (root.has("start")) {
+        auto t = root["start"].json().is_string() ? parseRfc3339(root["start"].str()) : std::nullopt;
+        if (!t) root["start"].fail("expected RFC 3339 time, e.g. \"2026-01-05T00:00:00Z\"");
+        sc.start = *t;
+    }
+    sc.end = sc.start + 30 * kDay;
+    if (root.has("maxDuration")) sc.end = sc.start + root["maxDuration"].duration();
+    if (root.has("end")) sc.end = root["end"].time(sc.start);
+    if (sc.end <= sc.start) (root.has("end") ? root["end"] : root["maxDuration"]).fail("must be after the start");
+    if (root.has("fleet")) sc.fleet = parseFleet(root["fleet"]);
+    if (root.has("faults")) parseFaults(root["faults"], sc);
+    if (root.has("engine")) parseEngine(root["engine"], sc.engine);
+    if (root.has("timeline")) parseTimeline(root["timeline"], sc);
+    if (root.has("expect")) parseExpect(root["expect"], sc);
+    for (const auto& t : sc.timeline)
+        if (t.at > sc.end) throw ScenarioError(file + ": " + t.path + ".at: is after the scenario end");
+    return sc;
+}
+
+Scenario loadScenarioFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ScenarioError(path + ": cannot read the file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parseScenario(ss.str(), path);
+}
+
+}  // namespace keb::sim

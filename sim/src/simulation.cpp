@@ -1,0 +1,790 @@
+// The discrete-event simulator (see simulation.h).
+#include "keb/sim/simulation.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_set>
+
+#include "keb/sim/random.h"
+#include "keb/timefmt.h"
+#include "keb/windows.h"
+
+namespace keb::sim {
+namespace {
+
+void appendEscaped(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out.push_back(static_cast<char>(c));
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+void field(std::string& out, const char* key, std::string_view value) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    appendEscaped(out, value);
+}
+
+std::string hex64(std::uint64_t v) {
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+constexpr int kMaxHours = 24 * 400;
+constexpr int kStallLimit = 10000;
+constexpr std::size_t kMaxSamples = 10;
+
+}  // namespace
+
+Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverride)
+    : scenario_(std::move(scenario)),
+      seed_(seedOverride.value_or(scenario_.seed)),
+      ids_(mix64(seed_ ^ 0x6f7263686964ull)),
+      logHash_(kFnvOffset) {
+    now_ = scenario_.start;
+    fleet_ = std::make_unique<SimFleet>(generateFleet(scenario_.fleet, seed_));
+    initialFleet_ = fleet_->runtimes().size();
+    for (const auto& o : scenario_.outages) fleet_->addOutage(o.from, o.to, o.error);
+    backend_ = std::make_unique<SimBackend>(scenario_.faults, seed_);
+    submitToOrch_.assign(static_cast<std::size_t>(scenario_.submitCount), -1);
+    for (std::size_t i = 0; i < scenario_.timeline.size(); ++i)
+        queue_.push(scenario_.timeline[i].at, SimEvent::Kind::Timeline, static_cast<std::uint32_t>(i));
+    for (std::size_t i = 0; i < scenario_.disappearances.size(); ++i)
+        queue_.push(scenario_.disappearances[i].at, SimEvent::Kind::Disappear, static_cast<std::uint32_t>(i));
+    buildEngine();
+    engine_->recover(now_);
+    scheduleWakeup();
+}
+
+Simulation::~Simulation() {
+    router_.reset();
+    engine_.reset();
+}
+
+void Simulation::buildEngine() {
+    engine_ = std::make_unique<Engine>(store_, *fleet_, ids_, scenario_.engine);
+    engine_->setListener(this);
+    router_ = std::make_unique<ApiRouter>(*engine_, store_);
+}
+
+// ------------------------------------------------------------------ running
+
+bool Simulation::finished() const { return queue_.empty() || queue_.top().at > scenario_.end; }
+
+std::optional<Millis> Simulation::nextEventTime() const {
+    if (finished()) return std::nullopt;
+    return queue_.top().at;
+}
+
+bool Simulation::step() {
+    if (logLines_ == 0)
+        simEvent("sim.start", {{"scenario", scenario_.name},
+                               {"seed", std::to_string(seed_)},
+                               {"runtimes", std::to_string(initialFleet_)}});
+    if (finished()) return false;
+    SimEvent ev = queue_.pop();
+    now_ = std::max(now_, ev.at);
+    ++eventsProcessed_;
+    process(ev);
+    return true;
+}
+
+std::size_t Simulation::run(std::size_t maxEvents) {
+    std::size_t n = 0;
+    while (n < maxEvents && step()) ++n;
+    return n;
+}
+
+void Simulation::advanceTo(Millis t) {
+    t = std::min(t, scenario_.end);
+    while (!queue_.empty() && queue_.top().at <= t) step();
+    now_ = std::max(now_, t);
+}
+
+void Simulation::runToEnd() {
+    while (step()) {
+    }
+}
+
+void Simulation::process(const SimEvent& ev) {
+    switch (ev.kind) {
+        case SimEvent::Kind::Timeline:
+            runTimeline(scenario_.timeline[ev.index]);
+            break;
+        case SimEvent::Kind::Wakeup:
+            if (!wakeupAt_ || *wakeupAt_ != ev.at) return;  // superseded by an earlier wakeup
+            wakeupAt_.reset();
+            tickEngine();
+            break;
+        case SimEvent::Kind::Completion: {
+            Pending p = std::move(pending_[ev.index]);
+            freeSlots_.push_back(ev.index);
+            if (ev.generation != generation_) {  // handed out before a restart: lost with the process
+                ++droppedCompletions_;
+                simEvent("sim.dropped", {{"operationID", p.action.operation.operationID},
+                                         {"action", p.action.kind == Action::Kind::Start ? "start" : "poll"}});
+                return;
+            }
+            engine_->complete(p.action, p.result, now_);
+            break;
+        }
+        case SimEvent::Kind::Disappear: {
+            const auto& d = scenario_.disappearances[ev.index];
+            if (!d.runtimeIDs.empty()) disappear(d.runtimeIDs);
+            if (d.count > 0) disappear(d.count);
+            break;
+        }
+        case SimEvent::Kind::End:
+            break;
+    }
+    scheduleWakeup();
+}
+
+void Simulation::tickEngine() {
+    std::vector<Action> actions = engine_->tick(now_);
+    for (Action& a : actions) {
+        StepResult r;
+        if (a.kind == Action::Kind::Start) {
+            if (a.operation.startedAt == now_) checkStartWindow(a);
+            const std::uint64_t before = backend_->upgrades();
+            r = backend_->start(a.type, a.operation, now_);
+            if (backend_->upgrades() > before) {
+                const UpgradeFate f = decideFate(backend_->plan(), seed_, a.operation, now_);
+                simEvent("sim.upgrade", {{"operationID", a.operation.operationID},
+                                         {"runtimeID", a.operation.runtimeID},
+                                         {"fate", f.hangs ? "hangs" : f.fails ? "fails" : "succeeds"},
+                                         {"duration", formatDuration(f.duration)}});
+            }
+        } else {
+            r = backend_->poll(a.type, a.operation, now_);
+        }
+        std::uint32_t slot;
+        if (!freeSlots_.empty()) {
+            slot = freeSlots_.back();
+            freeSlots_.pop_back();
+            pending_[slot] = Pending{std::move(a), std::move(r)};
+        } else {
+            slot = static_cast<std::uint32_t>(pending_.size());
+            pending_.push_back(Pending{std::move(a), std::move(r)});
+        }
+        queue_.push(now_ + backend_->plan().backendLatency, SimEvent::Kind::Completion, slot, generation_);
+    }
+}
+
+void Simulation::scheduleWakeup() {
+    std::optional<Millis> w = engine_->nextWakeup();
+    if (!w) return;
+    Millis t = std::max(*w, now_);
+    if (t == now_ && wakeupAt_ == std::nullopt) {
+        // Guard against an engine that keeps asking for "now" without progress.
+        if (stallAt_ == now_) {
+            if (++stallCount_ > kStallLimit) {
+                if (!stalled_) {
+                    stalled_ = true;
+                    simEvent("sim.stall", {{"detail", "engine asked for a wakeup at the same instant " +
+                                                          std::to_string(kStallLimit) + " times"}});
+                }
+                t = now_ + kSecond;
+            }
+        } else {
+            stallAt_ = now_;
+            stallCount_ = 0;
+        }
+    }
+    if (!wakeupAt_ || t < *wakeupAt_) {
+        wakeupAt_ = t;
+        queue_.push(t, SimEvent::Kind::Wakeup);
+    }
+}
+
+// ------------------------------------------------------------------ timeline
+
+void Simulation::runTimeline(const TimelineEvent& t) {
+    auto expectStatus = [&](int got, int def, const Json& body) {
+        const int want = t.expectStatus.value_or(def);
+        if (got != want) {
+            std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
+                                  ? ": " + body["error"].get<std::string>()
+                                  : "";
+            addCheck(t.path + ".status", false,
+                     "expected HTTP " + std::to_string(want) + ", got " + std::to_string(got) + why);
+        } else if (t.expectStatus) {
+            addCheck(t.path + ".status", true, "HTTP " + std::to_string(got));
+        }
+    };
+    auto orchestrationID = [&]() -> std::string {
+        if (!t.orchestrationID.empty()) return t.orchestrationID;
+        std::string id = submitted(t.orchestration);
+        if (id.empty())
+            addCheck(t.path, false, "submit #" + std::to_string(t.orchestration) + " was not accepted");
+        return id;
+    };
+    using K = TimelineEvent::Kind;
+    switch (t.kind) {
+        case K::Submit: {
+            ApiResponse r = api("POST", t.type == OrchestrationType::UpgradeKyma ? "/upgrade/kyma" : "/upgrade/cluster",
+                                t.body);
+            if (r.status == 202 && r.body.contains("orchestrationID")) {
+                const std::string id = r.body["orchestrationID"].get<std::string>();
+                if (OrchestrationInfo* info = infoFor(id)) {
+                    info->submitIndex = t.submitIndex;
+                    submitToOrch_[t.submitIndex] = static_cast<int>(info - orchs_.data());
+                }
+                simEvent("sim.submitted", {{"index", std::to_string(t.submitIndex)}, {"orchestrationID", id}});
+            } else {
+                simEvent("sim.rejected", {{"index", std::to_string(t.submitIndex)},
+                                          {"status", std::to_string(r.status)},
+                                          {"error", r.body.value("error", std::string())}});
+            }
+            expectStatus(r.status, 202, r.body);
+            break;
+        }
+        case K::Api: {
+            ApiResponse r = api(t.method, t.apiPath, t.body);
+            if (t.expectStatus) expectStatus(r.status, *t.expectStatus, r.body);
+            break;
+        }
+        case K::Cancel: {
+            const std::string id = orchestrationID();
+            if (id.empty()) break;
+            ApiResponse r = api("PUT", "/orchestrations/" + id + "/cancel");
+            expectStatus(r.status, 200, r.body);
+            break;
+        }
+        case K::Retry: {
+            const std::string id = orchestrationID();
+            if (id.empty()) break;
+            std::string form;
+            for (const auto& op : t.operationIDs) form += (form.empty() ? "" : "&") + std::string("operation-id=") + op;
+            form += std::string(form.empty() ? "" : "&") + "immediate=" + (t.immediate ? "true" : "false");
+            ApiResponse r = api("POST", "/orchestrations/" + id + "/retry", form, "application/x-www-form-urlencoded");
+            expectStatus(r.status, 202, r.body);
+            break;
+        }
+        case K::Restart:
+            restart();
+            break;
+        case K::SetWindow: {
+            std::string id = t.runtimeIDs.empty() ? "" : t.runtimeIDs[0];
+            if (id.empty())
+                if (const Runtime* rt = fleet_->byShoot(t.shoots[0])) id = rt->runtimeID;
+            if (!setWindow(id, t.windowBegin, t.windowEnd))
+                addCheck(t.path, false,
+                         "setWindow: no runtime " + (t.runtimeIDs.empty() ? "with shoot " + t.shoots[0] : id));
+            break;
+        }
+        case K::Advance:
+            simEvent("sim.advance", {});
+            break;
+        case K::Outage:
+            gardenerOutage(t.span, t.error);
+            break;
+        case K::FailureBurst:
+            failureBurst(t.span, t.probability);
+            break;
+        case K::Disappear:
+            if (!t.runtimeIDs.empty()) disappear(t.runtimeIDs);
+            if (t.count > 0) disappear(t.count);
+            break;
+        case K::Check: {
+            std::vector<CheckResult> out;
+            checkOrchestration(t.check, t.path, out);
+            for (auto& c : out) {
+                simEvent("sim.check", {{"name", c.name}, {"ok", c.ok ? "true" : "false"}, {"detail", c.detail}});
+                timelineChecks_.push_back(std::move(c));
+            }
+            break;
+        }
+    }
+}
+
+// ------------------------------------------------------------------ injections
+
+void Simulation::restart() {
+    snapshotForRestart();
+    const std::size_t lost = engine_->actionsOut();
+    ++generation_;
+    ++restarts_;
+    router_.reset();
+    engine_.reset();
+    wakeupAt_.reset();
+    simEvent("sim.restart", {{"actionsLost", std::to_string(lost)}, {"restarts", std::to_string(restarts_)}});
+    buildEngine();
+    engine_->recover(now_);
+    scheduleWakeup();
+}
+
+void Simulation::gardenerOutage(Millis span, const std::string& error) {
+    fleet_->addOutage(now_, now_ + span, error);
+    simEvent("sim.outage", {{"until", formatRfc3339(now_ + span)}, {"error", error}});
+}
+
+void Simulation::failureBurst(Millis span, double probability) {
+    backend_->plan().bursts.push_back(FailureBurst{now_, now_ + span, probability});
+    char p[32];
+    std::snprintf(p, sizeof p, "%g", probability);
+    simEvent("sim.failureBurst", {{"until", formatRfc3339(now_ + span)}, {"probability", p}});
+}
+
+std::size_t Simulation::disappear(int count) {
+    const auto& rts = fleet_->runtimes();
+    std::vector<std::uint32_t> idx(rts.size());
+    for (std::uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    Rng rng(mix64(seed_ ^ static_cast<std::uint64_t>(now_) ^ 0x646973ull));
+    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(0, count)), idx.size());
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::swap(idx[i], idx[i + rng.below(idx.size() - i)]);
+        ids.push_back(rts[idx[i]].runtimeID);
+    }
+    return disappear(ids);
+}
+
+std::size_t Simulation::disappear(const std::vector<std::string>& runtimeIDs) {
+    std::string list;
+    for (const auto& id : runtimeIDs) list += (list.empty() ? "" : ",") + id;
+    const std::size_t n = fleet_->remove(runtimeIDs);
+    simEvent("sim.disappear", {{"removed", std::to_string(n)}, {"runtimeIDs", list}});
+    return n;
+}
+
+bool Simulation::setWindow(const std::string& runtimeID, const std::string& begin, const std::string& end) {
+    const bool ok = fleet_->setWindow(runtimeID, begin, end);
+    simEvent("sim.setWindow", {{"runtimeID", runtimeID}, {"begin", begin}, {"end", end}, {"ok", ok ? "true" : "false"}});
+    scheduleWakeup();
+    return ok;
+}
+
+ApiResponse Simulation::api(const std::string& method, const std::string& pathAndQuery, const std::string& body,
+                            const std::string& contentType) {
+    ApiRequest req;
+    req.method = method;
+    const auto q = pathAndQuery.find('?');
+    req.path = urlDecode(pathAndQuery.substr(0, q));
+    if (q != std::string::npos) req.query = parseQueryString(pathAndQuery.substr(q + 1));
+    req.contentType = contentType;
+    req.body = body;
+    req.principal = Principal::all();
+    ApiResponse r = router_->handle(req, now_);
+    if (method != "GET") {  // reads do not change anything; keep the log independent of UI polling
+        simEvent("sim.api", {{"method", method}, {"path", pathAndQuery}, {"status", std::to_string(r.status)}});
+        scheduleWakeup();
+    }
+    return r;
+}
+
+// ------------------------------------------------------------------ observation
+
+void Simulation::log(std::string line) {
+    logHash_ = fnv1a(line, logHash_);
+    logHash_ = fnv1a("\n", logHash_);
+    ++logLines_;
+    if (trace_) trace_(line);
+    if (logCapacity_ > 0) {
+        if (recent_.size() >= logCapacity_) recent_.pop_front();
+        recent_.push_back(std::move(line));
+    }
+}
+
+void Simulation::simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string>> fields) {
+    std::string line = "{\"at\":";
+    appendEscaped(line, formatRfc3339(now_));
+    field(line, "kind", kind);
+    for (const auto& [k, v] : fields) field(line, k, v);
+    line.push_back('}');
+    log(std::move(line));
+}
+
+HourStats& Simulation::hour(Millis t) {
+    const std::int64_t h = std::clamp<std::int64_t>((t - scenario_.start) / kHour, 0, kMaxHours);
+    if (static_cast<std::size_t>(h) >= hourly_.size()) hourly_.resize(static_cast<std::size_t>(h) + 1);
+    return hourly_[static_cast<std::size_t>(h)];
+}
+
+OrchestrationInfo* Simulation::infoFor(const std::string& orchestrationID) {
+    auto it = orchIndex_.find(orchestrationID);
+    return it == orchIndex_.end() ? nullptr : &orchs_[it->second];
+}
+
+void Simulation::onEvent(const EngineEvent& e) {
+    std::string line = "{\"at\":";
+    appendEscaped(line, formatRfc3339(e.at));
+    field(line, "kind", e.kind);
+    if (!e.orchestrationID.empty()) field(line, "orchestrationID", e.orchestrationID);
+    if (!e.operationID.empty()) field(line, "operationID", e.operationID);
+    if (!e.runtimeID.empty()) field(line, "runtimeID", e.runtimeID);
+    if (!e.state.empty()) field(line, "state", e.state);
+    if (!e.detail.empty()) field(line, "detail", e.detail);
+    line.push_back('}');
+    log(std::move(line));
+
+    const std::string& k = e.kind;
+    if (k == "orchestration.created") {
+        if (!orchIndex_.count(e.orchestrationID)) {
+            OrchestrationInfo info;
+            info.orchestrationID = e.orchestrationID;
+            if (auto o = store_.getOrchestration(e.orchestrationID)) {
+                info.workers = std::max(1, o->parameters.strategy.workers);
+                info.usesWindows = o->parameters.strategy.maintenanceWindow;
+            }
+            orchIndex_[e.orchestrationID] = static_cast<std::uint32_t>(orchs_.size());
+            orchs_.push_back(std::move(info));
+        }
+        return;
+    }
+    if (k == "resolve.error") {
+        ++resolveErrors_;
+        return;
+    }
+    OrchestrationInfo* info = infoFor(e.orchestrationID);
+    const int orchIdx = info ? static_cast<int>(info - orchs_.data()) : -1;
+    if (k == "operation.created") {
+        runtimeStatus_[fnv1a(e.runtimeID)] = RuntimeStatus{orchIdx, OperationState::Pending};
+    } else if (k == "operation.start") {
+        runtimeStatus_[fnv1a(e.runtimeID)] = RuntimeStatus{orchIdx, OperationState::InProgress};
+        if (!inProgress_.emplace(fnv1a(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;
+        HourStats& h = hour(e.at);
+        ++h.started;
+        ++inProgressTotal_;
+        peakWorkers_ = std::max(peakWorkers_, inProgressTotal_);
+        h.peakWorkers = std::max(h.peakWorkers, inProgressTotal_);
+        if (info) {
+            ++info->running;
+            info->peakRunning = std::max(info->peakRunning, info->running);
+            if (info->running > info->workers) {
+                ++workerViolations_;
+                if (violationSamples_.size() < kMaxSamples)
+                    violationSamples_.push_back("workers exceeded: orchestration " + e.orchestrationID + " runs " +
+                                                std::to_string(info->running) + " > " + std::to_string(info->workers) +
+                                                " at " + formatRfc3339(e.at));
+            }
+        }
+        if (++runtimeBusy_[fnv1a(e.runtimeID)] > 1) {
+            ++concurrentUpgrades_;
+            if (violationSamples_.size() < kMaxSamples)
+                violationSamples_.push_back("two upgrades of runtime " + e.runtimeID + " at once at " +
+                                            formatRfc3339(e.at));
+        }
+    } else if (k == "operation.state") {
+        auto st = parseOperationState(e.state);
+        if (!st) return;
+        runtimeStatus_[fnv1a(e.runtimeID)] = RuntimeStatus{orchIdx, *st};
+        if (!isFinished(*st)) return;
+        ++hour(e.at).finished;
+        auto it = inProgress_.find(fnv1a(e.operationID));
+        if (it == inProgress_.end()) return;
+        if (it->second < orchs_.size()) --orchs_[it->second].running;
+        inProgress_.erase(it);
+        --inProgressTotal_;
+        auto b = runtimeBusy_.find(fnv1a(e.runtimeID));
+        if (b != runtimeBusy_.end() && --b->second <= 0) runtimeBusy_.erase(b);
+    }
+}
+
+void Simulation::checkStartWindow(const Action& a) {
+    const Operation& op = a.operation;
+    const OrchestrationInfo* info = infoFor(op.orchestrationID);
+    if (!info || !info->usesWindows || op.immediate) return;
+    std::string why;
+    bool ok = op.maintenanceWindowBegin <= now_ && now_ < op.maintenanceWindowEnd;
+    if (!ok) why = "outside its recorded window";
+    if (const Runtime* rt = fleet_->get(op.runtimeID)) {
+        auto spec = effectiveWindow(*rt, scenario_.engine.policy);
+        if (spec && !insideWindow(*spec, now_)) {
+            ok = false;
+            why = "outside the runtime's window " + rt->windowBegin + "-" + rt->windowEnd;
+        }
+    }
+    if (!ok) {
+        ++windowViolations_;
+        if (violationSamples_.size() < kMaxSamples)
+            violationSamples_.push_back("operation " + op.operationID + " started at " + formatRfc3339(now_) + " " + why);
+    }
+}
+
+void Simulation::snapshotForRestart() {
+    std::vector<std::pair<std::uint64_t, OperationState>> snap;
+    for (const auto& info : orchs_)
+        for (const Operation& op : store_.operationsOf(info.orchestrationID))
+            snap.emplace_back(fnv1a(op.operationID), op.state);
+    std::sort(snap.begin(), snap.end());
+    // Since the previous restart nothing may have vanished and no final state may have changed.
+    for (const auto& [h, st] : atRestart_) {
+        auto it = std::lower_bound(snap.begin(), snap.end(), std::make_pair(h, OperationState::Pending));
+        if (it == snap.end() || it->first != h) {
+            ++lostViolations_;
+        } else if (isFinished(st) && it->second != st) {
+            ++lostViolations_;
+        }
+    }
+    atRestart_ = std::move(snap);
+}
+
+std::string Simulation::submitted(int i) const {
+    if (i < 0 || static_cast<std::size_t>(i) >= submitToOrch_.size() || submitToOrch_[i] < 0) return "";
+    return orchs_[static_cast<std::size_t>(submitToOrch_[i])].orchestrationID;
+}
+
+std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {
+    auto it = runtimeStatus_.find(fnv1a(runtimeID));
+    if (it == runtimeStatus_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::optional<Operation> Simulation::latestOperation(const std::string& runtimeID) {
+    auto st = runtimeStatus(runtimeID);
+    if (!st || st->orchestration < 0) return std::nullopt;
+    std::optional<Operation> best;
+    for (Operation& op : store_.operationsOf(orchs_[static_cast<std::size_t>(st->orchestration)].orchestrationID))
+        if (op.runtimeID == runtimeID && (!best || op.seq > best->seq)) best = std::move(op);
+    return best;
+}
+
+std::size_t Simulation::approxBytes() const {
+    const std::size_t node = 2 * sizeof(void*);
+    return fleet_->approxBytes() + backend_->approxBytes() +
+           runtimeStatus_.size() * (sizeof(std::uint64_t) + sizeof(RuntimeStatus) + node) +
+           runtimeStatus_.bucket_count() * sizeof(void*) + atRestart_.capacity() * sizeof(atRestart_[0]) +
+           queue_.size() * sizeof(SimEvent) + pending_.capacity() * sizeof(Pending);
+}
+
+// ------------------------------------------------------------------ checks
+
+void Simulation::addCheck(std::string name, bool ok, std::string detail) {
+    simEvent("sim.check", {{"name", name}, {"ok", ok ? "true" : "false"}, {"detail", detail}});
+    timelineChecks_.push_back(CheckResult{std::move(name), ok, std::move(detail)});
+}
+
+void Simulation::checkOrchestration(const OrchestrationExpect& e, const std::string& prefix,
+                                    std::vector<CheckResult>& out) {
+    const std::string id = submitted(e.index);
+    if (id.empty()) {
+        out.push_back({prefix, false, "submit #" + std::to_string(e.index) + " was not accepted (or not yet sent)"});
+        return;
+    }
+    auto o = store_.getOrchestration(id);
+    if (!o) {
+        out.push_back({prefix, false, "orchestration " + id + " is not in the store"});
+        return;
+    }
+    if (e.state)
+        out.push_back({prefix + ".state", o->state == *e.state,
+                       std::string("expected ") + toString(*e.state) + ", got " + toString(o->state) +
+                           (o->description.empty() ? "" : " (" + o->description + ")")});
+    const OperationStats stats = store_.operationStats(id);
+    std::int64_t total = 0;
+    for (const auto& [s, n] : stats) total += n;
+    for (const auto& [s, want] : e.operations) {
+        auto it = stats.find(s);
+        const std::int64_t got = it == stats.end() ? 0 : it->second;
+        out.push_back({prefix + ".operations." + toString(s), want.holds(got),
+                       "expected " + want.describe() + ", got " + std::to_string(got)});
+    }
+    if (e.totalOperations)
+        out.push_back({prefix + ".totalOperations", e.totalOperations->holds(total),
+                       "expected " + e.totalOperations->describe() + ", got " + std::to_string(total)});
+}
+
+std::vector<CheckResult> Simulation::checks(bool final) {
+    std::vector<CheckResult> out = timelineChecks_;
+    if (stalled_) out.push_back({"engine", false, "the engine stalled (kept asking for a wakeup without progress)"});
+    if (!final) return out;
+    const Expectations& x = scenario_.expect;
+    for (std::size_t i = 0; i < x.orchestrations.size(); ++i)
+        checkOrchestration(x.orchestrations[i], "orchestrations[" + std::to_string(i) + "]", out);
+
+    // Totals over every orchestration, and the post-hoc window check of every started operation.
+    std::map<OperationState, std::int64_t> totals;
+    std::int64_t recordedWindowViolations = 0;
+    std::int64_t doubleUpgrades = 0;
+    std::vector<std::string> samples = violationSamples_;
+    const bool needOps = x.allStartedInsideWindow || x.noRuntimeUpgradedTwice || x.nothingLostAcrossRestarts;
+    std::unordered_map<std::uint64_t, OperationState> current;
+    for (const auto& info : orchs_) {
+        for (const auto& [s, n] : store_.operationStats(info.orchestrationID)) totals[s] += n;
+        if (!needOps) continue;
+        std::vector<Operation> ops = store_.operationsOf(info.orchestrationID);
+        // runtime -> operations the backend really started, by start time
+        std::unordered_map<std::string, std::vector<const Operation*>> started;
+        for (const Operation& op : ops) {
+            if (x.nothingLostAcrossRestarts) current[fnv1a(op.operationID)] = op.state;
+            if (info.usesWindows && !op.immediate && op.startedAt != 0 &&
+                !(op.maintenanceWindowBegin <= op.startedAt && op.startedAt < op.maintenanceWindowEnd)) {
+                ++recordedWindowViolations;
+                if (samples.size() < kMaxSamples)
+                    samples.push_back("operation " + op.operationID + " started " + formatRfc3339(op.startedAt) +
+                                      " outside its recorded window");
+            }
+            if (backend_->started(op.operationID)) started[op.runtimeID].push_back(&op);
+        }
+        for (auto& [rt, list] : started) {
+            std::sort(list.begin(), list.end(),
+                      [](const Operation* a, const Operation* b) { return a->startedAt < b->startedAt; });
+            for (std::size_t i = 0; i + 1 < list.size(); ++i)
+                if (list[i]->state != OperationState::Failed) {
+                    ++doubleUpgrades;
+                    if (samples.size() < kMaxSamples)
+                        samples.push_back("runtime " + rt + " upgraded again after operation " +
+                                          list[i]->operationID + " ended " + toString(list[i]->state));
+                }
+        }
+    }
+    auto sampleText = [&](std::int64_t n) {
+        if (n == 0) return std::string();
+        std::string s;
+        for (const auto& v : samples) s += "; " + v;
+        return s;
+    };
+    for (const auto& [s, want] : x.operationStates)
+        out.push_back({std::string("operationStates.") + toString(s), want.holds(totals[s]),
+                       "expected " + want.describe() + ", got " + std::to_string(totals[s])});
+    if (x.allStartedInsideWindow && *x.allStartedInsideWindow) {
+        const std::int64_t n = windowViolations_ + recordedWindowViolations;
+        out.push_back({"allStartedInsideWindow", n == 0, std::to_string(n) + " start(s) outside a window" + sampleText(n)});
+    }
+    if (x.workersNeverExceeded && *x.workersNeverExceeded) {
+        std::string peaks;
+        for (const auto& info : orchs_)
+            peaks += (peaks.empty() ? "" : ", ") + std::to_string(info.peakRunning) + "/" + std::to_string(info.workers);
+        out.push_back({"workersNeverExceeded", workerViolations_ == 0,
+                       std::to_string(workerViolations_) + " violation(s); peak/workers per orchestration: " + peaks +
+                           sampleText(workerViolations_)});
+    }
+    if (x.maxWorkersInUse)
+        out.push_back({"maxWorkersInUse", peakWorkers_ <= *x.maxWorkersInUse,
+                       "peak " + std::to_string(peakWorkers_) + ", limit " + std::to_string(*x.maxWorkersInUse)});
+    if (x.finishBefore || (x.allFinished && *x.allFinished)) {
+        std::int64_t unfinished = 0, late = 0;
+        Millis last = 0;
+        for (const auto& info : orchs_) {
+            auto o = store_.getOrchestration(info.orchestrationID);
+            if (!o || !isFinished(o->state)) {
+                ++unfinished;
+                continue;
+            }
+            last = std::max(last, o->updatedAt);
+            if (x.finishBefore && o->updatedAt >= *x.finishBefore) ++late;
+        }
+        if (x.allFinished && *x.allFinished)
+            out.push_back({"allFinished", unfinished == 0, std::to_string(unfinished) + " orchestration(s) unfinished"});
+        if (x.finishBefore)
+            out.push_back({"finishBefore", unfinished == 0 && late == 0,
+                           "limit " + formatRfc3339(*x.finishBefore) + ", last finished " +
+                               (last ? formatRfc3339(last) : std::string("never")) + ", " +
+                               std::to_string(unfinished) + " unfinished"});
+    }
+    if (x.noRuntimeUpgradedTwice && *x.noRuntimeUpgradedTwice) {
+        const std::int64_t n = doubleUpgrades + concurrentUpgrades_;
+        out.push_back({"noRuntimeUpgradedTwice", n == 0,
+                       std::to_string(backend_->upgrades()) + " upgrades, " + std::to_string(doubleUpgrades) +
+                           " repeated, " + std::to_string(concurrentUpgrades_) + " concurrent, " +
+                           std::to_string(backend_->duplicateStarts()) + " repeated start call(s) recognised" +
+                           sampleText(n)});
+    }
+    if (x.nothingLostAcrossRestarts && *x.nothingLostAcrossRestarts) {
+        std::int64_t lost = lostViolations_, stuck = 0;
+        for (const auto& [h, st] : atRestart_) {
+            auto it = current.find(h);
+            if (it == current.end() || (isFinished(st) && it->second != st)) ++lost;
+            else if (!isFinished(it->second)) ++stuck;
+        }
+        std::int64_t orchLost = 0;
+        for (const auto& info : orchs_) {
+            auto o = store_.getOrchestration(info.orchestrationID);
+            if (!o || !isFinished(o->state)) ++orchLost;
+        }
+        out.push_back({"nothingLostAcrossRestarts", restarts_ > 0 && lost == 0 && stuck == 0 && orchLost == 0,
+                       std::to_string(restarts_) + " restart(s); " + std::to_string(lost) +
+                           " operation(s) lost or changed after finishing, " + std::to_string(stuck) +
+                           " never finished, " + std::to_string(orchLost) + " orchestration(s) unfinished"});
+    }
+    if (x.upgrades)
+        out.push_back({"upgrades", x.upgrades->holds(static_cast<std::int64_t>(backend_->upgrades())),
+                       "expected " + x.upgrades->describe() + ", got " + std::to_string(backend_->upgrades())});
+    if (x.resolveErrors)
+        out.push_back({"resolveErrors", x.resolveErrors->holds(resolveErrors_),
+                       "expected " + x.resolveErrors->describe() + ", got " + std::to_string(resolveErrors_)});
+    return out;
+}
+
+Json Simulation::summary() {
+    Json j;
+    j["scenario"] = scenario_.name;
+    j["file"] = scenario_.file;
+    j["seed"] = seed_;
+    j["start"] = formatRfc3339(scenario_.start);
+    j["end"] = formatRfc3339(now_);
+    j["simulatedSpan"] = formatDuration(now_ - scenario_.start);
+    j["simulatedSpanMs"] = now_ - scenario_.start;
+    j["finished"] = finished();
+    j["events"] = eventsProcessed_;
+    j["eventLogLines"] = logLines_;
+    j["eventLogHash"] = hex64(logHash_);
+    j["fleet"] = {{"runtimes", initialFleet_}, {"live", fleet_->runtimes().size()},
+                  {"snapshots", fleet_->snapshotCalls()}, {"failedSnapshots", fleet_->failedSnapshots()}};
+    j["restarts"] = restarts_;
+    j["backend"] = {{"upgrades", backend_->upgrades()},           {"duplicateStarts", backend_->duplicateStarts()},
+                    {"polls", backend_->polls()},                 {"succeeded", backend_->successesReported()},
+                    {"failed", backend_->failuresReported()},     {"unknownPolls", backend_->pollsOfUnknown()},
+                    {"droppedCompletions", droppedCompletions_}};
+    j["resolveErrors"] = resolveErrors_;
+    Json orchs = Json::array();
+    OperationStats totals;
+    for (const auto& info : orchs_) {
+        Json o;
+        o["index"] = info.submitIndex;
+        o["orchestrationID"] = info.orchestrationID;
+        if (auto stored = store_.getOrchestration(info.orchestrationID)) {
+            o["type"] = toString(stored->type);
+            o["state"] = toString(stored->state);
+            o["description"] = stored->description;
+            o["updatedAt"] = formatRfc3339(stored->updatedAt);
+        }
+        const OperationStats stats = store_.operationStats(info.orchestrationID);
+        for (const auto& [s, n] : stats) totals[s] += n;
+        o["operationStats"] = toJson(stats);
+        o["workers"] = info.workers;
+        o["peakWorkers"] = info.peakRunning;
+        orchs.push_back(std::move(o));
+    }
+    j["orchestrations"] = std::move(orchs);
+    j["operationStates"] = toJson(totals);
+    j["peakWorkersInUse"] = peakWorkers_;
+    j["violations"] = {{"window", windowViolations_},
+                       {"workers", workerViolations_},
+                       {"concurrentUpgrades", concurrentUpgrades_},
+                       {"samples", violationSamples_}};
+    Json hours = Json::array();
+    for (std::size_t h = 0; h < hourly_.size(); ++h)
+        hours.push_back({{"hour", h}, {"started", hourly_[h].started}, {"finished", hourly_[h].finished},
+                         {"peakWorkers", hourly_[h].peakWorkers}});
+    j["hourly"] = std::move(hours);
+    Json cs = Json::array();
+    bool passed = true;
+    for (const auto& c : checks(true)) {
+        passed = passed && c.ok;
+        cs.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+    }
+    j["checks"] = std::move(cs);
+    j["passed"] = passed;
+    return j;
+}
+
+}  // namespace keb::sim

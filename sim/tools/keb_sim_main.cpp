@@ -1,0 +1,224 @@
+// keb-sim: runs scenario files against the real orchestration core in virtual time.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "keb/sim/simulation.h"
+#include "keb/timefmt.h"
+
+namespace {
+
+const char* kHelp = R"(keb-sim: preview an orchestration rollout in virtual time.
+
+The simulator drives the real orchestration core (the same engine, store
+semantics and API router as keb-server) against a mocked Gardener fleet and a
+simulated upgrade backend, following a scenario file. A run is a pure function
+of (scenario, seed): the same inputs give the same event log (eventLogHash).
+
+Usage:
+  keb-sim run FILE [--seed N] [--trace OUT.jsonl] [--report OUT.json] [--quiet]
+  keb-sim list DIR
+  keb-sim --help
+
+run     Runs one scenario (format: scenarios/README.md) to its end and checks
+        its "expect" section. Prints progress every ~2 s of wall time on long
+        runs (stderr), then final counts per state, each check (PASS/FAIL),
+        the simulated span, wall time and events per second.
+          --seed N          use seed N instead of the scenario's "seed"
+          --trace FILE      write the event log as JSON lines (engine events
+                            such as operation.start, and sim.* events)
+          --report FILE     write the summary JSON (pure function of scenario
+                            and seed; the same object the browser UI shows)
+          --quiet           only print the verdict line
+list    Lists the scenario files of DIR with their name and fleet size;
+        invalid files are reported.
+
+Exit status:
+  0  every expectation holds
+  1  at least one expectation failed
+  2  invalid scenario file or usage error (the message names the file and
+     the JSON path of the bad field, e.g.
+     "scenarios/x.json: timeline[3].at: expected RFC 3339 time or duration")
+)";
+
+int usage(const std::string& msg) {
+    std::cerr << "keb-sim: " << msg << "\nRun 'keb-sim --help' for usage.\n";
+    return 2;
+}
+
+long peakRssKb() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+int runCommand(int argc, char** argv) {
+    std::string file, tracePath, reportPath;
+    std::optional<std::uint64_t> seed;
+    bool quiet = false;
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&](const char* name) -> std::optional<std::string> {
+            if (i + 1 >= argc) return std::nullopt;
+            (void)name;
+            return std::string(argv[++i]);
+        };
+        if (a == "--seed") {
+            auto v = value("--seed");
+            if (!v) return usage("--seed needs a value");
+            char* end = nullptr;
+            errno = 0;
+            const unsigned long long n = std::strtoull(v->c_str(), &end, 10);
+            if (v->empty() || *end != '\0' || errno != 0 || (*v)[0] == '-') return usage("--seed: expected a non-negative integer, got \"" + *v + "\"");
+            seed = n;
+        } else if (a == "--trace") {
+            auto v = value("--trace");
+            if (!v) return usage("--trace needs a file name");
+            tracePath = *v;
+        } else if (a == "--report") {
+            auto v = value("--report");
+            if (!v) return usage("--report needs a file name");
+            reportPath = *v;
+        } else if (a == "--quiet" || a == "-q") {
+            quiet = true;
+        } else if (!a.empty() && a[0] == '-') {
+            return usage("unknown option " + a);
+        } else if (file.empty()) {
+            file = a;
+        } else {
+            return usage("only one scenario file per run (got " + file + " and " + a + ")");
+        }
+    }
+    if (file.empty()) return usage("run: missing scenario FILE");
+
+    keb::sim::Scenario sc;
+    try {
+        sc = keb::sim::loadScenarioFile(file);
+    } catch (const keb::sim::ScenarioError& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    }
+    std::ofstream trace;
+    if (!tracePath.empty()) {
+        trace.open(tracePath, std::ios::binary | std::ios::trunc);
+        if (!trace) {
+            std::cerr << "keb-sim: cannot write " << tracePath << "\n";
+            return 2;
+        }
+    }
+    const auto wall0 = std::chrono::steady_clock::now();
+    keb::sim::Simulation sim(std::move(sc), seed);
+    if (trace.is_open()) sim.setTraceSink([&](const std::string& line) { trace << line << '\n'; });
+    sim.setLogCapacity(0);
+    if (!quiet)
+        std::cerr << "keb-sim: " << sim.scenario().name << " (seed " << sim.seed() << ", "
+                  << sim.fleet().runtimes().size() << " runtimes)\n";
+    auto lastProgress = wall0;
+    while (!sim.finished()) {
+        sim.run(20000);
+        const auto t = std::chrono::steady_clock::now();
+        if (!quiet && t - lastProgress >= std::chrono::seconds(2)) {
+            lastProgress = t;
+            std::cerr << "  ... " << keb::formatRfc3339(sim.now()) << " (+"
+                      << keb::formatDuration(sim.now() - sim.startTime()) << "), " << sim.eventsProcessed()
+                      << " events, " << sim.workersInUse() << " in progress\n";
+        }
+    }
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    keb::Json report = sim.summary();
+    if (trace.is_open()) trace.flush();
+    if (!reportPath.empty()) {
+        std::ofstream out(reportPath, std::ios::binary | std::ios::trunc);
+        if (!out) {
+            std::cerr << "keb-sim: cannot write " << reportPath << "\n";
+            return 2;
+        }
+        out << report.dump(2) << "\n";
+    }
+    const bool passed = report["passed"].get<bool>();
+    int failedChecks = 0;
+    for (const auto& c : report["checks"]) failedChecks += c["ok"].get<bool>() ? 0 : 1;
+    if (!quiet) {
+        std::printf("scenario  %s\n", sim.scenario().name.c_str());
+        std::printf("seed      %llu\n", static_cast<unsigned long long>(sim.seed()));
+        std::printf("fleet     %zu runtimes (%zu live at the end)\n", report["fleet"]["runtimes"].get<std::size_t>(),
+                    report["fleet"]["live"].get<std::size_t>());
+        for (const auto& o : report["orchestrations"]) {
+            std::printf("orchestration #%d %s: %s", o["index"].get<int>(), o["orchestrationID"].get<std::string>().c_str(),
+                        o.value("state", std::string("?")).c_str());
+            std::string stats;
+            for (auto it = o["operationStats"].begin(); it != o["operationStats"].end(); ++it)
+                if (it.value().get<std::int64_t>() > 0)
+                    stats += (stats.empty() ? "" : ", ") + it.key() + " " + std::to_string(it.value().get<std::int64_t>());
+            std::printf(" (%s; peak workers %d/%d)\n", stats.empty() ? "no operations" : stats.c_str(),
+                        o["peakWorkers"].get<int>(), o["workers"].get<int>());
+        }
+        std::printf("upgrades  %llu started, %llu repeated start calls recognised, %d restart(s)\n",
+                    static_cast<unsigned long long>(report["backend"]["upgrades"].get<std::uint64_t>()),
+                    static_cast<unsigned long long>(report["backend"]["duplicateStarts"].get<std::uint64_t>()),
+                    report["restarts"].get<int>());
+        for (const auto& c : report["checks"])
+            std::printf("  %s %s: %s\n", c["ok"].get<bool>() ? "PASS" : "FAIL", c["name"].get<std::string>().c_str(),
+                        c["detail"].get<std::string>().c_str());
+        const double events = static_cast<double>(sim.eventsProcessed());
+        std::printf("simulated %s (%s .. %s)\n", report["simulatedSpan"].get<std::string>().c_str(),
+                    report["start"].get<std::string>().c_str(), report["end"].get<std::string>().c_str());
+        std::printf("wall      %.3f s, %.0f events, %.0f events/s, %llu log lines, peak RSS %ld KB\n", wall, events,
+                    wall > 0 ? events / wall : 0.0, static_cast<unsigned long long>(sim.eventLogLines()),
+                    peakRssKb());
+        std::printf("hash      %s\n", report["eventLogHash"].get<std::string>().c_str());
+    }
+    if (report["checks"].empty())
+        std::printf("%s: no expectations stated\n", file.c_str());
+    std::printf("%s: %s (%d of %zu checks failed)\n", file.c_str(), passed ? "PASSED" : "FAILED", failedChecks,
+                report["checks"].size());
+    return passed ? 0 : 1;
+}
+
+int listCommand(int argc, char** argv) {
+    if (argc != 3) return usage("list: expected one directory");
+    std::error_code ec;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(argv[2], ec))
+        if (e.path().extension() == ".json") files.push_back(e.path());
+    if (ec) return usage(std::string("cannot list ") + argv[2] + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+    int bad = 0;
+    for (const auto& f : files) {
+        try {
+            auto sc = keb::sim::loadScenarioFile(f.string());
+            std::printf("%-40s %-45s %7zu runtimes, %zu timeline events\n", f.filename().string().c_str(),
+                        sc.name.c_str(), sc.fleet.size + sc.fleet.extra.size(), sc.timeline.size());
+        } catch (const keb::sim::ScenarioError& e) {
+            ++bad;
+            std::printf("%-40s INVALID: %s\n", f.filename().string().c_str(), e.what());
+        }
+    }
+    return bad ? 2 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) return usage("missing command");
+    const std::string cmd = argv[1];
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+        std::fputs(kHelp, stdout);
+        return 0;
+    }
+    try {
+        if (cmd == "run") return runCommand(argc, argv);
+        if (cmd == "list") return listCommand(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "keb-sim: internal error: " << e.what() << "\n";
+        return 3;
+    }
+    return usage("unknown command " + cmd);
+}
