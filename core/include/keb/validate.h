@@ -15,6 +15,15 @@ namespace keb {
 // "strategy.parallel.workers must be a positive integer".
 std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, std::string_view body, std::string* error);
 std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, const Json& body, std::string* error);
+// Text bodies held in a std::string or a C string would otherwise be ambiguous between
+// the two overloads above (Json converts implicitly from strings): they are text.
+inline std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, const std::string& body,
+                                                     std::string* error) {
+    return parseUpgradeRequest(type, std::string_view(body), error);
+}
+inline std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, const char* body, std::string* error) {
+    return parseUpgradeRequest(type, std::string_view(body), error);
+}
 
 // Parses the store form of parameters (toJson(Parameters) output). Throws on malformed.
 Parameters parametersFromJson(const Json& j);
