@@ -493,7 +493,7 @@ void parseTimeline(const Node& n, Scenario& sc) {
 
 void parseExpect(const Node& n, Scenario& sc) {
     n.onlyKeys({"orchestrations", "operationStates", "allStartedInsideWindow", "workersNeverExceeded",
-                "maxWorkersInUse", "finishBefore", "allFinished", "noRuntimeUpgradedTwice",
+                "maxWorkersInUse", "peakWorkersInUse", "finishBefore", "allFinished", "noRuntimeUpgradedTwice",
                 "nothingLostAcrossRestarts", "upgrades", "resolveErrors"});
     Expectations& e = sc.expect;
     if (n.has("orchestrations")) {
@@ -509,6 +509,7 @@ void parseExpect(const Node& n, Scenario& sc) {
     if (n.has("allStartedInsideWindow")) e.allStartedInsideWindow = n["allStartedInsideWindow"].boolean();
     if (n.has("workersNeverExceeded")) e.workersNeverExceeded = n["workersNeverExceeded"].boolean();
     if (n.has("maxWorkersInUse")) e.maxWorkersInUse = static_cast<int>(n["maxWorkersInUse"].integer(0, 100000000));
+    if (n.has("peakWorkersInUse")) e.peakWorkersInUse = parseCount(n["peakWorkersInUse"]);
     if (n.has("finishBefore")) e.finishBefore = n["finishBefore"].time(sc.start);
     if (n.has("allFinished")) e.allFinished = n["allFinished"].boolean();
     if (n.has("noRuntimeUpgradedTwice")) e.noRuntimeUpgradedTwice = n["noRuntimeUpgradedTwice"].boolean();

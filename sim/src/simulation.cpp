@@ -670,6 +670,9 @@ std::vector<CheckResult> Simulation::checks(bool final) {
     if (x.maxWorkersInUse)
         out.push_back({"maxWorkersInUse", peakWorkers_ <= *x.maxWorkersInUse,
                        "peak " + std::to_string(peakWorkers_) + ", limit " + std::to_string(*x.maxWorkersInUse)});
+    if (x.peakWorkersInUse)
+        out.push_back({"peakWorkersInUse", x.peakWorkersInUse->holds(peakWorkers_),
+                       "expected " + x.peakWorkersInUse->describe() + ", got " + std::to_string(peakWorkers_)});
     if (x.finishBefore || (x.allFinished && *x.allFinished)) {
         std::int64_t unfinished = 0, late = 0;
         Millis last = 0;

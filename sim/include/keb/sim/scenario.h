@@ -76,7 +76,8 @@ struct Expectations {
     std::map<OperationState, CountExpect> operationStates;  // over all orchestrations
     std::optional<bool> allStartedInsideWindow;
     std::optional<bool> workersNeverExceeded;  // per orchestration, its own `workers`
-    std::optional<int> maxWorkersInUse;        // peak of all operations in progress at once
+    std::optional<int> maxWorkersInUse;        // peak of all operations in progress at once must not exceed
+    std::optional<CountExpect> peakWorkersInUse;  // the peak itself (proves parallelism is used)
     std::optional<Millis> finishBefore;        // every orchestration finished before this time
     std::optional<bool> allFinished;
     std::optional<bool> noRuntimeUpgradedTwice;
