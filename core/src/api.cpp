@@ -187,8 +187,8 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
                 std::vector<std::pair<std::string, std::string>> fields = req.query;
                 std::vector<std::string> opIDs;
                 bool immediate = false;
-                const bool jsonBody = req.contentType.find("json") != std::string::npos ||
-                                      (!req.body.empty() && req.body.front() == '{');
+                const bool jsonBody = !req.body.empty() && (req.contentType.find("json") != std::string::npos ||
+                                                            req.body.front() == '{');
                 if (jsonBody) {
                     Json j = Json::parse(req.body, nullptr, false);
                     if (j.is_discarded() || !j.is_object()) return error(400, "body is not a JSON object");

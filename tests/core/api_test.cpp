@@ -102,13 +102,15 @@ TEST(Api, PagingEdges) {
     // Pages are disjoint and in creation order.
     std::set<std::string> seen;
     std::int64_t lastSeq = -1;
-    for (int p = 1; p <= 3; ++p)
-        for (const auto& op : page("?page=" + std::to_string(p)).body["data"]) {
+    for (int p = 1; p <= 3; ++p) {
+        ApiResponse resp = page("?page=" + std::to_string(p));
+        for (const auto& op : resp.body["data"]) {
             EXPECT_TRUE(seen.insert(op["operationID"].get<std::string>()).second);
             auto full = h.store.getOperation(id, op["operationID"]);
             EXPECT_GT(full->seq, lastSeq);
             lastSeq = full->seq;
         }
+    }
     EXPECT_EQ(seen.size(), 250u);
 }
 

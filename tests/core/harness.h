@@ -155,7 +155,7 @@ struct Harness {
         req.path = target.substr(0, q);
         if (q != std::string::npos) req.query = parseQueryString(std::string_view(target).substr(q + 1));
         req.body = body;
-        req.contentType = "application/json";
+        req.contentType = !body.empty() && body[0] != '{' && body[0] != '[' ? "application/x-www-form-urlencoded" : "application/json";
         req.principal = std::move(who);
         return router->handle(req, now);
     }
