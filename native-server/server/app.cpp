@@ -1,0 +1,669 @@
+#include "app.h"
+
+#include <httplib.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <shared_mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include "auth.h"
+#include "demo_backend.h"
+#include "engine_loop.h"
+#include "generation_store.h"
+#include "keb/api.h"
+#include "keb/memory_store.h"
+#include "keb/timefmt.h"
+#include "keb/windows.h"
+#include "log.h"
+#include "metrics.h"
+#include "sqlite_store.h"
+#ifdef KEB_HAVE_SIM
+#include "keb/sim/fleet_gen.h"
+#endif
+#ifdef KEB_HAVE_KUBE
+#include "keb/kube/gardener.h"
+#endif
+
+namespace keb::server {
+
+extern const char* const kOpenApiJson;  // openapi_embed.cpp (generated from openapi.json)
+
+namespace {
+
+// ---------------------------------------------------------------- small parts
+
+class RandomIdGenerator : public IdGenerator {
+public:
+    std::string newId() override {
+        std::uint64_t w[2];
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(w), sizeof w) != 1)
+            throw std::runtime_error("RAND_bytes failed");
+        return formatUuid(w[0], w[1]);
+    }
+};
+
+// No fleet configured: resolves to nothing (orchestrations succeed with 0 operations).
+class EmptyFleet : public FleetSource {
+public:
+    FleetSnapshot snapshot(Millis) override { return {true, "", &none_}; }
+    std::optional<Runtime> find(const std::string&, Millis) override { return std::nullopt; }
+
+private:
+    std::vector<Runtime> none_;
+};
+
+class NoBackend : public UpgradeBackend {
+public:
+    StepResult start(OrchestrationType, const Operation&, Millis) override {
+        return StepResult::failed("no upgrade backend configured (start keb-server with --demo-fleet or --kubeconfig)");
+    }
+    StepResult poll(OrchestrationType t, const Operation& op, Millis now) override { return start(t, op, now); }
+};
+
+// Thread-safe view of a FleetSource for the engine thread only (the demo fleet is only touched there).
+class LoggingListener : public EngineListener {
+public:
+    LoggingListener(Metrics& m, bool log) : metrics_(m), log_(log) {}
+    void onEvent(const EngineEvent& e) override {
+        metrics_.engineEvent();
+        if (!log_) return;
+        Json f = {{"at", formatRfc3339(e.at)}};
+        if (!e.orchestrationID.empty()) f["orchestrationID"] = e.orchestrationID;
+        if (!e.operationID.empty()) f["operationID"] = e.operationID;
+        if (!e.runtimeID.empty()) f["runtimeID"] = e.runtimeID;
+        if (!e.state.empty()) f["state"] = e.state;
+        if (!e.detail.empty()) f["detail"] = e.detail;
+        logEvent(e.kind == "resolve.error" ? "warn" : "info", "engine." + e.kind, f);
+    }
+
+private:
+    Metrics& metrics_;
+    bool log_;
+};
+
+std::string randomHex(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
+        throw std::runtime_error("RAND_bytes failed");
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+
+// The default secret: generated once, kept next to the SQLite file (mode 0600).
+std::string loadOrCreateSecret(const std::string& file) {
+    {
+        std::ifstream in(file);
+        std::string s;
+        if (in && std::getline(in, s) && s.size() >= 16) return s;
+    }
+    std::string s = randomHex(32);
+    std::string tmp = file + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        if (!out) throw std::runtime_error("cannot write the token secret file '" + tmp + "'");
+        out << s << "\n";
+    }
+    ::chmod(tmp.c_str(), 0600);
+    std::filesystem::rename(tmp, file);
+    return s;
+}
+
+bool isJsonContentType(const std::string& ct) {
+    std::string base = ct.substr(0, ct.find(';'));
+    while (!base.empty() && base.back() == ' ') base.pop_back();
+    for (auto& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return base == "application/json";
+}
+
+const char* contentTypeFor(const std::string& path) {
+    auto dot = path.rfind('.');
+    std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
+    if (ext == "html" || ext == "htm") return "text/html; charset=utf-8";
+    if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
+    if (ext == "wasm") return "application/wasm";
+    if (ext == "css") return "text/css; charset=utf-8";
+    if (ext == "json" || ext == "map") return "application/json";
+    if (ext == "svg") return "image/svg+xml";
+    if (ext == "png") return "image/png";
+    if (ext == "ico") return "image/x-icon";
+    if (ext == "txt") return "text/plain; charset=utf-8";
+    return "application/octet-stream";
+}
+
+// "/orchestrations/..." or "/upgrade/...": routed to the core's ApiRouter.
+bool isApiPath(const std::string& path) {
+    std::size_t i = path.find_first_not_of('/');
+    if (i == std::string::npos) return false;
+    std::string_view first(path.data() + i, path.size() - i);
+    first = first.substr(0, first.find('/'));
+    return first == "orchestrations" || first == "upgrade";
+}
+
+bool isUpgradePath(const std::string& path) {
+    return path == "/upgrade/kyma" || path == "/upgrade/cluster" || path == "/upgrade/kyma/" ||
+           path == "/upgrade/cluster/";
+}
+
+std::string statusText(int status) {
+    switch (status) {
+        case 400: return "bad request";
+        case 404: return "not found";
+        case 405: return "method not allowed";
+        case 408: return "request timeout";
+        case 413: return "request body too large";
+        case 414: return "request URI too long";
+        case 416: return "range not satisfiable";
+        case 431: return "request header fields too large";
+        default: return "HTTP error " + std::to_string(status);
+    }
+}
+
+void setJson(httplib::Response& res, int status, const Json& body) {
+    res.status = status;
+    res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+}
+
+// ---------------------------------------------------------------- the server
+
+class App {
+public:
+    explicit App(const ServerOptions& o) : o_(o) {}
+    int run();
+
+private:
+    void handle(const httplib::Request& req, httplib::Response& res);
+    void handleApi(const httplib::Request& req, httplib::Response& res, std::string* note);
+    void handleOther(const httplib::Request& req, httplib::Response& res);
+    void serveStatic(const httplib::Request& req, httplib::Response& res);
+    std::string renderMetrics();
+    void printHowTo(int port);
+
+    // Read side (GETs) without the engine thread: a pool of read-only SQLite connections.
+    std::unique_ptr<SqliteStore> borrowReader();
+    void returnReader(std::unique_ptr<SqliteStore> r);
+
+    const ServerOptions& o_;
+    std::string sqlitePath_;
+    std::unique_ptr<Store> baseStore_;
+    std::unique_ptr<GenerationStore> store_;
+    std::unique_ptr<Authenticator> auth_;
+    std::string defaultSecret_;
+    std::unique_ptr<FleetSource> ownedFleet_;
+    std::unique_ptr<UpgradeBackend> ownedBackend_;
+#ifdef KEB_HAVE_KUBE
+    std::unique_ptr<kube::GardenerConnection> gardener_;
+#endif
+    FleetSource* fleet_ = nullptr;
+    UpgradeBackend* backend_ = nullptr;
+    std::string fleetDescription_;
+    RandomIdGenerator ids_;
+    Metrics metrics_;
+    std::unique_ptr<LoggingListener> listener_;
+    std::unique_ptr<EngineLoop> loop_;
+    std::unique_ptr<ApiRouter> writeRouter_;
+
+    std::mutex readersMu_;
+    std::vector<std::unique_ptr<SqliteStore>> readers_;
+
+    struct CacheEntry {
+        std::uint64_t gen;
+        int status;
+        std::string body;
+    };
+    std::shared_mutex cacheMu_;
+    std::unordered_map<std::string, CacheEntry> cache_;
+};
+
+std::unique_ptr<SqliteStore> App::borrowReader() {
+    {
+        std::lock_guard<std::mutex> lk(readersMu_);
+        if (!readers_.empty()) {
+            auto r = std::move(readers_.back());
+            readers_.pop_back();
+            return r;
+        }
+    }
+    SqliteOptions ro;
+    ro.readOnly = true;
+    return std::make_unique<SqliteStore>(sqlitePath_, ro);
+}
+
+void App::returnReader(std::unique_ptr<SqliteStore> r) {
+    std::lock_guard<std::mutex> lk(readersMu_);
+    readers_.push_back(std::move(r));
+}
+
+void App::handle(const httplib::Request& req, httplib::Response& res) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::string note;
+    try {
+        if (isApiPath(req.path)) handleApi(req, res, &note);
+        else handleOther(req, res);
+    } catch (const std::exception& ex) {
+        setJson(res, 503, errorJson(std::string("service unavailable: ") + ex.what()));
+        logEvent("error", "http.error", {{"path", req.path}, {"error", ex.what()}});
+    }
+    metrics_.httpRequest(res.status);
+    if (o_.accessLog) {
+        Json f = {{"method", req.method},
+                  {"path", req.path},
+                  {"status", res.status},
+                  {"bytes", res.body.size()},
+                  {"durationMs", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()},
+                  {"remote", req.remote_addr}};
+        if (!note.empty()) f["note"] = note;
+        logEvent(res.status >= 500 ? "error" : "info", "http.request", f);
+    }
+}
+
+void App::handleApi(const httplib::Request& req, httplib::Response& res, std::string* note) {
+    ApiRequest ar;
+    ar.method = req.method;
+    ar.path = req.path;
+    if (auto q = req.target.find('?'); q != std::string::npos)
+        ar.query = parseQueryString(std::string_view(req.target).substr(q + 1));
+    ar.contentType = req.get_header_value("Content-Type");
+    std::string authError;
+    const std::int64_t nowSec = wallClockMillis() / 1000;
+    ar.principal = auth_->authenticate(req.get_header_value("Authorization"), nowSec, &authError);
+    if (!ar.principal.authenticated) *note = authError;
+
+    if (ar.method == "POST" && isUpgradePath(ar.path) && ar.principal.authenticated &&
+        ar.principal.scopes.count(kScopeWrite) && !isJsonContentType(ar.contentType)) {
+        setJson(res, 415, errorJson("Content-Type must be application/json (got '" + ar.contentType + "')"));
+        return;
+    }
+    ar.body = req.body;
+
+    const bool cacheable = o_.responseCache && ar.method == "GET" && ar.principal.authenticated &&
+                           ar.principal.scopes.count(kScopeRead);
+    if (cacheable) {
+        std::shared_lock<std::shared_mutex> lk(cacheMu_);
+        auto it = cache_.find(req.target);
+        if (it != cache_.end() && it->second.gen == store_->generation()) {
+            res.status = it->second.status;
+            res.set_content(it->second.body, "application/json");
+            return;
+        }
+    }
+    const std::uint64_t gen = store_->generation();  // read BEFORE the data (see generation_store.h)
+    ApiResponse out;
+    if (ar.method == "GET" && !sqlitePath_.empty()) {
+        // GETs never wait for the engine thread: a read-only connection of their own (WAL).
+        auto reader = borrowReader();
+        ApiRouter router(loop_->engineUnsafe(), *reader);  // GET routes only read the store
+        out = router.handle(ar, wallClockMillis());
+        returnReader(std::move(reader));
+    } else {
+        out = loop_->call([&](Engine&, Millis now) { return writeRouter_->handle(ar, now); });
+    }
+    if (out.status == 401 && !authError.empty()) out.body = errorJson("unauthorized: " + authError);
+    if (out.status == 401) res.set_header("WWW-Authenticate", "Bearer");
+    if (out.status == 500) logEvent("error", "api.error", {{"path", ar.path}, {"body", out.body}});
+    std::string body = out.body.dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (cacheable && out.status == 200) {
+        std::unique_lock<std::shared_mutex> lk(cacheMu_);
+        if (cache_.size() >= 1024) cache_.clear();
+        cache_[req.target] = CacheEntry{gen, out.status, body};
+    }
+    res.status = out.status;
+    res.set_content(std::move(body), "application/json");
+}
+
+void App::handleOther(const httplib::Request& req, httplib::Response& res) {
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    auto only = [&](const char* allowed) {
+        res.set_header("Allow", allowed);
+        setJson(res, 405, errorJson("method " + req.method + " not allowed on " + req.path + " (allowed: " + allowed + ")"));
+    };
+    if (req.path == "/healthz") {
+        if (!get) return only("GET");
+        Json h = {{"status", "ok"},
+                  {"store", o_.store},
+                  {"fleet", fleetDescription_},
+                  {"activeOrchestrations", loop_->activeOrchestrations()}};
+        return setJson(res, 200, h);
+    }
+    if (req.path == "/metrics") {
+        if (!get) return only("GET");
+        res.status = 200;
+        res.set_content(renderMetrics(), "text/plain; version=0.0.4; charset=utf-8");
+        return;
+    }
+    if (req.path == "/openapi.json") {
+        if (!get) return only("GET");
+        res.status = 200;
+        res.set_content(kOpenApiJson, "application/json");
+        return;
+    }
+    if (!o_.webRoot.empty()) {
+        if (!get) return only("GET");
+        return serveStatic(req, res);
+    }
+    setJson(res, 404, errorJson("no route for " + req.path));
+}
+
+void App::serveStatic(const httplib::Request& req, httplib::Response& res) {
+    namespace fs = std::filesystem;
+    std::string rel = req.path;
+    if (rel.find('\0') != std::string::npos) return setJson(res, 400, errorJson("bad path"));
+    for (std::size_t i = 0; i < rel.size();) {
+        std::size_t j = rel.find('/', i);
+        if (j == std::string::npos) j = rel.size();
+        if (rel.compare(i, j - i, "..") == 0) return setJson(res, 404, errorJson("no such file: " + req.path));
+        i = j + 1;
+    }
+    fs::path p = fs::path(o_.webRoot) / fs::path(rel).relative_path();
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) p /= "index.html";
+    if (!fs::is_regular_file(p, ec)) return setJson(res, 404, errorJson("no such file: " + req.path));
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    res.status = 200;
+    res.set_content(ss.str(), contentTypeFor(p.string()));
+}
+
+std::string App::renderMetrics() {
+    std::map<OrchestrationState, std::int64_t> orch;
+    std::map<OperationState, std::int64_t> ops;
+    if (!sqlitePath_.empty()) {
+        auto reader = borrowReader();
+        orch = reader->orchestrationCountsByState();
+        ops = reader->operationCountsByState();
+        returnReader(std::move(reader));
+    } else {
+        loop_->call([&](Engine&, Millis) {
+            for (auto s : {OrchestrationState::Pending, OrchestrationState::InProgress, OrchestrationState::Canceling,
+                           OrchestrationState::Canceled, OrchestrationState::Retrying, OrchestrationState::Succeeded,
+                           OrchestrationState::Failed})
+                orch[s] = 0;
+            for (auto s : {OperationState::Pending, OperationState::InProgress, OperationState::Succeeded,
+                           OperationState::Failed, OperationState::Canceled})
+                ops[s] = 0;
+            for (int page = 1;; ++page) {
+                OrchestrationQuery q;
+                q.page = page;
+                auto p = store_->listOrchestrations(q);
+                for (const auto& o : p.data) {
+                    ++orch[o.state];
+                    for (const auto& [s, n] : store_->operationStats(o.orchestrationID)) ops[s] += n;
+                }
+                if (p.data.empty() || page * q.pageSize >= p.totalCount) break;
+            }
+            return 0;
+        });
+    }
+    return metrics_.render(orch, ops, loop_->activeOrchestrations(), loop_->actionsOut());
+}
+
+void App::printHowTo(int port) {
+    const std::string scheme = o_.tlsCert.empty() ? "http" : "https";
+    std::string host = o_.host == "0.0.0.0" || o_.host == "::" ? "127.0.0.1" : o_.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    const std::string base = scheme + "://" + host + ":" + std::to_string(port);
+    const std::string k = o_.tlsCert.empty() ? "" : "-k ";
+    std::ostringstream out;
+    out << "\nkeb-server is listening on " << base << "  (store " << o_.store << ", fleet: " << fleetDescription_
+        << ")\n";
+    std::string authHeader;
+    if (auth_->isNone()) {
+        out << "\n  !!! WARNING: --auth none: EVERY request is accepted without a token. Never expose this. !!!\n";
+    } else if (!defaultSecret_.empty()) {
+        Json claims = {{"sub", "keb-operator"},
+                       {"scope", std::string(kScopeRead) + " " + kScopeWrite},
+                       {"iat", wallClockMillis() / 1000},
+                       {"exp", wallClockMillis() / 1000 + 12 * 3600}};
+        out << "\nA token valid for 12 h (HS256; more with: keb-server token --secret-file " << sqlitePath_
+            << ".jwt-secret --ttl 1h):\n  export TOKEN=" << signHs256(claims, defaultSecret_) << "\n";
+        authHeader = "-H \"Authorization: Bearer $TOKEN\" ";
+    } else {
+        out << "\nSend a bearer token with scope broker-upgrade:read / broker-upgrade:write (--auth "
+            << auth_->describe() << "); e.g. export TOKEN=$(keb-server token --secret ... )\n";
+        authHeader = "-H \"Authorization: Bearer $TOKEN\" ";
+    }
+    out << "\nStart a rollout, then watch it:\n"
+        << "  curl -s " << k << authHeader << "-H 'Content-Type: application/json' \\\n"
+        << "    -d '{\"targets\":{\"include\":[{\"target\":\"all\"}]},\"strategy\":{\"type\":\"parallel\",\"schedule\":"
+           "\"immediate\",\"parallel\":{\"workers\":5}},\"kyma\":{\"version\":\"2.20.0\"}}' \\\n"
+        << "    " << base << "/upgrade/kyma\n"
+        << "  curl -s " << k << authHeader << base << "/orchestrations\n"
+        << "  curl -s " << k << base << "/metrics     # also /healthz, /openapi.json";
+    if (!o_.webRoot.empty()) out << "\n  browser simulator: " << base << "/";
+    out << "\n\n";
+    std::cout << out.str() << std::flush;
+}
+
+int App::run() {
+    // --- store
+    if (o_.store == "memory") {
+        baseStore_ = std::make_unique<MemoryStore>();
+    } else {
+        sqlitePath_ = o_.store.substr(7);
+        SqliteOptions so;
+        so.synchronousFull = o_.sqliteSynchronousFull;
+        baseStore_ = std::make_unique<SqliteStore>(sqlitePath_, so);
+    }
+    store_ = std::make_unique<GenerationStore>(*baseStore_);
+
+    // --- auth
+    std::string err;
+    if (o_.auth) {
+        auth_ = Authenticator::create(*o_.auth, o_.authLeeway / 1000, &err);
+    } else {
+        defaultSecret_ = sqlitePath_.empty() ? randomHex(32) : loadOrCreateSecret(sqlitePath_ + ".jwt-secret");
+        auth_ = Authenticator::create("hs256:" + defaultSecret_, o_.authLeeway / 1000, &err);
+    }
+    if (!auth_) {
+        logEvent("error", "startup.failed", {{"error", err}});
+        std::cerr << "keb-server: " << err << "\n";
+        return 2;
+    }
+    if (auth_->isNone()) {
+        logEvent("warn", "auth.disabled",
+                 {{"warning", "--auth none: every request is accepted without a token; never expose this server"}});
+        std::cerr << "\n*** WARNING: authentication is DISABLED (--auth none). Anyone who can reach this port can "
+                     "start upgrades. ***\n\n";
+    }
+
+    // --- engine configuration
+    EngineConfig ec;
+    ec.pollInterval = o_.pollInterval ? *o_.pollInterval : (o_.demoFleet > 0 ? std::max<Millis>(o_.demoUpgradeDuration, 100) : kMinute);
+    ec.stepRetryInterval = o_.stepRetryInterval;
+    ec.operationTimeout = o_.operationTimeout;
+    if (!o_.maintenancePolicyFile.empty()) {
+        std::ifstream in(o_.maintenancePolicyFile);
+        if (!in) {
+            std::cerr << "keb-server: cannot read --maintenance-policy file '" << o_.maintenancePolicyFile << "'\n";
+            return 2;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        auto policy = parseMaintenancePolicy(ss.str(), &err);
+        if (!policy) {
+            std::cerr << "keb-server: --maintenance-policy " << o_.maintenancePolicyFile << ": " << err << "\n";
+            return 2;
+        }
+        ec.policy = *policy;
+    }
+
+    // --- fleet and upgrade backend
+    if (!o_.kubeconfig.empty()) {
+#ifdef KEB_HAVE_KUBE
+        kube::GardenerOptions go;
+        go.kubeconfigPath = o_.kubeconfig;
+        go.project = o_.gardenerProject;
+        go.kymaUpgradeURL = o_.kymaUpgradeURL;
+        gardener_ = kube::GardenerConnection::connect(go, &err);
+        if (!gardener_) {
+            logEvent("error", "startup.failed", {{"error", "gardener: " + err}});
+            std::cerr << "keb-server: cannot connect to Gardener: " << err << "\n";
+            return 2;
+        }
+        fleet_ = &gardener_->fleet();
+        backend_ = &gardener_->backend();
+        fleetDescription_ = "gardener project " + o_.gardenerProject + " (namespace " + gardener_->namespaceName() + ")";
+#else
+        std::cerr << "keb-server: --kubeconfig: this build has no Gardener client (native-server/kube was not built)\n";
+        return 2;
+#endif
+    } else if (o_.demoFleet > 0) {
+#ifdef KEB_HAVE_SIM
+        sim::FleetSpec spec;
+        spec.size = o_.demoFleet;
+        auto fleet = std::make_unique<sim::SimFleet>(sim::generateFleet(spec, o_.demoSeed));
+        ownedFleet_ = std::move(fleet);
+        DemoBackendOptions bo;
+        bo.journalPath = sqlitePath_.empty() ? "" : sqlitePath_ + ".upgrades.jsonl";
+        bo.upgradeDuration = o_.demoUpgradeDuration;
+        bo.failureProbability = o_.demoFailureRate;
+        bo.seed = o_.demoSeed;
+        bo.fsync = o_.sqliteSynchronousFull;
+        ownedBackend_ = std::make_unique<DemoBackend>(bo);
+        fleetDescription_ = "demo fleet of " + std::to_string(o_.demoFleet) + " simulated runtimes (seed " +
+                            std::to_string(o_.demoSeed) + ", upgrades take " + formatDuration(o_.demoUpgradeDuration) + ")";
+#else
+        std::cerr << "keb-server: --demo-fleet: this build has no simulator library (sim/ was not built)\n";
+        return 2;
+#endif
+        fleet_ = ownedFleet_.get();
+        backend_ = ownedBackend_.get();
+    } else {
+        ownedFleet_ = std::make_unique<EmptyFleet>();
+        ownedBackend_ = std::make_unique<NoBackend>();
+        fleet_ = ownedFleet_.get();
+        backend_ = ownedBackend_.get();
+        fleetDescription_ = "none (no --demo-fleet or --kubeconfig: every orchestration resolves to 0 runtimes)";
+        logEvent("warn", "fleet.none", {{"warning", fleetDescription_}});
+    }
+
+    // --- engine loop (recovery first)
+    listener_ = std::make_unique<LoggingListener>(metrics_, o_.engineLog);
+    loop_ = std::make_unique<EngineLoop>(*store_, *fleet_, *backend_, ids_, ec, o_.workers, metrics_, listener_.get());
+    writeRouter_ = std::make_unique<ApiRouter>(loop_->engineUnsafe(), *store_);
+    const double recoverMs = loop_->start();
+    logEvent("info", "startup.recovered",
+             {{"durationMs", recoverMs}, {"activeOrchestrations", loop_->activeOrchestrations()}});
+
+    // --- HTTP
+    std::unique_ptr<httplib::Server> http;
+    if (!o_.tlsCert.empty()) {
+        auto s = std::make_unique<httplib::SSLServer>(o_.tlsCert.c_str(), o_.tlsKey.c_str());
+        if (!s->is_valid()) {
+            std::cerr << "keb-server: cannot load --tls-cert/--tls-key (" << o_.tlsCert << ", " << o_.tlsKey << ")\n";
+            loop_->stop();
+            return 2;
+        }
+        http = std::move(s);
+    } else {
+        http = std::make_unique<httplib::Server>();
+    }
+    const int threads = o_.httpThreads;
+    http->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    http->set_payload_max_length(o_.maxBody);
+    http->set_read_timeout(std::chrono::milliseconds(o_.readTimeout));
+    http->set_write_timeout(std::chrono::milliseconds(o_.writeTimeout));
+    http->set_keep_alive_timeout(std::max<time_t>(1, o_.keepAliveTimeout / 1000));
+    auto h = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
+    http->Get(".*", h);
+    http->Post(".*", h);
+    http->Put(".*", h);
+    http->Delete(".*", h);
+    http->Patch(".*", h);
+    http->Options(".*", h);
+    // Errors raised by httplib itself (413 body too large, 400 unparsable request, ...): JSON too.
+    http->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string msg = res.status == 413 ? "request body larger than " + std::to_string(o_.maxBody) + " bytes"
+                                            : statusText(res.status);
+        setJson(res, res.status, errorJson(msg));
+        metrics_.httpRequest(res.status);
+        if (o_.accessLog)
+            logEvent("info", "http.request", {{"method", req.method}, {"path", req.path}, {"status", res.status}});
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+
+    int port = o_.port;
+    if (port == 0) port = http->bind_to_any_port(o_.host);
+    else if (!http->bind_to_port(o_.host, port)) port = -1;
+    if (port <= 0) {
+        logEvent("error", "startup.failed", {{"error", "cannot listen on " + o_.host + ":" + std::to_string(o_.port)}});
+        std::cerr << "keb-server: cannot listen on " << o_.host << ":" << o_.port << " (in use or not permitted)\n";
+        loop_->stop();
+        return 2;
+    }
+    if (!o_.portFile.empty()) {
+        std::string tmp = o_.portFile + ".tmp";
+        std::ofstream(tmp) << port << "\n";
+        std::filesystem::rename(tmp, o_.portFile);
+    }
+    logEvent("info", "startup.listening",
+             {{"address", o_.host + ":" + std::to_string(port)},
+              {"tls", !o_.tlsCert.empty()},
+              {"store", o_.store},
+              {"auth", auth_->describe()},
+              {"fleet", fleetDescription_},
+              {"pollInterval", formatDuration(ec.pollInterval)},
+              {"workers", o_.workers},
+              {"httpThreads", o_.httpThreads}});
+    printHowTo(port);
+
+    // Signals: a thread waits for SIGINT/SIGTERM and stops the HTTP server.
+    std::thread signals([&http] {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGUSR1);  // internal: wake up at shutdown
+        int sig = 0;
+        sigwait(&set, &sig);
+        if (sig != SIGUSR1) logEvent("info", "shutdown", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+        http->stop();
+    });
+    const bool ok = http->listen_after_bind();
+    ::kill(::getpid(), SIGUSR1);  // wakes the signal thread if it still waits (else stays pending, blocked)
+    signals.join();
+    loop_->stop();
+#ifdef KEB_HAVE_KUBE
+    if (gardener_) gardener_->stop();
+#endif
+    logEvent("info", "shutdown.done", {});
+    return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int runServer(const ServerOptions& options) {
+    // Block the signals in every thread; the signal thread takes them with sigwait.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    try {
+        App app(options);
+        return app.run();
+    } catch (const std::exception& ex) {
+        logEvent("error", "startup.failed", {{"error", ex.what()}});
+        std::cerr << "keb-server: " << ex.what() << "\n";
+        return 2;
+    }
+}
+
+}  // namespace keb::server

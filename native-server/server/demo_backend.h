@@ -1,0 +1,53 @@
+// The demo upgrade backend of `--demo-fleet`: a simulated upgrade (fate from keb_sim's fault
+// model) whose started upgrades are recorded durably in an append-only JSON-lines journal
+// next to the store, so that a restarted server (even after kill -9) knows what it already
+// started: start() is idempotent per operationID across restarts, and the journal is the
+// evidence the crash test reads ("no runtime got two upgrades from one operation").
+//
+// Journal lines: {"kind":"upgrade","operationID":..,"orchestrationID":..,"runtimeID":..,"startedAt":ms,
+//                 "durationMs":..,"fails":bool}
+//                {"kind":"duplicate-start","operationID":..}   (start() again for a started op)
+// A torn last line (crash while writing) is ignored on load.
+#pragma once
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "keb/backend.h"
+
+namespace keb::server {
+
+struct DemoBackendOptions {
+    std::string journalPath;     // "" : in memory only (for --store memory)
+    Millis upgradeDuration = kSecond;
+    double failureProbability = 0.0;
+    std::uint64_t seed = 1;
+    bool fsync = true;
+};
+
+class DemoBackend : public UpgradeBackend {
+public:
+    explicit DemoBackend(DemoBackendOptions options);  // throws std::runtime_error if the journal can't be opened
+    ~DemoBackend() override;
+    StepResult start(OrchestrationType type, const Operation& op, Millis now) override;
+    StepResult poll(OrchestrationType type, const Operation& op, Millis now) override;
+
+    std::size_t upgrades() const;
+    std::size_t loadedFromJournal() const { return loaded_; }
+
+private:
+    struct Record {
+        Millis startedAt = 0;
+        Millis duration = 0;
+        bool fails = false;
+    };
+    void append(const std::string& line);
+    DemoBackendOptions options_;
+    mutable std::mutex mu_;
+    std::unordered_map<std::string, Record> started_;
+    int fd_ = -1;
+    std::size_t loaded_ = 0;
+};
+
+}  // namespace keb::server

@@ -1,0 +1,81 @@
+// The server's driver of the single-threaded core (issue 4, DESIGN "Driving it"):
+// ONE engine thread owns keb::Engine and runs every call into it (API writes, tick,
+// complete); upgrade steps, which may block on the network, run on a bounded pool of
+// worker threads and post their StepResult back. The engine thread sleeps until
+// min(nextWakeup, next posted call or result).
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "keb/engine.h"
+#include "metrics.h"
+
+namespace keb::server {
+
+using Clock = std::function<Millis()>;
+Millis wallClockMillis();
+
+class EngineLoop {
+public:
+    EngineLoop(Store& store, FleetSource& fleet, UpgradeBackend& backend, IdGenerator& ids, EngineConfig config,
+               int workers, Metrics& metrics, EngineListener* listener, Clock clock = wallClockMillis);
+    ~EngineLoop();
+    EngineLoop(const EngineLoop&) = delete;
+    EngineLoop& operator=(const EngineLoop&) = delete;
+
+    // Recovers unfinished orchestrations (SPEC 7) on the engine thread and starts the loop.
+    // Returns once recovery has finished (rethrows its error). Returns the time it took (ms).
+    double start();
+    void stop();
+
+    // Runs fn(engine, now) on the engine thread and waits for its result.
+    template <class F>
+    auto call(F&& fn) -> decltype(fn(std::declval<Engine&>(), Millis{})) {
+        using R = decltype(fn(std::declval<Engine&>(), Millis{}));
+        auto task = std::make_shared<std::packaged_task<R(Engine&, Millis)>>(std::forward<F>(fn));
+        auto fut = task->get_future();
+        post([task](Engine& e, Millis now) { (*task)(e, now); });
+        return fut.get();
+    }
+
+    Engine& engineUnsafe() { return engine_; }  // only for constructing read-side routers
+    std::size_t activeOrchestrations() const { return active_.load(); }
+    std::size_t actionsOut() const { return out_.load(); }
+
+private:
+    using Task = std::function<void(Engine&, Millis)>;
+    void post(Task t);
+    void engineMain();
+    void workerMain();
+
+    Store& store_;
+    UpgradeBackend& backend_;
+    Engine engine_;
+    Metrics& metrics_;
+    Clock clock_;
+    int workerCount_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Task> tasks_;
+    std::deque<std::pair<Action, StepResult>> results_;
+    bool stopping_ = false;
+    std::thread engineThread_;
+
+    std::mutex wmu_;
+    std::condition_variable wcv_;
+    std::deque<Action> work_;
+    bool workersStopping_ = false;
+    std::vector<std::thread> workers_;
+
+    std::atomic<std::size_t> active_{0}, out_{0};
+};
+
+}  // namespace keb::server

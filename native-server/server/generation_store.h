@@ -1,0 +1,53 @@
+// A Store decorator that counts committed writes. The HTTP side caches GET responses
+// tagged with the generation read BEFORE computing them; an entry is served only while
+// no write has committed since, so a cached answer is never older than the last write.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "keb/store.h"
+
+namespace keb::server {
+
+class GenerationStore : public Store {
+public:
+    explicit GenerationStore(Store& inner) : inner_(inner) {}
+    std::uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
+    Store& inner() { return inner_; }
+
+    void insertOrchestration(const Orchestration& o) override { bump([&] { inner_.insertOrchestration(o); }); }
+    void updateOrchestration(const Orchestration& o) override { bump([&] { inner_.updateOrchestration(o); }); }
+    std::optional<Orchestration> getOrchestration(const std::string& id) override { return inner_.getOrchestration(id); }
+    Page<Orchestration> listOrchestrations(const OrchestrationQuery& q) override { return inner_.listOrchestrations(q); }
+    std::vector<Orchestration> unfinishedOrchestrations() override { return inner_.unfinishedOrchestrations(); }
+    void insertOperations(const std::vector<Operation>& ops) override { bump([&] { inner_.insertOperations(ops); }); }
+    void updateOperations(const std::vector<Operation>& ops) override { bump([&] { inner_.updateOperations(ops); }); }
+    void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
+                                           const std::vector<Operation>& updated) override {
+        bump([&] { inner_.updateOrchestrationWithOperations(o, inserted, updated); });
+    }
+    std::optional<Operation> getOperation(const std::string& oid, const std::string& opid) override {
+        return inner_.getOperation(oid, opid);
+    }
+    Page<Operation> listOperations(const std::string& oid, const OperationQuery& q) override {
+        return inner_.listOperations(oid, q);
+    }
+    std::vector<Operation> operationsOf(const std::string& oid) override { return inner_.operationsOf(oid); }
+    OperationStats operationStats(const std::string& oid) override { return inner_.operationStats(oid); }
+
+private:
+    template <class F>
+    void bump(F&& f) {
+        // Bump on failure too: a failed transaction may have been partly visible to nobody,
+        // but bumping is always safe (it only invalidates the cache).
+        struct Guard {
+            std::atomic<std::uint64_t>& g;
+            ~Guard() { g.fetch_add(1, std::memory_order_acq_rel); }
+        } guard{gen_};
+        f();
+    }
+    Store& inner_;
+    std::atomic<std::uint64_t> gen_{1};
+};
+
+}  // namespace keb::server

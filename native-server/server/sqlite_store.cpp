@@ -1,0 +1,528 @@
+#include "sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "keb/wire.h"
+
+namespace keb::server {
+
+// A prepared statement, reset and cleared on every use.
+class SqliteStore::Stmt {
+public:
+    Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+        if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK)
+            throw SqliteError("sqlite prepare failed: " + std::string(sqlite3_errmsg(db)) + " in: " + sql);
+    }
+    ~Stmt() { sqlite3_finalize(s_); }
+    Stmt& reset() {
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+        idx_ = 0;
+        return *this;
+    }
+    Stmt& bind(std::int64_t v) {
+        check(sqlite3_bind_int64(s_, ++idx_, v));
+        return *this;
+    }
+    Stmt& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
+    Stmt& bind(bool v) { return bind(static_cast<std::int64_t>(v ? 1 : 0)); }
+    Stmt& bind(const std::string& v) {
+        check(sqlite3_bind_text(s_, ++idx_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+        return *this;
+    }
+    Stmt& bindNull() {
+        check(sqlite3_bind_null(s_, ++idx_));
+        return *this;
+    }
+    // true: a row is available.
+    bool step() {
+        int rc = sqlite3_step(s_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        std::string msg = sqlite3_errmsg(db_);
+        sqlite3_reset(s_);
+        throw SqliteError("sqlite step failed: " + msg);
+    }
+    void run() {
+        while (step()) {
+        }
+    }
+    std::int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
+    bool isNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+    std::string text(int col) const {
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+        int n = sqlite3_column_bytes(s_, col);
+        return p ? std::string(p, static_cast<std::size_t>(n)) : std::string();
+    }
+    int changes() const { return sqlite3_changes(db_); }
+
+private:
+    void check(int rc) {
+        if (rc != SQLITE_OK) throw SqliteError("sqlite bind failed: " + std::string(sqlite3_errmsg(db_)));
+    }
+    sqlite3* db_;
+    sqlite3_stmt* s_ = nullptr;
+    int idx_ = 0;
+};
+
+namespace {
+
+constexpr std::array<OrchestrationState, 7> kOrchStates = {
+    OrchestrationState::Pending,  OrchestrationState::InProgress, OrchestrationState::Canceling,
+    OrchestrationState::Canceled, OrchestrationState::Retrying,   OrchestrationState::Succeeded,
+    OrchestrationState::Failed};
+constexpr std::array<OperationState, 5> kOpStates = {OperationState::Pending, OperationState::InProgress,
+                                                     OperationState::Succeeded, OperationState::Failed,
+                                                     OperationState::Canceled};
+
+// Migrations, applied in order; never edit a released one, append a new one.
+const char* const kMigrations[] = {
+    // 1: initial schema
+    R"SQL(
+CREATE TABLE orchestrations (
+  id          TEXT PRIMARY KEY,
+  seq         INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  state       INTEGER NOT NULL,
+  data        TEXT NOT NULL
+);
+CREATE INDEX orchestrations_order ON orchestrations(created_at, id);
+CREATE INDEX orchestrations_state ON orchestrations(state, created_at, id);
+CREATE TABLE operations (
+  orchestration_id  TEXT NOT NULL REFERENCES orchestrations(id),
+  id                TEXT NOT NULL,
+  seq               INTEGER NOT NULL,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  state             INTEGER NOT NULL,
+  description       TEXT NOT NULL,
+  runtime_id        TEXT NOT NULL,
+  instance_id       TEXT NOT NULL,
+  global_account_id TEXT NOT NULL,
+  sub_account_id    TEXT NOT NULL,
+  service_plan_id   TEXT NOT NULL,
+  service_plan_name TEXT NOT NULL,
+  region            TEXT NOT NULL,
+  shoot_name        TEXT NOT NULL,
+  dry_run           INTEGER NOT NULL,
+  mw_begin          INTEGER NOT NULL,
+  mw_end            INTEGER NOT NULL,
+  start_at          INTEGER NOT NULL,
+  started_at        INTEGER NOT NULL,
+  upgrade_started   INTEGER NOT NULL,
+  immediate         INTEGER NOT NULL,
+  retry_of          TEXT NOT NULL,
+  config_kind       INTEGER NOT NULL,  -- 0 none, 1 kymaConfig, 2 clusterConfig
+  config_a          TEXT NOT NULL,     -- kyma version | kubernetesVersion
+  config_b          TEXT NOT NULL,     -- machineImage
+  config_c          TEXT NOT NULL,     -- machineImageVersion
+  PRIMARY KEY (orchestration_id, id)
+) WITHOUT ROWID;
+CREATE INDEX operations_order ON operations(orchestration_id, created_at, seq, id);
+CREATE INDEX operations_state ON operations(orchestration_id, state, created_at, seq, id);
+CREATE TABLE orchestration_counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE operation_counts (
+  orchestration_id TEXT NOT NULL, state INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (orchestration_id, state)) WITHOUT ROWID;
+CREATE TRIGGER orchestrations_ins AFTER INSERT ON orchestrations BEGIN
+  INSERT INTO orchestration_counts(state, n) VALUES (NEW.state, 1)
+    ON CONFLICT(state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER orchestrations_upd AFTER UPDATE OF state ON orchestrations WHEN OLD.state <> NEW.state BEGIN
+  UPDATE orchestration_counts SET n = n - 1 WHERE state = OLD.state;
+  INSERT INTO orchestration_counts(state, n) VALUES (NEW.state, 1)
+    ON CONFLICT(state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER operations_ins AFTER INSERT ON operations BEGIN
+  INSERT INTO operation_counts(orchestration_id, state, n) VALUES (NEW.orchestration_id, NEW.state, 1)
+    ON CONFLICT(orchestration_id, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER operations_upd AFTER UPDATE OF state ON operations WHEN OLD.state <> NEW.state BEGIN
+  UPDATE operation_counts SET n = n - 1 WHERE orchestration_id = OLD.orchestration_id AND state = OLD.state;
+  INSERT INTO operation_counts(orchestration_id, state, n) VALUES (NEW.orchestration_id, NEW.state, 1)
+    ON CONFLICT(orchestration_id, state) DO UPDATE SET n = n + 1;
+END;
+)SQL",
+};
+
+const char* kOpColumns =
+    "orchestration_id, id, seq, created_at, updated_at, state, description, runtime_id, instance_id, "
+    "global_account_id, sub_account_id, service_plan_id, service_plan_name, region, shoot_name, dry_run, "
+    "mw_begin, mw_end, start_at, started_at, upgrade_started, immediate, retry_of, config_kind, config_a, "
+    "config_b, config_c";
+
+template <class S, std::size_t N>
+int stateCode(const std::array<S, N>& all, S s) {
+    for (std::size_t i = 0; i < N; ++i)
+        if (all[i] == s) return static_cast<int>(i);
+    return -1;
+}
+template <class S, std::size_t N>
+S stateFrom(const std::array<S, N>& all, std::int64_t code) {
+    if (code < 0 || code >= static_cast<std::int64_t>(N)) throw SqliteError("corrupt state code in store");
+    return all[static_cast<std::size_t>(code)];
+}
+
+// "state IN (?,?,..)" for n distinct states; "" when n == 0.
+std::string stateFilter(std::size_t n) {
+    if (n == 0) return "";
+    std::string s = " AND state IN (";
+    for (std::size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
+    return s + ")";
+}
+
+template <class S>
+std::vector<S> distinctStates(const std::vector<S>& in) {
+    std::vector<S> out;
+    for (S s : in)
+        if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    return out;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, SqliteOptions options) : path_(path), options_(options) {
+    int flags = options.readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    flags |= SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw SqliteError("cannot open SQLite store '" + path + "': " + msg);
+    }
+    sqlite3_busy_timeout(db_, options.busyTimeoutMs);
+    try {
+        if (!options.readOnly) {
+            exec("PRAGMA journal_mode=WAL");
+            exec(options.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+            exec("PRAGMA foreign_keys=ON");
+            migrate();
+        } else if (schemaVersion() < static_cast<int>(std::size(kMigrations))) {
+            throw SqliteError("SQLite store '" + path + "' is not initialised (open it read-write first)");
+        }
+    } catch (...) {
+        stmts_.clear();
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw;
+    }
+}
+
+SqliteStore::~SqliteStore() {
+    stmts_.clear();
+    if (db_) sqlite3_close(db_);
+}
+
+void SqliteStore::fail(const std::string& what) {
+    throw SqliteError("SQLite store '" + path_ + "': " + what + ": " + sqlite3_errmsg(db_));
+}
+
+void SqliteStore::exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw SqliteError("SQLite store '" + path_ + "': " + msg);
+    }
+}
+
+SqliteStore::Stmt& SqliteStore::stmt(const std::string& sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) it = stmts_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
+    return it->second->reset();
+}
+
+int SqliteStore::schemaVersion() {
+    auto& has = stmt("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
+    has.step();
+    if (has.i64(0) == 0) return 0;
+    auto& s = stmt("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    s.step();
+    return static_cast<int>(s.i64(0));
+}
+
+void SqliteStore::migrate() {
+    exec("BEGIN IMMEDIATE");
+    try {
+        exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+        int have = schemaVersion();
+        const int known = static_cast<int>(std::size(kMigrations));
+        if (have > known)
+            throw SqliteError("SQLite store '" + path_ + "' has schema version " + std::to_string(have) +
+                              ", newer than this keb-server knows (" + std::to_string(known) + ")");
+        for (int v = have + 1; v <= known; ++v) {
+            exec(kMigrations[v - 1]);
+            stmt("INSERT INTO schema_migrations(version, applied_at) VALUES (?, datetime('now'))").bind(v).run();
+        }
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        stmts_.clear();
+        throw;
+    }
+}
+
+void SqliteStore::begin() { stmt("BEGIN IMMEDIATE").run(); }
+void SqliteStore::commit() { stmt("COMMIT").run(); }
+void SqliteStore::rollback() {
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+// Runs f inside one transaction; rolls back and rethrows on error.
+#define KEB_TX(body)          \
+    do {                      \
+        begin();              \
+        try {                 \
+            body;             \
+            commit();         \
+        } catch (...) {       \
+            rollback();       \
+            throw;            \
+        }                     \
+    } while (0)
+
+void SqliteStore::doInsertOrchestration(const Orchestration& o) {
+    auto& s = stmt("INSERT INTO orchestrations(id, seq, created_at, state, data) VALUES (?,?,?,?,?)");
+    s.bind(o.orchestrationID).bind(o.seq).bind(o.createdAt).bind(stateCode(kOrchStates, o.state))
+        .bind(toStoreJson(o).dump());
+    s.run();
+}
+
+void SqliteStore::doUpdateOrchestration(const Orchestration& o) {
+    auto& s = stmt("UPDATE orchestrations SET seq=?, created_at=?, state=?, data=? WHERE id=?");
+    s.bind(o.seq).bind(o.createdAt).bind(stateCode(kOrchStates, o.state)).bind(toStoreJson(o).dump())
+        .bind(o.orchestrationID);
+    s.run();
+    if (s.changes() == 0) throw SqliteError("no orchestration " + o.orchestrationID);
+}
+
+namespace {
+template <class S>
+void bindOperationBody(S& s, const Operation& op, int stateCodeValue) {
+    int kind = 0;
+    std::string a, b, c;
+    if (op.kymaConfig) {
+        kind = 1;
+        a = op.kymaConfig->version;
+    } else if (op.clusterConfig) {
+        kind = 2;
+        a = op.clusterConfig->kubernetesVersion;
+        b = op.clusterConfig->machineImage;
+        c = op.clusterConfig->machineImageVersion;
+    }
+    s.bind(op.seq).bind(op.createdAt).bind(op.updatedAt).bind(stateCodeValue).bind(op.description)
+        .bind(op.runtimeID).bind(op.instanceID).bind(op.globalAccountID).bind(op.subAccountID)
+        .bind(op.servicePlanID).bind(op.servicePlanName).bind(op.region).bind(op.shootName).bind(op.dryRun)
+        .bind(op.maintenanceWindowBegin).bind(op.maintenanceWindowEnd).bind(op.startAt).bind(op.startedAt)
+        .bind(op.upgradeStarted).bind(op.immediate).bind(op.retryOf).bind(kind).bind(a).bind(b).bind(c);
+}
+}  // namespace
+
+void SqliteStore::doInsertOperation(const Operation& op) {
+    auto& s = stmt(std::string("INSERT INTO operations(") + kOpColumns +
+                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.bind(op.orchestrationID).bind(op.operationID);
+    bindOperationBody(s, op, stateCode(kOpStates, op.state));
+    s.run();
+}
+
+void SqliteStore::doUpdateOperation(const Operation& op) {
+    auto& s = stmt(
+        "UPDATE operations SET seq=?, created_at=?, updated_at=?, state=?, description=?, runtime_id=?, "
+        "instance_id=?, global_account_id=?, sub_account_id=?, service_plan_id=?, service_plan_name=?, region=?, "
+        "shoot_name=?, dry_run=?, mw_begin=?, mw_end=?, start_at=?, started_at=?, upgrade_started=?, immediate=?, "
+        "retry_of=?, config_kind=?, config_a=?, config_b=?, config_c=? WHERE orchestration_id=? AND id=?");
+    bindOperationBody(s, op, stateCode(kOpStates, op.state));
+    s.bind(op.orchestrationID).bind(op.operationID);
+    s.run();
+    if (s.changes() == 0) throw SqliteError("no operation " + op.operationID + " in orchestration " + op.orchestrationID);
+}
+
+void SqliteStore::insertOrchestration(const Orchestration& o) { KEB_TX(doInsertOrchestration(o)); }
+void SqliteStore::updateOrchestration(const Orchestration& o) { KEB_TX(doUpdateOrchestration(o)); }
+
+void SqliteStore::insertOperations(const std::vector<Operation>& ops) {
+    if (ops.empty()) return;
+    KEB_TX(for (const auto& op : ops) doInsertOperation(op));
+}
+
+void SqliteStore::updateOperations(const std::vector<Operation>& ops) {
+    if (ops.empty()) return;
+    KEB_TX(for (const auto& op : ops) doUpdateOperation(op));
+}
+
+void SqliteStore::updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
+                                                    const std::vector<Operation>& updated) {
+    KEB_TX({
+        for (const auto& op : inserted) doInsertOperation(op);
+        for (const auto& op : updated) doUpdateOperation(op);
+        doUpdateOrchestration(o);
+    });
+}
+
+namespace {
+Orchestration readOrchestration(const std::string& data) {
+    return orchestrationFromStoreJson(Json::parse(data));
+}
+}  // namespace
+
+std::optional<Orchestration> SqliteStore::getOrchestration(const std::string& id) {
+    auto& s = stmt("SELECT data FROM orchestrations WHERE id=?");
+    s.bind(id);
+    if (!s.step()) return std::nullopt;
+    std::string data = s.text(0);
+    s.reset();
+    return readOrchestration(data);
+}
+
+Page<Orchestration> SqliteStore::listOrchestrations(const OrchestrationQuery& q) {
+    const auto states = distinctStates(q.states);
+    const std::int64_t size = std::max(q.pageSize, 1);
+    const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    Page<Orchestration> out;
+    {
+        std::string sql = "SELECT coalesce(sum(n),0) FROM orchestration_counts WHERE 1";
+        auto& c = stmt(sql + stateFilter(states.size()));
+        for (auto st : states) c.bind(stateCode(kOrchStates, st));
+        c.step();
+        out.totalCount = c.i64(0);
+        c.reset();
+    }
+    if (offset < out.totalCount) {
+        std::string sql = "SELECT data FROM orchestrations WHERE 1" + stateFilter(states.size()) +
+                          " ORDER BY created_at, id LIMIT ? OFFSET ?";
+        auto& s = stmt(sql);
+        for (auto st : states) s.bind(stateCode(kOrchStates, st));
+        s.bind(size).bind(offset);
+        std::vector<std::string> rows;
+        while (s.step()) rows.push_back(s.text(0));
+        for (const auto& r : rows) out.data.push_back(readOrchestration(r));
+    }
+    out.count = static_cast<std::int64_t>(out.data.size());
+    return out;
+}
+
+std::vector<Orchestration> SqliteStore::unfinishedOrchestrations() {
+    auto& s = stmt("SELECT data FROM orchestrations WHERE state IN (?,?,?,?) ORDER BY created_at, id");
+    s.bind(stateCode(kOrchStates, OrchestrationState::Pending))
+        .bind(stateCode(kOrchStates, OrchestrationState::InProgress))
+        .bind(stateCode(kOrchStates, OrchestrationState::Canceling))
+        .bind(stateCode(kOrchStates, OrchestrationState::Retrying));
+    std::vector<std::string> rows;
+    while (s.step()) rows.push_back(s.text(0));
+    std::vector<Orchestration> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(readOrchestration(r));
+    return out;
+}
+
+namespace {
+template <class S>
+Operation readOperation(const S& s) {
+    Operation op;
+    op.orchestrationID = s.text(0);
+    op.operationID = s.text(1);
+    op.seq = s.i64(2);
+    op.createdAt = s.i64(3);
+    op.updatedAt = s.i64(4);
+    op.state = stateFrom(kOpStates, s.i64(5));
+    op.description = s.text(6);
+    op.runtimeID = s.text(7);
+    op.instanceID = s.text(8);
+    op.globalAccountID = s.text(9);
+    op.subAccountID = s.text(10);
+    op.servicePlanID = s.text(11);
+    op.servicePlanName = s.text(12);
+    op.region = s.text(13);
+    op.shootName = s.text(14);
+    op.dryRun = s.i64(15) != 0;
+    op.maintenanceWindowBegin = s.i64(16);
+    op.maintenanceWindowEnd = s.i64(17);
+    op.startAt = s.i64(18);
+    op.startedAt = s.i64(19);
+    op.upgradeStarted = s.i64(20) != 0;
+    op.immediate = s.i64(21) != 0;
+    op.retryOf = s.text(22);
+    switch (s.i64(23)) {
+        case 1: op.kymaConfig = KymaParams{s.text(24)}; break;
+        case 2: op.clusterConfig = KubernetesParams{s.text(24), s.text(25), s.text(26)}; break;
+        default: break;
+    }
+    return op;
+}
+}  // namespace
+
+std::optional<Operation> SqliteStore::getOperation(const std::string& orchestrationID, const std::string& operationID) {
+    auto& s = stmt(std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=? AND id=?");
+    s.bind(orchestrationID).bind(operationID);
+    if (!s.step()) return std::nullopt;
+    Operation op = readOperation(s);
+    s.reset();
+    return op;
+}
+
+Page<Operation> SqliteStore::listOperations(const std::string& orchestrationID, const OperationQuery& q) {
+    const auto states = distinctStates(q.states);
+    const std::int64_t size = std::max(q.pageSize, 1);
+    const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    Page<Operation> out;
+    {
+        auto& c = stmt("SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=?" +
+                       stateFilter(states.size()));
+        c.bind(orchestrationID);
+        for (auto st : states) c.bind(stateCode(kOpStates, st));
+        c.step();
+        out.totalCount = c.i64(0);
+        c.reset();
+    }
+    if (offset < out.totalCount) {
+        auto& s = stmt(std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=?" +
+                       stateFilter(states.size()) + " ORDER BY created_at, seq, id LIMIT ? OFFSET ?");
+        s.bind(orchestrationID);
+        for (auto st : states) s.bind(stateCode(kOpStates, st));
+        s.bind(size).bind(offset);
+        while (s.step()) out.data.push_back(readOperation(s));
+    }
+    out.count = static_cast<std::int64_t>(out.data.size());
+    return out;
+}
+
+std::vector<Operation> SqliteStore::operationsOf(const std::string& orchestrationID) {
+    auto& s = stmt(std::string("SELECT ") + kOpColumns +
+                   " FROM operations WHERE orchestration_id=? ORDER BY created_at, seq, id");
+    s.bind(orchestrationID);
+    std::vector<Operation> out;
+    while (s.step()) out.push_back(readOperation(s));
+    return out;
+}
+
+OperationStats SqliteStore::operationStats(const std::string& orchestrationID) {
+    OperationStats stats;
+    for (auto st : kOpStates) stats[st] = 0;
+    auto& s = stmt("SELECT state, n FROM operation_counts WHERE orchestration_id=?");
+    s.bind(orchestrationID);
+    while (s.step()) stats[stateFrom(kOpStates, s.i64(0))] += s.i64(1);
+    return stats;
+}
+
+std::map<OrchestrationState, std::int64_t> SqliteStore::orchestrationCountsByState() {
+    std::map<OrchestrationState, std::int64_t> out;
+    for (auto st : kOrchStates) out[st] = 0;
+    auto& s = stmt("SELECT state, n FROM orchestration_counts");
+    while (s.step()) out[stateFrom(kOrchStates, s.i64(0))] += s.i64(1);
+    return out;
+}
+
+std::map<OperationState, std::int64_t> SqliteStore::operationCountsByState() {
+    std::map<OperationState, std::int64_t> out;
+    for (auto st : kOpStates) out[st] = 0;
+    auto& s = stmt("SELECT state, sum(n) FROM operation_counts GROUP BY state");
+    while (s.step()) out[stateFrom(kOpStates, s.i64(0))] += s.i64(1);
+    return out;
+}
+
+}  // namespace keb::server

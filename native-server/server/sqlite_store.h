@@ -1,0 +1,87 @@
+// Durable keb::Store on an embedded SQLite file (issue 4).
+//
+// - Schema versioned through the `schema_migrations` table; migrations run in order on open.
+// - journal_mode=WAL; synchronous=FULL by default: every commit is fsynced before the call
+//   returns, so an acknowledged write (a 202) survives kill -9 AND power loss. NORMAL (option)
+//   survives kill -9 of the process but may lose the last commits on power loss; see docs/server.md.
+// - Operations are stored in typed columns (fast restart: no JSON parsing per row); the
+//   orchestration (few rows, nested parameters) as the store JSON of wire.h.
+// - Per-state counters are kept by triggers in the same transaction, so totalCount and
+//   operationStats cost O(states), not O(rows).
+// One instance is used by one thread at a time (the engine thread); a second instance may
+// open the same file read-only from another thread (WAL readers do not block the writer).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "keb/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace keb::server {
+
+class SqliteError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct SqliteOptions {
+    bool synchronousFull = true;  // false: synchronous=NORMAL
+    bool readOnly = false;
+    int busyTimeoutMs = 5000;
+};
+
+class SqliteStore : public Store {
+public:
+    // Opens (creating if needed) and migrates the database. Throws SqliteError with the path
+    // and SQLite's message on failure.
+    explicit SqliteStore(const std::string& path, SqliteOptions options = {});
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+
+    void insertOrchestration(const Orchestration& o) override;
+    void updateOrchestration(const Orchestration& o) override;
+    std::optional<Orchestration> getOrchestration(const std::string& id) override;
+    Page<Orchestration> listOrchestrations(const OrchestrationQuery& q) override;
+    std::vector<Orchestration> unfinishedOrchestrations() override;
+    void insertOperations(const std::vector<Operation>& ops) override;
+    void updateOperations(const std::vector<Operation>& ops) override;
+    void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
+                                           const std::vector<Operation>& updated) override;
+    std::optional<Operation> getOperation(const std::string& orchestrationID, const std::string& operationID) override;
+    Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) override;
+    std::vector<Operation> operationsOf(const std::string& orchestrationID) override;
+    OperationStats operationStats(const std::string& orchestrationID) override;
+
+    // Extras for the server (metrics) and tests.
+    std::map<OrchestrationState, std::int64_t> orchestrationCountsByState();
+    std::map<OperationState, std::int64_t> operationCountsByState();
+    int schemaVersion();
+    const std::string& path() const { return path_; }
+
+private:
+    class Stmt;
+    Stmt& stmt(const std::string& sql);
+    void exec(const char* sql);
+    void migrate();
+    void begin();
+    void commit();
+    void rollback();
+    void doInsertOrchestration(const Orchestration& o);
+    void doUpdateOrchestration(const Orchestration& o);
+    void doInsertOperation(const Operation& op);
+    void doUpdateOperation(const Operation& op);
+    [[noreturn]] void fail(const std::string& what);
+
+    std::string path_;
+    SqliteOptions options_;
+    sqlite3* db_ = nullptr;
+    std::map<std::string, std::unique_ptr<Stmt>> stmts_;
+};
+
+}  // namespace keb::server
