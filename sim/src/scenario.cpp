@@ -533,10 +533,11 @@ Scenario parseScenario(const std::string& jsonText, const std::string& file) {
     Scenario sc;
     sc.file = file;
     Node root(j, "", file);
-    root.onlyKeys({"name", "description", "seed", "start", "end", "maxDuration", "fleet", "faults", "engine",
+    root.onlyKeys({"name", "description", "long", "seed", "start", "end", "maxDuration", "fleet", "faults", "engine",
                    "timeline", "expect", "comment"});
     sc.name = root.has("name") ? root["name"].str() : file;
     if (root.has("description")) sc.description = root["description"].str();
+    if (root.has("long")) sc.longRunning = root["long"].boolean();
     if (root.has("seed")) sc.seed = static_cast<std::uint64_t>(root["seed"].integer(0, INT64_MAX));
     sc.start = parseRfc3339("2026-01-05T00:00:00Z").value_or(0);  // a Monday
     if (root.has("start")) {

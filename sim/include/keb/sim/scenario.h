@@ -91,6 +91,7 @@ struct Scenario {
     std::string name;
     std::string description;
     std::uint64_t seed = 1;
+    bool longRunning = false;  // "long": true: ctest runs it only with KEB_LONG_TESTS=1
     Millis start = 0;         // virtual time zero
     Millis end = 0;           // the run stops here at the latest (start + maxDuration default 30d)
     FleetSpec fleet;

@@ -1,0 +1,12 @@
+# Asserts that `keb-sim run FILE` exits 2 and prints the message stored in EXPECT.
+file(READ ${EXPECT} expected)
+string(STRIP "${expected}" expected)
+execute_process(COMMAND ${KEB_SIM} run ${FILE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2)
+  message(FATAL_ERROR "expected exit status 2, got ${rc}\nstdout: ${out}\nstderr: ${err}")
+endif()
+string(FIND "${err}" "${expected}" pos)
+if(pos EQUAL -1)
+  message(FATAL_ERROR "stderr does not contain the expected message\nexpected: ${expected}\nstderr:   ${err}")
+endif()
+message(STATUS "ok: ${err}")

@@ -1,0 +1,263 @@
+// The discrete-event driver: determinism, restarts, interactive use, checks.
+#include <gtest/gtest.h>
+
+#include "keb/sim/event_queue.h"
+#include "keb/sim/random.h"
+#include "keb/sim/simulation.h"
+#include "keb/timefmt.h"
+
+using namespace keb;
+using namespace keb::sim;
+
+namespace {
+
+Scenario load(const std::string& name) { return loadScenarioFile(std::string(KEB_SCENARIO_DIR) + "/" + name); }
+
+const char* kSubmitAll =
+    R"({"targets":{"include":[{"target":"all"}]},"strategy":{"type":"parallel","schedule":"immediate","parallel":{"workers":WORKERS}},"kyma":{"version":"2.20.0"}})";
+
+std::string submitBody(int workers) {
+    std::string s = kSubmitAll;
+    s.replace(s.find("WORKERS"), 7, std::to_string(workers));
+    return s;
+}
+
+Scenario small(const std::string& extra = "") {
+    return parseScenario(R"({"seed": 5, "fleet": {"size": 40, "deletingShare": 0},
+        "faults": {"duration": {"distribution": "fixed", "value": "10m"}, "backendLatency": "30s")" +
+                             extra + "}}",
+                         "small.json");
+}
+
+int stateCount(const Json& summary, const char* state) { return summary["operationStates"][state].get<int>(); }
+
+}  // namespace
+
+TEST(EventQueue, OrdersByTimeThenSequence) {
+    EventQueue q;
+    q.push(20, SimEvent::Kind::Wakeup, 1);
+    q.push(10, SimEvent::Kind::Timeline, 2);
+    q.push(20, SimEvent::Kind::Completion, 3);
+    q.push(10, SimEvent::Kind::Wakeup, 4);
+    std::vector<std::uint32_t> order;
+    while (!q.empty()) order.push_back(q.pop().index);
+    EXPECT_EQ(order, (std::vector<std::uint32_t>{2, 4, 1, 3}));
+}
+
+TEST(Determinism, SameScenarioAndSeedGiveIdenticalSummaryAndHash) {
+    Simulation a(load("restart_while_in_progress.json"));
+    Simulation b(load("restart_while_in_progress.json"));
+    a.runToEnd();
+    b.runToEnd();
+    EXPECT_GT(a.eventLogLines(), 1000u);
+    EXPECT_EQ(a.eventLogHash(), b.eventLogHash());
+    EXPECT_EQ(a.summary().dump(), b.summary().dump());
+}
+
+TEST(Determinism, DifferentSeedsGiveDifferentHashes) {
+    Simulation a(load("restart_while_in_progress.json"));
+    Simulation b(load("restart_while_in_progress.json"), 12345);
+    a.runToEnd();
+    b.runToEnd();
+    EXPECT_EQ(b.seed(), 12345u);
+    EXPECT_NE(a.eventLogHash(), b.eventLogHash());
+}
+
+TEST(Determinism, HashIsFnv1aOfTheTraceLines) {
+    Simulation s(load("cancel_midway.json"));
+    std::uint64_t h = kFnvOffset;
+    std::size_t lines = 0;
+    bool allJson = true;
+    s.setTraceSink([&](const std::string& line) {
+        h = fnv1a(line, h);
+        h = fnv1a("\n", h);
+        ++lines;
+        allJson = allJson && Json::accept(line);
+    });
+    s.runToEnd();
+    EXPECT_TRUE(allJson);
+    EXPECT_EQ(lines, s.eventLogLines());
+    EXPECT_EQ(h, s.eventLogHash());
+    char hex[20];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    EXPECT_EQ(s.summary()["eventLogHash"], hex);
+}
+
+TEST(Driver, RestartDropsActionsInFlightAndBackendRecognisesRepeatedStart) {
+    // 30 s backend latency, restart 10 s after the first starts were handed out: those results are lost,
+    // the recovered engine starts those operations again, and the backend does not upgrade twice.
+    Simulation s(small());
+    ASSERT_EQ(s.api("POST", "/upgrade/kyma", submitBody(8)).status, 202);
+    s.advanceTo(s.startTime() + 10 * kSecond);
+    EXPECT_EQ(s.workersInUse(), 8);
+    EXPECT_EQ(s.engine().actionsOut(), 8u);
+    s.restart();
+    EXPECT_EQ(s.restarts(), 1);
+    EXPECT_EQ(s.engine().actionsOut(), 0u);  // a new engine
+    s.runToEnd();
+    Json sum = s.summary();
+    EXPECT_EQ(sum["backend"]["droppedCompletions"], 8);
+    EXPECT_EQ(sum["backend"]["duplicateStarts"], 8);
+    EXPECT_EQ(sum["backend"]["upgrades"], 40);
+    EXPECT_EQ(stateCount(sum, "succeeded"), 40);
+    EXPECT_EQ(s.workersInUse(), 0);
+}
+
+TEST(Driver, InteractiveUseThroughTheApi) {
+    Simulation s(small());
+    EXPECT_FALSE(s.finished() && s.nextEventTime().has_value());
+    auto r = s.api("POST", "/upgrade/kyma", submitBody(4));
+    ASSERT_EQ(r.status, 202);
+    const std::string id = r.body["orchestrationID"];
+    ASSERT_EQ(s.orchestrations().size(), 1u);
+    EXPECT_EQ(s.orchestrations()[0].orchestrationID, id);
+    EXPECT_EQ(s.orchestrations()[0].workers, 4);
+
+    s.advanceTo(s.startTime() + kHour);
+    EXPECT_EQ(s.now(), s.startTime() + kHour);
+    auto got = s.api("GET", "/orchestrations/" + id);
+    ASSERT_EQ(got.status, 200);
+    EXPECT_EQ(got.body["state"], "in progress");
+    auto list = s.api("GET", "/orchestrations/" + id + "/operations?state=succeeded&page_size=100");
+    ASSERT_EQ(list.status, 200);
+    EXPECT_GT(list.body["totalCount"].get<int>(), 10);
+    EXPECT_LE(s.workersInUse(), 4);
+
+    const Runtime& rt = s.fleet().runtimes()[0];
+    auto st = s.runtimeStatus(rt.runtimeID);
+    ASSERT_TRUE(st.has_value());
+    EXPECT_EQ(st->orchestration, 0);
+    auto latest = s.latestOperation(rt.runtimeID);
+    ASSERT_TRUE(latest.has_value());
+    EXPECT_EQ(latest->runtimeID, rt.runtimeID);
+    EXPECT_EQ(latest->state, st->state);
+
+    auto bad = s.api("POST", "/upgrade/kyma", R"({"targets":{"include":[]}})");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_TRUE(bad.body.contains("error"));
+
+    s.runToEnd();
+    EXPECT_TRUE(s.finished());
+    EXPECT_FALSE(s.step());
+    std::int64_t started = 0, finished = 0;
+    for (const auto& h : s.hourly()) started += h.started, finished += h.finished;
+    EXPECT_EQ(started, 40);
+    EXPECT_EQ(finished, 40);
+    EXPECT_EQ(s.peakWorkersInUse(), 4);
+    EXPECT_EQ(s.api("GET", "/orchestrations/" + id).body["state"], "succeeded");
+    EXPECT_FALSE(s.recentLog().empty());
+}
+
+TEST(Driver, StepProcessesOneEventAndTimeNeverGoesBack) {
+    Simulation s(small());
+    s.api("POST", "/upgrade/kyma", submitBody(2));
+    Millis last = s.now();
+    std::uint64_t events = 0;
+    while (s.step()) {
+        ASSERT_GE(s.now(), last);
+        last = s.now();
+        ASSERT_EQ(s.eventsProcessed(), ++events);
+    }
+    EXPECT_GT(events, 100u);
+}
+
+TEST(Driver, InjectedOutageFailureBurstAndDisappearance) {
+    Simulation s(small());
+    s.gardenerOutage(10 * kMinute, "gardener down");
+    auto r = s.api("POST", "/upgrade/kyma", submitBody(10));
+    ASSERT_EQ(r.status, 202);
+    s.advanceTo(s.startTime() + 5 * kMinute);
+    EXPECT_EQ(s.api("GET", "/orchestrations/" + r.body["orchestrationID"].get<std::string>()).body["state"], "pending");
+    s.failureBurst(kDay, 1.0);  // every upgrade started from now on fails
+    s.advanceTo(s.startTime() + 10 * kMinute + kSecond);  // resolved at +10m, 10 started
+    EXPECT_EQ(s.workersInUse(), 10);
+    // Operations start in fleet order: the last five have not started yet.
+    std::vector<std::string> last;
+    for (std::size_t i = 35; i < 40; ++i) last.push_back(s.fleet().runtimes()[i].runtimeID);
+    EXPECT_EQ(s.disappear(last), 5u);
+    s.runToEnd();
+    Json sum = s.summary();
+    EXPECT_GE(sum["resolveErrors"].get<int>(), 10);  // every 30 s for 10 minutes
+    EXPECT_EQ(sum["fleet"]["live"], 35);
+    EXPECT_EQ(stateCount(sum, "failed"), 35);     // all started during the burst
+    EXPECT_EQ(stateCount(sum, "succeeded"), 5);   // the disappeared ones: preempted
+    EXPECT_EQ(sum["backend"]["upgrades"], 35);
+    EXPECT_EQ(sum["orchestrations"][0]["state"], "failed");
+    auto op = s.latestOperation(last[0]);
+    ASSERT_TRUE(op.has_value());
+    EXPECT_NE(op->description.find("preempted"), std::string::npos) << op->description;
+}
+
+TEST(Driver, DisappearCountPicksDeterministically) {
+    Simulation a(small()), b(small());
+    EXPECT_EQ(a.disappear(7), 7u);
+    EXPECT_EQ(b.disappear(7), 7u);
+    EXPECT_EQ(a.fleet().runtimes().size(), 33u);
+    EXPECT_EQ(a.fleet().runtimes(), b.fleet().runtimes());
+    EXPECT_EQ(a.disappear(100), 33u);  // no more than there are
+    EXPECT_TRUE(a.fleet().runtimes().empty());
+}
+
+TEST(Driver, SetWindowMovesTheNextStart) {
+    Scenario sc = parseScenario(R"({"seed": 1, "start": "2026-01-05T00:00:00Z",
+        "fleet": {"size": 0, "runtimes": [{"runtimeID": "r1", "windowBegin": "020000+0000", "windowEnd": "030000+0000"}]},
+        "faults": {"duration": {"distribution": "fixed", "value": "5m"}}})",
+                                "w.json");
+    Simulation s(std::move(sc));
+    ASSERT_TRUE(s.setWindow("r1", "100000+0000", "110000+0000"));
+    EXPECT_FALSE(s.setWindow("nope", "100000+0000", "110000+0000"));
+    auto r = s.api("POST", "/upgrade/kyma",
+                   R"({"targets":{"include":[{"runtimeID":"r1"}]},"strategy":{"schedule":"maintenanceWindow"},"kyma":{"version":"1"}})");
+    ASSERT_EQ(r.status, 202);
+    s.runToEnd();
+    auto op = s.latestOperation("r1");
+    ASSERT_TRUE(op.has_value());
+    EXPECT_EQ(op->state, OperationState::Succeeded);
+    EXPECT_EQ(formatRfc3339(op->startedAt), "2026-01-05T10:00:00Z");
+}
+
+TEST(Checks, AWrongExpectationFailsTheRun) {
+    Scenario sc = load("workers_5.json");
+    sc.expect.orchestrations[0].state = OrchestrationState::Failed;  // it succeeds
+    sc.expect.maxWorkersInUse = 4;                                    // the peak is 5
+    Simulation s(std::move(sc));
+    s.runToEnd();
+    Json sum = s.summary();
+    EXPECT_FALSE(sum["passed"].get<bool>());
+    int failed = 0;
+    for (const auto& c : sum["checks"])
+        if (!c["ok"].get<bool>()) {
+            ++failed;
+            EXPECT_TRUE(c["name"] == "orchestrations[0].state" || c["name"] == "maxWorkersInUse") << c.dump();
+        }
+    EXPECT_EQ(failed, 2);
+}
+
+TEST(Checks, RejectedSubmitAndDanglingReferenceAreReported) {
+    Scenario sc = parseScenario(R"({"fleet": {"size": 3},
+      "timeline": [
+        {"at": "+0s", "event": "submit", "body": {"targets": {"include": []}}},
+        {"at": "+1m", "event": "cancel", "orchestration": 0},
+        {"at": "+2m", "event": "submit", "body": {"targets": {"include": []}}, "expectStatus": 400}
+      ]})",
+                                "r.json");
+    Simulation s(std::move(sc));
+    s.runToEnd();
+    auto checks = s.checks();
+    ASSERT_EQ(checks.size(), 3u);
+    EXPECT_FALSE(checks[0].ok);
+    EXPECT_NE(checks[0].detail.find("expected HTTP 202, got 400"), std::string::npos) << checks[0].detail;
+    EXPECT_FALSE(checks[1].ok);
+    EXPECT_NE(checks[1].detail.find("was not accepted"), std::string::npos);
+    EXPECT_TRUE(checks[2].ok);
+    EXPECT_FALSE(s.summary()["passed"].get<bool>());
+}
+
+TEST(Memory, SimulatorBookkeepingStaysLeanPerShoot) {
+    Scenario sc = load("rollout_10k_7d.json");
+    Simulation s(std::move(sc));
+    s.runToEnd();
+    const double perShoot = static_cast<double>(s.approxBytes()) / 10000.0;
+    EXPECT_LT(perShoot, 1024.0) << perShoot;
+    EXPECT_TRUE(s.summary()["passed"].get<bool>());
+}
