@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 #include "keb/sim/random.h"
 
@@ -18,7 +19,7 @@ Millis DurationDist::draw(double u1, double u2) const {
             break;
         case Kind::LogNormal: {
             // Box-Muller from two uniforms; u1 in (0,1].
-            const double z = std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(2.0 * M_PI * u2);
+            const double z = std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(2.0 * std::numbers::pi * u2);
             d = static_cast<double>(median) * std::exp(sigma * z);
             break;
         }

@@ -14,23 +14,26 @@ namespace {
 
 void appendEscaped(std::string& out, std::string_view s) {
     out.push_back('"');
-    for (unsigned char c : s) {
+    std::size_t run = 0;  // start of the pending run of characters that need no escaping
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
         switch (c) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;
             case '\n': out += "\\n"; break;
             case '\r': out += "\\r"; break;
             case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out.push_back(static_cast<char>(c));
-                }
+            default: {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            }
         }
     }
+    out.append(s.data() + run, s.size() - run);
     out.push_back('"');
 }
 
@@ -392,24 +395,50 @@ ApiResponse Simulation::api(const std::string& method, const std::string& pathAn
 
 // ------------------------------------------------------------------ observation
 
-void Simulation::log(std::string line) {
-    logHash_ = fnv1a(line, logHash_);
+// Same text as keb::formatRfc3339, without snprintf; the date part is cached per day.
+void Simulation::appendTime(std::string& out, Millis t) {
+    const Millis day = (t >= 0 ? t : t - (kDay - 1)) / kDay;
+    if (day != cachedDay_) {
+        cachedDay_ = day;
+        cachedDate_ = formatRfc3339(day * kDay).substr(0, 11);  // "YYYY-MM-DDT"
+    }
+    const Millis ms = t - day * kDay;
+    const int h = static_cast<int>(ms / kHour), mi = static_cast<int>(ms / kMinute % 60),
+              sec = static_cast<int>(ms / kSecond % 60), frac = static_cast<int>(ms % 1000);
+    char buf[16] = {char('0' + h / 10), char('0' + h % 10), ':', char('0' + mi / 10), char('0' + mi % 10), ':',
+                    char('0' + sec / 10), char('0' + sec % 10)};
+    std::size_t n = 8;
+    if (frac != 0) {
+        buf[n++] = '.';
+        buf[n++] = char('0' + frac / 100);
+        buf[n++] = char('0' + frac / 10 % 10);
+        buf[n++] = char('0' + frac % 10);
+    }
+    buf[n++] = 'Z';
+    out.push_back('"');
+    out += cachedDate_;
+    out.append(buf, n);
+    out.push_back('"');
+}
+
+void Simulation::log() {
+    logHash_ = fnv1a(line_, logHash_);
     logHash_ = fnv1a("\n", logHash_);
     ++logLines_;
-    if (trace_) trace_(line);
+    if (trace_) trace_(line_);
     if (logCapacity_ > 0) {
         if (recent_.size() >= logCapacity_) recent_.pop_front();
-        recent_.push_back(std::move(line));
+        recent_.push_back(line_);
     }
 }
 
 void Simulation::simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string>> fields) {
-    std::string line = "{\"at\":";
-    appendEscaped(line, formatRfc3339(now_));
-    field(line, "kind", kind);
-    for (const auto& [k, v] : fields) field(line, k, v);
-    line.push_back('}');
-    log(std::move(line));
+    line_.assign("{\"at\":");
+    appendTime(line_, now_);
+    field(line_, "kind", kind);
+    for (const auto& [k, v] : fields) field(line_, k, v);
+    line_.push_back('}');
+    log();
 }
 
 HourStats& Simulation::hour(Millis t) {
@@ -424,16 +453,16 @@ OrchestrationInfo* Simulation::infoFor(const std::string& orchestrationID) {
 }
 
 void Simulation::onEvent(const EngineEvent& e) {
-    std::string line = "{\"at\":";
-    appendEscaped(line, formatRfc3339(e.at));
-    field(line, "kind", e.kind);
-    if (!e.orchestrationID.empty()) field(line, "orchestrationID", e.orchestrationID);
-    if (!e.operationID.empty()) field(line, "operationID", e.operationID);
-    if (!e.runtimeID.empty()) field(line, "runtimeID", e.runtimeID);
-    if (!e.state.empty()) field(line, "state", e.state);
-    if (!e.detail.empty()) field(line, "detail", e.detail);
-    line.push_back('}');
-    log(std::move(line));
+    line_.assign("{\"at\":");
+    appendTime(line_, e.at);
+    field(line_, "kind", e.kind);
+    if (!e.orchestrationID.empty()) field(line_, "orchestrationID", e.orchestrationID);
+    if (!e.operationID.empty()) field(line_, "operationID", e.operationID);
+    if (!e.runtimeID.empty()) field(line_, "runtimeID", e.runtimeID);
+    if (!e.state.empty()) field(line_, "state", e.state);
+    if (!e.detail.empty()) field(line_, "detail", e.detail);
+    line_.push_back('}');
+    log();
 
     const std::string& k = e.kind;
     if (k == "orchestration.created") {

@@ -14,6 +14,7 @@
 // and the ApiRouter, drops the results of actions still out (like a crash),
 // builds a new Engine on the same MemoryStore and calls recover(now).
 #pragma once
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -148,7 +149,8 @@ private:
     void runTimeline(const TimelineEvent& t);
     void tickEngine();
     void scheduleWakeup();
-    void log(std::string line);
+    void log();  // appends line_ to the event log
+    void appendTime(std::string& out, Millis t);
     void simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string>> fields);
     OrchestrationInfo* infoFor(const std::string& orchestrationID);
     HourStats& hour(Millis t);
@@ -205,6 +207,9 @@ private:
     std::size_t logCapacity_ = 2000;
     std::uint64_t logHash_;
     std::uint64_t logLines_ = 0;
+    std::string line_;  // the line being built (reused: no allocation per event)
+    Millis cachedDay_ = INT64_MIN;
+    std::string cachedDate_;
 };
 
 }  // namespace keb::sim
