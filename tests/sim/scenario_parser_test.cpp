@@ -172,3 +172,29 @@ TEST(ScenarioParser, EveryBadFileFailsWithItsExpectedMessage) {
     EXPECT_GE(n, 10);
     EXPECT_THROW(loadScenarioFile("/nonexistent/x.json"), ScenarioError);
 }
+
+TEST(ScenarioParser, ReadmeExamplesAreValid) {
+    // Every ```json block of scenarios/README.md, merged into one scenario, must parse.
+    std::ifstream in(std::string(KEB_SCENARIO_DIR) + "/README.md");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string md = ss.str();
+    Json doc = Json::object();
+    int blocks = 0;
+    for (std::size_t p = md.find("```json\n"); p != std::string::npos; p = md.find("```json\n", p + 1)) {
+        const std::size_t begin = p + 8, end = md.find("```", begin);
+        ASSERT_NE(end, std::string::npos);
+        std::string block = md.substr(begin, end - begin);
+        if (block.find_first_not_of(" \n") != std::string::npos && block[block.find_first_not_of(" \n")] == '"')
+            block = "{" + block + "}";
+        Json j = Json::parse(block, nullptr, false);
+        ASSERT_FALSE(j.is_discarded()) << block;
+        doc.merge_patch(j);
+        ++blocks;
+    }
+    EXPECT_GE(blocks, 6);
+    Scenario sc;
+    ASSERT_NO_THROW(sc = parseScenario(doc.dump(), "README.md")) << doc.dump(2);
+    EXPECT_EQ(sc.timeline.size(), 12u);
+    EXPECT_EQ(sc.fleet.size, 10000);
+}
