@@ -582,8 +582,10 @@ void FakeGardener::handleWatch(const httplib::Request& req, httplib::Response& r
     }
     res.status = 200;
     res.set_header("Cache-Control", "no-cache, private");
+    // Kubernetes' own watch media type; it also keeps httplib from gzip-buffering the stream
+    // (Go clients send Accept-Encoding: gzip).
     res.set_chunked_content_provider(
-        "application/json",
+        "application/json;stream=watch",
         [this, st, foreign](size_t, httplib::DataSink& sink) -> bool {
             if (st->done) {
                 sink.done();
@@ -712,6 +714,13 @@ void FakeGardener::handlePatch(const httplib::Request& req, httplib::Response& r
         counters_["invalid422"]++;
         Json st = status(422, "Invalid", invalid + why, name);
         st["details"]["kind"] = "Shoot";
+        // Field causes, as the API server sends them (kubectl prints these).
+        auto sep = why.find(": ");
+        std::string field = why.substr(0, sep), rest = sep == std::string::npos ? why : why.substr(sep + 2);
+        std::string reason = rest.rfind("Forbidden", 0) == 0  ? "FieldValueForbidden"
+                             : rest.rfind("Required", 0) == 0 ? "FieldValueRequired"
+                                                              : "FieldValueInvalid";
+        st["details"]["causes"] = Json::array({{{"reason", reason}, {"message", rest}, {"field", field}}});
         sendJson(res, st, 422);
     };
     std::string oldV = s.rt.kubernetesVersion;
