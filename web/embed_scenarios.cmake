@@ -1,5 +1,6 @@
-# cmake -DOUT=file.cpp -DFILES="a.json;b.json" -P embed_scenarios.cmake
+# cmake -DOUT=file.cpp -DFILES="a.json|b.json" -P embed_scenarios.cmake
 # Writes a C++ source with every file as a byte array: keb::web::bundledScenarios().
+string(REPLACE "|" ";" FILES "${FILES}")
 set(_body "")
 set(_table "")
 set(_i 0)

@@ -1,13 +1,14 @@
 // window.kebSim: the page's JavaScript API over the wasm simulator (tests and power users).
 //   await kebSimReady                       -> resolves when the wasm runtime is up
-//   await kebSim.runScenario(jsonText[, seed]) -> summary object, as `keb-sim run --report` writes
-//   kebSim.loadScenario(jsonText[, seed])  -> loads into the UI (interactive playback)
+//   await kebSim.runScenario(jsonText[, seed[, name]]) -> summary object, as `keb-sim run --report` writes
+//   kebSim.loadScenario(jsonText[, seed[, fleetSize[, name]]]) -> loads into the UI (interactive playback)
 //   kebSim.scenarios()                      -> names of the bundled scenarios
 //   kebSim.scenarioText(name)               -> JSON text of a bundled scenario
 //   kebSim.api(method, path, body)          -> {status, body}: the core's API router, as a client
 //   kebSim.state()                          -> playback state (time, speed, playing, fleet size...)
 //   kebSim.setSpeed(x), play(), pause(), step(), jumpTo(rfc3339)
 //   kebSim.frameStats(), kebSim.resetFrameStats()
+//   kebSim.palette()                        -> fleet map colors per cell state
 //   kebSim.widgetRect(label)                -> {x,y,w,h} in CSS pixels of a UI widget (for clicks)
 (function () {
   'use strict';
@@ -48,13 +49,20 @@
   }
 
   var api = {
-    runScenario: function (jsonText, seed) {
+    // name: the scenario's file name as keb-sim would be given it (only used in messages).
+    runScenario: function (jsonText, seed, name) {
       return new Promise(function (resolve, reject) {
-        try { resolve(callJson('keb_run_scenario', [String(jsonText), seedArgs(seed)])); }
-        catch (e) { reject(e); }
+        // Let the page paint once before a long synchronous run.
+        setTimeout(function () {
+          try { resolve(callJson('keb_run_scenario', [String(jsonText), seedArgs(seed), name ? String(name) : ''])); }
+          catch (e) { reject(e); }
+        }, 0);
       });
     },
-    loadScenario: function (jsonText, seed) { return callJson('keb_load_scenario', [String(jsonText), seedArgs(seed)]); },
+    loadScenario: function (jsonText, seed, fleetSize, name) {
+      return callJson('keb_load_scenario', [String(jsonText), seedArgs(seed),
+        fleetSize === undefined || fleetSize === null ? '' : String(fleetSize), name ? String(name) : '']);
+    },
     scenarios: function () { return callJson('keb_bundled_scenarios', []); },
     scenarioText: function (name) {
       var v = callJson('keb_bundled_scenario_text', [String(name)]);
@@ -78,6 +86,9 @@
       return r.found ? r : null;
     },
     widgets: function () { return callJson('keb_widgets', []); },
+    palette: function () { return callJson('keb_palette', []); },
+    // Internal: the file picker / clipboard of the Scenario panel hand their text back here.
+    _textArrived: function (text, name, kind) { return call('keb_ui_text_arrived', [String(text), String(name), kind | 0]); },
   };
 
   // Called by main() (web/src/main.cpp) once the app is initialised.

@@ -1,5 +1,13 @@
 #include "app.h"
 
+#include <emscripten.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "keb/sim/scenario.h"
+#include "keb/timefmt.h"
+
 namespace keb::web {
 
 App& App::instance() {
@@ -9,6 +17,188 @@ App& App::instance() {
 
 void App::init() {}
 
-void App::advance(double) {}
+std::optional<std::uint64_t> parseSeed(const std::string& text, std::string* error) {
+    std::size_t b = text.find_first_not_of(" \t");
+    if (b == std::string::npos) return std::nullopt;
+    std::size_t e = text.find_last_not_of(" \t");
+    std::uint64_t v = 0;
+    const char* first = text.data() + b;
+    const char* last = text.data() + e + 1;
+    auto [p, ec] = std::from_chars(first, last, v);
+    if (ec != std::errc() || p != last) {
+        if (error) *error = "seed must be a non-negative integer (up to 18446744073709551615), got '" + text + "'";
+        return std::nullopt;
+    }
+    return v;
+}
+
+bool App::load(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
+               std::optional<int> fleetSize, std::string* error) {
+    try {
+        sim::Scenario sc = sim::parseScenario(jsonText, name);
+        if (fleetSize) {
+            if (*fleetSize < 1 || *fleetSize > 200000) {
+                if (error) *error = "fleet size must be between 1 and 200000";
+                return false;
+            }
+            sc.fleet.size = *fleetSize;
+        }
+        auto next = std::make_unique<sim::Simulation>(std::move(sc), seed);
+        sim_ = std::move(next);
+    } catch (const std::exception& e) {
+        if (error) *error = e.what();
+        return false;
+    }
+    scenarioText_ = jsonText;
+    scenarioName_ = name;
+    seedOverride_ = seed;
+    fleetSizeOverride_ = fleetSize;
+    ++mutations_;
+    playing = false;
+    lagging = false;
+    lastSubmit.reset();
+    selectedOrchestration.clear();
+    orchPage = opPage = 1;
+    filter = FleetFilter{};
+    fleet.rebuild(*sim_);
+    jumpText = formatRfc3339(sim_->now());
+    return true;
+}
+
+std::uint64_t App::version() const {
+    // Events move the simulation; loads, injections and API calls change it between events.
+    return (sim_ ? sim_->eventsProcessed() : 0) + (mutations_ << 32);
+}
+
+void App::advance(double realMs) {
+    if (!sim_) return;
+    if (playing) {
+        realMs = std::clamp(realMs, 0.0, 100.0);  // a hidden tab does not make one huge jump
+        const double t0 = emscripten_get_now();
+        Millis target = std::min(sim_->now() + static_cast<Millis>(realMs * speed), sim_->endTime());
+        lagging = false;
+        while (true) {
+            auto next = sim_->nextEventTime();
+            if (!next || *next > target) {
+                if (target > sim_->now()) sim_->advanceTo(target);
+                break;
+            }
+            sim_->run(4);
+            if (emscripten_get_now() - t0 > frameBudgetMs) {
+                lagging = true;  // the clock stays where the work stopped: playback slows down, frames don't
+                break;
+            }
+        }
+        if (sim_->finished() || sim_->now() >= sim_->endTime()) playing = false;
+    }
+    const double r0 = emscripten_get_now();
+    if (playing)
+        fleet.refreshSlice(*sim_, kRefreshCellsPerFrame);
+    else if (lastRefreshVersion_ != version())
+        fleet.refresh(*sim_);
+    lastRefreshVersion_ = version();
+    lastRefreshMs = emscripten_get_now() - r0;
+}
+
+bool App::stepOnce() {
+    if (!sim_) return false;
+    bool ok = sim_->step();
+    fleet.refresh(*sim_);
+    return ok;
+}
+
+bool App::jumpTo(Millis t, std::string* error) {
+    if (!sim_) {
+        if (error) *error = "no scenario loaded";
+        return false;
+    }
+    if (t > sim_->endTime()) t = sim_->endTime();
+    if (t < sim_->startTime()) t = sim_->startTime();
+    if (t < sim_->now()) {
+        // Replay from the start: a run is a pure function of (scenario, seed).
+        std::string text = scenarioText_, name = scenarioName_, err;
+        auto seed = seedOverride_;
+        auto size = fleetSizeOverride_;
+        if (!load(text, name, seed, size, &err)) {
+            if (error) *error = err;
+            return false;
+        }
+    }
+    sim_->advanceTo(t);
+    ++mutations_;
+    fleet.refresh(*sim_);
+    return true;
+}
+
+void App::setSpeed(double x) { speed = std::clamp(x, 1.0, 100000.0); }
+
+void App::injectRestart() {
+    if (!sim_) return;
+    sim_->restart();
+    ++mutations_;
+    fleet.refresh(*sim_);
+}
+
+void App::injectOutage(Millis span) {
+    if (sim_ && span > 0) sim_->gardenerOutage(span, "simulated Gardener outage (injected from the UI)");
+    ++mutations_;
+}
+
+void App::injectFailureBurst(Millis span, double probability) {
+    if (sim_ && span > 0) sim_->failureBurst(span, std::clamp(probability, 0.0, 1.0));
+    ++mutations_;
+}
+
+ApiAnswer App::api(const std::string& method, const std::string& pathAndQuery, const std::string& body,
+                   const std::string& contentType) {
+    if (!sim_) return {409, errorJson("no scenario loaded: load one in the Scenario panel first")};
+    ++mutations_;
+    ApiResponse r = sim_->api(method, pathAndQuery, body, contentType);
+    fleet.refresh(*sim_);
+    return {r.status, std::move(r.body)};
+}
+
+const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQuery) {
+    std::uint64_t v = version();
+    if (slot.pathAndQuery != pathAndQuery || slot.version != v) {
+        slot.pathAndQuery = pathAndQuery;
+        if (sim_) {
+            slot.response = sim_->api("GET", pathAndQuery);
+        } else {
+            slot.response = ApiResponse{409, errorJson("no scenario loaded")};
+        }
+        slot.version = v;
+    }
+    return slot.response;
+}
+
+Json App::stateJson() {
+    Json s = {{"loaded", loaded()}, {"playing", playing}, {"speed", speed}, {"lagging", lagging},
+              {"lastRefreshMs", lastRefreshMs}};
+    if (sim_) {
+        std::int64_t started = 0, finished = 0;
+        for (const auto& h : sim_->hourly()) {
+            started += h.started;
+            finished += h.finished;
+        }
+        s["name"] = scenarioName_;
+        s["seed"] = std::to_string(sim_->seed());
+        s["now"] = formatRfc3339(sim_->now());
+        s["start"] = formatRfc3339(sim_->startTime());
+        s["end"] = formatRfc3339(sim_->endTime());
+        s["finished"] = sim_->finished();
+        s["fleetSize"] = sim_->fleet().runtimes().size();
+        s["workersInUse"] = sim_->workersInUse();
+        s["orchestrations"] = sim_->orchestrations().size();
+        s["operationsStarted"] = started;
+        s["operationsFinished"] = finished;
+        s["restarts"] = sim_->restarts();
+        s["eventsProcessed"] = sim_->eventsProcessed();
+    }
+    if (lastSubmit) s["lastSubmit"] = {{"status", lastSubmit->status}, {"body", lastSubmit->body}};
+    if (!loadError.empty()) s["loadError"] = loadError;
+    if (!playbackError.empty()) s["playbackError"] = playbackError;
+    return s;
+}
 
 }  // namespace keb::web

@@ -1,4 +1,6 @@
-// State of the browser simulator. Panels draw from it every frame and own no state.
+// State of the browser simulator. Panels draw from it every frame and own no state;
+// every action (load, play, submit, inject) goes through App so the JS API and the UI
+// do exactly the same thing.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -6,21 +8,119 @@
 #include <string>
 #include <vector>
 
+#include "fleet_view.h"
 #include "frame_stats.h"
+#include "keb/api.h"
+#include "keb/sim/simulation.h"
+#include "request_form.h"
 #include "widget_registry.h"
 
 namespace keb::web {
+
+// Cached answer of one GET through the router (tables), refreshed when the simulation moved.
+struct CachedGet {
+    std::string pathAndQuery;
+    std::uint64_t version = ~0ull;
+    ApiResponse response;
+};
+
+struct ApiAnswer {
+    int status = 0;
+    Json body;
+};
 
 class App {
 public:
     static App& instance();
     void init();
+
+    // ---- scenario ----
+    // Parses and loads a scenario for interactive playback. seed/fleetSize override the
+    // scenario's. On failure the previous simulation stays and *error says why.
+    bool load(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
+              std::optional<int> fleetSize, std::string* error);
+    bool loaded() const { return sim_ != nullptr; }
+    sim::Simulation* sim() { return sim_.get(); }
+    const std::string& scenarioName() const { return scenarioName_; }
+
+    // ---- playback ----
     // Called once per frame with the real time since the previous frame (ms).
     void advance(double realMs);
+    void play() { playing = loaded(); }
+    void pause() { playing = false; }
+    bool stepOnce();
+    // Moves the clock to t. Going back replays the scenario from its start (deterministic);
+    // what was done from the UI or the JS API since loading is not replayed.
+    bool jumpTo(Millis t, std::string* error);
+    void setSpeed(double x);
+
+    // ---- injections (at the current simulated time) ----
+    void injectRestart();
+    void injectOutage(Millis span);
+    void injectFailureBurst(Millis span, double probability);
+
+    // ---- the core's API router, as a client ----
+    ApiAnswer api(const std::string& method, const std::string& pathAndQuery, const std::string& body,
+                  const std::string& contentType = "application/json");
+    // GET with a per-key cache (tables): re-asked when the simulation changed.
+    const ApiResponse& cachedGet(CachedGet& slot, const std::string& pathAndQuery);
+    // Bumped by every event, API call, load and injection.
+    std::uint64_t version() const;
+
+    Json stateJson();
+
+    // ---- UI state (drawn every frame) ----
+    bool playing = false;
+    double speed = 1000;          // simulated ms per real ms
+    bool lagging = false;         // the last frame could not keep up with `speed`
+    double frameBudgetMs = 6;     // simulation work per frame at most
+    double lastRefreshMs = 0;     // time the fleet map's state refresh took in the last frame
+    // scenario panel
+    int selectedScenario = 0;
+    std::string pasteBuffer;
+    std::string seedText;
+    int fleetSizeOverride = 0;    // 0: the scenario's own
+    std::string loadError;
+    std::string loadMessage;
+    // playback panel
+    std::string jumpText;
+    std::string playbackError;
+    int outageMinutes = 30;
+    int burstMinutes = 60;
+    float burstProbability = 0.5f;
+    // new orchestration panel
+    RequestForm form;
+    std::optional<ApiAnswer> lastSubmit;
+    // fleet map
+    FleetView fleet;
+    FleetFilter filter;
+    // tables
+    int orchPage = 1;
+    int orchPageSize = 20;
+    int orchStateFilter = 0;  // 0: all, else index+1 into the orchestration states
+    std::string selectedOrchestration;
+    int opPage = 1;
+    int opPageSize = 50;
+    int opStateFilter = 0;
+    CachedGet orchList, orchOne, opList;
+    std::string tableMessage;
 
     FrameStats frames;
     WidgetRegistry widgets;
-    std::string lastError;
+
+private:
+    std::unique_ptr<sim::Simulation> sim_;
+    std::string scenarioText_;
+    std::string scenarioName_;
+    std::optional<std::uint64_t> seedOverride_;
+    std::optional<int> fleetSizeOverride_;
+    std::uint64_t mutations_ = 0;
+    std::uint64_t lastRefreshVersion_ = ~0ull;
+    // While playing, the fleet map re-reads this many shoots per frame (all of them in a few frames).
+    static constexpr std::size_t kRefreshCellsPerFrame = 2500;
 };
+
+// Parses a decimal unsigned 64-bit seed; nullopt (and *error) when not a number. Empty: nullopt, no error.
+std::optional<std::uint64_t> parseSeed(const std::string& text, std::string* error);
 
 }  // namespace keb::web

@@ -4,13 +4,19 @@
 
 namespace keb::web {
 
-void FrameStats::add(double workMs, double intervalMs) {
+void FrameStats::add(double workMs, double intervalMs, double simMs, double uiMs, double renderMs) {
     if (work_.size() < capacity_) {
         work_.push_back(workMs);
         interval_.push_back(intervalMs);
+        sim_.push_back(simMs);
+        ui_.push_back(uiMs);
+        render_.push_back(renderMs);
     } else {
         work_[next_] = workMs;
         interval_[next_] = intervalMs;
+        sim_[next_] = simMs;
+        ui_[next_] = uiMs;
+        render_[next_] = renderMs;
         next_ = (next_ + 1) % capacity_;
     }
     ++total_;
@@ -21,6 +27,9 @@ void FrameStats::reset() {
     next_ = 0;
     work_.clear();
     interval_.clear();
+    sim_.clear();
+    ui_.clear();
+    render_.clear();
 }
 
 static nlohmann::json summarize(std::vector<double> v) {
@@ -41,7 +50,8 @@ nlohmann::json FrameStats::toJson() const {
     intervals.reserve(interval_.size());
     for (double x : interval_)
         if (x > 0) intervals.push_back(x);
-    return {{"frames", total_}, {"workMs", summarize(work_)}, {"intervalMs", summarize(intervals)}};
+    return {{"frames", total_},         {"workMs", summarize(work_)}, {"intervalMs", summarize(intervals)},
+            {"simMs", summarize(sim_)},  {"uiMs", summarize(ui_)},     {"renderMs", summarize(render_)}};
 }
 
 }  // namespace keb::web

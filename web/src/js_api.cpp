@@ -1,5 +1,6 @@
 // C entry points behind window.kebSim (web/shell/kebsim-api.js). Every function returns
 // JSON text in a buffer that stays valid until the next call; errors are {"error": "..."}.
+// Nothing here throws into JavaScript: every exception becomes an error object.
 #include <emscripten.h>
 
 #include <string>
@@ -8,6 +9,10 @@
 
 #include "app.h"
 #include "bundled_scenarios.h"
+#include "keb/sim/scenario.h"
+#include "keb/sim/simulation.h"
+#include "keb/timefmt.h"
+#include "panels.h"
 
 namespace {
 
@@ -20,11 +25,111 @@ const char* out(const nlohmann::json& j) {
 
 const char* err(const std::string& message) { return out(nlohmann::json{{"error", message}}); }
 
+template <class F>
+const char* guarded(F&& f) {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        return err(e.what());
+    } catch (...) {
+        return err("unexpected error");
+    }
+}
+
 }  // namespace
 
 using keb::web::App;
 
 extern "C" {
+
+// Loads a scenario, runs it to the end in a fresh Simulation (the UI's one is untouched) and
+// returns summary(): the same JSON `keb-sim run FILE --seed N --report OUT` writes.
+EMSCRIPTEN_KEEPALIVE const char* keb_run_scenario(const char* text, const char* seedText, const char* name) {
+    return guarded([&] {
+        std::string e;
+        auto seed = keb::web::parseSeed(seedText, &e);
+        if (!e.empty()) return err(e);
+        keb::sim::Scenario sc = keb::sim::parseScenario(text, name && *name ? name : "scenario.json");
+        keb::sim::Simulation sim(std::move(sc), seed);
+        sim.runToEnd();
+        return out(sim.summary());
+    });
+}
+
+// Loads a scenario into the UI for interactive playback (paused at its start).
+EMSCRIPTEN_KEEPALIVE const char* keb_load_scenario(const char* text, const char* seedText, const char* fleetSizeText,
+                                                   const char* name) {
+    return guarded([&] {
+        App& app = App::instance();
+        std::string e;
+        auto seed = keb::web::parseSeed(seedText, &e);
+        if (!e.empty()) return err(e);
+        std::optional<int> size;
+        if (fleetSizeText && *fleetSizeText) {
+            auto v = keb::web::parseSeed(fleetSizeText, &e);
+            if (!v || *v > 200000) return err("fleet size must be an integer between 1 and 200000");
+            size = static_cast<int>(*v);
+        }
+        std::string n = name && *name ? name : "scenario.json";
+        if (!app.load(text, n, seed, size, &e)) {
+            app.loadError = e;
+            return err(e);
+        }
+        app.loadError.clear();
+        app.loadMessage = "Loaded " + n + " through kebSim";
+        nlohmann::json j = app.stateJson();
+        return out(j);
+    });
+}
+
+EMSCRIPTEN_KEEPALIVE const char* keb_api(const char* method, const char* path, const char* body) {
+    return guarded([&] {
+        auto a = App::instance().api(method, path, body ? body : "");
+        return out(nlohmann::json{{"status", a.status}, {"body", a.body}});
+    });
+}
+
+EMSCRIPTEN_KEEPALIVE const char* keb_state() {
+    return guarded([&] { return out(App::instance().stateJson()); });
+}
+
+// cmd: play | pause | step | speed <x> | jump <RFC 3339> | inject restart|outage|burst | resetFrameStats
+EMSCRIPTEN_KEEPALIVE const char* keb_control(const char* cmdText, const char* argText) {
+    return guarded([&] {
+        App& app = App::instance();
+        const std::string cmd = cmdText, arg = argText ? argText : "";
+        if (cmd == "resetFrameStats") {
+            app.frames.reset();
+            return out(app.frames.toJson());
+        }
+        if (!app.loaded()) return err("no scenario loaded");
+        if (cmd == "play") {
+            app.play();
+        } else if (cmd == "pause") {
+            app.pause();
+        } else if (cmd == "step") {
+            app.stepOnce();
+        } else if (cmd == "speed") {
+            char* end = nullptr;
+            double x = std::strtod(arg.c_str(), &end);
+            if (arg.empty() || *end || !(x >= 1 && x <= 100000)) return err("speed must be a number from 1 to 100000");
+            app.setSpeed(x);
+        } else if (cmd == "jump") {
+            auto t = keb::parseRfc3339(arg);
+            if (!t) return err("jump: '" + arg + "' is not an RFC 3339 time");
+            std::string e;
+            if (!app.jumpTo(*t, &e)) return err(e);
+        } else if (cmd == "inject") {
+            if (arg == "restart") app.injectRestart();
+            else if (arg == "outage") app.injectOutage(app.outageMinutes * keb::kMinute);
+            else if (arg == "burst") app.injectFailureBurst(app.burstMinutes * keb::kMinute, app.burstProbability);
+            else return err("inject: expected restart, outage or burst, got '" + arg + "'");
+        } else {
+            return err("unknown command '" + cmd + "'");
+        }
+        return out(app.stateJson());
+    });
+}
 
 EMSCRIPTEN_KEEPALIVE const char* keb_bundled_scenarios() {
     nlohmann::json names = nlohmann::json::array();
@@ -47,5 +152,28 @@ EMSCRIPTEN_KEEPALIVE const char* keb_widget_rect(const char* label) {
 }
 
 EMSCRIPTEN_KEEPALIVE const char* keb_widgets() { return out(App::instance().widgets.toJson()); }
+
+// The browser's file picker / clipboard hands text back here (panel_scenario.cpp).
+EMSCRIPTEN_KEEPALIVE const char* keb_ui_text_arrived(const char* text, const char* name, int kind) {
+    return guarded([&] {
+        keb::web::onTextArrived(App::instance(), text, name, kind);
+        return out(App::instance().stateJson());
+    });
+}
+
+}  // extern "C"
+
+extern "C" {
+
+// Colors of the fleet map's cell states: {"succeeded":[r,g,b], ...} (tests check screenshots with it).
+EMSCRIPTEN_KEEPALIVE const char* keb_palette() {
+    nlohmann::json j = nlohmann::json::object();
+    for (int s = 0; s < keb::web::kCellStates; ++s) {
+        std::uint32_t c = keb::web::cellStateColor(static_cast<keb::web::CellState>(s));
+        j[keb::web::cellStateName(static_cast<keb::web::CellState>(s))] = {c & 0xff, (c >> 8) & 0xff, (c >> 16) & 0xff};
+    }
+    j["background"] = {24, 26, 30};
+    return out(j);
+}
 
 }  // extern "C"

@@ -36,12 +36,14 @@ void frame() {
     syncCanvasSize();
     glfwPollEvents();
     app.advance(interval);
+    const double simDone = emscripten_get_now();
 
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
     keb::web::drawUi(app);
     ImGui::Render();
+    const double uiDone = emscripten_get_now();
 
     int fbw = 0, fbh = 0;
     glfwGetFramebufferSize(g_window, &fbw, &fbh);
@@ -50,7 +52,8 @@ void frame() {
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
-    app.frames.add(emscripten_get_now() - start, interval);
+    const double end = emscripten_get_now();
+    app.frames.add(end - start, interval, simDone - start, uiDone - simDone, end - uiDone);
 }
 
 }  // namespace

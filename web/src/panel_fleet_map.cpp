@@ -1,0 +1,149 @@
+// Fleet map: every shoot as one cell colored by the state of its latest operation;
+// hover shows the shoot, its window and its operation; filter by region, account, state.
+// Drawn with ImDrawList rectangles (one quad per cell, 10,000+ cells per frame).
+#include <cmath>
+#include <cstdio>
+
+#include "imgui.h"
+#include "imgui_stdlib.h"
+#include "keb/timefmt.h"
+#include "panels.h"
+
+namespace keb::web {
+
+static std::string clock(int sec) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", sec / 3600, (sec / 60) % 60);
+    return buf;
+}
+
+static std::string daysText(std::uint8_t days) {
+    static const char* names[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    if (days == 0x7f) return "every day";
+    std::string out;
+    for (int i = 0; i < 7; ++i)
+        if (days & (1u << i)) out += (out.empty() ? "" : ",") + std::string(names[i]);
+    return out;
+}
+
+static void drawTooltip(App& app, std::size_t index) {
+    const FleetCell& c = app.fleet.cell(index);
+    ImGui::BeginTooltip();
+    ImGui::Text("shoot %s", c.shootName.c_str());
+    ImGui::TextDisabled("runtime %s", c.runtimeID.c_str());
+    ImGui::Text("region %s | plan %s", app.fleet.regions()[c.region].c_str(), c.planName.c_str());
+    ImGui::Text("account %s / %s", c.globalAccountID.c_str(), c.subAccountID.c_str());
+    ImGui::Text("window %s - %s", c.windowBegin.c_str(), c.windowEnd.c_str());
+    if (c.hasWindow)
+        ImGui::Text("  = %s-%s UTC, %s", clock(c.window.beginSec).c_str(), clock(c.window.endSec).c_str(),
+                    daysText(c.window.days).c_str());
+    else
+        ImGui::TextColored(ImVec4(1, 0.5f, 0.5f, 1), "  unparsable window: skipped by window schedules");
+    ImGui::Separator();
+    CellState s = app.fleet.state(index);
+    ImGui::ColorButton("##s", ImGui::ColorConvertU32ToFloat4(cellStateColor(s)), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
+    ImGui::SameLine();
+    ImGui::Text("%s", cellStateName(s));
+    if (auto op = app.sim()->latestOperation(c.runtimeID)) {
+        ImGui::Text("operation %s", op->operationID.c_str());
+        ImGui::TextDisabled("orchestration %s", op->orchestrationID.c_str());
+        ImGui::Text("state %s%s", toString(op->state), op->dryRun ? " (dry run)" : "");
+        if (!op->description.empty()) ImGui::TextWrapped("%s", op->description.c_str());
+        if (op->maintenanceWindowBegin)
+            ImGui::Text("scheduled window %s .. %s", formatRfc3339(op->maintenanceWindowBegin).c_str(),
+                        formatRfc3339(op->maintenanceWindowEnd).c_str());
+    }
+    ImGui::EndTooltip();
+}
+
+void drawFleetMapPanel(App& app) {
+    if (!app.sim()) {
+        ImGui::TextDisabled("Load a scenario to see its fleet.");
+        return;
+    }
+    FleetView& fleet = app.fleet;
+    // Filters.
+    {
+        const auto& regions = fleet.regions();
+        const char* current = app.filter.region == 0 ? "all regions" : regions[app.filter.region - 1].c_str();
+        ImGui::SetNextItemWidth(150);
+        if (ImGui::BeginCombo("##region", current)) {
+            if (ImGui::Selectable("all regions", app.filter.region == 0)) app.filter.region = 0;
+            for (std::size_t i = 0; i < regions.size(); ++i)
+                if (ImGui::Selectable(regions[i].c_str(), app.filter.region == static_cast<int>(i) + 1))
+                    app.filter.region = static_cast<int>(i) + 1;
+            ImGui::EndCombo();
+        }
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(150);
+        ImGui::InputTextWithHint("##account", "account contains", &app.filter.account);
+        ImGui::SameLine();
+        const char* stateLabel = app.filter.state == 0 ? "all states" : cellStateName(static_cast<CellState>(app.filter.state - 1));
+        ImGui::SetNextItemWidth(150);
+        if (ImGui::BeginCombo("##state", stateLabel)) {
+            if (ImGui::Selectable("all states", app.filter.state == 0)) app.filter.state = 0;
+            for (int s = 0; s < kCellStates; ++s)
+                if (ImGui::Selectable(cellStateName(static_cast<CellState>(s)), app.filter.state == s + 1)) app.filter.state = s + 1;
+            ImGui::EndCombo();
+        }
+    }
+    // Legend with counts.
+    const auto& counts = fleet.counts();
+    for (int s = 0; s < kCellStates; ++s) {
+        if (counts[s] == 0) continue;
+        ImGui::ColorButton(cellStateName(static_cast<CellState>(s)),
+                           ImGui::ColorConvertU32ToFloat4(cellStateColor(static_cast<CellState>(s))),
+                           ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
+        ImGui::SameLine();
+        ImGui::Text("%s %d", cellStateName(static_cast<CellState>(s)), counts[s]);
+        ImGui::SameLine();
+    }
+    ImGui::NewLine();
+
+    const std::vector<std::uint32_t>& cells = fleet.visible(app.filter);
+    ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImVec2 avail = ImGui::GetContentRegionAvail();
+    avail.x = std::max(avail.x, 10.0f);
+    avail.y = std::max(avail.y, 10.0f);
+    ImGui::InvisibleButton("fleetmap", avail);
+    app.widgets.recordLastItem("fleet.map");
+    const bool hovered = ImGui::IsItemHovered();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(24, 26, 30, 255));
+    const std::size_t n = cells.size();
+    if (n == 0) {
+        dl->AddText(ImVec2(origin.x + 8, origin.y + 8), IM_COL32(160, 160, 160, 255), "no shoot matches the filter");
+        return;
+    }
+    // Largest square pitch that fits every visible cell.
+    int pitch = std::max(1, static_cast<int>(std::floor(std::sqrt(avail.x * avail.y / static_cast<double>(n)))));
+    int cols = 1, rows = 1;
+    while (true) {
+        cols = std::max(1, static_cast<int>(avail.x) / pitch);
+        rows = static_cast<int>((n + cols - 1) / cols);
+        if (rows * pitch <= static_cast<int>(avail.y) || pitch == 1) break;
+        --pitch;
+    }
+    const float size = pitch >= 4 ? static_cast<float>(pitch - 1) : static_cast<float>(pitch);
+    // One quad per cell, written straight into the draw list.
+    dl->PrimReserve(static_cast<int>(n) * 6, static_cast<int>(n) * 4);
+    for (std::size_t k = 0; k < n; ++k) {
+        const float x = origin.x + static_cast<float>((k % cols) * pitch);
+        const float y = origin.y + static_cast<float>((k / cols) * pitch);
+        dl->PrimRect(ImVec2(x, y), ImVec2(x + size, y + size), cellStateColor(fleet.state(cells[k])));
+    }
+    if (hovered) {
+        ImVec2 m = ImGui::GetIO().MousePos;
+        int cx = static_cast<int>((m.x - origin.x) / pitch), cy = static_cast<int>((m.y - origin.y) / pitch);
+        if (cx >= 0 && cx < cols && cy >= 0) {
+            std::size_t k = static_cast<std::size_t>(cy) * cols + cx;
+            if (k < n) {
+                const float x = origin.x + static_cast<float>(cx * pitch), y = origin.y + static_cast<float>(cy * pitch);
+                dl->AddRect(ImVec2(x - 1, y - 1), ImVec2(x + size + 1, y + size + 1), IM_COL32(255, 255, 255, 255));
+                drawTooltip(app, cells[k]);
+            }
+        }
+    }
+}
+
+}  // namespace keb::web

@@ -1,0 +1,121 @@
+// Timeline: operations started / finished per simulated hour (bars), workers in use (line),
+// maintenance windows shaded (how many shoots have their window open in that hour), in UTC.
+#include <algorithm>
+#include <cstdio>
+
+#include "imgui.h"
+#include "keb/timefmt.h"
+#include "panels.h"
+
+namespace keb::web {
+
+namespace {
+// Hour of the week (0 = Monday 00:00 UTC) of an absolute time.
+int hourOfWeek(Millis t) {
+    constexpr Millis kMonday = 4 * kDay;  // 1970-01-05 was a Monday
+    Millis h = (t - kMonday) / kHour;
+    int r = static_cast<int>(h % 168);
+    return r < 0 ? r + 168 : r;
+}
+}  // namespace
+
+void drawTimelinePanel(App& app) {
+    sim::Simulation* sim = app.sim();
+    if (!sim) {
+        ImGui::TextDisabled("Load a scenario to see its timeline.");
+        return;
+    }
+    const auto& hourly = sim->hourly();
+    const Millis start = sim->startTime();
+    const int nowHour = static_cast<int>((sim->now() - start) / kHour);
+    int last = std::max({nowHour + 1, 24, static_cast<int>(hourly.size())});
+    int first = std::max(0, last - 168);
+    const int span = last - first;
+
+    ImGui::TextColored(ImVec4(0.40f, 0.62f, 1.0f, 1), "started");
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(0.30f, 0.75f, 0.42f, 1), "finished");
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(1.0f, 0.6f, 0.2f, 1), "peak workers");
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(0.55f, 0.55f, 0.85f, 1), "windows open (shaded)");
+    ImGui::SameLine();
+    ImGui::TextDisabled("| per hour, UTC");
+
+    ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImVec2 avail = ImGui::GetContentRegionAvail();
+    avail.x = std::max(avail.x, 50.0f);
+    avail.y = std::max(avail.y, 40.0f);
+    ImGui::InvisibleButton("timeline", avail);
+    app.widgets.recordLastItem("timeline.plot");
+    const bool hovered = ImGui::IsItemHovered();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float axisH = 16;
+    const float plotH = avail.y - axisH;
+    const float x0 = origin.x, y0 = origin.y, y1 = origin.y + plotH;
+    const float bw = avail.x / static_cast<float>(span);
+    dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(24, 26, 30, 255));
+
+    std::int64_t maxCount = 1;
+    int maxWorkers = 1;
+    for (int h = first; h < last && h < static_cast<int>(hourly.size()); ++h) {
+        maxCount = std::max({maxCount, hourly[h].started, hourly[h].finished});
+        maxWorkers = std::max(maxWorkers, hourly[h].peakWorkers);
+    }
+    const auto& coverage = app.fleet.windowCoverage();
+    const int maxCov = std::max(1, app.fleet.maxCoverage());
+    ImVec2 prev;
+    bool havePrev = false;
+    for (int h = first; h < last; ++h) {
+        const float x = x0 + static_cast<float>(h - first) * bw;
+        const Millis t = start + static_cast<Millis>(h) * kHour;
+        // Window shading: share of the fleet whose window is open during this hour.
+        const int cov = coverage[hourOfWeek(t)];
+        if (cov > 0) {
+            int a = 20 + static_cast<int>(90.0 * cov / maxCov);
+            dl->AddRectFilled(ImVec2(x, y0), ImVec2(x + bw, y1), IM_COL32(120, 120, 220, a));
+        }
+        // Midnight lines and labels.
+        if (t % kDay == 0) dl->AddLine(ImVec2(x, y0), ImVec2(x, y1 + 4), IM_COL32(110, 110, 120, 255));
+        const int labelEvery = span <= 24 ? 3 : (span <= 72 ? 12 : 24);
+        if ((t / kHour) % labelEvery == 0) {
+            std::string ts = formatRfc3339(t);  // 2026-01-05T10:00:00Z
+            std::string label = (t % kDay == 0) ? ts.substr(5, 5) : ts.substr(11, 5);
+            dl->AddText(ImVec2(x + 2, y1 + 1), IM_COL32(170, 170, 180, 255), label.c_str());
+        }
+        if (h >= static_cast<int>(hourly.size())) continue;
+        const auto& hs = hourly[h];
+        const float half = std::max(1.0f, bw * 0.45f);
+        const float hs1 = plotH * static_cast<float>(hs.started) / static_cast<float>(maxCount);
+        const float hf = plotH * static_cast<float>(hs.finished) / static_cast<float>(maxCount);
+        if (hs.started) dl->AddRectFilled(ImVec2(x, y1 - hs1), ImVec2(x + half, y1), IM_COL32(100, 158, 255, 255));
+        if (hs.finished) dl->AddRectFilled(ImVec2(x + half, y1 - hf), ImVec2(x + 2 * half, y1), IM_COL32(76, 190, 108, 255));
+        ImVec2 p(x + bw * 0.5f, y1 - (plotH - 4) * static_cast<float>(hs.peakWorkers) / static_cast<float>(maxWorkers));
+        if (havePrev) dl->AddLine(prev, p, IM_COL32(255, 150, 50, 255), 2.0f);
+        prev = p;
+        havePrev = true;
+    }
+    // Now marker.
+    const float nx = x0 + static_cast<float>(static_cast<double>(sim->now() - start - first * kHour) / kHour) * bw;
+    dl->AddLine(ImVec2(nx, y0), ImVec2(nx, y1), IM_COL32(255, 255, 255, 200), 1.5f);
+    char scale[96];
+    std::snprintf(scale, sizeof scale, "max %lld ops/h, %d workers", static_cast<long long>(maxCount), maxWorkers);
+    dl->AddText(ImVec2(x0 + 4, y0 + 2), IM_COL32(200, 200, 200, 255), scale);
+
+    if (hovered) {
+        float mx = ImGui::GetIO().MousePos.x;
+        int h = first + static_cast<int>((mx - x0) / bw);
+        if (h >= first && h < last) {
+            const Millis t = start + static_cast<Millis>(h) * kHour;
+            ImGui::BeginTooltip();
+            ImGui::Text("%s .. +1h", formatRfc3339(t).c_str());
+            if (h < static_cast<int>(hourly.size()))
+                ImGui::Text("started %lld, finished %lld, peak workers %d", static_cast<long long>(hourly[h].started),
+                            static_cast<long long>(hourly[h].finished), hourly[h].peakWorkers);
+            ImGui::Text("maintenance windows open: %d shoots", coverage[hourOfWeek(t)]);
+            ImGui::EndTooltip();
+        }
+    }
+}
+
+}  // namespace keb::web
