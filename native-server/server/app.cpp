@@ -585,6 +585,16 @@ int App::run() {
     http->Delete(".*", h);
     http->Patch(".*", h);
     http->Options(".*", h);
+    // A POST/PUT without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3), but
+    // httplib would wait for one and answer 400: handle such requests before it reads a body
+    // (e.g. `curl -X PUT .../cancel`).
+    http->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        if (req.method == "GET" || req.method == "HEAD" || req.has_header("Content-Length") ||
+            req.has_header("Transfer-Encoding"))
+            return httplib::Server::HandlerResponse::Unhandled;
+        handle(req, res);
+        return httplib::Server::HandlerResponse::Handled;
+    });
     // Errors raised by httplib itself (413 body too large, 400 unparsable request, ...): JSON too.
     http->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
@@ -606,11 +616,6 @@ int App::run() {
         loop_->stop();
         return 2;
     }
-    if (!o_.portFile.empty()) {
-        std::string tmp = o_.portFile + ".tmp";
-        std::ofstream(tmp) << port << "\n";
-        std::filesystem::rename(tmp, o_.portFile);
-    }
     logEvent("info", "startup.listening",
              {{"address", o_.host + ":" + std::to_string(port)},
               {"tls", !o_.tlsCert.empty()},
@@ -621,6 +626,11 @@ int App::run() {
               {"workers", o_.workers},
               {"httpThreads", o_.httpThreads}});
     printHowTo(port);
+    if (!o_.portFile.empty()) {  // last: whoever waits for it may use everything above
+        std::string tmp = o_.portFile + ".tmp";
+        std::ofstream(tmp) << port << "\n";
+        std::filesystem::rename(tmp, o_.portFile);
+    }
 
     // Signals: a thread waits for SIGINT/SIGTERM and stops the HTTP server.
     std::thread signals([&http] {

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "keb/timefmt.h"
 #include "options.h"
+#include "sqlite_store.h"
 
 namespace {
 
@@ -108,11 +109,83 @@ int tokenCommand(const std::vector<std::string>& args, bool jwksOnly) {
     return 0;
 }
 
+// keb-server fill --store sqlite:PATH --operations N [--state succeeded|in-progress]
+// Benchmark/test helper: writes one orchestration with N operations in ONE transaction and
+// prints {"orchestrationID","operations","insertMs"} as JSON.
+int fillCommand(const std::vector<std::string>& args) {
+    std::string store, state = "succeeded";
+    long long n = 100000;
+    for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+        if (args[i] == "--store") store = args[i + 1];
+        else if (args[i] == "--operations") n = std::atoll(args[i + 1].c_str());
+        else if (args[i] == "--state") state = args[i + 1];
+        else {
+            std::cerr << "keb-server fill: unknown flag '" << args[i] << "'\n";
+            return 2;
+        }
+    }
+    if (store.rfind("sqlite:", 0) != 0 || n <= 0 || (state != "succeeded" && state != "in-progress")) {
+        std::cerr << "usage: keb-server fill --store sqlite:PATH --operations N [--state succeeded|in-progress]\n";
+        return 2;
+    }
+    try {
+        keb::server::SqliteStore db(store.substr(7));
+        const keb::Millis now =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        keb::Orchestration o;
+        static int counter = 0;
+        o.orchestrationID = "fill-" + std::to_string(now) + "-" + std::to_string(counter++);
+        o.state = state == "succeeded" ? keb::OrchestrationState::Succeeded : keb::OrchestrationState::InProgress;
+        o.description = state == "succeeded" ? "filled for a benchmark" : "Scheduled " + std::to_string(n) + " operations";
+        o.createdAt = o.updatedAt = now;
+        keb::Target all;
+        all.all = true;
+        o.parameters.targets.include.push_back(all);
+        o.parameters.strategy.workers = 1;
+        o.parameters.kyma = keb::KymaParams{"2.20.0"};
+        std::vector<keb::Operation> ops;
+        ops.reserve(static_cast<std::size_t>(n));
+        for (long long i = 0; i < n; ++i) {
+            keb::Operation op;
+            char id[64];
+            std::snprintf(id, sizeof id, "op-%08lld", i);
+            op.operationID = id;
+            op.orchestrationID = o.orchestrationID;
+            op.runtimeID = "runtime-" + std::to_string(i);
+            op.instanceID = "instance-" + std::to_string(i);
+            op.globalAccountID = "ga-" + std::to_string(i % 97);
+            op.subAccountID = "sa-" + std::to_string(i);
+            op.servicePlanID = "4deee563-e5ec-4731-b9b1-53b42d855f0c";
+            op.servicePlanName = "azure";
+            op.region = "westeurope";
+            op.shootName = "c-" + std::to_string(i);
+            const bool done = state == "succeeded" || i < n / 2;
+            op.state = done ? keb::OperationState::Succeeded : keb::OperationState::Pending;
+            op.description = done ? "upgrade succeeded" : "pending";
+            op.createdAt = op.updatedAt = now;
+            op.startAt = now;
+            op.seq = i;
+            op.kymaConfig = keb::KymaParams{"2.20.0"};
+            ops.push_back(std::move(op));
+        }
+        db.insertOrchestration(o);
+        auto t0 = std::chrono::steady_clock::now();
+        db.insertOperations(ops);
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        std::cout << keb::Json{{"orchestrationID", o.orchestrationID}, {"operations", n}, {"insertMs", ms}}.dump() << "\n";
+        return 0;
+    } catch (const std::exception& ex) {
+        std::cerr << "keb-server fill: " << ex.what() << "\n";
+        return 1;
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (!args.empty() && args[0] == "token") return tokenCommand({args.begin() + 1, args.end()}, false);
+    if (!args.empty() && args[0] == "fill") return fillCommand({args.begin() + 1, args.end()});
     if (!args.empty() && args[0] == "jwks") return tokenCommand({args.begin() + 1, args.end()}, true);
     std::string error;
     bool help = false;

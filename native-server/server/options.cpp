@@ -15,6 +15,8 @@ Usage: keb-server [flags]
                         [--ttl 1h] [--sub NAME] [--nbf-in DUR]      mint an HS256 token
        keb-server token --rsa-key KEY.pem [--kid K] [...]          mint an RS256 token
        keb-server jwks --rsa-key KEY.pem [--kid K]                 print the JWKS of a key
+       keb-server fill --store sqlite:PATH --operations N [--state succeeded|in-progress]
+                                                                   benchmark data, one transaction
 
 Server flags:
   --listen HOST:PORT            address to listen on (default 127.0.0.1:8080; port 0 picks a free one)

@@ -239,10 +239,14 @@ SqliteStore::Stmt& SqliteStore::stmt(const std::string& sql) {
 int SqliteStore::schemaVersion() {
     auto& has = stmt("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
     has.step();
-    if (has.i64(0) == 0) return 0;
+    const bool exists = has.i64(0) != 0;
+    has.reset();  // a statement left on a row would pin this connection's read snapshot
+    if (!exists) return 0;
     auto& s = stmt("SELECT coalesce(max(version), 0) FROM schema_migrations");
     s.step();
-    return static_cast<int>(s.i64(0));
+    const int v = static_cast<int>(s.i64(0));
+    s.reset();
+    return v;
 }
 
 void SqliteStore::migrate() {

@@ -536,7 +536,7 @@ void FakeGardener::handleWatch(const httplib::Request& req, httplib::Response& r
     };
     auto st = std::make_shared<WatchState>();
     std::string rvParam = param(req, "resourceVersion");
-    st->bookmarks = param(req, "allowWatchBookmarks") == "true";
+    st->bookmarks = param(req, "allowWatchBookmarks") == "true" || param(req, "allowWatchBookmarks") == "True";
     Millis timeout = 30 * kMinute;
     if (req.has_param("timeoutSeconds")) {
         auto t = parseU64(param(req, "timeoutSeconds"));
@@ -998,7 +998,7 @@ void FakeGardener::routes() {
     });
     auto listOrWatch = [this](const httplib::Request& req, httplib::Response& res, const std::string& ns) {
         std::string w = param(req, "watch");
-        bool watch = w == "true" || w == "1";
+        bool watch = w == "true" || w == "True" || w == "1";  // python-kubernetes sends "True"
         if (!authorized(req, res) || injectFault(req, res, watch)) return;
         if (watch)
             handleWatch(req, res, ns);

@@ -1,0 +1,499 @@
+// End-to-end tests of keb-server over real HTTP on 127.0.0.1: every endpoint and error
+// code, auth (HS256, RS256 via JWKS), paging, cancel, retry, malformed bodies, static files,
+// TLS, metrics, and every JSON answer checked against GET /openapi.json.
+#include "server_harness.h"
+
+using namespace keb::test;
+
+namespace {
+
+constexpr const char* kSecret = "e2e-test-secret-0123";
+const std::string kRW = "broker-upgrade:read broker-upgrade:write";
+
+class ServerTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = new TempDir();
+        server_ = new ServerProcess();
+        ASSERT_TRUE(server_->start({"--store", "sqlite:" + (*dir_ / "keb.db"), "--auth", std::string("hs256:") + kSecret,
+                                    "--demo-fleet", "30", "--demo-upgrade-duration", "100ms", "--workers", "8",
+                                    "--web-root", webRoot()},
+                                   dir_->path.string()))
+            << server_->stderrText();
+        rw_ = new std::string(token(kSecret, kRW));
+        httplib::Client c("127.0.0.1", server_->port());
+        auto r = c.Get("/openapi.json");
+        ASSERT_TRUE(r && r->status == 200);
+        doc_ = new Json(Json::parse(r->body));
+    }
+    static void TearDownTestSuite() {
+        delete server_;
+        delete dir_;
+        delete rw_;
+        delete doc_;
+    }
+    static std::string webRoot() {
+        static TempDir web;
+        std::ofstream(web / "index.html") << "<html>sim</html>";
+        std::ofstream(web / "app.wasm") << std::string("\0asm\1\0\0\0", 8);
+        std::ofstream(web / "app.js") << "console.log(1)";
+        return web.path.string();
+    }
+    Api api(const std::string& tok = "") {
+        Api a(server_->port(), tok.empty() ? *rw_ : tok);
+        a.setOpenApi(doc_);
+        return a;
+    }
+    // Starts an orchestration and waits until it is finished; returns its id.
+    std::string runToEnd(Api& a, const std::string& body, const std::string& kind = "kyma", int timeoutMs = 20000) {
+        auto r = a.post("/upgrade/" + kind, body);
+        EXPECT_EQ(r.status, 202) << r.body;
+        std::string id = r.json.value("orchestrationID", "");
+        EXPECT_TRUE(eventually(
+            [&] {
+                auto g = a.get("/orchestrations/" + id);
+                std::string s = g.json.value("state", "");
+                return s == "succeeded" || s == "failed" || s == "canceled";
+            },
+            timeoutMs));
+        return id;
+    }
+    static TempDir* dir_;
+    static ServerProcess* server_;
+    static std::string* rw_;
+    static Json* doc_;
+};
+TempDir* ServerTest::dir_ = nullptr;
+ServerProcess* ServerTest::server_ = nullptr;
+std::string* ServerTest::rw_ = nullptr;
+Json* ServerTest::doc_ = nullptr;
+
+TEST_F(ServerTest, HealthzMetricsOpenApi) {
+    Api a = api();
+    auto h = a.get("/healthz");
+    EXPECT_EQ(h.status, 200);
+    EXPECT_EQ(h.json["status"], "ok");
+    a.get("/orchestrations");  // at least one counted request
+    auto m = a.get("/metrics");
+    EXPECT_EQ(m.status, 200);
+    EXPECT_NE(m.contentType.find("text/plain"), std::string::npos);
+    for (const char* needle : {"keb_orchestrations{state=\"in progress\"}", "keb_operations{state=\"succeeded\"}",
+                               "keb_http_requests_total{code=\"200\"}", "keb_step_duration_seconds_bucket{step=\"start\"",
+                               "keb_step_duration_seconds_count{step=\"poll\"}"})
+        EXPECT_NE(m.body.find(needle), std::string::npos) << needle;
+    EXPECT_EQ(a.get("/openapi.json").json["openapi"], "3.0.3");
+    EXPECT_EQ(a.call("POST", "/healthz", "{}").status, 405);
+}
+
+TEST_F(ServerTest, UpgradeKymaRunsToSuccessWithDetailAndStats) {
+    Api a = api();
+    std::string id = runToEnd(a, kymaBody(5));
+    auto o = a.get("/orchestrations/" + id);
+    ASSERT_EQ(o.status, 200);
+    EXPECT_EQ(o.json["state"], "succeeded");
+    EXPECT_EQ(o.json["type"], "upgradeKyma");
+    EXPECT_EQ(o.json["parameters"]["kyma"]["version"], "2.20.0");
+    const int n = o.json["operationStats"]["succeeded"];
+    EXPECT_GT(n, 20);  // 30 runtimes minus the few the demo fleet has in deletion
+    auto ops = a.get("/orchestrations/" + id + "/operations");
+    ASSERT_EQ(ops.status, 200);
+    EXPECT_EQ(ops.json["totalCount"], n);
+    EXPECT_EQ(ops.json["count"], n);
+    std::string opID = ops.json["data"][0]["operationID"];
+    auto d = a.get("/orchestrations/" + id + "/operations/" + opID);
+    ASSERT_EQ(d.status, 200);
+    EXPECT_EQ(d.json["kymaConfig"]["version"], "2.20.0");
+    EXPECT_EQ(d.json["state"], "succeeded");
+    EXPECT_EQ(a.get("/orchestrations/" + id + "/operations/nope").status, 404);
+    // The operation appears in the list.
+    auto list = a.get("/orchestrations?state=succeeded");
+    bool found = false;
+    for (const auto& x : list.json["data"]) found = found || x["orchestrationID"] == id;
+    EXPECT_TRUE(found);
+}
+
+TEST_F(ServerTest, UpgradeClusterRecordsClusterConfig) {
+    Api a = api();
+    std::string id = runToEnd(a,
+                              R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":10}},
+                                  "kubernetes":{"kubernetesVersion":"1.30.2","machineImage":"gardenlinux","machineImageVersion":"1443.3"}})",
+                              "cluster");
+    auto ops = a.get("/orchestrations/" + id + "/operations?page_size=1");
+    ASSERT_EQ(ops.status, 200);
+    auto d = a.get("/orchestrations/" + id + "/operations/" + ops.json["data"][0]["operationID"].get<std::string>());
+    EXPECT_EQ(d.json["clusterConfig"]["kubernetesVersion"], "1.30.2");
+    EXPECT_EQ(d.json["clusterConfig"]["machineImage"], "gardenlinux");
+    EXPECT_EQ(a.get("/orchestrations/" + id).json["type"], "upgradeCluster");
+}
+
+TEST_F(ServerTest, PagingAndFilters) {
+    Api a = api();
+    std::string id = runToEnd(a, kymaBody(10, R"(,"dryRun":true)"));
+    auto all = a.get("/orchestrations/" + id + "/operations");
+    const int total = all.json["totalCount"];
+    ASSERT_GT(total, 14);
+    std::vector<std::string> seen;
+    for (int page = 1;; ++page) {
+        auto p = a.get("/orchestrations/" + id + "/operations?page_size=7&page=" + std::to_string(page));
+        ASSERT_EQ(p.status, 200);
+        EXPECT_EQ(p.json["totalCount"], total);
+        EXPECT_EQ(p.json["count"], p.json["data"].size());
+        if (p.json["data"].empty()) break;
+        for (const auto& op : p.json["data"]) seen.push_back(op["operationID"]);
+        ASSERT_LT(page, 100);
+    }
+    ASSERT_EQ(static_cast<int>(seen.size()), total);
+    for (int i = 0; i < total; ++i) EXPECT_EQ(seen[i], all.json["data"][i]["operationID"]) << "same order as one page";
+    auto past = a.get("/orchestrations/" + id + "/operations?page=999");
+    EXPECT_EQ(past.status, 200);
+    EXPECT_EQ(past.json["count"], 0);
+    EXPECT_EQ(past.json["totalCount"], total);
+    auto f = a.get("/orchestrations/" + id + "/operations?state=failed&state=in%20progress");
+    EXPECT_EQ(f.json["totalCount"], 0);
+    auto s = a.get("/orchestrations/" + id + "/operations?state=succeeded&page_size=100");
+    EXPECT_EQ(s.json["totalCount"], total);
+    // Bad paging / filters: 400.
+    for (const char* q : {"page=0", "page=-1", "page=abc", "page_size=0", "page_size=101", "page_size=1.5", "page=1&page=2",
+                          "state=bogus", "state=", "page=99999999999999999999"}) {
+        EXPECT_EQ(a.get(std::string("/orchestrations?") + q).status, 400) << q;
+        EXPECT_EQ(a.get("/orchestrations/" + id + "/operations?" + q).status, 400) << q;
+    }
+    EXPECT_EQ(a.get("/orchestrations?state=in+progress&state=pending").status, 200);
+    EXPECT_EQ(a.get("/orchestrations/unknown/operations").status, 404);
+    EXPECT_EQ(a.get("/orchestrations/unknown").status, 404);
+}
+
+TEST_F(ServerTest, CancelPendingAndRunningAndFinished) {
+    Api a = api();
+    // Scheduled in the future: stays pending; cancel makes it canceled.
+    auto r = a.post("/upgrade/kyma", R"({"targets":{"include":[{"target":"all"}]},
+        "strategy":{"schedule":"2099-01-01T00:00:00Z"},"kyma":{"version":"2.20.0"}})");
+    ASSERT_EQ(r.status, 202);
+    std::string id = r.json["orchestrationID"];
+    EXPECT_EQ(a.get("/orchestrations/" + id).json["state"], "pending");
+    auto c = a.put("/orchestrations/" + id + "/cancel");
+    EXPECT_EQ(c.status, 200);
+    EXPECT_EQ(c.json["orchestrationID"], id);
+    EXPECT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "canceled"; }, 5000));
+
+    // Running with one worker: cancel mid-way; the running operation ends, the pending ones are canceled.
+    r = a.post("/upgrade/kyma", kymaBody(1));
+    ASSERT_EQ(r.status, 202);
+    id = r.json["orchestrationID"];
+    EXPECT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["operationStats"]["succeeded"] >= 1; }, 5000));
+    // A PUT without any body (no Content-Length), as `curl -X PUT` sends it.
+    std::string code = run("curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Authorization: Bearer " + *rw_ +
+                           "' http://127.0.0.1:" + std::to_string(server_->port()) + "/orchestrations/" + id + "/cancel");
+    EXPECT_EQ(code, "200");
+    EXPECT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "canceled"; }, 5000));
+    auto stats = a.get("/orchestrations/" + id).json["operationStats"];
+    EXPECT_GT(stats["canceled"].get<int>(), 0);
+    EXPECT_EQ(stats["pending"], 0);
+    EXPECT_EQ(stats["in progress"], 0);
+    auto canceledOps = a.get("/orchestrations/" + id + "/operations?state=canceled&page_size=1");
+    EXPECT_EQ(canceledOps.json["data"][0]["description"], "Operation was canceled");
+
+    // Finished: a no-op.
+    EXPECT_EQ(a.put("/orchestrations/" + id + "/cancel").status, 200);
+    EXPECT_EQ(a.get("/orchestrations/" + id).json["state"], "canceled");
+    EXPECT_EQ(a.put("/orchestrations/unknown/cancel").status, 404);
+}
+
+TEST_F(ServerTest, RetryOfNotRetryableAndUnknown) {
+    Api a = api();
+    std::string id = runToEnd(a, kymaBody(10));
+    auto r = a.post("/orchestrations/" + id + "/retry", "", "application/x-www-form-urlencoded");
+    EXPECT_TRUE(r.status == 400 || r.status == 409) << r.status << " " << r.body;
+    EXPECT_EQ(a.post("/orchestrations/unknown/retry", "", "application/x-www-form-urlencoded").status, 404);
+}
+
+TEST_F(ServerTest, AuthFailures) {
+    Api a = api();
+    const std::string path = "/orchestrations";
+    auto noToken = Api(server_->port());
+    noToken.setOpenApi(doc_);
+    auto r = noToken.get(path);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.headers.count("WWW-Authenticate"), 1u);
+    EXPECT_EQ(noToken.post("/upgrade/kyma", kymaBody()).status, 401);
+    // Bad signature: signed with another secret.
+    EXPECT_EQ(api(token("another-secret-xyz", kRW)).get(path).status, 401);
+    // Tampered payload (scope widened) with the original signature.
+    std::string ro = token(kSecret, "broker-upgrade:read");
+    std::string other = token(kSecret, kRW);
+    auto dot1 = ro.find('.'), dot2 = ro.rfind('.');
+    std::string forged = other.substr(0, other.rfind('.')) + ro.substr(dot2);
+    (void)dot1;
+    EXPECT_EQ(api(forged).get(path).status, 401);
+    // Expired, not yet valid, garbage, alg none.
+    EXPECT_EQ(api(token(kSecret, kRW, "--ttl -1h")).get(path).status, 401);
+    EXPECT_EQ(api(token(kSecret, kRW, "--nbf-in 1h")).get(path).status, 401);
+    EXPECT_EQ(api("not-a-jwt").get(path).status, 401);
+    EXPECT_EQ(api("a.b.c").get(path).status, 401);
+    std::string none = run("printf '%s' '{\"alg\":\"none\"}' | base64 -w0 | tr '+/' '-_' | tr -d '='") + "." +
+                       run("printf '%s' '{\"exp\":9999999999,\"scope\":\"broker-upgrade:read\"}' | base64 -w0 | tr '+/' '-_' | tr -d '='") + ".";
+    EXPECT_EQ(api(none).get(path).status, 401);
+    // Scopes: read only cannot write; write only cannot read (write does not imply read).
+    EXPECT_EQ(api(ro).get(path).status, 200);
+    EXPECT_EQ(api(ro).post("/upgrade/kyma", kymaBody()).status, 403);
+    EXPECT_EQ(api(ro).put("/orchestrations/x/cancel").status, 403);
+    std::string wo = token(kSecret, "broker-upgrade:write");
+    EXPECT_EQ(api(wo).get(path).status, 403);
+    EXPECT_EQ(api(wo).get("/orchestrations/x/operations").status, 403);
+    EXPECT_EQ(api(token(kSecret, "something:else")).get(path).status, 403);
+    // Unauthenticated non-API endpoints stay reachable.
+    EXPECT_EQ(noToken.get("/healthz").status, 200);
+}
+
+TEST_F(ServerTest, ScpArrayClaimIsAccepted) {
+    // A token with "scp": [...] instead of "scope", signed with the test's own HMAC (openssl CLI).
+    auto b64 = [](const std::string& s) {
+        return run("printf '%s' '" + s + "' | base64 -w0 | tr '+/' '-_' | tr -d '='");
+    };
+    std::string input = b64(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                        b64(R"({"exp":9999999999,"scp":["broker-upgrade:read"],"sub":"scp-user"})");
+    std::string sig = run("printf '%s' '" + input + "' | openssl dgst -sha256 -hmac '" + kSecret +
+                          "' -binary | base64 -w0 | tr '+/' '-_' | tr -d '='");
+    auto a = api(input + "." + sig);
+    EXPECT_EQ(a.get("/orchestrations").status, 200);
+    EXPECT_EQ(a.post("/upgrade/kyma", kymaBody()).status, 403);
+}
+
+TEST_F(ServerTest, MalformedBodiesAre4xxAndServerKeepsServing) {
+    Api a = api();
+    std::vector<std::pair<std::string, std::string>> bad = {
+        {"truncated", R"({"targets":{"include":[{"target":"all"})"},
+        {"empty", ""},
+        {"not json", "hello"},
+        {"array", "[1,2,3]"},
+        {"null", "null"},
+        {"wrong type include", R"({"targets":{"include":"all"},"kyma":{"version":"1"}})"},
+        {"empty include", R"({"targets":{"include":[]},"kyma":{"version":"1"}})"},
+        {"wrong type workers", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":"many"}}})"},
+        {"zero workers", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":0}}})"},
+        {"huge workers", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":1e400}}})"},
+        {"huge int", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":123456789012345678901234567890}}})"},
+        {"bad type", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"type":"serial"}})"},
+        {"bad time", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"schedule":"tomorrow"}})"},
+        {"bad regex", R"({"targets":{"include":[{"globalAccount":"(unclosed"}]}})"},
+        {"invalid utf8", "{\"targets\":{\"include\":[{\"target\":\"\xff\xfe\"}]}}"},
+    };
+    bad.push_back({"deep nesting", std::string(100000, '[') + std::string(100000, ']')});
+    bad.push_back({"deep object nesting", [] {
+                       std::string s;
+                       for (int i = 0; i < 50000; ++i) s += "{\"a\":";
+                       s += "1";
+                       s += std::string(50000, '}');
+                       return s;
+                   }()});
+    for (const auto& [name, body] : bad) {
+        auto r = a.post("/upgrade/kyma", body);
+        EXPECT_GE(r.status, 400) << name;
+        EXPECT_LT(r.status, 500) << name << ": " << r.body;
+        EXPECT_EQ(a.get("/healthz").status, 200) << "server down after " << name;
+    }
+    // 10 MB body: 413, and the server keeps serving.
+    auto big = a.post("/upgrade/kyma", std::string(10 * 1024 * 1024, ' '));
+    EXPECT_TRUE(big.status == 413 || big.status == 0) << big.status;  // the server may close the connection early
+    Api fresh = api();
+    EXPECT_EQ(fresh.get("/healthz").status, 200);
+    // Content-Type checks.
+    EXPECT_EQ(a.post("/upgrade/kyma", kymaBody(), "text/plain").status, 415);
+    EXPECT_EQ(a.post("/upgrade/cluster", kymaBody(), "application/x-www-form-urlencoded").status, 415);
+    EXPECT_EQ(a.post("/upgrade/kyma", kymaBody(), "application/json; charset=utf-8").status, 202);
+    EXPECT_EQ(fresh.get("/healthz").status, 200);
+}
+
+TEST_F(ServerTest, UnknownRoutesAndMethodsAreJson) {
+    Api a = api();
+    EXPECT_EQ(a.get("/nothing/here").status, 404);  // with a web root: a missing file
+    EXPECT_EQ(a.get("/orchestrations/a/b/c/d/e").status, 404);
+    EXPECT_EQ(a.get("/upgrade/kyma").status, 405);
+    EXPECT_EQ(a.call("DELETE", "/orchestrations").status, 405);
+    EXPECT_EQ(a.call("PATCH", "/orchestrations/x", "{}").status, 405);
+    EXPECT_EQ(a.post("/orchestrations/x/cancel", "{}").status, 405);
+    EXPECT_EQ(a.get("/upgrade/unknown").status, 404);
+}
+
+TEST_F(ServerTest, StaticFilesFromWebRoot) {
+    httplib::Client c("127.0.0.1", server_->port());
+    auto idx = c.Get("/");
+    ASSERT_TRUE(idx);
+    EXPECT_EQ(idx->status, 200);
+    EXPECT_EQ(idx->body, "<html>sim</html>");
+    EXPECT_NE(idx->get_header_value("Content-Type").find("text/html"), std::string::npos);
+    auto w = c.Get("/app.wasm");
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->get_header_value("Content-Type"), "application/wasm");
+    EXPECT_EQ(w->body.size(), 8u);
+    auto js = c.Get("/app.js");
+    EXPECT_NE(js->get_header_value("Content-Type").find("javascript"), std::string::npos);
+    auto trav = c.Get("/../../../etc/passwd");
+    ASSERT_TRUE(trav);
+    EXPECT_NE(trav->status, 200);
+    auto trav2 = c.Get("/%2e%2e/%2e%2e/etc/passwd");
+    ASSERT_TRUE(trav2);
+    EXPECT_NE(trav2->status, 200);
+    EXPECT_EQ(trav2->body.find("root:"), std::string::npos);
+}
+
+TEST_F(ServerTest, LogsAreJsonLines) {
+    Api a = api();
+    a.get("/healthz");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::stringstream ss(server_->stderrText());
+    std::string line;
+    int n = 0;
+    bool sawStartup = false, sawRequest = false;
+    while (std::getline(ss, line)) {
+        if (line.empty()) continue;
+        Json j = Json::parse(line, nullptr, false);
+        ASSERT_TRUE(j.is_object()) << "not a JSON line: " << line;
+        EXPECT_TRUE(j.contains("ts") && j.contains("level") && j.contains("event")) << line;
+        sawStartup = sawStartup || j["event"] == "startup.listening";
+        sawRequest = sawRequest || j["event"] == "http.request";
+        ++n;
+    }
+    EXPECT_GT(n, 2);
+    EXPECT_TRUE(sawStartup);
+    EXPECT_TRUE(sawRequest);
+}
+
+TEST_F(ServerTest, StartupPrintsACurlExampleWithAWorkingToken) {
+    // The default-auth path is covered in DefaultAuth; here: the example names the real port.
+    EXPECT_NE(server_->stdoutText().find(":" + std::to_string(server_->port()) + "/upgrade/kyma"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- other server setups
+
+TEST(ServerSetup, RetryFailedOperationsWithMemoryStoreAndNoAuth) {
+    TempDir dir;
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "memory", "--auth", "none", "--demo-fleet", "12", "--demo-upgrade-duration", "50ms",
+                         "--demo-failure-rate", "1"},
+                        dir.path.string()))
+        << s.stderrText();
+    EXPECT_NE(s.stderrText().find("WARNING"), std::string::npos) << "--auth none must warn loudly";
+    Api a(s.port());
+    auto r = a.post("/upgrade/kyma", kymaBody(12));
+    ASSERT_EQ(r.status, 202);
+    std::string id = r.json["orchestrationID"];
+    ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "failed"; }, 10000));
+    auto failed = a.get("/orchestrations/" + id + "/operations?state=failed");
+    const int nFailed = failed.json["totalCount"];
+    ASSERT_GT(nFailed, 1);
+    std::string first = failed.json["data"][0]["operationID"];
+    // Retry one named operation plus an unknown one (form body, KEB's format).
+    auto rr = a.post("/orchestrations/" + id + "/retry", "operation-id=" + first + "&operation-id=does-not-exist&immediate=true",
+                     "application/x-www-form-urlencoded");
+    ASSERT_EQ(rr.status, 202) << rr.body;
+    EXPECT_EQ(rr.json["orchestrationID"], id);
+    EXPECT_EQ(rr.json["oldOperations"], Json::array({first}));
+    EXPECT_EQ(rr.json["invalidOperations"], Json::array({"does-not-exist"}));
+    EXPECT_EQ(rr.json["retryShoots"].size(), 1u);
+    ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "failed"; }, 10000));
+    auto all = a.get("/orchestrations/" + id + "/operations");
+    EXPECT_EQ(all.json["totalCount"], nFailed + 1) << "the retry added one operation; the old one stays";
+    // Retry all failed operations (JSON body).
+    auto ra = a.post("/orchestrations/" + id + "/retry", R"({"immediate":true})");
+    ASSERT_EQ(ra.status, 202) << ra.body;
+    EXPECT_GE(ra.json["oldOperations"].size(), static_cast<std::size_t>(nFailed));
+    EXPECT_EQ(a.post("/orchestrations/" + id + "/retry", "{\"operationIDs\":5}").status, 400);
+    s.kill(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(s.exitStatus()) && WEXITSTATUS(s.exitStatus()) == 0) << "graceful shutdown on SIGTERM";
+}
+
+TEST(ServerSetup, Rs256TokensFromAJwksFile) {
+    TempDir dir;
+    int st = 0;
+    run("openssl genrsa -out " + (dir / "key.pem") + " 2048 2>/dev/null", &st);
+    ASSERT_EQ(st, 0);
+    run("openssl genrsa -out " + (dir / "other.pem") + " 2048 2>/dev/null");
+    // JWKS made with openssl: n from the modulus (hex), e = 65537 (AQAB).
+    std::string hex = run("openssl rsa -in " + (dir / "key.pem") + " -noout -modulus 2>/dev/null | cut -d= -f2");
+    ASSERT_FALSE(hex.empty());
+    std::string n = run("printf '%s' '" + hex + "' | xxd -r -p | base64 -w0 | tr '+/' '-_' | tr -d '='");
+    Json jwks = {{"keys", Json::array({{{"kty", "RSA"}, {"kid", "k1"}, {"use", "sig"}, {"alg", "RS256"}, {"n", n}, {"e", "AQAB"}}})}};
+    std::ofstream(dir / "jwks.json") << jwks.dump();
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "memory", "--auth", "jwks:" + (dir / "jwks.json")}, dir.path.string())) << s.stderrText();
+    auto tok = [&](const std::string& key, const std::string& kid, const std::string& scope) {
+        return run(std::string(KEB_SERVER_BIN) + " token --rsa-key " + (dir / key) + " --kid '" + kid + "' --scope '" + scope + "'");
+    };
+    EXPECT_EQ(Api(s.port(), tok("key.pem", "k1", kRW)).get("/orchestrations").status, 200);
+    EXPECT_EQ(Api(s.port(), tok("key.pem", "", kRW)).get("/orchestrations").status, 200) << "no kid: try every key";
+    EXPECT_EQ(Api(s.port(), tok("key.pem", "k2", kRW)).get("/orchestrations").status, 401) << "unknown kid";
+    EXPECT_EQ(Api(s.port(), tok("other.pem", "k1", kRW)).get("/orchestrations").status, 401) << "wrong key";
+    EXPECT_EQ(Api(s.port(), tok("key.pem", "k1", "broker-upgrade:write")).get("/orchestrations").status, 403);
+    EXPECT_EQ(Api(s.port(), token("any-hs256-secret", kRW)).get("/orchestrations").status, 401) << "HS256 refused";
+    // A bad JWKS file is a clear startup error.
+    std::ofstream(dir / "bad.json") << "{\"keys\": 3}";
+    ServerProcess bad;
+    EXPECT_FALSE(bad.start({"--store", "memory", "--auth", "jwks:" + (dir / "bad.json")}, dir.path.string()));
+    EXPECT_NE(bad.stderrText().find("keys"), std::string::npos) << bad.stderrText();
+}
+
+TEST(ServerSetup, DefaultAuthPrintsAWorkingTokenAndKeepsTheSecret) {
+    TempDir dir;
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "sqlite:" + (dir / "keb.db"), "--demo-fleet", "5"}, dir.path.string())) << s.stderrText();
+    std::string out = s.stdoutText();
+    auto pos = out.find("export TOKEN=");
+    ASSERT_NE(pos, std::string::npos) << out;
+    std::string tok = out.substr(pos + 13, out.find('\n', pos) - pos - 13);
+    EXPECT_EQ(Api(s.port(), tok).get("/orchestrations").status, 200);
+    EXPECT_EQ(Api(s.port()).get("/orchestrations").status, 401);
+    EXPECT_NE(out.find("curl"), std::string::npos);
+    s.kill(SIGTERM);
+    ServerProcess again;
+    ASSERT_TRUE(again.start({"--store", "sqlite:" + (dir / "keb.db")}, dir.path.string()));
+    EXPECT_EQ(Api(again.port(), tok).get("/orchestrations").status, 200) << "the secret survives a restart";
+}
+
+TEST(ServerSetup, TlsWithASelfSignedCertificate) {
+    TempDir dir;
+    int st = 0;
+    run("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + (dir / "tls.key") + " -out " + (dir / "tls.crt") +
+            " -days 1 -subj /CN=127.0.0.1 2>/dev/null",
+        &st);
+    ASSERT_EQ(st, 0);
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "memory", "--auth", "none", "--tls-cert", dir / "tls.crt", "--tls-key", dir / "tls.key"},
+                        dir.path.string()))
+        << s.stderrText();
+    httplib::SSLClient c("127.0.0.1", s.port());
+    c.enable_server_certificate_verification(false);
+    auto r = c.Get("/healthz");
+    ASSERT_TRUE(r) << "TLS handshake failed";
+    EXPECT_EQ(r->status, 200);
+    httplib::Client plain("127.0.0.1", s.port());
+    plain.set_read_timeout(2, 0);
+    auto p = plain.Get("/healthz");
+    EXPECT_TRUE(!p || p->status != 200) << "plain HTTP must not work on the TLS port";
+}
+
+TEST(ServerSetup, BadFlagsFailClearly) {
+    TempDir dir;
+    struct Case {
+        std::vector<std::string> args;
+        std::string says;
+    } cases[] = {{{"--store", "postgres:x"}, "--store"},
+                 {{"--auth", "magic"}, "--auth"},
+                 {{"--auth", "hs256:short"}, "secret"},
+                 {{"--demo-upgrade-duration", "soon"}, "duration"},
+                 {{"--bogus"}, "unknown flag"},
+                 {{"--tls-cert", "x"}, "--tls-key"},
+                 {{"--store", "sqlite:/nonexistent-dir/x/keb.db"}, "keb.db"}};
+    for (const auto& c : cases) {
+        ServerProcess s;
+        EXPECT_FALSE(s.start(c.args, dir.path.string())) << c.args[0];
+        EXPECT_TRUE(WIFEXITED(s.exitStatus()) && WEXITSTATUS(s.exitStatus()) == 2) << c.args[0];
+        EXPECT_NE(s.stderrText().find(c.says), std::string::npos) << s.stderrText();
+    }
+    int st = 0;
+    std::string help = run(std::string(KEB_SERVER_BIN) + " --help", &st);
+    EXPECT_EQ(st, 0);
+    EXPECT_NE(help.find("--demo-fleet"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,384 @@
+// The store contract (core/include/keb/store.h): ONE typed GoogleTest suite that every
+// keb::Store implementation must pass. Instantiate it with a factory type F:
+//   struct F { std::unique_ptr<keb::Store> open();   // a fresh, empty store
+//              std::unique_ptr<keb::Store> reopen(); // the same data again (nullptr: not durable) };
+//   INSTANTIATE_TYPED_TEST_SUITE_P(Name, StoreContract, F);
+#pragma once
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "keb/store.h"
+
+namespace keb::contract {
+
+inline Orchestration makeOrch(const std::string& id, Millis createdAt, OrchestrationState state = OrchestrationState::Pending,
+                              std::int64_t seq = 0) {
+    Orchestration o;
+    o.orchestrationID = id;
+    o.type = OrchestrationType::UpgradeKyma;
+    o.state = state;
+    o.description = "queued for processing";
+    o.createdAt = createdAt;
+    o.updatedAt = createdAt;
+    o.seq = seq;
+    Target t;
+    t.all = true;
+    o.parameters.targets.include.push_back(t);
+    o.parameters.strategy.workers = 3;
+    o.parameters.kyma = KymaParams{"2.20.0"};
+    return o;
+}
+
+inline Operation makeOp(const std::string& orch, const std::string& id, Millis createdAt, std::int64_t seq,
+                        OperationState state = OperationState::Pending) {
+    Operation op;
+    op.operationID = id;
+    op.orchestrationID = orch;
+    op.runtimeID = "rt-" + id;
+    op.instanceID = "inst-" + id;
+    op.globalAccountID = "ga-1";
+    op.subAccountID = "sa-" + id;
+    op.servicePlanID = "plan-id";
+    op.servicePlanName = "azure";
+    op.region = "westeurope";
+    op.shootName = "c-" + id;
+    op.state = state;
+    op.description = "d-" + id;
+    op.createdAt = createdAt;
+    op.updatedAt = createdAt;
+    op.seq = seq;
+    op.kymaConfig = KymaParams{"2.20.0"};
+    return op;
+}
+
+template <class T>
+std::vector<std::string> ids(const std::vector<T>& v) {
+    std::vector<std::string> out;
+    for (const auto& x : v) {
+        if constexpr (std::is_same_v<T, Orchestration>) out.push_back(x.orchestrationID);
+        else out.push_back(x.operationID);
+    }
+    return out;
+}
+
+template <class F>
+class StoreContract : public ::testing::Test {
+protected:
+    void SetUp() override { store_ = factory_.open(); }
+    Store& store() { return *store_; }
+    // Closes and opens the store again; false when the implementation is not durable.
+    bool reopen() {
+        store_.reset();
+        store_ = factory_.reopen();
+        return store_ != nullptr;
+    }
+    F factory_;
+    std::unique_ptr<Store> store_;
+};
+
+TYPED_TEST_SUITE_P(StoreContract);
+
+TYPED_TEST_P(StoreContract, InsertGetUpdateOrchestration) {
+    Store& s = this->store();
+    EXPECT_FALSE(s.getOrchestration("nope").has_value());
+    Orchestration o = makeOrch("o1", 1000);
+    o.parameters.strategy.maintenanceWindow = true;
+    o.parameters.strategy.schedule = ScheduleKind::Time;
+    o.parameters.strategy.scheduleTime = 123456789;
+    o.parameters.targets.exclude.push_back(Target{false, "ga.*", std::nullopt, "eu", std::nullopt, "azure", std::nullopt, std::nullopt});
+    o.parameters.dryRun = true;
+    s.insertOrchestration(o);
+    auto got = s.getOrchestration("o1");
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(*got, o);
+    EXPECT_THROW(s.insertOrchestration(o), std::exception);  // duplicate id
+    o.state = OrchestrationState::InProgress;
+    o.description = "Scheduled 3 operations";
+    o.updatedAt = 2000;
+    s.updateOrchestration(o);
+    EXPECT_EQ(*s.getOrchestration("o1"), o);
+    EXPECT_THROW(s.updateOrchestration(makeOrch("ghost", 1)), std::exception);
+}
+
+TYPED_TEST_P(StoreContract, InsertGetUpdateOperationAllFields) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o1", 1000, OrchestrationState::InProgress));
+    s.insertOrchestration(makeOrch("o2", 1000, OrchestrationState::InProgress));
+    Operation a = makeOp("o1", "a", 1000, 0);
+    a.dryRun = true;
+    a.maintenanceWindowBegin = 5000;
+    a.maintenanceWindowEnd = 9000;
+    a.startAt = 5000;
+    a.startedAt = 5100;
+    a.upgradeStarted = true;
+    a.immediate = true;
+    a.retryOf = "older";
+    a.description = "with \"quotes\" and unicode \xc3\xa9";
+    Operation b = makeOp("o1", "b", 1000, 1);
+    b.kymaConfig.reset();
+    b.clusterConfig = KubernetesParams{"1.30.2", "gardenlinux", "1443.3"};
+    Operation c = makeOp("o1", "c", 1000, 2);
+    c.kymaConfig.reset();  // neither config
+    s.insertOperations({a, b, c});
+    EXPECT_EQ(*s.getOperation("o1", "a"), a);
+    EXPECT_EQ(*s.getOperation("o1", "b"), b);
+    EXPECT_EQ(*s.getOperation("o1", "c"), c);
+    EXPECT_FALSE(s.getOperation("o2", "a").has_value()) << "operation looked up under another orchestration";
+    EXPECT_FALSE(s.getOperation("o1", "zzz").has_value());
+    a.state = OperationState::Succeeded;
+    a.description = "done";
+    a.updatedAt = 7777;
+    s.updateOperation(a);
+    EXPECT_EQ(*s.getOperation("o1", "a"), a);
+    EXPECT_THROW(s.updateOperation(makeOp("o1", "ghost", 1, 9)), std::exception);
+    EXPECT_THROW(s.insertOperation(makeOp("no-such-orch", "x", 1, 0)), std::exception);
+    EXPECT_THROW(s.insertOperation(a), std::exception);  // duplicate
+}
+
+TYPED_TEST_P(StoreContract, OrchestrationOrderIsCreatedAtThenId) {
+    Store& s = this->store();
+    // Inserted out of order; ties on createdAt are broken by id.
+    s.insertOrchestration(makeOrch("c", 2000));
+    s.insertOrchestration(makeOrch("b", 1000));
+    s.insertOrchestration(makeOrch("z", 500));
+    s.insertOrchestration(makeOrch("a", 1000));
+    s.insertOrchestration(makeOrch("d", 2000));
+    auto page = s.listOrchestrations({});
+    EXPECT_EQ(ids(page.data), (std::vector<std::string>{"z", "a", "b", "c", "d"}));
+    EXPECT_EQ(page.count, 5);
+    EXPECT_EQ(page.totalCount, 5);
+}
+
+TYPED_TEST_P(StoreContract, OperationOrderIsCreatedAtThenSeqThenId) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1));
+    s.insertOperations({makeOp("o", "late", 3000, 0), makeOp("o", "s2", 1000, 2), makeOp("o", "s1", 1000, 1),
+                        makeOp("o", "t-b", 2000, 5), makeOp("o", "t-a", 2000, 5)});
+    auto page = s.listOperations("o", {});
+    EXPECT_EQ(ids(page.data), (std::vector<std::string>{"s1", "s2", "t-a", "t-b", "late"}));
+    auto all = s.operationsOf("o");
+    EXPECT_EQ(ids(all), ids(page.data));
+    EXPECT_TRUE(s.operationsOf("unknown").empty());
+    auto none = s.listOperations("unknown", {});
+    EXPECT_EQ(none.count, 0);
+    EXPECT_EQ(none.totalCount, 0);
+    EXPECT_TRUE(none.data.empty());
+}
+
+TYPED_TEST_P(StoreContract, FiltersWithSeveralStates) {
+    Store& s = this->store();
+    const OrchestrationState os[] = {OrchestrationState::Pending, OrchestrationState::InProgress,
+                                     OrchestrationState::Failed, OrchestrationState::Succeeded,
+                                     OrchestrationState::InProgress, OrchestrationState::Canceled};
+    for (int i = 0; i < 6; ++i) s.insertOrchestration(makeOrch("o" + std::to_string(i), 100 + i, os[i]));
+    OrchestrationQuery q;
+    q.states = {OrchestrationState::InProgress, OrchestrationState::Failed};
+    auto p = s.listOrchestrations(q);
+    EXPECT_EQ(ids(p.data), (std::vector<std::string>{"o1", "o2", "o4"}));
+    EXPECT_EQ(p.totalCount, 3);
+    q.states = {OrchestrationState::InProgress, OrchestrationState::InProgress};  // a repeated state counts once
+    p = s.listOrchestrations(q);
+    EXPECT_EQ(ids(p.data), (std::vector<std::string>{"o1", "o4"}));
+    EXPECT_EQ(p.totalCount, 2);
+    q.states = {OrchestrationState::Retrying};
+    p = s.listOrchestrations(q);
+    EXPECT_TRUE(p.data.empty());
+    EXPECT_EQ(p.totalCount, 0);
+
+    s.insertOrchestration(makeOrch("x", 1));
+    std::vector<Operation> ops;
+    const OperationState st[] = {OperationState::Pending, OperationState::InProgress, OperationState::Succeeded,
+                                 OperationState::Failed, OperationState::Canceled};
+    for (int i = 0; i < 25; ++i) ops.push_back(makeOp("x", "op" + std::to_string(100 + i), 1000, i, st[i % 5]));
+    s.insertOperations(ops);
+    OperationQuery oq;
+    oq.states = {OperationState::Failed, OperationState::Pending};
+    oq.pageSize = 4;
+    auto op = s.listOperations("x", oq);
+    EXPECT_EQ(ids(op.data), (std::vector<std::string>{"op100", "op103", "op105", "op108"}));
+    EXPECT_EQ(op.count, 4);
+    EXPECT_EQ(op.totalCount, 10);
+    oq.page = 3;  // paging applies to every filter (KEB's failed filter did not page)
+    op = s.listOperations("x", oq);
+    EXPECT_EQ(ids(op.data), (std::vector<std::string>{"op120", "op123"}));
+    EXPECT_EQ(op.count, 2);
+    EXPECT_EQ(op.totalCount, 10);
+    // A state change moves the operation between filters.
+    Operation moved = *s.getOperation("x", "op101");
+    moved.state = OperationState::Failed;
+    s.updateOperation(moved);
+    oq.page = 1;
+    oq.pageSize = 100;
+    oq.states = {OperationState::Failed};
+    op = s.listOperations("x", oq);
+    EXPECT_EQ(op.totalCount, 6);
+    EXPECT_EQ(op.data.front().operationID, "op101");
+}
+
+TYPED_TEST_P(StoreContract, PagingEdges) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1));
+    std::vector<Operation> ops;
+    for (int i = 0; i < 250; ++i) ops.push_back(makeOp("o", "op" + std::to_string(1000 + i), 5000, i));
+    s.insertOperations(ops);
+    OperationQuery q;
+    q.pageSize = 100;
+    for (int page = 1; page <= 3; ++page) {
+        q.page = page;
+        auto p = s.listOperations("o", q);
+        const int expect = page < 3 ? 100 : 50;
+        ASSERT_EQ(p.count, expect) << "page " << page;
+        ASSERT_EQ(static_cast<int>(p.data.size()), expect);
+        EXPECT_EQ(p.totalCount, 250);
+        EXPECT_EQ(p.data.front().operationID, "op" + std::to_string(1000 + (page - 1) * 100));
+        EXPECT_EQ(p.data.back().operationID, "op" + std::to_string(1000 + (page - 1) * 100 + expect - 1));
+    }
+    q.page = 4;  // past the end
+    auto past = s.listOperations("o", q);
+    EXPECT_TRUE(past.data.empty());
+    EXPECT_EQ(past.count, 0);
+    EXPECT_EQ(past.totalCount, 250);
+    q.page = 1000000;
+    EXPECT_TRUE(s.listOperations("o", q).data.empty());
+    q.page = 250;
+    q.pageSize = 1;  // last item exactly
+    auto last = s.listOperations("o", q);
+    ASSERT_EQ(last.count, 1);
+    EXPECT_EQ(last.data[0].operationID, "op1249");
+    q.page = 2;
+    q.pageSize = 125;  // exact multiple
+    EXPECT_EQ(s.listOperations("o", q).count, 125);
+
+    for (int i = 0; i < 7; ++i) s.insertOrchestration(makeOrch("p" + std::to_string(i), 10 + i));
+    OrchestrationQuery oq;
+    oq.pageSize = 3;
+    oq.page = 3;
+    auto op = s.listOrchestrations(oq);
+    EXPECT_EQ(ids(op.data), (std::vector<std::string>{"p5", "p6"}));  // "o" (createdAt 1) comes first
+    EXPECT_EQ(op.totalCount, 8);
+    oq.page = 4;
+    op = s.listOrchestrations(oq);
+    EXPECT_TRUE(op.data.empty());
+    EXPECT_EQ(op.totalCount, 8);
+}
+
+TYPED_TEST_P(StoreContract, Stats) {
+    Store& s = this->store();
+    auto empty = s.operationStats("unknown");
+    EXPECT_EQ(empty.size(), 5u) << "every state present, zeros included";
+    for (const auto& [st, n] : empty) EXPECT_EQ(n, 0);
+    s.insertOrchestration(makeOrch("o", 1));
+    s.insertOrchestration(makeOrch("other", 1));
+    s.insertOperations({makeOp("o", "1", 1, 1, OperationState::Pending), makeOp("o", "2", 1, 2, OperationState::Pending),
+                        makeOp("o", "3", 1, 3, OperationState::Failed), makeOp("other", "4", 1, 1, OperationState::Failed)});
+    auto st = s.operationStats("o");
+    EXPECT_EQ(st.size(), 5u);
+    EXPECT_EQ(st[OperationState::Pending], 2);
+    EXPECT_EQ(st[OperationState::Failed], 1);
+    EXPECT_EQ(st[OperationState::InProgress], 0);
+    Operation two = *s.getOperation("o", "2");
+    two.state = OperationState::Succeeded;
+    s.updateOperation(two);
+    two.description = "again, same state";
+    s.updateOperation(two);
+    st = s.operationStats("o");
+    EXPECT_EQ(st[OperationState::Pending], 1);
+    EXPECT_EQ(st[OperationState::Succeeded], 1);
+    EXPECT_EQ(st[OperationState::Failed], 1);
+}
+
+TYPED_TEST_P(StoreContract, UnfinishedOrchestrationsInCreationOrder) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("done", 1, OrchestrationState::Succeeded));
+    s.insertOrchestration(makeOrch("r", 50, OrchestrationState::Retrying));
+    s.insertOrchestration(makeOrch("p", 10, OrchestrationState::Pending));
+    s.insertOrchestration(makeOrch("f", 5, OrchestrationState::Failed));
+    s.insertOrchestration(makeOrch("c", 30, OrchestrationState::Canceling));
+    s.insertOrchestration(makeOrch("x", 20, OrchestrationState::Canceled));
+    s.insertOrchestration(makeOrch("i", 20, OrchestrationState::InProgress));
+    EXPECT_EQ(ids(s.unfinishedOrchestrations()), (std::vector<std::string>{"p", "i", "c", "r"}));
+    Orchestration i = *s.getOrchestration("i");
+    i.state = OrchestrationState::Succeeded;
+    s.updateOrchestration(i);
+    EXPECT_EQ(ids(s.unfinishedOrchestrations()), (std::vector<std::string>{"p", "c", "r"}));
+}
+
+TYPED_TEST_P(StoreContract, BatchesAreAtomic) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.insertOperation(makeOp("o", "existing", 1, 0));
+    // The last op of the batch collides: nothing of the batch may be stored.
+    EXPECT_THROW(s.insertOperations({makeOp("o", "n1", 1, 1), makeOp("o", "n2", 1, 2), makeOp("o", "existing", 1, 3)}),
+                 std::exception);
+    EXPECT_FALSE(s.getOperation("o", "n1").has_value());
+    EXPECT_FALSE(s.getOperation("o", "n2").has_value());
+    EXPECT_EQ(s.listOperations("o", {}).totalCount, 1);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 1);
+    // A duplicate inside one batch.
+    EXPECT_THROW(s.insertOperations({makeOp("o", "d", 1, 1), makeOp("o", "d", 1, 2)}), std::exception);
+    EXPECT_FALSE(s.getOperation("o", "d").has_value());
+    // Updates: one unknown operation rolls the others back.
+    Operation e = *s.getOperation("o", "existing");
+    e.state = OperationState::Succeeded;
+    EXPECT_THROW(s.updateOperations({e, makeOp("o", "ghost", 1, 9)}), std::exception);
+    EXPECT_EQ(s.getOperation("o", "existing")->state, OperationState::Pending);
+    // Orchestration + operations: a failing part leaves everything as it was.
+    Orchestration o = *s.getOrchestration("o");
+    Orchestration changed = o;
+    changed.state = OrchestrationState::Succeeded;
+    EXPECT_THROW(s.updateOrchestrationWithOperations(changed, {makeOp("o", "new", 2, 5)}, {makeOp("o", "ghost", 1, 9)}),
+                 std::exception);
+    EXPECT_EQ(*s.getOrchestration("o"), o);
+    EXPECT_FALSE(s.getOperation("o", "new").has_value());
+    // And the successful form applies all three parts.
+    s.updateOrchestrationWithOperations(changed, {makeOp("o", "new", 2, 5)}, {e});
+    EXPECT_EQ(s.getOrchestration("o")->state, OrchestrationState::Succeeded);
+    EXPECT_TRUE(s.getOperation("o", "new").has_value());
+    EXPECT_EQ(s.getOperation("o", "existing")->state, OperationState::Succeeded);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 1);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Succeeded], 1);
+}
+
+TYPED_TEST_P(StoreContract, ReopenKeepsEverything) {
+    Store& s = this->store();
+    Orchestration o = makeOrch("o", 42, OrchestrationState::InProgress, 7);
+    s.insertOrchestration(o);
+    s.insertOrchestration(makeOrch("done", 43, OrchestrationState::Succeeded, 8));
+    std::vector<Operation> ops;
+    for (int i = 0; i < 120; ++i) {
+        Operation op = makeOp("o", "op" + std::to_string(i), 42, i, i % 2 ? OperationState::Succeeded : OperationState::Pending);
+        op.upgradeStarted = i % 3 == 0;
+        op.startAt = 1000 + i;
+        ops.push_back(op);
+    }
+    s.insertOperations(ops);
+    if (!this->reopen()) GTEST_SKIP() << "not a durable store";
+    Store& r = this->store();
+    EXPECT_EQ(*r.getOrchestration("o"), o);
+    EXPECT_EQ(r.operationsOf("o"), ops);
+    EXPECT_EQ(ids(r.unfinishedOrchestrations()), (std::vector<std::string>{"o"}));
+    EXPECT_EQ(r.operationStats("o")[OperationState::Pending], 60);
+    OperationQuery q;
+    q.states = {OperationState::Succeeded};
+    q.page = 2;
+    q.pageSize = 50;
+    auto p = r.listOperations("o", q);
+    EXPECT_EQ(p.count, 10);
+    EXPECT_EQ(p.totalCount, 60);
+    // Still writable after reopening.
+    Operation first = ops[0];
+    first.state = OperationState::Failed;
+    r.updateOperation(first);
+    EXPECT_EQ(r.getOperation("o", "op0")->state, OperationState::Failed);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertGetUpdateOperationAllFields,
+                            OrchestrationOrderIsCreatedAtThenId, OperationOrderIsCreatedAtThenSeqThenId,
+                            FiltersWithSeveralStates, PagingEdges, Stats, UnfinishedOrchestrationsInCreationOrder,
+                            BatchesAreAtomic, ReopenKeepsEverything);
+
+}  // namespace keb::contract

@@ -1,0 +1,36 @@
+// Runs the store contract against MemoryStore and SqliteStore (a real file in a temp dir).
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "keb/memory_store.h"
+#include "sqlite_store.h"
+#include "store_contract.h"
+
+namespace {
+
+struct MemoryFactory {
+    std::unique_ptr<keb::Store> open() { return std::make_unique<keb::MemoryStore>(); }
+    std::unique_ptr<keb::Store> reopen() { return nullptr; }
+};
+
+struct SqliteFactory {
+    std::filesystem::path dir;
+    SqliteFactory() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "keb-store-contract-XXXXXX").string();
+        dir = ::mkdtemp(tmpl.data());
+    }
+    ~SqliteFactory() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    std::unique_ptr<keb::Store> open() { return std::make_unique<keb::server::SqliteStore>((dir / "keb.db").string()); }
+    std::unique_ptr<keb::Store> reopen() { return open(); }
+};
+
+}  // namespace
+
+namespace keb::contract {
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreContract, MemoryFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContract, SqliteFactory);
+}  // namespace keb::contract
