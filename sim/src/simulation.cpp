@@ -71,6 +71,9 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
         queue_.push(scenario_.timeline[i].at, SimEvent::Kind::Timeline, static_cast<std::uint32_t>(i));
     for (std::size_t i = 0; i < scenario_.disappearances.size(); ++i)
         queue_.push(scenario_.disappearances[i].at, SimEvent::Kind::Disappear, static_cast<std::uint32_t>(i));
+    simEvent("sim.start", {{"scenario", scenario_.name},
+                           {"seed", std::to_string(seed_)},
+                           {"runtimes", std::to_string(initialFleet_)}});
     buildEngine();
     engine_->recover(now_);
     scheduleWakeup();
@@ -96,11 +99,19 @@ std::optional<Millis> Simulation::nextEventTime() const {
     return queue_.top().at;
 }
 
+void Simulation::setTraceSink(std::function<void(const std::string&)> sink) {
+    trace_ = std::move(sink);
+    // Lines logged before the sink was set (sim.start, ...) are replayed when still held.
+    if (trace_ && recent_.size() == logLines_)
+        for (const auto& line : recent_) trace_(line);
+}
+
+void Simulation::setLogCapacity(std::size_t n) {
+    logCapacity_ = n;
+    while (recent_.size() > n) recent_.pop_front();
+}
+
 bool Simulation::step() {
-    if (logLines_ == 0)
-        simEvent("sim.start", {{"scenario", scenario_.name},
-                               {"seed", std::to_string(seed_)},
-                               {"runtimes", std::to_string(initialFleet_)}});
     if (finished()) return false;
     SimEvent ev = queue_.pop();
     now_ = std::max(now_, ev.at);
@@ -766,6 +777,7 @@ Json Simulation::summary() {
     j["simulatedSpan"] = formatDuration(now_ - scenario_.start);
     j["simulatedSpanMs"] = now_ - scenario_.start;
     j["finished"] = finished();
+    j["activeOrchestrations"] = engine_->activeOrchestrations();  // > 0: the run was cut at its end
     j["events"] = eventsProcessed_;
     j["eventLogLines"] = logLines_;
     j["eventLogHash"] = hex64(logHash_);

@@ -74,9 +74,11 @@ public:
 
     // --- options ---
     // Receives every event-log line (no trailing newline) as it is produced (keb-sim --trace).
-    void setTraceSink(std::function<void(const std::string&)> sink) { trace_ = std::move(sink); }
-    // How many recent log lines recentLog() keeps (default 2000). The full log is only hashed/streamed.
-    void setLogCapacity(std::size_t n) { logCapacity_ = n; }
+    // Lines logged before (sim.start) are replayed to the new sink if recentLog() still holds them.
+    void setTraceSink(std::function<void(const std::string&)> sink);
+    // How many recent log lines recentLog() keeps (default 2000; 0: none). The full log is only
+    // hashed and streamed to the trace sink.
+    void setLogCapacity(std::size_t n);
 
     // --- running ---
     Millis now() const { return now_; }
