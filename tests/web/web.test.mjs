@@ -154,8 +154,12 @@ async function main() {
       assert.ok(bundled.length >= 2, 'need at least two bundled scenarios');
     });
 
-    const runs = compareRuns.length ? compareRuns.map((s) => { const [n, seed] = s.split(':'); return { name: n, seed: Number(seed || 7) }; })
-      : bundled.slice(0, 2).map((n, i) => ({ name: n, seed: 11 + i }));
+    // Default: a rollout with failures and a retry, and one with a broker restart mid-rollout
+    // (seeds other than the files' own); else the first two bundled scenarios.
+    const preferred = ['failures_then_retry.json:7', 'restart_while_in_progress.json:3'];
+    const wanted = compareRuns.length ? compareRuns
+      : (preferred.every((p) => bundled.includes(p.split(':')[0])) ? preferred : bundled.slice(0, 2).map((n, i) => `${n}:${11 + i}`));
+    const runs = wanted.map((s) => { const [n, seed] = s.split(':'); return { name: n, seed: Number(seed || 7) }; });
     for (const run of runs) {
       await step(`runScenario(${run.name}, seed ${run.seed}) equals keb-sim --report`, async () => {
         assert.ok(fs.existsSync(kebSim), `${kebSim} missing: build the native keb-sim first`);

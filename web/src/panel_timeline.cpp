@@ -70,10 +70,11 @@ void drawTimelinePanel(App& app) {
         const float x = x0 + static_cast<float>(h - first) * bw;
         const Millis t = start + static_cast<Millis>(h) * kHour;
         // Window shading: share of the fleet whose window is open during this hour.
+        // Drawn as a background area: full height when the most shoots have their window open.
         const int cov = coverage[hourOfWeek(t)];
         if (cov > 0) {
-            int a = 20 + static_cast<int>(90.0 * cov / maxCov);
-            dl->AddRectFilled(ImVec2(x, y0), ImVec2(x + bw, y1), IM_COL32(120, 120, 220, a));
+            const float ch = plotH * static_cast<float>(cov) / static_cast<float>(maxCov);
+            dl->AddRectFilled(ImVec2(x, y1 - ch), ImVec2(x + bw, y1), IM_COL32(110, 110, 200, 70));
         }
         // Midnight lines and labels.
         if (t % kDay == 0) dl->AddLine(ImVec2(x, y0), ImVec2(x, y1 + 4), IM_COL32(110, 110, 120, 255));
