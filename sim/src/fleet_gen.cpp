@@ -180,18 +180,23 @@ std::vector<Runtime> generateFleet(const FleetSpec& spec, std::uint64_t seed) {
 SimFleet::SimFleet(std::vector<Runtime> runtimes) : runtimes_(std::move(runtimes)) { reindex(); }
 
 void SimFleet::reindex() {
-    index_.clear();
-    index_.reserve(runtimes_.size());
-    for (std::size_t i = 0; i < runtimes_.size(); ++i)
-        index_.emplace_back(fnv1a(runtimes_[i].runtimeID), static_cast<std::uint32_t>(i));
-    std::sort(index_.begin(), index_.end());
+    std::size_t cap = 16;
+    while (cap < 2 * runtimes_.size()) cap *= 2;
+    index_.assign(cap, {0, 0});
+    for (std::size_t i = 0; i < runtimes_.size(); ++i) {
+        const std::uint64_t h = fnv1a(runtimes_[i].runtimeID);
+        std::size_t slot = h & (cap - 1);
+        while (index_[slot].second != 0) slot = (slot + 1) & (cap - 1);
+        index_[slot] = {h, static_cast<std::uint32_t>(i + 1)};
+    }
 }
 
 const Runtime* SimFleet::get(const std::string& runtimeID) const {
     const std::uint64_t h = fnv1a(runtimeID);
-    auto it = std::lower_bound(index_.begin(), index_.end(), std::make_pair(h, std::uint32_t{0}));
-    for (; it != index_.end() && it->first == h; ++it)
-        if (runtimes_[it->second].runtimeID == runtimeID) return &runtimes_[it->second];
+    const std::size_t mask = index_.size() - 1;
+    for (std::size_t slot = h & mask; index_[slot].second != 0; slot = (slot + 1) & mask)
+        if (index_[slot].first == h && runtimes_[index_[slot].second - 1].runtimeID == runtimeID)
+            return &runtimes_[index_[slot].second - 1];
     return nullptr;
 }
 

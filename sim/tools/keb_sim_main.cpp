@@ -179,6 +179,9 @@ int runCommand(int argc, char** argv) {
         std::printf("%s: no expectations stated\n", file.c_str());
     std::printf("%s: %s (%d of %zu checks failed)\n", file.c_str(), passed ? "PASSED" : "FAILED", failedChecks,
                 report["checks"].size());
+    if (!passed)
+        std::printf("replay: keb-sim run %s --seed %llu --trace trace.jsonl\n", file.c_str(),
+                    static_cast<unsigned long long>(sim.seed()));
     return passed ? 0 : 1;
 }
 

@@ -72,7 +72,8 @@ public:
 private:
     void reindex();
     std::vector<Runtime> runtimes_;
-    // (fnv1a(runtimeID), position) sorted: 16 bytes per shoot instead of a hash map node.
+    // Open addressing (linear probing) of (fnv1a(runtimeID), position + 1); 0 marks a free slot.
+    // Capacity is a power of two >= 2x the shoots: ~32 bytes per shoot, one or two cache misses.
     std::vector<std::pair<std::uint64_t, std::uint32_t>> index_;
     struct Outage {
         Millis from, to;
