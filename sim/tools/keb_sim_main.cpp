@@ -1,5 +1,6 @@
 // keb-sim: runs scenario files against the real orchestration core in virtual time.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -51,6 +52,13 @@ Exit status:
 int usage(const std::string& msg) {
     std::cerr << "keb-sim: " << msg << "\nRun 'keb-sim --help' for usage.\n";
     return 2;
+}
+
+long currentRssKb() {
+    long pages = 0, rss = 0;
+    std::ifstream in("/proc/self/statm");
+    in >> pages >> rss;
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 long peakRssKb() {
@@ -128,7 +136,8 @@ int runCommand(int argc, char** argv) {
             lastProgress = t;
             std::cerr << "  ... " << keb::formatRfc3339(sim.now()) << " (+"
                       << keb::formatDuration(sim.now() - sim.startTime()) << "), " << sim.eventsProcessed()
-                      << " events, " << sim.workersInUse() << " in progress\n";
+                      << " events, " << sim.workersInUse() << " in progress, RSS " << currentRssKb() / 1024
+                      << " MB\n";
         }
     }
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
