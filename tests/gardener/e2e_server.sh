@@ -30,7 +30,7 @@ FAULTS="429=0.03,5xx=0.03,reset=0.02,slow=0.03,slowms=150,watch410=0.1,retryafte
 # 10 min reconciles at speed 1200: 0.5 s each.
 "$FAKE" --listen 127.0.0.1:0 --shoots "$SHOOTS" --seed 2026 --token e2e-gardener-token --project e2e \
   --tls-cert srv.crt --tls-key srv.key --kubeconfig-ca ca.crt --write-kubeconfig kc.yaml --port-file fake.port \
-  --speed 1200 --kubernetes-versions 1.29.5:1 --deleting-share 0 --faults "$FAULTS" --bookmark-interval 1s \
+  --speed 1200 --kubernetes-versions 1.29.5:1 --deleting-share 0 --faults "$FAULTS" --bookmark-interval 1s --watch-timeout 3s \
   --threads 128 >fake.log 2>&1 &
 FAKE_PID=$!
 for _ in $(seq 200); do [ -s fake.port ] && [ -s kc.yaml ] && break; sleep 0.05; done

@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
     double best = 1e18;
     std::size_t shoots = 0;
     for (int r = 0; r < repeat; ++r) {
-        keb::kube::ShootCache cache(*client, ns, o);
+        auto runClient = keb::kube::KubeClient::create(*cfg, &err);  // a cache stops its client when done
+        keb::kube::ShootCache cache(*runClient, ns, o);
         auto t0 = std::chrono::steady_clock::now();
         if (!cache.listAll(&err)) {
             std::fprintf(stderr, "%s\n", err.c_str());

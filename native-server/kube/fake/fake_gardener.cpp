@@ -351,9 +351,19 @@ Json FakeGardener::toJson(const Shoot& s) const {
     return j;
 }
 
+const std::string& FakeGardener::jsonText(const Shoot& s) const {
+    if (s.json.empty()) s.json = toJson(s).dump();
+    return s.json;
+}
+
 void FakeGardener::emit(const char* type, const Shoot& s) {
-    Json ev = {{"type", type}, {"object", toJson(s)}};
-    events_.push_back(Event{s.rv, ev.dump() + "\n"});
+    s.json.clear();  // every change of a shoot is emitted: the cached text is stale now
+    std::string line = "{\"type\":\"";
+    line += type;
+    line += "\",\"object\":";
+    line += jsonText(s);
+    line += "}\n";
+    events_.push_back(Event{s.rv, std::move(line)});
     while (events_.size() > opt_.eventWindow) {
         compactedRv_ = events_.front().rv;
         events_.pop_front();
@@ -436,7 +446,8 @@ void FakeGardener::handleGet(const httplib::Request& req, httplib::Response& res
         sendStatus(res, 404, "NotFound", std::string("shoots.") + kGroup + " \"" + name + "\" not found", name);
         return;
     }
-    sendJson(res, toJson(it->second));
+    res.status = 200;
+    res.set_content(jsonText(it->second), "application/json");
 }
 
 void FakeGardener::handleList(const httplib::Request& req, httplib::Response& res, const std::string& ns) {
@@ -507,7 +518,7 @@ void FakeGardener::handleList(const httplib::Request& req, httplib::Response& re
                 break;
             }
             if (n) items += ',';
-            items += toJson(s).dump();
+            items += jsonText(s);
             last = it->first;
             ++n;
         }
@@ -537,14 +548,14 @@ void FakeGardener::handleWatch(const httplib::Request& req, httplib::Response& r
     auto st = std::make_shared<WatchState>();
     std::string rvParam = param(req, "resourceVersion");
     st->bookmarks = param(req, "allowWatchBookmarks") == "true" || param(req, "allowWatchBookmarks") == "True";
-    Millis timeout = 30 * kMinute;
+    Millis timeout = opt_.maxWatch;
     if (req.has_param("timeoutSeconds")) {
         auto t = parseU64(param(req, "timeoutSeconds"));
         if (!t) {
             sendStatus(res, 400, "BadRequest", "timeoutSeconds: must be a non-negative integer");
             return;
         }
-        if (*t > 0) timeout = static_cast<Millis>(std::min<std::uint64_t>(*t, 24 * 3600)) * 1000;
+        if (*t > 0) timeout = std::min(timeout, static_cast<Millis>(std::min<std::uint64_t>(*t, 24 * 3600)) * 1000);
     }
     Millis now = nowMs();
     st->deadline = now + timeout;
@@ -567,7 +578,8 @@ void FakeGardener::handleWatch(const httplib::Request& req, httplib::Response& r
         }
         if (rvParam.empty() || rvParam == "0") {
             if (!foreign)
-                for (const auto& [name, s] : shoots_) st->initial.push_back(Json({{"type", "ADDED"}, {"object", toJson(s)}}).dump() + "\n");
+                for (const auto& [name, s] : shoots_)
+                    st->initial.push_back("{\"type\":\"ADDED\",\"object\":" + jsonText(s) + "}\n");
             st->cursor = rv_;
         } else {
             auto rv = parseU64(rvParam);

@@ -56,6 +56,7 @@ struct FakeOptions {
     double deletingShare = -1;       // < 0: generator default
     std::size_t eventWindow = 200000;  // watch events kept; older resourceVersions get 410
     Millis bookmarkInterval = 2000;    // wall ms between BOOKMARK events on idle watches
+    Millis maxWatch = 30 * kMinute;    // the server ends a watch after this (clients re-open it)
     int threads = 96;
 };
 
@@ -94,6 +95,7 @@ private:
         int versionChanges = 0;  // spec.kubernetes.version changes applied
         int patches = 0;
         int touches = 0;
+        mutable std::string json;  // serialised form, cleared on every change
     };
     struct Event {
         std::uint64_t rv;
@@ -119,6 +121,7 @@ private:
     void handleKymaGet(const httplib::Request& req, httplib::Response& res, const std::string& id);
 
     Json toJson(const Shoot& s) const;                      // caller holds mu_
+    const std::string& jsonText(const Shoot& s) const;      // cached toJson(s).dump(); caller holds mu_
     void emit(const char* type, const Shoot& s);            // caller holds mu_
     void reconcileLoop();
     Millis nowMs() const;

@@ -39,6 +39,7 @@ Options:
                           retryafter=1,upgradefail=0" (also PUT /fake/faults at runtime)
   --event-window N        watch events kept (older resourceVersions: 410)  [200000]
   --bookmark-interval DUR idle time between watch BOOKMARKs                [2s]
+  --watch-timeout DUR     the server ends each watch after this           [30m]
   --threads N             HTTP worker threads (each watch holds one)       [96]
   --write-kubeconfig F    write a kubeconfig for this server to F (after binding)
   --kubeconfig-ca F       CA (PEM) to embed in that kubeconfig (else insecure-skip-tls-verify for TLS)
@@ -142,6 +143,9 @@ int main(int argc, char** argv) {
         } else if (a == "--bookmark-interval") {
             o.bookmarkInterval = parseDur(v, &ok);
             if (!ok || o.bookmarkInterval <= 0) return usage("--bookmark-interval: expected a duration like 2s");
+        } else if (a == "--watch-timeout") {
+            o.maxWatch = parseDur(v, &ok);
+            if (!ok || o.maxWatch <= 0) return usage("--watch-timeout: expected a duration like 30m");
         } else if (a == "--threads") {
             if (!parseNum(v, &d) || d < 4 || d > 4096) return usage("--threads: expected 4..4096");
             o.threads = static_cast<int>(d);
