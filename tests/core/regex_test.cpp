@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
+#include <regex>
 #include <string>
 
 namespace keb {
@@ -244,6 +246,71 @@ TEST(Regex, LongLiteralPrefixSkip) {
     text += "needle42";
     EXPECT_TRUE(matches("ne+dle\\d+", text));
     EXPECT_FALSE(matches("ne+dle\\d{3}", text));
+}
+
+// Differential test against an independent engine: on the syntax subset where Go RE2 and
+// ECMAScript agree for a boolean search (literals, '.', classes, groups, alternation,
+// greedy/lazy repetition, ^ and $ without multi-line), std::regex_search must give the
+// same answer as our engine on short texts.
+std::string randomPattern(std::mt19937& rng, int depth) {
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    std::string out;
+    const int items = 1 + pick(3);
+    for (int i = 0; i < items; ++i) {
+        std::string atom;
+        switch (depth >= 1 ? pick(4) : pick(7)) {  // one level of groups keeps std::regex (a backtracker) fast
+            case 0: atom = std::string(1, "abc"[pick(3)]); break;
+            case 1: atom = "."; break;
+            case 2: atom = pick(2) ? "[ab]" : "[^a]"; break;
+            case 3: {
+                static const char* const kMore[] = {"[a-b]", "c", "\\b", "\\w", "\\d", "1", "[^\\d]", "\\B"};
+                atom = kMore[pick(8)];
+                break;
+            }
+            case 4: atom = "(" + randomPattern(rng, depth + 1) + ")"; break;
+            case 5: atom = "(?:" + randomPattern(rng, depth + 1) + "|" + randomPattern(rng, depth + 1) + ")"; break;
+            default: atom = "(" + randomPattern(rng, depth + 1) + ")"; break;
+        }
+        const bool assertion = atom == "\\b" || atom == "\\B";  // ECMAScript cannot repeat these
+        switch (assertion ? 7 : pick(8)) {
+            case 0: atom += "*"; break;
+            case 1: atom += "+"; break;
+            case 2: atom += "?"; break;
+            case 3: atom += "{1,2}"; break;
+            case 4: atom += "*?"; break;
+            case 5: atom += "{2}"; break;
+            default: break;
+        }
+        out += atom;
+    }
+    if (pick(5) == 0) out = "^" + out;
+    if (pick(5) == 0) out += "$";
+    if (depth == 0 && pick(6) == 0) out += "|" + randomPattern(rng, depth + 1);
+    return out;
+}
+
+TEST(Regex, AgreesWithStdRegexOnCommonSubset) {
+    std::mt19937 rng(12345);
+    int compared = 0, matched = 0;
+    for (int p = 0; p < 1500; ++p) {
+        const std::string pattern = randomPattern(rng, 0);
+        const bool icase = p % 3 == 0;  // every third pattern: case-insensitive on both sides
+        auto ours = Regex::compile(icase ? "(?i)" + pattern : pattern);
+        ASSERT_TRUE(ours) << pattern;
+        const std::regex theirs(pattern, icase ? std::regex::ECMAScript | std::regex::icase : std::regex::ECMAScript);
+        for (int t = 0; t < 25; ++t) {
+            std::string text;
+            const int len = static_cast<int>(rng() % 9);
+            for (int k = 0; k < len; ++k) text.push_back("abcx 1AB"[rng() % 8]);
+            const bool expected = std::regex_search(text, theirs);
+            ASSERT_EQ(ours->search(text), expected) << "pattern " << pattern << " icase " << icase << " text \"" << text << "\"";
+            ++compared;
+            matched += expected ? 1 : 0;
+        }
+    }
+    // Both outcomes are well represented (the test is not vacuous).
+    EXPECT_GT(matched, compared / 5);
+    EXPECT_LT(matched, compared * 4 / 5);
 }
 
 }  // namespace
