@@ -533,6 +533,7 @@ int App::run() {
         bo.failureProbability = o_.demoFailureRate;
         bo.seed = o_.demoSeed;
         bo.fsync = o_.sqliteSynchronousFull;
+        bo.callLatency = o_.demoStepLatency;
         ownedBackend_ = std::make_unique<DemoBackend>(bo);
         fleetDescription_ = "demo fleet of " + std::to_string(o_.demoFleet) + " simulated runtimes (seed " +
                             std::to_string(o_.demoSeed) + ", upgrades take " + formatDuration(o_.demoUpgradeDuration) + ")";

@@ -5,7 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <stdexcept>
 
 #include "keb/wire.h"
@@ -70,6 +72,7 @@ void DemoBackend::append(const std::string& line) {
 }
 
 StepResult DemoBackend::start(OrchestrationType, const Operation& op, Millis now) {
+    if (options_.callLatency > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options_.callLatency));
     if (op.dryRun) return StepResult::done();
     std::lock_guard<std::mutex> lock(mu_);
     auto it = started_.find(op.operationID);
@@ -106,6 +109,7 @@ StepResult DemoBackend::start(OrchestrationType, const Operation& op, Millis now
 }
 
 StepResult DemoBackend::poll(OrchestrationType type, const Operation& op, Millis now) {
+    if (options_.callLatency > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options_.callLatency));
     if (op.dryRun) return StepResult::done();
     Record r;
     bool known = false;

@@ -24,6 +24,7 @@ struct DemoBackendOptions {
     double failureProbability = 0.0;
     std::uint64_t seed = 1;
     bool fsync = true;
+    Millis callLatency = 0;  // every start()/poll() blocks this long first (a slow network)
 };
 
 class DemoBackend : public UpgradeBackend {

@@ -172,7 +172,13 @@ int fillCommand(const std::vector<std::string>& args) {
         auto t0 = std::chrono::steady_clock::now();
         db.insertOperations(ops);
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        std::cout << keb::Json{{"orchestrationID", o.orchestrationID}, {"operations", n}, {"insertMs", ms}}.dump() << "\n";
+        t0 = std::chrono::steady_clock::now();
+        auto back = db.operationsOf(o.orchestrationID);
+        double readMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (static_cast<long long>(back.size()) != n) throw std::runtime_error("read back a different count");
+        std::cout << keb::Json{{"orchestrationID", o.orchestrationID}, {"operations", n}, {"insertMs", ms},
+                               {"readAllMs", readMs}}.dump()
+                  << "\n";
         return 0;
     } catch (const std::exception& ex) {
         std::cerr << "keb-server fill: " << ex.what() << "\n";

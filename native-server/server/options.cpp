@@ -33,6 +33,7 @@ Server flags:
   --demo-seed S                 seed of the demo fleet and upgrade fates (default 1)
   --demo-upgrade-duration DUR   how long one demo upgrade takes (default 1s)
   --demo-failure-rate P         probability that a demo upgrade fails (default 0)
+  --demo-step-latency DUR       every demo backend call blocks this long (simulates a slow network)
   --kubeconfig FILE --gardener-project NAME [--kyma-upgrade-url URL]
                                 Gardener mode: fleet and upgrades through the Kubernetes API
   --poll-interval DUR           status check interval (default 1m; demo: the upgrade duration)
@@ -171,6 +172,8 @@ std::optional<ServerOptions> parseServerOptions(const std::vector<std::string>& 
                 *error = "--demo-failure-rate: expected a number from 0 to 1, got '" + value + "'";
                 return std::nullopt;
             }
+        } else if (flag == "--demo-step-latency") {
+            ok = duration(&o.demoStepLatency);
         } else if (flag == "--poll-interval") {
             Millis d = 0;
             ok = duration(&d);

@@ -20,6 +20,7 @@ struct ServerOptions {
     std::uint64_t demoSeed = 1;
     Millis demoUpgradeDuration = kSecond;
     double demoFailureRate = 0.0;
+    Millis demoStepLatency = 0;
     std::optional<Millis> pollInterval;   // unset: 1m, or the demo upgrade duration in demo mode
     Millis stepRetryInterval = 5 * kSecond;
     Millis operationTimeout = 3 * kHour;

@@ -120,9 +120,10 @@ CREATE TABLE operations (
   config_a          TEXT NOT NULL,     -- kyma version | kubernetesVersion
   config_b          TEXT NOT NULL,     -- machineImage
   config_c          TEXT NOT NULL,     -- machineImageVersion
-  PRIMARY KEY (orchestration_id, id)
+  -- Clustered in list order: a page or all operations of an orchestration is a range scan.
+  PRIMARY KEY (orchestration_id, created_at, seq, id)
 ) WITHOUT ROWID;
-CREATE INDEX operations_order ON operations(orchestration_id, created_at, seq, id);
+CREATE UNIQUE INDEX operations_id ON operations(orchestration_id, id);
 CREATE INDEX operations_state ON operations(orchestration_id, state, created_at, seq, id);
 CREATE TABLE orchestration_counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE operation_counts (
@@ -137,10 +138,8 @@ CREATE TRIGGER orchestrations_upd AFTER UPDATE OF state ON orchestrations WHEN O
   INSERT INTO orchestration_counts(state, n) VALUES (NEW.state, 1)
     ON CONFLICT(state) DO UPDATE SET n = n + 1;
 END;
-CREATE TRIGGER operations_ins AFTER INSERT ON operations BEGIN
-  INSERT INTO operation_counts(orchestration_id, state, n) VALUES (NEW.orchestration_id, NEW.state, 1)
-    ON CONFLICT(orchestration_id, state) DO UPDATE SET n = n + 1;
-END;
+-- Inserted operations are counted by the store per batch (one upsert per orchestration and
+-- state, not one per row); state changes by this trigger.
 CREATE TRIGGER operations_upd AFTER UPDATE OF state ON operations WHEN OLD.state <> NEW.state BEGIN
   UPDATE operation_counts SET n = n - 1 WHERE orchestration_id = OLD.orchestration_id AND state = OLD.state;
   INSERT INTO operation_counts(orchestration_id, state, n) VALUES (NEW.orchestration_id, NEW.state, 1)
@@ -195,11 +194,14 @@ SqliteStore::SqliteStore(const std::string& path, SqliteOptions options) : path_
         throw SqliteError("cannot open SQLite store '" + path + "': " + msg);
     }
     sqlite3_busy_timeout(db_, options.busyTimeoutMs);
+    sqlite3_exec(db_, "PRAGMA mmap_size=268435456", nullptr, nullptr, nullptr);  // reads without copies
     try {
         if (!options.readOnly) {
             exec("PRAGMA journal_mode=WAL");
             exec(options.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
             exec("PRAGMA foreign_keys=ON");
+            exec("PRAGMA cache_size=-65536");  // 64 MiB: a 100,000-operation batch stays in memory
+            exec("PRAGMA temp_store=MEMORY");
             migrate();
         } else if (schemaVersion() < static_cast<int>(std::size(kMigrations))) {
             throw SqliteError("SQLite store '" + path + "' is not initialised (open it read-write first)");
@@ -326,12 +328,22 @@ void bindOperationBody(S& s, const Operation& op, int stateCodeValue) {
 }
 }  // namespace
 
-void SqliteStore::doInsertOperation(const Operation& op) {
+void SqliteStore::doInsertOperations(const std::vector<Operation>& ops) {
+    if (ops.empty()) return;
     auto& s = stmt(std::string("INSERT INTO operations(") + kOpColumns +
                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    s.bind(op.orchestrationID).bind(op.operationID);
-    bindOperationBody(s, op, stateCode(kOpStates, op.state));
-    s.run();
+    std::map<std::pair<std::string, int>, std::int64_t> counts;
+    for (const auto& op : ops) {
+        const int code = stateCode(kOpStates, op.state);
+        s.reset().bind(op.orchestrationID).bind(op.operationID);
+        bindOperationBody(s, op, code);
+        s.run();
+        ++counts[{op.orchestrationID, code}];
+    }
+    auto& c = stmt(
+        "INSERT INTO operation_counts(orchestration_id, state, n) VALUES (?,?,?) "
+        "ON CONFLICT(orchestration_id, state) DO UPDATE SET n = n + excluded.n");
+    for (const auto& [key, n] : counts) c.reset().bind(key.first).bind(key.second).bind(n).run();
 }
 
 void SqliteStore::doUpdateOperation(const Operation& op) {
@@ -351,7 +363,7 @@ void SqliteStore::updateOrchestration(const Orchestration& o) { KEB_TX(doUpdateO
 
 void SqliteStore::insertOperations(const std::vector<Operation>& ops) {
     if (ops.empty()) return;
-    KEB_TX(for (const auto& op : ops) doInsertOperation(op));
+    KEB_TX(doInsertOperations(ops));
 }
 
 void SqliteStore::updateOperations(const std::vector<Operation>& ops) {
@@ -362,7 +374,7 @@ void SqliteStore::updateOperations(const std::vector<Operation>& ops) {
 void SqliteStore::updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                                     const std::vector<Operation>& updated) {
     KEB_TX({
-        for (const auto& op : inserted) doInsertOperation(op);
+        doInsertOperations(inserted);
         for (const auto& op : updated) doUpdateOperation(op);
         doUpdateOrchestration(o);
     });

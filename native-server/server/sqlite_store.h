@@ -74,7 +74,7 @@ private:
     void rollback();
     void doInsertOrchestration(const Orchestration& o);
     void doUpdateOrchestration(const Orchestration& o);
-    void doInsertOperation(const Operation& op);
+    void doInsertOperations(const std::vector<Operation>& ops);
     void doUpdateOperation(const Operation& op);
     [[noreturn]] void fail(const std::string& what);
 

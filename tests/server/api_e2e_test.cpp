@@ -496,4 +496,53 @@ TEST(ServerSetup, BadFlagsFailClearly) {
     EXPECT_NE(help.find("--demo-fleet"), std::string::npos);
 }
 
+TEST(ServerSetup, SlowUpgradeStepsDoNotBlockRequests) {
+    // Every backend call blocks 3 s (a slow network); GETs and new POSTs must still answer at once.
+    TempDir dir;
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none", "--demo-fleet", "10",
+                         "--demo-step-latency", "3s", "--workers", "4", "--access-log", "off"},
+                        dir.path.string()))
+        << s.stderrText();
+    Api a(s.port());
+    auto r = a.post("/upgrade/kyma", kymaBody(4));
+    ASSERT_EQ(r.status, 202);
+    std::string id = r.json["orchestrationID"];
+    ASSERT_TRUE(eventually([&] { return a.get("/metrics").body.find("keb_engine_actions_out 4") != std::string::npos; }, 3000))
+        << "4 steps should be blocked in the backend now";
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_EQ(a.get("/orchestrations/" + id).status, 200);
+        EXPECT_EQ(a.get("/orchestrations/" + id + "/operations?page_size=5").status, 200);
+    }
+    EXPECT_EQ(a.post("/upgrade/kyma", kymaBody(1)).status, 202);
+    EXPECT_EQ(a.put("/orchestrations/" + id + "/cancel").status, 200);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(ms, 1500) << "42 requests took " << ms << " ms while upgrade steps were blocked";
+    s.kill(SIGKILL);
+}
+
+TEST(OpenApiChecker, CatchesWrongBodies) {
+    // The checker used on every answer above must itself detect mismatches.
+    Json doc = Json::parse(readText(KEB_OPENAPI_FILE));
+    EXPECT_TRUE(checkAgainstOpenApi(doc, "GET", "/orchestrations/x", 200, "application/json",
+                                    R"({"orchestrationID":"x","type":"upgradeKyma","state":"pending","description":"",
+                                        "createdAt":"t","updatedAt":"t","parameters":{},
+                                        "operationStats":{"pending":0,"in progress":0,"succeeded":0,"failed":0,"canceled":0}})")
+                    .empty());
+    EXPECT_FALSE(checkAgainstOpenApi(doc, "GET", "/orchestrations/x", 200, "application/json",
+                                     R"({"orchestrationID":"x","type":"upgradeKyma","state":"pending"})")
+                     .empty()) << "missing required properties";
+    EXPECT_FALSE(checkAgainstOpenApi(doc, "GET", "/orchestrations", 200, "application/json",
+                                     R"({"data":[{"orchestrationID":5}],"count":1,"totalCount":1})")
+                     .empty()) << "wrong type inside an array item";
+    EXPECT_TRUE(checkAgainstOpenApi(doc, "GET", "/orchestrations/x/operations", 200, "application/json",
+                                    R"({"data":[],"count":0,"totalCount":0,"x":1})")
+                    .empty()) << "extra properties are allowed";
+    EXPECT_FALSE(checkAgainstOpenApi(doc, "PUT", "/orchestrations/x/cancel", 418, "application/json", "{}").empty())
+        << "undocumented status";
+    EXPECT_FALSE(checkAgainstOpenApi(doc, "POST", "/upgrade/kyma", 400, "application/json", R"({"message":"x"})").empty())
+        << "error body without error";
+}
+
 }  // namespace
