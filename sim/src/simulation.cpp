@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <unordered_set>
 
 #include "keb/sim/random.h"
@@ -661,8 +662,8 @@ std::vector<CheckResult> Simulation::checks(bool final) {
         for (const auto& [s, n] : store_.operationStats(info.orchestrationID)) totals[s] += n;
         if (!needOps) continue;
         std::vector<Operation> ops = store_.operationsOf(info.orchestrationID);
-        // runtime -> operations the backend really started, by start time
-        std::unordered_map<std::string, std::vector<const Operation*>> started;
+        // runtime -> operations the backend really started, by start time (ordered: samples are stable)
+        std::map<std::string, std::vector<const Operation*>> started;
         for (const Operation& op : ops) {
             if (x.nothingLostAcrossRestarts) current[fnv1a(op.operationID)] = op.state;
             if (info.usesWindows && !op.immediate && op.startedAt != 0 &&
