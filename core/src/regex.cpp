@@ -255,7 +255,6 @@ private:
     NodePtr parseConcat() {
         auto n = makeNode(NodeKind::Concat);
         while (more() && peek() != '|' && peek() != ')') {
-            const std::size_t atomStart = pos_;
             bool isAtom = true;
             NodePtr atom = parseAtom(&isAtom);
             if (failed()) return nullptr;
@@ -271,7 +270,7 @@ private:
                 }
                 continue;
             }
-            atom = parseRepeats(std::move(atom), atomStart);
+            atom = parseRepeats(std::move(atom));
             if (failed()) return nullptr;
             n->subs.push_back(std::move(atom));
         }
@@ -324,7 +323,7 @@ private:
         return true;
     }
 
-    NodePtr parseRepeats(NodePtr atom, std::size_t atomStart) {
+    NodePtr parseRepeats(NodePtr atom) {
         bool repeated = false;
         std::size_t lastOpStart = 0;
         while (more()) {
@@ -627,7 +626,7 @@ private:
                     // A repetition after \Q..\E applies to the last rune only, as in Go.
                     NodePtr last = std::move(n->subs.back());
                     n->subs.pop_back();
-                    last = parseRepeats(std::move(last), pos_);
+                    last = parseRepeats(std::move(last));
                     if (failed()) return nullptr;
                     n->subs.push_back(std::move(last));
                     return n;

@@ -7,16 +7,72 @@
 #include "keb/targets.h"
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "keb/regex.h"
 
 namespace keb {
 namespace {
+
+std::uint64_t hashBytes(std::string_view s) {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
+    }
+    std::uint64_t tail = 0;
+    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+    h = (h ^ tail) * 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
+// Open-addressing string interner: value -> dense id (0, 1, 2, ...). The strings are
+// borrowed (the fleet outlives one resolveTargets call).
+class Interner {
+public:
+    std::vector<std::string_view> values;
+
+    // Returns the id of v and whether it was new.
+    std::pair<std::uint32_t, bool> intern(std::string_view v) {
+        if ((values.size() + 1) * 2 > slots_.size()) grow();
+        const std::uint64_t h = hashBytes(v);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+            Slot& s = slots_[i];
+            if (s.id == kEmpty) {
+                s = Slot{h, static_cast<std::uint32_t>(values.size())};
+                values.push_back(v);
+                return {s.id, true};
+            }
+            if (s.hash == h && values[s.id] == v) return {s.id, false};
+        }
+    }
+
+private:
+    static constexpr std::uint32_t kEmpty = 0xffffffffu;
+    struct Slot {
+        std::uint64_t hash = 0;
+        std::uint32_t id = kEmpty;
+    };
+    void grow() {
+        std::vector<Slot> old = std::move(slots_);
+        slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+        const std::size_t mask = slots_.size() - 1;
+        for (const Slot& s : old) {
+            if (s.id == kEmpty) continue;
+            std::size_t i = s.hash & mask;
+            while (slots_[i].id != kEmpty) i = (i + 1) & mask;
+            slots_[i] = s;
+        }
+    }
+    std::vector<Slot> slots_;
+};
 
 // Distinct values of one runtime field, each runtime mapped to its value's index.
 struct FieldIndex {
@@ -24,14 +80,10 @@ struct FieldIndex {
     std::vector<std::uint32_t> ofRuntime;
 
     FieldIndex(const std::vector<Runtime>& fleet, const std::string Runtime::*field) {
-        std::unordered_map<std::string_view, std::uint32_t> ids;
+        Interner ids;
         ofRuntime.reserve(fleet.size());
-        for (const auto& r : fleet) {
-            const std::string_view v = r.*field;
-            auto [it, inserted] = ids.try_emplace(v, static_cast<std::uint32_t>(values.size()));
-            if (inserted) values.push_back(v);
-            ofRuntime.push_back(it->second);
-        }
+        for (const auto& r : fleet) ofRuntime.push_back(ids.intern(r.*field).first);
+        values = std::move(ids.values);
     }
 };
 
@@ -144,15 +196,14 @@ std::vector<const Runtime*> resolveTargets(const Targets& targets, const std::ve
     };
 
     std::vector<std::uint8_t> taken(fleet.size(), 0);
-    std::unordered_set<std::string_view> seenIDs;
-    seenIDs.reserve(fleet.size() / 4 + 16);
+    Interner seenIDs;
     for (auto& inc : includes) {
         for (std::size_t i = 0; i < fleet.size(); ++i) {
             if (taken[i]) continue;
             const Runtime& r = fleet[i];
             if (!inc.matches(r, i)) continue;
             taken[i] = 1;
-            if (!seenIDs.insert(r.runtimeID).second) continue;  // duplicate runtimeID in the fleet
+            if (!seenIDs.intern(r.runtimeID).second) continue;  // duplicate runtimeID in the fleet
             if (isExcluded(i)) continue;
             if (r.deprovisioning || r.suspended) {
                 if (skipped) skipped->push_back(&r);
