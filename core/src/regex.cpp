@@ -1145,6 +1145,7 @@ std::optional<Regex> Regex::compile(std::string_view pattern, std::string* error
 }
 
 bool Regex::search(std::string_view text) const {
+    if (!impl_) return false;  // moved-from
     const Impl& m = *impl_;
     if (m.literal) {
         if (m.litStart && m.litEnd) return text == m.lit;
@@ -1155,7 +1156,10 @@ bool Regex::search(std::string_view text) const {
     return m.run(text);
 }
 
-const std::string& Regex::pattern() const { return impl_->pattern; }
+const std::string& Regex::pattern() const {
+    static const std::string kEmpty;
+    return impl_ ? impl_->pattern : kEmpty;
+}
 
 Regex::Regex(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 Regex::Regex(const Regex&) = default;

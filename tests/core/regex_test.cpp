@@ -217,6 +217,9 @@ TEST(Regex, CopyAndMoveShareTheProgram) {
     EXPECT_EQ(copy.pattern(), "^ab+c$");
     copy = moved;
     EXPECT_FALSE(copy.search("ac"));
+    // A moved-from regex is safe to use: it matches nothing.
+    EXPECT_FALSE(re->search("abc"));  // NOLINT(bugprone-use-after-move)
+    EXPECT_EQ(re->pattern(), "");
 }
 
 TEST(Regex, InvalidUtf8InputIsHandled) {
@@ -287,6 +290,33 @@ std::string randomPattern(std::mt19937& rng, int depth) {
     if (pick(5) == 0) out += "$";
     if (depth == 0 && pick(6) == 0) out += "|" + randomPattern(rng, depth + 1);
     return out;
+}
+
+// The literal fast paths (substring, prefix, suffix, equality) agree with the Pike VM,
+// which runs for the same literal written as an alternation.
+TEST(Regex, LiteralFastPathAgreesWithVm) {
+    std::mt19937 rng(99);
+    auto randomText = [&](int maxLen) {
+        std::string t;
+        const int len = static_cast<int>(rng() % static_cast<unsigned>(maxLen + 1));
+        static const char* const kPieces[] = {"a", "b", "\xc3\xa9"};  // whole UTF-8 runes
+        for (int k = 0; k < len; ++k) t += kPieces[rng() % 3];
+        return t;
+    };
+    for (int i = 0; i < 400; ++i) {
+        const std::string lit = randomText(3);
+        for (const char* frame : {"%", "^%", "%$", "^%$"}) {
+            std::string fast = frame, slow = frame;
+            fast.replace(fast.find('%'), 1, lit);
+            slow.replace(slow.find('%'), 1, "(?:" + lit + "|" + lit + ")");
+            auto a = Regex::compile(fast), b = Regex::compile(slow);
+            ASSERT_TRUE(a && b) << fast;
+            for (int t = 0; t < 20; ++t) {
+                const std::string text = randomText(6);
+                ASSERT_EQ(a->search(text), b->search(text)) << fast << " on " << text;
+            }
+        }
+    }
 }
 
 TEST(Regex, AgreesWithStdRegexOnCommonSubset) {
