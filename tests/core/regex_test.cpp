@@ -320,6 +320,11 @@ TEST(Regex, LiteralFastPathAgreesWithVm) {
 }
 
 TEST(Regex, AgreesWithStdRegexOnCommonSubset) {
+#if !defined(__GLIBCXX__)
+    // libc++'s std::regex (the wasm build) answers some of these patterns wrongly, e.g.
+    // (?i)(?:a?|[ab]*?)+$ on "Ax ", and throws on others: only libstdc++'s is the oracle.
+    GTEST_SKIP() << "std::regex of this standard library is not a reliable oracle";
+#endif
     std::mt19937 rng(12345);
     int compared = 0, matched = 0;
     for (int p = 0; p < 1500; ++p) {
