@@ -2,6 +2,7 @@
 #include "keb/sim/simulation.h"
 
 #include <algorithm>
+#include <tuple>
 #include <cstdio>
 #include <map>
 #include <unordered_set>
@@ -563,8 +564,8 @@ void Simulation::checkStartWindow(const Action& a) {
 void Simulation::snapshotForRestart() {
     std::vector<std::pair<std::uint64_t, OperationState>> snap;
     for (const auto& info : orchs_)
-        for (const Operation& op : store_.operationsOf(info.orchestrationID))
-            snap.emplace_back(fnv1a(op.operationID), op.state);
+        forEachOperation(info.orchestrationID,
+                         [&](const Operation& op) { snap.emplace_back(fnv1a(op.operationID), op.state); });
     std::sort(snap.begin(), snap.end());
     // Since the previous restart nothing may have vanished and no final state may have changed.
     for (const auto& [h, st] : atRestart_) {
@@ -576,6 +577,17 @@ void Simulation::snapshotForRestart() {
         }
     }
     atRestart_ = std::move(snap);
+}
+
+void Simulation::forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) {
+    // Pages instead of operationsOf(): never a copy of 100,000 operations at once.
+    OperationQuery q;
+    q.pageSize = 5000;
+    for (q.page = 1;; ++q.page) {
+        Page<Operation> page = store_.listOperations(orchestrationID, q);
+        for (const Operation& op : page.data) fn(op);
+        if (page.data.empty() || static_cast<std::int64_t>(q.page) * q.pageSize >= page.totalCount) break;
+    }
 }
 
 std::string Simulation::submitted(int i) const {
@@ -593,8 +605,9 @@ std::optional<Operation> Simulation::latestOperation(const std::string& runtimeI
     auto st = runtimeStatus(runtimeID);
     if (!st || st->orchestration < 0) return std::nullopt;
     std::optional<Operation> best;
-    for (Operation& op : store_.operationsOf(orchs_[static_cast<std::size_t>(st->orchestration)].orchestrationID))
-        if (op.runtimeID == runtimeID && (!best || op.seq > best->seq)) best = std::move(op);
+    forEachOperation(orchs_[static_cast<std::size_t>(st->orchestration)].orchestrationID, [&](const Operation& op) {
+        if (op.runtimeID == runtimeID && (!best || op.seq > best->seq)) best = op;
+    });
     return best;
 }
 
@@ -661,10 +674,19 @@ std::vector<CheckResult> Simulation::checks(bool final) {
     for (const auto& info : orchs_) {
         for (const auto& [s, n] : store_.operationStats(info.orchestrationID)) totals[s] += n;
         if (!needOps) continue;
-        std::vector<Operation> ops = store_.operationsOf(info.orchestrationID);
-        // runtime -> operations the backend really started, by start time (ordered: samples are stable)
-        std::map<std::string, std::vector<const Operation*>> started;
-        for (const Operation& op : ops) {
+        // (runtime, start time, state, operation) of every upgrade the backend really started.
+        struct Started {
+            std::uint64_t runtime;
+            Millis startedAt;
+            std::int64_t seq;
+            OperationState state;
+            std::uint64_t op;
+            bool operator<(const Started& o) const {
+                return std::tie(runtime, startedAt, seq) < std::tie(o.runtime, o.startedAt, o.seq);
+            }
+        };
+        std::vector<Started> started;
+        forEachOperation(info.orchestrationID, [&](const Operation& op) {
             if (x.nothingLostAcrossRestarts) current[fnv1a(op.operationID)] = op.state;
             if (info.usesWindows && !op.immediate && op.startedAt != 0 &&
                 !(op.maintenanceWindowBegin <= op.startedAt && op.startedAt < op.maintenanceWindowEnd)) {
@@ -673,19 +695,22 @@ std::vector<CheckResult> Simulation::checks(bool final) {
                     samples.push_back("operation " + op.operationID + " started " + formatRfc3339(op.startedAt) +
                                       " outside its recorded window");
             }
-            if (backend_->started(op.operationID)) started[op.runtimeID].push_back(&op);
-        }
-        for (auto& [rt, list] : started) {
-            std::sort(list.begin(), list.end(),
-                      [](const Operation* a, const Operation* b) { return a->startedAt < b->startedAt; });
-            for (std::size_t i = 0; i + 1 < list.size(); ++i)
-                if (list[i]->state != OperationState::Failed) {
-                    ++doubleUpgrades;
-                    if (samples.size() < kMaxSamples)
-                        samples.push_back("runtime " + rt + " upgraded again after operation " +
-                                          list[i]->operationID + " ended " + toString(list[i]->state));
-                }
-        }
+            if (backend_->started(op.operationID))
+                started.push_back({fnv1a(op.runtimeID), op.startedAt, op.seq, op.state, fnv1a(op.operationID)});
+        });
+        std::sort(started.begin(), started.end());
+        std::unordered_set<std::uint64_t> repeatedAfter;  // operations after which the runtime was upgraded again
+        for (std::size_t i = 0; i + 1 < started.size(); ++i)
+            if (started[i].runtime == started[i + 1].runtime && started[i].state != OperationState::Failed) {
+                ++doubleUpgrades;
+                repeatedAfter.insert(started[i].op);
+            }
+        if (!repeatedAfter.empty())  // second pass only to name them
+            forEachOperation(info.orchestrationID, [&](const Operation& op) {
+                if (samples.size() < kMaxSamples && repeatedAfter.count(fnv1a(op.operationID)))
+                    samples.push_back("runtime " + op.runtimeID + " upgraded again after operation " +
+                                      op.operationID + " ended " + toString(op.state));
+            });
     }
     auto sampleText = [&](std::int64_t n) {
         if (n == 0) return std::string();

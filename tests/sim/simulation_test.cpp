@@ -277,3 +277,68 @@ TEST(Determinism, AdvancingInChunksGivesTheSameLogAsRunningToTheEnd) {
     ASSERT_FALSE(first.empty());
     EXPECT_NE(first[0].find("\"kind\":\"sim.start\""), std::string::npos) << first[0];  // replayed to the sink
 }
+
+namespace {
+const CheckResult* findCheck(const std::vector<CheckResult>& checks, const std::string& name) {
+    for (const auto& c : checks)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+bool checkOk(const std::vector<CheckResult>& checks, const std::string& name) {
+    const CheckResult* c = findCheck(checks, name);
+    return c && c->ok;
+}
+std::vector<Operation> opsOf(Simulation& s, int i) { return s.store().operationsOf(s.orchestrations()[i].orchestrationID); }
+}  // namespace
+
+// The invariant checks must be able to fail: tamper with the store after a clean run.
+TEST(Checks, DoubleUpgradeIsDetected) {
+    Simulation s(load("failures_then_retry.json"));
+    s.runToEnd();
+    ASSERT_TRUE(checkOk(s.checks(), "noRuntimeUpgradedTwice"));
+    for (Operation op : opsOf(s, 0))
+        if (op.retryOf.empty()) {  // a first attempt that failed and was retried: pretend it succeeded
+            op.state = OperationState::Succeeded;
+            s.store().updateOperation(op);
+            break;
+        }
+    const auto checks = s.checks();
+    const CheckResult* c = findCheck(checks, "noRuntimeUpgradedTwice");
+    ASSERT_NE(c, nullptr);
+    EXPECT_FALSE(c->ok);
+    EXPECT_NE(c->detail.find("upgraded again after operation"), std::string::npos) << c->detail;
+}
+
+TEST(Checks, StartOutsideTheRecordedWindowIsDetected) {
+    Simulation s(load("windows_offsets_midnight.json"));
+    s.runToEnd();
+    ASSERT_TRUE(checkOk(s.checks(), "allStartedInsideWindow"));
+    Operation op = opsOf(s, 0).front();
+    ASSERT_NE(op.startedAt, 0);
+    op.maintenanceWindowBegin = op.startedAt + kMinute;
+    s.store().updateOperation(op);
+    const auto checks = s.checks();
+    const CheckResult* c = findCheck(checks, "allStartedInsideWindow");
+    EXPECT_FALSE(c->ok);
+    EXPECT_NE(c->detail.find(op.operationID), std::string::npos) << c->detail;
+}
+
+TEST(Checks, FinalStateChangedAfterRestartIsDetected) {
+    Simulation s(load("restart_while_in_progress.json"));
+    s.runToEnd();
+    ASSERT_TRUE(checkOk(s.checks(), "nothingLostAcrossRestarts"));
+    const Millis lastRestart = s.startTime() + kHour + 30 * kMinute;
+    bool tampered = false;
+    for (Operation op : opsOf(s, 0))
+        if (op.state == OperationState::Succeeded && op.updatedAt < lastRestart) {
+            op.state = OperationState::Failed;
+            s.store().updateOperation(op);
+            tampered = true;
+            break;
+        }
+    ASSERT_TRUE(tampered);
+    const auto checks = s.checks();
+    const CheckResult* c = findCheck(checks, "nothingLostAcrossRestarts");
+    EXPECT_FALSE(c->ok);
+    EXPECT_NE(c->detail.find("1 operation(s) lost or changed"), std::string::npos) << c->detail;
+}

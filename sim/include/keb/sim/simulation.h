@@ -121,7 +121,8 @@ public:
     // orchestrationID of the i-th submit event (empty when not submitted yet or rejected).
     std::string submitted(int i) const;
     std::optional<RuntimeStatus> runtimeStatus(const std::string& runtimeID) const;
-    // The latest operation of a runtime, read from the store (nullopt: none).
+    // The latest operation of a runtime, read from the store (nullopt: none). Scans the operations
+    // of that runtime's orchestration page by page: call it on demand (a click), not every frame.
     std::optional<Operation> latestOperation(const std::string& runtimeID);
     const std::vector<HourStats>& hourly() const { return hourly_; }
     int workersInUse() const { return inProgressTotal_; }
@@ -159,6 +160,7 @@ private:
     void checkStartWindow(const Action& a);
     void snapshotForRestart();
     void addCheck(std::string name, bool ok, std::string detail);
+    void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn);
     void checkOrchestration(const OrchestrationExpect& e, const std::string& prefix, std::vector<CheckResult>& out);
 
     Scenario scenario_;
