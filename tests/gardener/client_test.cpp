@@ -297,6 +297,60 @@ TEST(Shoot, RoundTripAndRuntimeIdFallback) {
     EXPECT_FALSE(shootToRuntime(s));
 }
 
+TEST(Shoot, ListPageSaxParserMatchesDomConversion) {
+    std::vector<Json> items;
+    for (int i = 0; i < 5; ++i) {
+        Runtime r;
+        r.runtimeID = "rid-" + std::to_string(i);
+        r.instanceID = "iid";
+        r.globalAccountID = "ga-" + std::to_string(i % 2);
+        r.subAccountID = "sa";
+        r.planID = "pid";
+        r.planName = i % 2 ? "aws" : "azure";
+        r.region = "eu-central-1";
+        r.shootName = "c-" + std::to_string(i);
+        r.windowBegin = "220000+0000";
+        r.windowEnd = "230000+0000";
+        r.kubernetesVersion = "1.29." + std::to_string(i);
+        r.machineImage = "gardenlinux";
+        r.machineImageVersion = "1443.3." + std::to_string(i);
+        items.push_back(runtimeToShoot(r, "garden-x"));
+    }
+    items[1]["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+    items[2]["spec"]["hibernation"]["enabled"] = true;
+    items[2]["status"] = {{"lastOperation", {{"state", "Succeeded"}, {"progress", 100}}}, {"conditions", Json::array({1, "x", nullptr})}};
+    Json second = items[3]["spec"]["provider"]["workers"][0];
+    second["machine"]["image"]["version"] = "9.9.9";
+    items[3]["spec"]["provider"]["workers"].push_back(second);
+    items[4]["metadata"]["annotations"] = {{kRuntimeIdAnnotationIM, "im-4"}};
+    Json noId = items[0];
+    noId["metadata"]["annotations"] = Json::object();
+    noId["metadata"]["name"] = "not-kyma";
+    items.insert(items.begin() + 2, noId);
+    Json list = {{"apiVersion", "core.gardener.cloud/v1beta1"},
+                 {"kind", "ShootList"},
+                 {"metadata", {{"resourceVersion", "77"}, {"continue", "tok"}}},
+                 {"items", items}};
+    ShootListPage page;
+    std::string err;
+    ASSERT_TRUE(parseShootListPage(list.dump(), &page, &err)) << err;
+    EXPECT_EQ(page.resourceVersion, "77");
+    EXPECT_EQ(page.continueToken, "tok");
+    EXPECT_EQ(page.items, 6u);
+    std::vector<Runtime> dom;
+    for (const auto& it : items)
+        if (auto r = shootToRuntime(it)) dom.push_back(*r);
+    ASSERT_EQ(page.runtimes.size(), 5u);
+    EXPECT_EQ(page.runtimes, dom);
+    EXPECT_TRUE(page.runtimes[1].deprovisioning);
+    EXPECT_TRUE(page.runtimes[2].suspended);
+    EXPECT_EQ(page.runtimes[3].machineImageVersion, "1443.3.3") << "the first worker's image";
+    EXPECT_EQ(page.runtimes[4].runtimeID, "im-4");
+    EXPECT_FALSE(parseShootListPage("{\"items\": [", &page, &err));
+    EXPECT_FALSE(parseShootListPage("{\"kind\":\"Status\"}", &page, &err));
+    EXPECT_NE(err.find("items"), std::string::npos);
+}
+
 TEST(Shoot, VersionOrder) {
     EXPECT_LT(compareVersions("1.29.5", "1.30.0"), 0);
     EXPECT_GT(compareVersions("1.29.10", "1.29.9"), 0);

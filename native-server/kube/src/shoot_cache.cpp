@@ -118,17 +118,19 @@ bool ShootCache::listAll(std::string* error) {
             *error = "listing shoots in " + ns_ + " failed: " + r.message();
             return false;
         }
-        Json page = Json::parse(r.body, nullptr, false);
-        if (!page.is_object() || !page.contains("items") || !page["items"].is_array()) {
-            *error = "listing shoots in " + ns_ + ": answer is not a ShootList";
+        ShootListPage page;
+        std::string perr;
+        if (!parseShootListPage(r.body, &page, &perr)) {
+            *error = "listing shoots in " + ns_ + ": answer is not a ShootList (" + perr + ")";
             return false;
         }
-        for (const auto& item : page["items"]) {
-            auto rt = shootToRuntime(item);
-            if (rt) fresh[rt->shootName] = std::move(*rt);
+        if (fresh.empty()) fresh.reserve(page.continueToken.empty() ? page.runtimes.size() : 4096);
+        for (auto& rt : page.runtimes) {
+            std::string name = rt.shootName;
+            fresh[std::move(name)] = std::move(rt);
         }
-        if (cont.empty()) listRv = jstr(page, {"metadata", "resourceVersion"});
-        cont = jstr(page, {"metadata", "continue"});
+        if (cont.empty()) listRv = page.resourceVersion;
+        cont = page.continueToken;
         if (cont.empty()) break;
         if (stop_) {
             *error = "stopped";

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "keb/model.h"
 
@@ -22,6 +23,17 @@ inline constexpr const char* kOperationAnnotation = "kyma-project.io/keb-upgrade
 
 // nullopt when the Shoot carries no runtime id (not a Kyma runtime).
 std::optional<Runtime> shootToRuntime(const Json& shoot);
+
+// A ShootList page parsed without building a DOM (SAX): the runtimes of its items, in order,
+// plus metadata.resourceVersion and metadata.continue. Same mapping as shootToRuntime.
+struct ShootListPage {
+    std::vector<Runtime> runtimes;
+    std::string resourceVersion;
+    std::string continueToken;
+    std::size_t items = 0;  // items seen (including Shoots without a runtime id)
+};
+// false with *error when the text is not JSON or not a list (no "items" array).
+bool parseShootListPage(const std::string& text, ShootListPage* out, std::string* error);
 
 // The reverse, for the fake Gardener and tests: a Shoot object of `ns` for r.
 Json runtimeToShoot(const Runtime& r, const std::string& ns);
