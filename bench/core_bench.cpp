@@ -90,6 +90,23 @@ void BM_ResolveTargets(benchmark::State& state) {
 }
 BENCHMARK(BM_ResolveTargets)->Arg(100000)->Unit(benchmark::kMillisecond);
 
+// An operator listing runtimes by id: 5,000 runtimeID includes and 1,000 runtimeID
+// excludes over the fleet (hash lookups instead of one fleet scan per rule).
+void BM_ResolveTargetsManyIDs(benchmark::State& state) {
+    const auto fleet = makeFleet(static_cast<std::size_t>(state.range(0)));
+    Targets targets;
+    for (std::size_t i = 0; i < 5000; ++i) targets.include.emplace_back().runtimeID = fleet[(i * 17) % fleet.size()].runtimeID;
+    for (std::size_t i = 0; i < 1000; ++i) targets.exclude.emplace_back().runtimeID = fleet[(i * 85) % fleet.size()].runtimeID;
+    std::size_t selected = 0;
+    for (auto _ : state) {
+        auto result = resolveTargets(targets, fleet);
+        selected = result.size();
+        benchmark::DoNotOptimize(result.data());
+    }
+    state.counters["selected"] = static_cast<double>(selected);
+}
+BENCHMARK(BM_ResolveTargetsManyIDs)->Arg(100000)->Unit(benchmark::kMillisecond);
+
 void BM_NextWindow(benchmark::State& state) {
     std::string err;
     const auto policy = parseMaintenancePolicy(R"J({

@@ -54,6 +54,19 @@ public:
         }
     }
 
+    // The id of v, or kNone.
+    static constexpr std::uint32_t kNone = 0xffffffffu;
+    std::uint32_t find(std::string_view v) const {
+        if (slots_.empty()) return kNone;
+        const std::uint64_t h = hashBytes(v);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+            const Slot& s = slots_[i];
+            if (s.id == kEmpty) return kNone;
+            if (s.hash == h && values[s.id] == v) return s.id;
+        }
+    }
+
 private:
     static constexpr std::uint32_t kEmpty = 0xffffffffu;
     struct Slot {
@@ -130,6 +143,12 @@ bool usesRegex(const Target& t) {
     return !t.all && !t.runtimeID && (t.globalAccount || t.subAccount || t.region);
 }
 
+bool isRuntimeIDRule(const Target& t) { return !t.all && t.runtimeID.has_value(); }
+
+// Above this many runtimeID rules, they are matched through a hash lookup (one pass over
+// the fleet) instead of one fleet scan per rule: operators list thousands of runtime ids.
+constexpr std::size_t kIdLookupThreshold = 8;
+
 }  // namespace
 
 bool targetMatches(const Target& t, const Runtime& r) {
@@ -181,36 +200,87 @@ std::vector<const Runtime*> resolveTargets(const Targets& targets, const std::ve
     std::vector<CompiledTarget> includes = compile(targets.include);
     std::vector<CompiledTarget> excludes = compile(targets.exclude);
 
+    // Exclude rules naming a runtimeID go into a set when there are many of them.
+    Interner excludedIDs;
+    std::vector<CompiledTarget*> scannedExcludes;
+    {
+        std::size_t idRules = 0;
+        for (const auto& t : targets.exclude) idRules += isRuntimeIDRule(t) ? 1 : 0;
+        const bool lookup = idRules > kIdLookupThreshold;
+        for (auto& ex : excludes) {
+            if (lookup && isRuntimeIDRule(*ex.target))
+                excludedIDs.intern(*ex.target->runtimeID);
+            else
+                scannedExcludes.push_back(&ex);
+        }
+    }
+
     // excluded[i]: -1 not yet known, 0 kept, 1 excluded.
     std::vector<std::int8_t> excluded(fleet.size(), -1);
     auto isExcluded = [&](std::size_t i) {
         if (excluded[i] < 0) {
             excluded[i] = 0;
-            for (auto& ex : excludes)
-                if (ex.matches(fleet[i], i)) {
-                    excluded[i] = 1;
-                    break;
-                }
+            if (!excludedIDs.values.empty() && excludedIDs.find(fleet[i].runtimeID) != Interner::kNone) {
+                excluded[i] = 1;
+            } else {
+                for (auto* ex : scannedExcludes)
+                    if (ex->matches(fleet[i], i)) {
+                        excluded[i] = 1;
+                        break;
+                    }
+            }
         }
         return excluded[i] == 1;
     };
 
+    // Include rules naming a runtimeID: when there are many, one pass over the fleet
+    // collects, per rule, the fleet indices carrying its id (in fleet order).
+    std::vector<std::vector<std::uint32_t>> idMatches;
+    bool idLookup = false;
+    {
+        std::size_t idRules = 0;
+        for (const auto& t : targets.include) idRules += isRuntimeIDRule(t) ? 1 : 0;
+        if (idRules > kIdLookupThreshold) {
+            idLookup = true;
+            idMatches.resize(includes.size());
+            Interner ruleIDs;
+            std::vector<std::vector<std::uint32_t>> rulesOfID;
+            for (std::size_t k = 0; k < targets.include.size(); ++k) {
+                if (!isRuntimeIDRule(targets.include[k])) continue;
+                const auto [id, isNew] = ruleIDs.intern(*targets.include[k].runtimeID);
+                if (isNew) rulesOfID.emplace_back();
+                rulesOfID[id].push_back(static_cast<std::uint32_t>(k));
+            }
+            for (std::size_t i = 0; i < fleet.size(); ++i) {
+                const std::uint32_t id = ruleIDs.find(fleet[i].runtimeID);
+                if (id == Interner::kNone) continue;
+                for (std::uint32_t k : rulesOfID[id]) idMatches[k].push_back(static_cast<std::uint32_t>(i));
+            }
+        }
+    }
+
     std::vector<std::uint8_t> taken(fleet.size(), 0);
     Interner seenIDs;
-    for (auto& inc : includes) {
-        for (std::size_t i = 0; i < fleet.size(); ++i) {
-            if (taken[i]) continue;
-            const Runtime& r = fleet[i];
-            if (!inc.matches(r, i)) continue;
-            taken[i] = 1;
-            if (!seenIDs.intern(r.runtimeID).second) continue;  // duplicate runtimeID in the fleet
-            if (isExcluded(i)) continue;
-            if (r.deprovisioning || r.suspended) {
-                if (skipped) skipped->push_back(&r);
-                continue;
-            }
-            result.push_back(&r);
+    auto take = [&](std::size_t i) {
+        taken[i] = 1;
+        const Runtime& r = fleet[i];
+        if (!seenIDs.intern(r.runtimeID).second) return;  // duplicate runtimeID in the fleet
+        if (isExcluded(i)) return;
+        if (r.deprovisioning || r.suspended) {
+            if (skipped) skipped->push_back(&r);
+            return;
         }
+        result.push_back(&r);
+    };
+    for (std::size_t k = 0; k < includes.size(); ++k) {
+        auto& inc = includes[k];
+        if (idLookup && isRuntimeIDRule(*inc.target)) {
+            for (std::uint32_t i : idMatches[k])
+                if (!taken[i]) take(i);
+            continue;
+        }
+        for (std::size_t i = 0; i < fleet.size(); ++i)
+            if (!taken[i] && inc.matches(fleet[i], i)) take(i);
     }
     return result;
 }

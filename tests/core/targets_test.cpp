@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
 #include <string>
 
 namespace keb {
@@ -180,6 +182,88 @@ TEST(Targets, LargeFleetMemoisedResolution) {
     }
     EXPECT_EQ(got.size(), expected);
     for (const auto* r : got) EXPECT_NE(r->subAccountID, "sa-11");
+}
+
+// The straightforward definition, rule by rule with targetMatches: the optimised
+// resolver (memoised regexes, runtimeID hash lookups, exclude id set) must agree.
+std::vector<const Runtime*> referenceResolve(const Targets& t, const std::vector<Runtime>& fleet,
+                                             std::vector<const Runtime*>* skipped) {
+    std::vector<const Runtime*> out;
+    std::set<std::string> seen;
+    std::vector<bool> taken(fleet.size(), false);
+    for (const auto& inc : t.include)
+        for (std::size_t i = 0; i < fleet.size(); ++i) {
+            if (taken[i] || !targetMatches(inc, fleet[i])) continue;
+            taken[i] = true;
+            if (!seen.insert(fleet[i].runtimeID).second) continue;
+            bool ex = false;
+            for (const auto& e : t.exclude) ex = ex || targetMatches(e, fleet[i]);
+            if (ex) continue;
+            if (fleet[i].deprovisioning || fleet[i].suspended) {
+                skipped->push_back(&fleet[i]);
+                continue;
+            }
+            out.push_back(&fleet[i]);
+        }
+    return out;
+}
+
+TEST(Targets, OptimisedResolverAgreesWithReference) {
+    std::mt19937 rng(777);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    for (int trial = 0; trial < 60; ++trial) {
+        std::vector<Runtime> fleet;
+        for (int i = 0; i < 300; ++i) {
+            // ~3% duplicate runtime ids, with different other fields
+            const int id = pick(30) == 0 && i > 0 ? pick(i) : i;
+            Runtime r = rt("rt-" + std::to_string(id), "GA-" + std::to_string(pick(20)), "SA-" + std::to_string(pick(60)),
+                           pick(2) ? "eu-west-" + std::to_string(pick(3)) : "us-east-1", pick(3) ? "aws" : "trial");
+            r.suspended = pick(25) == 0;
+            r.deprovisioning = pick(25) == 0;
+            fleet.push_back(r);
+        }
+        auto randomRule = [&](bool allowAll) {
+            Target t;
+            switch (pick(allowAll ? 7 : 6)) {
+                case 0: case 1: case 2: t.runtimeID = "rt-" + std::to_string(pick(320)); break;
+                case 3: t.globalAccount = "^GA-" + std::to_string(pick(20)) + "$"; break;
+                case 4: t.region = pick(2) ? "west-[12]" : "(?i)US"; t.planName = pick(2) ? "aws" : "trial"; break;
+                case 5: t.subAccount = "SA-" + std::to_string(pick(10)); break;
+                default: t.all = true; break;
+            }
+            return t;
+        };
+        Targets t;
+        const int includes = 1 + pick(40), excludes = pick(25);  // often above the id lookup threshold
+        for (int k = 0; k < includes; ++k) t.include.push_back(randomRule(k > 0 && pick(10) == 0));
+        for (int k = 0; k < excludes; ++k) t.exclude.push_back(randomRule(false));
+        std::vector<const Runtime*> skipA, skipB;
+        const auto a = resolveTargets(t, fleet, &skipA);
+        const auto b = referenceResolve(t, fleet, &skipB);
+        ASSERT_EQ(a, b) << "trial " << trial;
+        ASSERT_EQ(skipA, skipB) << "trial " << trial;
+    }
+}
+
+TEST(Targets, ManyRuntimeIDRulesUseTheirOrder) {
+    std::vector<Runtime> fleet;
+    for (int i = 0; i < 100; ++i) fleet.push_back(rt("rt-" + std::to_string(i), "GA", "SA", "eu", "aws"));
+    Targets t;
+    for (int i = 99; i >= 50; --i) {  // 50 id rules, in reverse fleet order
+        Target x;
+        x.runtimeID = "rt-" + std::to_string(i);
+        t.include.push_back(x);
+    }
+    for (int i = 60; i < 80; ++i) {  // 20 id excludes
+        Target x;
+        x.runtimeID = "rt-" + std::to_string(i);
+        t.exclude.push_back(x);
+    }
+    const auto got = ids(resolveTargets(t, fleet));
+    V expected;
+    for (int i = 99; i >= 50; --i)
+        if (i < 60 || i >= 80) expected.push_back("rt-" + std::to_string(i));
+    EXPECT_EQ(got, expected);
 }
 
 }  // namespace
