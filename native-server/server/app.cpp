@@ -258,16 +258,10 @@ void App::handle(const httplib::Request& req, httplib::Response& res) {
         logEvent("error", "http.error", {{"path", req.path}, {"error", ex.what()}});
     }
     metrics_.httpRequest(res.status);
-    if (o_.accessLog) {
-        Json f = {{"method", req.method},
-                  {"path", req.path},
-                  {"status", res.status},
-                  {"bytes", res.body.size()},
-                  {"durationMs", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()},
-                  {"remote", req.remote_addr}};
-        if (!note.empty()) f["note"] = note;
-        logEvent(res.status >= 500 ? "error" : "info", "http.request", f);
-    }
+    if (o_.accessLog)
+        logAccess(req.method, req.path, res.status, res.body.size(),
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                  req.remote_addr, note);
 }
 
 void App::handleApi(const httplib::Request& req, httplib::Response& res, std::string* note) {
@@ -575,6 +569,7 @@ int App::run() {
     }
     const int threads = o_.httpThreads;
     http->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    http->set_tcp_nodelay(true);  // headers and body go out in separate writes: avoid Nagle + delayed-ACK stalls
     http->set_payload_max_length(o_.maxBody);
     http->set_read_timeout(std::chrono::milliseconds(o_.readTimeout));
     http->set_write_timeout(std::chrono::milliseconds(o_.writeTimeout));
@@ -652,6 +647,7 @@ int App::run() {
 #ifdef KEB_HAVE_KUBE
     if (gardener_) gardener_->stop();
 #endif
+    flushAccessLog();
     logEvent("info", "shutdown.done", {});
     return ok ? 0 : 1;
 }

@@ -9,6 +9,9 @@
 #include <openssl/pem.h>
 
 #include <fstream>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 #include <sstream>
 #include <vector>
 
@@ -252,6 +255,61 @@ private:
     std::int64_t leeway_;
 };
 
+// Remembers tokens whose signature was verified (verification is most of the per-request cost
+// of a GET). Time claims are checked again on every use; a token is only ever cached after
+// the inner authenticator accepted it.
+class CachingAuth : public Authenticator {
+public:
+    CachingAuth(std::unique_ptr<Authenticator> inner, std::int64_t leeway) : inner_(std::move(inner)), leeway_(leeway) {}
+    std::string describe() const override { return inner_->describe(); }
+    Principal authenticate(std::string_view authorization, std::int64_t now, std::string* error) const override {
+        {
+            std::shared_lock<std::shared_mutex> lk(mu_);
+            auto it = cache_.find(authorization);
+            if (it != cache_.end()) {
+                const Entry& e = it->second;
+                if (now > e.exp + leeway_) {
+                    *error = "token expired";
+                    return {};
+                }
+                if (e.nbf && now + leeway_ < *e.nbf) {
+                    *error = "token not valid yet (nbf)";
+                    return {};
+                }
+                return e.principal;
+            }
+        }
+        Principal p = inner_->authenticate(authorization, now, error);
+        if (!p.authenticated) return p;
+        std::string err;
+        auto t = parseToken(authorization, &err);
+        if (!t) return p;
+        Entry e;
+        e.principal = p;
+        e.exp = static_cast<std::int64_t>(t->payload["exp"].get<double>());
+        if (t->payload.contains("nbf")) e.nbf = static_cast<std::int64_t>(t->payload["nbf"].get<double>());
+        std::unique_lock<std::shared_mutex> lk(mu_);
+        if (cache_.size() >= 10000) cache_.clear();
+        cache_.emplace(std::string(authorization), std::move(e));
+        return p;
+    }
+
+private:
+    struct Entry {
+        Principal principal;
+        std::int64_t exp = 0;
+        std::optional<std::int64_t> nbf;
+    };
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unique_ptr<Authenticator> inner_;
+    std::int64_t leeway_;
+    mutable std::shared_mutex mu_;
+    mutable std::unordered_map<std::string, Entry, Hash, std::equal_to<>> cache_;
+};
+
 }  // namespace
 
 std::string base64UrlEncode(std::string_view data) {
@@ -300,7 +358,7 @@ std::unique_ptr<Authenticator> Authenticator::create(const std::string& spec, st
             *error = "--auth hs256:SECRET needs a secret of at least 8 characters";
             return nullptr;
         }
-        return std::make_unique<Hs256Auth>(secret, leeway);
+        return std::make_unique<CachingAuth>(std::make_unique<Hs256Auth>(secret, leeway), leeway);
     }
     if (spec.rfind("jwks:", 0) == 0) {
         std::string file = spec.substr(5);
@@ -337,7 +395,7 @@ std::unique_ptr<Authenticator> Authenticator::create(const std::string& spec, st
             *error = "JWKS file '" + file + "' has no RSA signing key (kty RSA, RS256)";
             return nullptr;
         }
-        return std::make_unique<JwksAuth>(std::move(keys), leeway);
+        return std::make_unique<CachingAuth>(std::make_unique<JwksAuth>(std::move(keys), leeway), leeway);
     }
     *error = "--auth must be none, hs256:SECRET or jwks:FILE (got '" + spec + "')";
     return nullptr;

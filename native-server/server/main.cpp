@@ -1,4 +1,6 @@
 // keb-server entry point: the server, plus `token` and `jwks` helper subcommands.
+#include <time.h>
+
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -169,15 +171,24 @@ int fillCommand(const std::vector<std::string>& args) {
             ops.push_back(std::move(op));
         }
         db.insertOrchestration(o);
+        auto cpuMs = [] {
+            timespec ts{};
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+            return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+        };
         auto t0 = std::chrono::steady_clock::now();
+        double c0 = cpuMs();
         db.insertOperations(ops);
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        double insertCpu = cpuMs() - c0;
         t0 = std::chrono::steady_clock::now();
+        c0 = cpuMs();
         auto back = db.operationsOf(o.orchestrationID);
         double readMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        double readCpu = cpuMs() - c0;
         if (static_cast<long long>(back.size()) != n) throw std::runtime_error("read back a different count");
         std::cout << keb::Json{{"orchestrationID", o.orchestrationID}, {"operations", n}, {"insertMs", ms},
-                               {"readAllMs", readMs}}.dump()
+                               {"insertCpuMs", insertCpu}, {"readAllMs", readMs}, {"readAllCpuMs", readCpu}}.dump()
                   << "\n";
         return 0;
     } catch (const std::exception& ex) {
