@@ -195,6 +195,7 @@ Json App::stateJson() {
         s["restarts"] = sim_->restarts();
         s["eventsProcessed"] = sim_->eventsProcessed();
     }
+    if (!selectedOrchestration.empty()) s["selectedOrchestration"] = selectedOrchestration;
     if (lastSubmit) s["lastSubmit"] = {{"status", lastSubmit->status}, {"body", lastSubmit->body}};
     if (!loadError.empty()) s["loadError"] = loadError;
     if (!playbackError.empty()) s["playbackError"] = playbackError;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "keb/sim/simulation.h"
 
@@ -75,6 +76,7 @@ void FleetView::rebuild(sim::Simulation& sim) {
     cells_.reserve(runtimes.size());
     // Monday 1970-01-05 00:00 UTC: hour-of-week buckets are sampled at their middle.
     constexpr Millis kMonday = 4 * kDay;
+    std::map<std::tuple<int, int, std::uint8_t>, int> windows;
     for (const Runtime& r : runtimes) {
         FleetCell c;
         c.runtimeID = r.runtimeID;
@@ -89,10 +91,18 @@ void FleetView::rebuild(sim::Simulation& sim) {
         if (auto w = effectiveWindow(r, policy)) {
             c.hasWindow = true;
             c.window = *w;
-            for (int h = 0; h < 168; ++h)
-                if (insideWindow(*w, kMonday + h * kHour + 30 * kMinute)) ++coverage_[h];
+            ++windows[{w->beginSec, w->endSec, w->days}];
         }
         cells_.push_back(std::move(c));
+    }
+    // Coverage per distinct window (a fleet has a few hundred distinct windows at most).
+    for (const auto& [key, count] : windows) {
+        WindowSpec w;
+        w.beginSec = std::get<0>(key);
+        w.endSec = std::get<1>(key);
+        w.days = std::get<2>(key);
+        for (int h = 0; h < 168; ++h)
+            if (insideWindow(w, kMonday + h * kHour + 30 * kMinute)) coverage_[h] += count;
     }
     for (int v : coverage_) maxCoverage_ = std::max(maxCoverage_, v);
     states_.assign(cells_.size(), CellState::NoOperation);

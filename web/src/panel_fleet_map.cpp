@@ -115,30 +115,52 @@ void drawFleetMapPanel(App& app) {
         dl->AddText(ImVec2(origin.x + 8, origin.y + 8), IM_COL32(160, 160, 160, 255), "no shoot matches the filter");
         return;
     }
-    // Largest square pitch that fits every visible cell.
-    int pitch = std::max(1, static_cast<int>(std::floor(std::sqrt(avail.x * avail.y / static_cast<double>(n)))));
+    // Largest square pitch that fits every visible cell: whole pixels (with a 1 px gap) for
+    // cells of 4 px and more, fractional and gapless below (100,000 shoots fill the panel too).
+    float pitch = std::sqrt(avail.x * avail.y / static_cast<float>(n));
     int cols = 1, rows = 1;
-    while (true) {
-        cols = std::max(1, static_cast<int>(avail.x) / pitch);
+    for (int guard = 0; guard < 1000; ++guard) {
+        if (pitch >= 4) pitch = std::floor(pitch);
+        cols = std::max(1, static_cast<int>(avail.x / pitch));
         rows = static_cast<int>((n + cols - 1) / cols);
-        if (rows * pitch <= static_cast<int>(avail.y) || pitch == 1) break;
-        --pitch;
+        if (static_cast<float>(rows) * pitch <= avail.y + 0.01f || pitch <= 0.05f) break;
+        pitch = pitch >= 4 ? pitch - 1 : pitch * 0.98f;
     }
-    const float size = pitch >= 4 ? static_cast<float>(pitch - 1) : static_cast<float>(pitch);
-    // One quad per cell, written straight into the draw list.
-    dl->PrimReserve(static_cast<int>(n) * 6, static_cast<int>(n) * 4);
-    for (std::size_t k = 0; k < n; ++k) {
-        const float x = origin.x + static_cast<float>((k % cols) * pitch);
-        const float y = origin.y + static_cast<float>((k / cols) * pitch);
-        dl->PrimRect(ImVec2(x, y), ImVec2(x + size, y + size), cellStateColor(fleet.state(cells[k])));
+    pitch = std::min(pitch, 28.0f);
+    cols = std::max(1, static_cast<int>(avail.x / pitch));
+    const float size = pitch >= 4 ? pitch - 1 : pitch;
+    if (pitch >= 4) {
+        // One quad per cell (with a 1 px gap), written straight into the draw list.
+        dl->PrimReserve(static_cast<int>(n) * 6, static_cast<int>(n) * 4);
+        for (std::size_t k = 0; k < n; ++k) {
+            const float x = origin.x + static_cast<float>(k % cols) * pitch;
+            const float y = origin.y + static_cast<float>(k / cols) * pitch;
+            dl->PrimRect(ImVec2(x, y), ImVec2(x + size, y + size), cellStateColor(fleet.state(cells[k])));
+        }
+    } else {
+        // Tiny cells (very large fleets) touch each other: one quad per run of equal cells in a row.
+        for (std::size_t row0 = 0; row0 < n; row0 += cols) {
+            const std::size_t rowEnd = std::min(n, row0 + cols);
+            const float y = origin.y + static_cast<float>(row0 / cols) * pitch;
+            std::size_t k = row0;
+            while (k < rowEnd) {
+                const CellState s = fleet.state(cells[k]);
+                std::size_t e = k + 1;
+                while (e < rowEnd && fleet.state(cells[e]) == s) ++e;
+                const float xa = origin.x + static_cast<float>(k - row0) * pitch;
+                const float xb = origin.x + static_cast<float>(e - row0) * pitch;
+                dl->AddRectFilled(ImVec2(xa, y), ImVec2(xb, y + size), cellStateColor(s));
+                k = e;
+            }
+        }
     }
     if (hovered) {
         ImVec2 m = ImGui::GetIO().MousePos;
-        int cx = static_cast<int>((m.x - origin.x) / pitch), cy = static_cast<int>((m.y - origin.y) / pitch);
+        int cx = static_cast<int>(std::floor((m.x - origin.x) / pitch)), cy = static_cast<int>(std::floor((m.y - origin.y) / pitch));
         if (cx >= 0 && cx < cols && cy >= 0) {
             std::size_t k = static_cast<std::size_t>(cy) * cols + cx;
             if (k < n) {
-                const float x = origin.x + static_cast<float>(cx * pitch), y = origin.y + static_cast<float>(cy * pitch);
+                const float x = origin.x + static_cast<float>(cx) * pitch, y = origin.y + static_cast<float>(cy) * pitch;
                 dl->AddRect(ImVec2(x - 1, y - 1), ImVec2(x + size + 1, y + size + 1), IM_COL32(255, 255, 255, 255));
                 drawTooltip(app, cells[k]);
             }

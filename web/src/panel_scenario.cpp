@@ -24,11 +24,11 @@ EM_JS(void, keb_js_pick_file, (), {
 
 EM_JS(void, keb_js_read_clipboard, (), {
     if (!navigator.clipboard || !navigator.clipboard.readText) {
-        window.kebSim && window.kebSim._textArrived('the browser does not allow reading the clipboard here', '', 0);
+        window.kebSim && window.kebSim._textArrived('the browser does not allow reading the clipboard here', String(), 0);
         return;
     }
     navigator.clipboard.readText().then(function (text) { window.kebSim && window.kebSim._textArrived(text, 'clipboard', 2); },
-                                        function (e) { window.kebSim && window.kebSim._textArrived(String(e), '', 0); });
+                                        function (e) { window.kebSim && window.kebSim._textArrived(String(e), String(), 0); });
 });
 
 namespace keb::web {
