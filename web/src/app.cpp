@@ -75,6 +75,7 @@ void App::advance(double realMs) {
     if (playing) {
         realMs = std::clamp(realMs, 0.0, 100.0);  // a hidden tab does not make one huge jump
         const double t0 = emscripten_get_now();
+        frameBudgetMs = std::clamp(kFrameTargetMs - lastOtherMs - lastRefreshMs, kMinSimBudgetMs, kMaxSimBudgetMs);
         Millis target = std::min(sim_->now() + static_cast<Millis>(realMs * speed), sim_->endTime());
         lagging = false;
         while (true) {

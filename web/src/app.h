@@ -73,7 +73,11 @@ public:
     bool playing = false;
     double speed = 1000;          // simulated ms per real ms
     bool lagging = false;         // the last frame could not keep up with `speed`
-    double frameBudgetMs = 6;     // simulation work per frame at most
+    // Simulation work per frame: what is left of kFrameTargetMs after the rest of the last frame
+    // (UI, GL submit, fleet refresh), between kMinSimBudgetMs and kMaxSimBudgetMs.
+    static constexpr double kFrameTargetMs = 12, kMinSimBudgetMs = 2, kMaxSimBudgetMs = 8;
+    double frameBudgetMs = 6;
+    double lastOtherMs = 0;       // set by the frame loop: UI + render time of the last frame
     double lastRefreshMs = 0;     // time the fleet map's state refresh took in the last frame
     // scenario panel
     int selectedScenario = 0;

@@ -54,6 +54,7 @@ void frame() {
 
     const double end = emscripten_get_now();
     app.frames.add(end - start, interval, simDone - start, uiDone - simDone, end - uiDone);
+    app.lastOtherMs = end - simDone;
 }
 
 }  // namespace
