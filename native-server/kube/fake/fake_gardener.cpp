@@ -106,10 +106,12 @@ std::optional<Faults> Faults::parse(const std::string& spec, std::string* error)
         else if (k == "slow") f.pSlow = d;
         else if (k == "watch410") f.pWatch410 = d;
         else if (k == "upgradefail") f.pUpgradeFail = d;
+        else if (k == "conflict") f.pConflict = d;
         else if (k == "slowms") { f.slowMs = static_cast<int>(d); prob = false; }
         else if (k == "retryafter") { f.retryAfterSeconds = static_cast<int>(d); prob = false; }
         else {
-            *error = "unknown fault \"" + k + "\" (known: 429, 5xx, reset, slow, slowms, watch410, retryafter, upgradefail)";
+            *error = "unknown fault \"" + k +
+                     "\" (known: 429, 5xx, reset, slow, slowms, watch410, retryafter, upgradefail, conflict)";
             return std::nullopt;
         }
         if (prob && (d < 0 || d > 1)) {
@@ -127,7 +129,8 @@ std::optional<Faults> Faults::parse(const std::string& spec, std::string* error)
 std::string Faults::toString() const {
     std::ostringstream o;
     o << "429=" << p429 << ",5xx=" << p5xx << ",reset=" << pReset << ",slow=" << pSlow << ",slowms=" << slowMs
-      << ",watch410=" << pWatch410 << ",retryafter=" << retryAfterSeconds << ",upgradefail=" << pUpgradeFail;
+      << ",watch410=" << pWatch410 << ",retryafter=" << retryAfterSeconds << ",upgradefail=" << pUpgradeFail
+      << ",conflict=" << pConflict;
     return o.str();
 }
 
@@ -420,21 +423,24 @@ bool FakeGardener::injectFault(const httplib::Request& req, httplib::Response& r
             sendStatus(res, 503, "ServiceUnavailable", "the server is currently unable to handle the request");
         return true;
     }
-    if (!watch && rReset < f.pReset) {
+    if (!watch && req.method != "PATCH" && rReset < f.pReset) {  // PATCH: see handlePatch
         {
             std::lock_guard<std::mutex> lock(mu_);
             counters_["faultReset"]++;
         }
         // Headers go out, then the connection is dropped in the middle of the body.
-        res.status = 200;
-        res.set_chunked_content_provider("application/json", [](size_t, httplib::DataSink& sink) {
-            sink.write("{\"kind\":", 8);
-            return false;
-        });
+        dropAfterHeaders(res);
         return true;
     }
-    (void)req;
     return false;
+}
+
+void FakeGardener::dropAfterHeaders(httplib::Response& res) {
+    res.status = 200;
+    res.set_chunked_content_provider("application/json", [](size_t, httplib::DataSink& sink) {
+        sink.write("{\"kind\":", 8);
+        return false;
+    });
 }
 
 void FakeGardener::handleGet(const httplib::Request& req, httplib::Response& res, const std::string& ns,
@@ -718,6 +724,19 @@ void FakeGardener::handlePatch(const httplib::Request& req, httplib::Response& r
                    name);
         return;
     }
+    if (!wantRv.empty() && uniform() < faults_.pConflict) {
+        // Another writer (e.g. Gardener's own status update) got there first.
+        counters_["faultConflict"]++;
+        counters_["conflicts"]++;
+        s.lastOpTime = nowRfc3339();
+        s.rv = ++rv_;
+        emit("MODIFIED", s);
+        sendStatus(res, 409, "Conflict",
+                   std::string("Operation cannot be fulfilled on shoots.") + kGroup + " \"" + name +
+                       "\": the object has been modified; please apply your changes to the latest version and try again",
+                   name);
+        return;
+    }
     Json cur = toJson(s);
     Json merged = cur;
     merged.merge_patch(patch);
@@ -810,7 +829,15 @@ void FakeGardener::handlePatch(const httplib::Request& req, httplib::Response& r
     }
     s.rv = ++rv_;
     emit("MODIFIED", s);
-    sendJson(res, toJson(s));
+    if (uniform() < faults_.pReset) {
+        // The patch is applied but the answer is lost: the client must recognise it on retry.
+        counters_["faultReset"]++;
+        counters_["patchAnswersLost"]++;
+        dropAfterHeaders(res);
+        return;
+    }
+    res.status = 200;
+    res.set_content(jsonText(s), "application/json");
 }
 
 void FakeGardener::reconcileLoop() {

@@ -31,9 +31,10 @@ namespace keb::fake {
 using Json = nlohmann::json;
 
 // Probabilities are per request (0..1). Parsed from "429=0.05,5xx=0.05,reset=0.02,slow=0.1,
-// slowms=300,watch410=0.2,retryafter=1,upgradefail=0.0" (any subset; "none" clears).
+// slowms=300,watch410=0.2,retryafter=1,upgradefail=0.0,conflict=0.1" (any subset; "none" clears).
 struct Faults {
     double p429 = 0, p5xx = 0, pReset = 0, pSlow = 0, pWatch410 = 0, pUpgradeFail = 0;
+    double pConflict = 0;  // a PATCH with a precondition loses a race with another writer (409)
     int slowMs = 300;
     int retryAfterSeconds = 1;
     static std::optional<Faults> parse(const std::string& spec, std::string* error);
@@ -113,6 +114,7 @@ private:
     bool authorized(const httplib::Request& req, httplib::Response& res);
     // true when a fault answered the request (the handler must return).
     bool injectFault(const httplib::Request& req, httplib::Response& res, bool watch);
+    static void dropAfterHeaders(httplib::Response& res);  // status line and headers, then a cut
     void handleList(const httplib::Request& req, httplib::Response& res, const std::string& ns);
     void handleWatch(const httplib::Request& req, httplib::Response& res, const std::string& ns);
     void handleGet(const httplib::Request& req, httplib::Response& res, const std::string& ns, const std::string& name);
