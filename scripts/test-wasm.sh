@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves the core builds with em++: configures the top-level project with emcmake into
-# build/wasm (KEB_BUILD_TESTS=ON, server/bench/web off), builds keb-core-tests for wasm and
-# runs it under Node through ctest. Usage: scripts/test-wasm.sh [extra ctest args]
+# build/wasm (KEB_BUILD_TESTS=ON, server/bench/web off), builds keb-core-tests (and, when the
+# simulator is there, keb-web-unit-tests: sim + the web UI's model) for wasm and runs them
+# under Node through ctest. Usage: scripts/test-wasm.sh [extra ctest args]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/setup.sh"
@@ -9,13 +10,19 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 export NODE_PATH=/usr/share/nodejs
 bdir=${KEB_WASM_BUILD_DIR:-$repo/build/wasm}
 jobs=${KEB_JOBS:-2}
+mkdir -p "$bdir"
 emcmake cmake -S "$repo" -B "$bdir" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release \
   -DKEB_BUILD_TESTS=ON -DKEB_BUILD_SERVER=OFF -DKEB_BUILD_BENCH=OFF -DKEB_BUILD_WEB=OFF \
   "-DCMAKE_CXX_FLAGS=-fexceptions" "-DCMAKE_EXE_LINKER_FLAGS=-fexceptions" \
-  "-DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node;--no-experimental-fetch" >"$bdir.configure.log" 2>&1 \
-  || { cat "$bdir.configure.log"; exit 1; }
+  "-DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node;--no-experimental-fetch" >"$bdir/configure.log" 2>&1 \
+  || { cat "$bdir/configure.log"; exit 1; }
 targets=(keb-core-tests)
+pattern='keb-core-tests-wasm'
+if ninja -C "$bdir" -t targets all 2>/dev/null | grep -q '^keb-web-unit-tests:'; then
+  targets+=(keb-web-unit-tests)
+  pattern+='|keb-web-unit-tests-wasm'
+fi
 ninja -C "$bdir" -j"$jobs" "${targets[@]}"
 cd "$bdir"
-ctest --output-on-failure -R 'keb-core-tests-wasm' "$@"
+ctest --output-on-failure -R "$pattern" "$@"
