@@ -978,9 +978,11 @@ bool anchoredAtStart(const Node& n) {
 }
 
 // Sparse set of program counters (Briggs-Torczon), O(1) insert/clear.
+// The arrays are provided by the caller (small programs use a stack buffer, so a search
+// does not allocate).
 class PcSet {
 public:
-    explicit PcSet(std::size_t n) : sparse_(n), dense_(n) {}
+    PcSet(std::uint32_t* sparse, std::uint32_t* dense) : sparse_(sparse), dense_(dense) {}
     bool contains(std::uint32_t pc) const {
         const std::uint32_t i = sparse_[pc];
         return i < size_ && dense_[i] == pc;
@@ -994,8 +996,8 @@ public:
     std::uint32_t operator[](std::uint32_t i) const { return dense_[i]; }
 
 private:
-    std::vector<std::uint32_t> sparse_;
-    std::vector<std::uint32_t> dense_;
+    std::uint32_t* sparse_;
+    std::uint32_t* dense_;
     std::uint32_t size_ = 0;
 };
 
@@ -1027,26 +1029,26 @@ struct Regex::Impl {
 
     // Adds pc and its epsilon closure at a position with context (prev, cur).
     // Returns true when Match is reachable without consuming input.
-    bool addThread(PcSet& set, std::vector<std::uint32_t>& stack, std::uint32_t pc0, std::int64_t prev,
-                   std::int64_t cur) const {
-        stack.clear();
-        stack.push_back(pc0);
-        while (!stack.empty()) {
-            const std::uint32_t pc = stack.back();
-            stack.pop_back();
+    // stack has room for 2 * prog.size() + 1 entries: a pc pushes at most two successors,
+    // and only when it enters the set for the first time.
+    bool addThread(PcSet& set, std::uint32_t* stack, std::uint32_t pc0, std::int64_t prev, std::int64_t cur) const {
+        std::size_t top = 0;
+        stack[top++] = pc0;
+        while (top > 0) {
+            const std::uint32_t pc = stack[--top];
             if (set.contains(pc)) continue;
             set.insert(pc);
             const Inst& in = prog[pc];
             switch (in.op) {
                 case Op::Jmp:
-                    stack.push_back(in.out);
+                    stack[top++] = in.out;
                     break;
                 case Op::Split:
-                    stack.push_back(in.out1);
-                    stack.push_back(in.out);
+                    stack[top++] = in.out1;
+                    stack[top++] = in.out;
                     break;
                 case Op::Assert:
-                    if (assertHolds(in.assert, prev, cur)) stack.push_back(in.out);
+                    if (assertHolds(in.assert, prev, cur)) stack[top++] = in.out;
                     break;
                 case Op::Match:
                     return true;
@@ -1068,9 +1070,21 @@ struct Regex::Impl {
     }
 
     bool run(std::string_view text) const {
-        PcSet clist(prog.size()), nlist(prog.size());
-        std::vector<std::uint32_t> stack;
-        stack.reserve(prog.size());
+        // Scratch: two sparse sets (sparse + dense arrays each) and the closure stack.
+        const std::size_t n = prog.size();
+        const std::size_t need = 6 * n + 1;
+        constexpr std::size_t kSmall = 6 * 96 + 1;
+        std::uint32_t small[kSmall];
+        std::vector<std::uint32_t> large;
+        std::uint32_t* buf = small;
+        if (need > kSmall) {
+            large.resize(need);
+            buf = large.data();
+        } else {
+            std::memset(buf, 0, need * sizeof(std::uint32_t));
+        }
+        PcSet clist(buf, buf + n), nlist(buf + 2 * n, buf + 3 * n);
+        std::uint32_t* stack = buf + 4 * n;
         std::size_t pos = 0;
         std::int64_t prev = kNoRune;
         std::size_t w = 0;
