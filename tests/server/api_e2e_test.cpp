@@ -522,6 +522,63 @@ TEST(ServerSetup, SlowUpgradeStepsDoNotBlockRequests) {
     s.kill(SIGKILL);
 }
 
+TEST(ServerSetup, CachedTokenStillExpires) {
+    // Verified tokens are cached; their exp must still be enforced on every request.
+    TempDir dir;
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "memory", "--auth", "hs256:expiry-secret-1", "--auth-leeway", "0s"}, dir.path.string()))
+        << s.stderrText();
+    Api a(s.port(), token("expiry-secret-1", "broker-upgrade:read", "--ttl 1s"));
+    EXPECT_EQ(a.get("/orchestrations").status, 200);
+    EXPECT_EQ(a.get("/orchestrations").status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+    auto r = a.get("/orchestrations");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_NE(r.body.find("expired"), std::string::npos) << r.body;
+}
+
+#ifdef KEB_FAKE_GARDENER_BIN
+TEST(ServerSetup, GardenerModeAgainstTheFakeGardener) {
+    // keb-server --kubeconfig against keb-fake-gardener (the Kubernetes wire API over HTTP):
+    // an upgradeCluster rollout patches every Shoot.
+    TempDir dir;
+    ServerProcess garden;
+    ASSERT_TRUE(garden.start({"--shoots", "20", "--seed", "3", "--token", "garden-token", "--speed", "600",
+                              "--upgrade-duration", "10m", "--kubernetes-versions", "1.29.5:1", "--deleting-share", "0",
+                              "--write-kubeconfig", dir / "kubeconfig"},
+                             dir.path.string(), 15000, KEB_FAKE_GARDENER_BIN))
+        << garden.stderrText();
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none", "--kubeconfig", dir / "kubeconfig",
+                         "--gardener-project", "keb", "--poll-interval", "300ms"},
+                        dir.path.string()))
+        << s.stderrText();
+    Api a(s.port());
+    auto r = a.post("/upgrade/cluster", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"parallel":{"workers":10}},
+        "kubernetes":{"kubernetesVersion":"1.30.2","machineImage":"gardenlinux","machineImageVersion":"1443.3"}})");
+    ASSERT_EQ(r.status, 202) << r.body;
+    std::string id = r.json["orchestrationID"];
+    ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "succeeded"; }, 30000, 100))
+        << a.get("/orchestrations/" + id).body;
+    EXPECT_EQ(a.get("/orchestrations/" + id).json["operationStats"]["succeeded"], 20);
+    // Every Shoot on the (fake) Gardener now runs 1.30.2.
+    httplib::Client g("127.0.0.1", garden.port());
+    auto shoots = g.Get("/apis/core.gardener.cloud/v1beta1/namespaces/garden-keb/shoots",
+                        {{"Authorization", "Bearer garden-token"}});
+    ASSERT_TRUE(shoots);
+    ASSERT_EQ(shoots->status, 200) << shoots->body.substr(0, 300);
+    Json list = Json::parse(shoots->body);
+    ASSERT_EQ(list["items"].size(), 20u);
+    for (const auto& shoot : list["items"]) EXPECT_EQ(shoot["spec"]["kubernetes"]["version"], "1.30.2");
+    // A kubeconfig that does not work is a clear startup error.
+    std::ofstream(dir / "bad-kubeconfig") << "apiVersion: v1\nkind: Config\nclusters: []\n";
+    ServerProcess bad;
+    EXPECT_FALSE(bad.start({"--store", "memory", "--kubeconfig", dir / "bad-kubeconfig", "--gardener-project", "keb"},
+                           dir.path.string()));
+    EXPECT_NE(bad.stderrText().find("Gardener"), std::string::npos) << bad.stderrText();
+}
+#endif
+
 TEST(OpenApiChecker, CatchesWrongBodies) {
     // The checker used on every answer above must itself detect mismatches.
     Json doc = Json::parse(readText(KEB_OPENAPI_FILE));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -71,13 +72,15 @@ public:
 
     // Starts keb-server with args (plus --listen/--port-file) and waits until it listens.
     // Returns false (and keeps the log) when it exited or did not listen within the timeout.
-    bool start(const std::vector<std::string>& args, const std::string& dir, int timeoutMs = 15000) {
+    bool start(const std::vector<std::string>& args, const std::string& dir, int timeoutMs = 15000,
+               const std::string& binary = KEB_SERVER_BIN) {
         ++starts_;
-        portFile_ = dir + "/port";
+        portFile_ = dir + "/port." + std::to_string(reinterpret_cast<std::uintptr_t>(this));
         std::filesystem::remove(portFile_);
-        stdoutPath_ = dir + "/stdout." + std::to_string(starts_) + ".txt";
-        stderrPath_ = dir + "/stderr." + std::to_string(starts_) + ".txt";
-        std::vector<std::string> full = {KEB_SERVER_BIN, "--listen", "127.0.0.1:0", "--port-file", portFile_};
+        const std::string tag = std::filesystem::path(binary).filename().string() + "." + std::to_string(starts_);
+        stdoutPath_ = dir + "/stdout." + tag + ".txt";
+        stderrPath_ = dir + "/stderr." + tag + ".txt";
+        std::vector<std::string> full = {binary, "--listen", "127.0.0.1:0", "--port-file", portFile_};
         full.insert(full.end(), args.begin(), args.end());
         std::fflush(nullptr);  // or the child would flush our buffered output a second time
         std::cout.flush();
