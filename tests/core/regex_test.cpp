@@ -207,6 +207,17 @@ TEST(Regex, ErrorMessages) {
     EXPECT_FALSE(Regex::compile("(").has_value());
 }
 
+TEST(Regex, DeepNestingUpToTheLimitWorks) {
+    const std::string deep = std::string(250, '(') + "a|b" + std::string(250, ')') + "+$";
+    EXPECT_TRUE(matches(deep, "xxab"));
+    EXPECT_FALSE(matches(deep, "abx"));
+    // A quantifier on every level: the syntax tree itself is 250 levels deep.
+    std::string nested = "a";
+    for (int i = 0; i < 250; ++i) nested = "(" + nested + (i % 2 ? ")?" : ")+");
+    EXPECT_TRUE(matches("^" + nested + "b$", "aaab"));
+    EXPECT_FALSE(matches("^" + nested + "b$", "aaac"));
+}
+
 TEST(Regex, CopyAndMoveShareTheProgram) {
     auto re = Regex::compile("^ab+c$");
     ASSERT_TRUE(re);
