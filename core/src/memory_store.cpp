@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_set>
 
 namespace keb {
 namespace {
@@ -78,13 +79,31 @@ std::vector<Orchestration> MemoryStore::unfinishedOrchestrations() {
     return out;
 }
 
-void MemoryStore::insertOperations(const std::vector<Operation>& ops) {
-    // Validate the whole batch first: a batch is all or nothing.
+// Batches are all or nothing: every check runs before the first change.
+void MemoryStore::checkInsert(const std::vector<Operation>& ops) const {
+    std::unordered_set<std::string> batch;
     for (const auto& op : ops) {
         auto it = byId_.find(op.orchestrationID);
         if (it == byId_.end()) throw std::runtime_error("no orchestration " + op.orchestrationID);
-        if (it->second->index.count(op.operationID)) throw std::runtime_error("operation exists: " + op.operationID);
+        if (it->second->index.count(op.operationID) || !batch.insert(op.operationID).second)
+            throw std::runtime_error("operation exists: " + op.operationID);
     }
+}
+
+std::vector<Operation*> MemoryStore::locate(const std::vector<Operation>& ops) {
+    std::vector<Operation*> targets;
+    targets.reserve(ops.size());
+    for (const auto& op : ops) {
+        auto it = byId_.find(op.orchestrationID);
+        if (it == byId_.end()) throw std::runtime_error("no orchestration " + op.orchestrationID);
+        auto jt = it->second->index.find(op.operationID);
+        if (jt == it->second->index.end()) throw std::runtime_error("no operation " + op.operationID);
+        targets.push_back(&it->second->operations[jt->second]);
+    }
+    return targets;
+}
+
+void MemoryStore::applyInsert(const std::vector<Operation>& ops) {
     for (const auto& op : ops) {
         OrchRecord& rec = *byId_[op.orchestrationID];
         if (rec.operations.empty() || !opLess(op, rec.operations.back())) {
@@ -99,25 +118,25 @@ void MemoryStore::insertOperations(const std::vector<Operation>& ops) {
     }
 }
 
+void MemoryStore::insertOperations(const std::vector<Operation>& ops) {
+    checkInsert(ops);
+    applyInsert(ops);
+}
+
 void MemoryStore::updateOperations(const std::vector<Operation>& ops) {
-    std::vector<Operation*> targets;
-    targets.reserve(ops.size());
-    for (const auto& op : ops) {
-        auto it = byId_.find(op.orchestrationID);
-        if (it == byId_.end()) throw std::runtime_error("no orchestration " + op.orchestrationID);
-        auto jt = it->second->index.find(op.operationID);
-        if (jt == it->second->index.end()) throw std::runtime_error("no operation " + op.operationID);
-        targets.push_back(&it->second->operations[jt->second]);
-    }
+    std::vector<Operation*> targets = locate(ops);
     for (std::size_t i = 0; i < ops.size(); ++i) *targets[i] = ops[i];
 }
 
 void MemoryStore::updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                                     const std::vector<Operation>& updated) {
-    if (!byId_.count(o.orchestrationID)) throw std::runtime_error("no orchestration " + o.orchestrationID);
-    insertOperations(inserted);
-    updateOperations(updated);
-    updateOrchestration(o);
+    auto it = byId_.find(o.orchestrationID);
+    if (it == byId_.end()) throw std::runtime_error("no orchestration " + o.orchestrationID);
+    checkInsert(inserted);
+    locate(updated);  // throws before anything changed
+    applyInsert(inserted);
+    updateOperations(updated);  // positions are re-resolved after the inserts
+    it->second->orchestration = o;
 }
 
 std::optional<Operation> MemoryStore::getOperation(const std::string& orchestrationID, const std::string& operationID) {

@@ -29,6 +29,10 @@ public:
     std::size_t operationCount() const;
 
 private:
+    void checkInsert(const std::vector<Operation>& ops) const;
+    std::vector<Operation*> locate(const std::vector<Operation>& ops);
+    void applyInsert(const std::vector<Operation>& ops);
+
     struct OrchRecord {
         Orchestration orchestration;
         std::vector<Operation> operations;                 // creation order
