@@ -7,7 +7,7 @@
 #include "sqlite_store.h"
 #include "store_contract.h"
 
-namespace {
+namespace keb::contract {
 
 struct MemoryFactory {
     std::unique_ptr<keb::Store> open() { return std::make_unique<keb::MemoryStore>(); }
@@ -28,9 +28,6 @@ struct SqliteFactory {
     std::unique_ptr<keb::Store> reopen() { return open(); }
 };
 
-}  // namespace
-
-namespace keb::contract {
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreContract, MemoryFactory);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContract, SqliteFactory);
 }  // namespace keb::contract
