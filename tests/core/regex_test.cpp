@@ -218,6 +218,33 @@ TEST(Regex, DeepNestingUpToTheLimitWorks) {
     EXPECT_FALSE(matches("^" + nested + "b$", "aaac"));
 }
 
+// Arbitrary patterns (mostly syntax characters) either compile or give a message;
+// compiled ones search arbitrary text. Nothing crashes or hangs (also run under ASan).
+TEST(Regex, ArbitraryPatternsNeverCrash) {
+    std::mt19937 rng(4242);
+    const std::string alphabet = "()[]{}|*+?^$.\\-:,0123456789abcPQEdswbBzAxi<>=!U\xc3\xa9\xff";
+    int compiled = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::string pattern;
+        const std::size_t len = rng() % 16;
+        for (std::size_t k = 0; k < len; ++k) pattern.push_back(alphabet[rng() % alphabet.size()]);
+        std::string err;
+        auto re = Regex::compile(pattern, &err);
+        if (!re) {
+            EXPECT_FALSE(err.empty()) << pattern;
+            continue;
+        }
+        ++compiled;
+        std::string text;
+        const std::size_t tlen = rng() % 24;
+        for (std::size_t k = 0; k < tlen; ++k) text.push_back(alphabet[rng() % alphabet.size()]);
+        re->search(text);
+        re->search("");
+    }
+    EXPECT_GT(compiled, 1000);
+    EXPECT_LT(compiled, 19000);
+}
+
 TEST(Regex, CopyAndMoveShareTheProgram) {
     auto re = Regex::compile("^ab+c$");
     ASSERT_TRUE(re);
