@@ -527,6 +527,88 @@ TEST(ShootCache, ErrorEventWith410SaysExpired) {
     EXPECT_FALSE(cache.applyEventLine("not json", &expired, &err));
 }
 
+// A scripted API server: the first watch answers a plain 410, the second an ERROR event 410
+// inside a 200, the third streams events in 1-byte chunks. Each 410 must cause a full relist.
+TEST(ShootCache, BothKindsOf410RelistAndByteChunkedEvents) {
+    TinyServer t;
+    std::atomic<int> lists{0}, watches{0};
+    auto shootJson = [](const std::string& name, const std::string& rid, const std::string& rv) {
+        Runtime r;
+        r.runtimeID = rid;
+        r.shootName = name;
+        r.kubernetesVersion = "1.29.5";
+        Json s = runtimeToShoot(r, "garden-keb");
+        s["metadata"]["resourceVersion"] = rv;
+        return s;
+    };
+    t.srv.Get(R"(/apis/core\.gardener\.cloud/v1beta1/namespaces/garden-keb/shoots)",
+              [&](const httplib::Request& req, httplib::Response& res) {
+                  if (!req.has_param("watch")) {
+                      lists++;
+                      Json l = {{"kind", "ShootList"},
+                                {"metadata", {{"resourceVersion", "5"}}},
+                                {"items", Json::array({shootJson("c-a", "rid-a", "5")})}};
+                      res.set_content(l.dump(), "application/json");
+                      return;
+                  }
+                  int n = ++watches;
+                  EXPECT_EQ(req.get_param_value("resourceVersion"), "5");
+                  EXPECT_EQ(req.get_param_value("allowWatchBookmarks"), "true");
+                  if (n == 1) {
+                      res.status = 410;
+                      res.set_content(R"({"kind":"Status","code":410,"reason":"Gone","message":"gone"})", "application/json");
+                      return;
+                  }
+                  std::string body;
+                  if (n == 2) {
+                      body = R"J({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version: 5 (9)"}})J"
+                             "\n";
+                  } else {
+                      body = Json({{"type", "ADDED"}, {"object", shootJson("c-b", "rid-b", "6")}}).dump() + "\n" +
+                             Json({{"type", "BOOKMARK"}, {"object", {{"metadata", {{"resourceVersion", "7"}}}}}}).dump() +
+                             "\n";
+                  }
+                  auto sent = std::make_shared<std::size_t>(0);
+                  bool keepOpen = n >= 3;
+                  res.set_chunked_content_provider("application/json", [body, sent, keepOpen](size_t, httplib::DataSink& sink) {
+                      if (*sent < body.size()) {
+                          sink.write(body.data() + *sent, 1);  // one byte per chunk
+                          ++*sent;
+                          return true;
+                      }
+                      if (!keepOpen) {
+                          sink.done();
+                          return true;
+                      }
+                      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                      return sink.is_writable();
+                  });
+              });
+    t.start();
+    std::string err;
+    auto c = KubeClient::create(t.config(), &err);
+    ASSERT_TRUE(c) << err;
+    ShootCacheOptions o;
+    o.retry = fastRetry();
+    ShootCache cache(*c, "garden-keb", o);
+    cache.start();
+    ASSERT_TRUE(cache.waitSynced(5000)) << cache.lastError();
+    EXPECT_TRUE(eventually([&] { return cache.resourceVersion() == "7"; }, 10)) << cache.resourceVersion();
+    EXPECT_EQ(lists.load(), 3) << "initial list + one relist per 410";
+    EXPECT_EQ(cache.relists410.load(), 2);
+    EXPECT_EQ(cache.bookmarks.load(), 1);
+    auto snap = cache.snapshot(0);
+    ASSERT_TRUE(snap.ok);
+    ASSERT_EQ(snap.runtimes->size(), 2u);
+    EXPECT_EQ(snap.runtimes->at(1).runtimeID, "rid-b");
+    bool expired = false;
+    EXPECT_TRUE(cache.applyEventLine(Json({{"type", "DELETED"}, {"object", shootJson("c-a", "rid-a", "8")}}).dump(),
+                                     &expired, &err));
+    EXPECT_FALSE(cache.find("rid-a", 0));
+    EXPECT_TRUE(cache.find("rid-b", 0));
+    cache.stop();
+}
+
 TEST(ShootCache, SurvivesFaultyGardener) {
     auto o = fakeOptions(120);
     fake::Faults f;
