@@ -230,8 +230,26 @@ private:
         error_ = std::string(code);
         if (withArg) {
             error_ += ": `";
-            error_ += arg;
+            appendPrintable(arg);
             error_ += "`";
+        }
+    }
+    // The message must stay valid UTF-8 (it ends up in JSON): bytes that are not part of
+    // a valid UTF-8 sequence are written as \xNN.
+    void appendPrintable(std::string_view arg) {
+        for (std::size_t i = 0; i < arg.size();) {
+            std::size_t w;
+            const std::uint32_t r = decodeRune(arg, i, &w);
+            if (r == kRuneError && w == 1 && static_cast<unsigned char>(arg[i]) >= 0x80) {
+                static constexpr char kHex[] = "0123456789abcdef";
+                const auto b = static_cast<unsigned char>(arg[i]);
+                error_ += "\\x";
+                error_ += kHex[b >> 4];
+                error_ += kHex[b & 15];
+            } else {
+                error_.append(arg.substr(i, w));
+            }
+            i += w;
         }
     }
     bool more() const { return pos_ < p_.size(); }
@@ -737,7 +755,7 @@ private:
                 RuneSet dummy;
                 if (perlClass(c, &dummy)) {
                     // A Perl class as a range end, e.g. [a-\d].
-                    fail("invalid character class range", p_.substr(pos_ > 0 ? pos_ - 2 : 0, 4));
+                    fail("invalid character class range", p_.substr(pos_, 2));
                     return false;
                 }
             }

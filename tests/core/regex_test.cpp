@@ -200,7 +200,10 @@ TEST(Regex, ErrorMessages) {
     EXPECT_EQ(compileError("(?i-)"), "invalid or unsupported Perl syntax: `(?i-)`");
     EXPECT_EQ(compileError("(?P<>a)"), "invalid named capture: `(?P<>`");
     EXPECT_EQ(compileError("\\pL"), "unsupported Unicode character class: `\\pL`");
-    EXPECT_EQ(compileError("\xff"), "invalid UTF-8: `\xff`");
+    EXPECT_EQ(compileError("\xff"), "invalid UTF-8: `\\xff`");  // messages stay valid UTF-8
+    EXPECT_EQ(compileError("a\xc3"), "invalid UTF-8: `\\xc3`");
+    EXPECT_EQ(compileError("[\xc3\xa9-\\d]"), "invalid character class range: `\\d`");
+    EXPECT_EQ(compileError("\xc3\xa9**"), "invalid nested repetition operator: `**`");
     EXPECT_EQ(compileError(std::string(300, '(') + std::string(300, ')')).substr(0, 27), "expression nests too deeply");
     EXPECT_EQ(compileError("((a{1000}){1000}){1000}"), "expression too large");
     // A null error pointer is allowed.
@@ -218,6 +221,18 @@ TEST(Regex, DeepNestingUpToTheLimitWorks) {
     EXPECT_FALSE(matches("^" + nested + "b$", "aaac"));
 }
 
+bool validUtf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+        if (n == 0 || i + n > s.size()) return false;
+        for (std::size_t k = 1; k < n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+        i += n;
+    }
+    return true;
+}
+
 // Arbitrary patterns (mostly syntax characters) either compile or give a message;
 // compiled ones search arbitrary text. Nothing crashes or hangs (also run under ASan).
 TEST(Regex, ArbitraryPatternsNeverCrash) {
@@ -232,6 +247,7 @@ TEST(Regex, ArbitraryPatternsNeverCrash) {
         auto re = Regex::compile(pattern, &err);
         if (!re) {
             EXPECT_FALSE(err.empty()) << pattern;
+            EXPECT_TRUE(validUtf8(err)) << err;  // error messages end up in JSON
             continue;
         }
         ++compiled;
