@@ -97,12 +97,18 @@ async function clickWidget(page, label, dx) {
   const r = await page.evaluate((l) => window.kebSim.widgetRect(l), label);
   assert.ok(r, `widget '${label}' is not on screen (known: ${Object.keys(await page.evaluate(() => window.kebSim.widgets())).join(', ')})`);
   await page.mouse.move(dx === undefined ? r.x + r.w / 2 : r.x + dx, r.y + r.h / 2);
-  await page.waitForTimeout(50);
+  await waitFrames(page, 2);  // ImGui sees the hover before the press
   await page.mouse.down();
-  await page.waitForTimeout(50);
+  await waitFrames(page, 1);
   await page.mouse.up();
-  await page.waitForTimeout(100);  // a few frames for ImGui to act on the click
+  await waitFrames(page, 2);  // ImGui acts on the click
   return r;
+}
+
+// Waits until the page has drawn n more frames (slow machines draw few frames a second).
+async function waitFrames(page, n) {
+  const start = await page.evaluate(() => window.kebSim.frameStats().frames);
+  await page.waitForFunction((target) => window.kebSim.frameStats().frames >= target, start + n, { timeout: 10000 });
 }
 
 async function main() {
