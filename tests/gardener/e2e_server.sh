@@ -10,10 +10,11 @@ SHOOTS=${E2E_SHOOTS:-2000}; WORKERS=${E2E_WORKERS:-50}
 command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
 command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
 W=$(mktemp -d /tmp/keb-e2e-gardener.XXXXXX)
-FAKE_PID=""; SERVER_PID=""
+FAKE_PID=""; SERVER_PID=""; KYMA_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
   [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
+  [ -n "$KYMA_PID" ] && kill "$KYMA_PID" 2>/dev/null
   wait 2>/dev/null
   [ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
 }
@@ -36,6 +37,13 @@ FAKE_PID=$!
 for _ in $(seq 200); do [ -s fake.port ] && [ -s kc.yaml ] && break; sleep 0.05; done
 [ -s fake.port ] || fail "fake did not start: $(cat fake.log)"
 FURL="https://127.0.0.1:$(cat fake.port)"
+# A second fake, plain HTTP without token, serves the upgradeKyma contract (docs/upgrade-kyma-contract.md).
+"$FAKE" --listen 127.0.0.1:0 --shoots 0 --port-file kyma.port --speed 1200 --faults "429=0.02,5xx=0.02,retryafter=1" \
+  >kyma.log 2>&1 &
+KYMA_PID=$!
+for _ in $(seq 200); do [ -s kyma.port ] && break; sleep 0.05; done
+[ -s kyma.port ] || fail "kyma fake did not start"
+KURL="http://127.0.0.1:$(cat kyma.port)"
 fstats() { curl -s --cacert "$W/ca.crt" -H "Authorization: Bearer e2e-gardener-token" "$FURL/fake/stats"; echo; }
 
 SECRET=e2e-secret-0123456789
@@ -43,7 +51,7 @@ TOKEN=$("$SERVER" token --secret "$SECRET" --scope "broker-upgrade:read broker-u
 start_server() {
   rm -f server.port
   "$SERVER" --listen 127.0.0.1:0 --port-file server.port --store "sqlite:$W/keb.db" --auth "hs256:$SECRET" \
-    --kubeconfig kc.yaml --gardener-project e2e --poll-interval 250ms --step-retry 250ms --workers 64 \
+    --kubeconfig kc.yaml --gardener-project e2e --kyma-upgrade-url "$KURL/kyma" --poll-interval 250ms --step-retry 250ms --workers 64 \
     --access-log off --engine-log off >>server.log 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 600); do [ -s server.port ] && break; kill -0 $SERVER_PID 2>/dev/null || break; sleep 0.05; done
@@ -105,4 +113,28 @@ assert c.get("patches", 0) == n, ("patches", c.get("patches"), "answers lost", c
 print("fake Gardener: all %d shoots at 1.30.2, each changed once; patches=%d (answers lost: %d) conflicts=%d "
       "injected faults %s" % (n, c.get("patches", 0), c.get("patchAnswersLost", 0), c.get("conflicts", 0), injected))
 PY
+
+if [ "$KILLS" -eq 0 ]; then
+  # upgradeKyma over the same fleet through the HTTP contract.
+  KBODY='{"targets":{"include":[{"target":"all"}]},"strategy":{"type":"parallel","schedule":"immediate","parallel":{"workers":100}},"kyma":{"version":"2.21.0"}}'
+  resp=$(api -X POST -H "Content-Type: application/json" -d "$KBODY" "$SURL/upgrade/kyma")
+  KID=$(echo "$resp" | python3 -c 'import json,sys;print(json.load(sys.stdin)["orchestrationID"])') || fail "kyma submit: $resp"
+  for _ in $(seq 1200); do
+    read -r kstate ksucc < <(api "$SURL/orchestrations/$KID" | python3 -c '
+import json,sys
+try:
+  d=json.load(sys.stdin); print(d["state"].replace(" ","_"), d.get("operationStats",{}).get("succeeded",0))
+except Exception: print("unreachable 0")')
+    if [ "$kstate" = succeeded ] || [ "$kstate" = failed ]; then break; fi
+    sleep 0.1
+  done
+  [ "$kstate" = succeeded ] && [ "$ksucc" -eq "$SHOOTS" ] || fail "upgradeKyma ended '$kstate' with $ksucc succeeded"
+  curl -s "$KURL/fake/stats" > kstats.json
+  python3 - "$SHOOTS" <<'PY' || fail "kyma fake state"
+import json, sys
+n = int(sys.argv[1]); k = json.load(open("kstats.json"))["kymaUpgrades"]
+assert k == {"operations": n, "runtimes": n, "maxPerRuntime": 1}, k
+print("upgradeKyma: %d runtimes upgraded once each through the HTTP contract" % n)
+PY
+fi
 echo "PASS"
