@@ -443,6 +443,10 @@ void App::printHowTo(int port) {
 }
 
 int App::run() {
+    if (!o_.webRoot.empty() && !std::filesystem::is_directory(o_.webRoot)) {
+        std::cerr << "keb-server: --web-root '" << o_.webRoot << "' is not a directory\n";
+        return 2;
+    }
     // --- store
     if (o_.store == "memory") {
         baseStore_ = std::make_unique<MemoryStore>();

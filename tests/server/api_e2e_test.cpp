@@ -483,7 +483,10 @@ TEST(ServerSetup, BadFlagsFailClearly) {
                  {{"--demo-upgrade-duration", "soon"}, "duration"},
                  {{"--bogus"}, "unknown flag"},
                  {{"--tls-cert", "x"}, "--tls-key"},
-                 {{"--store", "sqlite:/nonexistent-dir/x/keb.db"}, "keb.db"}};
+                 {{"--store", "sqlite:/nonexistent-dir/x/keb.db"}, "keb.db"},
+                 {{"--store", "memory", "--web-root", "/nonexistent-web-root"}, "--web-root"},
+                 {{"--store", "memory", "--demo-fleet", "-3"}, "--demo-fleet"},
+                 {{"--store", "memory", "--listen", "nonsense"}, "--listen"}};
     for (const auto& c : cases) {
         ServerProcess s;
         EXPECT_FALSE(s.start(c.args, dir.path.string())) << c.args[0];
