@@ -233,6 +233,33 @@ async function main() {
       }
     });
 
+    await step('UI: load a scenario file through the file picker; typed bad JSON shows an error', async () => {
+      const name = 'workers_5.json';
+      const [chooser] = await Promise.all([
+        page.waitForEvent('filechooser', { timeout: 10000 }),
+        clickWidget(page, 'scenario.file'),
+      ]);
+      await chooser.setFiles(path.join(scenarioDir, name));
+      await page.waitForFunction((n) => window.kebSim.state().name === n, name, { timeout: 10000 });
+      const st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(st.loaded, true);
+      assert.ok(!st.loadError, st.loadError);
+      // Type a broken scenario into the paste box and load it: the UI shows the parser's error,
+      // the loaded scenario stays, and the page keeps drawing.
+      await clickWidget(page, 'scenario.paste');  // holds the loaded file's text: select all, delete
+      await page.keyboard.press('Control+a');
+      await waitFrames(page, 1);
+      await page.keyboard.press('Delete');
+      await waitFrames(page, 1);
+      await page.keyboard.type('{"fleet":{"size":"x"}}');
+      await waitFrames(page, 2);
+      await clickWidget(page, 'scenario.loadPasted');
+      const after = await page.evaluate(() => window.kebSim.state());
+      assert.ok(after.loadError && /fleet\.size/.test(after.loadError), `expected an error naming fleet.size, got ${JSON.stringify(after.loadError)}`);
+      assert.equal(after.name, name, 'a bad scenario replaced the loaded one');
+      await waitFrames(page, 2);
+    });
+
     await step(`frame time with 10,000 shoots at 10,000x (${perfSeconds} s)`, async () => {
       const name = bundled.find((n) => /fleet|large|10k/i.test(n)) || bundled[0];
       const text = await page.evaluate((n) => window.kebSim.scenarioText(n), name);
