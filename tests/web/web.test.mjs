@@ -266,6 +266,35 @@ async function main() {
       await waitFrames(page, 2);
     });
 
+    await step('UI: playback controls and injections', async () => {
+      const name = 'failures_then_retry.json';
+      await page.evaluate((n) => window.kebSim.loadScenario(window.kebSim.scenarioText(n), 7, null, n), name);
+      await clickWidget(page, 'speed.10k');
+      let st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(st.speed, 10000);
+      const before = st.eventsProcessed;
+      await clickWidget(page, 'playback.step');
+      st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(st.eventsProcessed, before + 1, 'Step did not process exactly one event');
+      await clickWidget(page, 'playback.plus1h');
+      st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(Date.parse(st.now) - Date.parse(st.start), 3600 * 1000, `+1h: ${st.now}`);
+      await clickWidget(page, 'inject.restart');
+      await clickWidget(page, 'inject.outage');
+      await clickWidget(page, 'inject.burst');
+      st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(st.restarts, 1, 'Broker restart not injected');
+      assert.ok(!st.playbackError, st.playbackError);
+      await clickWidget(page, 'playback.plus1h');
+      const orchs = await page.evaluate(() => window.kebSim.api('GET', '/orchestrations'));
+      assert.equal(orchs.status, 200);
+      // Jumping back replays the scenario from its start: same time, no injected restart.
+      const halfHour = new Date(Date.parse(st.start) + 1800 * 1000).toISOString().replace('.000Z', 'Z');
+      const back = await page.evaluate((t) => window.kebSim.jumpTo(t), halfHour);
+      assert.equal(Date.parse(back.now), Date.parse(halfHour));
+      assert.equal(back.restarts, 0);
+    });
+
     await step(`frame time with 10,000 shoots at 10,000x (${perfSeconds} s)`, async () => {
       const name = bundled.find((n) => /fleet|large|10k/i.test(n)) || bundled[0];
       const text = await page.evaluate((n) => window.kebSim.scenarioText(n), name);
