@@ -28,17 +28,17 @@ openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.
   fail "openssl"
 
 FAULTS="429=0.03,5xx=0.03,reset=0.02,slow=0.03,slowms=150,watch410=0.3,retryafter=1,conflict=0.1"
-# 10 min reconciles at speed 1200: 0.5 s each.
+# 10 min reconciles at speed 2400: 0.25 s each.
 "$FAKE" --listen 127.0.0.1:0 --shoots "$SHOOTS" --seed 2026 --token e2e-gardener-token --project e2e \
   --tls-cert srv.crt --tls-key srv.key --kubeconfig-ca ca.crt --write-kubeconfig kc.yaml --port-file fake.port \
-  --speed 1200 --kubernetes-versions 1.29.5:1 --deleting-share 0 --faults "$FAULTS" --bookmark-interval 1s --watch-timeout 3s \
+  --speed 2400 --kubernetes-versions 1.29.5:1 --deleting-share 0 --faults "$FAULTS" --bookmark-interval 1s --watch-timeout 3s \
   --threads 128 >fake.log 2>&1 &
 FAKE_PID=$!
 for _ in $(seq 200); do [ -s fake.port ] && [ -s kc.yaml ] && break; sleep 0.05; done
 [ -s fake.port ] || fail "fake did not start: $(cat fake.log)"
 FURL="https://127.0.0.1:$(cat fake.port)"
 # A second fake, plain HTTP without token, serves the upgradeKyma contract (docs/upgrade-kyma-contract.md).
-"$FAKE" --listen 127.0.0.1:0 --shoots 0 --port-file kyma.port --speed 1200 --faults "429=0.02,5xx=0.02,retryafter=1" \
+"$FAKE" --listen 127.0.0.1:0 --shoots 0 --port-file kyma.port --speed 2400 --faults "429=0.02,5xx=0.02,retryafter=1" \
   >kyma.log 2>&1 &
 KYMA_PID=$!
 for _ in $(seq 200); do [ -s kyma.port ] && break; sleep 0.05; done
@@ -51,7 +51,7 @@ TOKEN=$("$SERVER" token --secret "$SECRET" --scope "broker-upgrade:read broker-u
 start_server() {
   rm -f server.port
   "$SERVER" --listen 127.0.0.1:0 --port-file server.port --store "sqlite:$W/keb.db" --auth "hs256:$SECRET" \
-    --kubeconfig kc.yaml --gardener-project e2e --kyma-upgrade-url "$KURL/kyma" --poll-interval 250ms --step-retry 250ms --workers 64 \
+    --kubeconfig kc.yaml --gardener-project e2e --kyma-upgrade-url "$KURL/kyma" --poll-interval 200ms --step-retry 250ms --workers 64 \
     --access-log off --engine-log off >>server.log 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 600); do [ -s server.port ] && break; kill -0 $SERVER_PID 2>/dev/null || break; sleep 0.05; done
