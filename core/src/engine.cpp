@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -35,8 +36,17 @@ struct Slot {
     Millis startAt = 0;
     OperationState state = OperationState::Pending;
     bool actionOut = false;
-    bool blocked = false;  // waiting for another upgrade of the same runtime
+    bool blocked = false;         // waiting for another upgrade of the same runtime
+    bool upgradeStarted = false;  // cached from the store: polls need no store read
+    Millis startedAt = 0;
+    std::uint64_t noteHash = 0;   // hash of the stored description (progress note)
 };
+
+std::uint64_t hashNote(std::string_view s) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    return h;
+}
 
 struct Active {
     Orchestration orch;
@@ -337,6 +347,9 @@ struct Engine::Impl {
             op.updatedAt = now;
             e.store_.updateOperation(op);  // recorded before the backend is called
             s.state = OperationState::InProgress;
+            s.startedAt = now;
+            s.upgradeStarted = false;
+            s.noteHash = hashNote(op.description);
             s.actionOut = true;
             ++a.running;
             ++actionsOut;
@@ -555,6 +568,9 @@ void Engine::recover(Millis now) {
                 s.runtimeID = op.runtimeID;
                 s.startAt = op.startAt;
                 s.state = OperationState::InProgress;
+                s.startedAt = op.startedAt;
+                s.upgradeStarted = op.upgradeStarted;
+                s.noteHash = hashNote(op.description);
                 a.slots.emplace(op.seq, s);
                 ++a.running;
                 impl_->busy[op.runtimeID] = op.operationID;
@@ -599,8 +615,10 @@ std::vector<Action> Engine::tick(Millis now) {
         Operation op = impl_->load(*a, it->second);
         it->second.actionOut = true;
         ++impl_->actionsOut;
-        impl_->emit(now, t.kind == TimerKind::Poll ? "operation.poll" : "operation.restart", t.orchestrationID,
-                    op.operationID, op.runtimeID);
+        // Polls are not state changes and are not reported (thousands a minute on a large
+        // rollout); re-starting an unacknowledged upgrade after a restart is.
+        if (t.kind == TimerKind::Start)
+            impl_->emit(now, "operation.restart", t.orchestrationID, op.operationID, op.runtimeID);
         out.push_back(Action{t.kind == TimerKind::Poll ? Action::Kind::Poll : Action::Kind::Start, a->orch.type,
                              std::move(op)});
     }
@@ -639,16 +657,21 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
                                    result.reason.empty() ? "upgrade failed" : result.reason, now);
             break;
         case StepResult::Kind::Again: {
-            Operation op = impl_->load(*a, s);
-            if (op.startedAt && now - op.startedAt >= config_.operationTimeout) {
+            if (s.startedAt && now - s.startedAt >= config_.operationTimeout) {
                 impl_->finishOperation(*a, seq, OperationState::Failed, "operation has reached the time limit", now);
                 break;
             }
-            if (!op.upgradeStarted || (!result.reason.empty() && result.reason != op.description)) {
+            // The store is written only when something changed: the first acknowledgement of
+            // the start, or a new progress note (polls are otherwise free of store I/O).
+            const bool newNote = !result.reason.empty() && hashNote(result.reason) != s.noteHash;
+            if (!s.upgradeStarted || newNote) {
+                Operation op = impl_->load(*a, s);
                 op.upgradeStarted = true;
-                if (!result.reason.empty()) op.description = result.reason;
+                if (newNote) op.description = result.reason;
                 op.updatedAt = now;
                 store_.updateOperation(op);
+                s.upgradeStarted = true;
+                s.noteHash = hashNote(op.description);
             }
             const Millis after = result.retryAfter > 0 ? result.retryAfter : config_.pollInterval;
             impl_->timers.insert({now + after, a->orch.orchestrationID, seq, TimerKind::Poll});

@@ -49,7 +49,8 @@ struct RetryResult {
 struct EngineEvent {
     Millis at = 0;
     std::string kind;  // "orchestration.created", "orchestration.state", "operation.created",
-                       // "operation.state", "operation.rescheduled", "operation.start", "operation.poll",
+                       // "operation.state", "operation.rescheduled", "operation.start", "operation.restart",
+                       // "operation.waiting", "operation.skipped", "orchestration.recovered",
                        // "resolve.error"
     std::string orchestrationID;
     std::string operationID;
