@@ -148,4 +148,27 @@ TEST(CrashTest, SigkillDuringRolloutLosesNothingAndNeverUpgradesTwice) {
     s.kill(SIGTERM);
 }
 
+TEST(CrashTest, AcknowledgedOrchestrationSurvivesAnImmediateSigkill) {
+    // A 202 means "on disk": kill -9 right after the answer, restart, it is there and runs.
+    TempDir dir;
+    const std::vector<std::string> args = {"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none", "--demo-fleet", "8",
+                                           "--demo-upgrade-duration", "100ms", "--access-log", "off"};
+    ServerProcess s;
+    std::vector<std::string> ids;
+    for (int round = 0; round < 5; ++round) {
+        ASSERT_TRUE(s.start(args, dir.path.string())) << s.stderrText();
+        Api a(s.port());
+        auto r = a.post("/upgrade/kyma", kymaBody(8));
+        ASSERT_EQ(r.status, 202);
+        ids.push_back(r.json["orchestrationID"]);
+        s.kill(SIGKILL);
+    }
+    ASSERT_TRUE(s.start(args, dir.path.string())) << s.stderrText();
+    Api a(s.port());
+    for (const auto& id : ids)
+        EXPECT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json.value("state", "") == "succeeded"; }, 20000))
+            << id << ": " << a.get("/orchestrations/" + id).body;
+    EXPECT_EQ(a.get("/orchestrations").json["totalCount"], 5);
+}
+
 }  // namespace
