@@ -187,7 +187,7 @@ async function main() {
         fs.writeFileSync(path.join(artifacts, `web-${path.basename(run.name, '.json')}-${run.seed}.json`), JSON.stringify(fromPage, null, 2));
         numbers[`run ${run.name}`] = `page ${pageMs} ms, native ${nativeMs} ms`;
         const d = firstDifference(fromPage, fromNative);
-        assert.equal(d, null, `summaries differ at ${d}`);
+        assert.equal(d, null, `summaries differ at ${d} (is ${kebSim} built from the same sources as build/web?)`);
       });
     }
 
