@@ -234,6 +234,7 @@ std::unique_ptr<SqliteStore> App::borrowReader() {
         if (!readers_.empty()) {
             auto r = std::move(readers_.back());
             readers_.pop_back();
+            r->resetStatements();  // a read that failed half-way must not pin an old snapshot
             return r;
         }
     }

@@ -238,6 +238,10 @@ SqliteStore::Stmt& SqliteStore::stmt(const std::string& sql) {
     return it->second->reset();
 }
 
+void SqliteStore::resetStatements() {
+    for (auto& [sql, st] : stmts_) st->reset();
+}
+
 int SqliteStore::schemaVersion() {
     auto& has = stmt("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
     has.step();

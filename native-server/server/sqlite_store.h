@@ -62,6 +62,8 @@ public:
     std::map<OrchestrationState, std::int64_t> orchestrationCountsByState();
     std::map<OperationState, std::int64_t> operationCountsByState();
     int schemaVersion();
+    // Resets every cached statement: ends any read snapshot a failed read may have left open.
+    void resetStatements();
     const std::string& path() const { return path_; }
 
 private:
