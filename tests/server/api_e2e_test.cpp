@@ -582,6 +582,28 @@ TEST(ServerSetup, GardenerModeAgainstTheFakeGardener) {
 }
 #endif
 
+TEST(ServerSetup, DemoPollIntervalFollowsTheUpgradeDuration) {
+    // The example: 40 demo runtimes, 5 workers, 1 s upgrades finish in about 10 s
+    // (8 rounds of 5). With KEB's 1 m poll interval it would take minutes.
+    TempDir dir;
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none", "--demo-fleet", "40",
+                         "--demo-upgrade-duration", "1s", "--access-log", "off", "--engine-log", "off"},
+                        dir.path.string()))
+        << s.stderrText();
+    Api a(s.port());
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = a.post("/upgrade/kyma", kymaBody(5));
+    ASSERT_EQ(r.status, 202);
+    std::string id = r.json["orchestrationID"];
+    ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "succeeded"; }, 30000, 100));
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int n = a.get("/orchestrations/" + id).json["operationStats"]["succeeded"];
+    const int rounds = (n + 4) / 5;
+    EXPECT_GE(secs, rounds * 1.0 - 0.5) << "upgrades cannot be faster than 1 s each";
+    EXPECT_LE(secs, rounds * 1.0 + 5.0) << n << " runtimes took " << secs << " s";
+}
+
 TEST(OpenApiChecker, CatchesWrongBodies) {
     // The checker used on every answer above must itself detect mismatches.
     Json doc = Json::parse(readText(KEB_OPENAPI_FILE));
