@@ -304,7 +304,7 @@ async function main() {
     await step(`frame time with 10,000 shoots at 10,000x (${perfSeconds} s)`, async () => {
       const name = bundled.find((n) => /fleet|large|10k/i.test(n)) || bundled[0];
       const text = await page.evaluate((n) => window.kebSim.scenarioText(n), name);
-      const loaded = await page.evaluate((t) => window.kebSim.loadScenario(t, 7, 10000), text);
+      const loaded = await page.evaluate(([t, n]) => window.kebSim.loadScenario(t, 7, 10000, n), [text, name]);
       assert.equal(loaded.fleetSize, 10000, JSON.stringify(loaded));
       await page.evaluate(() => { window.kebSim.setSpeed(10000); window.kebSim.play(); });
       await page.waitForTimeout(500);
