@@ -34,6 +34,11 @@ public:
         check(sqlite3_bind_text(s_, ++idx_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
         return *this;
     }
+    // Binds without copying: v must stay alive and unchanged until the statement has run.
+    Stmt& bindRef(const std::string& v) {
+        check(sqlite3_bind_text(s_, ++idx_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+        return *this;
+    }
     Stmt& bindNull() {
         check(sqlite3_bind_null(s_, ++idx_));
         return *this;
@@ -324,11 +329,12 @@ void bindOperationBody(S& s, const Operation& op, int stateCodeValue) {
         b = op.clusterConfig->machineImage;
         c = op.clusterConfig->machineImageVersion;
     }
-    s.bind(op.seq).bind(op.createdAt).bind(op.updatedAt).bind(stateCodeValue).bind(op.description)
-        .bind(op.runtimeID).bind(op.instanceID).bind(op.globalAccountID).bind(op.subAccountID)
-        .bind(op.servicePlanID).bind(op.servicePlanName).bind(op.region).bind(op.shootName).bind(op.dryRun)
+    // op outlives the statement's run (the caller runs it before returning): bind without copies.
+    s.bind(op.seq).bind(op.createdAt).bind(op.updatedAt).bind(stateCodeValue).bindRef(op.description)
+        .bindRef(op.runtimeID).bindRef(op.instanceID).bindRef(op.globalAccountID).bindRef(op.subAccountID)
+        .bindRef(op.servicePlanID).bindRef(op.servicePlanName).bindRef(op.region).bindRef(op.shootName).bind(op.dryRun)
         .bind(op.maintenanceWindowBegin).bind(op.maintenanceWindowEnd).bind(op.startAt).bind(op.startedAt)
-        .bind(op.upgradeStarted).bind(op.immediate).bind(op.retryOf).bind(kind).bind(a).bind(b).bind(c);
+        .bind(op.upgradeStarted).bind(op.immediate).bindRef(op.retryOf).bind(kind).bind(a).bind(b).bind(c);
 }
 }  // namespace
 
@@ -339,7 +345,7 @@ void SqliteStore::doInsertOperations(const std::vector<Operation>& ops) {
     std::map<std::pair<std::string, int>, std::int64_t> counts;
     for (const auto& op : ops) {
         const int code = stateCode(kOpStates, op.state);
-        s.reset().bind(op.orchestrationID).bind(op.operationID);
+        s.reset().bindRef(op.orchestrationID).bindRef(op.operationID);
         bindOperationBody(s, op, code);
         s.run();
         ++counts[{op.orchestrationID, code}];
@@ -357,7 +363,7 @@ void SqliteStore::doUpdateOperation(const Operation& op) {
         "shoot_name=?, dry_run=?, mw_begin=?, mw_end=?, start_at=?, started_at=?, upgrade_started=?, immediate=?, "
         "retry_of=?, config_kind=?, config_a=?, config_b=?, config_c=? WHERE orchestration_id=? AND id=?");
     bindOperationBody(s, op, stateCode(kOpStates, op.state));
-    s.bind(op.orchestrationID).bind(op.operationID);
+    s.bindRef(op.orchestrationID).bindRef(op.operationID);
     s.run();
     if (s.changes() == 0) throw SqliteError("no operation " + op.operationID + " in orchestration " + op.orchestrationID);
 }
