@@ -260,9 +260,15 @@ void ShootCache::run() {
             failures = 0;
         }
         std::string err;
+        auto opened = std::chrono::steady_clock::now();
+        long long eventsBefore = watchEvents.load() + bookmarks.load();
         WatchEnd end = watchOnce(&err);
         if (end == WatchEnd::Stopped || stop_) break;
         watchRestarts++;
+        // A server that ends every watch at once without sending anything must not make us spin.
+        if (end == WatchEnd::Ended && watchEvents.load() + bookmarks.load() == eventsBefore &&
+            std::chrono::steady_clock::now() - opened < std::chrono::milliseconds(100))
+            client_.sleepFor(opt_.retry.backoffBase);
         switch (end) {
             case WatchEnd::Expired:
                 relists410++;
