@@ -3,10 +3,14 @@
 #include <httplib.h>
 #include <openssl/rand.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -198,6 +202,7 @@ private:
 
     const ServerOptions& o_;
     std::string sqlitePath_;
+    int lockFd_ = -1;  // flock on <db>.lock, held for the process lifetime
     std::unique_ptr<Store> baseStore_;
     std::unique_ptr<GenerationStore> store_;
     std::unique_ptr<Authenticator> auth_;
@@ -453,6 +458,14 @@ int App::run() {
         baseStore_ = std::make_unique<MemoryStore>();
     } else {
         sqlitePath_ = o_.store.substr(7);
+        // One engine per store: a second keb-server on the same file would drive the same
+        // orchestrations and start upgrades twice. The kernel drops the lock if we die (kill -9).
+        const std::string lockPath = sqlitePath_ + ".lock";
+        lockFd_ = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lockFd_ < 0) throw std::runtime_error("cannot open lock file '" + lockPath + "': " + std::strerror(errno));
+        if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0)
+            throw std::runtime_error("another keb-server is already using the store '" + sqlitePath_ + "' (lock " +
+                                     lockPath + " is held)");
         SqliteOptions so;
         so.synchronousFull = o_.sqliteSynchronousFull;
         baseStore_ = std::make_unique<SqliteStore>(sqlitePath_, so);

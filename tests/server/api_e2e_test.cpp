@@ -604,6 +604,18 @@ TEST(ServerSetup, DemoPollIntervalFollowsTheUpgradeDuration) {
     EXPECT_LE(secs, rounds * 1.0 + 5.0) << n << " runtimes took " << secs << " s";
 }
 
+TEST(ServerSetup, SecondServerOnTheSameStoreIsRefused) {
+    TempDir dir;
+    ServerProcess first, second;
+    ASSERT_TRUE(first.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none"}, dir.path.string()));
+    EXPECT_FALSE(second.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none"}, dir.path.string()));
+    EXPECT_NE(second.stderrText().find("another keb-server"), std::string::npos) << second.stderrText();
+    first.kill(SIGKILL);  // the lock dies with the process
+    ServerProcess third;
+    EXPECT_TRUE(third.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none"}, dir.path.string()))
+        << third.stderrText();
+}
+
 TEST(OpenApiChecker, CatchesWrongBodies) {
     // The checker used on every answer above must itself detect mismatches.
     Json doc = Json::parse(readText(KEB_OPENAPI_FILE));
