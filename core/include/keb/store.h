@@ -1,5 +1,5 @@
 // Store interface (SPEC 2 paging semantics, SPEC 7 restart). Every implementation
-// (memory, SQLite, PostgreSQL) must pass tests/store_contract_test.cpp.
+// (memory, SQLite) must pass the typed suite in tests/store_contract/store_contract.h.
 // Semantics (identical in every implementation):
 //  - orchestrations are ordered by (createdAt, orchestrationID) ascending;
 //  - operations of one orchestration by (createdAt, seq, operationID) ascending, where seq is the
