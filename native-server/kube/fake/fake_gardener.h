@@ -55,7 +55,7 @@ struct FakeOptions {
     Faults faults;
     std::string kubernetesVersions;  // "1.29.5:1" weighted list for the generator; empty: its default
     double deletingShare = -1;       // < 0: generator default
-    std::size_t eventWindow = 200000;  // watch events kept; older resourceVersions get 410
+    std::size_t eventWindow = 50000;   // watch events kept (~1.3 KB each); older resourceVersions get 410
     Millis bookmarkInterval = 2000;    // wall ms between BOOKMARK events on idle watches
     Millis maxWatch = 30 * kMinute;    // the server ends a watch after this (clients re-open it)
     int threads = 96;

@@ -37,7 +37,7 @@ Options:
   --deleting-share P      share of shoots with a deletionTimestamp        [generator default]
   --faults SPEC           e.g. "429=0.05,5xx=0.05,reset=0.02,slow=0.05,slowms=300,watch410=0.2,
                           retryafter=1,upgradefail=0,conflict=0.1" (also PUT /fake/faults at runtime)
-  --event-window N        watch events kept (older resourceVersions: 410)  [200000]
+  --event-window N        watch events kept (older resourceVersions: 410)  [50000]
   --bookmark-interval DUR idle time between watch BOOKMARKs                [2s]
   --watch-timeout DUR     the server ends each watch after this           [30m]
   --threads N             HTTP worker threads (each watch holds one)       [96]
