@@ -206,7 +206,9 @@ TEST(Engine, CancelWithOperationsInProgress) {
     EXPECT_EQ(h.count(id, OperationState::Canceled), 8);
     EXPECT_EQ(h.backend.upgrades.size(), 2u);
     for (const auto& op : h.ops(id))
-        if (op.state == OperationState::Canceled) EXPECT_EQ(op.description, "Operation was canceled");
+        if (op.state == OperationState::Canceled) {
+            EXPECT_EQ(op.description, "Operation was canceled");
+        }
 }
 
 TEST(Engine, CancelPendingOrchestrationBeforeItStarts) {
@@ -405,7 +407,9 @@ TEST(EngineRestart, MidRunFinishedStayFinishedRunningResumeByPolling) {
         EXPECT_EQ(h.backend.upgrades[op.runtimeID], 1);
     }
     for (const auto& op : before)
-        if (op.state == OperationState::Succeeded) EXPECT_EQ(*h.store.getOperation(id, op.operationID), op);
+        if (op.state == OperationState::Succeeded) {
+            EXPECT_EQ(*h.store.getOperation(id, op.operationID), op);
+        }
 }
 
 TEST(EngineRestart, UnacknowledgedStartIsStartedAgainIdempotently) {
@@ -461,7 +465,9 @@ TEST(EngineRestart, PendingOperationsGetWindowsRecomputed) {
     h.fleet.runtimes[1].windowEnd = "130000+0000";
     h.restart();
     for (const auto& op : h.ops(id))
-        if (op.runtimeID == "rt-1") EXPECT_EQ(op.maintenanceWindowBegin, T("2026-11-23T12:00:00Z"));
+        if (op.runtimeID == "rt-1") {
+            EXPECT_EQ(op.maintenanceWindowBegin, T("2026-11-23T12:00:00Z"));
+        }
     h.runToEnd();
     EXPECT_EQ(h.orch(id).state, OrchestrationState::Succeeded);
 }
