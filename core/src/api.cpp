@@ -190,6 +190,7 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
                 const bool jsonBody = !req.body.empty() && (req.contentType.find("json") != std::string::npos ||
                                                             req.body.front() == '{');
                 if (jsonBody) {
+                    if (jsonNestedDeeperThan(req.body)) return error(400, "body is nested too deeply");
                     Json j = Json::parse(req.body, nullptr, false);
                     if (j.is_discarded() || !j.is_object()) return error(400, "body is not a JSON object");
                     if (j.contains("operationIDs")) {

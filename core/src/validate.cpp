@@ -19,29 +19,6 @@
 namespace keb {
 namespace {
 
-constexpr int kMaxDepth = 64;
-
-// Nesting depth of a JSON text, computed without recursion (strings are skipped).
-bool nestedTooDeeply(std::string_view s) {
-    int depth = 0;
-    bool inString = false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        if (inString) {
-            if (c == '\\') ++i;
-            else if (c == '"') inString = false;
-            continue;
-        }
-        if (c == '"') inString = true;
-        else if (c == '[' || c == '{') {
-            if (++depth > kMaxDepth) return true;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return false;
-}
-
 // nlohmann's messages start with "[json.exception.parse_error.101] ": drop that tag.
 std::string cleanParserMessage(const char* what) {
     std::string m = what;
@@ -265,7 +242,7 @@ std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, const Json
 
 std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, std::string_view body, std::string* error) {
     try {
-        if (nestedTooDeeply(body)) {
+        if (jsonNestedDeeperThan(body)) {
             if (error) *error = "body is nested too deeply";
             return std::nullopt;
         }

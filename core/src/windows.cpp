@@ -2,6 +2,8 @@
 // the next occurrence of a window on an allowed UTC weekday.
 #include "keb/windows.h"
 
+#include "keb/wire.h"
+
 #include <nlohmann/json.hpp>
 
 #include "keb/regex.h"
@@ -26,27 +28,6 @@ std::int64_t floorDivMs(Millis a, Millis b) {
     return q;
 }
 
-// JSON nesting depth without recursion (strings skipped), so a hostile document
-// cannot overflow the stack of nlohmann's recursive parser.
-bool nestedTooDeeply(std::string_view s, int limit) {
-    int depth = 0;
-    bool inString = false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        if (inString) {
-            if (c == '\\') ++i;
-            else if (c == '"') inString = false;
-            continue;
-        }
-        if (c == '"') inString = true;
-        else if (c == '[' || c == '{') {
-            if (++depth > limit) return true;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return false;
-}
 
 bool parseOverride(const nlohmann::json& j, const std::string& path, bool isRule, PolicyOverride* out,
                    std::string* error) {
@@ -153,7 +134,7 @@ std::optional<MaintenancePolicy> parseMaintenancePolicy(std::string_view jsonTex
         if (error) *error = msg;
         return std::nullopt;
     };
-    if (nestedTooDeeply(jsonText, 64)) return fail("policy is nested too deeply");
+    if (jsonNestedDeeperThan(jsonText)) return fail("policy is nested too deeply");
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(jsonText);

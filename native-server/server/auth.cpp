@@ -15,6 +15,8 @@
 #include <sstream>
 #include <vector>
 
+#include "keb/wire.h"
+
 namespace keb::server {
 
 namespace {
@@ -130,6 +132,10 @@ std::optional<ParsedToken> parseToken(std::string_view authorization, std::strin
     auto s = base64UrlDecode(tok.substr(d2 + 1));
     if (!h || !p || !s) {
         *error = "malformed token: invalid base64url";
+        return std::nullopt;
+    }
+    if (jsonNestedDeeperThan(*h) || jsonNestedDeeperThan(*p)) {
+        *error = "malformed token: nested too deeply";
         return std::nullopt;
     }
     ParsedToken out;

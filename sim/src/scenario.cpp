@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "keb/timefmt.h"
+#include "keb/wire.h"
 #include "keb/windows.h"
 
 namespace keb::sim {
@@ -521,6 +522,8 @@ void parseExpect(const Node& n, Scenario& sc) {
 }  // namespace
 
 Scenario parseScenario(const std::string& jsonText, const std::string& file) {
+    if (jsonNestedDeeperThan(jsonText))
+        throw ScenarioError(file + ": invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     Json j;
     try {
         j = Json::parse(jsonText);

@@ -206,6 +206,10 @@ TEST(Api, RetryValidation) {
     EXPECT_EQ(h.orch(id).state, OrchestrationState::Failed);
     r = h.call("POST", "/orchestrations/" + id + "/retry", R"({"operationIDs":"x"})");
     EXPECT_EQ(r.status, 400);
+    // A hostile body must not reach the recursive JSON parser.
+    r = h.call("POST", "/orchestrations/" + id + "/retry", "{\"a\":" + std::string(200000, '[') + "}");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.body["error"], "body is nested too deeply");
 }
 
 TEST(Api, QueryStringDecoding) {

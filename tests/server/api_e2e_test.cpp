@@ -233,6 +233,12 @@ TEST_F(ServerTest, AuthFailures) {
     std::string none = run("printf '%s' '{\"alg\":\"none\"}' | base64 -w0 | tr '+/' '-_' | tr -d '='") + "." +
                        run("printf '%s' '{\"exp\":9999999999,\"scope\":\"broker-upgrade:read\"}' | base64 -w0 | tr '+/' '-_' | tr -d '='") + ".";
     EXPECT_EQ(api(none).get(path).status, 401);
+    // A JWT header nested 1,500 levels deep (fits the 8 KB header limit) never reaches the parser.
+    std::string deep = run("python3 -c \"print('[' * 1500 + ']' * 1500, end='')\" | base64 -w0 | tr '+/' '-_' | tr -d '='");
+    auto deepResp = api(deep + ".e30.c2ln").get(path);
+    EXPECT_EQ(deepResp.status, 401);
+    EXPECT_NE(deepResp.body.find("nested too deeply"), std::string::npos) << deepResp.body;
+    EXPECT_EQ(api(ro).get(path).status, 200);  // and the server still serves
     // Scopes: read only cannot write; write only cannot read (write does not imply read).
     EXPECT_EQ(api(ro).get(path).status, 200);
     EXPECT_EQ(api(ro).post("/upgrade/kyma", kymaBody()).status, 403);

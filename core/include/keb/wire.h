@@ -14,6 +14,11 @@ using Json = nlohmann::json;
 
 Json errorJson(std::string_view message);  // {"error": message}
 
+// nlohmann's parser is recursive: a hostile document ("[[[[..." x 100,000) would overflow
+// the stack. Every parse of untrusted text checks the nesting first, without recursion.
+constexpr int kMaxJsonDepth = 64;
+bool jsonNestedDeeperThan(std::string_view text, int limit = kMaxJsonDepth);
+
 // Normalised request as echoed in `parameters`:
 // {"targets":{"include":[..],"exclude":[..]},"strategy":{"type":"parallel","schedule":"immediate"|"now"|RFC3339,
 //  "maintenanceWindow":bool,"parallel":{"workers":N}},"dryRun":bool,"kyma":{"version"}|"kubernetes":{...}}
