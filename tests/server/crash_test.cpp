@@ -129,9 +129,12 @@ TEST(CrashTest, SigkillDuringRolloutLosesNothingAndNeverUpgradesTwice) {
                 const std::string opID = op["operationID"];
                 const int n = upgradesPerOp.count(opID) ? upgradesPerOp[opID] : 0;
                 EXPECT_LE(n, 1) << "runtime " << op["runtimeID"] << " upgraded " << n << " times by operation " << opID;
-                if (!dry && st == "succeeded" && op["description"].get<std::string>().find("preempted") == std::string::npos)
+                if (!dry && st == "succeeded" && op["description"].get<std::string>().find("preempted") == std::string::npos) {
                     EXPECT_EQ(n, 1) << "succeeded without an upgrade: " << op.dump();
-                if (dry) EXPECT_EQ(n, 0) << "dry run upgraded a runtime: " << op.dump();
+                }
+                if (dry) {
+                    EXPECT_EQ(n, 0) << "dry run upgraded a runtime: " << op.dump();
+                }
                 if (n) {
                     EXPECT_EQ(runtimeOfOp[opID], op["runtimeID"]);
                     ++upgraded;

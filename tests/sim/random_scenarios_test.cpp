@@ -81,7 +81,9 @@ void runOne(std::uint64_t seed) {
             case 6: sim.failureBurst(static_cast<Millis>(rng.below(3 * kHour)), rng.uniform()); break;
             default: sim.disappear(static_cast<int>(rng.below(4))); break;
         }
-        if (status) ASSERT_TRUE(status == 200 || status == 202 || status == 409) << "status " << status;
+        if (status) {
+            ASSERT_TRUE(status == 200 || status == 202 || status == 409) << "status " << status;
+        }
         auto list = sim.api("GET", "/orchestrations?page_size=100");
         ASSERT_EQ(list.status, 200);
         ASSERT_EQ(list.body["totalCount"].get<std::size_t>(), ids.size());
