@@ -225,6 +225,17 @@ public:
     const std::string& error() const { return error_; }
 
 private:
+    // End of a \p / \P escape at pos_ (`\pL` or `\p{Greek}`), for the error message.
+    std::size_t unicodeClassEnd() const {
+        std::size_t e = pos_ + 2;
+        if (e < p_.size() && p_[e] == '{') {
+            while (e < p_.size() && p_[e] != '}') ++e;
+            if (e < p_.size()) ++e;
+        } else if (e < p_.size()) {
+            ++e;
+        }
+        return e;
+    }
     void fail(std::string_view code, std::string_view arg, bool withArg = true) {
         if (failed()) return;
         error_ = std::string(code);
@@ -614,14 +625,7 @@ private:
                 case 'B': pos_ += 2; return assertNode(AssertKind::NoWordBoundary);
                 case 'p':
                 case 'P': {
-                    std::size_t e = pos_ + 2;
-                    if (e < p_.size() && p_[e] == '{') {
-                        while (e < p_.size() && p_[e] != '}') ++e;
-                        if (e < p_.size()) ++e;
-                    } else if (e < p_.size()) {
-                        ++e;
-                    }
-                    fail("unsupported Unicode character class", p_.substr(start, e - start));
+                    fail("unsupported Unicode character class", p_.substr(start, unicodeClassEnd() - start));
                     return nullptr;
                 }
                 case 'Q': {
@@ -713,14 +717,7 @@ private:
                     continue;
                 }
                 if (c == 'p' || c == 'P') {
-                    std::size_t e = pos_ + 2;
-                    if (e < p_.size() && p_[e] == '{') {
-                        while (e < p_.size() && p_[e] != '}') ++e;
-                        if (e < p_.size()) ++e;
-                    } else if (e < p_.size()) {
-                        ++e;
-                    }
-                    fail("unsupported Unicode character class", p_.substr(pos_, e - pos_));
+                    fail("unsupported Unicode character class", p_.substr(pos_, unicodeClassEnd() - pos_));
                     return nullptr;
                 }
             }
