@@ -50,21 +50,18 @@ X509_STORE* storeFromPem(const std::string& pem, std::string* error) {
     return store;
 }
 
-X509* certFromPem(const std::string& pem) {
+// Reads the first PEM object of `pem` with one of OpenSSL's PEM_read_bio_* functions.
+template <class T>
+T* fromPem(const std::string& pem, T* (*read)(BIO*, T**, pem_password_cb*, void*)) {
     BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
     if (!bio) return nullptr;
-    X509* c = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    T* out = read(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    return c;
+    return out;
 }
 
-EVP_PKEY* keyFromPem(const std::string& pem) {
-    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    if (!bio) return nullptr;
-    EVP_PKEY* k = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-    return k;
-}
+X509* certFromPem(const std::string& pem) { return fromPem<X509>(pem, PEM_read_bio_X509); }
+EVP_PKEY* keyFromPem(const std::string& pem) { return fromPem<EVP_PKEY>(pem, PEM_read_bio_PrivateKey); }
 
 }  // namespace
 
