@@ -28,7 +28,10 @@ namespace keb {
 
 struct EngineConfig {
     Millis pollInterval = kMinute;            // KEB: status check every 1 min
-    Millis stepRetryInterval = 5 * kSecond;   // KEB: step retry 5 s
+    // KEB's step retry (5 s). Not read by the engine yet: a step's own retry delay comes with
+    // StepResult::again(d), and Again(0) uses pollInterval. Kept so configurations (server flag
+    // --step-retry, scenario key) stay valid when transient step errors get their own kind.
+    Millis stepRetryInterval = 5 * kSecond;
     Millis operationTimeout = 3 * kHour;      // "operation has reached the time limit"
     Millis resolveRetryInterval = 30 * kSecond;  // fleet listing failed: try again after
     Millis resolveTimeout = kHour;            // then the orchestration fails
