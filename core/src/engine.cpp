@@ -78,8 +78,8 @@ struct Engine::Impl {
 
     explicit Impl(Engine& engine) : e(engine) {}
 
-    void emit(Millis at, const char* kind, const std::string& orchID, const std::string& opID = {},
-              const std::string& runtimeID = {}, std::string state = {}, std::string detail = {}) {
+    void emit(Millis at, std::string_view kind, std::string_view orchID, std::string_view opID = {},
+              std::string_view runtimeID = {}, std::string_view state = {}, std::string_view detail = {}) {
         if (!e.listener_) return;
         EngineEvent ev;
         ev.at = at;
@@ -87,8 +87,8 @@ struct Engine::Impl {
         ev.orchestrationID = orchID;
         ev.operationID = opID;
         ev.runtimeID = runtimeID;
-        ev.state = std::move(state);
-        ev.detail = std::move(detail);
+        ev.state = state;
+        ev.detail = detail;
         e.listener_->onEvent(ev);
     }
 
@@ -150,7 +150,7 @@ struct Engine::Impl {
     void resolve(Active& a, Millis now) {
         const std::string& id = a.orch.orchestrationID;
         FleetSnapshot snap = e.fleet_.snapshot(now);
-        if (!snap.ok || !snap.runtimes) {
+        if (!snap.ok || (!snap.runtimes && !snap.list)) {
             const std::string err = snap.error.empty() ? "fleet unavailable" : snap.error;
             emit(now, "resolve.error", id, {}, {}, {}, err);
             if (now - scheduleStart(a.orch) >= e.config_.resolveTimeout) {
@@ -165,16 +165,28 @@ struct Engine::Impl {
             timers.insert({now + e.config_.resolveRetryInterval, id, -1, TimerKind::Resolve});
             return;
         }
-        std::vector<const Runtime*> skipped;
-        std::vector<const Runtime*> targets = resolveTargets(a.orch.parameters.targets, *snap.runtimes, &skipped);
-        for (const Runtime* rt : skipped)
-            emit(now, "operation.skipped", id, {}, rt->runtimeID, {},
-                 rt->deprovisioning ? "runtime is being deprovisioned" : "runtime is suspended");
+        std::optional<VectorRuntimeList> wrapped;
+        const RuntimeList& fleet = snap.list ? *snap.list : wrapped.emplace(*snap.runtimes);
+        std::vector<std::uint32_t> skipped, targets;
+        if (snap.list) {
+            targets = resolveTargetIndices(a.orch.parameters.targets, fleet, &skipped);
+        } else {
+            std::vector<const Runtime*> sk;
+            for (const Runtime* rt : resolveTargets(a.orch.parameters.targets, *snap.runtimes, &sk))
+                targets.push_back(static_cast<std::uint32_t>(rt - snap.runtimes->data()));
+            for (const Runtime* rt : sk) skipped.push_back(static_cast<std::uint32_t>(rt - snap.runtimes->data()));
+        }
+        for (std::uint32_t i : skipped) {
+            const Runtime& rt = fleet.at(i);
+            emit(now, "operation.skipped", id, {}, rt.runtimeID, {},
+                 rt.deprovisioning ? "runtime is being deprovisioned" : "runtime is suspended");
+        }
 
         const Parameters& p = a.orch.parameters;
         std::vector<Operation> ops;
         ops.reserve(targets.size());
-        for (const Runtime* rt : targets) {
+        for (std::uint32_t idx : targets) {
+            const Runtime* rt = &fleet.at(idx);
             Operation op;
             op.orchestrationID = id;
             op.runtimeID = rt->runtimeID;
@@ -358,7 +370,7 @@ struct Engine::Impl {
                  op.maintenanceWindowBegin ? formatRfc3339(op.maintenanceWindowBegin) + "/" +
                                                  formatRfc3339(op.maintenanceWindowEnd)
                                            : "");
-            out.push_back(Action{Action::Kind::Start, a.orch.type, std::move(op)});
+            out.push_back(Action{Action::Kind::Start, a.orch.type, std::make_shared<const Operation>(std::move(op)), 0, seq});
         }
     }
 
@@ -620,7 +632,7 @@ std::vector<Action> Engine::tick(Millis now) {
         if (t.kind == TimerKind::Start)
             impl_->emit(now, "operation.restart", t.orchestrationID, op.operationID, op.runtimeID);
         out.push_back(Action{t.kind == TimerKind::Poll ? Action::Kind::Poll : Action::Kind::Start, a->orch.type,
-                             std::move(op)});
+                             std::make_shared<const Operation>(std::move(op)), 0, t.seq});
     }
     // Then free workers take ready operations, orchestrations in creation order.
     for (std::size_t i = 0; i < impl_->order.size();) {
@@ -638,19 +650,19 @@ std::vector<Action> Engine::tick(Millis now) {
 }
 
 void Engine::complete(const Action& action, const StepResult& result, Millis now) {
-    Active* a = impl_->find(action.operation.orchestrationID);
+    Active* a = impl_->find(action.operation().orchestrationID);
     if (!a) return;
-    auto it = a->slots.find(action.operation.seq);
-    if (it == a->slots.end() || it->second.operationID != action.operation.operationID || !it->second.actionOut)
+    auto it = a->slots.find(action.operation().seq);
+    if (it == a->slots.end() || it->second.operationID != action.operation().operationID || !it->second.actionOut)
         return;  // stale (e.g. handed out before a restart)
     Slot& s = it->second;
     s.actionOut = false;
     --impl_->actionsOut;
-    const std::int64_t seq = action.operation.seq;
+    const std::int64_t seq = action.operation().seq;
     switch (result.kind) {
         case StepResult::Kind::Done:
             impl_->finishOperation(*a, seq, OperationState::Succeeded,
-                                   action.operation.dryRun ? "dry run: nothing was changed" : "upgrade succeeded", now);
+                                   action.operation().dryRun ? "dry run: nothing was changed" : "upgrade succeeded", now);
             break;
         case StepResult::Kind::Failed:
             impl_->finishOperation(*a, seq, OperationState::Failed,

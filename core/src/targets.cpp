@@ -285,4 +285,22 @@ std::vector<const Runtime*> resolveTargets(const Targets& targets, const std::ve
     return result;
 }
 
+// TEMPORARY (being replaced by a streaming implementation): copies the list.
+std::vector<std::uint32_t> resolveTargetIndices(const Targets& targets, const RuntimeList& fleet,
+                                                std::vector<std::uint32_t>* skipped) {
+    std::vector<Runtime> copy;
+    copy.reserve(fleet.size());
+    for (std::size_t i = 0; i < fleet.size(); ++i) copy.push_back(fleet.at(i));
+    std::vector<const Runtime*> sk;
+    std::vector<const Runtime*> r = resolveTargets(targets, copy, skipped ? &sk : nullptr);
+    std::vector<std::uint32_t> out;
+    out.reserve(r.size());
+    for (const Runtime* p : r) out.push_back(static_cast<std::uint32_t>(p - copy.data()));
+    if (skipped) {
+        skipped->clear();
+        for (const Runtime* p : sk) skipped->push_back(static_cast<std::uint32_t>(p - copy.data()));
+    }
+    return out;
+}
+
 }  // namespace keb

@@ -86,7 +86,7 @@ public:
         if (!e.runtimeID.empty()) f["runtimeID"] = e.runtimeID;
         if (!e.state.empty()) f["state"] = e.state;
         if (!e.detail.empty()) f["detail"] = e.detail;
-        logEvent(e.kind == "resolve.error" ? "warn" : "info", "engine." + e.kind, f);
+        logEvent(e.kind == "resolve.error" ? "warn" : "info", "engine." + std::string(e.kind), f);
     }
 
 private:

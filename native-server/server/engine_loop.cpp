@@ -144,10 +144,10 @@ void EngineLoop::workerMain() {
         auto t0 = std::chrono::steady_clock::now();
         StepResult r;
         try {
-            r = kind == 0 ? backend_.start(a.type, a.operation, clock_()) : backend_.poll(a.type, a.operation, clock_());
+            r = kind == 0 ? backend_.start(a.type, a.operation(), clock_()) : backend_.poll(a.type, a.operation(), clock_());
         } catch (const std::exception& ex) {
             logEvent("error", "backend.error",
-                     {{"operationID", a.operation.operationID}, {"step", kind == 0 ? "start" : "poll"}, {"error", ex.what()}});
+                     {{"operationID", a.operation().operationID}, {"step", kind == 0 ? "start" : "poll"}, {"error", ex.what()}});
             r = StepResult::again(0, std::string("backend error: ") + ex.what());
         }
         metrics_.stepLatency(kind, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),

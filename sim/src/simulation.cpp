@@ -154,7 +154,7 @@ void Simulation::process(const SimEvent& ev) {
             freeSlots_.push_back(ev.index);
             if (ev.generation != generation_) {  // handed out before a restart: lost with the process
                 ++droppedCompletions_;
-                simEvent("sim.dropped", {{"operationID", p.action.operation.operationID},
+                simEvent("sim.dropped", {{"operationID", p.action.operation().operationID},
                                          {"action", p.action.kind == Action::Kind::Start ? "start" : "poll"}});
                 return;
             }
@@ -178,18 +178,18 @@ void Simulation::tickEngine() {
     for (Action& a : actions) {
         StepResult r;
         if (a.kind == Action::Kind::Start) {
-            if (a.operation.startedAt == now_) checkStartWindow(a);
+            if (a.operation().startedAt == now_) checkStartWindow(a);
             const std::uint64_t before = backend_->upgrades();
-            r = backend_->start(a.type, a.operation, now_);
+            r = backend_->start(a.type, a.operation(), now_);
             if (backend_->upgrades() > before) {
-                const UpgradeFate f = decideFate(backend_->plan(), seed_, a.operation, now_);
-                simEvent("sim.upgrade", {{"operationID", a.operation.operationID},
-                                         {"runtimeID", a.operation.runtimeID},
+                const UpgradeFate f = decideFate(backend_->plan(), seed_, a.operation(), now_);
+                simEvent("sim.upgrade", {{"operationID", a.operation().operationID},
+                                         {"runtimeID", a.operation().runtimeID},
                                          {"fate", f.hangs ? "hangs" : f.fails ? "fails" : "succeeds"},
                                          {"duration", formatDuration(f.duration)}});
             }
         } else {
-            r = backend_->poll(a.type, a.operation, now_);
+            r = backend_->poll(a.type, a.operation(), now_);
         }
         std::uint32_t slot;
         if (!freeSlots_.empty()) {
@@ -460,9 +460,10 @@ HourStats& Simulation::hour(Millis t) {
     return hourly_[static_cast<std::size_t>(h)];
 }
 
-OrchestrationInfo* Simulation::infoFor(const std::string& orchestrationID) {
-    auto it = orchIndex_.find(orchestrationID);
-    return it == orchIndex_.end() ? nullptr : &orchs_[it->second];
+OrchestrationInfo* Simulation::infoFor(std::string_view orchestrationID) {
+    auto it = orchIndex_.find(fnv1a(orchestrationID));
+    if (it == orchIndex_.end() || orchs_[it->second].orchestrationID != orchestrationID) return nullptr;
+    return &orchs_[it->second];
 }
 
 void Simulation::onEvent(const EngineEvent& e) {
@@ -477,16 +478,16 @@ void Simulation::onEvent(const EngineEvent& e) {
     line_.push_back('}');
     log();
 
-    const std::string& k = e.kind;
+    const std::string_view k = e.kind;
     if (k == "orchestration.created") {
-        if (!orchIndex_.count(e.orchestrationID)) {
+        if (!orchIndex_.count(fnv1a(e.orchestrationID))) {
             OrchestrationInfo info;
-            info.orchestrationID = e.orchestrationID;
-            if (auto o = store_.getOrchestration(e.orchestrationID)) {
+            info.orchestrationID = std::string(e.orchestrationID);
+            if (auto o = store_.getOrchestration(info.orchestrationID)) {
                 info.workers = std::max(1, o->parameters.strategy.workers);
                 info.usesWindows = o->parameters.strategy.maintenanceWindow;
             }
-            orchIndex_[e.orchestrationID] = static_cast<std::uint32_t>(orchs_.size());
+            orchIndex_[fnv1a(e.orchestrationID)] = static_cast<std::uint32_t>(orchs_.size());
             orchs_.push_back(std::move(info));
         }
         return;
@@ -513,7 +514,7 @@ void Simulation::onEvent(const EngineEvent& e) {
             if (info->running > info->workers) {
                 ++workerViolations_;
                 if (violationSamples_.size() < kMaxSamples)
-                    violationSamples_.push_back("workers exceeded: orchestration " + e.orchestrationID + " runs " +
+                    violationSamples_.push_back("workers exceeded: orchestration " + std::string(e.orchestrationID) + " runs " +
                                                 std::to_string(info->running) + " > " + std::to_string(info->workers) +
                                                 " at " + formatRfc3339(e.at));
             }
@@ -521,7 +522,7 @@ void Simulation::onEvent(const EngineEvent& e) {
         if (++runtimeBusy_[fnv1a(e.runtimeID)] > 1) {
             ++concurrentUpgrades_;
             if (violationSamples_.size() < kMaxSamples)
-                violationSamples_.push_back("two upgrades of runtime " + e.runtimeID + " at once at " +
+                violationSamples_.push_back("two upgrades of runtime " + std::string(e.runtimeID) + " at once at " +
                                             formatRfc3339(e.at));
         }
     } else if (k == "operation.state") {
@@ -541,7 +542,7 @@ void Simulation::onEvent(const EngineEvent& e) {
 }
 
 void Simulation::checkStartWindow(const Action& a) {
-    const Operation& op = a.operation;
+    const Operation& op = a.operation();
     const OrchestrationInfo* info = infoFor(op.orchestrationID);
     if (!info || !info->usesWindows || op.immediate) return;
     std::string why;

@@ -419,7 +419,7 @@ TEST(EngineRestart, UnacknowledgedStartIsStartedAgainIdempotently) {
     // Crash after the engine recorded "in progress" but before the backend answered.
     auto actions = h.engine->tick(h.now);
     ASSERT_EQ(actions.size(), 2u);
-    h.backend.start(actions[0].type, actions[0].operation, h.now);  // the backend got one, the answer was lost
+    h.backend.start(actions[0].type, actions[0].operation(), h.now);  // the backend got one, the answer was lost
     h.restart();
     h.runToEnd();
     EXPECT_EQ(h.orch(id).state, OrchestrationState::Succeeded);

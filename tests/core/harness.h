@@ -131,8 +131,8 @@ struct Harness {
     void runUntil(Millis until) {
         for (int guard = 0; guard < 10'000'000; ++guard) {
             for (const Action& a : engine->tick(now)) {
-                StepResult r = a.kind == Action::Kind::Start ? backend.start(a.type, a.operation, now)
-                                                             : backend.poll(a.type, a.operation, now);
+                StepResult r = a.kind == Action::Kind::Start ? backend.start(a.type, a.operation(), now)
+                                                             : backend.poll(a.type, a.operation(), now);
                 engine->complete(a, r, now);
             }
             auto next = engine->nextWakeup();

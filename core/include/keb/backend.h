@@ -2,6 +2,8 @@
 // hands out Actions, the driver (simulator or server) runs them through a backend and
 // feeds the StepResult back into Engine::complete.
 #pragma once
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "keb/model.h"
@@ -23,7 +25,15 @@ struct Action {
     enum class Kind { Start, Poll };
     Kind kind = Kind::Start;
     OrchestrationType type = OrchestrationType::UpgradeKyma;
-    Operation operation;  // snapshot: runtime ids, shoot name, kymaConfig/clusterConfig
+    // Snapshot of the operation as stored when the action was handed out (runtime ids, shoot
+    // name, kymaConfig/clusterConfig). Shared and immutable: polls of one operation hand out the
+    // same snapshot, so a poll costs no copy and no store read.
+    std::shared_ptr<const Operation> op;
+    const Operation& operation() const { return *op; }
+
+    // The engine's handle of the operation (drivers pass the Action back unchanged).
+    std::uint32_t orchestrationHandle = 0;
+    std::int64_t seq = 0;
 };
 
 class UpgradeBackend {

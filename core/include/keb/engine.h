@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -49,17 +50,18 @@ struct RetryResult {
 };
 
 // Observer of everything the engine does (simulator trace, server logs, metrics).
+// The views are valid only during onEvent (copy what you keep).
 struct EngineEvent {
     Millis at = 0;
-    std::string kind;  // "orchestration.created", "orchestration.state", "operation.created",
-                       // "operation.state", "operation.rescheduled", "operation.start", "operation.restart",
-                       // "operation.waiting", "operation.skipped", "orchestration.recovered",
-                       // "resolve.error"
-    std::string orchestrationID;
-    std::string operationID;
-    std::string runtimeID;
-    std::string state;
-    std::string detail;
+    std::string_view kind;  // "orchestration.created", "orchestration.state", "operation.created",
+                            // "operation.state", "operation.rescheduled", "operation.start", "operation.restart",
+                            // "operation.waiting", "operation.skipped", "orchestration.recovered",
+                            // "resolve.error"
+    std::string_view orchestrationID;
+    std::string_view operationID;
+    std::string_view runtimeID;
+    std::string_view state;
+    std::string_view detail;
 };
 
 class EngineListener {

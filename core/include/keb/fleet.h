@@ -10,10 +10,33 @@
 
 namespace keb {
 
+// A fleet listing with random access, for sources that do not keep Runtime objects (the
+// simulator's compact fleet of 100,000 shoots). at(i) may build the runtime into a buffer of the
+// list: the reference is valid until the next at() on the same list; copy what you keep.
+class RuntimeList {
+public:
+    virtual ~RuntimeList() = default;
+    virtual std::size_t size() const = 0;
+    virtual const Runtime& at(std::size_t i) const = 0;
+};
+
+// A RuntimeList over a vector (borrowed).
+class VectorRuntimeList final : public RuntimeList {
+public:
+    explicit VectorRuntimeList(const std::vector<Runtime>& v) : v_(v) {}
+    std::size_t size() const override { return v_.size(); }
+    const Runtime& at(std::size_t i) const override { return v_[i]; }
+
+private:
+    const std::vector<Runtime>& v_;
+};
+
 struct FleetSnapshot {
     bool ok = true;
     std::string error;                        // set when !ok (e.g. Gardener listing failed)
-    const std::vector<Runtime>* runtimes = nullptr;  // valid until the next call into the source
+    // When ok, exactly one of these is set; both are valid until the next call into the source.
+    const std::vector<Runtime>* runtimes = nullptr;
+    const RuntimeList* list = nullptr;
 };
 
 class FleetSource {

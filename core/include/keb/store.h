@@ -8,6 +8,7 @@
 //    filtered order (empty past the end); count = items on this page; totalCount = all matching.
 // Writes are durable when the call returns (a SQLite store commits before returning).
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,23 @@ public:
     // Every operation of an orchestration in creation order (restart, retry).
     virtual std::vector<Operation> operationsOf(const std::string& orchestrationID) = 0;
     virtual OperationStats operationStats(const std::string& orchestrationID) = 0;
+
+    // Visits every operation of an orchestration in creation order, without holding them all in
+    // memory at once (restart, final counts, checks over 100,000 operations). fn must not call
+    // into the store. The default copies operationsOf(); stores override it to stream.
+    virtual void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) {
+        for (const Operation& op : operationsOf(orchestrationID)) fn(op);
+    }
+    // Like updateOrchestrationWithOperations(o, inserted, {}), with the new operations produced one
+    // at a time: next(out) fills `out` (a fresh Operation each call) and returns false when there
+    // are no more (that last `out` is not inserted). One transaction. Lets a 100,000-runtime
+    // resolution write its operations without a second copy of all of them in memory.
+    virtual void updateOrchestrationAddingOperations(const Orchestration& o,
+                                                     const std::function<bool(Operation&)>& next) {
+        std::vector<Operation> ops;
+        for (Operation op; next(op); op = Operation{}) ops.push_back(std::move(op));
+        updateOrchestrationWithOperations(o, ops, {});
+    }
 };
 
 }  // namespace keb

@@ -1,8 +1,10 @@
 // Target resolution (SPEC 3): include/exclude rules over a fleet snapshot.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "keb/fleet.h"
 #include "keb/model.h"
 
 namespace keb {
@@ -13,6 +15,11 @@ namespace keb {
 // Regexes are assumed valid (validated at request time); an invalid one matches nothing.
 std::vector<const Runtime*> resolveTargets(const Targets& targets, const std::vector<Runtime>& fleet,
                                            std::vector<const Runtime*>* skipped = nullptr);
+
+// The same resolution over a RuntimeList: positions into the list, in the order above.
+// Skipped (deprovisioning or suspended) positions go to *skipped when given.
+std::vector<std::uint32_t> resolveTargetIndices(const Targets& targets, const RuntimeList& fleet,
+                                                std::vector<std::uint32_t>* skipped = nullptr);
 
 bool targetMatches(const Target& target, const Runtime& runtime);
 

@@ -155,7 +155,7 @@ private:
     void log();  // appends line_ to the event log
     void appendTime(std::string& out, Millis t);
     void simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string>> fields);
-    OrchestrationInfo* infoFor(const std::string& orchestrationID);
+    OrchestrationInfo* infoFor(std::string_view orchestrationID);
     HourStats& hour(Millis t);
     void checkStartWindow(const Action& a);
     void snapshotForRestart();
@@ -182,7 +182,7 @@ private:
 
     // Observer state (survives restarts: it is the test harness, not the broker).
     std::vector<OrchestrationInfo> orchs_;
-    std::unordered_map<std::string, std::uint32_t> orchIndex_;
+    std::unordered_map<std::uint64_t, std::uint32_t> orchIndex_;  // fnv1a(orchestrationID)
     std::vector<int> submitToOrch_;                   // submit index -> orchs_ index (-1: rejected/not yet)
     std::unordered_map<std::uint64_t, std::uint32_t> inProgress_;  // fnv(operationID) -> orchs_ index
     std::unordered_map<std::uint64_t, int> runtimeBusy_;            // fnv(runtimeID) -> upgrades in progress
