@@ -1,18 +1,419 @@
+// Compact in-memory Store.
+//
+// Layout:
+//  - StringPool: every string of an operation is interned once. An entry is [tag][payload] in
+//    64 KiB blocks; a handle is the entry's byte offset (32 bits). UUID-shaped strings (36 chars,
+//    lowercase hex, dashes at 8/13/18/23) are packed to 16 bytes; anything else is kept raw with
+//    its length. A linear-probing table of handles deduplicates.
+//  - OpRec: one fixed-size record per operation (times, seq, state, flags and pool handles), in a
+//    chunked arena whose slot numbers never change. The orchestration id is not stored per
+//    operation (the record names its orchestration by number); kymaConfig/clusterConfig are one
+//    interned string.
+//  - OpIndex: linear-probing table (orchestration number, id handle) -> slot.
+//  - Per orchestration: the slots in (createdAt, seq, operationID) order and counts per state.
+// Writes are all or nothing: a failing insert rolls back the records, the index and the pool
+// (truncated to where the write began); updates intern everything before the first change.
 #include "keb/memory_store.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
+#include <string_view>
 #include <tuple>
-#include <unordered_set>
+#include <unordered_map>
+#include <utility>
 
 namespace keb {
 namespace {
 
-bool orchLess(const Orchestration& a, const Orchestration& b) {
-    return std::tie(a.createdAt, a.orchestrationID) < std::tie(b.createdAt, b.orchestrationID);
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
+// Scratch strings keep their capacity between calls, but not a rare huge one.
+struct ScratchTrim {
+    std::string& s;
+    ~ScratchTrim() {
+        if (s.capacity() > 4096) std::string().swap(s);
+    }
+};
+constexpr int kStates = 5;
+
+std::uint64_t mix64(std::uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
 }
-bool opLess(const Operation& a, const Operation& b) {
-    return std::tie(a.createdAt, a.seq, a.operationID) < std::tie(b.createdAt, b.seq, b.operationID);
+
+std::uint64_t hashBytes(const unsigned char* p, std::size_t n) {
+    std::uint64_t h = 0x243f6a8885a308d3ULL ^ n;
+    while (n >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        h = mix64(h ^ w ^ (static_cast<std::uint64_t>(n) << 56));
+    }
+    return h;
+}
+
+// Lower-case hex digit values, -1 for anything else (upper case is not packed: it would not
+// come back byte for byte).
+struct HexTable {
+    signed char v[256];
+    constexpr HexTable() : v() {
+        for (int i = 0; i < 256; ++i) v[i] = -1;
+        for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<signed char>(i);
+        for (int i = 0; i < 6; ++i) v['a' + i] = static_cast<signed char>(10 + i);
+    }
+};
+constexpr HexTable kHex;
+
+bool isDash(std::size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+
+// 36 chars, lower-case hex, dashes at 8/13/18/23 -> 16 bytes (nibbles in order).
+bool packUuid(std::string_view s, unsigned char out[16]) {
+    if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
+    static constexpr unsigned char kPos[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
+                                               19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+    int bad = 0;
+    for (int k = 0; k < 16; ++k) {
+        const int hi = kHex.v[static_cast<unsigned char>(s[kPos[2 * k]])];
+        const int lo = kHex.v[static_cast<unsigned char>(s[kPos[2 * k + 1]])];
+        bad |= hi | lo;  // negative when either is not a digit
+        out[k] = static_cast<unsigned char>((hi << 4) | (lo & 15));
+    }
+    return bad >= 0;
+}
+
+void unpackUuid(const unsigned char* in, std::string& out) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    out.resize(36);
+    char* d = out.data();
+    int nibble = 0;
+    for (std::size_t i = 0; i < 36; ++i) {
+        if (isDash(i)) {
+            d[i] = '-';
+            continue;
+        }
+        const unsigned b = in[nibble / 2];
+        d[i] = kDigits[nibble % 2 == 0 ? b >> 4 : b & 15u];
+        ++nibble;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+class StringPool {
+public:
+    static constexpr unsigned kBlockBits = 16;
+    static constexpr std::uint64_t kBlock = std::uint64_t{1} << kBlockBits;
+    static constexpr unsigned char kUuid = 0xFF;
+    static constexpr unsigned char kLong = 0xFD;  // then a 4-byte length
+    static constexpr std::size_t kShortMax = 0xFC;  // tags 0..0xFC: a raw string of that length
+
+    // The handle of s, adding it when new. `current` (a handle or kNone) is checked first: an
+    // update usually writes back the value a field already has.
+    std::uint32_t intern(std::string_view s, std::uint32_t current = kNone) {
+        encode(s);
+        ScratchTrim trim{key_};
+        if (current != kNone && sameAsKey(current)) return current;
+        const std::uint32_t tag = tagOf(hashBytes(key(), key_.size()));
+        const std::uint32_t found = lookup(tag);
+        if (found != kNone) return found;
+        if ((count_ + 1) * 4 > table_.size() * 3) rehash(std::max<std::size_t>(64, table_.size() * 2), used_);
+        const std::uint32_t off = append();
+        place(Slot{off, tag});
+        ++count_;
+        return off;
+    }
+
+    // kNone when s was never interned.
+    std::uint32_t find(std::string_view s) const {
+        encode(s);
+        ScratchTrim trim{key_};
+        return lookup(tagOf(hashBytes(key(), key_.size())));
+    }
+
+    void read(std::uint32_t h, std::string& out) const {
+        const unsigned char* e = at(h);
+        if (e[0] == kUuid) unpackUuid(e + 1, out);
+        else out.assign(rawView(e));
+    }
+
+    // The bytes of a raw (not UUID-packed) entry.
+    std::string_view view(std::uint32_t h) const { return rawView(at(h)); }
+
+    // Lexicographic comparison of two interned strings (byte order, as std::string).
+    int compare(std::uint32_t a, std::uint32_t b) const {
+        if (a == b) return 0;
+        const unsigned char* ea = at(a);
+        const unsigned char* eb = at(b);
+        if (ea[0] == kUuid && eb[0] == kUuid) return std::memcmp(ea + 1, eb + 1, 16);  // nibbles keep hex order
+        read(a, cmpA_);
+        read(b, cmpB_);
+        ScratchTrim trimA{cmpA_}, trimB{cmpB_};
+        return cmpA_.compare(cmpB_);
+    }
+
+    std::uint64_t mark() const { return used_; }
+
+    // Forgets every entry appended after mark (a failed write); nothing may reference them.
+    void rollback(std::uint64_t mark) {
+        if (mark >= used_) return;
+        const std::size_t keepBlocks = static_cast<std::size_t>((mark + kBlock - 1) >> kBlockBits);
+        while (!allocs_.empty() && allocs_.back().firstBlock >= keepBlocks) {
+            allocated_ -= allocs_.back().bytes;
+            allocs_.pop_back();
+        }
+        blocks_.resize(keepBlocks);
+        used_ = mark;
+        rehash(table_.size(), mark);
+    }
+
+    std::size_t bytes() const {
+        return allocated_ + table_.capacity() * sizeof(Slot) + blocks_.capacity() * sizeof(unsigned char*) +
+               allocs_.capacity() * sizeof(Alloc) + key_.capacity() + cmpA_.capacity() + cmpB_.capacity();
+    }
+
+private:
+    // A table slot: the entry's offset and the upper half of its hash (which also picks the slot),
+    // so probing and growing never read the arena except for a real candidate.
+    struct Slot {
+        std::uint32_t off;
+        std::uint32_t tag;
+    };
+    static std::uint32_t tagOf(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 32); }
+
+    bool sameAsKey(std::uint32_t off) const {
+        const unsigned char* e = at(off);
+        return e[0] == static_cast<unsigned char>(key_[0]) && entrySize(e) == key_.size() &&
+               std::memcmp(e, key_.data(), key_.size()) == 0;
+    }
+
+    struct Alloc {
+        std::unique_ptr<unsigned char[]> mem;
+        std::size_t bytes;
+        std::size_t firstBlock;
+    };
+
+    const unsigned char* key() const { return reinterpret_cast<const unsigned char*>(key_.data()); }
+
+    static std::size_t entrySize(const unsigned char* e) {
+        if (e[0] == kUuid) return 17;
+        if (e[0] <= kShortMax) return 1 + std::size_t{e[0]};
+        std::uint32_t n;
+        std::memcpy(&n, e + 1, 4);
+        return 5 + std::size_t{n};
+    }
+
+    static std::string_view rawView(const unsigned char* e) {
+        const char* p = reinterpret_cast<const char*>(e);
+        if (e[0] <= kShortMax) return {p + 1, e[0]};
+        std::uint32_t n;
+        std::memcpy(&n, e + 1, 4);
+        return {p + 5, n};
+    }
+
+    const unsigned char* at(std::uint32_t off) const {
+        return blocks_[off >> kBlockBits] + (off & (kBlock - 1));
+    }
+
+    void encode(std::string_view s) const {
+        if (s.size() == 36) {
+            key_.resize(17);
+            if (packUuid(s, reinterpret_cast<unsigned char*>(key_.data()) + 1)) {
+                key_[0] = static_cast<char>(kUuid);
+                return;
+            }
+        }
+        if (s.size() <= kShortMax) {
+            key_.resize(1 + s.size());
+            key_[0] = static_cast<char>(s.size());
+            std::memcpy(key_.data() + 1, s.data(), s.size());
+            return;
+        }
+        if (s.size() > 0xF0000000u) throw std::length_error("MemoryStore: string too long");
+        const auto n = static_cast<std::uint32_t>(s.size());
+        key_.resize(5 + s.size());
+        key_[0] = static_cast<char>(kLong);
+        std::memcpy(key_.data() + 1, &n, 4);
+        std::memcpy(key_.data() + 5, s.data(), s.size());
+    }
+
+    std::uint32_t lookup(std::uint32_t tag) const {
+        if (table_.empty()) return kNone;
+        const std::size_t mask = table_.size() - 1;
+        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
+            const Slot& slot = table_[i];
+            if (slot.off == kNone) return kNone;
+            if (slot.tag == tag && sameAsKey(slot.off)) return slot.off;
+        }
+    }
+
+    void place(Slot slot) {
+        const std::size_t mask = table_.size() - 1;
+        std::size_t i = slot.tag & mask;
+        while (table_[i].off != kNone) i = (i + 1) & mask;
+        table_[i] = slot;
+    }
+
+    // A new table of `size` slots holding the entries below `limit`.
+    void rehash(std::size_t size, std::uint64_t limit) {
+        std::vector<Slot> old(size, Slot{kNone, 0});
+        old.swap(table_);
+        count_ = 0;
+        for (const Slot& slot : old) {
+            if (slot.off == kNone || slot.off >= limit) continue;
+            place(slot);
+            ++count_;
+        }
+    }
+
+    // Copies key_ into the arena; returns its offset.
+    std::uint32_t append() {
+        const std::uint64_t n = key_.size();
+        std::uint64_t off = used_;
+        const bool room = off < blocks_.size() * kBlock && (off & (kBlock - 1)) + n <= kBlock;
+        if (!room) {
+            off = blocks_.size() * kBlock;
+            const std::uint64_t nblocks = (n + kBlock - 1) / kBlock;
+            if (off + nblocks * kBlock >= kNone) throw std::length_error("MemoryStore: string pool is full (4 GiB)");
+            const std::size_t bytes = static_cast<std::size_t>(n <= kBlock ? kBlock : n);
+            std::unique_ptr<unsigned char[]> mem(new unsigned char[bytes]);
+            blocks_.reserve(blocks_.size() + nblocks);
+            allocs_.reserve(allocs_.size() + 1);
+            for (std::uint64_t k = 0; k < nblocks; ++k) blocks_.push_back(mem.get() + k * kBlock);
+            allocs_.push_back(Alloc{std::move(mem), bytes, static_cast<std::size_t>(off >> kBlockBits)});
+            allocated_ += bytes;
+        }
+        std::memcpy(blocks_[off >> kBlockBits] + (off & (kBlock - 1)), key_.data(), n);
+        used_ = off + n;
+        if (n > kBlock) used_ = blocks_.size() * kBlock;  // a large entry owns its blocks
+        return static_cast<std::uint32_t>(off);
+    }
+
+    std::vector<unsigned char*> blocks_;  // logical 64 KiB block -> memory
+    std::vector<Alloc> allocs_;
+    std::size_t allocated_ = 0;
+    std::uint64_t used_ = 0;  // next free offset
+    std::vector<Slot> table_;
+    std::size_t count_ = 0;
+    mutable std::string key_;  // the encoded form of the string being looked up
+    mutable std::string cmpA_, cmpB_;
+};
+
+// ---------------------------------------------------------------------------------------------
+enum : std::uint8_t { kDryRun = 1, kUpgradeStarted = 2, kImmediate = 4, kHasKyma = 8, kHasCluster = 16 };
+
+struct OpRec {
+    Millis createdAt, updatedAt, startAt, startedAt, windowBegin, windowEnd;
+    std::int64_t seq;
+    std::uint32_t orch;  // orchestration number
+    std::uint32_t id, runtime, instance, globalAccount, subAccount, planID, planName, region, shoot, description,
+        retryOf, config;
+    std::uint8_t state, flags;
+};
+static_assert(sizeof(OpRec) <= 112, "operation record grew");
+
+class RecordArena {
+public:
+    static constexpr unsigned kChunkBits = 10;
+    static constexpr std::uint32_t kChunk = 1u << kChunkBits;
+
+    OpRec& operator[](std::uint32_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+    const OpRec& operator[](std::uint32_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+    std::uint32_t size() const { return size_; }
+
+    std::uint32_t push(const OpRec& r) {
+        if (size_ == kNone - 1) throw std::length_error("MemoryStore: too many operations");
+        if (size_ == chunks_.size() * kChunk) chunks_.emplace_back(new OpRec[kChunk]);
+        (*this)[size_] = r;
+        return size_++;
+    }
+    void truncate(std::uint32_t n) {
+        size_ = n;
+        chunks_.resize((n + kChunk - 1) / kChunk);
+    }
+    std::size_t bytes() const {
+        return chunks_.size() * kChunk * sizeof(OpRec) + chunks_.capacity() * sizeof(chunks_[0]);
+    }
+
+private:
+    std::vector<std::unique_ptr<OpRec[]>> chunks_;
+    std::uint32_t size_ = 0;
+};
+
+// (orchestration number, operation id handle) -> record slot.
+class OpIndex {
+public:
+    std::uint32_t find(const RecordArena& recs, std::uint32_t orch, std::uint32_t id) const {
+        if (table_.empty()) return kNone;
+        const std::size_t mask = table_.size() - 1;
+        for (std::size_t i = hash(orch, id) & mask;; i = (i + 1) & mask) {
+            const std::uint32_t slot = table_[i];
+            if (slot == kNone) return kNone;
+            if (recs[slot].id == id && recs[slot].orch == orch) return slot;
+        }
+    }
+    void insert(const RecordArena& recs, std::uint32_t slot) {
+        if ((count_ + 1) * 10 > table_.size() * 6) rebuild(recs, std::max<std::size_t>(64, table_.size() * 2), kNone);
+        place(recs, slot);
+        ++count_;
+    }
+    // Keeps the slots below limit (a failed write).
+    void dropFrom(const RecordArena& recs, std::uint32_t limit) { rebuild(recs, table_.size(), limit); }
+    std::size_t bytes() const { return table_.capacity() * sizeof(std::uint32_t); }
+
+private:
+    static std::uint64_t hash(std::uint32_t orch, std::uint32_t id) {
+        return mix64((static_cast<std::uint64_t>(orch) << 32) | id);
+    }
+    void place(const RecordArena& recs, std::uint32_t slot) {
+        const std::size_t mask = table_.size() - 1;
+        std::size_t i = hash(recs[slot].orch, recs[slot].id) & mask;
+        while (table_[i] != kNone) i = (i + 1) & mask;
+        table_[i] = slot;
+    }
+    void rebuild(const RecordArena& recs, std::size_t size, std::uint32_t limit) {
+        std::vector<std::uint32_t> old(size, kNone);
+        old.swap(table_);
+        count_ = 0;
+        for (std::uint32_t slot : old) {
+            if (slot == kNone || slot >= limit) continue;
+            place(recs, slot);
+            ++count_;
+        }
+    }
+    std::vector<std::uint32_t> table_;
+    std::size_t count_ = 0;
+};
+
+std::size_t stringHeap(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
+
+std::size_t optHeap(const std::optional<std::string>& s) { return s ? stringHeap(*s) : 0; }
+
+std::size_t orchestrationHeap(const Orchestration& o) {
+    std::size_t n = stringHeap(o.orchestrationID) + stringHeap(o.description) + stringHeap(o.parameters.strategy.type);
+    for (const auto* v : {&o.parameters.targets.include, &o.parameters.targets.exclude}) {
+        n += v->capacity() * sizeof(Target);
+        for (const Target& t : *v)
+            n += optHeap(t.globalAccount) + optHeap(t.subAccount) + optHeap(t.region) + optHeap(t.runtimeID) +
+                 optHeap(t.planName) + optHeap(t.shoot) + optHeap(t.instanceID);
+    }
+    if (o.parameters.kyma) n += stringHeap(o.parameters.kyma->version);
+    if (o.parameters.kubernetes)
+        n += stringHeap(o.parameters.kubernetes->kubernetesVersion) + stringHeap(o.parameters.kubernetes->machineImage) +
+             stringHeap(o.parameters.kubernetes->machineImageVersion);
+    return n;
 }
 
 template <class State>
@@ -20,160 +421,472 @@ bool wanted(const std::vector<State>& states, State s) {
     return states.empty() || std::find(states.begin(), states.end(), s) != states.end();
 }
 
-// One pass over items in order: count matches, keep those on the requested page.
-// get(item) yields the stored value (T) of one element of the range.
-template <class T, class Range, class States, class Get>
-Page<T> pageOf(const Range& items, const States& states, int page, int pageSize, Get get) {
-    Page<T> out;
-    const std::int64_t size = std::max(pageSize, 1);
-    const std::int64_t first = static_cast<std::int64_t>(std::max(page, 1) - 1) * size;
-    for (const auto& item : items) {
-        const T& value = get(item);
-        if (!wanted(states, value.state)) continue;
-        if (out.totalCount >= first && out.totalCount < first + size) out.data.push_back(value);
+int stateIndex(OperationState s) {
+    const int i = static_cast<int>(s);
+    if (i < 0 || i >= kStates) throw std::invalid_argument("operation state out of range");
+    return i;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+struct MemoryStore::Impl {
+    struct OrchRec {
+        Orchestration o;
+        std::vector<std::uint32_t> order;  // record slots by (createdAt, seq, operationID)
+        std::array<std::int64_t, kStates> counts{};
+    };
+    // Where a write began, to undo it.
+    struct Mark {
+        std::uint32_t records;
+        std::uint64_t pool;
+        std::vector<std::uint32_t> touched;  // orchestrations that got records
+    };
+
+    StringPool pool;
+    RecordArena recs;
+    OpIndex index;
+    std::vector<std::unique_ptr<OrchRec>> orchs;  // by number (insertion order)
+    std::vector<std::uint32_t> orchOrder;          // numbers by (createdAt, orchestrationID)
+    std::unordered_map<std::string, std::uint32_t> orchById;
+    std::string config;  // scratch: encoded kymaConfig/clusterConfig
+
+    std::uint32_t orchNo(const std::string& id) const {
+        auto it = orchById.find(id);
+        return it == orchById.end() ? kNone : it->second;
+    }
+    std::uint32_t requireOrch(const std::string& id) const {
+        const std::uint32_t no = orchNo(id);
+        if (no == kNone) throw std::runtime_error("no orchestration " + id);
+        return no;
+    }
+
+    bool orchBefore(std::uint32_t a, std::uint32_t b) const {
+        const Orchestration& x = orchs[a]->o;
+        const Orchestration& y = orchs[b]->o;
+        return std::tie(x.createdAt, x.orchestrationID) < std::tie(y.createdAt, y.orchestrationID);
+    }
+
+    bool opBefore(std::uint32_t a, std::uint32_t b) const {
+        const OpRec& x = recs[a];
+        const OpRec& y = recs[b];
+        if (x.createdAt != y.createdAt) return x.createdAt < y.createdAt;
+        if (x.seq != y.seq) return x.seq < y.seq;
+        return pool.compare(x.id, y.id) < 0;
+    }
+
+    void placeInOrder(std::vector<std::uint32_t>& order, std::uint32_t slot) {
+        if (order.empty() || !opBefore(slot, order.back())) {
+            order.push_back(slot);
+            return;
+        }
+        auto pos = std::upper_bound(order.begin(), order.end(), slot,
+                                    [this](std::uint32_t a, std::uint32_t b) { return opBefore(a, b); });
+        order.insert(pos, slot);
+    }
+
+    // Every field but id and orch (interning may throw; r is a scratch copy). r's handles are
+    // kNone for a new record, the current ones for an update.
+    void fill(OpRec& r, const Operation& op) {
+        r.createdAt = op.createdAt;
+        r.updatedAt = op.updatedAt;
+        r.startAt = op.startAt;
+        r.startedAt = op.startedAt;
+        r.windowBegin = op.maintenanceWindowBegin;
+        r.windowEnd = op.maintenanceWindowEnd;
+        r.seq = op.seq;
+        r.state = static_cast<std::uint8_t>(stateIndex(op.state));
+        r.runtime = pool.intern(op.runtimeID, r.runtime);
+        r.instance = pool.intern(op.instanceID, r.instance);
+        r.globalAccount = pool.intern(op.globalAccountID, r.globalAccount);
+        r.subAccount = pool.intern(op.subAccountID, r.subAccount);
+        r.planID = pool.intern(op.servicePlanID, r.planID);
+        r.planName = pool.intern(op.servicePlanName, r.planName);
+        r.region = pool.intern(op.region, r.region);
+        r.shoot = pool.intern(op.shootName, r.shoot);
+        r.description = pool.intern(op.description, r.description);
+        r.retryOf = pool.intern(op.retryOf, r.retryOf);
+        r.flags = static_cast<std::uint8_t>((op.dryRun ? kDryRun : 0) | (op.upgradeStarted ? kUpgradeStarted : 0) |
+                                            (op.immediate ? kImmediate : 0) | (op.kymaConfig ? kHasKyma : 0) |
+                                            (op.clusterConfig ? kHasCluster : 0));
+        const std::uint32_t oldConfig = r.config;
+        r.config = kNone;
+        if (op.kymaConfig || op.clusterConfig) {
+            // Four length-prefixed fields: kyma version, kubernetes version, machine image, image version.
+            config.clear();
+            auto put = [this](const std::string& s) {
+                const auto n = static_cast<std::uint32_t>(s.size());
+                config.append(reinterpret_cast<const char*>(&n), 4);
+                config.append(s);
+            };
+            static const std::string empty;
+            put(op.kymaConfig ? op.kymaConfig->version : empty);
+            put(op.clusterConfig ? op.clusterConfig->kubernetesVersion : empty);
+            put(op.clusterConfig ? op.clusterConfig->machineImage : empty);
+            put(op.clusterConfig ? op.clusterConfig->machineImageVersion : empty);
+            ScratchTrim trim{config};
+            r.config = pool.intern(config, oldConfig);
+        }
+    }
+
+    // Materialises a record into out (reusing out's string capacity).
+    void load(std::uint32_t slot, Operation& out) const {
+        const OpRec& r = recs[slot];
+        pool.read(r.id, out.operationID);
+        out.orchestrationID = orchs[r.orch]->o.orchestrationID;
+        pool.read(r.runtime, out.runtimeID);
+        pool.read(r.instance, out.instanceID);
+        pool.read(r.globalAccount, out.globalAccountID);
+        pool.read(r.subAccount, out.subAccountID);
+        pool.read(r.planID, out.servicePlanID);
+        pool.read(r.planName, out.servicePlanName);
+        pool.read(r.region, out.region);
+        pool.read(r.shoot, out.shootName);
+        out.dryRun = r.flags & kDryRun;
+        out.maintenanceWindowBegin = r.windowBegin;
+        out.maintenanceWindowEnd = r.windowEnd;
+        out.state = static_cast<OperationState>(r.state);
+        pool.read(r.description, out.description);
+        out.createdAt = r.createdAt;
+        out.updatedAt = r.updatedAt;
+        out.seq = r.seq;
+        out.startAt = r.startAt;
+        out.startedAt = r.startedAt;
+        out.upgradeStarted = r.flags & kUpgradeStarted;
+        out.immediate = r.flags & kImmediate;
+        pool.read(r.retryOf, out.retryOf);
+        if (r.config == kNone) {
+            out.kymaConfig.reset();
+            out.clusterConfig.reset();
+            return;
+        }
+        std::string_view v = pool.view(r.config);
+        auto field = [&v]() {
+            std::uint32_t n;
+            std::memcpy(&n, v.data(), 4);
+            std::string_view f = v.substr(4, n);
+            v.remove_prefix(4 + std::size_t{n});
+            return f;
+        };
+        const std::string_view kyma = field(), k8s = field(), image = field(), imageVersion = field();
+        if (r.flags & kHasKyma) {
+            if (!out.kymaConfig) out.kymaConfig.emplace();
+            out.kymaConfig->version.assign(kyma);
+        } else {
+            out.kymaConfig.reset();
+        }
+        if (r.flags & kHasCluster) {
+            if (!out.clusterConfig) out.clusterConfig.emplace();
+            out.clusterConfig->kubernetesVersion.assign(k8s);
+            out.clusterConfig->machineImage.assign(image);
+            out.clusterConfig->machineImageVersion.assign(imageVersion);
+        } else {
+            out.clusterConfig.reset();
+        }
+    }
+
+    Operation loaded(std::uint32_t slot) const {
+        Operation op;
+        load(slot, op);
+        return op;
+    }
+
+    Mark begin() const { return Mark{recs.size(), pool.mark(), {}}; }
+
+    void rollback(const Mark& m) {
+        const bool grew = recs.size() > m.records;
+        for (std::uint32_t no : m.touched) {
+            OrchRec& rec = *orchs[no];
+            std::erase_if(rec.order, [&](std::uint32_t slot) { return slot >= m.records; });
+            rec.counts.fill(0);
+            for (std::uint32_t slot : rec.order) ++rec.counts[recs[slot].state];
+        }
+        if (grew) index.dropFrom(recs, m.records);
+        recs.truncate(m.records);
+        pool.rollback(m.pool);
+    }
+
+    // One new operation of a write in progress (m is rolled back by the caller when this throws).
+    void append(Mark& m, const Operation& op) {
+        const std::uint32_t no = requireOrch(op.orchestrationID);
+        if (std::find(m.touched.begin(), m.touched.end(), no) == m.touched.end()) m.touched.push_back(no);
+        OrchRec& rec = *orchs[no];
+        OpRec r{};
+        r.runtime = r.instance = r.globalAccount = r.subAccount = r.planID = r.planName = r.region = r.shoot =
+            r.description = r.retryOf = r.config = kNone;
+        r.orch = no;
+        r.id = pool.intern(op.operationID);
+        if (index.find(recs, no, r.id) != kNone) throw std::runtime_error("operation exists: " + op.operationID);
+        fill(r, op);
+        const std::uint32_t slot = recs.push(r);
+        index.insert(recs, slot);
+        ++rec.counts[r.state];
+        placeInOrder(rec.order, slot);
+    }
+
+    // The slots of operations to update; throws before anything changed.
+    std::vector<std::uint32_t> locate(const std::vector<Operation>& ops) const {
+        std::vector<std::uint32_t> slots;
+        slots.reserve(ops.size());
+        for (const Operation& op : ops) {
+            const std::uint32_t no = requireOrch(op.orchestrationID);
+            const std::uint32_t id = pool.find(op.operationID);
+            const std::uint32_t slot = id == kNone ? kNone : index.find(recs, no, id);
+            if (slot == kNone) throw std::runtime_error("no operation " + op.operationID);
+            slots.push_back(slot);
+        }
+        return slots;
+    }
+
+    // New records for the located operations (only the pool changes; the caller rolls it back on throw).
+    std::vector<OpRec> prepare(const std::vector<std::uint32_t>& slots, const std::vector<Operation>& ops) {
+        std::vector<OpRec> next;
+        next.reserve(ops.size());
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+            OpRec r = recs[slots[i]];
+            fill(r, ops[i]);
+            next.push_back(r);
+        }
+        return next;
+    }
+
+    // Applies prepared records; does not allocate, does not throw.
+    void commit(const std::vector<std::uint32_t>& slots, const std::vector<OpRec>& next) {
+        for (std::size_t i = 0; i < slots.size(); ++i) {
+            OpRec& r = recs[slots[i]];
+            OrchRec& rec = *orchs[r.orch];
+            --rec.counts[r.state];
+            ++rec.counts[next[i].state];
+            if (next[i].createdAt == r.createdAt && next[i].seq == r.seq) {
+                r = next[i];
+                continue;
+            }
+            // The order key changed: move the slot (erase then insert keeps the capacity).
+            rec.order.erase(std::find(rec.order.begin(), rec.order.end(), slots[i]));
+            r = next[i];
+            auto pos = std::upper_bound(rec.order.begin(), rec.order.end(), slots[i],
+                                        [this](std::uint32_t a, std::uint32_t b) { return opBefore(a, b); });
+            rec.order.insert(pos, slots[i]);
+        }
+    }
+
+    void setOrchestration(std::uint32_t no, Orchestration o) {
+        OrchRec& rec = *orchs[no];
+        const bool moved = o.createdAt != rec.o.createdAt;
+        rec.o = std::move(o);
+        if (!moved) return;
+        orchOrder.erase(std::find(orchOrder.begin(), orchOrder.end(), no));
+        auto pos = std::upper_bound(orchOrder.begin(), orchOrder.end(), no,
+                                    [this](std::uint32_t a, std::uint32_t b) { return orchBefore(a, b); });
+        orchOrder.insert(pos, no);
+    }
+};
+
+MemoryStore::MemoryStore() : impl_(std::make_unique<Impl>()) {}
+MemoryStore::~MemoryStore() = default;
+MemoryStore::MemoryStore(MemoryStore&&) noexcept = default;
+MemoryStore& MemoryStore::operator=(MemoryStore&&) noexcept = default;
+
+void MemoryStore::insertOrchestration(const Orchestration& o) {
+    Impl& d = *impl_;
+    if (d.orchById.count(o.orchestrationID)) throw std::runtime_error("orchestration exists: " + o.orchestrationID);
+    if (d.orchs.size() >= kNone - 1) throw std::length_error("MemoryStore: too many orchestrations");
+    auto rec = std::make_unique<Impl::OrchRec>();
+    rec->o = o;
+    const auto no = static_cast<std::uint32_t>(d.orchs.size());
+    d.orchs.reserve(d.orchs.size() + 1);
+    d.orchOrder.reserve(d.orchOrder.size() + 1);
+    d.orchById.emplace(o.orchestrationID, no);  // the only step left that may throw
+    d.orchs.push_back(std::move(rec));
+    auto pos = std::upper_bound(d.orchOrder.begin(), d.orchOrder.end(), no,
+                                [&d](std::uint32_t a, std::uint32_t b) { return d.orchBefore(a, b); });
+    d.orchOrder.insert(pos, no);
+}
+
+void MemoryStore::updateOrchestration(const Orchestration& o) {
+    impl_->setOrchestration(impl_->requireOrch(o.orchestrationID), o);
+}
+
+std::optional<Orchestration> MemoryStore::getOrchestration(const std::string& id) {
+    const std::uint32_t no = impl_->orchNo(id);
+    if (no == kNone) return std::nullopt;
+    return impl_->orchs[no]->o;
+}
+
+Page<Orchestration> MemoryStore::listOrchestrations(const OrchestrationQuery& q) {
+    Page<Orchestration> out;
+    const std::int64_t size = std::max(q.pageSize, 1);
+    const std::int64_t first = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    for (std::uint32_t no : impl_->orchOrder) {
+        const Orchestration& o = impl_->orchs[no]->o;
+        if (!wanted(q.states, o.state)) continue;
+        if (out.totalCount >= first && out.totalCount < first + size) out.data.push_back(o);
         ++out.totalCount;
     }
     out.count = static_cast<std::int64_t>(out.data.size());
     return out;
 }
 
-}  // namespace
-
-void MemoryStore::insertOrchestration(const Orchestration& o) {
-    if (byId_.count(o.orchestrationID)) throw std::runtime_error("orchestration exists: " + o.orchestrationID);
-    auto rec = std::make_unique<OrchRecord>();
-    rec->orchestration = o;
-    OrchRecord* raw = rec.get();
-    auto pos = std::upper_bound(orchestrations_.begin(), orchestrations_.end(), o,
-                                [](const Orchestration& v, const std::unique_ptr<OrchRecord>& r) {
-                                    return orchLess(v, r->orchestration);
-                                });
-    orchestrations_.insert(pos, std::move(rec));
-    byId_[o.orchestrationID] = raw;
-}
-
-void MemoryStore::updateOrchestration(const Orchestration& o) {
-    auto it = byId_.find(o.orchestrationID);
-    if (it == byId_.end()) throw std::runtime_error("no orchestration " + o.orchestrationID);
-    // createdAt is immutable, so the position in the order does not change.
-    it->second->orchestration = o;
-}
-
-std::optional<Orchestration> MemoryStore::getOrchestration(const std::string& id) {
-    auto it = byId_.find(id);
-    if (it == byId_.end()) return std::nullopt;
-    return it->second->orchestration;
-}
-
-Page<Orchestration> MemoryStore::listOrchestrations(const OrchestrationQuery& q) {
-    return pageOf<Orchestration>(orchestrations_, q.states, q.page, q.pageSize,
-                                 [](const std::unique_ptr<OrchRecord>& r) -> const Orchestration& {
-                                     return r->orchestration;
-                                 });
-}
-
 std::vector<Orchestration> MemoryStore::unfinishedOrchestrations() {
     std::vector<Orchestration> out;
-    for (const auto& rec : orchestrations_)
-        if (!isFinished(rec->orchestration.state)) out.push_back(rec->orchestration);
+    for (std::uint32_t no : impl_->orchOrder)
+        if (!isFinished(impl_->orchs[no]->o.state)) out.push_back(impl_->orchs[no]->o);
     return out;
 }
 
-// Batches are all or nothing: every check runs before the first change.
-void MemoryStore::checkInsert(const std::vector<Operation>& ops) const {
-    std::unordered_set<std::string> batch;
-    for (const auto& op : ops) {
-        auto it = byId_.find(op.orchestrationID);
-        if (it == byId_.end()) throw std::runtime_error("no orchestration " + op.orchestrationID);
-        if (it->second->index.count(op.operationID) || !batch.insert(op.operationID).second)
-            throw std::runtime_error("operation exists: " + op.operationID);
-    }
-}
-
-std::vector<Operation*> MemoryStore::locate(const std::vector<Operation>& ops) {
-    std::vector<Operation*> targets;
-    targets.reserve(ops.size());
-    for (const auto& op : ops) {
-        auto it = byId_.find(op.orchestrationID);
-        if (it == byId_.end()) throw std::runtime_error("no orchestration " + op.orchestrationID);
-        auto jt = it->second->index.find(op.operationID);
-        if (jt == it->second->index.end()) throw std::runtime_error("no operation " + op.operationID);
-        targets.push_back(&it->second->operations[jt->second]);
-    }
-    return targets;
-}
-
-void MemoryStore::applyInsert(const std::vector<Operation>& ops) {
-    for (const auto& op : ops) {
-        OrchRecord& rec = *byId_[op.orchestrationID];
-        if (rec.operations.empty() || !opLess(op, rec.operations.back())) {
-            rec.index[op.operationID] = rec.operations.size();
-            rec.operations.push_back(op);
-        } else {  // out of order: insert and renumber the positions after it
-            auto pos = std::upper_bound(rec.operations.begin(), rec.operations.end(), op, opLess);
-            const auto at = static_cast<std::size_t>(pos - rec.operations.begin());
-            rec.operations.insert(pos, op);
-            for (std::size_t i = at; i < rec.operations.size(); ++i) rec.index[rec.operations[i].operationID] = i;
-        }
-    }
-}
-
 void MemoryStore::insertOperations(const std::vector<Operation>& ops) {
-    checkInsert(ops);
-    applyInsert(ops);
+    Impl& d = *impl_;
+    Impl::Mark m = d.begin();
+    try {
+        for (const Operation& op : ops) d.append(m, op);
+    } catch (...) {
+        d.rollback(m);
+        throw;
+    }
 }
 
 void MemoryStore::updateOperations(const std::vector<Operation>& ops) {
-    std::vector<Operation*> targets = locate(ops);
-    for (std::size_t i = 0; i < ops.size(); ++i) *targets[i] = ops[i];
+    Impl& d = *impl_;
+    const std::vector<std::uint32_t> slots = d.locate(ops);
+    const Impl::Mark m = d.begin();
+    std::vector<OpRec> next;
+    try {
+        next = d.prepare(slots, ops);
+    } catch (...) {
+        d.rollback(m);
+        throw;
+    }
+    d.commit(slots, next);
 }
 
 void MemoryStore::updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                                     const std::vector<Operation>& updated) {
-    auto it = byId_.find(o.orchestrationID);
-    if (it == byId_.end()) throw std::runtime_error("no orchestration " + o.orchestrationID);
-    checkInsert(inserted);
-    locate(updated);  // throws before anything changed
-    applyInsert(inserted);
-    updateOperations(updated);  // positions are re-resolved after the inserts
-    it->second->orchestration = o;
+    Impl& d = *impl_;
+    const std::uint32_t no = d.requireOrch(o.orchestrationID);
+    const std::vector<std::uint32_t> slots = d.locate(updated);  // existing operations only
+    Impl::Mark m = d.begin();
+    std::vector<OpRec> next;
+    Orchestration copy;
+    try {
+        for (const Operation& op : inserted) d.append(m, op);
+        next = d.prepare(slots, updated);
+        copy = o;
+    } catch (...) {
+        d.rollback(m);
+        throw;
+    }
+    d.commit(slots, next);
+    d.setOrchestration(no, std::move(copy));
+}
+
+void MemoryStore::updateOrchestrationAddingOperations(const Orchestration& o,
+                                                      const std::function<bool(Operation&)>& next) {
+    Impl& d = *impl_;
+    const std::uint32_t no = d.requireOrch(o.orchestrationID);
+    Impl::Mark m = d.begin();
+    Orchestration copy;
+    try {
+        Operation op;
+        while (next(op)) {
+            d.append(m, op);
+            op = Operation{};
+        }
+        copy = o;
+    } catch (...) {
+        d.rollback(m);
+        throw;
+    }
+    d.setOrchestration(no, std::move(copy));
 }
 
 std::optional<Operation> MemoryStore::getOperation(const std::string& orchestrationID, const std::string& operationID) {
-    auto it = byId_.find(orchestrationID);
-    if (it == byId_.end()) return std::nullopt;
-    auto jt = it->second->index.find(operationID);
-    if (jt == it->second->index.end()) return std::nullopt;
-    return it->second->operations[jt->second];
+    const Impl& d = *impl_;
+    const std::uint32_t no = d.orchNo(orchestrationID);
+    if (no == kNone) return std::nullopt;
+    const std::uint32_t id = d.pool.find(operationID);
+    if (id == kNone) return std::nullopt;
+    const std::uint32_t slot = d.index.find(d.recs, no, id);
+    if (slot == kNone) return std::nullopt;
+    return d.loaded(slot);
 }
 
 Page<Operation> MemoryStore::listOperations(const std::string& orchestrationID, const OperationQuery& q) {
-    auto it = byId_.find(orchestrationID);
-    if (it == byId_.end()) return {};
-    return pageOf<Operation>(it->second->operations, q.states, q.page, q.pageSize,
-                             [](const Operation& op) -> const Operation& { return op; });
+    const Impl& d = *impl_;
+    Page<Operation> out;
+    const std::uint32_t no = d.orchNo(orchestrationID);
+    if (no == kNone) return out;
+    const Impl::OrchRec& rec = *d.orchs[no];
+    const std::int64_t size = std::max(q.pageSize, 1);
+    const std::int64_t first = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    if (q.states.empty()) {
+        out.totalCount = static_cast<std::int64_t>(rec.order.size());
+        for (std::int64_t i = first; i < out.totalCount && i < first + size; ++i)
+            d.load(rec.order[static_cast<std::size_t>(i)], out.data.emplace_back());
+    } else {
+        std::array<bool, kStates> want{};
+        for (OperationState s : q.states) {
+            const int i = static_cast<int>(s);
+            if (i >= 0 && i < kStates) want[static_cast<std::size_t>(i)] = true;
+        }
+        for (int i = 0; i < kStates; ++i)
+            if (want[static_cast<std::size_t>(i)]) out.totalCount += rec.counts[static_cast<std::size_t>(i)];
+        // Walk the order until the page is full (the total is known from the counts).
+        std::int64_t seen = 0;
+        for (std::size_t k = 0; k < rec.order.size() && seen < first + size && first < out.totalCount; ++k) {
+            const std::uint32_t slot = rec.order[k];
+            if (!want[d.recs[slot].state]) continue;
+            if (seen >= first) d.load(slot, out.data.emplace_back());
+            ++seen;
+        }
+    }
+    out.count = static_cast<std::int64_t>(out.data.size());
+    return out;
 }
 
 std::vector<Operation> MemoryStore::operationsOf(const std::string& orchestrationID) {
-    auto it = byId_.find(orchestrationID);
-    if (it == byId_.end()) return {};
-    return it->second->operations;
+    const Impl& d = *impl_;
+    std::vector<Operation> out;
+    const std::uint32_t no = d.orchNo(orchestrationID);
+    if (no == kNone) return out;
+    const Impl::OrchRec& rec = *d.orchs[no];
+    out.resize(rec.order.size());
+    for (std::size_t i = 0; i < rec.order.size(); ++i) d.load(rec.order[i], out[i]);
+    return out;
+}
+
+void MemoryStore::forEachOperation(const std::string& orchestrationID,
+                                   const std::function<void(const Operation&)>& fn) {
+    const Impl& d = *impl_;
+    const std::uint32_t no = d.orchNo(orchestrationID);
+    if (no == kNone) return;
+    const Impl::OrchRec& rec = *d.orchs[no];
+    Operation op;  // one object, its strings' capacity reused
+    for (std::size_t i = 0; i < rec.order.size(); ++i) {
+        d.load(rec.order[i], op);
+        fn(op);
+    }
 }
 
 OperationStats MemoryStore::operationStats(const std::string& orchestrationID) {
     OperationStats stats;
-    for (auto s : {OperationState::Pending, OperationState::InProgress, OperationState::Succeeded,
-                   OperationState::Failed, OperationState::Canceled})
-        stats[s] = 0;
-    auto it = byId_.find(orchestrationID);
-    if (it == byId_.end()) return stats;
-    for (const auto& op : it->second->operations) ++stats[op.state];
+    const std::uint32_t no = impl_->orchNo(orchestrationID);
+    for (int i = 0; i < kStates; ++i)
+        stats[static_cast<OperationState>(i)] = no == kNone ? 0 : impl_->orchs[no]->counts[static_cast<std::size_t>(i)];
     return stats;
 }
 
-std::size_t MemoryStore::operationCount() const {
-    std::size_t n = 0;
-    for (const auto& rec : orchestrations_) n += rec->operations.size();
+std::size_t MemoryStore::operationCount() const { return impl_->recs.size(); }
+
+std::size_t MemoryStore::approxBytes() const {
+    const Impl& d = *impl_;
+    std::size_t n = sizeof(Impl) + d.pool.bytes() + d.recs.bytes() + d.index.bytes() + d.config.capacity();
+    n += d.orchs.capacity() * sizeof(d.orchs[0]) + d.orchOrder.capacity() * sizeof(std::uint32_t);
+    for (const auto& rec : d.orchs)
+        n += sizeof(Impl::OrchRec) + rec->order.capacity() * sizeof(std::uint32_t) + orchestrationHeap(rec->o);
+    // unordered_map: bucket array plus one node per orchestration (pair, hash, next pointer).
+    n += d.orchById.bucket_count() * sizeof(void*);
+    for (const auto& [id, no] : d.orchById)
+        n += sizeof(std::pair<const std::string, std::uint32_t>) + 2 * sizeof(void*) + stringHeap(id);
     return n;
 }
 

@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
+#include <stdexcept>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -376,9 +379,163 @@ TYPED_TEST_P(StoreContract, ReopenKeepsEverything) {
     EXPECT_EQ(r.getOperation("o", "op0")->state, OperationState::Failed);
 }
 
+TYPED_TEST_P(StoreContract, ForEachOperationVisitsInCreationOrder) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.insertOrchestration(makeOrch("other", 1, OrchestrationState::InProgress));
+    s.insertOperations({makeOp("o", "late", 3000, 0), makeOp("o", "s2", 1000, 2), makeOp("other", "x", 500, 0),
+                        makeOp("o", "s1", 1000, 1), makeOp("o", "t-b", 2000, 5), makeOp("o", "t-a", 2000, 5)});
+    std::vector<Operation> seen;
+    s.forEachOperation("o", [&](const Operation& op) { seen.push_back(op); });
+    EXPECT_EQ(ids(seen), (std::vector<std::string>{"s1", "s2", "t-a", "t-b", "late"}));
+    EXPECT_EQ(seen, s.operationsOf("o")) << "every field as operationsOf returns it";
+    int calls = 0;
+    s.forEachOperation("unknown", [&](const Operation&) { ++calls; });
+    EXPECT_EQ(calls, 0);
+
+    // After updates the visit sees the new values (and still the same order).
+    Operation t = *s.getOperation("o", "t-a");
+    t.state = OperationState::Failed;
+    t.description = "upgrade failed: timeout";
+    t.upgradeStarted = true;
+    t.updatedAt = 9000;
+    s.updateOperation(t);
+    Operation late = *s.getOperation("o", "late");
+    late.kymaConfig.reset();
+    late.clusterConfig = KubernetesParams{"1.30.2", "gardenlinux", "1443.3"};
+    s.updateOperation(late);
+    seen.clear();
+    s.forEachOperation("o", [&](const Operation& op) { seen.push_back(op); });
+    ASSERT_EQ(ids(seen), (std::vector<std::string>{"s1", "s2", "t-a", "t-b", "late"}));
+    EXPECT_EQ(seen[2], t);
+    EXPECT_EQ(seen[4], late);
+    seen.clear();
+    s.forEachOperation("other", [&](const Operation& op) { seen.push_back(op); });
+    EXPECT_EQ(ids(seen), (std::vector<std::string>{"x"}));
+}
+
+TYPED_TEST_P(StoreContract, StreamedInsertAddsOperationsAndUpdatesOrchestration) {
+    Store& s = this->store();
+    Orchestration o = makeOrch("o", 1, OrchestrationState::Pending);
+    s.insertOrchestration(o);
+    s.insertOperation(makeOp("o", "first", 1, 0));
+    o.state = OrchestrationState::InProgress;
+    o.description = "Scheduled 301 operations";
+    o.updatedAt = 50;
+    std::vector<Operation> made;
+    int calls = 0;
+    s.updateOrchestrationAddingOperations(o, [&](Operation& out) {
+        ++calls;
+        EXPECT_EQ(out, Operation{}) << "each call gets a fresh Operation";
+        if (made.size() == 300) return false;
+        const int i = static_cast<int>(made.size());
+        // Mostly in order, every 7th one earlier than the rest (it must still be ordered).
+        out = makeOp("o", "n" + std::to_string(1000 + i), i % 7 == 3 ? 2 : 10, i + 1,
+                     i % 4 == 0 ? OperationState::Failed : OperationState::Pending);
+        made.push_back(out);
+        return true;
+    });
+    EXPECT_EQ(calls, 301);
+    EXPECT_EQ(*s.getOrchestration("o"), o);
+    EXPECT_EQ(s.listOperations("o", {}).totalCount, 301);
+    for (const Operation& op : made) EXPECT_EQ(*s.getOperation("o", op.operationID), op);
+    std::vector<Operation> expect = made;
+    expect.insert(expect.begin(), makeOp("o", "first", 1, 0));
+    std::stable_sort(expect.begin(), expect.end(), [](const Operation& a, const Operation& b) {
+        return std::tie(a.createdAt, a.seq, a.operationID) < std::tie(b.createdAt, b.seq, b.operationID);
+    });
+    EXPECT_EQ(s.operationsOf("o"), expect);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Failed], 75);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 226);
+
+    // An empty stream still writes the orchestration.
+    o.description = "nothing new";
+    s.updateOrchestrationAddingOperations(o, [](Operation&) { return false; });
+    EXPECT_EQ(s.getOrchestration("o")->description, "nothing new");
+    EXPECT_EQ(s.listOperations("o", {}).totalCount, 301);
+    EXPECT_THROW(s.updateOrchestrationAddingOperations(makeOrch("ghost", 1), [](Operation&) { return false; }),
+                 std::exception);
+}
+
+TYPED_TEST_P(StoreContract, StreamedInsertIsAtomic) {
+    Store& s = this->store();
+    Orchestration o = makeOrch("o", 1, OrchestrationState::Pending);
+    s.insertOrchestration(o);
+    s.insertOperation(makeOp("o", "existing", 1, 0));
+    Orchestration changed = o;
+    changed.state = OrchestrationState::InProgress;
+    changed.description = "must not be stored";
+    auto expectUnchanged = [&](const char* what) {
+        EXPECT_EQ(*s.getOrchestration("o"), o) << what;
+        EXPECT_EQ(ids(s.operationsOf("o")), (std::vector<std::string>{"existing"})) << what;
+        EXPECT_FALSE(s.getOperation("o", "n0").has_value()) << what;
+        EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 1) << what;
+        EXPECT_EQ(s.listOperations("o", {}).totalCount, 1) << what;
+    };
+    auto stream = [](int n, std::function<Operation(int)> last) {
+        return [n, last, i = 0](Operation& out) mutable {
+            if (i > n) return false;
+            out = i < n ? makeOp("o", "n" + std::to_string(i), 5, i + 1) : last(i);
+            ++i;
+            return true;
+        };
+    };
+    // A duplicate of a stored operation after 200 new ones.
+    EXPECT_THROW(s.updateOrchestrationAddingOperations(changed, stream(200, [](int i) { return makeOp("o", "existing", 5, i + 1); })),
+                 std::exception);
+    expectUnchanged("duplicate of a stored operation");
+    // A duplicate inside the stream.
+    EXPECT_THROW(s.updateOrchestrationAddingOperations(changed, stream(50, [](int i) { return makeOp("o", "n7", 5, i + 1); })),
+                 std::exception);
+    expectUnchanged("duplicate inside the stream");
+    // An operation of an unknown orchestration.
+    EXPECT_THROW(s.updateOrchestrationAddingOperations(changed, stream(10, [](int i) { return makeOp("ghost", "g", 5, i + 1); })),
+                 std::exception);
+    expectUnchanged("unknown orchestration");
+    // The producer itself fails.
+    EXPECT_THROW(s.updateOrchestrationAddingOperations(changed, stream(30, [](int) -> Operation { throw std::runtime_error("producer failed"); })),
+                 std::runtime_error);
+    expectUnchanged("producer threw");
+    // The store still works: the same ids go in now.
+    s.updateOrchestrationAddingOperations(changed, stream(20, [](int i) { return makeOp("o", "n20", 5, i + 1); }));
+    EXPECT_EQ(*s.getOrchestration("o"), changed);
+    EXPECT_EQ(s.listOperations("o", {}).totalCount, 22);
+    EXPECT_EQ(*s.getOperation("o", "n7"), makeOp("o", "n7", 5, 8));
+    EXPECT_EQ(s.operationsOf("o").back().operationID, "n20");
+}
+
+TYPED_TEST_P(StoreContract, UpdateKeepsOrderAndFiltersConsistent) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    std::vector<Operation> ops;
+    for (int i = 0; i < 40; ++i) ops.push_back(makeOp("o", "op" + std::to_string(100 + i), 10, i));
+    s.insertOperations(ops);
+    // Update every third one to failed in one batch, twice (the second batch changes nothing).
+    std::vector<Operation> batch;
+    for (int i = 0; i < 40; i += 3) {
+        ops[static_cast<std::size_t>(i)].state = OperationState::Failed;
+        ops[static_cast<std::size_t>(i)].description = "failed #" + std::to_string(i);
+        batch.push_back(ops[static_cast<std::size_t>(i)]);
+    }
+    s.updateOperations(batch);
+    s.updateOperations(batch);
+    EXPECT_EQ(s.operationsOf("o"), ops);
+    OperationQuery q;
+    q.states = {OperationState::Failed};
+    q.pageSize = 5;
+    q.page = 2;
+    auto p = s.listOperations("o", q);
+    EXPECT_EQ(ids(p.data), (std::vector<std::string>{"op115", "op118", "op121", "op124", "op127"}));
+    EXPECT_EQ(p.totalCount, 14);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Failed], 14);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 26);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertGetUpdateOperationAllFields,
                             OrchestrationOrderIsCreatedAtThenId, OperationOrderIsCreatedAtThenSeqThenId,
                             FiltersWithSeveralStates, PagingEdges, Stats, UnfinishedOrchestrationsInCreationOrder,
-                            BatchesAreAtomic, ReopenKeepsEverything);
+                            BatchesAreAtomic, ReopenKeepsEverything, ForEachOperationVisitsInCreationOrder,
+                            StreamedInsertAddsOperationsAndUpdatesOrchestration, StreamedInsertIsAtomic,
+                            UpdateKeepsOrderAndFiltersConsistent);
 
 }  // namespace keb::contract

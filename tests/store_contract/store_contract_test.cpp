@@ -1,18 +1,13 @@
-// Runs the store contract against MemoryStore and SqliteStore (a real file in a temp dir).
+// Runs the store contract against SqliteStore (a real file in a temp dir). The MemoryStore
+// instantiation is in memory_store_test.cpp (it needs no server library).
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "keb/memory_store.h"
 #include "sqlite_store.h"
 #include "store_contract.h"
 
 namespace keb::contract {
-
-struct MemoryFactory {
-    std::unique_ptr<keb::Store> open() { return std::make_unique<keb::MemoryStore>(); }
-    std::unique_ptr<keb::Store> reopen() { return nullptr; }
-};
 
 struct SqliteFactory {
     std::filesystem::path dir;
@@ -28,6 +23,5 @@ struct SqliteFactory {
     std::unique_ptr<keb::Store> reopen() { return open(); }
 };
 
-INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreContract, MemoryFactory);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContract, SqliteFactory);
 }  // namespace keb::contract
