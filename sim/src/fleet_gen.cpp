@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <numeric>
 
 #include "keb/sim/random.h"
@@ -102,7 +103,13 @@ std::pair<std::string, std::string> gardenerDefaultWindow(int hour) {
     return {twoDigits(hour) + "0000+0000", twoDigits((hour + 1) % 24) + "0000+0000"};
 }
 
-std::vector<Runtime> generateFleet(const FleetSpec& spec, std::uint64_t seed) {
+namespace {
+
+// The generator: calls sink(const Runtime&) for each shoot, in fleet order. One Runtime
+// is reused (every field is assigned for every shoot), so a large fleet never exists as
+// a vector of Runtime unless the sink builds one.
+template <class Sink>
+void generateInto(const FleetSpec& spec, std::uint64_t seed, Sink&& sink) {
     Rng rng(mix64(seed ^ 0x666c656574ull));  // "fleet"
     const int size = std::max(0, spec.size);
     const int accounts = spec.globalAccounts > 0 ? spec.globalAccounts : std::max(1, size / 40);
@@ -129,13 +136,11 @@ std::vector<Runtime> generateFleet(const FleetSpec& spec, std::uint64_t seed) {
         subOwner[i] = i < accounts ? i : static_cast<std::uint32_t>(skewedIndex(rng, accounts, spec.accountSkew));
     }
 
-    std::vector<Runtime> fleet;
-    fleet.reserve(size + spec.extra.size());
     // Shoot names "c-xxxxxxx": a bijection of the index on 28 bits, unique by construction.
     const std::uint32_t nameMul = static_cast<std::uint32_t>(mix64(seed) | 1u) & 0x0fffffffu;
     const std::uint32_t nameAdd = static_cast<std::uint32_t>(mix64(seed + 1)) & 0x0fffffffu;
+    Runtime r;
     for (int i = 0; i < size; ++i) {
-        Runtime r;
         r.runtimeID = uuid(rng);
         r.instanceID = uuid(rng);
         const std::size_t sub = skewedIndex(rng, subIds.size(), spec.accountSkew);
@@ -169,40 +174,298 @@ std::vector<Runtime> generateFleet(const FleetSpec& spec, std::uint64_t seed) {
         r.kubernetesVersion = versions[weightedIndex(rng, versionCum)].first;
         r.machineImage = "gardenlinux";
         r.machineImageVersion = rng.chance(0.7) ? "1443.3.0" : "1312.4.0";
-        fleet.push_back(std::move(r));
+        sink(static_cast<const Runtime&>(r));
     }
-    for (const auto& r : spec.extra) fleet.push_back(r);
+    for (const auto& x : spec.extra) sink(x);
+}
+
+std::size_t generatedSize(const FleetSpec& spec) {
+    return static_cast<std::size_t>(std::max(0, spec.size)) + spec.extra.size();
+}
+
+}  // namespace
+
+std::vector<Runtime> generateFleet(const FleetSpec& spec, std::uint64_t seed) {
+    std::vector<Runtime> fleet;
+    fleet.reserve(generatedSize(spec));
+    generateInto(spec, seed, [&](const Runtime& r) { fleet.push_back(r); });
     return fleet;
 }
 
 // ---------------------------------------------------------------- SimFleet
 
-SimFleet::SimFleet(std::vector<Runtime> runtimes) : runtimes_(std::move(runtimes)) { reindex(); }
+namespace {
 
-void SimFleet::reindex() {
-    std::size_t cap = 16;
-    while (cap < 2 * runtimes_.size()) cap *= 2;
-    index_.assign(cap, {0, 0});
-    for (std::size_t i = 0; i < runtimes_.size(); ++i) {
-        const std::uint64_t h = fnv1a(runtimes_[i].runtimeID);
-        std::size_t slot = h & (cap - 1);
-        while (index_[slot].second != 0) slot = (slot + 1) & (cap - 1);
-        index_[slot] = {h, static_cast<std::uint32_t>(i + 1)};
+int hexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;  // upper case is not the canonical form: such ids go to the pool
+}
+constexpr char kHex[] = "0123456789abcdef";
+
+// Canonical UUID text (36 chars, lower-case hex, dashes at 8, 13, 18, 23) to 16 bytes.
+bool parseUuid(std::string_view s, std::uint8_t* out) {
+    if (s.size() != 36) return false;
+    int b = 0;
+    for (std::size_t i = 0; i < 36;) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') return false;
+            ++i;
+            continue;
+        }
+        const int hi = hexValue(s[i]), lo = hexValue(s[i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[b++] = static_cast<std::uint8_t>(hi << 4 | lo);
+        i += 2;
+    }
+    return true;
+}
+
+void formatUuidBytes(const std::uint8_t* in, std::string& out) {
+    out.resize(36);
+    char* p = out.data();
+    for (int b = 0; b < 16; ++b) {
+        if (b == 4 || b == 6 || b == 8 || b == 10) *p++ = '-';
+        *p++ = kHex[in[b] >> 4];
+        *p++ = kHex[in[b] & 15];
     }
 }
 
-const Runtime* SimFleet::get(const std::string& runtimeID) const {
-    const std::uint64_t h = fnv1a(runtimeID);
+// Shoot names as the generator makes them: "c-" and 7 lower-case hex digits.
+bool parseShootCode(std::string_view s, std::uint32_t* code) {
+    if (s.size() != 9 || s[0] != 'c' || s[1] != '-') return false;
+    std::uint32_t v = 0;
+    for (std::size_t i = 2; i < 9; ++i) {
+        const int d = hexValue(s[i]);
+        if (d < 0) return false;
+        v = v << 4 | static_cast<std::uint32_t>(d);
+    }
+    *code = v;
+    return true;
+}
+
+void formatShootCode(std::uint32_t code, std::string& out) {
+    out.resize(9);
+    out[0] = 'c';
+    out[1] = '-';
+    for (int i = 8; i >= 2; --i, code >>= 4) out[static_cast<std::size_t>(i)] = kHex[code & 15];
+}
+
+std::uint64_t poolHash(std::string_view s) { return mix64(fnv1a(s)); }
+
+}  // namespace
+
+std::uint32_t SimFleet::Pool::find(std::string_view s) const {
+    if (slots_.empty()) return kNoId;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = poolHash(s) & mask; slots_[i] != 0; i = (i + 1) & mask)
+        if (view(slots_[i] - 1) == s) return slots_[i] - 1;
+    return kNoId;
+}
+
+std::uint32_t SimFleet::Pool::intern(std::string_view s) {
+    if ((size() + 1) * 2 > slots_.size()) grow();
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = poolHash(s) & mask;
+    for (; slots_[i] != 0; i = (i + 1) & mask)
+        if (view(slots_[i] - 1) == s) return slots_[i] - 1;
+    const auto id = static_cast<std::uint32_t>(size());
+    bytes_.append(s);
+    offsets_.push_back(static_cast<std::uint32_t>(bytes_.size()));
+    slots_[i] = id + 1;
+    return id;
+}
+
+void SimFleet::Pool::grow() {
+    std::size_t cap = slots_.empty() ? 64 : slots_.size() * 2;
+    slots_.assign(cap, 0);
+    for (std::uint32_t id = 0; id < size(); ++id) {
+        std::size_t i = poolHash(view(id)) & (cap - 1);
+        while (slots_[i] != 0) i = (i + 1) & (cap - 1);
+        slots_[i] = id + 1;
+    }
+}
+
+std::size_t SimFleet::Pool::approxBytes() const {
+    return bytes_.capacity() + offsets_.capacity() * sizeof(std::uint32_t) + slots_.capacity() * sizeof(std::uint32_t);
+}
+
+SimFleet::SimFleet(const std::vector<Runtime>& runtimes) {
+    recs_.reserve(runtimes.size());
+    for (const auto& r : runtimes) add(r);
+    reindex();
+}
+
+SimFleet::SimFleet(const FleetSpec& spec, std::uint64_t seed) {
+    recs_.reserve(generatedSize(spec));
+    generateInto(spec, seed, [this](const Runtime& r) { add(r); });
+    reindex();
+}
+
+void SimFleet::add(const Runtime& r) {
+    Rec rec{};
+    auto id = [&](const std::string& s, std::uint8_t* out, std::uint8_t pooledFlag) {
+        if (parseUuid(s, out)) return;
+        const std::uint32_t p = pool_.intern(s);
+        std::memcpy(out, &p, sizeof p);
+        rec.flags |= pooledFlag;
+    };
+    id(r.runtimeID, rec.runtimeID, kRuntimeIDPooled);
+    id(r.instanceID, rec.instanceID, kInstanceIDPooled);
+    if (!parseShootCode(r.shootName, &rec.shoot)) {
+        rec.shoot = pool_.intern(r.shootName);
+        rec.flags |= kShootPooled;
+    }
+    rec.account = pool_.intern(r.globalAccountID);
+    rec.subAccount = pool_.intern(r.subAccountID);
+    rec.planID = pool_.intern(r.planID);
+    rec.planName = pool_.intern(r.planName);
+    rec.region = pool_.intern(r.region);
+    rec.windowBegin = pool_.intern(r.windowBegin);
+    rec.windowEnd = pool_.intern(r.windowEnd);
+    rec.kubernetesVersion = pool_.intern(r.kubernetesVersion);
+    rec.machineImage = pool_.intern(r.machineImage);
+    rec.machineImageVersion = pool_.intern(r.machineImageVersion);
+    if (r.deprovisioning) rec.flags |= kDeprovisioning;
+    if (r.suspended) rec.flags |= kSuspended;
+    recs_.push_back(rec);
+}
+
+void SimFleet::build(const Rec& r, Runtime& out) const {
+    auto id = [&](const std::uint8_t* in, bool pooled, std::string& s) {
+        if (!pooled) return formatUuidBytes(in, s);
+        std::uint32_t p;
+        std::memcpy(&p, in, sizeof p);
+        s.assign(pool_.view(p));
+    };
+    id(r.runtimeID, r.flags & kRuntimeIDPooled, out.runtimeID);
+    id(r.instanceID, r.flags & kInstanceIDPooled, out.instanceID);
+    if (r.flags & kShootPooled)
+        out.shootName.assign(pool_.view(r.shoot));
+    else
+        formatShootCode(r.shoot, out.shootName);
+    out.globalAccountID.assign(pool_.view(r.account));
+    out.subAccountID.assign(pool_.view(r.subAccount));
+    out.planID.assign(pool_.view(r.planID));
+    out.planName.assign(pool_.view(r.planName));
+    out.region.assign(pool_.view(r.region));
+    out.windowBegin.assign(pool_.view(r.windowBegin));
+    out.windowEnd.assign(pool_.view(r.windowEnd));
+    out.kubernetesVersion.assign(pool_.view(r.kubernetesVersion));
+    out.machineImage.assign(pool_.view(r.machineImage));
+    out.machineImageVersion.assign(pool_.view(r.machineImageVersion));
+    out.deprovisioning = r.flags & kDeprovisioning;
+    out.suspended = r.flags & kSuspended;
+}
+
+const Runtime& SimFleet::at(std::size_t i) const {
+    build(recs_[i], atBuf_);
+    return atBuf_;
+}
+
+Runtime SimFleet::runtime(std::size_t i) const {
+    Runtime r;
+    build(recs_[i], r);
+    return r;
+}
+
+std::string SimFleet::runtimeID(std::size_t i) const {
+    const Rec& r = recs_[i];
+    if (!(r.flags & kRuntimeIDPooled)) {
+        std::string s;
+        formatUuidBytes(r.runtimeID, s);
+        return s;
+    }
+    std::uint32_t p;
+    std::memcpy(&p, r.runtimeID, sizeof p);
+    return std::string(pool_.view(p));
+}
+
+std::string SimFleet::shootName(std::size_t i) const {
+    const Rec& r = recs_[i];
+    if (r.flags & kShootPooled) return std::string(pool_.view(r.shoot));
+    std::string s;
+    formatShootCode(r.shoot, s);
+    return s;
+}
+
+std::vector<Runtime> SimFleet::toVector() const {
+    std::vector<Runtime> v(recs_.size());
+    for (std::size_t i = 0; i < recs_.size(); ++i) build(recs_[i], v[i]);
+    return v;
+}
+
+std::uint64_t SimFleet::hashOf(const std::uint8_t* bytes, bool pooled) {
+    if (pooled) {
+        std::uint32_t p;
+        std::memcpy(&p, bytes, sizeof p);
+        return mix64(0x706f6f6cull ^ (static_cast<std::uint64_t>(p) << 8));
+    }
+    std::uint64_t a, b;
+    std::memcpy(&a, bytes, 8);
+    std::memcpy(&b, bytes + 8, 8);
+    return mix64(a ^ mix64(b));
+}
+
+bool SimFleet::keyOf(std::string_view runtimeID, IdKey* key) const {
+    if (parseUuid(runtimeID, key->bytes)) {
+        key->pooled = false;
+        return true;
+    }
+    const std::uint32_t p = pool_.find(runtimeID);
+    if (p == kNoId) return false;
+    std::memset(key->bytes, 0, sizeof key->bytes);
+    std::memcpy(key->bytes, &p, sizeof p);
+    key->pooled = true;
+    return true;
+}
+
+bool SimFleet::sameKey(const Rec& r, const IdKey& k) {
+    if (static_cast<bool>(r.flags & kRuntimeIDPooled) != k.pooled) return false;
+    return std::memcmp(r.runtimeID, k.bytes, k.pooled ? 4 : 16) == 0;
+}
+
+void SimFleet::reindex() {
+    std::size_t cap = 16;
+    while (cap < 2 * recs_.size()) cap *= 2;
+    index_.assign(cap, 0);
+    for (std::size_t i = 0; i < recs_.size(); ++i) {
+        const Rec& r = recs_[i];
+        std::size_t slot = hashOf(r.runtimeID, r.flags & kRuntimeIDPooled) & (cap - 1);
+        while (index_[slot] != 0) slot = (slot + 1) & (cap - 1);
+        index_[slot] = static_cast<std::uint32_t>(i + 1);
+    }
+}
+
+std::optional<std::size_t> SimFleet::indexOf(const std::string& runtimeID) const {
+    IdKey key;
+    if (!keyOf(runtimeID, &key)) return std::nullopt;
     const std::size_t mask = index_.size() - 1;
-    for (std::size_t slot = h & mask; index_[slot].second != 0; slot = (slot + 1) & mask)
-        if (index_[slot].first == h && runtimes_[index_[slot].second - 1].runtimeID == runtimeID)
-            return &runtimes_[index_[slot].second - 1];
-    return nullptr;
+    for (std::size_t slot = hashOf(key.bytes, key.pooled) & mask; index_[slot] != 0; slot = (slot + 1) & mask)
+        if (sameKey(recs_[index_[slot] - 1], key)) return index_[slot] - 1;
+    return std::nullopt;
+}
+
+const Runtime* SimFleet::get(const std::string& runtimeID) const {
+    const auto i = indexOf(runtimeID);
+    if (!i) return nullptr;
+    build(recs_[*i], getBuf_);
+    return &getBuf_;
 }
 
 const Runtime* SimFleet::byShoot(const std::string& shootName) const {
-    for (const auto& r : runtimes_)
-        if (r.shootName == shootName) return &r;
+    std::uint32_t code;
+    std::uint8_t pooled = 0;
+    if (!parseShootCode(shootName, &code)) {
+        code = pool_.find(shootName);
+        if (code == kNoId) return nullptr;
+        pooled = kShootPooled;
+    }
+    for (const Rec& r : recs_)
+        if (r.shoot == code && (r.flags & kShootPooled) == pooled) {
+            build(r, shootBuf_);
+            return &shootBuf_;
+        }
     return nullptr;
 }
 
@@ -216,14 +479,14 @@ FleetSnapshot SimFleet::snapshot(Millis now) {
         s.error = std::move(error);
         return s;
     }
-    s.runtimes = &runtimes_;
+    s.list = this;
     return s;
 }
 
 std::optional<Runtime> SimFleet::find(const std::string& runtimeID, Millis) {
-    const Runtime* r = get(runtimeID);
-    if (!r) return std::nullopt;
-    return *r;
+    const auto i = indexOf(runtimeID);
+    if (!i) return std::nullopt;
+    return runtime(*i);
 }
 
 void SimFleet::addOutage(Millis from, Millis to, std::string error) {
@@ -241,41 +504,41 @@ bool SimFleet::inOutage(Millis now, std::string* error) const {
 }
 
 std::size_t SimFleet::remove(const std::vector<std::string>& runtimeIDs) {
-    std::vector<std::uint8_t> gone(runtimes_.size(), 0);
+    std::vector<std::uint8_t> gone(recs_.size(), 0);
     std::size_t n = 0;
     for (const auto& id : runtimeIDs)
-        if (const Runtime* r = get(id); r && !gone[r - runtimes_.data()]) {
-            gone[r - runtimes_.data()] = 1;
+        if (const auto i = indexOf(id); i && !gone[*i]) {
+            gone[*i] = 1;
             ++n;
         }
     if (n == 0) return 0;
     std::size_t w = 0;
-    for (std::size_t i = 0; i < runtimes_.size(); ++i)
-        if (!gone[i]) {
-            if (w != i) runtimes_[w] = std::move(runtimes_[i]);
-            ++w;
-        }
-    runtimes_.resize(w);
+    for (std::size_t i = 0; i < recs_.size(); ++i)
+        if (!gone[i]) recs_[w++] = recs_[i];
+    recs_.resize(w);
     reindex();
     return n;
 }
 
 bool SimFleet::setWindow(const std::string& runtimeID, const std::string& begin, const std::string& end) {
-    const Runtime* r = get(runtimeID);
-    if (!r) return false;
-    Runtime& m = runtimes_[r - runtimes_.data()];
-    m.windowBegin = begin;
-    m.windowEnd = end;
+    const auto i = indexOf(runtimeID);
+    if (!i) return false;
+    recs_[*i].windowBegin = pool_.intern(begin);
+    recs_[*i].windowEnd = pool_.intern(end);
     return true;
 }
 
 std::size_t SimFleet::approxBytes() const {
     auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
-    std::size_t b = runtimes_.capacity() * sizeof(Runtime) + index_.capacity() * sizeof(index_[0]);
-    for (const auto& r : runtimes_)
-        b += heap(r.runtimeID) + heap(r.instanceID) + heap(r.globalAccountID) + heap(r.subAccountID) +
-             heap(r.planID) + heap(r.planName) + heap(r.region) + heap(r.shootName) + heap(r.windowBegin) +
-             heap(r.windowEnd) + heap(r.kubernetesVersion) + heap(r.machineImage) + heap(r.machineImageVersion);
+    auto buf = [&](const Runtime& r) {
+        return sizeof(Runtime) + heap(r.runtimeID) + heap(r.instanceID) + heap(r.globalAccountID) +
+               heap(r.subAccountID) + heap(r.planID) + heap(r.planName) + heap(r.region) + heap(r.shootName) +
+               heap(r.windowBegin) + heap(r.windowEnd) + heap(r.kubernetesVersion) + heap(r.machineImage) +
+               heap(r.machineImageVersion);
+    };
+    std::size_t b = recs_.capacity() * sizeof(Rec) + index_.capacity() * sizeof(std::uint32_t) + pool_.approxBytes() +
+                    buf(atBuf_) + buf(getBuf_) + buf(shootBuf_) + outages_.capacity() * sizeof(Outage);
+    for (const auto& o : outages_) b += heap(o.error);
     return b;
 }
 

@@ -127,7 +127,7 @@ int runCommand(int argc, char** argv) {
     sim.setLogCapacity(0);
     if (!quiet)
         std::cerr << "keb-sim: " << sim.scenario().name << " (seed " << sim.seed() << ", "
-                  << sim.fleet().runtimes().size() << " runtimes)\n";
+                  << sim.fleet().size() << " runtimes)\n";
     auto lastProgress = wall0;
     while (!sim.finished()) {
         sim.run(20000);

@@ -1,10 +1,12 @@
 // Fleet generator and SimFleet.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <map>
 #include <set>
 
 #include "keb/sim/fleet_gen.h"
+#include "keb/targets.h"
 #include "keb/windows.h"
 
 using namespace keb;
@@ -103,40 +105,175 @@ TEST(FleetGen, GardenerDefaultWindowWrapsAtMidnight) {
 TEST(SimFleet, OutageSpansFailSnapshotsOnly) {
     FleetSpec spec;
     spec.size = 10;
-    SimFleet fleet(generateFleet(spec, 1));
+    SimFleet fleet(spec, 1);
     fleet.addOutage(100, 200, "gardener down");
     EXPECT_TRUE(fleet.snapshot(99).ok);
     auto s = fleet.snapshot(100);
     EXPECT_FALSE(s.ok);
     EXPECT_EQ(s.error, "gardener down");
     EXPECT_EQ(s.runtimes, nullptr);
+    EXPECT_EQ(s.list, nullptr);
     EXPECT_FALSE(fleet.snapshot(199).ok);
-    EXPECT_TRUE(fleet.snapshot(200).ok);
-    EXPECT_EQ(fleet.snapshot(200).runtimes->size(), 10u);
-    EXPECT_TRUE(fleet.find(fleet.runtimes()[3].runtimeID, 150).has_value());  // lookups still work
+    auto ok = fleet.snapshot(200);
+    EXPECT_TRUE(ok.ok);
+    EXPECT_EQ(ok.runtimes, nullptr);  // the compact fleet is served as a RuntimeList
+    ASSERT_NE(ok.list, nullptr);
+    EXPECT_EQ(ok.list->size(), 10u);
+    EXPECT_TRUE(fleet.find(fleet.runtimeID(3), 150).has_value());  // lookups still work
     EXPECT_EQ(fleet.failedSnapshots(), 2u);
+    EXPECT_EQ(fleet.snapshotCalls(), 4u);
+}
+
+// The compact fleet gives back exactly the generator's runtimes, through every accessor.
+TEST(SimFleet, CompactFleetIsTheGeneratedFleet) {
+    FleetSpec spec;
+    spec.size = 3000;
+    spec.suspendedShare = 0.05;
+    const auto want = generateFleet(spec, 11);
+    SimFleet direct(spec, 11);
+    SimFleet fromVector(want);
+    ASSERT_EQ(direct.size(), want.size());
+    EXPECT_EQ(direct.toVector(), want);
+    EXPECT_EQ(fromVector.toVector(), want);
+    for (std::size_t i = 0; i < want.size(); i += 7) {
+        ASSERT_EQ(direct.at(i), want[i]) << i;
+        ASSERT_EQ(direct.runtime(i), want[i]) << i;
+        ASSERT_EQ(direct.runtimeID(i), want[i].runtimeID);
+        ASSERT_EQ(direct.shootName(i), want[i].shootName);
+        const Runtime* g = direct.get(want[i].runtimeID);
+        ASSERT_NE(g, nullptr);
+        ASSERT_EQ(*g, want[i]);
+        ASSERT_EQ(direct.indexOf(want[i].runtimeID), i);
+        const Runtime* b = direct.byShoot(want[i].shootName);
+        ASSERT_NE(b, nullptr);
+        ASSERT_EQ(*b, want[i]);
+        ASSERT_EQ(direct.find(want[i].runtimeID, 0), want[i]);
+    }
+    // at() reuses one buffer: the reference shows the latest runtime.
+    const Runtime& first = direct.at(0);
+    direct.at(1);
+    EXPECT_EQ(first, want[1]);
+}
+
+// Ids and names of any shape round-trip exactly (only canonical lower-case UUIDs and
+// "c-xxxxxxx" names are stored as numbers).
+TEST(SimFleet, ExplicitRuntimesOfAnyShapeRoundTrip) {
+    FleetSpec spec;
+    spec.size = 20;
+    const auto generated = generateFleet(spec, 5);
+    std::vector<Runtime> odd(6);
+    odd[0].runtimeID = "explicit-1";
+    odd[0].shootName = "my-shoot";
+    odd[0].windowBegin = "not a window";
+    odd[1].runtimeID = generated[0].runtimeID;  // upper case of a generated id: another runtime
+    for (char& c : odd[1].runtimeID) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    odd[1].instanceID = "0123456789abcdef0123456789abcdef0123";  // 36 chars, no dashes
+    odd[1].shootName = "c-ABCDEF1";                              // upper-case hex
+    odd[2].runtimeID = "";                                       // empty everything
+    odd[2].shootName = "c-00000000";                             // one digit too many
+    odd[3].runtimeID = "explicit-1";                             // duplicate id: the first one is found
+    odd[3].planName = "second";
+    odd[3].deprovisioning = true;
+    odd[4].runtimeID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+    odd[4].shootName = "c-0000000";
+    odd[4].suspended = true;
+    odd[5].runtimeID = std::string("nul\0byte", 8);
+    spec.extra = odd;
+    const auto want = generateFleet(spec, 5);
+    ASSERT_EQ(want.size(), 26u);
+    SimFleet fleet(spec, 5);
+    EXPECT_EQ(fleet.toVector(), want);
+    EXPECT_EQ(fleet.indexOf("explicit-1"), 20u);
+    EXPECT_EQ(fleet.get("explicit-1")->planName, "");
+    EXPECT_EQ(fleet.indexOf(odd[1].runtimeID), 21u);
+    EXPECT_EQ(fleet.indexOf(generated[0].runtimeID), 0u);
+    EXPECT_EQ(fleet.indexOf(""), 22u);
+    EXPECT_EQ(fleet.indexOf(odd[4].runtimeID), 24u);
+    EXPECT_EQ(fleet.indexOf(odd[5].runtimeID), 25u);
+    EXPECT_FALSE(fleet.contains("nul"));
+    EXPECT_FALSE(fleet.contains("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeef"));
+    EXPECT_FALSE(fleet.contains("never-seen"));
+    EXPECT_EQ(fleet.byShoot("my-shoot")->runtimeID, "explicit-1");
+    EXPECT_EQ(fleet.byShoot("c-ABCDEF1")->runtimeID, odd[1].runtimeID);
+    EXPECT_EQ(fleet.byShoot("c-0000000")->runtimeID, odd[4].runtimeID);
+    EXPECT_EQ(fleet.byShoot("c-00000000")->runtimeID, "");
+    EXPECT_EQ(fleet.byShoot("c-fffffff"), nullptr);
+    EXPECT_EQ(fleet.byShoot("no-such-shoot"), nullptr);
+    // Removing the duplicated id removes its first runtime; the second is found next.
+    EXPECT_EQ(fleet.remove({"explicit-1"}), 1u);
+    EXPECT_EQ(fleet.get("explicit-1")->planName, "second");
+    EXPECT_TRUE(fleet.get("explicit-1")->deprovisioning);
 }
 
 TEST(SimFleet, RemoveAndSetWindow) {
     FleetSpec spec;
     spec.size = 50;
-    SimFleet fleet(generateFleet(spec, 2));
-    const std::string gone = fleet.runtimes()[10].runtimeID;
-    const std::string kept = fleet.runtimes()[11].runtimeID;
+    SimFleet fleet(spec, 2);
+    const std::string gone = fleet.runtimeID(10);
+    const std::string kept = fleet.runtimeID(11);
+    const Runtime last = fleet.runtime(49);
     EXPECT_EQ(fleet.remove({gone, "unknown", gone}), 1u);
-    EXPECT_EQ(fleet.runtimes().size(), 49u);
+    EXPECT_EQ(fleet.remove({gone}), 0u);
+    EXPECT_EQ(fleet.size(), 49u);
     EXPECT_FALSE(fleet.find(gone, 0).has_value());
+    EXPECT_FALSE(fleet.contains(gone));
+    EXPECT_EQ(fleet.runtimeID(10), kept);  // fleet order kept
+    EXPECT_EQ(fleet.at(48), last);
     ASSERT_TRUE(fleet.find(kept, 0).has_value());
     EXPECT_TRUE(fleet.setWindow(kept, "220000+0530", "010000+0530"));
     EXPECT_EQ(fleet.find(kept, 0)->windowBegin, "220000+0530");
+    EXPECT_EQ(fleet.at(10).windowEnd, "010000+0530");
+    EXPECT_EQ(fleet.runtime(9).windowBegin, generateFleet(spec, 2)[9].windowBegin);  // others unchanged
     EXPECT_FALSE(fleet.setWindow(gone, "220000+0530", "010000+0530"));
-    EXPECT_EQ(fleet.byShoot(fleet.runtimes()[0].shootName), &fleet.runtimes()[0]);
+    const std::string shoot = fleet.shootName(0);
+    ASSERT_NE(fleet.byShoot(shoot), nullptr);
+    EXPECT_EQ(fleet.byShoot(shoot)->runtimeID, fleet.runtimeID(0));
+    // Everything gone.
+    std::vector<std::string> all;
+    for (std::size_t i = 0; i < fleet.size(); ++i) all.push_back(fleet.runtimeID(i));
+    EXPECT_EQ(fleet.remove(all), 49u);
+    EXPECT_EQ(fleet.size(), 0u);
+    EXPECT_EQ(fleet.get(kept), nullptr);
+    EXPECT_EQ(fleet.byShoot(shoot), nullptr);
 }
 
+// Target resolution over the compact fleet (a list that builds runtimes into one buffer)
+// selects what resolution over the generated vector selects.
+TEST(SimFleet, TargetsResolveLikeTheVector) {
+    FleetSpec spec;
+    spec.size = 5000;
+    spec.suspendedShare = 0.02;
+    const auto vec = generateFleet(spec, 21);
+    SimFleet fleet(spec, 21);
+    Targets t;
+    t.include.emplace_back().region = "^eu-|west";
+    t.include.emplace_back().planName = "trial";
+    t.include.emplace_back().globalAccount = vec[17].globalAccountID.substr(0, 3);
+    t.include.emplace_back().runtimeID = vec[4000].runtimeID;
+    t.exclude.emplace_back().subAccount = vec[5].subAccountID;
+    t.exclude.emplace_back().shoot = vec[6].shootName;
+    std::vector<std::uint32_t> skipped;
+    const auto snap = fleet.snapshot(0);
+    ASSERT_NE(snap.list, nullptr);
+    const auto got = resolveTargetIndices(t, *snap.list, &skipped);
+    std::vector<const Runtime*> skippedWant;
+    const auto want = resolveTargets(t, vec, &skippedWant);
+    ASSERT_EQ(got.size(), want.size());
+    ASSERT_GT(got.size(), 1000u);
+    for (std::size_t k = 0; k < got.size(); ++k) ASSERT_EQ(&vec[got[k]], want[k]) << k;
+    ASSERT_EQ(skipped.size(), skippedWant.size());
+    EXPECT_FALSE(skipped.empty());
+    for (std::size_t k = 0; k < skipped.size(); ++k) ASSERT_EQ(&vec[skipped[k]], skippedWant[k]);
+}
+
+// Issue 3 budget: the fleet is at most 250 bytes per shoot at 100,000 shoots.
 TEST(SimFleet, LeanMemoryPerShoot) {
     FleetSpec spec;
-    spec.size = 20000;
-    SimFleet fleet(generateFleet(spec, 3));
-    const double perShoot = static_cast<double>(fleet.approxBytes()) / 20000.0;
-    EXPECT_LT(perShoot, 1024.0) << perShoot;
+    spec.size = 100000;
+    SimFleet fleet(spec, 3);
+    ASSERT_EQ(fleet.size(), 100000u);
+    const double perShoot = static_cast<double>(fleet.approxBytes()) / 100000.0;
+    EXPECT_LT(perShoot, 250.0) << perShoot;
+    EXPECT_GT(perShoot, 32.0) << perShoot;  // two 16-byte ids per shoot at least: the count is real
+    RecordProperty("bytes_per_shoot", std::to_string(perShoot));
 }

@@ -123,7 +123,7 @@ TEST(Driver, InteractiveUseThroughTheApi) {
     EXPECT_GT(list.body["totalCount"].get<int>(), 10);
     EXPECT_LE(s.workersInUse(), 4);
 
-    const Runtime& rt = s.fleet().runtimes()[0];
+    const Runtime rt = s.fleet().runtime(0);
     auto st = s.runtimeStatus(rt.runtimeID);
     ASSERT_TRUE(st.has_value());
     EXPECT_EQ(st->orchestration, 0);
@@ -173,7 +173,7 @@ TEST(Driver, InjectedOutageFailureBurstAndDisappearance) {
     EXPECT_EQ(s.workersInUse(), 10);
     // Operations start in fleet order: the last five have not started yet.
     std::vector<std::string> last;
-    for (std::size_t i = 35; i < 40; ++i) last.push_back(s.fleet().runtimes()[i].runtimeID);
+    for (std::size_t i = 35; i < 40; ++i) last.push_back(s.fleet().runtimeID(i));
     EXPECT_EQ(s.disappear(last), 5u);
     s.runToEnd();
     Json sum = s.summary();
@@ -192,10 +192,10 @@ TEST(Driver, DisappearCountPicksDeterministically) {
     Simulation a(small()), b(small());
     EXPECT_EQ(a.disappear(7), 7u);
     EXPECT_EQ(b.disappear(7), 7u);
-    EXPECT_EQ(a.fleet().runtimes().size(), 33u);
-    EXPECT_EQ(a.fleet().runtimes(), b.fleet().runtimes());
+    EXPECT_EQ(a.fleet().size(), 33u);
+    EXPECT_EQ(a.fleet().toVector(), b.fleet().toVector());
     EXPECT_EQ(a.disappear(100), 33u);  // no more than there are
-    EXPECT_TRUE(a.fleet().runtimes().empty());
+    EXPECT_EQ(a.fleet().size(), 0u);
 }
 
 TEST(Driver, SetWindowMovesTheNextStart) {

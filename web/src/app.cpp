@@ -188,7 +188,7 @@ Json App::stateJson() {
         s["start"] = formatRfc3339(sim_->startTime());
         s["end"] = formatRfc3339(sim_->endTime());
         s["finished"] = sim_->finished();
-        s["fleetSize"] = sim_->fleet().runtimes().size();
+        s["fleetSize"] = sim_->fleet().size();
         s["workersInUse"] = sim_->workersInUse();
         s["orchestrations"] = sim_->orchestrations().size();
         s["operationsStarted"] = started;

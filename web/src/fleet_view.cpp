@@ -64,20 +64,21 @@ void FleetView::clear() {
 
 void FleetView::rebuild(sim::Simulation& sim) {
     clear();
-    const auto& runtimes = sim.fleet().runtimes();
+    const sim::SimFleet& fleet = sim.fleet();  // at(i): a runtime built into one buffer
     const MaintenancePolicy& policy = sim.scenario().engine.policy;
     std::map<std::string, std::uint16_t> regionIndex;
-    for (const Runtime& r : runtimes) regionIndex.emplace(r.region, 0);
+    for (std::size_t i = 0; i < fleet.size(); ++i) regionIndex.emplace(fleet.at(i).region, 0);
     std::uint16_t n = 0;
     for (auto& [name, idx] : regionIndex) {
         idx = n++;
         regions_.push_back(name);
     }
-    cells_.reserve(runtimes.size());
+    cells_.reserve(fleet.size());
     // Monday 1970-01-05 00:00 UTC: hour-of-week buckets are sampled at their middle.
     constexpr Millis kMonday = 4 * kDay;
     std::map<std::tuple<int, int, std::uint8_t>, int> windows;
-    for (const Runtime& r : runtimes) {
+    for (std::size_t i = 0; i < fleet.size(); ++i) {
+        const Runtime& r = fleet.at(i);
         FleetCell c;
         c.runtimeID = r.runtimeID;
         c.shootName = r.shootName;
@@ -107,13 +108,13 @@ void FleetView::rebuild(sim::Simulation& sim) {
     for (int v : coverage_) maxCoverage_ = std::max(maxCoverage_, v);
     states_.assign(cells_.size(), CellState::NoOperation);
     accountMatch_.assign(cells_.size(), 1);
-    lastFleetSize_ = runtimes.size();
+    lastFleetSize_ = fleet.size();
     refresh(sim);
 }
 
 CellState FleetView::readState(sim::Simulation& sim, std::size_t i, bool fleetChanged) const {
     if (auto st = sim.runtimeStatus(cells_[i].runtimeID)) return fromOperation(st->state);
-    if (states_[i] == CellState::Gone || (fleetChanged && !sim.fleet().get(cells_[i].runtimeID))) return CellState::Gone;
+    if (states_[i] == CellState::Gone || (fleetChanged && !sim.fleet().contains(cells_[i].runtimeID))) return CellState::Gone;
     if (cells_[i].skipped) return CellState::Skipped;
     return CellState::NoOperation;
 }
@@ -127,8 +128,8 @@ void FleetView::setState(std::size_t i, CellState s) {
 }
 
 void FleetView::refresh(sim::Simulation& sim) {
-    const bool fleetChanged = sim.fleet().runtimes().size() != lastFleetSize_;
-    lastFleetSize_ = sim.fleet().runtimes().size();
+    const bool fleetChanged = sim.fleet().size() != lastFleetSize_;
+    lastFleetSize_ = sim.fleet().size();
     counts_.fill(0);
     for (CellState s : states_) ++counts_[static_cast<int>(s)];
     for (std::size_t i = 0; i < cells_.size(); ++i) setState(i, readState(sim, i, fleetChanged));
@@ -137,7 +138,7 @@ void FleetView::refresh(sim::Simulation& sim) {
 
 void FleetView::refreshSlice(sim::Simulation& sim, std::size_t maxCells) {
     if (cells_.empty()) return;
-    if (sim.fleet().runtimes().size() != lastFleetSize_) {
+    if (sim.fleet().size() != lastFleetSize_) {
         refresh(sim);  // shoots disappeared: look every cell up once
         return;
     }

@@ -45,7 +45,7 @@ static void loadFromPanel(App& app, const std::string& text, const std::string& 
     std::optional<int> size;
     if (app.fleetSizeOverride > 0) size = app.fleetSizeOverride;
     if (app.load(text, name, seed, size, &err)) {
-        app.loadMessage = "Loaded " + name + " (" + std::to_string(app.sim()->fleet().runtimes().size()) + " shoots, seed " +
+        app.loadMessage = "Loaded " + name + " (" + std::to_string(app.sim()->fleet().size()) + " shoots, seed " +
                           std::to_string(app.sim()->seed()) + ")";
     } else {
         app.loadError = err;

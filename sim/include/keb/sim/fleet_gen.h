@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,14 +43,38 @@ std::vector<Runtime> generateFleet(const FleetSpec& spec, std::uint64_t seed);
 // Gardener's default window: one random hour "HH0000+0000" - "(HH+1)0000+0000".
 std::pair<std::string, std::string> gardenerDefaultWindow(int hour);
 
-// The simulated fleet served to the engine.
-class SimFleet : public FleetSource {
+// The simulated fleet served to the engine, kept compact: 100,000 shoots cost ~110 bytes
+// each (std::vector<Runtime> costs ~830). Per shoot: runtime and instance ids as 16 bytes
+// when UUID-shaped, the shoot name "c-xxxxxxx" as a number, every other string as a
+// uint32 id into one interned pool (accounts, subaccounts, plans, regions, windows and
+// versions have few distinct values). Any string round-trips exactly: values of another
+// shape go to the pool.
+//
+// Runtimes are built on request: at(i), get(), byShoot() return a Runtime built into a
+// buffer of the fleet (one buffer per function), valid until the next call of the same
+// function or a change of the fleet (remove, setWindow). Copy what you keep. Not thread-safe.
+class SimFleet : public FleetSource, public RuntimeList {
 public:
-    explicit SimFleet(std::vector<Runtime> runtimes);
+    SimFleet() { reindex(); }
+    explicit SimFleet(const std::vector<Runtime>& runtimes);
+    // The fleet of generateFleet(spec, seed), built without the vector of Runtime.
+    SimFleet(const FleetSpec& spec, std::uint64_t seed);
 
-    // FleetSource. snapshot() fails (ok=false) inside an outage span.
+    // Appends a runtime (call reindex() after a batch; the constructors do).
+    void add(const Runtime& r);
+    void reindex();
+
+    // FleetSource. snapshot() fails (ok=false) inside an outage span; else sets `list` (this).
     FleetSnapshot snapshot(Millis now) override;
     std::optional<Runtime> find(const std::string& runtimeID, Millis now) override;
+
+    // RuntimeList: the live shoots in fleet order.
+    std::size_t size() const override { return recs_.size(); }
+    const Runtime& at(std::size_t i) const override;  // buffer: valid until the next at()
+    Runtime runtime(std::size_t i) const;           // a copy
+    std::string runtimeID(std::size_t i) const;
+    std::string shootName(std::size_t i) const;
+    std::vector<Runtime> toVector() const;  // every runtime (tests, small fleets)
 
     // A span [from, to) during which listing fails with `error`.
     void addOutage(Millis from, Millis to, std::string error);
@@ -60,21 +85,71 @@ public:
     // Changes a shoot's maintenance window; false when the runtime is unknown.
     bool setWindow(const std::string& runtimeID, const std::string& begin, const std::string& end);
 
-    const std::vector<Runtime>& runtimes() const { return runtimes_; }
+    // Position of the runtime (the first one when an id repeats); nullopt when unknown.
+    std::optional<std::size_t> indexOf(const std::string& runtimeID) const;
+    bool contains(const std::string& runtimeID) const { return indexOf(runtimeID).has_value(); }
+    // The runtime with this id, built into a buffer valid until the next get(); nullptr when unknown.
     const Runtime* get(const std::string& runtimeID) const;
-    // Runtime id lookup by shoot name (scenario convenience); nullptr when unknown.
+    // By shoot name (scenario convenience), built into a buffer valid until the next
+    // byShoot(); nullptr when unknown. A linear scan.
     const Runtime* byShoot(const std::string& shootName) const;
     std::size_t snapshotCalls() const { return snapshotCalls_; }
     std::size_t failedSnapshots() const { return failedSnapshots_; }
-    // Approximate heap bytes held (runtimes + index), for memory reports.
+    // Heap bytes held (records, id index, string pool, buffers), for memory reports.
     std::size_t approxBytes() const;
 
 private:
-    void reindex();
-    std::vector<Runtime> runtimes_;
-    // Open addressing (linear probing) of (fnv1a(runtimeID), position + 1); 0 marks a free slot.
-    // Capacity is a power of two >= 2x the shoots: ~32 bytes per shoot, one or two cache misses.
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> index_;
+    // Interned strings: one byte buffer, ids are dense. Never shrinks.
+    class Pool {
+    public:
+        std::uint32_t intern(std::string_view s);
+        std::uint32_t find(std::string_view s) const;  // kNoId when absent
+        std::string_view view(std::uint32_t id) const {
+            return std::string_view(bytes_).substr(offsets_[id], offsets_[id + 1] - offsets_[id]);
+        }
+        std::size_t size() const { return offsets_.size() - 1; }
+        std::size_t approxBytes() const;
+
+    private:
+        void grow();
+        std::string bytes_;
+        std::vector<std::uint32_t> offsets_{0};
+        std::vector<std::uint32_t> slots_;  // id + 1; 0 free
+    };
+    static constexpr std::uint32_t kNoId = 0xffffffffu;
+
+    // One shoot. Flags say which of the three compact fields hold a pool id instead.
+    struct Rec {
+        std::uint8_t runtimeID[16];
+        std::uint8_t instanceID[16];
+        std::uint32_t shoot;  // "c-xxxxxxx": the 28-bit number; else pool id
+        std::uint32_t account, subAccount, planID, planName, region, windowBegin, windowEnd;
+        std::uint32_t kubernetesVersion, machineImage, machineImageVersion;
+        std::uint8_t flags;
+    };
+    enum : std::uint8_t {
+        kRuntimeIDPooled = 1,
+        kInstanceIDPooled = 2,
+        kShootPooled = 4,
+        kDeprovisioning = 8,
+        kSuspended = 16,
+    };
+    // A runtime id as stored: 16 bytes, or a pool id in the first 4 with `pooled`.
+    struct IdKey {
+        std::uint8_t bytes[16] = {};
+        bool pooled = false;
+    };
+    bool keyOf(std::string_view runtimeID, IdKey* key) const;  // false: cannot be in the fleet
+    static std::uint64_t hashOf(const std::uint8_t* bytes, bool pooled);
+    static bool sameKey(const Rec& r, const IdKey& k);
+    void build(const Rec& r, Runtime& out) const;
+
+    std::vector<Rec> recs_;
+    Pool pool_;
+    // Open addressing (linear probing) over runtime ids: position + 1, 0 marks a free slot.
+    // Capacity is a power of two >= 2x the shoots (~10 bytes per shoot).
+    std::vector<std::uint32_t> index_;
+    mutable Runtime atBuf_, getBuf_, shootBuf_;
     struct Outage {
         Millis from, to;
         std::string error;
