@@ -165,9 +165,15 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
                 OperationQuery q;
                 std::string err = parseListQuery(req, pg, q.states, parseOperationState);
                 if (!err.empty()) return error(400, err);
-                if (!store_.getOrchestration(id)) return error(404, "orchestration " + id + " not found");
                 q.page = pg.page;
                 q.pageSize = pg.pageSize;
+                if (pages_) {
+                    ApiResponse r;
+                    if (!pages_->appendOperationPage(id, q, r.text))
+                        return error(404, "orchestration " + id + " not found");
+                    return r;
+                }
+                if (!store_.getOrchestration(id)) return error(404, "orchestration " + id + " not found");
                 return {200, pageJson(store_.listOperations(id, q))};
             }
             case Route::Op: {

@@ -283,4 +283,106 @@ bool jsonNestedDeeperThan(std::string_view s, int limit) {
     return false;
 }
 
+// ---- direct serialisation ----
+
+std::string dumpWire(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+void appendJsonString(std::string& out, std::string_view s) {
+    // Fast path: printable ASCII needs no escape but '"' and '\\'. Anything else (control bytes,
+    // non-ASCII, possibly invalid UTF-8) goes through nlohmann, so the bytes always match dumpWire.
+    std::size_t escapes = 0;
+    for (unsigned char c : s) {
+        if (c < 0x20 || c >= 0x7f) {
+            out += dumpWire(Json(std::string(s)));
+            return;
+        }
+        escapes += (c == '"' || c == '\\');
+    }
+    out += '"';
+    if (escapes == 0) {
+        out.append(s.data(), s.size());
+    } else {
+        for (char c : s) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+OperationItemView itemView(const Operation& op) {
+    OperationItemView v;
+    v.operationID = op.operationID;
+    v.runtimeID = op.runtimeID;
+    v.globalAccountID = op.globalAccountID;
+    v.subAccountID = op.subAccountID;
+    v.orchestrationID = op.orchestrationID;
+    v.servicePlanID = op.servicePlanID;
+    v.servicePlanName = op.servicePlanName;
+    v.shootName = op.shootName;
+    v.description = op.description;
+    v.dryRun = op.dryRun;
+    v.maintenanceWindowBegin = op.maintenanceWindowBegin;
+    v.maintenanceWindowEnd = op.maintenanceWindowEnd;
+    v.state = op.state;
+    return v;
+}
+
+void appendOperationItem(std::string& out, const OperationItemView& v) {
+    // Keys in nlohmann's (std::map) order, i.e. sorted bytewise.
+    out += "{\"description\":";
+    appendJsonString(out, v.description);
+    out += v.dryRun ? ",\"dryRun\":true,\"globalAccountID\":" : ",\"dryRun\":false,\"globalAccountID\":";
+    appendJsonString(out, v.globalAccountID);
+    out += ",\"maintenanceWindowBegin\":";
+    if (v.maintenanceWindowBegin == 0) out += "\"\"";
+    else appendJsonString(out, formatRfc3339(v.maintenanceWindowBegin));
+    out += ",\"maintenanceWindowEnd\":";
+    if (v.maintenanceWindowEnd == 0) out += "\"\"";
+    else appendJsonString(out, formatRfc3339(v.maintenanceWindowEnd));
+    out += ",\"operationID\":";
+    appendJsonString(out, v.operationID);
+    out += ",\"orchestrationID\":";
+    appendJsonString(out, v.orchestrationID);
+    out += ",\"runtimeID\":";
+    appendJsonString(out, v.runtimeID);
+    out += ",\"servicePlanID\":";
+    appendJsonString(out, v.servicePlanID);
+    out += ",\"servicePlanName\":";
+    appendJsonString(out, v.servicePlanName);
+    out += ",\"shootName\":";
+    appendJsonString(out, v.shootName);
+    out += ",\"state\":";
+    appendJsonString(out, toString(v.state));
+    out += ",\"subAccountID\":";
+    appendJsonString(out, v.subAccountID);
+    out += '}';
+}
+
+void appendPagePrefix(std::string& out, std::int64_t count) {
+    out += "{\"count\":";
+    out += std::to_string(count);
+    out += ",\"data\":[";
+}
+
+void appendPageSuffix(std::string& out, std::int64_t totalCount) {
+    out += "],\"totalCount\":";
+    out += std::to_string(totalCount);
+    out += '}';
+}
+
+std::string operationPageText(const Page<Operation>& page) {
+    std::string out;
+    out.reserve(64 + page.data.size() * 400);
+    appendPagePrefix(out, page.count);
+    bool first = true;
+    for (const Operation& op : page.data) {
+        if (!first) out += ',';
+        first = false;
+        appendOperationItem(out, itemView(op));
+    }
+    appendPageSuffix(out, page.totalCount);
+    return out;
+}
+
 }  // namespace keb

@@ -271,26 +271,15 @@ void App::handle(const httplib::Request& req, httplib::Response& res) {
 }
 
 void App::handleApi(const httplib::Request& req, httplib::Response& res, std::string* note) {
-    ApiRequest ar;
-    ar.method = req.method;
-    ar.path = req.path;
-    if (auto q = req.target.find('?'); q != std::string::npos)
-        ar.query = parseQueryString(std::string_view(req.target).substr(q + 1));
-    ar.contentType = req.get_header_value("Content-Type");
     std::string authError;
     const std::int64_t nowSec = wallClockMillis() / 1000;
-    ar.principal = auth_->authenticate(req.get_header_value("Authorization"), nowSec, &authError);
-    if (!ar.principal.authenticated) *note = authError;
+    Principal principal = auth_->authenticate(req.get_header_value("Authorization"), nowSec, &authError);
+    if (!principal.authenticated) *note = authError;
 
-    if (ar.method == "POST" && isUpgradePath(ar.path) && ar.principal.authenticated &&
-        ar.principal.scopes.count(kScopeWrite) && !isJsonContentType(ar.contentType)) {
-        setJson(res, 415, errorJson("Content-Type must be application/json (got '" + ar.contentType + "')"));
-        return;
-    }
-    ar.body = req.body;
-
-    const bool cacheable = o_.responseCache && ar.method == "GET" && ar.principal.authenticated &&
-                           ar.principal.scopes.count(kScopeRead);
+    // Cache hits first: nothing else of the request is needed (the key is the raw target, and
+    // only answers a token with the read scope may see are cached).
+    const bool cacheable = o_.responseCache && req.method == "GET" && principal.authenticated &&
+                           principal.scopes.count(kScopeRead);
     if (cacheable) {
         std::shared_lock<std::shared_mutex> lk(cacheMu_);
         auto it = cache_.find(req.target);
@@ -300,12 +289,29 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, std::st
             return;
         }
     }
+
+    ApiRequest ar;
+    ar.method = req.method;
+    ar.path = req.path;
+    if (auto q = req.target.find('?'); q != std::string::npos)
+        ar.query = parseQueryString(std::string_view(req.target).substr(q + 1));
+    ar.contentType = req.get_header_value("Content-Type");
+    ar.principal = std::move(principal);
+
+    if (ar.method == "POST" && isUpgradePath(ar.path) && ar.principal.authenticated &&
+        ar.principal.scopes.count(kScopeWrite) && !isJsonContentType(ar.contentType)) {
+        setJson(res, 415, errorJson("Content-Type must be application/json (got '" + ar.contentType + "')"));
+        return;
+    }
+    ar.body = req.body;
+
     const std::uint64_t gen = store_->generation();  // read BEFORE the data (see generation_store.h)
     ApiResponse out;
     if (ar.method == "GET" && !sqlitePath_.empty()) {
         // GETs never wait for the engine thread: a read-only connection of their own (WAL).
         auto reader = borrowReader();
         ApiRouter router(loop_->engineUnsafe(), *reader);  // GET routes only read the store
+        router.setOperationPageSource(reader.get());         // pages rendered straight from the rows
         out = router.handle(ar, wallClockMillis());
         returnReader(std::move(reader));
     } else {
@@ -314,7 +320,7 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, std::st
     if (out.status == 401 && !authError.empty()) out.body = errorJson("unauthorized: " + authError);
     if (out.status == 401) res.set_header("WWW-Authenticate", "Bearer");
     if (out.status == 500) logEvent("error", "api.error", {{"path", ar.path}, {"body", out.body}});
-    std::string body = out.body.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string body = out.text.empty() ? dumpWire(out.body) : std::move(out.text);
     if (cacheable && out.status == 200) {
         std::unique_lock<std::shared_mutex> lk(cacheMu_);
         if (cache_.size() >= 1024) cache_.clear();
@@ -602,9 +608,11 @@ int App::run() {
     // A POST/PUT without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3), but
     // httplib would wait for one and answer 400: handle such requests before it reads a body
     // (e.g. `curl -X PUT .../cancel`).
+    // Bodiless GETs are served here too, which skips httplib's regex routing (a std::regex match
+    // per request on the hot read path). A request with a body goes the normal way, which
+    // reads (or refuses) the body before the connection is reused.
     http->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (req.method == "GET" || req.method == "HEAD" || req.has_header("Content-Length") ||
-            req.has_header("Transfer-Encoding"))
+        if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
             return httplib::Server::HandlerResponse::Unhandled;
         handle(req, res);
         return httplib::Server::HandlerResponse::Handled;

@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cerrno>
@@ -122,18 +123,41 @@ void logAccess(std::string_view method, std::string_view path, int status, std::
                std::string_view remote, std::string_view note) {
     const Millis now = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
-    std::string line;
-    line.reserve(160 + path.size() + note.size());
+    // The timestamp text changes once per millisecond: keep the last one per thread.
+    thread_local Millis lastMs = -1;
+    thread_local std::string lastTs;
+    if (now != lastMs) {
+        lastMs = now;
+        lastTs = formatRfc3339(now);
+    }
+    thread_local std::string line;  // reused: no allocation per request once warm
+    line.clear();
     line += "{\"ts\":\"";
-    line += formatRfc3339(now);
+    line += lastTs;
     line += status >= 500 ? "\",\"level\":\"error\"" : "\",\"level\":\"info\"";
     line += ",\"event\":\"http.request\",\"method\":";
     appendJsonString(line, method);
     line += ",\"path\":";
     appendJsonString(line, path);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, ",\"status\":%d,\"bytes\":%zu,\"durationMs\":%.3f,\"remote\":", status, bytes, durationMs);
-    line += buf;
+    char buf[32];
+    auto num = [&](std::int64_t v) {
+        auto r = std::to_chars(buf, buf + sizeof buf, v);
+        line.append(buf, static_cast<std::size_t>(r.ptr - buf));
+    };
+    line += ",\"status\":";
+    num(status);
+    line += ",\"bytes\":";
+    num(static_cast<std::int64_t>(bytes));
+    // durationMs with 3 decimals (microseconds), without printf.
+    const std::int64_t us = durationMs <= 0 ? 0 : static_cast<std::int64_t>(durationMs * 1000.0 + 0.5);
+    line += ",\"durationMs\":";
+    num(us / 1000);
+    line += '.';
+    const auto frac = static_cast<int>(us % 1000);
+    line += static_cast<char>('0' + frac / 100);
+    line += static_cast<char>('0' + frac / 10 % 10);
+    line += static_cast<char>('0' + frac % 10);
+    line += ",\"remote\":";
     appendJsonString(line, remote);
     if (!note.empty()) {
         line += ",\"note\":";

@@ -57,6 +57,12 @@ public:
         }
     }
     std::int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
+    // Valid until the next step/reset.
+    std::string_view view(int col) const {
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+        int n = sqlite3_column_bytes(s_, col);
+        return p ? std::string_view(p, static_cast<std::size_t>(n)) : std::string_view();
+    }
     bool isNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
     std::string text(int col) const {
         auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
@@ -524,6 +530,78 @@ std::vector<Operation> SqliteStore::operationsOf(const std::string& orchestratio
     std::vector<Operation> out;
     while (s.step()) out.push_back(readOperation(s));
     return out;
+}
+
+void SqliteStore::forEachOperation(const std::string& orchestrationID,
+                                   const std::function<void(const Operation&)>& fn) {
+    auto& s = stmt(std::string("SELECT ") + kOpColumns +
+                   " FROM operations WHERE orchestration_id=? ORDER BY created_at, seq, id");
+    s.bind(orchestrationID);
+    try {
+        while (s.step()) fn(readOperation(s));
+    } catch (...) {
+        s.reset();
+        throw;
+    }
+}
+
+bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
+    {
+        auto& e = stmt("SELECT 1 FROM orchestrations WHERE id=?");
+        e.bind(orchestrationID);
+        const bool exists = e.step();
+        e.reset();
+        if (!exists) return false;
+    }
+    const auto states = distinctStates(q.states);
+    const std::int64_t size = std::max(q.pageSize, 1);
+    const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    std::int64_t total = 0;
+    {
+        auto& c = stmt("SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=?" +
+                       stateFilter(states.size()));
+        c.bind(orchestrationID);
+        for (auto st : states) c.bind(stateCode(kOpStates, st));
+        c.step();
+        total = c.i64(0);
+        c.reset();
+    }
+    // The item count goes first in the JSON: render the items, then put the envelope around them.
+    std::string items;
+    std::int64_t count = 0;
+    if (offset < total) {
+        auto& s = stmt(
+            "SELECT id, runtime_id, global_account_id, sub_account_id, service_plan_id, service_plan_name, "
+            "shoot_name, description, dry_run, mw_begin, mw_end, state FROM operations WHERE orchestration_id=?" +
+            stateFilter(states.size()) + " ORDER BY created_at, seq, id LIMIT ? OFFSET ?");
+        s.bind(orchestrationID);
+        for (auto st : states) s.bind(stateCode(kOpStates, st));
+        s.bind(size).bind(offset);
+        items.reserve(static_cast<std::size_t>(std::min<std::int64_t>(size, total - offset)) * 400);
+        OperationItemView v;
+        v.orchestrationID = orchestrationID;  // the WHERE clause: equal to the column
+        while (s.step()) {
+            v.operationID = s.view(0);
+            v.runtimeID = s.view(1);
+            v.globalAccountID = s.view(2);
+            v.subAccountID = s.view(3);
+            v.servicePlanID = s.view(4);
+            v.servicePlanName = s.view(5);
+            v.shootName = s.view(6);
+            v.description = s.view(7);
+            v.dryRun = s.i64(8) != 0;
+            v.maintenanceWindowBegin = s.i64(9);
+            v.maintenanceWindowEnd = s.i64(10);
+            v.state = stateFrom(kOpStates, s.i64(11));
+            if (count++) items += ',';
+            appendOperationItem(items, v);
+        }
+    }
+    out.reserve(out.size() + items.size() + 64);
+    appendPagePrefix(out, count);
+    out += items;
+    appendPageSuffix(out, total);
+    return true;
 }
 
 OperationStats SqliteStore::operationStats(const std::string& orchestrationID) {

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "keb/api.h"
 #include "keb/store.h"
 
 struct sqlite3;
@@ -35,7 +36,7 @@ struct SqliteOptions {
     int busyTimeoutMs = 5000;
 };
 
-class SqliteStore : public Store {
+class SqliteStore : public Store, public OperationPageSource {
 public:
     // Opens (creating if needed) and migrates the database. Throws SqliteError with the path
     // and SQLite's message on failure.
@@ -57,6 +58,11 @@ public:
     Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) override;
     std::vector<Operation> operationsOf(const std::string& orchestrationID) override;
     OperationStats operationStats(const std::string& orchestrationID) override;
+    void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) override;
+
+    // The operations page as wire JSON, rendered straight from the row columns (the GET fast
+    // path: no Operation copies, no JSON DOM). Same bytes as dumpWire(pageJson(listOperations)).
+    bool appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) override;
 
     // Extras for the server (metrics) and tests.
     std::map<OrchestrationState, std::int64_t> orchestrationCountsByState();

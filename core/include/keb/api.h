@@ -33,8 +33,23 @@ struct ApiRequest {
 };
 
 struct ApiResponse {
+    ApiResponse() = default;
+    ApiResponse(int s, Json b) : status(s), body(std::move(b)) {}
     int status = 200;
     Json body;
+    // When non-empty: the body already serialised (exactly dumpWire(<the Json body>)); `body`
+    // is then null. Only set on routes served by an OperationPageSource (see below).
+    std::string text;
+};
+
+// Optional fast path for GET /orchestrations/{id}/operations: a store that renders a page of
+// operations as wire JSON straight from its rows (no Operation copies, no JSON DOM).
+class OperationPageSource {
+public:
+    virtual ~OperationPageSource() = default;
+    // Appends dumpWire(pageJson(store.listOperations(id, q))) to out and returns true, or
+    // returns false (out untouched) when the orchestration does not exist.
+    virtual bool appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) = 0;
 };
 
 // "a=1&state=in%20progress&b" -> decoded pairs ('+' is a space).
@@ -46,10 +61,14 @@ public:
     ApiRouter(Engine& engine, Store& store) : engine_(engine), store_(store) {}
     // Never throws; unknown routes 404, wrong methods 405, all errors {"error": ...}.
     ApiResponse handle(const ApiRequest& req, Millis now);
+    // With a page source, the operations list route answers with ApiResponse::text (the page
+    // source must read the same data as the store). Not owned; nullptr turns it off.
+    void setOperationPageSource(OperationPageSource* source) { pages_ = source; }
 
 private:
     Engine& engine_;
     Store& store_;
+    OperationPageSource* pages_ = nullptr;
 };
 
 }  // namespace keb

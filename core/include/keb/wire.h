@@ -31,6 +31,32 @@ Json toJson(const Orchestration& o, const OperationStats* stats = nullptr);
 Json toJson(const Operation& op, bool detail = false);
 Json toJson(const OperationStats& stats);  // {"pending":0,"in progress":3,...}
 
+// ---- Direct serialisation (hot read paths: no JSON DOM, no per-field allocations) ----
+// Every function below produces exactly the bytes of dumpWire(<the toJson(...) equivalent>);
+// tests/core and tests/server compare them byte for byte.
+
+// What the server sends for a Json body: compact, UTF-8 kept, invalid UTF-8 replaced by U+FFFD.
+std::string dumpWire(const Json& j);
+// Appends s as a JSON string literal, byte-identical to dumpWire(Json(std::string(s))).
+void appendJsonString(std::string& out, std::string_view s);
+// The fields of an operation list item (toJson(op) without detail), as views (e.g. straight
+// from a database row).
+struct OperationItemView {
+    std::string_view operationID, runtimeID, globalAccountID, subAccountID, orchestrationID, servicePlanID,
+        servicePlanName, shootName, description;
+    bool dryRun = false;
+    Millis maintenanceWindowBegin = 0, maintenanceWindowEnd = 0;
+    OperationState state = OperationState::Pending;
+};
+OperationItemView itemView(const Operation& op);
+// Appends dumpWire(toJson(op)) for the operation the view describes.
+void appendOperationItem(std::string& out, const OperationItemView& v);
+// Page envelope: pagePrefix + items separated by ',' + pageSuffix == dumpWire(pageJson(page)).
+void appendPagePrefix(std::string& out, std::int64_t count);
+void appendPageSuffix(std::string& out, std::int64_t totalCount);
+// dumpWire(pageJson(page)) for a page of operations.
+std::string operationPageText(const Page<Operation>& page);
+
 template <class T>
 Json pageJson(const Page<T>& page) {
     Json data = Json::array();
