@@ -1,8 +1,9 @@
 // Benchmarks of the core's pure pieces: target resolution over a large fleet, and
 // the maintenance-window computation for one runtime.
-//   keb-bench --benchmark_filter='BM_ResolveTargets|BM_NextWindow|BM_Regex'
+//   keb-bench --benchmark_filter='BM_Resolve|BM_SimFleet|BM_NextWindow|BM_Regex'
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,6 +13,12 @@
 #include "keb/targets.h"
 #include "keb/timefmt.h"
 #include "keb/windows.h"
+#ifdef KEB_HAVE_SIM
+#include "keb/sim/fleet_gen.h"
+#endif
+#ifdef __linux__
+#include <unistd.h>
+#endif
 
 namespace {
 
@@ -89,6 +96,130 @@ void BM_ResolveTargets(benchmark::State& state) {
         benchmark::Counter(static_cast<double>(fleet.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_ResolveTargets)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+// The same resolution through the RuntimeList entry point (what the engine calls): over a
+// borrowed vector, and over a list that builds every runtime into one buffer (a copy per
+// read: the cost a materialising list adds on top).
+void BM_ResolveTargetIndices(benchmark::State& state) {
+    const auto fleet = makeFleet(static_cast<std::size_t>(state.range(0)));
+    const Targets targets = makeTargets(fleet);
+    const VectorRuntimeList list(fleet);
+    std::size_t selected = 0;
+    std::vector<std::uint32_t> skipped;
+    for (auto _ : state) {
+        auto result = resolveTargetIndices(targets, list, &skipped);
+        selected = result.size();
+        benchmark::DoNotOptimize(result.data());
+    }
+    state.counters["selected"] = static_cast<double>(selected);
+    state.counters["runtimes/s"] =
+        benchmark::Counter(static_cast<double>(fleet.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_ResolveTargetIndices)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+class CopyingList final : public RuntimeList {
+public:
+    explicit CopyingList(const std::vector<Runtime>& v) : v_(v) {}
+    std::size_t size() const override { return v_.size(); }
+    const Runtime& at(std::size_t i) const override {
+        buf_ = v_[i];
+        return buf_;
+    }
+
+private:
+    const std::vector<Runtime>& v_;
+    mutable Runtime buf_;
+};
+
+void BM_ResolveTargetIndicesMaterialised(benchmark::State& state) {
+    const auto fleet = makeFleet(static_cast<std::size_t>(state.range(0)));
+    const Targets targets = makeTargets(fleet);
+    const CopyingList list(fleet);
+    std::size_t selected = 0;
+    for (auto _ : state) {
+        auto result = resolveTargetIndices(targets, list);
+        selected = result.size();
+        benchmark::DoNotOptimize(result.data());
+    }
+    state.counters["selected"] = static_cast<double>(selected);
+    state.counters["runtimes/s"] =
+        benchmark::Counter(static_cast<double>(fleet.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_ResolveTargetIndicesMaterialised)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+#ifdef KEB_HAVE_SIM
+// Over the simulator's compact fleet (the engine's path in BM_SimRollout): every read
+// builds a Runtime from 16-byte ids and pool ids.
+void BM_ResolveTargetsSimFleet(benchmark::State& state) {
+    sim::FleetSpec spec;
+    spec.size = static_cast<int>(state.range(0));
+    sim::SimFleet fleet(spec, 7);
+    const auto vec = fleet.toVector();
+    Targets targets = makeTargets(vec);
+    targets.include[3].runtimeID = vec[vec.size() / 2].runtimeID;
+    std::size_t selected = 0;
+    for (auto _ : state) {
+        auto result = resolveTargetIndices(targets, fleet);
+        selected = result.size();
+        benchmark::DoNotOptimize(result.data());
+    }
+    state.counters["selected"] = static_cast<double>(selected);
+    state.counters["runtimes/s"] =
+        benchmark::Counter(static_cast<double>(fleet.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_ResolveTargetsSimFleet)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+// Resident set size now (Linux; 0 elsewhere).
+long residentBytes() {
+#ifdef __linux__
+    long pages = 0, rss = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+        std::fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+#else
+    return 0;
+#endif
+}
+
+// Building the compact fleet (generator straight into SimFleet). fleet_B_per_shoot is
+// SimFleet::approxBytes(); rss_B_per_shoot is the resident memory the live fleet adds
+// (the first iteration of the process: google-benchmark calls a benchmark function more
+// than once, and later calls reuse freed memory; run this benchmark alone for a clean number:
+// keb-bench --benchmark_filter=BM_SimFleetGenerate). BM_FleetVector is the same fleet as
+// generateFleet's std::vector<Runtime>, for comparison.
+void BM_SimFleetGenerate(benchmark::State& state) {
+    sim::FleetSpec spec;
+    spec.size = static_cast<int>(state.range(0));
+    std::size_t bytes = 0;
+    static long rss = -1;  // first call of the process only
+    for (auto _ : state) {
+        const long before = residentBytes();
+        sim::SimFleet fleet(spec, 7);
+        if (rss < 0) rss = residentBytes() - before;
+        bytes = fleet.approxBytes();
+        benchmark::DoNotOptimize(bytes);
+    }
+    state.counters["fleet_B_per_shoot"] = static_cast<double>(bytes) / static_cast<double>(spec.size);
+    state.counters["rss_B_per_shoot"] = static_cast<double>(rss) / static_cast<double>(spec.size);
+}
+BENCHMARK(BM_SimFleetGenerate)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+void BM_FleetVector(benchmark::State& state) {
+    sim::FleetSpec spec;
+    spec.size = static_cast<int>(state.range(0));
+    static long rss = -1;  // first call of the process only
+    for (auto _ : state) {
+        const long before = residentBytes();
+        auto fleet = sim::generateFleet(spec, 7);
+        if (rss < 0) rss = residentBytes() - before;
+        benchmark::DoNotOptimize(fleet.data());
+    }
+    state.counters["rss_B_per_shoot"] = static_cast<double>(rss) / static_cast<double>(spec.size);
+}
+BENCHMARK(BM_FleetVector)->Arg(100000)->Unit(benchmark::kMillisecond);
+#endif
 
 // An operator listing runtimes by id: 5,000 runtimeID includes and 1,000 runtimeID
 // excludes over the fleet (hash lookups instead of one fleet scan per rule).
