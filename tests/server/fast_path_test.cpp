@@ -1,0 +1,308 @@
+// The GET fast path renders wire JSON without nlohmann (wire.h appendJsonString /
+// appendOperationItem, SqliteStore::appendOperationPage). These tests check it produces the
+// same bytes as the JSON DOM path (dumpWire(pageJson(...))) for every field, with hostile
+// strings (quotes, backslashes, control bytes, non-ASCII, invalid UTF-8), after updates, for
+// every page, page size and state filter, and through the router (status and body).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "keb/api.h"
+#include "keb/engine.h"
+#include "keb/wire.h"
+#include "sqlite_store.h"
+
+using namespace keb;
+using keb::server::SqliteStore;
+
+namespace {
+
+std::string randomString(std::mt19937_64& rng, std::size_t maxLen) {
+    static const std::vector<std::string> pieces = {
+        "a", "Z", "0", "-", " ", "/", "\"", "\\", "\n", "\t", "\r", "\b", "\f", "\x01", "\x1f", "\x7f",
+        "\xc3\xa9",          // é (valid 2-byte UTF-8)
+        "\xe2\x82\xac",      // € (3 bytes)
+        "\xf0\x9f\x98\x80",  // emoji (4 bytes)
+        "\xff",              // invalid byte
+        "\xc3",              // truncated sequence
+        "\xe2\x82",          // truncated 3-byte sequence
+        "\x80",              // lone continuation byte
+        "op-", "succeeded", "{}", "[]", "\\u0041"};
+    std::uniform_int_distribution<std::size_t> len(0, maxLen), pick(0, pieces.size() - 1);
+    std::uniform_int_distribution<int> plain(0, 3);
+    std::string s;
+    const std::size_t n = len(rng);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (plain(rng) != 0) s += static_cast<char>('a' + static_cast<int>(rng() % 26));
+        else s += pieces[pick(rng)];
+    }
+    return s;
+}
+
+// Mostly ordinary values (the fast path), sometimes hostile ones (the fallback).
+std::string field(std::mt19937_64& rng, const std::string& ordinary) {
+    return rng() % 4 == 0 ? randomString(rng, 12) : ordinary;
+}
+
+Operation randomOperation(std::mt19937_64& rng, const std::string& orchestrationID, std::int64_t seq) {
+    Operation op;
+    op.orchestrationID = orchestrationID;
+    op.operationID = "op-" + std::to_string(seq) + (rng() % 5 == 0 ? randomString(rng, 6) : "");
+    op.runtimeID = field(rng, "runtime-" + std::to_string(seq));
+    op.instanceID = field(rng, "inst");
+    op.globalAccountID = field(rng, "ga-1");
+    op.subAccountID = field(rng, "sa-1");
+    op.servicePlanID = field(rng, "4deee563-e5ec-4731-b9b1-53b42d855f0c");
+    op.servicePlanName = field(rng, "azure");
+    op.region = field(rng, "westeurope");
+    op.shootName = field(rng, "c-" + std::to_string(seq));
+    op.dryRun = rng() % 2 == 0;
+    if (rng() % 3 == 0) {
+        op.maintenanceWindowBegin = 1'700'000'000'000 + static_cast<Millis>(rng() % 100'000'000);
+        op.maintenanceWindowEnd = op.maintenanceWindowBegin + static_cast<Millis>(rng() % 3'600'000);
+    }
+    op.state = static_cast<OperationState>(rng() % 5);
+    op.description = field(rng, "upgrade in progress");
+    op.createdAt = 1'700'000'000'000 + static_cast<Millis>(rng() % 50);  // many ties: seq decides
+    op.updatedAt = op.createdAt;
+    op.seq = seq;
+    op.retryOf = rng() % 10 == 0 ? "op-0" : "";
+    if (rng() % 2) op.kymaConfig = KymaParams{"2.20.0"};
+    else op.clusterConfig = KubernetesParams{"1.30.1", "gardenlinux", "1443.3.0"};
+    return op;
+}
+
+Orchestration orchestration(const std::string& id) {
+    Orchestration o;
+    o.orchestrationID = id;
+    o.state = OrchestrationState::InProgress;
+    o.description = "test";
+    o.createdAt = 1'700'000'000'000;
+    o.updatedAt = o.createdAt;
+    Target all;
+    all.all = true;
+    o.parameters.targets.include.push_back(all);
+    o.parameters.kyma = KymaParams{"2.20.0"};
+    return o;
+}
+
+class TempDb {
+public:
+    TempDb() {
+        path_ = (std::filesystem::temp_directory_path() /
+                 ("keb-fastpath-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".db"))
+                    .string();
+    }
+    ~TempDb() {
+        for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    static inline int counter_ = 0;
+    std::string path_;
+};
+
+std::string domPage(Store& store, const std::string& id, const OperationQuery& q) {
+    return dumpWire(pageJson(store.listOperations(id, q)));
+}
+
+}  // namespace
+
+TEST(WireText, JsonStringIsByteIdenticalToNlohmann) {
+    std::mt19937_64 rng(42);
+    for (int i = 0; i < 20000; ++i) {
+        const std::string s = randomString(rng, 10);
+        std::string out = "x";  // appends, never replaces
+        appendJsonString(out, s);
+        ASSERT_EQ(out, "x" + dumpWire(Json(s))) << "input bytes: " << Json(s).dump(-1, ' ', true, Json::error_handler_t::replace);
+    }
+    std::string out;
+    appendJsonString(out, "");
+    EXPECT_EQ(out, "\"\"");
+    out.clear();
+    appendJsonString(out, std::string_view("a\0b", 3));  // embedded NUL
+    EXPECT_EQ(out, "\"a\\u0000b\"");
+}
+
+TEST(WireText, OperationPageIsByteIdenticalToPageJson) {
+    std::mt19937_64 rng(7);
+    for (int round = 0; round < 300; ++round) {
+        Page<Operation> page;
+        const int n = static_cast<int>(rng() % 6);
+        for (int i = 0; i < n; ++i) page.data.push_back(randomOperation(rng, "orch-" + randomString(rng, 4), i));
+        page.count = n;
+        page.totalCount = n + static_cast<std::int64_t>(rng() % 1000);
+        ASSERT_EQ(operationPageText(page), dumpWire(pageJson(page)));
+        for (const auto& op : page.data) {
+            std::string item;
+            appendOperationItem(item, itemView(op));
+            ASSERT_EQ(item, dumpWire(toJson(op)));
+        }
+    }
+}
+
+TEST(SqlitePages, RowRenderedPagesEqualTheJsonPathForEveryPageAndFilterAfterUpdates) {
+    TempDb db;
+    SqliteStore store(db.path());
+    std::mt19937_64 rng(99);
+    const std::string id = "orch-1", other = "orch-2";
+    store.insertOrchestration(orchestration(id));
+    store.insertOrchestration(orchestration(other));
+    std::vector<Operation> ops;
+    for (int i = 0; i < 230; ++i) ops.push_back(randomOperation(rng, id, i));
+    store.insertOperations(ops);
+    store.insertOperations({randomOperation(rng, other, 0)});
+
+    const std::vector<std::vector<OperationState>> filters = {
+        {},
+        {OperationState::Succeeded},
+        {OperationState::Failed, OperationState::InProgress},
+        {OperationState::Pending, OperationState::Pending},  // duplicates
+        {OperationState::Pending, OperationState::InProgress, OperationState::Succeeded, OperationState::Failed,
+         OperationState::Canceled}};
+    auto checkAll = [&](const char* when) {
+        for (const auto& states : filters) {
+            for (int size : {1, 7, 100}) {
+                OperationQuery q;
+                q.states = states;
+                q.pageSize = size;
+                for (q.page = 1;; ++q.page) {
+                    std::string fast = "prefix:";
+                    ASSERT_TRUE(store.appendOperationPage(id, q, fast));
+                    const std::string expected = domPage(store, id, q);
+                    ASSERT_EQ(fast, "prefix:" + expected) << when << ", page " << q.page << " size " << size;
+                    if (Json::parse(expected)["count"].get<int>() == 0) break;
+                }
+            }
+        }
+    };
+    checkAll("after insert");
+
+    // Updates change state, description and times: the rendered rows must follow.
+    for (int round = 0; round < 3; ++round) {
+        std::vector<Operation> changed;
+        for (auto& op : ops) {
+            if (rng() % 3) continue;
+            op.state = static_cast<OperationState>(rng() % 5);
+            op.description = randomString(rng, 20);
+            op.updatedAt += 1000;
+            op.maintenanceWindowBegin = rng() % 2 ? 0 : 1'700'000'123'456;
+            op.dryRun = !op.dryRun;
+            changed.push_back(op);
+        }
+        store.updateOperations(changed);
+        checkAll("after updates");
+    }
+
+    // Unknown orchestration: false, out untouched. Existing orchestration without operations: a page.
+    std::string out = "keep";
+    EXPECT_FALSE(store.appendOperationPage("nope", OperationQuery{}, out));
+    EXPECT_EQ(out, "keep");
+    store.insertOrchestration(orchestration("empty"));
+    out.clear();
+    ASSERT_TRUE(store.appendOperationPage("empty", OperationQuery{}, out));
+    EXPECT_EQ(out, "{\"count\":0,\"data\":[],\"totalCount\":0}");
+
+    // A read-only connection (what the server's HTTP threads use) renders the same.
+    keb::server::SqliteOptions ro;
+    ro.readOnly = true;
+    SqliteStore reader(db.path(), ro);
+    OperationQuery q;
+    q.page = 2;
+    q.pageSize = 50;
+    std::string a, b;
+    ASSERT_TRUE(reader.appendOperationPage(id, q, a));
+    ASSERT_TRUE(store.appendOperationPage(id, q, b));
+    EXPECT_EQ(a, b);
+}
+
+TEST(SqlitePages, ForEachOperationStreamsTheSameOperationsAsOperationsOf) {
+    TempDb db;
+    SqliteStore store(db.path());
+    std::mt19937_64 rng(5);
+    store.insertOrchestration(orchestration("o"));
+    std::vector<Operation> ops;
+    for (int i = 0; i < 120; ++i) ops.push_back(randomOperation(rng, "o", i));
+    store.insertOperations(ops);
+    std::vector<Operation> seen;
+    store.forEachOperation("o", [&](const Operation& op) { seen.push_back(op); });
+    EXPECT_EQ(seen, store.operationsOf("o"));
+    EXPECT_EQ(seen.size(), 120u);
+    // An exception from the visitor propagates and leaves the store usable.
+    int calls = 0;
+    EXPECT_THROW(store.forEachOperation("o",
+                                        [&](const Operation&) {
+                                            if (++calls == 3) throw std::runtime_error("stop");
+                                        }),
+                 std::runtime_error);
+    EXPECT_EQ(store.operationsOf("o").size(), 120u);
+    store.updateOperations({seen[0]});  // the write lock is free again
+}
+
+namespace {
+class NoFleet : public FleetSource {
+public:
+    FleetSnapshot snapshot(Millis) override { return {true, "", &none_, nullptr}; }
+    std::optional<Runtime> find(const std::string&, Millis) override { return std::nullopt; }
+
+private:
+    std::vector<Runtime> none_;
+};
+}  // namespace
+
+TEST(SqlitePages, RouterAnswersTheSameWithAndWithoutThePageSource) {
+    TempDb db;
+    SqliteStore store(db.path());
+    std::mt19937_64 rng(3);
+    store.insertOrchestration(orchestration("o1"));
+    std::vector<Operation> ops;
+    for (int i = 0; i < 150; ++i) ops.push_back(randomOperation(rng, "o1", i));
+    store.insertOperations(ops);
+
+    NoFleet fleet;
+    SeededIdGenerator ids(1);
+    Engine engine(store, fleet, ids);
+    ApiRouter plain(engine, store), fast(engine, store);
+    fast.setOperationPageSource(&store);
+
+    const std::vector<std::string> targets = {
+        "/orchestrations/o1/operations",
+        "/orchestrations/o1/operations?page_size=100",
+        "/orchestrations/o1/operations?page=2&page_size=100",
+        "/orchestrations/o1/operations?page=9&page_size=100",
+        "/orchestrations/o1/operations?page_size=7&page=3&state=failed&state=in%20progress",
+        "/orchestrations/o1/operations?state=succeeded",
+        "/orchestrations/o1/operations?state=bogus",
+        "/orchestrations/o1/operations?page=0",
+        "/orchestrations/o1/operations?page_size=101",
+        "/orchestrations/o1/operations?page=1&page=2",
+        "/orchestrations/missing/operations",
+        "/orchestrations/o1",
+        "/orchestrations/o1/operations/op-3",
+    };
+    int fastAnswers = 0;
+    for (const auto& target : targets) {
+        for (bool withScope : {true, false}) {
+            ApiRequest r;
+            r.method = "GET";
+            const auto q = target.find('?');
+            r.path = target.substr(0, q);
+            if (q != std::string::npos) r.query = parseQueryString(std::string_view(target).substr(q + 1));
+            r.principal = withScope ? Principal::all() : Principal{true, "w", {kScopeWrite}};
+            ApiResponse a = plain.handle(r, 1'700'000'000'000);
+            ApiResponse b = fast.handle(r, 1'700'000'000'000);
+            EXPECT_TRUE(a.text.empty());
+            EXPECT_EQ(a.status, b.status) << target;
+            const std::string bodyB = b.text.empty() ? dumpWire(b.body) : b.text;
+            EXPECT_EQ(dumpWire(a.body), bodyB) << target;
+            fastAnswers += !b.text.empty();
+        }
+    }
+    EXPECT_EQ(fastAnswers, 6);  // the six valid page requests with the read scope took the fast path
+}
