@@ -3,10 +3,14 @@
 #  1. fills a SQLite store with one orchestration of 100,000 operations (one transaction, timed);
 #  2. wrk against GET /orchestrations/{id}/operations?page_size=100 and GET /orchestrations/{id};
 #  3. the same wrk run against keb-bare-http (bare cpp-httplib, fixed 10 KB JSON, same thread pool);
-#  4. prints req/s, p99 and the ratio to the bare handler (target >= 70%);
+#  4. prints req/s, p99 and the ratio to the bare handler (target >= 70%), with the GET response
+#     cache on (hits) and off (every request reads SQLite and renders the page: what a client
+#     sees while a rollout writes, since every write invalidates the cache);
 #  5. restart time with 100,000 operations of an unfinished orchestration in the store (target < 1 s).
 # Usage: bench/server/run.sh [BUILD_DIR]   (default: build). Env: KEB_BENCH_DURATION (10s),
-# KEB_BENCH_CONNECTIONS (32), KEB_BENCH_THREADS (2), KEB_BENCH_ACCESS_LOG (on).
+# KEB_BENCH_CONNECTIONS (32), KEB_BENCH_THREADS (2), KEB_BENCH_ROUNDS (3), KEB_BENCH_ACCESS_LOG (on),
+# KEB_BENCH_CACHE (both: a server with the GET response cache and one without, on copies of
+# the same store, interleaved; on / off: only that one).
 set -euo pipefail
 BUILD=${1:-build}
 BIN=$(cd "$BUILD/bin" && pwd)
@@ -18,9 +22,10 @@ DUR=${KEB_BENCH_DURATION:-10s}
 CONN=${KEB_BENCH_CONNECTIONS:-32}
 THREADS=${KEB_BENCH_THREADS:-2}
 ACCESS_LOG=${KEB_BENCH_ACCESS_LOG:-on}
-CACHE=${KEB_BENCH_CACHE:-on}
+CACHE=${KEB_BENCH_CACHE:-both}
 WORK=$(mktemp -d /tmp/keb-bench-XXXXXX)
 PIDS=()
+SERVER_PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
@@ -37,7 +42,7 @@ wrk_run() {  # name url [header] -> prints "name req/s p99"
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   printf '%-52s %12s req/s   p99 %8s%s\n' "$name" "$rps" "$p99" "${non2xx:+   NON-2xx: $non2xx}"
-  echo "$rps" > "$WORK/last_rps"
+  echo "$rps ${p99:-nan}" > "$WORK/last"
 }
 
 echo "== fill: 100,000 operations in one transaction"
@@ -47,49 +52,86 @@ echo "   $FILL"
 
 SECRET=bench-secret-0123456789
 TOKEN=$("$BIN/keb-server" token --secret "$SECRET" --scope broker-upgrade:read --ttl 1h)
-"$BIN/keb-server" --listen 127.0.0.1:0 --port-file "$WORK/port" --store "sqlite:$WORK/bench.db" \
-  --auth "hs256:$SECRET" --access-log "$ACCESS_LOG" --response-cache "$CACHE" >"$WORK/server.out" 2>"$WORK/server.log" &
-PIDS+=($!)
-PORT=$(wait_port "$WORK/port")
+# One keb-server per store (flock): the cache-off server gets its own copy of the filled file.
+case "$CACHE" in on) MODES="on" ;; off) MODES="off" ;; *) MODES="on off" ;; esac
+declare -A SPORT
+for mode in $MODES; do
+  cp "$WORK/bench.db" "$WORK/bench-$mode.db"
+  [ -f "$WORK/bench.db-wal" ] && cp "$WORK/bench.db-wal" "$WORK/bench-$mode.db-wal"
+  "$BIN/keb-server" --listen 127.0.0.1:0 --port-file "$WORK/port-$mode" --store "sqlite:$WORK/bench-$mode.db" \
+    --auth "hs256:$SECRET" --access-log "$ACCESS_LOG" --response-cache "$mode" >"$WORK/server-$mode.out" 2>"$WORK/server-$mode.log" &
+  PIDS+=($!)
+  SERVER_PIDS+=($!)
+  SPORT[$mode]=$(wait_port "$WORK/port-$mode")
+done
+FIRST=${MODES%% *}
+PORT=${SPORT[$FIRST]}
 BPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 "$BIN/keb-bare-http" "$BPORT" 32 >/dev/null 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$BPORT/" && break; sleep 0.01; done
 
-OPS_URL="http://127.0.0.1:$PORT/orchestrations/$ID/operations?page_size=100"
+OPS_PATH="/orchestrations/$ID/operations?page_size=100"
+ONE_PATH="/orchestrations/$ID"
+OPS_URL="http://127.0.0.1:$PORT$OPS_PATH"
+ONE_URL="http://127.0.0.1:$PORT$ONE_PATH"
 # For context only: the bare handler with a body as large as the operations page.
 OPS_BYTES=$(curl -s -H "Authorization: Bearer $TOKEN" "$OPS_URL" | wc -c)
 B2PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 "$BIN/keb-bare-http" "$B2PORT" 32 "$OPS_BYTES" >/dev/null 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$B2PORT/" && break; sleep 0.01; done
-ONE_URL="http://127.0.0.1:$PORT/orchestrations/$ID"
-echo "   page of 100 operations: $(curl -s -H "Authorization: Bearer $TOKEN" "$OPS_URL" | wc -c) bytes; one orchestration: $(curl -s -H "Authorization: Bearer $TOKEN" "$ONE_URL" | wc -c) bytes; bare: $(curl -s "http://127.0.0.1:$BPORT/" | wc -c) bytes"
+echo "   page of 100 operations: $OPS_BYTES bytes; one orchestration: $(curl -s -H "Authorization: Bearer $TOKEN" "$ONE_URL" | wc -c) bytes; bare: $(curl -s "http://127.0.0.1:$BPORT/" | wc -c) bytes"
+if [ "$MODES" = "on off" ]; then  # both servers must answer the same bytes
+  for path in "$OPS_PATH" "$ONE_PATH" "/orchestrations/$ID/operations?page=7&page_size=33&state=succeeded"; do
+    cmp -s <(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:${SPORT[on]}$path") \
+           <(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:${SPORT[off]}$path") \
+      || { echo "cache on and cache off answer differently for $path" >&2; exit 1; }
+  done
+fi
 ROUNDS=${KEB_BENCH_ROUNDS:-3}
-echo "== wrk -t$THREADS -c$CONN -d$DUR, $ROUNDS interleaved rounds (access log $ACCESS_LOG, response cache $CACHE; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== wrk -t$THREADS -c$CONN -d$DUR, $ROUNDS interleaved rounds (access log $ACCESS_LOG, response cache: $MODES; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 : > "$WORK/results"
 for r in $(seq 1 "$ROUNDS"); do
   wrk_run "bare cpp-httplib, fixed 10 KB JSON" "http://127.0.0.1:$BPORT/"
-  echo "bare $(cat "$WORK/last_rps")" >> "$WORK/results"
-  wrk_run "GET /orchestrations/{id}/operations?page_size=100" "$OPS_URL" "Authorization: Bearer $TOKEN"
-  echo "ops $(cat "$WORK/last_rps")" >> "$WORK/results"
-  wrk_run "GET /orchestrations/{id}" "$ONE_URL" "Authorization: Bearer $TOKEN"
-  echo "one $(cat "$WORK/last_rps")" >> "$WORK/results"
+  echo "bare $(cat "$WORK/last")" >> "$WORK/results"
+  for mode in $MODES; do
+    wrk_run "GET /orchestrations/{id}/operations?page_size=100 [cache $mode]" "http://127.0.0.1:${SPORT[$mode]}$OPS_PATH" "Authorization: Bearer $TOKEN"
+    echo "ops-$mode $(cat "$WORK/last")" >> "$WORK/results"
+    wrk_run "GET /orchestrations/{id} [cache $mode]" "http://127.0.0.1:${SPORT[$mode]}$ONE_PATH" "Authorization: Bearer $TOKEN"
+    echo "one-$mode $(cat "$WORK/last")" >> "$WORK/results"
+  done
   wrk_run "(context) bare cpp-httplib, same size as the page" "http://127.0.0.1:$B2PORT/"
-  echo "bare2 $(cat "$WORK/last_rps")" >> "$WORK/results"
+  echo "bare2 $(cat "$WORK/last")" >> "$WORK/results"
 done
 python3 - "$WORK/results" <<'PY'
 import sys, statistics
-r = {}
+rps, p99 = {}, {}
+def ms(v):
+    for unit, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if v.endswith(unit): return float(v[:-len(unit)]) * f
+    return float("nan")
 for line in open(sys.argv[1]):
-    k, v = line.split()
-    r.setdefault(k, []).append(float(v))
-m = {k: statistics.median(v) for k, v in r.items()}
-print(f"   medians: bare {m['bare']:.0f} req/s, operations page {m['ops']:.0f} req/s, one orchestration {m['one']:.0f} req/s")
-print(f"   ratio operations page / bare: {m['ops']/m['bare']*100:.0f}%   one orchestration / bare: {m['one']/m['bare']*100:.0f}%   (target >= 70%)")
-print(f"   (context: operations page / bare handler with a body of the page's size: {m['ops']/m['bare2']*100:.0f}%)")
+    k, r, p = line.split()
+    rps.setdefault(k, []).append(float(r))
+    p99.setdefault(k, []).append(ms(p))
+m = {k: statistics.median(v) for k, v in rps.items()}
+q = {k: statistics.median(v) for k, v in p99.items()}
+names = {"bare": "bare cpp-httplib, fixed 10 KB JSON", "bare2": "(context) bare, body of the page's size",
+         "ops-on": "operations page, cache on", "ops-off": "operations page, cache off",
+         "one-on": "one orchestration, cache on", "one-off": "one orchestration, cache off"}
+print(f"   {'medians over rounds':42s} {'req/s':>9s} {'p99':>10s} {'of bare':>8s}")
+for k in ("bare", "ops-on", "one-on", "ops-off", "one-off", "bare2"):
+    if k in m:
+        print(f"   {names[k]:42s} {m[k]:9.0f} {q[k]:8.2f}ms {m[k]/m['bare']*100:7.0f}%")
+for mode in ("on", "off"):
+    if f"ops-{mode}" in m:
+        print(f"   cache {mode}: operations page / bare {m[f'ops-{mode}']/m['bare']*100:.0f}%, "
+              f"one orchestration / bare {m[f'one-{mode}']/m['bare']*100:.0f}%   (target >= 70%)")
+if "ops-on" in m:
+    print(f"   (context: operations page, cache on / bare handler with a body of the page's size: {m['ops-on']/m['bare2']*100:.0f}%)")
 PY
-kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+for p in "${SERVER_PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
 
 echo "== restart with 100,000 operations of an unfinished orchestration"
 "$BIN/keb-server" fill --store "sqlite:$WORK/restart.db" --operations 100000 --state in-progress >/dev/null
