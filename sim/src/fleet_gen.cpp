@@ -489,6 +489,13 @@ std::optional<Runtime> SimFleet::find(const std::string& runtimeID, Millis) {
     return runtime(*i);
 }
 
+bool SimFleet::findInto(const std::string& runtimeID, Millis, Runtime& out) {
+    const auto i = indexOf(runtimeID);
+    if (!i) return false;
+    build(recs_[*i], out);
+    return true;
+}
+
 void SimFleet::addOutage(Millis from, Millis to, std::string error) {
     if (error.empty()) error = "gardener: listing shoots failed: 503 ServiceUnavailable";
     outages_.push_back({from, to, std::move(error)});

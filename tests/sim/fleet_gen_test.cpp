@@ -148,7 +148,14 @@ TEST(SimFleet, CompactFleetIsTheGeneratedFleet) {
         ASSERT_NE(b, nullptr);
         ASSERT_EQ(*b, want[i]);
         ASSERT_EQ(direct.find(want[i].runtimeID, 0), want[i]);
+        Runtime into = want[(i + 1) % want.size()];  // overwritten completely
+        ASSERT_TRUE(direct.findInto(want[i].runtimeID, 0, into));
+        ASSERT_EQ(into, want[i]);
     }
+    Runtime none;
+    EXPECT_FALSE(direct.findInto("no-such-runtime", 0, none));
+    EXPECT_FALSE(direct.find("no-such-runtime", 0).has_value());
+    EXPECT_EQ(direct.get("no-such-runtime"), nullptr);
     // at() reuses one buffer: the reference shows the latest runtime.
     const Runtime& first = direct.at(0);
     direct.at(1);

@@ -67,6 +67,10 @@ public:
     // FleetSource. snapshot() fails (ok=false) inside an outage span; else sets `list` (this).
     FleetSnapshot snapshot(Millis now) override;
     std::optional<Runtime> find(const std::string& runtimeID, Millis now) override;
+    // find() built into the caller's Runtime (its strings' capacity is reused); false when
+    // unknown. Overrides FleetSource::findInto where the interface declares it (no
+    // `override` so that this header also builds against a fleet.h without it).
+    bool findInto(const std::string& runtimeID, Millis now, Runtime& out);
 
     // RuntimeList: the live shoots in fleet order.
     std::size_t size() const override { return recs_.size(); }
