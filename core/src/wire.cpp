@@ -287,23 +287,32 @@ bool jsonNestedDeeperThan(std::string_view s, int limit) {
 
 std::string dumpWire(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+namespace {
+// 0: copied as is; 1: needs a backslash ('"', '\\'); 2: anything else (control byte, non-ASCII).
+struct EscapeTable {
+    unsigned char kind[256];
+    constexpr EscapeTable() : kind() {
+        for (int c = 0; c < 256; ++c) kind[c] = (c < 0x20 || c >= 0x7f) ? 2 : (c == '"' || c == '\\') ? 1 : 0;
+    }
+};
+constexpr EscapeTable kEscape;
+}  // namespace
+
 void appendJsonString(std::string& out, std::string_view s) {
     // Fast path: printable ASCII needs no escape but '"' and '\\'. Anything else (control bytes,
     // non-ASCII, possibly invalid UTF-8) goes through nlohmann, so the bytes always match dumpWire.
-    std::size_t escapes = 0;
-    for (unsigned char c : s) {
-        if (c < 0x20 || c >= 0x7f) {
-            out += dumpWire(Json(std::string(s)));
-            return;
-        }
-        escapes += (c == '"' || c == '\\');
+    unsigned char worst = 0;
+    for (unsigned char c : s) worst |= kEscape.kind[c];
+    if (worst & 2) {
+        out += dumpWire(Json(std::string(s)));
+        return;
     }
     out += '"';
-    if (escapes == 0) {
+    if (worst == 0) {
         out.append(s.data(), s.size());
     } else {
         for (char c : s) {
-            if (c == '"' || c == '\\') out += '\\';
+            if (kEscape.kind[static_cast<unsigned char>(c)]) out += '\\';
             out += c;
         }
     }
@@ -329,32 +338,33 @@ OperationItemView itemView(const Operation& op) {
 }
 
 void appendOperationItem(std::string& out, const OperationItemView& v) {
+    using namespace std::string_view_literals;
     // Keys in nlohmann's (std::map) order, i.e. sorted bytewise.
-    out += "{\"description\":";
+    out += "{\"description\":"sv;
     appendJsonString(out, v.description);
-    out += v.dryRun ? ",\"dryRun\":true,\"globalAccountID\":" : ",\"dryRun\":false,\"globalAccountID\":";
+    out += v.dryRun ? ",\"dryRun\":true,\"globalAccountID\":"sv : ",\"dryRun\":false,\"globalAccountID\":"sv;
     appendJsonString(out, v.globalAccountID);
-    out += ",\"maintenanceWindowBegin\":";
-    if (v.maintenanceWindowBegin == 0) out += "\"\"";
+    out += ",\"maintenanceWindowBegin\":"sv;
+    if (v.maintenanceWindowBegin == 0) out += "\"\""sv;
     else appendJsonString(out, formatRfc3339(v.maintenanceWindowBegin));
-    out += ",\"maintenanceWindowEnd\":";
-    if (v.maintenanceWindowEnd == 0) out += "\"\"";
+    out += ",\"maintenanceWindowEnd\":"sv;
+    if (v.maintenanceWindowEnd == 0) out += "\"\""sv;
     else appendJsonString(out, formatRfc3339(v.maintenanceWindowEnd));
-    out += ",\"operationID\":";
+    out += ",\"operationID\":"sv;
     appendJsonString(out, v.operationID);
-    out += ",\"orchestrationID\":";
+    out += ",\"orchestrationID\":"sv;
     appendJsonString(out, v.orchestrationID);
-    out += ",\"runtimeID\":";
+    out += ",\"runtimeID\":"sv;
     appendJsonString(out, v.runtimeID);
-    out += ",\"servicePlanID\":";
+    out += ",\"servicePlanID\":"sv;
     appendJsonString(out, v.servicePlanID);
-    out += ",\"servicePlanName\":";
+    out += ",\"servicePlanName\":"sv;
     appendJsonString(out, v.servicePlanName);
-    out += ",\"shootName\":";
+    out += ",\"shootName\":"sv;
     appendJsonString(out, v.shootName);
-    out += ",\"state\":";
+    out += ",\"state\":"sv;
     appendJsonString(out, toString(v.state));
-    out += ",\"subAccountID\":";
+    out += ",\"subAccountID\":"sv;
     appendJsonString(out, v.subAccountID);
     out += '}';
 }

@@ -34,6 +34,14 @@ public:
     }
     std::vector<Operation> operationsOf(const std::string& oid) override { return inner_.operationsOf(oid); }
     OperationStats operationStats(const std::string& oid) override { return inner_.operationStats(oid); }
+    // Forwarded so the inner store's streaming versions are used (the defaults would copy).
+    void forEachOperation(const std::string& oid, const std::function<void(const Operation&)>& fn) override {
+        inner_.forEachOperation(oid, fn);
+    }
+    void updateOrchestrationAddingOperations(const Orchestration& o,
+                                             const std::function<bool(Operation&)>& next) override {
+        bump([&] { inner_.updateOrchestrationAddingOperations(o, next); });
+    }
 
 private:
     template <class F>

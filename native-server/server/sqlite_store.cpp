@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
 #include <utility>
 
 #include "keb/wire.h"
@@ -195,7 +196,18 @@ std::vector<S> distinctStates(const std::vector<S>& in) {
 
 }  // namespace
 
+namespace {
+// SQLite counts every allocation under one global mutex (memory statistics) unless told not to;
+// with many HTTP threads reading at once that mutex is contended. Must run before the library
+// initialises (the first open); if something initialised it already, the call fails harmlessly.
+void configureSqliteOnce() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+}  // namespace
+
 SqliteStore::SqliteStore(const std::string& path, SqliteOptions options) : path_(path), options_(options) {
+    configureSqliteOnce();
     int flags = options.readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     flags |= SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
@@ -454,7 +466,7 @@ std::vector<Orchestration> SqliteStore::unfinishedOrchestrations() {
 
 namespace {
 template <class S>
-Operation readOperation(const S& s) {
+Operation rowToOperation(const S& s) {
     Operation op;
     op.orchestrationID = s.text(0);
     op.operationID = s.text(1);
@@ -492,7 +504,7 @@ std::optional<Operation> SqliteStore::getOperation(const std::string& orchestrat
     auto& s = stmt(std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=? AND id=?");
     s.bind(orchestrationID).bind(operationID);
     if (!s.step()) return std::nullopt;
-    Operation op = readOperation(s);
+    Operation op = rowToOperation(s);
     s.reset();
     return op;
 }
@@ -517,7 +529,7 @@ Page<Operation> SqliteStore::listOperations(const std::string& orchestrationID, 
         s.bind(orchestrationID);
         for (auto st : states) s.bind(stateCode(kOpStates, st));
         s.bind(size).bind(offset);
-        while (s.step()) out.data.push_back(readOperation(s));
+        while (s.step()) out.data.push_back(rowToOperation(s));
     }
     out.count = static_cast<std::int64_t>(out.data.size());
     return out;
@@ -528,7 +540,7 @@ std::vector<Operation> SqliteStore::operationsOf(const std::string& orchestratio
                    " FROM operations WHERE orchestration_id=? ORDER BY created_at, seq, id");
     s.bind(orchestrationID);
     std::vector<Operation> out;
-    while (s.step()) out.push_back(readOperation(s));
+    while (s.step()) out.push_back(rowToOperation(s));
     return out;
 }
 
@@ -538,7 +550,7 @@ void SqliteStore::forEachOperation(const std::string& orchestrationID,
                    " FROM operations WHERE orchestration_id=? ORDER BY created_at, seq, id");
     s.bind(orchestrationID);
     try {
-        while (s.step()) fn(readOperation(s));
+        while (s.step()) fn(rowToOperation(s));
     } catch (...) {
         s.reset();
         throw;
@@ -546,6 +558,22 @@ void SqliteStore::forEachOperation(const std::string& orchestrationID,
 }
 
 bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
+    // One read transaction: existence, totalCount and the rows come from one snapshot even while
+    // the engine commits.
+    stmt("BEGIN").run();
+    const std::size_t start = out.size();
+    try {
+        const bool found = doAppendOperationPage(orchestrationID, q, out);
+        stmt("COMMIT").run();
+        return found;
+    } catch (...) {
+        rollback();
+        out.resize(start);
+        throw;
+    }
+}
+
+bool SqliteStore::doAppendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
     {
         auto& e = stmt("SELECT 1 FROM orchestrations WHERE id=?");
         e.bind(orchestrationID);
@@ -566,9 +594,14 @@ bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const 
         total = c.i64(0);
         c.reset();
     }
-    // The item count goes first in the JSON: render the items, then put the envelope around them.
-    std::string items;
+    // The item count goes first in the JSON: take it from the counters (kept in the same
+    // transactions as the rows, so they agree) and correct the prefix in the (never expected)
+    // case the rows disagree. No second buffer, no copy of the items.
+    const std::int64_t expected = std::clamp<std::int64_t>(total - offset, 0, size);
     std::int64_t count = 0;
+    const std::size_t start = out.size();
+    appendPagePrefix(out, expected);
+    const std::size_t prefixLen = out.size() - start;
     if (offset < total) {
         auto& s = stmt(
             "SELECT id, runtime_id, global_account_id, sub_account_id, service_plan_id, service_plan_name, "
@@ -577,7 +610,7 @@ bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const 
         s.bind(orchestrationID);
         for (auto st : states) s.bind(stateCode(kOpStates, st));
         s.bind(size).bind(offset);
-        items.reserve(static_cast<std::size_t>(std::min<std::int64_t>(size, total - offset)) * 400);
+        out.reserve(out.size() + static_cast<std::size_t>(std::min<std::int64_t>(size, total - offset)) * 400 + 64);
         OperationItemView v;
         v.orchestrationID = orchestrationID;  // the WHERE clause: equal to the column
         while (s.step()) {
@@ -593,14 +626,16 @@ bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const 
             v.maintenanceWindowBegin = s.i64(9);
             v.maintenanceWindowEnd = s.i64(10);
             v.state = stateFrom(kOpStates, s.i64(11));
-            if (count++) items += ',';
-            appendOperationItem(items, v);
+            if (count++) out += ',';
+            appendOperationItem(out, v);
         }
     }
-    out.reserve(out.size() + items.size() + 64);
-    appendPagePrefix(out, count);
-    out += items;
     appendPageSuffix(out, total);
+    if (count != expected) {
+        std::string prefix;
+        appendPagePrefix(prefix, count);
+        out.replace(start, prefixLen, prefix);
+    }
     return true;
 }
 

@@ -84,6 +84,7 @@ private:
     void doUpdateOrchestration(const Orchestration& o);
     void doInsertOperations(const std::vector<Operation>& ops);
     void doUpdateOperation(const Operation& op);
+    bool doAppendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out);
     [[noreturn]] void fail(const std::string& what);
 
     std::string path_;
