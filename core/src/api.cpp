@@ -155,6 +155,15 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
                 return {200, pageJson(store_.listOrchestrations(q))};
             }
             case Route::One: {
+                if (pages_) {
+                    ApiResponse r;
+                    switch (pages_->appendOrchestration(id, r.text)) {
+                        case OperationPageSource::Render::Found: return r;
+                        case OperationPageSource::Render::NotFound:
+                            return error(404, "orchestration " + id + " not found");
+                        case OperationPageSource::Render::Unavailable: break;
+                    }
+                }
                 auto o = store_.getOrchestration(id);
                 if (!o) return error(404, "orchestration " + id + " not found");
                 OperationStats stats = store_.operationStats(id);

@@ -381,6 +381,34 @@ void appendPageSuffix(std::string& out, std::int64_t totalCount) {
     out += '}';
 }
 
+void appendOperationStats(std::string& out, const OperationStats& stats) {
+    // nlohmann's key order: "canceled", "failed", "in progress", "pending", "succeeded".
+    static constexpr OperationState kSorted[] = {OperationState::Canceled, OperationState::Failed,
+                                                 OperationState::InProgress, OperationState::Pending,
+                                                 OperationState::Succeeded};
+    char sep = '{';
+    for (OperationState s : kSorted) {
+        out += sep;
+        sep = ',';
+        appendJsonString(out, toString(s));
+        out += ':';
+        auto it = stats.find(s);
+        out += std::to_string(it == stats.end() ? std::int64_t{0} : it->second);
+    }
+    out += '}';
+}
+
+std::string orchestrationWireText(const Orchestration& o, std::size_t* split) {
+    std::string text = dumpWire(toJson(o));
+    // {"createdAt":"..","description":".."} is a prefix of text up to its closing brace.
+    const std::string head = dumpWire(Json{{"createdAt", formatRfc3339(o.createdAt)}, {"description", o.description}});
+    const std::size_t at = head.size() - 1;
+    if (text.compare(0, at, head, 0, at) != 0 || text.compare(at, 2, ",\"") != 0)
+        throw std::logic_error("orchestrationWireText: unexpected key order");
+    *split = at;
+    return text;
+}
+
 std::string operationPageText(const Page<Operation>& page) {
     std::string out;
     out.reserve(64 + page.data.size() * 400);

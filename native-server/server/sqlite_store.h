@@ -63,6 +63,8 @@ public:
     // The operations page as wire JSON, rendered straight from the row columns (the GET fast
     // path: no Operation copies, no JSON DOM). Same bytes as dumpWire(pageJson(listOperations)).
     bool appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) override;
+    // GET /orchestrations/{id} from the pre-rendered wire column (migration 2) and the counters.
+    Render appendOrchestration(const std::string& orchestrationID, std::string& out) override;
 
     // Extras for the server (metrics) and tests.
     std::map<OrchestrationState, std::int64_t> orchestrationCountsByState();

@@ -23,7 +23,7 @@ using keb::server::SqliteStore;
 
 namespace {
 
-std::string randomString(std::mt19937_64& rng, std::size_t maxLen) {
+std::string randomString(std::mt19937_64& rng, std::size_t maxLen, bool validUtf8 = false) {
     static const std::vector<std::string> pieces = {
         "a", "Z", "0", "-", " ", "/", "\"", "\\", "\n", "\t", "\r", "\b", "\f", "\x01", "\x1f", "\x7f",
         "\xc3\xa9",          // é (valid 2-byte UTF-8)
@@ -42,12 +42,17 @@ std::string randomString(std::mt19937_64& rng, std::size_t maxLen) {
         if (plain(rng) != 0) s += static_cast<char>('a' + static_cast<int>(rng() % 26));
         else s += pieces[pick(rng)];
     }
+    if (validUtf8) {  // the store form of an orchestration (nlohmann, strict) needs valid UTF-8
+        std::string clean;
+        for (unsigned char c : s) clean += c >= 0x80 ? std::string("\xc3\xa9") : std::string(1, static_cast<char>(c));
+        return clean;
+    }
     return s;
 }
 
 // Mostly ordinary values (the fast path), sometimes hostile ones (the fallback).
-std::string field(std::mt19937_64& rng, const std::string& ordinary) {
-    return rng() % 4 == 0 ? randomString(rng, 12) : ordinary;
+std::string field(std::mt19937_64& rng, const std::string& ordinary, bool validUtf8 = false) {
+    return rng() % 4 == 0 ? randomString(rng, 12, validUtf8) : ordinary;
 }
 
 Operation randomOperation(std::mt19937_64& rng, const std::string& orchestrationID, std::int64_t seq) {
@@ -91,6 +96,15 @@ Orchestration orchestration(const std::string& id) {
     o.parameters.kyma = KymaParams{"2.20.0"};
     return o;
 }
+
+class NoFleetForMigration : public FleetSource {
+public:
+    FleetSnapshot snapshot(Millis) override { return {true, "", &none_, nullptr}; }
+    std::optional<Runtime> find(const std::string&, Millis) override { return std::nullopt; }
+
+private:
+    std::vector<Runtime> none_;
+};
 
 class TempDb {
 public:
@@ -249,6 +263,132 @@ TEST(SqlitePages, CountFollowsTheRowsWhenCountersDisagree) {
     }
 }
 
+namespace {
+Orchestration randomOrchestration(std::mt19937_64& rng, const std::string& id) {
+    Orchestration o = orchestration(id);
+    o.type = rng() % 2 ? OrchestrationType::UpgradeKyma : OrchestrationType::UpgradeCluster;
+    o.state = static_cast<OrchestrationState>(rng() % 7);
+    o.description = field(rng, "scheduled 3 operations", true);
+    o.createdAt = 1'700'000'000'000 + static_cast<Millis>(rng() % 1'000'000);
+    o.updatedAt = o.createdAt + static_cast<Millis>(rng() % 1000);
+    Target t;
+    t.globalAccount = field(rng, "ga-.*", true);
+    if (rng() % 2) t.region = field(rng, "europe", true);
+    o.parameters.targets.include.push_back(t);
+    if (rng() % 2) o.parameters.targets.exclude.push_back(t);
+    o.parameters.strategy.workers = 1 + static_cast<int>(rng() % 9);
+    o.parameters.dryRun = rng() % 2;
+    if (o.type == OrchestrationType::UpgradeCluster) {
+        o.parameters.kyma.reset();
+        o.parameters.kubernetes = KubernetesParams{field(rng, "1.30.1", true), "gardenlinux", "1443.3.0"};
+    }
+    return o;
+}
+
+std::string domOrchestration(Store& store, const std::string& id) {
+    auto o = store.getOrchestration(id);
+    OperationStats stats = store.operationStats(id);
+    return dumpWire(toJson(*o, &stats));
+}
+}  // namespace
+
+TEST(WireText, OrchestrationTextPlusStatsIsByteIdenticalToToJson) {
+    std::mt19937_64 rng(21);
+    for (int i = 0; i < 500; ++i) {
+        Orchestration o = randomOrchestration(rng, "orch-" + randomString(rng, 5));
+        OperationStats stats;
+        for (int k = 0; k < 5; ++k)
+            if (rng() % 3) stats[static_cast<OperationState>(k)] = static_cast<std::int64_t>(rng() % 100000);
+        std::size_t split = 0;
+        const std::string text = orchestrationWireText(o, &split);
+        ASSERT_EQ(text, dumpWire(toJson(o)));
+        std::string statsText;
+        appendOperationStats(statsText, stats);
+        ASSERT_EQ(statsText, dumpWire(toJson(stats)));
+        ASSERT_EQ(text.substr(0, split) + ",\"operationStats\":" + statsText + text.substr(split),
+                  dumpWire(toJson(o, &stats)));
+    }
+}
+
+TEST(SqlitePages, PreRenderedOrchestrationEqualsTheJsonPathAfterUpdates) {
+    TempDb db;
+    SqliteStore store(db.path());
+    std::mt19937_64 rng(8);
+    std::vector<Orchestration> all;
+    for (int i = 0; i < 40; ++i) {
+        all.push_back(randomOrchestration(rng, "o-" + std::to_string(i)));
+        store.insertOrchestration(all.back());
+        std::vector<Operation> ops;
+        for (int k = 0; k < static_cast<int>(rng() % 8); ++k) ops.push_back(randomOperation(rng, all.back().orchestrationID, k));
+        store.insertOperations(ops);
+    }
+    auto checkAll = [&] {
+        for (const auto& o : all) {
+            std::string fast = "p";
+            ASSERT_EQ(store.appendOrchestration(o.orchestrationID, fast), OperationPageSource::Render::Found);
+            ASSERT_EQ(fast, "p" + domOrchestration(store, o.orchestrationID)) << o.orchestrationID;
+        }
+    };
+    checkAll();
+    for (auto& o : all) {  // state, description and times change; operation states change the stats
+        o.state = static_cast<OrchestrationState>(rng() % 7);
+        o.description = randomString(rng, 15, true);
+        o.updatedAt += 5000;
+        auto ops = store.operationsOf(o.orchestrationID);
+        for (auto& op : ops) op.state = static_cast<OperationState>(rng() % 5);
+        store.updateOrchestrationWithOperations(o, {}, ops);
+    }
+    checkAll();
+    std::string out = "keep";
+    EXPECT_EQ(store.appendOrchestration("missing", out), OperationPageSource::Render::NotFound);
+    EXPECT_EQ(out, "keep");
+}
+
+// A store written by the previous schema (no wire column) is migrated on open; its old rows are
+// served through the JSON path until they are next written.
+TEST(SqlitePages, MigratesAVersion1StoreAndServesOldRowsThroughTheJsonPath) {
+    TempDb db;
+    std::mt19937_64 rng(4);
+    Orchestration o = randomOrchestration(rng, "old");
+    {
+        SqliteStore store(db.path());
+        store.insertOrchestration(o);
+        store.insertOperations({randomOperation(rng, "old", 0), randomOperation(rng, "old", 1)});
+    }
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+    for (const char* sql : {"ALTER TABLE orchestrations DROP COLUMN wire",
+                            "ALTER TABLE orchestrations DROP COLUMN wire_split",
+                            "DELETE FROM schema_migrations WHERE version >= 2"})
+        ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+
+    SqliteStore store(db.path());
+    EXPECT_GE(store.schemaVersion(), 2);
+    std::string out;
+    EXPECT_EQ(store.appendOrchestration("old", out), OperationPageSource::Render::Unavailable);
+    EXPECT_EQ(out, "");
+    NoFleetForMigration fleet;
+    SeededIdGenerator ids(1);
+    Engine engine(store, fleet, ids);
+    ApiRouter plain(engine, store), fast(engine, store);
+    fast.setOperationPageSource(&store);
+    ApiRequest r;
+    r.method = "GET";
+    r.path = "/orchestrations/old";
+    r.principal = Principal::all();
+    ApiResponse a = plain.handle(r, 0), b = fast.handle(r, 0);
+    EXPECT_EQ(b.status, 200);
+    EXPECT_TRUE(b.text.empty());  // fell back to the JSON path
+    EXPECT_EQ(dumpWire(a.body), dumpWire(b.body));
+
+    o.description = "written again";
+    store.updateOrchestration(o);
+    out.clear();
+    EXPECT_EQ(store.appendOrchestration("old", out), OperationPageSource::Render::Found);
+    EXPECT_EQ(out, domOrchestration(store, "old"));
+}
+
 TEST(SqlitePages, ForEachOperationStreamsTheSameOperationsAsOperationsOf) {
     TempDb db;
     SqliteStore store(db.path());
@@ -331,5 +471,5 @@ TEST(SqlitePages, RouterAnswersTheSameWithAndWithoutThePageSource) {
             fastAnswers += !b.text.empty();
         }
     }
-    EXPECT_EQ(fastAnswers, 6);  // the six valid page requests with the read scope took the fast path
+    EXPECT_EQ(fastAnswers, 7);  // the six valid page requests and the orchestration, with the read scope
 }

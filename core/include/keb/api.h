@@ -42,14 +42,21 @@ struct ApiResponse {
     std::string text;
 };
 
-// Optional fast path for GET /orchestrations/{id}/operations: a store that renders a page of
-// operations as wire JSON straight from its rows (no Operation copies, no JSON DOM).
+// Optional fast path for GET /orchestrations/{id}/operations (and GET /orchestrations/{id}): a
+// store that renders wire JSON straight from its rows (no Operation copies, no JSON DOM).
 class OperationPageSource {
 public:
     virtual ~OperationPageSource() = default;
     // Appends dumpWire(pageJson(store.listOperations(id, q))) to out and returns true, or
     // returns false (out untouched) when the orchestration does not exist.
     virtual bool appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) = 0;
+    // GET /orchestrations/{id}: appends dumpWire(toJson(o, &stats)) and returns Found, or
+    // NotFound, or Unavailable (out untouched) when this source cannot render it (the router
+    // then takes the JSON path).
+    enum class Render { Found, NotFound, Unavailable };
+    virtual Render appendOrchestration(const std::string& /*orchestrationID*/, std::string& /*out*/) {
+        return Render::Unavailable;
+    }
 };
 
 // "a=1&state=in%20progress&b" -> decoded pairs ('+' is a space).
@@ -61,8 +68,9 @@ public:
     ApiRouter(Engine& engine, Store& store) : engine_(engine), store_(store) {}
     // Never throws; unknown routes 404, wrong methods 405, all errors {"error": ...}.
     ApiResponse handle(const ApiRequest& req, Millis now);
-    // With a page source, the operations list route answers with ApiResponse::text (the page
-    // source must read the same data as the store). Not owned; nullptr turns it off.
+    // With a page source, the operations list route (and the one-orchestration route when the
+    // source can render it) answers with ApiResponse::text (the page source must read the same
+    // data as the store). Not owned; nullptr turns it off.
     void setOperationPageSource(OperationPageSource* source) { pages_ = source; }
 
 private:

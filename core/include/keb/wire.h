@@ -54,6 +54,12 @@ void appendOperationItem(std::string& out, const OperationItemView& v);
 // Page envelope: pagePrefix + items separated by ',' + pageSuffix == dumpWire(pageJson(page)).
 void appendPagePrefix(std::string& out, std::int64_t count);
 void appendPageSuffix(std::string& out, std::int64_t totalCount);
+// dumpWire(toJson(stats)).
+void appendOperationStats(std::string& out, const OperationStats& stats);
+// dumpWire(toJson(o)) (no operationStats) and the offset where toJson(o, &stats) inserts
+// ",\"operationStats\":{...}" (keys are sorted: right after "description"). So
+// text[0, split) + ",\"operationStats\":" + stats + text[split, end) == dumpWire(toJson(o, &stats)).
+std::string orchestrationWireText(const Orchestration& o, std::size_t* split);
 // dumpWire(pageJson(page)) for a page of operations.
 std::string operationPageText(const Page<Operation>& page);
 
