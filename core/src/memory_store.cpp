@@ -181,7 +181,7 @@ public:
 
     std::size_t bytes() const {
         return allocated_ + table_.capacity() * sizeof(Slot) + blocks_.capacity() * sizeof(unsigned char*) +
-               allocs_.capacity() * sizeof(Alloc) + key_.capacity() + cmpA_.capacity() + cmpB_.capacity();
+               allocs_.capacity() * sizeof(Alloc);
     }
 
 private:
@@ -307,8 +307,10 @@ private:
     std::uint64_t used_ = 0;  // next free offset
     std::vector<Slot> table_;
     std::size_t count_ = 0;
-    mutable std::string key_;  // the encoded form of the string being looked up
-    mutable std::string cmpA_, cmpB_;
+    // Scratch, per thread so that concurrent readers (under a caller's shared lock) do not race:
+    // the encoded form of the string being looked up, and two strings for comparisons.
+    inline static thread_local std::string key_;
+    inline static thread_local std::string cmpA_, cmpB_;
 };
 
 // ---------------------------------------------------------------------------------------------
