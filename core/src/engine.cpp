@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <queue>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -18,28 +19,80 @@
 namespace keb {
 namespace {
 
-enum class TimerKind { Resolve = 0, Start = 1, Poll = 2 };
+enum class TimerKind : std::uint8_t { Resolve = 0, Start = 1, Poll = 2 };
 
+// Timers live in a binary heap and are removed lazily: a timer whose orchestration is no longer
+// active, or whose operation moved on, is skipped when it comes up.
 struct Timer {
     Millis at;
-    std::string orchestrationID;
-    std::int64_t seq;  // operation seq; -1 for orchestration timers
+    std::uint32_t orch;  // Active::handle
     TimerKind kind;
-    bool operator<(const Timer& o) const {
-        return std::tie(at, orchestrationID, seq, kind) < std::tie(o.at, o.orchestrationID, o.seq, o.kind);
+    std::int64_t seq;    // operation seq; -1 for orchestration timers
+};
+struct TimerLater {
+    bool operator()(const Timer& a, const Timer& b) const {
+        return std::tie(a.at, a.orch, a.seq, a.kind) > std::tie(b.at, b.orch, b.seq, b.kind);
     }
 };
 
+// Operation ids are UUID-shaped (IdGenerator); a slot keeps them as 16 bytes. Any other id text
+// is kept in Active::oddIds and the slot points at it.
+bool parseHex(std::string_view s, std::uint64_t& v) {
+    v = 0;
+    for (char c : s) {
+        int d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else return false;
+        v = (v << 4) | static_cast<std::uint64_t>(d);
+    }
+    return true;
+}
+
+bool packUuid(std::string_view id, std::uint64_t& hi, std::uint64_t& lo) {
+    if (id.size() != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-') return false;
+    std::uint64_t a, b, c, d, e;
+    if (!parseHex(id.substr(0, 8), a) || !parseHex(id.substr(9, 4), b) || !parseHex(id.substr(14, 4), c) ||
+        !parseHex(id.substr(19, 4), d) || !parseHex(id.substr(24, 12), e))
+        return false;
+    hi = (a << 32) | (b << 16) | c;
+    lo = (d << 48) | e;
+    return true;
+}
+
+void unpackUuidInto(std::uint64_t hi, std::uint64_t lo, std::string& out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.assign(36, '-');
+    auto put = [&](std::size_t at, std::uint64_t v, int nibbles) {
+        for (int i = nibbles - 1; i >= 0; --i) out[at++] = kHex[(v >> (4 * i)) & 0xf];
+    };
+    put(0, hi >> 32, 8);
+    put(9, (hi >> 16) & 0xffff, 4);
+    put(14, hi & 0xffff, 4);
+    put(19, lo >> 48, 4);
+    put(24, lo & 0xffffffffffffULL, 12);
+}
+
+std::string unpackUuid(std::uint64_t hi, std::uint64_t lo) {
+    std::string out;
+    unpackUuidInto(hi, lo, out);
+    return out;
+}
+
+// One operation of an orchestration the engine drives, by seq (the per-orchestration creation
+// index, dense from 0). Finished operations keep a dead slot (32 bytes) until the orchestration
+// ends; an in-progress one holds the stored record as a shared snapshot, so polls and their
+// results need no store read.
 struct Slot {
-    std::string operationID;
-    std::string runtimeID;
+    std::uint64_t idHi = 0, idLo = 0;  // packed operation id (odd: idLo indexes Active::oddIds)
     Millis startAt = 0;
     OperationState state = OperationState::Pending;
+    bool live = false;            // pending or in progress
+    bool odd = false;
     bool actionOut = false;
     bool blocked = false;         // waiting for another upgrade of the same runtime
-    bool upgradeStarted = false;  // cached from the store: polls need no store read
-    Millis startedAt = 0;
-    std::uint64_t noteHash = 0;   // hash of the stored description (progress note)
+    std::shared_ptr<const Operation> snap;  // in progress only
+    std::uint64_t noteHash = 0;   // hash of the stored description (progress note), in progress only
 };
 
 std::uint64_t hashNote(std::string_view s) {
@@ -48,13 +101,43 @@ std::uint64_t hashNote(std::string_view s) {
     return h;
 }
 
+struct ReadyEntry {
+    Millis startAt;
+    std::int64_t seq;
+    bool operator>(const ReadyEntry& o) const { return std::tie(startAt, seq) > std::tie(o.startAt, o.seq); }
+};
+
 struct Active {
     Orchestration orch;
-    std::unordered_map<std::int64_t, Slot> slots;      // unfinished operations by seq
-    std::set<std::pair<Millis, std::int64_t>> ready;  // pending, not blocked: (startAt, seq)
-    int running = 0;                                   // operations in progress
+    std::uint32_t handle = 0;
+    std::vector<Slot> slots;  // by seq
+    std::vector<std::string> oddIds;
+    std::size_t liveCount = 0;
+    // Pending, not blocked operations by (startAt, seq); stale entries are skipped (lazy removal).
+    std::priority_queue<ReadyEntry, std::vector<ReadyEntry>, std::greater<ReadyEntry>> ready;
+    int running = 0;  // operations in progress
     std::int64_t nextSeq = 0;
     bool resolved = false;  // operations exist (state left pending)
+
+    std::string operationID(const Slot& s) const {
+        return s.odd ? oddIds[static_cast<std::size_t>(s.idLo)] : unpackUuid(s.idHi, s.idLo);
+    }
+    void operationIDInto(const Slot& s, std::string& out) const {
+        if (s.odd) out = oddIds[static_cast<std::size_t>(s.idLo)];
+        else unpackUuidInto(s.idHi, s.idLo, out);
+    }
+    Slot* slot(std::int64_t seq) {
+        if (seq < 0 || static_cast<std::size_t>(seq) >= slots.size()) return nullptr;
+        Slot& s = slots[static_cast<std::size_t>(seq)];
+        return s.live ? &s : nullptr;
+    }
+    bool isReady(const ReadyEntry& e) {
+        const Slot* s = slot(e.seq);
+        return s && s->state == OperationState::Pending && !s->blocked && s->startAt == e.startAt;
+    }
+    void pruneReady() {
+        while (!ready.empty() && !isReady(ready.top())) ready.pop();
+    }
 };
 
 Millis scheduleStart(const Orchestration& o) {
@@ -69,12 +152,18 @@ struct Engine::Impl {
     Engine& e;
     std::vector<std::unique_ptr<Active>> order;  // active orchestrations by (createdAt, id)
     std::unordered_map<std::string, Active*> byId;
-    std::set<Timer> timers;
+    std::unordered_map<std::uint32_t, Active*> byHandle;
+    std::uint32_t nextHandle = 1;
+    std::priority_queue<Timer, std::vector<Timer>, TimerLater> timers;
     // runtimeID -> operation in progress (global over orchestrations): one upgrade per runtime at a time.
     std::unordered_map<std::string, std::string> busy;
-    // runtimeID -> operations waiting for it (orchestrationID, seq).
-    std::unordered_map<std::string, std::vector<std::pair<std::string, std::int64_t>>> waiting;
+    // runtimeID -> operations waiting for it (orchestration handle, seq).
+    std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> waiting;
     std::size_t actionsOut = 0;
+    // Reused buffers (their strings keep capacity): no allocation per store read or fleet lookup.
+    Operation fillOp, finishOp;
+    Runtime runtime;
+    std::string idBuf;
 
     explicit Impl(Engine& engine) : e(engine) {}
 
@@ -96,28 +185,47 @@ struct Engine::Impl {
         auto it = byId.find(id);
         return it == byId.end() ? nullptr : it->second;
     }
+    Active* findHandle(std::uint32_t h) {
+        auto it = byHandle.find(h);
+        return it == byHandle.end() ? nullptr : it->second;
+    }
 
     Active& activate(const Orchestration& o) {
         auto a = std::make_unique<Active>();
         a->orch = o;
+        a->handle = nextHandle++;
         Active* raw = a.get();
         auto pos = std::upper_bound(order.begin(), order.end(), o, [](const Orchestration& v, const auto& p) {
             return std::tie(v.createdAt, v.orchestrationID) < std::tie(p->orch.createdAt, p->orch.orchestrationID);
         });
         order.insert(pos, std::move(a));
         byId[o.orchestrationID] = raw;
+        byHandle[raw->handle] = raw;
         return *raw;
     }
 
+    // Timers of the orchestration are dropped lazily (they find no active orchestration).
     void deactivate(const std::string& id) {
-        byId.erase(id);
+        auto it = byId.find(id);
+        if (it == byId.end()) return;
+        byHandle.erase(it->second->handle);
+        byId.erase(it);
         order.erase(std::remove_if(order.begin(), order.end(),
                                    [&](const auto& p) { return p->orch.orchestrationID == id; }),
                     order.end());
-        for (auto it = timers.begin(); it != timers.end();) {
-            if (it->orchestrationID == id) it = timers.erase(it);
-            else ++it;
-        }
+    }
+
+    void addTimer(Millis at, const Active& a, TimerKind kind, std::int64_t seq = -1) {
+        timers.push(Timer{at, a.handle, kind, seq});
+    }
+
+    // A timer that can still do something.
+    bool timerLive(const Timer& t) {
+        Active* a = findHandle(t.orch);
+        if (!a) return false;
+        if (t.kind == TimerKind::Resolve) return true;
+        const Slot* s = a->slot(t.seq);
+        return s && s->state == OperationState::InProgress && !s->actionOut;
     }
 
     void setOrchState(Active& a, OrchestrationState s, std::string description, Millis now) {
@@ -145,6 +253,37 @@ struct Engine::Impl {
         return true;
     }
 
+    // --- slots ---------------------------------------------------------------
+
+    Slot& slotFor(Active& a, const Operation& op) {
+        const std::size_t seq = static_cast<std::size_t>(op.seq);
+        if (seq >= a.slots.size()) a.slots.resize(seq + 1);
+        Slot& s = a.slots[seq];
+        if (!s.live) ++a.liveCount;
+        s = Slot{};
+        s.live = true;
+        if (!packUuid(op.operationID, s.idHi, s.idLo)) {
+            s.odd = true;
+            s.idLo = a.oddIds.size();
+            a.oddIds.push_back(op.operationID);
+        }
+        s.startAt = op.startAt;
+        s.state = op.state;
+        return s;
+    }
+
+    void addPendingSlot(Active& a, const Operation& op) {
+        Slot& s = slotFor(a, op);
+        s.state = OperationState::Pending;
+        a.ready.push({op.startAt, op.seq});
+    }
+
+    void killSlot(Active& a, Slot& s) {
+        s.live = false;
+        s.snap.reset();
+        --a.liveCount;
+    }
+
     // --- resolution ------------------------------------------------------------
 
     void resolve(Active& a, Millis now) {
@@ -162,7 +301,7 @@ struct Engine::Impl {
             a.orch.description = "resolving targets failed, retrying: " + err;
             a.orch.updatedAt = now;
             e.store_.updateOrchestration(a.orch);
-            timers.insert({now + e.config_.resolveRetryInterval, id, -1, TimerKind::Resolve});
+            addTimer(now + e.config_.resolveRetryInterval, a, TimerKind::Resolve);
             return;
         }
         std::optional<VectorRuntimeList> wrapped;
@@ -182,81 +321,93 @@ struct Engine::Impl {
                  rt.deprovisioning ? "runtime is being deprovisioned" : "runtime is suspended");
         }
 
+        // The operations are produced one at a time straight into the store (a 100,000-runtime
+        // rollout never holds them all at once); events follow once the write has committed.
         const Parameters& p = a.orch.parameters;
-        std::vector<Operation> ops;
-        ops.reserve(targets.size());
-        for (std::uint32_t idx : targets) {
-            const Runtime* rt = &fleet.at(idx);
-            Operation op;
-            op.orchestrationID = id;
-            op.runtimeID = rt->runtimeID;
-            op.instanceID = rt->instanceID;
-            op.globalAccountID = rt->globalAccountID;
-            op.subAccountID = rt->subAccountID;
-            op.servicePlanID = rt->planID;
-            op.servicePlanName = rt->planName;
-            op.region = rt->region;
-            op.shootName = rt->shootName;
-            op.dryRun = p.dryRun;
-            op.createdAt = now;
-            op.updatedAt = now;
-            op.startAt = now;
-            if (a.orch.type == OrchestrationType::UpgradeKyma) op.kymaConfig = p.kyma.value_or(KymaParams{});
-            else op.clusterConfig = p.kubernetes.value_or(KubernetesParams{});
-            if (p.strategy.maintenanceWindow) {
-                std::string why;
-                if (!placeInWindow(op, *rt, now, &why)) {
-                    emit(now, "operation.skipped", id, {}, rt->runtimeID, {}, "invalid maintenance window: " + why);
-                    continue;
+        const std::int64_t firstSeq = a.nextSeq;
+        std::vector<std::uint32_t> created;  // target index of each new operation, in seq order
+        std::vector<std::pair<std::uint32_t, std::string>> invalid;  // (target index, why)
+        std::size_t next = 0;
+        e.store_.updateOrchestrationAddingOperations(a.orch, [&](Operation& op) {
+            while (next < targets.size()) {
+                const std::uint32_t idx = targets[next++];
+                const Runtime& rt = fleet.at(idx);
+                op.orchestrationID = id;
+                op.runtimeID = rt.runtimeID;
+                op.instanceID = rt.instanceID;
+                op.globalAccountID = rt.globalAccountID;
+                op.subAccountID = rt.subAccountID;
+                op.servicePlanID = rt.planID;
+                op.servicePlanName = rt.planName;
+                op.region = rt.region;
+                op.shootName = rt.shootName;
+                op.dryRun = p.dryRun;
+                op.createdAt = now;
+                op.updatedAt = now;
+                op.startAt = now;
+                if (a.orch.type == OrchestrationType::UpgradeKyma) op.kymaConfig = p.kyma.value_or(KymaParams{});
+                else op.clusterConfig = p.kubernetes.value_or(KubernetesParams{});
+                if (p.strategy.maintenanceWindow) {
+                    std::string why;
+                    if (!placeInWindow(op, rt, now, &why)) {
+                        invalid.emplace_back(idx, std::move(why));
+                        op = Operation{};
+                        continue;
+                    }
                 }
+                op.operationID = e.ids_.newId();
+                op.seq = a.nextSeq++;
+                op.description = op.startAt > now ? "scheduled for the maintenance window" : "queued for processing";
+                addPendingSlot(a, op);
+                created.push_back(idx);
+                return true;
             }
-            op.operationID = e.ids_.newId();
-            op.seq = a.nextSeq++;
-            op.description = op.startAt > now ? "scheduled for the maintenance window" : "queued for processing";
-            ops.push_back(std::move(op));
-        }
+            // Last call: the store writes the orchestration after this (see store.h).
+            a.orch.updatedAt = now;
+            if (created.empty()) {
+                a.orch.state = OrchestrationState::Succeeded;
+                a.orch.description = "Scheduled 0 operations: no runtime matched the targets";
+            } else {
+                a.orch.state = OrchestrationState::InProgress;
+                a.orch.description = "Scheduled " + std::to_string(created.size()) + " operations";
+            }
+            return false;
+        });
         a.resolved = true;
-        if (ops.empty()) {
-            setOrchState(a, OrchestrationState::Succeeded, "Scheduled 0 operations: no runtime matched the targets",
-                         now);
-            e.store_.updateOrchestration(a.orch);
+        for (const auto& [idx, why] : invalid)
+            emit(now, "operation.skipped", id, {}, fleet.at(idx).runtimeID, {}, "invalid maintenance window: " + why);
+        emit(now, "orchestration.state", id, {}, {}, toString(a.orch.state), a.orch.description);
+        if (created.empty()) {
             deactivate(id);
             return;
         }
-        setOrchState(a, OrchestrationState::InProgress, "Scheduled " + std::to_string(ops.size()) + " operations",
-                     now);
-        e.store_.updateOrchestrationWithOperations(a.orch, ops, {});
-        for (const auto& op : ops) {
-            addPendingSlot(a, op);
-            emit(now, "operation.created", id, op.operationID, op.runtimeID, "pending",
-                 op.maintenanceWindowBegin ? formatRfc3339(op.startAt) : "");
+        for (std::size_t i = 0; i < created.size(); ++i) {
+            const Slot& s = a.slots[static_cast<std::size_t>(firstSeq) + i];
+            emit(now, "operation.created", id, a.operationID(s), fleet.at(created[i]).runtimeID, "pending",
+                 p.strategy.maintenanceWindow ? formatRfc3339(s.startAt) : "");
         }
-    }
-
-    void addPendingSlot(Active& a, const Operation& op) {
-        Slot s;
-        s.operationID = op.operationID;
-        s.runtimeID = op.runtimeID;
-        s.startAt = op.startAt;
-        s.state = OperationState::Pending;
-        a.slots.emplace(op.seq, std::move(s));
-        a.ready.insert({op.startAt, op.seq});
     }
 
     // --- operations ------------------------------------------------------------
 
-    Operation load(const Active& a, const Slot& s) {
-        auto op = e.store_.getOperation(a.orch.orchestrationID, s.operationID);
-        assert(op);
-        return *op;
+    // The stored record of a slot into out: the snapshot when in progress, else a store read.
+    void load(const Active& a, const Slot& s, Operation& out) {
+        if (s.snap) {
+            out = *s.snap;
+            return;
+        }
+        a.operationIDInto(s, idBuf);
+        [[maybe_unused]] const bool found = e.store_.readOperation(a.orch.orchestrationID, idBuf, out);
+        assert(found);
     }
 
     // Ends an unfinished operation (pending or in progress) with a final state.
     void finishOperation(Active& a, std::int64_t seq, OperationState state, std::string description, Millis now) {
-        auto it = a.slots.find(seq);
-        if (it == a.slots.end()) return;
-        Slot& s = it->second;
-        Operation op = load(a, s);
+        Slot* sp = a.slot(seq);
+        if (!sp) return;
+        Slot& s = *sp;
+        Operation& op = finishOp;
+        load(a, s, op);
         op.state = state;
         op.description = std::move(description);
         op.updatedAt = now;
@@ -265,11 +416,9 @@ struct Engine::Impl {
              op.description);
         if (s.state == OperationState::InProgress) {
             --a.running;
-            releaseRuntime(s.runtimeID, s.operationID);
-        } else {
-            a.ready.erase({s.startAt, seq});
+            releaseRuntime(op.runtimeID, op.operationID);
         }
-        a.slots.erase(it);
+        killSlot(a, s);
     }
 
     void releaseRuntime(const std::string& runtimeID, const std::string& operationID) {
@@ -280,34 +429,38 @@ struct Engine::Impl {
         if (w == waiting.end()) return;
         auto list = std::move(w->second);
         waiting.erase(w);
-        for (auto& [orchID, seq] : list) {
-            Active* a = find(orchID);
+        for (auto& [handle, seq] : list) {
+            Active* a = findHandle(handle);
             if (!a) continue;
-            auto it = a->slots.find(seq);
-            if (it == a->slots.end() || !it->second.blocked) continue;
-            it->second.blocked = false;
-            a->ready.insert({it->second.startAt, seq});
+            Slot* s = a->slot(seq);
+            if (!s || !s->blocked) continue;
+            s->blocked = false;
+            a->ready.push({s->startAt, seq});
         }
     }
 
     // Tries to start the next ready operations of `a` while it has free workers.
     void fill(Active& a, Millis now, std::vector<Action>& out) {
         const int workers = std::max(1, a.orch.parameters.strategy.workers);
-        while (a.running < workers && !a.ready.empty() && a.ready.begin()->first <= now) {
-            const std::int64_t seq = a.ready.begin()->second;
-            a.ready.erase(a.ready.begin());
-            Slot& s = a.slots.at(seq);
-            if (busy.count(s.runtimeID)) {  // SPEC 6: another upgrade of this runtime is running: wait
+        while (a.running < workers) {
+            a.pruneReady();
+            if (a.ready.empty() || a.ready.top().startAt > now) break;
+            const std::int64_t seq = a.ready.top().seq;
+            a.ready.pop();
+            Slot& s = *a.slot(seq);
+            Operation& op = fillOp;
+            load(a, s, op);
+            if (busy.count(op.runtimeID)) {  // SPEC 6: another upgrade of this runtime is running: wait
                 s.blocked = true;
-                waiting[s.runtimeID].push_back({a.orch.orchestrationID, seq});
-                emit(now, "operation.waiting", a.orch.orchestrationID, s.operationID, s.runtimeID, {},
+                waiting[op.runtimeID].push_back({a.handle, seq});
+                emit(now, "operation.waiting", a.orch.orchestrationID, op.operationID, op.runtimeID, {},
                      "another upgrade of the runtime is running");
                 continue;
             }
-            std::optional<Runtime> rt = e.fleet_.find(s.runtimeID, now);
-            if (!rt) {
+            Runtime* rt = &runtime;
+            if (!e.fleet_.findInto(op.runtimeID, now, runtime)) {
                 finishOperation(a, seq, OperationState::Succeeded,
-                                "preempted: runtime " + s.runtimeID + " no longer exists", now);
+                                "preempted: runtime " + op.runtimeID + " no longer exists", now);
                 continue;
             }
             if (rt->deprovisioning || rt->suspended) {
@@ -317,7 +470,6 @@ struct Engine::Impl {
                                 now);
                 continue;
             }
-            Operation op = load(a, s);
             if (usesWindows(a, op)) {
                 std::string why;
                 auto spec = effectiveWindow(*rt, e.config_.policy, &why);
@@ -334,7 +486,7 @@ struct Engine::Impl {
                     op.updatedAt = now;
                     e.store_.updateOperation(op);
                     s.startAt = w.begin;
-                    a.ready.insert({s.startAt, seq});
+                    a.ready.push({s.startAt, seq});
                     emit(now, "operation.rescheduled", a.orch.orchestrationID, op.operationID, op.runtimeID,
                          "pending", formatRfc3339(w.begin));
                     continue;
@@ -350,7 +502,7 @@ struct Engine::Impl {
                 e.store_.updateOperation(op);
                 emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, "succeeded",
                      op.description);
-                a.slots.erase(seq);
+                killSlot(a, s);
                 continue;
             }
             op.state = OperationState::InProgress;
@@ -359,47 +511,56 @@ struct Engine::Impl {
             op.updatedAt = now;
             e.store_.updateOperation(op);  // recorded before the backend is called
             s.state = OperationState::InProgress;
-            s.startedAt = now;
-            s.upgradeStarted = false;
             s.noteHash = hashNote(op.description);
             s.actionOut = true;
             ++a.running;
             ++actionsOut;
-            busy[s.runtimeID] = s.operationID;
-            emit(now, "operation.start", a.orch.orchestrationID, op.operationID, op.runtimeID, "in progress",
-                 op.maintenanceWindowBegin ? formatRfc3339(op.maintenanceWindowBegin) + "/" +
-                                                 formatRfc3339(op.maintenanceWindowEnd)
-                                           : "");
-            out.push_back(Action{Action::Kind::Start, a.orch.type, std::make_shared<const Operation>(std::move(op)), 0, seq});
+            busy[op.runtimeID] = op.operationID;
+            s.snap = std::make_shared<const Operation>(op);
+            const Operation& o = *s.snap;
+            emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
+                 o.maintenanceWindowBegin
+                     ? formatRfc3339(o.maintenanceWindowBegin) + "/" + formatRfc3339(o.maintenanceWindowEnd)
+                     : "");
+            out.push_back(Action{Action::Kind::Start, a.orch.type, s.snap, a.handle, seq});
         }
     }
 
     // Finished when nothing is pending or in progress (SPEC 4).
     void maybeFinish(Active& a, Millis now) {
-        if (!a.resolved || !a.slots.empty()) return;
+        if (!a.resolved || a.liveCount != 0) return;
         const std::string id = a.orch.orchestrationID;
         if (a.orch.state == OrchestrationState::Canceling) {
             setOrchState(a, OrchestrationState::Canceled, "Orchestration was canceled", now);
         } else {
-            // Count per runtime: the latest operation of each runtime decides.
-            std::unordered_map<std::string, std::pair<std::int64_t, OperationState>> latest;
-            std::int64_t total = 0;
-            for (const Operation& op : e.store_.operationsOf(id)) {
+            // Count per runtime: the latest operation of each runtime decides. Without retries
+            // every runtime has exactly one operation (resolution de-duplicates runtimes).
+            std::int64_t total = 0, failed = 0, runtimes = 0;
+            bool retried = false;
+            e.store_.forEachOperation(id, [&](const Operation& op) {
                 ++total;
-                auto [l, fresh] = latest.try_emplace(op.runtimeID, op.seq, op.state);
-                if (!fresh && op.seq > l->second.first) l->second = {op.seq, op.state};
+                if (op.state == OperationState::Failed) ++failed;
+                if (!op.retryOf.empty()) retried = true;
+            });
+            runtimes = total;
+            if (retried) {
+                std::unordered_map<std::string, std::pair<std::int64_t, OperationState>> latest;
+                e.store_.forEachOperation(id, [&](const Operation& op) {
+                    auto [l, fresh] = latest.try_emplace(op.runtimeID, op.seq, op.state);
+                    if (!fresh && op.seq > l->second.first) l->second = {op.seq, op.state};
+                });
+                failed = 0;
+                for (const auto& [rt, l] : latest)
+                    if (l.second == OperationState::Failed) ++failed;
+                runtimes = static_cast<std::int64_t>(latest.size());
             }
-            std::int64_t failed = 0;
-            for (const auto& [rt, l] : latest)
-                if (l.second == OperationState::Failed) ++failed;
             if (failed > 0)
                 setOrchState(a, OrchestrationState::Failed,
-                             std::to_string(failed) + " of " + std::to_string(latest.size()) + " runtimes failed",
-                             now);
+                             std::to_string(failed) + " of " + std::to_string(runtimes) + " runtimes failed", now);
             else
                 setOrchState(a, OrchestrationState::Succeeded,
-                             "All " + std::to_string(latest.size()) + " runtimes upgraded (" +
-                                 std::to_string(total) + " operations)",
+                             "All " + std::to_string(runtimes) + " runtimes upgraded (" + std::to_string(total) +
+                                 " operations)",
                              now);
         }
         e.store_.updateOrchestration(a.orch);
@@ -407,23 +568,19 @@ struct Engine::Impl {
     }
 
     void cancelPending(Active& a, Millis now) {
-        std::vector<std::int64_t> pending;
-        for (const auto& [seq, s] : a.slots)
-            if (s.state == OperationState::Pending) pending.push_back(seq);
-        std::sort(pending.begin(), pending.end());
         std::vector<Operation> changed;
-        changed.reserve(pending.size());
-        for (std::int64_t seq : pending) {
-            Slot& s = a.slots.at(seq);
-            Operation op = load(a, s);
+        for (std::size_t seq = 0; seq < a.slots.size(); ++seq) {
+            Slot& s = a.slots[seq];
+            if (!s.live || s.state != OperationState::Pending) continue;
+            Operation op;
+            load(a, s, op);
             op.state = OperationState::Canceled;
             op.description = "Operation was canceled";
             op.updatedAt = now;
-            a.ready.erase({s.startAt, seq});
             emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, "canceled",
                  op.description);
             changed.push_back(std::move(op));
-            a.slots.erase(seq);
+            killSlot(a, s);
         }
         e.store_.updateOrchestrationWithOperations(a.orch, {}, changed);
     }
@@ -446,7 +603,7 @@ std::string Engine::create(OrchestrationType type, const Parameters& params, Mil
     store_.insertOrchestration(o);
     impl_->emit(now, "orchestration.created", o.orchestrationID, {}, {}, "pending", toString(type));
     Active& a = impl_->activate(o);
-    impl_->timers.insert({std::max(now, scheduleStart(a.orch)), o.orchestrationID, -1, TimerKind::Resolve});
+    impl_->addTimer(std::max(now, scheduleStart(a.orch)), a, TimerKind::Resolve);
     return o.orchestrationID;
 }
 
@@ -484,25 +641,29 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
                   ": only failed or in progress orchestrations can be retried";
         return r;
     }
-    std::vector<Operation> all = store_.operationsOf(orchestrationID);
-    // The latest operation of each runtime; only a failed latest one can be retried.
-    std::unordered_map<std::string, std::int64_t> latestSeq;
+    // Only failed operations can be retried, and only the latest operation of their runtime.
+    // Pass 1 keeps the failed ones; pass 2 finds the latest seq of their runtimes.
+    std::vector<Operation> failedOps;
     std::int64_t nextSeq = 0;
-    for (const auto& op : all) {
-        auto& l = latestSeq.try_emplace(op.runtimeID, op.seq).first->second;
-        l = std::max(l, op.seq);
+    store_.forEachOperation(orchestrationID, [&](const Operation& op) {
         nextSeq = std::max(nextSeq, op.seq + 1);
-    }
-    auto retryable = [&](const Operation& op) {
-        return op.state == OperationState::Failed && latestSeq[op.runtimeID] == op.seq;
-    };
+        if (op.state == OperationState::Failed) failedOps.push_back(op);
+    });
+    std::unordered_map<std::string, std::int64_t> latestSeq;
+    for (const auto& op : failedOps) latestSeq.emplace(op.runtimeID, op.seq);
+    if (!latestSeq.empty())
+        store_.forEachOperation(orchestrationID, [&](const Operation& op) {
+            auto it = latestSeq.find(op.runtimeID);
+            if (it != latestSeq.end()) it->second = std::max(it->second, op.seq);
+        });
+    auto retryable = [&](const Operation& op) { return latestSeq[op.runtimeID] == op.seq; };
     std::vector<const Operation*> chosen;
     if (operationIDs.empty()) {
-        for (const auto& op : all)
+        for (const auto& op : failedOps)
             if (retryable(op)) chosen.push_back(&op);
     } else {
         std::unordered_map<std::string, const Operation*> byOpId;
-        for (const auto& op : all) byOpId[op.operationID] = &op;
+        for (const auto& op : failedOps) byOpId[op.operationID] = &op;
         std::set<std::string> seen;
         for (const auto& id : operationIDs) {
             if (!seen.insert(id).second) continue;
@@ -567,72 +728,72 @@ void Engine::recover(Millis now) {
         Active& a = impl_->activate(o);
         impl_->emit(now, "orchestration.recovered", o.orchestrationID, {}, {}, toString(o.state));
         if (o.state == OrchestrationState::Pending) {
-            impl_->timers.insert({std::max(now, scheduleStart(o)), o.orchestrationID, -1, TimerKind::Resolve});
+            impl_->addTimer(std::max(now, scheduleStart(o)), a, TimerKind::Resolve);
             continue;
         }
         a.resolved = true;
+        const bool canceling = a.orch.state == OrchestrationState::Canceling;
         std::vector<Operation> rescheduled;
-        for (const Operation& op : store_.operationsOf(o.orchestrationID)) {
+        store_.forEachOperation(o.orchestrationID, [&](const Operation& op) {
             a.nextSeq = std::max(a.nextSeq, op.seq + 1);
             if (op.state == OperationState::InProgress) {
-                Slot s;
-                s.operationID = op.operationID;
-                s.runtimeID = op.runtimeID;
-                s.startAt = op.startAt;
-                s.state = OperationState::InProgress;
-                s.startedAt = op.startedAt;
-                s.upgradeStarted = op.upgradeStarted;
+                Slot& s = impl_->slotFor(a, op);
+                s.snap = std::make_shared<const Operation>(op);
                 s.noteHash = hashNote(op.description);
-                a.slots.emplace(op.seq, s);
                 ++a.running;
                 impl_->busy[op.runtimeID] = op.operationID;
                 // Started upgrades are polled, never started again; an upgrade whose start was not
                 // acknowledged is started again (backends recognise a repeated start by operationID).
-                impl_->timers.insert({now, o.orchestrationID, op.seq,
-                                      op.upgradeStarted ? TimerKind::Poll : TimerKind::Start});
+                impl_->addTimer(now, a, op.upgradeStarted ? TimerKind::Poll : TimerKind::Start, op.seq);
             } else if (op.state == OperationState::Pending) {
-                Operation copy = op;
-                if (a.orch.state != OrchestrationState::Canceling && impl_->usesWindows(a, copy)) {
-                    if (auto rt = fleet_.find(copy.runtimeID, now)) {
+                if (!canceling && impl_->usesWindows(a, op)) {
+                    if (auto rt = fleet_.find(op.runtimeID, now)) {
+                        Operation copy = op;
                         std::string why;
-                        const Millis before = copy.startAt;
-                        if (impl_->placeInWindow(copy, *rt, now, &why) && copy.startAt != before) {
+                        if (impl_->placeInWindow(copy, *rt, now, &why) && copy.startAt != op.startAt) {
                             copy.updatedAt = now;
-                            rescheduled.push_back(copy);
+                            impl_->addPendingSlot(a, copy);
+                            rescheduled.push_back(std::move(copy));
+                            return;
                         }
                     }
                 }
-                impl_->addPendingSlot(a, copy);
+                impl_->addPendingSlot(a, op);
             }
-        }
+        });
         if (!rescheduled.empty()) store_.updateOperations(rescheduled);
-        if (a.orch.state == OrchestrationState::Canceling) impl_->cancelPending(a, now);
+        if (canceling) impl_->cancelPending(a, now);
     }
 }
 
 std::vector<Action> Engine::tick(Millis now) {
     std::vector<Action> out;
+    tick(now, out);
+    return out;
+}
+
+void Engine::tick(Millis now, std::vector<Action>& out) {
+    auto& timers = impl_->timers;
     // Due timers first (resolution, restarts of in-progress operations, polls).
-    while (!impl_->timers.empty() && impl_->timers.begin()->at <= now) {
-        Timer t = *impl_->timers.begin();
-        impl_->timers.erase(impl_->timers.begin());
-        Active* a = impl_->find(t.orchestrationID);
+    while (!timers.empty() && timers.top().at <= now) {
+        const Timer t = timers.top();
+        timers.pop();
+        Active* a = impl_->findHandle(t.orch);
         if (!a) continue;
         if (t.kind == TimerKind::Resolve) {
             if (!a->resolved && a->orch.state == OrchestrationState::Pending) impl_->resolve(*a, now);
             continue;
         }
-        auto it = a->slots.find(t.seq);
-        if (it == a->slots.end() || it->second.state != OperationState::InProgress || it->second.actionOut) continue;
-        Operation op = impl_->load(*a, it->second);
-        it->second.actionOut = true;
+        Slot* s = a->slot(t.seq);
+        if (!s || s->state != OperationState::InProgress || s->actionOut) continue;
+        s->actionOut = true;
         ++impl_->actionsOut;
         // Polls are not state changes and are not reported (thousands a minute on a large
         // rollout); re-starting an unacknowledged upgrade after a restart is.
         if (t.kind == TimerKind::Start)
-            impl_->emit(now, "operation.restart", t.orchestrationID, op.operationID, op.runtimeID);
+            impl_->emit(now, "operation.restart", a->orch.orchestrationID, s->snap->operationID, s->snap->runtimeID);
         out.push_back(Action{t.kind == TimerKind::Poll ? Action::Kind::Poll : Action::Kind::Start, a->orch.type,
-                             std::make_shared<const Operation>(std::move(op)), 0, t.seq});
+                             s->snap, a->handle, t.seq});
     }
     // Then free workers take ready operations, orchestrations in creation order.
     for (std::size_t i = 0; i < impl_->order.size();) {
@@ -646,47 +807,46 @@ std::vector<Action> Engine::tick(Millis now) {
         impl_->maybeFinish(a, now);
         if (impl_->order.size() == before) ++i;
     }
-    return out;
 }
 
 void Engine::complete(const Action& action, const StepResult& result, Millis now) {
-    Active* a = impl_->find(action.operation().orchestrationID);
+    Active* a = impl_->findHandle(action.orchestrationHandle);
     if (!a) return;
-    auto it = a->slots.find(action.operation().seq);
-    if (it == a->slots.end() || it->second.operationID != action.operation().operationID || !it->second.actionOut)
-        return;  // stale (e.g. handed out before a restart)
-    Slot& s = it->second;
+    Slot* sp = a->slot(action.seq);
+    // Stale (e.g. handed out before a restart, or by another engine): not this slot's snapshot.
+    if (!sp || !sp->actionOut || sp->snap != action.op) return;
+    Slot& s = *sp;
     s.actionOut = false;
     --impl_->actionsOut;
-    const std::int64_t seq = action.operation().seq;
+    const std::int64_t seq = action.seq;
     switch (result.kind) {
         case StepResult::Kind::Done:
             impl_->finishOperation(*a, seq, OperationState::Succeeded,
-                                   action.operation().dryRun ? "dry run: nothing was changed" : "upgrade succeeded", now);
+                                   s.snap->dryRun ? "dry run: nothing was changed" : "upgrade succeeded", now);
             break;
         case StepResult::Kind::Failed:
             impl_->finishOperation(*a, seq, OperationState::Failed,
                                    result.reason.empty() ? "upgrade failed" : result.reason, now);
             break;
         case StepResult::Kind::Again: {
-            if (s.startedAt && now - s.startedAt >= config_.operationTimeout) {
+            if (s.snap->startedAt && now - s.snap->startedAt >= config_.operationTimeout) {
                 impl_->finishOperation(*a, seq, OperationState::Failed, "operation has reached the time limit", now);
                 break;
             }
             // The store is written only when something changed: the first acknowledgement of
             // the start, or a new progress note (polls are otherwise free of store I/O).
             const bool newNote = !result.reason.empty() && hashNote(result.reason) != s.noteHash;
-            if (!s.upgradeStarted || newNote) {
-                Operation op = impl_->load(*a, s);
+            if (!s.snap->upgradeStarted || newNote) {
+                Operation op = *s.snap;
                 op.upgradeStarted = true;
                 if (newNote) op.description = result.reason;
                 op.updatedAt = now;
                 store_.updateOperation(op);
-                s.upgradeStarted = true;
                 s.noteHash = hashNote(op.description);
+                s.snap = std::make_shared<const Operation>(std::move(op));
             }
             const Millis after = result.retryAfter > 0 ? result.retryAfter : config_.pollInterval;
-            impl_->timers.insert({now + after, a->orch.orchestrationID, seq, TimerKind::Poll});
+            impl_->addTimer(now + after, *a, TimerKind::Poll, seq);
             break;
         }
     }
@@ -698,14 +858,17 @@ std::optional<Millis> Engine::nextWakeup() const {
     auto consider = [&](Millis t) {
         if (!best || t < *best) best = t;
     };
-    if (!impl_->timers.empty()) consider(impl_->timers.begin()->at);
+    auto& timers = impl_->timers;  // stale timers on top are dropped here (lazy removal)
+    while (!timers.empty() && !impl_->timerLive(timers.top())) timers.pop();
+    if (!timers.empty()) consider(timers.top().at);
     for (const auto& a : impl_->order) {
         // A state change is due at once (retrying -> in progress; finished after a restart).
-        if (a->orch.state == OrchestrationState::Retrying || (a->resolved && a->slots.empty()))
+        if (a->orch.state == OrchestrationState::Retrying || (a->resolved && a->liveCount == 0))
             consider(a->orch.updatedAt);
         if (a->orch.state != OrchestrationState::InProgress && a->orch.state != OrchestrationState::Retrying) continue;
+        a->pruneReady();
         if (a->running < std::max(1, a->orch.parameters.strategy.workers) && !a->ready.empty())
-            consider(a->ready.begin()->first);
+            consider(a->ready.top().startAt);
     }
     return best;
 }

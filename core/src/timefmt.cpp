@@ -73,14 +73,42 @@ std::string formatRfc3339(Millis t) {
     const int mi = static_cast<int>((msOfDay / kMinute) % 60);
     const int s = static_cast<int>((msOfDay / kSecond) % 60);
     const int ms = static_cast<int>(msOfDay % 1000);
-    char buf[64];
-    if (ms != 0)
+    // Written by hand (no snprintf): the engine formats times for events of every operation.
+    if (c.y < 0 || c.y > 9999) {
+        char buf[64];
         std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<long long>(c.y), c.m, c.d,
                       h, mi, s, ms);
-    else
-        std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02dZ", static_cast<long long>(c.y), c.m, c.d, h,
-                      mi, s);
-    return buf;
+        std::string out = buf;
+        if (ms == 0) out.erase(out.size() - 5, 4);  // drop ".000"
+        return out;
+    }
+    char buf[24];
+    auto two = [&](int at, int v) {
+        buf[at] = static_cast<char>('0' + v / 10);
+        buf[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    const int y = static_cast<int>(c.y);
+    two(0, y / 100);
+    two(2, y % 100);
+    buf[4] = '-';
+    two(5, c.m);
+    buf[7] = '-';
+    two(8, c.d);
+    buf[10] = 'T';
+    two(11, h);
+    buf[13] = ':';
+    two(14, mi);
+    buf[16] = ':';
+    two(17, s);
+    std::size_t n = 19;
+    if (ms != 0) {
+        buf[n++] = '.';
+        buf[n++] = static_cast<char>('0' + ms / 100);
+        buf[n++] = static_cast<char>('0' + ms / 10 % 10);
+        buf[n++] = static_cast<char>('0' + ms % 10);
+    }
+    buf[n++] = 'Z';
+    return std::string(buf, n);
 }
 
 // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm). Fractions beyond milliseconds are

@@ -57,7 +57,7 @@ UpgradeFate decideFate(const FaultPlan& plan, std::uint64_t seed, const Operatio
 }
 
 StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now) {
-    const std::uint64_t key = fnv1a(op.operationID);
+    const std::uint64_t key = hashWords(op.operationID);
     if (ops_.count(key)) {
         ++duplicateStarts_;  // already started before a crash: resume, do not upgrade again
         return StepResult::again(0, "upgrade already running");
@@ -69,20 +69,20 @@ StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now)
     const UpgradeFate f = decideFate(plan_, seed_, op, now);
     ops_.emplace(key, Record{now, f.duration, f.fails, f.hangs});
     ++upgrades_;
-    ++perRuntime_[fnv1a(op.runtimeID)];
+    ++perRuntime_[hashWords(op.runtimeID)];
     return StepResult::again(0, "upgrade started");
 }
 
 StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) {
     ++polls_;
-    auto it = ops_.find(fnv1a(op.operationID));
+    auto it = ops_.find(hashWords(op.operationID));
     if (it == ops_.end()) {
         if (op.dryRun) return StepResult::done();
         ++unknownPolls_;
         return StepResult::failed("upgrade backend: no upgrade known for operation " + op.operationID);
     }
     const Record& r = it->second;
-    if (r.hangs || now < r.startedAt + r.duration) return StepResult::again(0, "upgrade in progress");
+    if (r.hangs || now < r.startedAt + r.duration) return StepResult::again(0);  // no new note: the operation keeps "upgrade started"
     if (r.fails) {
         ++failures_;
         return StepResult::failed(plan_.failureReason);
@@ -91,10 +91,10 @@ StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) 
     return StepResult::done();
 }
 
-bool SimBackend::started(const std::string& operationID) const { return ops_.count(fnv1a(operationID)) != 0; }
+bool SimBackend::started(const std::string& operationID) const { return ops_.count(hashWords(operationID)) != 0; }
 
 std::uint32_t SimBackend::upgradesOf(const std::string& runtimeID) const {
-    auto it = perRuntime_.find(fnv1a(runtimeID));
+    auto it = perRuntime_.find(hashWords(runtimeID));
     return it == perRuntime_.end() ? 0 : it->second;
 }
 

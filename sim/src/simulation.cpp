@@ -2,6 +2,7 @@
 #include "keb/sim/simulation.h"
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 #include <cstdio>
 #include <map>
@@ -14,14 +15,33 @@
 namespace keb::sim {
 namespace {
 
+// True when one of the 8 bytes of w is < 0x20, '"' or '\\' (needs escaping in JSON).
+inline bool wordNeedsEscape(std::uint64_t w) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    auto zeroByte = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
+    const std::uint64_t control = (w - 0x2020202020202020ull) & ~w & highs;  // some byte < 0x20
+    return (control | zeroByte(w ^ (ones * '"')) | zeroByte(w ^ (ones * '\\'))) != 0;
+}
+
 void appendEscaped(std::string& out, std::string_view s) {
     out.push_back('"');
     std::size_t run = 0;  // start of the pending run of characters that need no escaping
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+    std::size_t i = 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    while (i < s.size()) {
+        if (i + 8 <= s.size()) {  // skip 8 plain bytes at a time (ids, times: nearly everything)
+            if (!wordNeedsEscape(loadLittleEndian64(p + i))) {
+                i += 8;
+                continue;
+            }
+        }
+        const unsigned char c = p[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            ++i;
+            continue;
+        }
         out.append(s.data() + run, i - run);
-        run = i + 1;
+        run = ++i;
         switch (c) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;
@@ -39,10 +59,15 @@ void appendEscaped(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
-void field(std::string& out, const char* key, std::string_view value) {
-    out += ",\"";
-    out += key;
-    out += "\":";
+void field(std::string& out, std::string_view key, std::string_view value) {
+    const std::size_t at = out.size();
+    out.resize(at + key.size() + 4);
+    char* d = out.data() + at;
+    d[0] = ',';
+    d[1] = '"';
+    std::memcpy(d + 2, key.data(), key.size());
+    d[2 + key.size()] = '"';
+    d[3 + key.size()] = ':';
     appendEscaped(out, value);
 }
 
@@ -64,8 +89,8 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
       ids_(mix64(seed_ ^ 0x6f7263686964ull)),
       logHash_(kFnvOffset) {
     now_ = scenario_.start;
-    fleet_ = std::make_unique<SimFleet>(generateFleet(scenario_.fleet, seed_));
-    initialFleet_ = fleet_->runtimes().size();
+    fleet_ = std::make_unique<SimFleet>(scenario_.fleet, seed_);
+    initialFleet_ = fleet_->size();
     for (const auto& o : scenario_.outages) fleet_->addOutage(o.from, o.to, o.error);
     backend_ = std::make_unique<SimBackend>(scenario_.faults, seed_);
     submitToOrch_.assign(static_cast<std::size_t>(scenario_.submitCount), -1);
@@ -174,7 +199,9 @@ void Simulation::process(const SimEvent& ev) {
 }
 
 void Simulation::tickEngine() {
-    std::vector<Action> actions = engine_->tick(now_);
+    std::vector<Action>& actions = actions_;
+    actions.clear();
+    engine_->tick(now_, actions);
     for (Action& a : actions) {
         StepResult r;
         if (a.kind == Action::Kind::Start) {
@@ -360,15 +387,14 @@ void Simulation::failureBurst(Millis span, double probability) {
 }
 
 std::size_t Simulation::disappear(int count) {
-    const auto& rts = fleet_->runtimes();
-    std::vector<std::uint32_t> idx(rts.size());
+    std::vector<std::uint32_t> idx(fleet_->size());
     for (std::uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
     Rng rng(mix64(seed_ ^ static_cast<std::uint64_t>(now_) ^ 0x646973ull));
     const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(0, count)), idx.size());
     std::vector<std::string> ids;
     for (std::size_t i = 0; i < n; ++i) {
         std::swap(idx[i], idx[i + rng.below(idx.size() - i)]);
-        ids.push_back(rts[idx[i]].runtimeID);
+        ids.push_back(fleet_->runtimeID(idx[i]));
     }
     return disappear(ids);
 }
@@ -435,8 +461,8 @@ void Simulation::appendTime(std::string& out, Millis t) {
 }
 
 void Simulation::log() {
-    logHash_ = fnv1a(line_, logHash_);
-    logHash_ = fnv1a("\n", logHash_);
+    logHash_ = hashWords(line_, logHash_);
+    logHash_ = hashWords("\n", logHash_);
     ++logLines_;
     if (trace_) trace_(line_);
     if (logCapacity_ > 0) {
@@ -461,7 +487,7 @@ HourStats& Simulation::hour(Millis t) {
 }
 
 OrchestrationInfo* Simulation::infoFor(std::string_view orchestrationID) {
-    auto it = orchIndex_.find(fnv1a(orchestrationID));
+    auto it = orchIndex_.find(hashWords(orchestrationID));
     if (it == orchIndex_.end() || orchs_[it->second].orchestrationID != orchestrationID) return nullptr;
     return &orchs_[it->second];
 }
@@ -480,14 +506,14 @@ void Simulation::onEvent(const EngineEvent& e) {
 
     const std::string_view k = e.kind;
     if (k == "orchestration.created") {
-        if (!orchIndex_.count(fnv1a(e.orchestrationID))) {
+        if (!orchIndex_.count(hashWords(e.orchestrationID))) {
             OrchestrationInfo info;
             info.orchestrationID = std::string(e.orchestrationID);
             if (auto o = store_.getOrchestration(info.orchestrationID)) {
                 info.workers = std::max(1, o->parameters.strategy.workers);
                 info.usesWindows = o->parameters.strategy.maintenanceWindow;
             }
-            orchIndex_[fnv1a(e.orchestrationID)] = static_cast<std::uint32_t>(orchs_.size());
+            orchIndex_[hashWords(e.orchestrationID)] = static_cast<std::uint32_t>(orchs_.size());
             orchs_.push_back(std::move(info));
         }
         return;
@@ -499,10 +525,10 @@ void Simulation::onEvent(const EngineEvent& e) {
     OrchestrationInfo* info = infoFor(e.orchestrationID);
     const int orchIdx = info ? static_cast<int>(info - orchs_.data()) : -1;
     if (k == "operation.created") {
-        runtimeStatus_[fnv1a(e.runtimeID)] = RuntimeStatus{orchIdx, OperationState::Pending};
+        runtimeStatus_[hashWords(e.runtimeID)] = RuntimeStatus{orchIdx, OperationState::Pending};
     } else if (k == "operation.start") {
-        runtimeStatus_[fnv1a(e.runtimeID)] = RuntimeStatus{orchIdx, OperationState::InProgress};
-        if (!inProgress_.emplace(fnv1a(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;
+        runtimeStatus_[hashWords(e.runtimeID)] = RuntimeStatus{orchIdx, OperationState::InProgress};
+        if (!inProgress_.emplace(hashWords(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;
         HourStats& h = hour(e.at);
         ++h.started;
         ++inProgressTotal_;
@@ -519,7 +545,7 @@ void Simulation::onEvent(const EngineEvent& e) {
                                                 " at " + formatRfc3339(e.at));
             }
         }
-        if (++runtimeBusy_[fnv1a(e.runtimeID)] > 1) {
+        if (++runtimeBusy_[hashWords(e.runtimeID)] > 1) {
             ++concurrentUpgrades_;
             if (violationSamples_.size() < kMaxSamples)
                 violationSamples_.push_back("two upgrades of runtime " + std::string(e.runtimeID) + " at once at " +
@@ -528,15 +554,15 @@ void Simulation::onEvent(const EngineEvent& e) {
     } else if (k == "operation.state") {
         auto st = parseOperationState(e.state);
         if (!st) return;
-        runtimeStatus_[fnv1a(e.runtimeID)] = RuntimeStatus{orchIdx, *st};
+        runtimeStatus_[hashWords(e.runtimeID)] = RuntimeStatus{orchIdx, *st};
         if (!isFinished(*st)) return;
         ++hour(e.at).finished;
-        auto it = inProgress_.find(fnv1a(e.operationID));
+        auto it = inProgress_.find(hashWords(e.operationID));
         if (it == inProgress_.end()) return;
         if (it->second < orchs_.size()) --orchs_[it->second].running;
         inProgress_.erase(it);
         --inProgressTotal_;
-        auto b = runtimeBusy_.find(fnv1a(e.runtimeID));
+        auto b = runtimeBusy_.find(hashWords(e.runtimeID));
         if (b != runtimeBusy_.end() && --b->second <= 0) runtimeBusy_.erase(b);
     }
 }
@@ -566,7 +592,7 @@ void Simulation::snapshotForRestart() {
     std::vector<std::pair<std::uint64_t, OperationState>> snap;
     for (const auto& info : orchs_)
         forEachOperation(info.orchestrationID,
-                         [&](const Operation& op) { snap.emplace_back(fnv1a(op.operationID), op.state); });
+                         [&](const Operation& op) { snap.emplace_back(hashWords(op.operationID), op.state); });
     std::sort(snap.begin(), snap.end());
     // Since the previous restart nothing may have vanished and no final state may have changed.
     for (const auto& [h, st] : atRestart_) {
@@ -581,14 +607,7 @@ void Simulation::snapshotForRestart() {
 }
 
 void Simulation::forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) {
-    // Pages instead of operationsOf(): never a copy of 100,000 operations at once.
-    OperationQuery q;
-    q.pageSize = 5000;
-    for (q.page = 1;; ++q.page) {
-        Page<Operation> page = store_.listOperations(orchestrationID, q);
-        for (const Operation& op : page.data) fn(op);
-        if (page.data.empty() || static_cast<std::int64_t>(q.page) * q.pageSize >= page.totalCount) break;
-    }
+    store_.forEachOperation(orchestrationID, fn);  // streams: never a copy of 100,000 operations at once
 }
 
 std::string Simulation::submitted(int i) const {
@@ -597,7 +616,7 @@ std::string Simulation::submitted(int i) const {
 }
 
 std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {
-    auto it = runtimeStatus_.find(fnv1a(runtimeID));
+    auto it = runtimeStatus_.find(hashWords(runtimeID));
     if (it == runtimeStatus_.end()) return std::nullopt;
     return it->second;
 }
@@ -688,7 +707,7 @@ std::vector<CheckResult> Simulation::checks(bool final) {
         };
         std::vector<Started> started;
         forEachOperation(info.orchestrationID, [&](const Operation& op) {
-            if (x.nothingLostAcrossRestarts) current[fnv1a(op.operationID)] = op.state;
+            if (x.nothingLostAcrossRestarts) current[hashWords(op.operationID)] = op.state;
             if (info.usesWindows && !op.immediate && op.startedAt != 0 &&
                 !(op.maintenanceWindowBegin <= op.startedAt && op.startedAt < op.maintenanceWindowEnd)) {
                 ++recordedWindowViolations;
@@ -697,7 +716,7 @@ std::vector<CheckResult> Simulation::checks(bool final) {
                                       " outside its recorded window");
             }
             if (backend_->started(op.operationID))
-                started.push_back({fnv1a(op.runtimeID), op.startedAt, op.seq, op.state, fnv1a(op.operationID)});
+                started.push_back({hashWords(op.runtimeID), op.startedAt, op.seq, op.state, hashWords(op.operationID)});
         });
         std::sort(started.begin(), started.end());
         std::unordered_set<std::uint64_t> repeatedAfter;  // operations after which the runtime was upgraded again
@@ -708,7 +727,7 @@ std::vector<CheckResult> Simulation::checks(bool final) {
             }
         if (!repeatedAfter.empty())  // second pass only to name them
             forEachOperation(info.orchestrationID, [&](const Operation& op) {
-                if (samples.size() < kMaxSamples && repeatedAfter.count(fnv1a(op.operationID)))
+                if (samples.size() < kMaxSamples && repeatedAfter.count(hashWords(op.operationID)))
                     samples.push_back("runtime " + op.runtimeID + " upgraded again after operation " +
                                       op.operationID + " ended " + toString(op.state));
             });
@@ -808,7 +827,7 @@ Json Simulation::summary() {
     j["events"] = eventsProcessed_;
     j["eventLogLines"] = logLines_;
     j["eventLogHash"] = hex64(logHash_);
-    j["fleet"] = {{"runtimes", initialFleet_}, {"live", fleet_->runtimes().size()},
+    j["fleet"] = {{"runtimes", initialFleet_}, {"live", fleet_->size()},
                   {"snapshots", fleet_->snapshotCalls()}, {"failedSnapshots", fleet_->failedSnapshots()}};
     j["restarts"] = restarts_;
     j["backend"] = {{"upgrades", backend_->upgrades()},           {"duplicateStarts", backend_->duplicateStarts()},

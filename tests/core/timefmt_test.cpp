@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+#include <string>
+
 namespace keb {
 namespace {
 
@@ -77,6 +81,32 @@ TEST(TimeFmt, Durations) {
     EXPECT_EQ(formatDuration(-2 * kSecond), "-2s");
     for (Millis d : {Millis{1}, Millis{999}, kHour + 1, 3 * kDay + 7 * kSecond, Millis{123456789}})
         EXPECT_EQ(parseDuration(formatDuration(d)), d) << formatDuration(d);
+}
+
+// formatRfc3339 writes digits by hand; check it against snprintf over many instants, and the
+// years it hands back to snprintf (before 0000, after 9999).
+TEST(TimeFormat, HandWrittenDigitsMatchPrintf) {
+    std::uint64_t x = 12345;
+    for (int i = 0; i < 20000; ++i) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        const Millis t = static_cast<Millis>(x % 8000000000000ULL);  // 1970 .. ~2223
+        const Millis ms = i % 3 == 0 ? t - t % 1000 : t;            // whole seconds a third of the time
+        const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+        std::tm tm{};
+        gmtime_r(&secs, &tm);
+        char want[64];
+        std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+        std::string w = want;
+        if (ms % 1000) {
+            char frac[8];
+            std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms % 1000));
+            w += frac;
+        }
+        w += "Z";
+        ASSERT_EQ(formatRfc3339(ms), w) << ms;
+    }
+    EXPECT_EQ(formatRfc3339(253402300800000LL), "10000-01-01T00:00:00Z");
+    EXPECT_EQ(formatRfc3339(253402300800001LL), "10000-01-01T00:00:00.001Z");
 }
 
 }  // namespace

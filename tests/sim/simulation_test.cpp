@@ -63,14 +63,14 @@ TEST(Determinism, DifferentSeedsGiveDifferentHashes) {
     EXPECT_NE(a.eventLogHash(), b.eventLogHash());
 }
 
-TEST(Determinism, HashIsFnv1aOfTheTraceLines) {
+TEST(Determinism, HashIsTheWordHashOfTheTraceLines) {
     Simulation s(load("cancel_midway.json"));
     std::uint64_t h = kFnvOffset;
     std::size_t lines = 0;
     bool allJson = true;
     s.setTraceSink([&](const std::string& line) {
-        h = fnv1a(line, h);
-        h = fnv1a("\n", h);
+        h = hashWords(line, h);
+        h = hashWords("\n", h);
         ++lines;
         allJson = allJson && Json::accept(line);
     });

@@ -93,6 +93,8 @@ public:
     // Advances the state to `now` and returns the actions to run now. An operation
     // with an action out is not handed out again until complete() is called for it.
     std::vector<Action> tick(Millis now);
+    // The same, appending to `out` (a driver can reuse one vector).
+    void tick(Millis now, std::vector<Action>& out);
     void complete(const Action& action, const StepResult& result, Millis now);
     // Earliest time at which tick() has something to do; nullopt when idle.
     std::optional<Millis> nextWakeup() const;

@@ -45,6 +45,14 @@ public:
     virtual FleetSnapshot snapshot(Millis now) = 0;
     // The runtime as it is now; nullopt when it no longer exists.
     virtual std::optional<Runtime> find(const std::string& runtimeID, Millis now) = 0;
+    // find() into a caller's Runtime (its strings' capacity is reused: the engine looks a runtime
+    // up before every start). false when it no longer exists (out unspecified).
+    virtual bool findInto(const std::string& runtimeID, Millis now, Runtime& out) {
+        auto r = find(runtimeID, now);
+        if (!r) return false;
+        out = std::move(*r);
+        return true;
+    }
 };
 
 // Identifiers: deterministic in the simulator (seeded), random in the server.

@@ -32,13 +32,23 @@ public:
     virtual void insertOperations(const std::vector<Operation>& ops) = 0;
     virtual void updateOperations(const std::vector<Operation>& ops) = 0;
     void insertOperation(const Operation& op) { insertOperations({op}); }
-    void updateOperation(const Operation& op) { updateOperations({op}); }
+    // One operation (the engine's most frequent write); stores may override it to skip the
+    // batch vector.
+    virtual void updateOperation(const Operation& op) { updateOperations({op}); }
     // Orchestration + its operations in one transaction (used when scheduling).
     virtual void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                                    const std::vector<Operation>& updated) = 0;
 
     virtual std::optional<Operation> getOperation(const std::string& orchestrationID,
                                                   const std::string& operationID) = 0;
+    // getOperation into a caller's Operation (its strings' capacity is reused: the engine reads
+    // operations on every state change). false when unknown (out unspecified).
+    virtual bool readOperation(const std::string& orchestrationID, const std::string& operationID, Operation& out) {
+        auto op = getOperation(orchestrationID, operationID);
+        if (!op) return false;
+        out = std::move(*op);
+        return true;
+    }
     virtual Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) = 0;
     // Every operation of an orchestration in creation order (restart, retry).
     virtual std::vector<Operation> operationsOf(const std::string& orchestrationID) = 0;

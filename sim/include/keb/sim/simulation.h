@@ -176,6 +176,7 @@ private:
     std::uint32_t generation_ = 0;
     std::optional<Millis> wakeupAt_;
     std::vector<Pending> pending_;
+    std::vector<Action> actions_;  // reused by tickEngine
     std::vector<std::uint32_t> freeSlots_;
     std::uint64_t eventsProcessed_ = 0;
     std::size_t initialFleet_ = 0;
