@@ -78,7 +78,6 @@ struct HexTable {
 };
 constexpr HexTable kHex;
 
-bool isDash(std::size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
 // 36 chars, lower-case hex, dashes at 8/13/18/23 -> 16 bytes (nibbles in order).
 bool packUuid(std::string_view s, unsigned char out[16]) {
@@ -99,16 +98,21 @@ void unpackUuid(const unsigned char* in, std::string& out) {
     static constexpr char kDigits[] = "0123456789abcdef";
     out.resize(36);
     char* d = out.data();
-    int nibble = 0;
-    for (std::size_t i = 0; i < 36; ++i) {
-        if (isDash(i)) {
-            d[i] = '-';
-            continue;
+    auto bytes = [&](int from, int to) {
+        for (int k = from; k < to; ++k) {
+            *d++ = kDigits[in[k] >> 4];
+            *d++ = kDigits[in[k] & 15];
         }
-        const unsigned b = in[nibble / 2];
-        d[i] = kDigits[nibble % 2 == 0 ? b >> 4 : b & 15u];
-        ++nibble;
-    }
+    };
+    bytes(0, 4);
+    *d++ = '-';
+    bytes(4, 6);
+    *d++ = '-';
+    bytes(6, 8);
+    *d++ = '-';
+    bytes(8, 10);
+    *d++ = '-';
+    bytes(10, 16);
 }
 
 // ---------------------------------------------------------------------------------------------
