@@ -10,7 +10,7 @@
 # Usage: bench/server/run.sh [BUILD_DIR]   (default: build). Env: KEB_BENCH_DURATION (10s),
 # KEB_BENCH_CONNECTIONS (32), KEB_BENCH_THREADS (2), KEB_BENCH_ROUNDS (3), KEB_BENCH_ACCESS_LOG (on),
 # KEB_BENCH_CACHE (both: a server with the GET response cache and one without, on copies of
-# the same store, interleaved; on / off: only that one).
+# the same store, interleaved; on / off: only that one), KEB_BENCH_KEEPALIVE_REQUESTS (100).
 set -euo pipefail
 BUILD=${1:-build}
 BIN=$(cd "$BUILD/bin" && pwd)
@@ -23,6 +23,8 @@ CONN=${KEB_BENCH_CONNECTIONS:-32}
 THREADS=${KEB_BENCH_THREADS:-2}
 ACCESS_LOG=${KEB_BENCH_ACCESS_LOG:-on}
 CACHE=${KEB_BENCH_CACHE:-both}
+# Requests per keep-alive connection, for keb-server AND the bare handler (same configuration).
+KA=${KEB_BENCH_KEEPALIVE_REQUESTS:-100}
 WORK=$(mktemp -d /tmp/keb-bench-XXXXXX)
 PIDS=()
 SERVER_PIDS=()
@@ -59,7 +61,8 @@ for mode in $MODES; do
   cp "$WORK/bench.db" "$WORK/bench-$mode.db"
   [ -f "$WORK/bench.db-wal" ] && cp "$WORK/bench.db-wal" "$WORK/bench-$mode.db-wal"
   "$BIN/keb-server" --listen 127.0.0.1:0 --port-file "$WORK/port-$mode" --store "sqlite:$WORK/bench-$mode.db" \
-    --auth "hs256:$SECRET" --access-log "$ACCESS_LOG" --response-cache "$mode" >"$WORK/server-$mode.out" 2>"$WORK/server-$mode.log" &
+    --auth "hs256:$SECRET" --access-log "$ACCESS_LOG" --response-cache "$mode" --keep-alive-requests "$KA" \
+    >"$WORK/server-$mode.out" 2>"$WORK/server-$mode.log" &
   PIDS+=($!)
   SERVER_PIDS+=($!)
   SPORT[$mode]=$(wait_port "$WORK/port-$mode")
@@ -67,7 +70,7 @@ done
 FIRST=${MODES%% *}
 PORT=${SPORT[$FIRST]}
 BPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-"$BIN/keb-bare-http" "$BPORT" 32 >/dev/null 2>&1 &
+"$BIN/keb-bare-http" "$BPORT" 32 10240 "$KA" >/dev/null 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$BPORT/" && break; sleep 0.01; done
 
@@ -78,7 +81,7 @@ ONE_URL="http://127.0.0.1:$PORT$ONE_PATH"
 # For context only: the bare handler with a body as large as the operations page.
 OPS_BYTES=$(curl -s -H "Authorization: Bearer $TOKEN" "$OPS_URL" | wc -c)
 B2PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-"$BIN/keb-bare-http" "$B2PORT" 32 "$OPS_BYTES" >/dev/null 2>&1 &
+"$BIN/keb-bare-http" "$B2PORT" 32 "$OPS_BYTES" "$KA" >/dev/null 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$B2PORT/" && break; sleep 0.01; done
 echo "   page of 100 operations: $OPS_BYTES bytes; one orchestration: $(curl -s -H "Authorization: Bearer $TOKEN" "$ONE_URL" | wc -c) bytes; bare: $(curl -s "http://127.0.0.1:$BPORT/" | wc -c) bytes"
@@ -90,7 +93,7 @@ if [ "$MODES" = "on off" ]; then  # both servers must answer the same bytes
   done
 fi
 ROUNDS=${KEB_BENCH_ROUNDS:-3}
-echo "== wrk -t$THREADS -c$CONN -d$DUR, $ROUNDS interleaved rounds (access log $ACCESS_LOG, response cache: $MODES; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== wrk -t$THREADS -c$CONN -d$DUR, $ROUNDS interleaved rounds (access log $ACCESS_LOG, response cache: $MODES, $KA requests per connection for keb-server and the bare handlers; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 : > "$WORK/results"
 for r in $(seq 1 "$ROUNDS"); do
   wrk_run "bare cpp-httplib, fixed 10 KB JSON" "http://127.0.0.1:$BPORT/"

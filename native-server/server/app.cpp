@@ -227,7 +227,7 @@ private:
     struct CacheEntry {
         std::uint64_t gen;
         int status;
-        std::string body;
+        std::shared_ptr<const std::string> body;  // shared with responses being written
     };
     std::shared_mutex cacheMu_;
     std::unordered_map<std::string, CacheEntry> cache_;
@@ -265,7 +265,7 @@ void App::handle(const httplib::Request& req, httplib::Response& res) {
     }
     metrics_.httpRequest(res.status);
     if (o_.accessLog)
-        logAccess(req.method, req.path, res.status, res.body.size(),
+        logAccess(req.method, req.path, res.status, res.body.empty() ? res.content_length_ : res.body.size(),
                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
                   req.remote_addr, note);
 }
@@ -285,7 +285,15 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, std::st
         auto it = cache_.find(req.target);
         if (it != cache_.end() && it->second.gen == store_->generation()) {
             res.status = it->second.status;
-            res.set_content(it->second.body, "application/json");
+            // Written straight from the cached buffer (no copy of the body per request).
+            std::shared_ptr<const std::string> body = it->second.body;
+            lk.unlock();
+            const std::size_t size = body->size();
+            res.set_content_provider(size, "application/json",
+                                     [body = std::move(body)](std::size_t offset, std::size_t length,
+                                                              httplib::DataSink& sink) {
+                                         return sink.write(body->data() + offset, length);
+                                     });
             return;
         }
     }
@@ -324,7 +332,7 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, std::st
     if (cacheable && out.status == 200) {
         std::unique_lock<std::shared_mutex> lk(cacheMu_);
         if (cache_.size() >= 1024) cache_.clear();
-        cache_[req.target] = CacheEntry{gen, out.status, body};
+        cache_[req.target] = CacheEntry{gen, out.status, std::make_shared<const std::string>(body)};
     }
     res.status = out.status;
     res.body = std::move(body);  // httplib 0.11 has no set_content(string&&): no copy of a 37 KB page
@@ -599,6 +607,7 @@ int App::run() {
     http->set_read_timeout(std::chrono::milliseconds(o_.readTimeout));
     http->set_write_timeout(std::chrono::milliseconds(o_.writeTimeout));
     http->set_keep_alive_timeout(std::max<time_t>(1, o_.keepAliveTimeout / 1000));
+    http->set_keep_alive_max_count(static_cast<size_t>(o_.keepAliveRequests));
     auto h = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
     http->Get(".*", h);
     http->Post(".*", h);

@@ -46,6 +46,9 @@ Server flags:
   --tls-cert FILE --tls-key FILE  serve HTTPS
   --max-body BYTES              request body limit, 413 above (default 1048576)
   --read-timeout DUR --write-timeout DUR --keep-alive-timeout DUR   (defaults 10s, 10s, 5s)
+  --keep-alive-requests N       requests served on one connection before it is closed (default 100;
+                                cpp-httplib holds a thread per connection: closing lets waiting
+                                clients in; reconnecting every few requests costs throughput)
   --access-log on|off           one JSON log line per request (default on)
   --engine-log on|off           one JSON log line per engine event (default on)
   --response-cache on|off       cache GET responses until the next store write (default on)
@@ -221,6 +224,8 @@ std::optional<ServerOptions> parseServerOptions(const std::vector<std::string>& 
             ok = duration(&o.writeTimeout);
         } else if (flag == "--keep-alive-timeout") {
             ok = duration(&o.keepAliveTimeout);
+        } else if (flag == "--keep-alive-requests") {
+            ok = integer(&o.keepAliveRequests, 1, 1'000'000);
         } else if (flag == "--access-log") {
             ok = onOff(&o.accessLog);
         } else if (flag == "--engine-log") {

@@ -34,6 +34,7 @@ struct ServerOptions {
     Millis readTimeout = 10 * kSecond;
     Millis writeTimeout = 10 * kSecond;
     Millis keepAliveTimeout = 5 * kSecond;
+    int keepAliveRequests = 100;  // per connection (httplib's default is 5)
     bool accessLog = true;
     bool engineLog = true;
     bool responseCache = true;

@@ -409,6 +409,70 @@ TEST(ServerSetup, RetryFailedOperationsWithMemoryStoreAndNoAuth) {
     EXPECT_TRUE(WIFEXITED(s.exitStatus()) && WEXITSTATUS(s.exitStatus()) == 0) << "graceful shutdown on SIGTERM";
 }
 
+// The GET fast paths (pages rendered from SQLite rows, cached answers written from a shared
+// buffer) must answer the same bytes and headers as a server computing every answer: the same
+// store served with the response cache off, then on (a miss, then hits), over one keep-alive
+// connection for more requests than httplib's default per-connection limit.
+TEST(ServerSetup, CachedAndComputedAnswersAreTheSameBytes) {
+    TempDir dir;
+    const std::string store = "sqlite:" + (dir / "keb.db");
+    const std::vector<std::string> common = {"--store", store, "--auth", std::string("hs256:") + kSecret,
+                                             "--demo-fleet", "25", "--demo-upgrade-duration", "50ms"};
+    const std::string tok = token(kSecret, kRW);
+    std::vector<std::string> targets;
+    std::map<std::string, std::pair<std::string, std::string>> computed;  // target -> (body, content type)
+    {
+        ServerProcess s;
+        auto args = common;
+        args.insert(args.end(), {"--response-cache", "off"});
+        ASSERT_TRUE(s.start(args, dir.path.string())) << s.stderrText();
+        Api a(s.port(), tok);
+        auto r = a.post("/upgrade/kyma", kymaBody(5));
+        ASSERT_EQ(r.status, 202);
+        const std::string id = r.json["orchestrationID"];
+        ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "succeeded"; }, 15000));
+        targets = {"/orchestrations/" + id, "/orchestrations/" + id + "/operations",
+                   "/orchestrations/" + id + "/operations?page_size=7&page=2",
+                   "/orchestrations/" + id + "/operations?state=succeeded&page_size=3",
+                   "/orchestrations/" + id + "/operations?page=99", "/orchestrations",
+                   "/orchestrations/nope/operations", "/orchestrations/" + id + "/operations?page=0"};
+        {
+            httplib::Client c("127.0.0.1", s.port());
+            c.set_keep_alive(true);
+            for (const auto& t : targets) {
+                auto g = c.Get(t.c_str(), {{"Authorization", "Bearer " + tok}});
+                ASSERT_TRUE(g) << t;
+                computed[t] = {g->body, g->get_header_value("Content-Type")};
+            }
+        }  // closes the keep-alive connection (a graceful stop waits for open ones)
+        s.kill(SIGTERM);
+    }
+    ServerProcess s;
+    auto args = common;
+    args.insert(args.end(), {"--response-cache", "on", "--keep-alive-requests", "1000"});
+    ASSERT_TRUE(s.start(args, dir.path.string())) << s.stderrText();
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", s.port());
+    c->set_keep_alive(true);
+    for (int round = 0; round < 4; ++round) {  // round 0 fills the cache, then hits
+        for (const auto& t : targets) {
+            auto g = c->Get(t.c_str(), {{"Authorization", "Bearer " + tok}});
+            ASSERT_TRUE(g) << t;
+            EXPECT_EQ(g->body, computed[t].first) << t << " (round " << round << ")";
+            EXPECT_EQ(g->get_header_value("Content-Type"), computed[t].second) << t;
+            EXPECT_EQ(g->get_header_value("Content-Length"), std::to_string(g->body.size())) << t;
+        }
+    }
+    // A token without the read scope never gets a cached answer.
+    auto w = c->Get(targets[1].c_str(), {{"Authorization", "Bearer " + token(kSecret, "broker-upgrade:write")}});
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->status, 403);
+    c.reset();
+    // The access log reports the size of cached answers too.
+    s.kill(SIGTERM);
+    const std::string log = s.stderrText();
+    EXPECT_NE(log.find("\"bytes\":" + std::to_string(computed[targets[1]].first.size())), std::string::npos);
+}
+
 TEST(ServerSetup, Rs256TokensFromAJwksFile) {
     TempDir dir;
     int st = 0;
