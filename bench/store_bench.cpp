@@ -5,7 +5,8 @@
 //                           (when the store has it) and by RSS growth.
 // BM_StoreInsertBatch/N     the same through updateOrchestrationWithOperations (a vector of N ops).
 // BM_StoreGetOperation      getOperation of a random operation of a 100k store.
-// BM_StoreUpdateOperation   read, change state/description/updatedAt, updateOperation (100k store).
+// BM_StoreReadOperation     readOperation into a reused Operation (what the engine does).
+// BM_StoreUpdateOperation   readOperation, change state/description/updatedAt, updateOperation (100k store).
 // BM_StoreListPage100       listOperations page of 100 (random page), no filter / filter {failed}
 //                           (5% of the operations, ~50 pages).
 // BM_StoreForEach           forEachOperation over all 100k operations (items/s).
@@ -199,15 +200,27 @@ void BM_StoreGetOperation(benchmark::State& state) {
 }
 BENCHMARK(BM_StoreGetOperation)->Unit(benchmark::kNanosecond);
 
+void BM_StoreReadOperation(benchmark::State& state) {
+    Filled& f = filledStore();
+    std::mt19937 rng(3);
+    Operation buf;
+    std::size_t found = 0;
+    for (auto _ : state) found += f.store->readOperation(f.orch, f.opIds[rng() % f.opIds.size()], buf);
+    if (found != static_cast<std::size_t>(state.iterations())) state.SkipWithError("an operation was not found");
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StoreReadOperation)->Unit(benchmark::kNanosecond);
+
 void BM_StoreUpdateOperation(benchmark::State& state) {
     Filled& f = filledStore();
     std::mt19937 rng(5);
     const OperationState states[] = {OperationState::InProgress, OperationState::Succeeded, OperationState::Failed};
     const char* texts[] = {"upgrade started", "upgrade succeeded", "upgrade failed: timeout"};
     Millis t = 1767571300000;
+    Operation op;
     for (auto _ : state) {
         const std::size_t k = rng() % 3;
-        Operation op = *f.store->getOperation(f.orch, f.opIds[rng() % f.opIds.size()]);
+        f.store->readOperation(f.orch, f.opIds[rng() % f.opIds.size()], op);
         op.state = states[k];
         op.description = texts[k];
         op.updatedAt = ++t;

@@ -658,22 +658,23 @@ struct MemoryStore::Impl {
 
     // Applies prepared records; does not allocate, does not throw.
     void commit(const std::vector<std::uint32_t>& slots, const std::vector<OpRec>& next) {
-        for (std::size_t i = 0; i < slots.size(); ++i) {
-            OpRec& r = recs[slots[i]];
-            OrchRec& rec = *orchs[r.orch];
-            --rec.counts[r.state];
-            ++rec.counts[next[i].state];
-            if (next[i].createdAt == r.createdAt && next[i].seq == r.seq) {
-                r = next[i];
-                continue;
-            }
-            // The order key changed: move the slot (erase then insert keeps the capacity).
-            rec.order.erase(std::find(rec.order.begin(), rec.order.end(), slots[i]));
-            r = next[i];
-            auto pos = std::upper_bound(rec.order.begin(), rec.order.end(), slots[i],
-                                        [this](std::uint32_t a, std::uint32_t b) { return opBefore(a, b); });
-            rec.order.insert(pos, slots[i]);
+        for (std::size_t i = 0; i < slots.size(); ++i) commitOne(slots[i], next[i]);
+    }
+    void commitOne(std::uint32_t slot, const OpRec& next) {
+        OpRec& r = recs[slot];
+        OrchRec& rec = *orchs[r.orch];
+        --rec.counts[r.state];
+        ++rec.counts[next.state];
+        if (next.createdAt == r.createdAt && next.seq == r.seq) {
+            r = next;
+            return;
         }
+        // The order key changed: move the slot (erase then insert keeps the capacity).
+        rec.order.erase(std::find(rec.order.begin(), rec.order.end(), slot));
+        r = next;
+        auto pos = std::upper_bound(rec.order.begin(), rec.order.end(), slot,
+                                    [this](std::uint32_t a, std::uint32_t b) { return opBefore(a, b); });
+        rec.order.insert(pos, slot);
     }
 
     void setOrchestration(std::uint32_t no, Orchestration o) {
@@ -814,6 +815,35 @@ std::optional<Operation> MemoryStore::getOperation(const std::string& orchestrat
     const std::uint32_t slot = d.index.find(d.recs, no, id);
     if (slot == kNone) return std::nullopt;
     return d.loaded(slot);
+}
+
+bool MemoryStore::readOperation(const std::string& orchestrationID, const std::string& operationID, Operation& out) {
+    const Impl& d = *impl_;
+    const std::uint32_t no = d.orchNo(orchestrationID);
+    if (no == kNone) return false;
+    const std::uint32_t id = d.pool.find(operationID);
+    if (id == kNone) return false;
+    const std::uint32_t slot = d.index.find(d.recs, no, id);
+    if (slot == kNone) return false;
+    d.load(slot, out);
+    return true;
+}
+
+void MemoryStore::updateOperation(const Operation& op) {
+    Impl& d = *impl_;
+    const std::uint32_t no = d.requireOrch(op.orchestrationID);
+    const std::uint32_t id = d.pool.find(op.operationID);
+    const std::uint32_t slot = id == kNone ? kNone : d.index.find(d.recs, no, id);
+    if (slot == kNone) throw std::runtime_error("no operation " + op.operationID);
+    const Impl::Mark m = d.begin();
+    OpRec next = d.recs[slot];
+    try {
+        d.fill(next, op);
+    } catch (...) {
+        d.rollback(m);
+        throw;
+    }
+    d.commitOne(slot, next);
 }
 
 Page<Operation> MemoryStore::listOperations(const std::string& orchestrationID, const OperationQuery& q) {

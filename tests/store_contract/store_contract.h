@@ -531,11 +531,49 @@ TYPED_TEST_P(StoreContract, UpdateKeepsOrderAndFiltersConsistent) {
     EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 26);
 }
 
+TYPED_TEST_P(StoreContract, ReadOperationIntoAUsedBuffer) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.insertOrchestration(makeOrch("p", 1, OrchestrationState::InProgress));
+    Operation a = makeOp("o", "a", 10, 0);
+    a.retryOf = "some-older-operation-with-a-long-id-0000";
+    a.description = std::string(500, 'd');
+    a.kymaConfig.reset();
+    a.clusterConfig = KubernetesParams{"1.30.2", "gardenlinux", "1443.3"};
+    a.upgradeStarted = true;
+    a.dryRun = true;
+    a.maintenanceWindowBegin = 100;
+    a.maintenanceWindowEnd = 200;
+    Operation b = makeOp("o", "b", 11, 1);  // kymaConfig, no retryOf, short strings
+    s.insertOperations({a, b});
+    Operation buf;
+    ASSERT_TRUE(s.readOperation("o", "a", buf));
+    EXPECT_EQ(buf, a);
+    ASSERT_TRUE(s.readOperation("o", "b", buf));  // every field of a is overwritten
+    EXPECT_EQ(buf, b);
+    ASSERT_TRUE(s.readOperation("o", "a", buf));
+    EXPECT_EQ(buf, a);
+    EXPECT_FALSE(s.readOperation("o", "zzz", buf));
+    EXPECT_FALSE(s.readOperation("p", "a", buf)) << "operation looked up under another orchestration";
+    EXPECT_FALSE(s.readOperation("ghost", "a", buf));
+    // The single-operation update the engine uses.
+    b.state = OperationState::InProgress;
+    b.startedAt = 12;
+    b.description = "upgrade started";
+    s.updateOperation(b);
+    ASSERT_TRUE(s.readOperation("o", "b", buf));
+    EXPECT_EQ(buf, b);
+    EXPECT_EQ(s.operationStats("o")[OperationState::InProgress], 1);
+    EXPECT_THROW(s.updateOperation(makeOp("o", "ghost", 1, 5)), std::exception);
+    EXPECT_THROW(s.updateOperation(makeOp("nowhere", "a", 1, 5)), std::exception);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 1);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertGetUpdateOperationAllFields,
                             OrchestrationOrderIsCreatedAtThenId, OperationOrderIsCreatedAtThenSeqThenId,
                             FiltersWithSeveralStates, PagingEdges, Stats, UnfinishedOrchestrationsInCreationOrder,
                             BatchesAreAtomic, ReopenKeepsEverything, ForEachOperationVisitsInCreationOrder,
                             StreamedInsertAddsOperationsAndUpdatesOrchestration, StreamedInsertIsAtomic,
-                            UpdateKeepsOrderAndFiltersConsistent);
+                            UpdateKeepsOrderAndFiltersConsistent, ReadOperationIntoAUsedBuffer);
 
 }  // namespace keb::contract

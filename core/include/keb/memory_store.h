@@ -35,6 +35,8 @@ public:
     void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                            const std::vector<Operation>& updated) override;
     std::optional<Operation> getOperation(const std::string& orchestrationID, const std::string& operationID) override;
+    bool readOperation(const std::string& orchestrationID, const std::string& operationID, Operation& out) override;
+    void updateOperation(const Operation& op) override;
     Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) override;
     std::vector<Operation> operationsOf(const std::string& orchestrationID) override;
     OperationStats operationStats(const std::string& orchestrationID) override;
