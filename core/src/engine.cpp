@@ -85,10 +85,13 @@ std::string unpackUuid(std::uint64_t hi, std::uint64_t lo) {
 // results need no store read.
 struct Slot {
     std::uint64_t idHi = 0, idLo = 0;  // packed operation id (odd: idLo indexes Active::oddIds)
+    std::uint64_t rtHi = 0, rtLo = 0;  // packed runtime id (rtOdd: rtLo indexes Active::oddIds)
     Millis startAt = 0;
     OperationState state = OperationState::Pending;
     bool live = false;            // pending or in progress
     bool odd = false;
+    bool rtOdd = false;
+    bool immediate = false;       // retry with immediate=true: no windows
     bool actionOut = false;
     bool blocked = false;         // waiting for another upgrade of the same runtime
     std::shared_ptr<const Operation> snap;  // in progress only
@@ -126,6 +129,10 @@ struct Active {
         if (s.odd) out = oddIds[static_cast<std::size_t>(s.idLo)];
         else unpackUuidInto(s.idHi, s.idLo, out);
     }
+    void runtimeIDInto(const Slot& s, std::string& out) const {
+        if (s.rtOdd) out = oddIds[static_cast<std::size_t>(s.rtLo)];
+        else unpackUuidInto(s.rtHi, s.rtLo, out);
+    }
     Slot* slot(std::int64_t seq) {
         if (seq < 0 || static_cast<std::size_t>(seq) >= slots.size()) return nullptr;
         Slot& s = slots[static_cast<std::size_t>(seq)];
@@ -139,6 +146,8 @@ struct Active {
         while (!ready.empty() && !isReady(ready.top())) ready.pop();
     }
 };
+
+const std::string kWindowMissed = "maintenance window missed, moved to the next window";
 
 Millis scheduleStart(const Orchestration& o) {
     const Strategy& s = o.parameters.strategy;
@@ -163,7 +172,8 @@ struct Engine::Impl {
     // Reused buffers (their strings keep capacity): no allocation per store read or fleet lookup.
     Operation fillOp, finishOp;
     Runtime runtime;
-    std::string idBuf;
+    std::string idBuf, rtBuf;
+    std::vector<Store::ScheduleChange> moves;
 
     explicit Impl(Engine& engine) : e(engine) {}
 
@@ -256,19 +266,29 @@ struct Engine::Impl {
     // --- slots ---------------------------------------------------------------
 
     Slot& slotFor(Active& a, const Operation& op) {
-        const std::size_t seq = static_cast<std::size_t>(op.seq);
+        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate);
+    }
+    Slot& slotFor(Active& a, std::string_view operationID, std::string_view runtimeID, std::int64_t seqNo,
+                  Millis startAt, OperationState state, bool immediate) {
+        const std::size_t seq = static_cast<std::size_t>(seqNo);
         if (seq >= a.slots.size()) a.slots.resize(seq + 1);
         Slot& s = a.slots[seq];
         if (!s.live) ++a.liveCount;
         s = Slot{};
         s.live = true;
-        if (!packUuid(op.operationID, s.idHi, s.idLo)) {
+        if (!packUuid(operationID, s.idHi, s.idLo)) {
             s.odd = true;
             s.idLo = a.oddIds.size();
-            a.oddIds.push_back(op.operationID);
+            a.oddIds.emplace_back(operationID);
         }
-        s.startAt = op.startAt;
-        s.state = op.state;
+        if (!packUuid(runtimeID, s.rtHi, s.rtLo)) {
+            s.rtOdd = true;
+            s.rtLo = a.oddIds.size();
+            a.oddIds.emplace_back(runtimeID);
+        }
+        s.immediate = immediate;
+        s.startAt = startAt;
+        s.state = state;
         return s;
     }
 
@@ -448,19 +468,21 @@ struct Engine::Impl {
             const std::int64_t seq = a.ready.top().seq;
             a.ready.pop();
             Slot& s = *a.slot(seq);
-            Operation& op = fillOp;
-            load(a, s, op);
-            if (busy.count(op.runtimeID)) {  // SPEC 6: another upgrade of this runtime is running: wait
+            // Everything up to a start or a final state needs no store read: the slot knows the
+            // runtime, and a missed window is a partial update (Store::rescheduleOperation).
+            a.runtimeIDInto(s, rtBuf);
+            if (busy.count(rtBuf)) {  // SPEC 6: another upgrade of this runtime is running: wait
                 s.blocked = true;
-                waiting[op.runtimeID].push_back({a.handle, seq});
-                emit(now, "operation.waiting", a.orch.orchestrationID, op.operationID, op.runtimeID, {},
+                waiting[rtBuf].push_back({a.handle, seq});
+                a.operationIDInto(s, idBuf);
+                emit(now, "operation.waiting", a.orch.orchestrationID, idBuf, rtBuf, {},
                      "another upgrade of the runtime is running");
                 continue;
             }
             Runtime* rt = &runtime;
-            if (!e.fleet_.findInto(op.runtimeID, now, runtime)) {
+            if (!e.fleet_.findInto(rtBuf, now, runtime)) {
                 finishOperation(a, seq, OperationState::Succeeded,
-                                "preempted: runtime " + op.runtimeID + " no longer exists", now);
+                                "preempted: runtime " + rtBuf + " no longer exists", now);
                 continue;
             }
             if (rt->deprovisioning || rt->suspended) {
@@ -470,29 +492,33 @@ struct Engine::Impl {
                                 now);
                 continue;
             }
-            if (usesWindows(a, op)) {
+            WindowInstance window{};
+            const bool windowed = a.orch.parameters.strategy.maintenanceWindow && !s.immediate;
+            if (windowed) {
                 std::string why;
                 auto spec = effectiveWindow(*rt, e.config_.policy, &why);
                 if (!spec) {
                     finishOperation(a, seq, OperationState::Failed, "invalid maintenance window: " + why, now);
                     continue;
                 }
-                WindowInstance w = nextWindow(*spec, now);
-                if (w.begin > now) {  // window missed (or changed): move to the next allowed one
-                    op.maintenanceWindowBegin = w.begin;
-                    op.maintenanceWindowEnd = w.end;
-                    op.startAt = w.begin;
-                    op.description = "maintenance window missed, moved to the next window";
-                    op.updatedAt = now;
-                    e.store_.updateOperation(op);
-                    s.startAt = w.begin;
+                window = nextWindow(*spec, now);
+                if (window.begin > now) {  // window missed (or changed): move to the next allowed one
+                    a.operationIDInto(s, idBuf);
+                    if (moves.empty()) moves.emplace_back();
+                    moves[0] = Store::ScheduleChange{idBuf, window.begin, window.begin, window.end};
+                    e.store_.rescheduleOperations(a.orch.orchestrationID, moves, &kWindowMissed, now);
+                    s.startAt = window.begin;
                     a.ready.push({s.startAt, seq});
-                    emit(now, "operation.rescheduled", a.orch.orchestrationID, op.operationID, op.runtimeID,
-                         "pending", formatRfc3339(w.begin));
+                    emit(now, "operation.rescheduled", a.orch.orchestrationID, idBuf, rtBuf, "pending",
+                         formatRfc3339(window.begin));
                     continue;
                 }
-                op.maintenanceWindowBegin = w.begin;
-                op.maintenanceWindowEnd = w.end;
+            }
+            Operation& op = fillOp;
+            load(a, s, op);
+            if (windowed) {
+                op.maintenanceWindowBegin = window.begin;
+                op.maintenanceWindowEnd = window.end;
             }
             if (op.dryRun) {
                 op.state = OperationState::Succeeded;
@@ -537,16 +563,16 @@ struct Engine::Impl {
             // every runtime has exactly one operation (resolution de-duplicates runtimes).
             std::int64_t total = 0, failed = 0, runtimes = 0;
             bool retried = false;
-            e.store_.forEachOperation(id, [&](const Operation& op) {
+            e.store_.forEachOperationBrief(id, [&](const Store::OperationBrief& op) {
                 ++total;
                 if (op.state == OperationState::Failed) ++failed;
-                if (!op.retryOf.empty()) retried = true;
+                if (op.isRetry) retried = true;
             });
             runtimes = total;
             if (retried) {
                 std::unordered_map<std::string, std::pair<std::int64_t, OperationState>> latest;
-                e.store_.forEachOperation(id, [&](const Operation& op) {
-                    auto [l, fresh] = latest.try_emplace(op.runtimeID, op.seq, op.state);
+                e.store_.forEachOperationBrief(id, [&](const Store::OperationBrief& op) {
+                    auto [l, fresh] = latest.try_emplace(std::string(op.runtimeID), op.seq, op.state);
                     if (!fresh && op.seq > l->second.first) l->second = {op.seq, op.state};
                 });
                 failed = 0;
@@ -733,35 +759,46 @@ void Engine::recover(Millis now) {
         }
         a.resolved = true;
         const bool canceling = a.orch.state == OrchestrationState::Canceling;
-        std::vector<Operation> rescheduled;
-        store_.forEachOperation(o.orchestrationID, [&](const Operation& op) {
+        // Slots come from the operations' scheduling fields; only operations in progress are
+        // read whole (their snapshot). Store calls wait until the visit is over.
+        std::vector<std::string> inProgress;
+        std::vector<Store::ScheduleChange> moved;
+        Runtime& rt = impl_->runtime;
+        store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
             a.nextSeq = std::max(a.nextSeq, op.seq + 1);
             if (op.state == OperationState::InProgress) {
-                Slot& s = impl_->slotFor(a, op);
-                s.snap = std::make_shared<const Operation>(op);
-                s.noteHash = hashNote(op.description);
-                ++a.running;
-                impl_->busy[op.runtimeID] = op.operationID;
-                // Started upgrades are polled, never started again; an upgrade whose start was not
-                // acknowledged is started again (backends recognise a repeated start by operationID).
-                impl_->addTimer(now, a, op.upgradeStarted ? TimerKind::Poll : TimerKind::Start, op.seq);
+                inProgress.emplace_back(op.operationID);
             } else if (op.state == OperationState::Pending) {
-                if (!canceling && impl_->usesWindows(a, op)) {
-                    if (auto rt = fleet_.find(op.runtimeID, now)) {
-                        Operation copy = op;
-                        std::string why;
-                        if (impl_->placeInWindow(copy, *rt, now, &why) && copy.startAt != op.startAt) {
-                            copy.updatedAt = now;
-                            impl_->addPendingSlot(a, copy);
-                            rescheduled.push_back(std::move(copy));
-                            return;
+                Millis startAt = op.startAt;
+                if (!canceling && a.orch.parameters.strategy.maintenanceWindow && !op.immediate &&
+                    fleet_.findInto(std::string(op.runtimeID), now, rt)) {
+                    std::string why;
+                    if (auto spec = effectiveWindow(rt, config_.policy, &why)) {
+                        const WindowInstance w = nextWindow(*spec, now);
+                        const Millis placed = std::max(now, w.begin);
+                        if (placed != op.startAt) {
+                            startAt = placed;
+                            moved.push_back({std::string(op.operationID), placed, w.begin, w.end});
                         }
                     }
                 }
-                impl_->addPendingSlot(a, op);
+                impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, startAt, OperationState::Pending, op.immediate);
+                a.ready.push({startAt, op.seq});
             }
         });
-        if (!rescheduled.empty()) store_.updateOperations(rescheduled);
+        if (!moved.empty()) store_.rescheduleOperations(o.orchestrationID, moved, nullptr, now);
+        for (const std::string& id : inProgress) {
+            Operation op;
+            if (!store_.readOperation(o.orchestrationID, id, op)) continue;
+            Slot& s = impl_->slotFor(a, op);
+            s.snap = std::make_shared<const Operation>(std::move(op));
+            s.noteHash = hashNote(s.snap->description);
+            ++a.running;
+            impl_->busy[s.snap->runtimeID] = s.snap->operationID;
+            // Started upgrades are polled, never started again; an upgrade whose start was not
+            // acknowledged is started again (backends recognise a repeated start by operationID).
+            impl_->addTimer(now, a, s.snap->upgradeStarted ? TimerKind::Poll : TimerKind::Start, s.snap->seq);
+        }
         if (canceling) impl_->cancelPending(a, now);
     }
 }

@@ -59,16 +59,35 @@ void appendEscaped(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+bool needsEscape(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8)
+        if (wordNeedsEscape(loadLittleEndian64(p + i))) return true;
+    for (; i < s.size(); ++i)
+        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') return true;
+    return false;
+}
+
+// ,"key":"value" (value JSON-escaped). Plain values (nearly all) are one copy.
 void field(std::string& out, std::string_view key, std::string_view value) {
     const std::size_t at = out.size();
-    out.resize(at + key.size() + 4);
+    const bool plain = !needsEscape(value);
+    out.resize(at + key.size() + 4 + (plain ? value.size() + 2 : 0));
     char* d = out.data() + at;
-    d[0] = ',';
-    d[1] = '"';
-    std::memcpy(d + 2, key.data(), key.size());
-    d[2 + key.size()] = '"';
-    d[3 + key.size()] = ':';
-    appendEscaped(out, value);
+    *d++ = ',';
+    *d++ = '"';
+    std::memcpy(d, key.data(), key.size());
+    d += key.size();
+    *d++ = '"';
+    *d++ = ':';
+    if (!plain) {
+        appendEscaped(out, value);
+        return;
+    }
+    *d++ = '"';
+    std::memcpy(d, value.data(), value.size());
+    d[value.size()] = '"';
 }
 
 std::string hex64(std::uint64_t v) {
@@ -591,8 +610,9 @@ void Simulation::checkStartWindow(const Action& a) {
 void Simulation::snapshotForRestart() {
     std::vector<std::pair<std::uint64_t, OperationState>> snap;
     for (const auto& info : orchs_)
-        forEachOperation(info.orchestrationID,
-                         [&](const Operation& op) { snap.emplace_back(hashWords(op.operationID), op.state); });
+        store_.forEachOperationBrief(info.orchestrationID, [&](const Store::OperationBrief& op) {
+            snap.emplace_back(hashWords(op.operationID), op.state);
+        });
     std::sort(snap.begin(), snap.end());
     // Since the previous restart nothing may have vanished and no final state may have changed.
     for (const auto& [h, st] : atRestart_) {

@@ -10,7 +10,9 @@
 #pragma once
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "keb/model.h"
@@ -49,6 +51,31 @@ public:
         out = std::move(*op);
         return true;
     }
+    // Moves pending operations to new start times and windows in one transaction. Only these
+    // fields, updatedAt and (when `description` is given) the description change: the engine's
+    // "maintenance window missed" path, frequent while workers are the bottleneck, and window
+    // re-placement after a restart. Throws when an operation is unknown (nothing changes then).
+    struct ScheduleChange {
+        std::string operationID;
+        Millis startAt = 0;
+        Millis windowBegin = 0;
+        Millis windowEnd = 0;
+    };
+    virtual void rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
+                                      const std::string* description, Millis updatedAt) {
+        std::vector<Operation> ops(changes.size());
+        for (std::size_t i = 0; i < changes.size(); ++i) {
+            const ScheduleChange& c = changes[i];
+            if (!readOperation(orchestrationID, c.operationID, ops[i]))
+                throw std::runtime_error("no operation " + c.operationID + " in orchestration " + orchestrationID);
+            ops[i].startAt = c.startAt;
+            ops[i].maintenanceWindowBegin = c.windowBegin;
+            ops[i].maintenanceWindowEnd = c.windowEnd;
+            if (description) ops[i].description = *description;
+            ops[i].updatedAt = updatedAt;
+        }
+        updateOperations(ops);
+    }
     virtual Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) = 0;
     // Every operation of an orchestration in creation order (restart, retry).
     virtual std::vector<Operation> operationsOf(const std::string& orchestrationID) = 0;
@@ -59,6 +86,25 @@ public:
     // into the store. The default copies operationsOf(); stores override it to stream.
     virtual void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) {
         for (const Operation& op : operationsOf(orchestrationID)) fn(op);
+    }
+    // The scheduling fields of every operation, in creation order: what a restart, the final count
+    // and a retry need, without descriptions, configs or account fields (a store can produce it
+    // without building whole Operations). The views are valid during the call only.
+    struct OperationBrief {
+        std::string_view operationID;
+        std::string_view runtimeID;
+        std::int64_t seq = 0;
+        OperationState state = OperationState::Pending;
+        Millis startAt = 0;
+        bool immediate = false;
+        bool isRetry = false;  // retryOf is set
+    };
+    virtual void forEachOperationBrief(const std::string& orchestrationID,
+                                       const std::function<void(const OperationBrief&)>& fn) {
+        forEachOperation(orchestrationID, [&](const Operation& op) {
+            fn(OperationBrief{op.operationID, op.runtimeID, op.seq, op.state, op.startAt, op.immediate,
+                              !op.retryOf.empty()});
+        });
     }
     // Like updateOrchestrationWithOperations(o, inserted, {}), with the new operations produced one
     // at a time: next(out) fills `out` (a fresh Operation each call) and returns false when there
