@@ -9,7 +9,8 @@
 //    chunked arena whose slot numbers never change. The orchestration id is not stored per
 //    operation (the record names its orchestration by number); kymaConfig/clusterConfig are one
 //    interned string.
-//  - OpIndex: linear-probing table (orchestration number, id handle) -> slot.
+//  - OpIndex: linear-probing table (orchestration number, operation id) -> slot. UUID-shaped
+//    operation ids are packed in the record itself (no pool entry), others are pool handles.
 //  - Per orchestration: the slots in (createdAt, seq, operationID) order and counts per state.
 // Writes are all or nothing: a failing insert rolls back the records, the index and the pool
 // (truncated to where the write began); updates intern everything before the first change.
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -127,9 +129,9 @@ public:
     // The handle of s, adding it when new. `current` (a handle or kNone) is checked first: an
     // update usually writes back the value a field already has.
     std::uint32_t intern(std::string_view s, std::uint32_t current = kNone) {
+        if (current != kNone && equals(current, s)) return current;
         encode(s);
         ScratchTrim trim{key_};
-        if (current != kNone && sameAsKey(current)) return current;
         const std::uint32_t tag = tagOf(hashBytes(key(), key_.size()));
         const std::uint32_t found = lookup(tag);
         if (found != kNone) return found;
@@ -153,20 +155,16 @@ public:
         else out.assign(rawView(e));
     }
 
+    // Whether entry h holds s (no scratch used).
+    bool equals(std::uint32_t h, std::string_view s) const {
+        const unsigned char* e = at(h);
+        if (e[0] != kUuid) return rawView(e) == s;
+        unsigned char packed[16];
+        return s.size() == 36 && packUuid(s, packed) && std::memcmp(packed, e + 1, 16) == 0;
+    }
+
     // The bytes of a raw (not UUID-packed) entry.
     std::string_view view(std::uint32_t h) const { return rawView(at(h)); }
-
-    // Lexicographic comparison of two interned strings (byte order, as std::string).
-    int compare(std::uint32_t a, std::uint32_t b) const {
-        if (a == b) return 0;
-        const unsigned char* ea = at(a);
-        const unsigned char* eb = at(b);
-        if (ea[0] == kUuid && eb[0] == kUuid) return std::memcmp(ea + 1, eb + 1, 16);  // nibbles keep hex order
-        read(a, cmpA_);
-        read(b, cmpB_);
-        ScratchTrim trimA{cmpA_}, trimB{cmpB_};
-        return cmpA_.compare(cmpB_);
-    }
 
     std::uint64_t mark() const { return used_; }
 
@@ -312,23 +310,63 @@ private:
     std::vector<Slot> table_;
     std::size_t count_ = 0;
     // Scratch, per thread so that concurrent readers (under a caller's shared lock) do not race:
-    // the encoded form of the string being looked up, and two strings for comparisons.
+    // the encoded form of the string being looked up.
     inline static thread_local std::string key_;
-    inline static thread_local std::string cmpA_, cmpB_;
 };
 
 // ---------------------------------------------------------------------------------------------
-enum : std::uint8_t { kDryRun = 1, kUpgradeStarted = 2, kImmediate = 4, kHasKyma = 8, kHasCluster = 16 };
+enum : std::uint8_t {
+    kDryRun = 1,
+    kUpgradeStarted = 2,
+    kImmediate = 4,
+    kHasKyma = 8,
+    kHasCluster = 16,
+    kPackedId = 32,  // the record's id is a packed UUID (else a pool handle)
+};
+
+// An operation id as records keep it: UUID-shaped ids packed in place (so that finding an
+// operation reads no pool), any other id as a pool handle in the first four bytes.
+struct OpId {
+    bool packed = false;
+    unsigned char bytes[16] = {};
+    std::uint32_t handle() const {
+        std::uint32_t h;
+        std::memcpy(&h, bytes, 4);
+        return h;
+    }
+    static OpId ofHandle(std::uint32_t h) {
+        OpId k;
+        std::memcpy(k.bytes, &h, 4);
+        return k;
+    }
+};
 
 struct OpRec {
     Millis createdAt, updatedAt, startAt, startedAt, windowBegin, windowEnd;
     std::int64_t seq;
-    std::uint32_t orch;  // orchestration number
-    std::uint32_t id, runtime, instance, globalAccount, subAccount, planID, planName, region, shoot, description,
-        retryOf, config;
+    unsigned char id[16];  // see OpId
+    std::uint32_t orch;    // orchestration number
+    std::uint32_t runtime, instance, globalAccount, subAccount, planID, planName, region, shoot, description, retryOf,
+        config;
     std::uint8_t state, flags;
+
+    bool packedId() const { return flags & kPackedId; }
+    bool hasId(const OpId& k) const {
+        return k.packed == packedId() && std::memcmp(id, k.bytes, k.packed ? 16 : 4) == 0;
+    }
+    OpId opId() const {
+        OpId k;
+        k.packed = packedId();
+        std::memcpy(k.bytes, id, 16);
+        return k;
+    }
 };
-static_assert(sizeof(OpRec) <= 112, "operation record grew");
+static_assert(sizeof(OpRec) <= 128, "operation record grew");
+
+std::uint64_t opIdHash(std::uint32_t orch, const OpId& k) {
+    if (k.packed) return hashBytes(k.bytes, 16) ^ mix64(orch + 0x9e3779b97f4a7c15ULL);
+    return mix64((static_cast<std::uint64_t>(orch) << 32) | k.handle()) ^ 0x5bd1e9955bd1e995ULL;
+}
 
 class RecordArena {
 public:
@@ -358,48 +396,53 @@ private:
     std::uint32_t size_ = 0;
 };
 
-// (orchestration number, operation id handle) -> record slot.
+// (orchestration number, operation id) -> record slot. A slot keeps the upper half of the hash
+// (which also picks the position), so probing reads a record only for a real candidate and
+// growing reads none.
 class OpIndex {
 public:
-    std::uint32_t find(const RecordArena& recs, std::uint32_t orch, std::uint32_t id) const {
+    std::uint32_t find(const RecordArena& recs, std::uint32_t orch, const OpId& key) const {
         if (table_.empty()) return kNone;
+        const auto tag = static_cast<std::uint32_t>(opIdHash(orch, key) >> 32);
         const std::size_t mask = table_.size() - 1;
-        for (std::size_t i = hash(orch, id) & mask;; i = (i + 1) & mask) {
-            const std::uint32_t slot = table_[i];
-            if (slot == kNone) return kNone;
-            if (recs[slot].id == id && recs[slot].orch == orch) return slot;
+        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
+            const Slot& s = table_[i];
+            if (s.slot == kNone) return kNone;
+            if (s.tag == tag && recs[s.slot].orch == orch && recs[s.slot].hasId(key)) return s.slot;
         }
     }
     void insert(const RecordArena& recs, std::uint32_t slot) {
-        if ((count_ + 1) * 10 > table_.size() * 6) rebuild(recs, std::max<std::size_t>(64, table_.size() * 2), kNone);
-        place(recs, slot);
+        if ((count_ + 1) * 4 > table_.size() * 3) rebuild(std::max<std::size_t>(64, table_.size() * 2), kNone);
+        const OpRec& r = recs[slot];
+        place(Slot{slot, static_cast<std::uint32_t>(opIdHash(r.orch, r.opId()) >> 32)});
         ++count_;
     }
     // Keeps the slots below limit (a failed write).
-    void dropFrom(const RecordArena& recs, std::uint32_t limit) { rebuild(recs, table_.size(), limit); }
-    std::size_t bytes() const { return table_.capacity() * sizeof(std::uint32_t); }
+    void dropFrom(std::uint32_t limit) { rebuild(table_.size(), limit); }
+    std::size_t bytes() const { return table_.capacity() * sizeof(Slot); }
 
 private:
-    static std::uint64_t hash(std::uint32_t orch, std::uint32_t id) {
-        return mix64((static_cast<std::uint64_t>(orch) << 32) | id);
-    }
-    void place(const RecordArena& recs, std::uint32_t slot) {
+    struct Slot {
+        std::uint32_t slot;
+        std::uint32_t tag;
+    };
+    void place(Slot s) {
         const std::size_t mask = table_.size() - 1;
-        std::size_t i = hash(recs[slot].orch, recs[slot].id) & mask;
-        while (table_[i] != kNone) i = (i + 1) & mask;
-        table_[i] = slot;
+        std::size_t i = s.tag & mask;
+        while (table_[i].slot != kNone) i = (i + 1) & mask;
+        table_[i] = s;
     }
-    void rebuild(const RecordArena& recs, std::size_t size, std::uint32_t limit) {
-        std::vector<std::uint32_t> old(size, kNone);
+    void rebuild(std::size_t size, std::uint32_t limit) {
+        std::vector<Slot> old(size, Slot{kNone, 0});
         old.swap(table_);
         count_ = 0;
-        for (std::uint32_t slot : old) {
-            if (slot == kNone || slot >= limit) continue;
-            place(recs, slot);
+        for (const Slot& s : old) {
+            if (s.slot == kNone || s.slot >= limit) continue;
+            place(s);
             ++count_;
         }
     }
-    std::vector<std::uint32_t> table_;
+    std::vector<Slot> table_;
     std::size_t count_ = 0;
 };
 
@@ -433,6 +476,18 @@ int stateIndex(OperationState s) {
     return i;
 }
 
+// The last (orchestration, operation) -> slot lookup of this thread: the engine reads an
+// operation and then writes it back, the second lookup is free. Keyed by the store's unique
+// number and its epoch (bumped when a failed write frees slots).
+struct LookupCache {
+    std::uint64_t store = 0;
+    std::uint64_t epoch = 0;
+    std::uint32_t slot = kNone;
+    std::string orch, op;
+};
+thread_local LookupCache tlsLookup;
+std::atomic<std::uint64_t> nextStoreNumber{1};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -449,6 +504,8 @@ struct MemoryStore::Impl {
         std::vector<std::uint32_t> touched;  // orchestrations that got records
     };
 
+    const std::uint64_t number = nextStoreNumber.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t epoch = 0;
     StringPool pool;
     RecordArena recs;
     OpIndex index;
@@ -478,7 +535,36 @@ struct MemoryStore::Impl {
         const OpRec& y = recs[b];
         if (x.createdAt != y.createdAt) return x.createdAt < y.createdAt;
         if (x.seq != y.seq) return x.seq < y.seq;
-        return pool.compare(x.id, y.id) < 0;
+        if (x.packedId() && y.packedId()) return std::memcmp(x.id, y.id, 16) < 0;  // nibbles keep hex order
+        thread_local std::string idX, idY;
+        idString(x, idX);
+        idString(y, idY);
+        const bool less = idX < idY;
+        ScratchTrim trimX{idX}, trimY{idY};
+        return less;
+    }
+
+    void idString(const OpRec& r, std::string& out) const {
+        if (r.packedId()) unpackUuid(r.id, out);
+        else pool.read(r.opId().handle(), out);
+    }
+
+    // The key of an id; add: intern a non-UUID id (else a handle of kNone means unknown).
+    OpId keyOf(const std::string& id, bool add) {
+        OpId k;
+        if (packUuid(id, k.bytes)) {
+            k.packed = true;
+            return k;
+        }
+        return OpId::ofHandle(add ? pool.intern(id) : pool.find(id));
+    }
+    OpId findKey(const std::string& id) const {
+        OpId k;
+        if (packUuid(id, k.bytes)) {
+            k.packed = true;
+            return k;
+        }
+        return OpId::ofHandle(pool.find(id));
     }
 
     void placeInOrder(std::vector<std::uint32_t>& order, std::uint32_t slot) {
@@ -512,7 +598,7 @@ struct MemoryStore::Impl {
         r.shoot = pool.intern(op.shootName, r.shoot);
         r.description = pool.intern(op.description, r.description);
         r.retryOf = pool.intern(op.retryOf, r.retryOf);
-        r.flags = static_cast<std::uint8_t>((op.dryRun ? kDryRun : 0) | (op.upgradeStarted ? kUpgradeStarted : 0) |
+        r.flags = static_cast<std::uint8_t>((r.flags & kPackedId) | (op.dryRun ? kDryRun : 0) | (op.upgradeStarted ? kUpgradeStarted : 0) |
                                             (op.immediate ? kImmediate : 0) | (op.kymaConfig ? kHasKyma : 0) |
                                             (op.clusterConfig ? kHasCluster : 0));
         const std::uint32_t oldConfig = r.config;
@@ -538,7 +624,7 @@ struct MemoryStore::Impl {
     // Materialises a record into out (reusing out's string capacity).
     void load(std::uint32_t slot, Operation& out) const {
         const OpRec& r = recs[slot];
-        pool.read(r.id, out.operationID);
+        idString(r, out.operationID);
         out.orchestrationID = orchs[r.orch]->o.orchestrationID;
         pool.read(r.runtime, out.runtimeID);
         pool.read(r.instance, out.instanceID);
@@ -599,7 +685,26 @@ struct MemoryStore::Impl {
 
     Mark begin() const { return Mark{recs.size(), pool.mark(), {}}; }
 
+    // The record of an operation, kNone when unknown.
+    std::uint32_t slotOf(const std::string& orchestrationID, const std::string& operationID) const {
+        LookupCache& c = tlsLookup;
+        if (c.store == number && c.epoch == epoch && c.op == operationID && c.orch == orchestrationID) return c.slot;
+        const std::uint32_t no = orchNo(orchestrationID);
+        if (no == kNone) return kNone;
+        const OpId key = findKey(operationID);
+        if (!key.packed && key.handle() == kNone) return kNone;
+        const std::uint32_t slot = index.find(recs, no, key);
+        if (slot == kNone) return kNone;
+        c.store = number;
+        c.epoch = epoch;
+        c.slot = slot;
+        c.orch.assign(orchestrationID);
+        c.op.assign(operationID);
+        return slot;
+    }
+
     void rollback(const Mark& m) {
+        ++epoch;  // slots past m.records may be given to other operations now
         const bool grew = recs.size() > m.records;
         for (std::uint32_t no : m.touched) {
             OrchRec& rec = *orchs[no];
@@ -607,7 +712,7 @@ struct MemoryStore::Impl {
             rec.counts.fill(0);
             for (std::uint32_t slot : rec.order) ++rec.counts[recs[slot].state];
         }
-        if (grew) index.dropFrom(recs, m.records);
+        if (grew) index.dropFrom(m.records);
         recs.truncate(m.records);
         pool.rollback(m.pool);
     }
@@ -621,8 +726,10 @@ struct MemoryStore::Impl {
         r.runtime = r.instance = r.globalAccount = r.subAccount = r.planID = r.planName = r.region = r.shoot =
             r.description = r.retryOf = r.config = kNone;
         r.orch = no;
-        r.id = pool.intern(op.operationID);
-        if (index.find(recs, no, r.id) != kNone) throw std::runtime_error("operation exists: " + op.operationID);
+        const OpId key = keyOf(op.operationID, true);
+        if (index.find(recs, no, key) != kNone) throw std::runtime_error("operation exists: " + op.operationID);
+        std::memcpy(r.id, key.bytes, 16);
+        r.flags = key.packed ? kPackedId : 0;
         fill(r, op);
         const std::uint32_t slot = recs.push(r);
         index.insert(recs, slot);
@@ -635,10 +742,11 @@ struct MemoryStore::Impl {
         std::vector<std::uint32_t> slots;
         slots.reserve(ops.size());
         for (const Operation& op : ops) {
-            const std::uint32_t no = requireOrch(op.orchestrationID);
-            const std::uint32_t id = pool.find(op.operationID);
-            const std::uint32_t slot = id == kNone ? kNone : index.find(recs, no, id);
-            if (slot == kNone) throw std::runtime_error("no operation " + op.operationID);
+            const std::uint32_t slot = slotOf(op.orchestrationID, op.operationID);
+            if (slot == kNone) {
+                requireOrch(op.orchestrationID);
+                throw std::runtime_error("no operation " + op.operationID);
+            }
             slots.push_back(slot);
         }
         return slots;
@@ -807,34 +915,25 @@ void MemoryStore::updateOrchestrationAddingOperations(const Orchestration& o,
 }
 
 std::optional<Operation> MemoryStore::getOperation(const std::string& orchestrationID, const std::string& operationID) {
-    const Impl& d = *impl_;
-    const std::uint32_t no = d.orchNo(orchestrationID);
-    if (no == kNone) return std::nullopt;
-    const std::uint32_t id = d.pool.find(operationID);
-    if (id == kNone) return std::nullopt;
-    const std::uint32_t slot = d.index.find(d.recs, no, id);
+    const std::uint32_t slot = impl_->slotOf(orchestrationID, operationID);
     if (slot == kNone) return std::nullopt;
-    return d.loaded(slot);
+    return impl_->loaded(slot);
 }
 
 bool MemoryStore::readOperation(const std::string& orchestrationID, const std::string& operationID, Operation& out) {
-    const Impl& d = *impl_;
-    const std::uint32_t no = d.orchNo(orchestrationID);
-    if (no == kNone) return false;
-    const std::uint32_t id = d.pool.find(operationID);
-    if (id == kNone) return false;
-    const std::uint32_t slot = d.index.find(d.recs, no, id);
+    const std::uint32_t slot = impl_->slotOf(orchestrationID, operationID);
     if (slot == kNone) return false;
-    d.load(slot, out);
+    impl_->load(slot, out);
     return true;
 }
 
 void MemoryStore::updateOperation(const Operation& op) {
     Impl& d = *impl_;
-    const std::uint32_t no = d.requireOrch(op.orchestrationID);
-    const std::uint32_t id = d.pool.find(op.operationID);
-    const std::uint32_t slot = id == kNone ? kNone : d.index.find(d.recs, no, id);
-    if (slot == kNone) throw std::runtime_error("no operation " + op.operationID);
+    const std::uint32_t slot = d.slotOf(op.orchestrationID, op.operationID);
+    if (slot == kNone) {
+        d.requireOrch(op.orchestrationID);
+        throw std::runtime_error("no operation " + op.operationID);
+    }
     const Impl::Mark m = d.begin();
     OpRec next = d.recs[slot];
     try {
