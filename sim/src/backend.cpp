@@ -58,7 +58,7 @@ UpgradeFate decideFate(const FaultPlan& plan, std::uint64_t seed, const Operatio
 
 StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now) {
     const std::uint64_t key = hashWords(op.operationID);
-    if (ops_.count(key)) {
+    if (ops_.contains(key)) {
         ++duplicateStarts_;  // already started before a crash: resume, do not upgrade again
         return StepResult::again(0, "upgrade already running");
     }
@@ -67,7 +67,7 @@ StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now)
         return StepResult::done();
     }
     const UpgradeFate f = decideFate(plan_, seed_, op, now);
-    ops_.emplace(key, Record{now, f.duration, f.fails, f.hangs});
+    *ops_.insert(key).first = Record{now, f.duration, f.fails, f.hangs};
     ++upgrades_;
     ++perRuntime_[hashWords(op.runtimeID)];
     return StepResult::again(0, "upgrade started");
@@ -75,13 +75,13 @@ StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now)
 
 StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) {
     ++polls_;
-    auto it = ops_.find(hashWords(op.operationID));
-    if (it == ops_.end()) {
+    const Record* rec = ops_.find(hashWords(op.operationID));
+    if (!rec) {
         if (op.dryRun) return StepResult::done();
         ++unknownPolls_;
         return StepResult::failed("upgrade backend: no upgrade known for operation " + op.operationID);
     }
-    const Record& r = it->second;
+    const Record& r = *rec;
     if (r.hangs || now < r.startedAt + r.duration) return StepResult::again(0);  // no new note: the operation keeps "upgrade started"
     if (r.fails) {
         ++failures_;
@@ -91,19 +91,13 @@ StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) 
     return StepResult::done();
 }
 
-bool SimBackend::started(const std::string& operationID) const { return ops_.count(hashWords(operationID)) != 0; }
+bool SimBackend::started(const std::string& operationID) const { return ops_.contains(hashWords(operationID)); }
 
 std::uint32_t SimBackend::upgradesOf(const std::string& runtimeID) const {
-    auto it = perRuntime_.find(hashWords(runtimeID));
-    return it == perRuntime_.end() ? 0 : it->second;
+    const std::uint32_t* n = perRuntime_.find(hashWords(runtimeID));
+    return n ? *n : 0;
 }
 
-std::size_t SimBackend::approxBytes() const {
-    // unordered_map node: value + next pointer + cached hash, plus the bucket array.
-    return ops_.size() * (sizeof(std::pair<const std::uint64_t, Record>) + 2 * sizeof(void*)) +
-           ops_.bucket_count() * sizeof(void*) +
-           perRuntime_.size() * (sizeof(std::pair<const std::uint64_t, std::uint32_t>) + 2 * sizeof(void*)) +
-           perRuntime_.bucket_count() * sizeof(void*);
-}
+std::size_t SimBackend::approxBytes() const { return ops_.bytes() + perRuntime_.bytes(); }
 
 }  // namespace keb::sim

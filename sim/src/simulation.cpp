@@ -636,9 +636,9 @@ std::string Simulation::submitted(int i) const {
 }
 
 std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {
-    auto it = runtimeStatus_.find(hashWords(runtimeID));
-    if (it == runtimeStatus_.end()) return std::nullopt;
-    return it->second;
+    const RuntimeStatus* st = runtimeStatus_.find(hashWords(runtimeID));
+    if (!st) return std::nullopt;
+    return *st;
 }
 
 std::optional<Operation> Simulation::latestOperation(const std::string& runtimeID) {
@@ -652,10 +652,8 @@ std::optional<Operation> Simulation::latestOperation(const std::string& runtimeI
 }
 
 std::size_t Simulation::approxBytes() const {
-    const std::size_t node = 2 * sizeof(void*);
     return fleet_->approxBytes() + backend_->approxBytes() +
-           runtimeStatus_.size() * (sizeof(std::uint64_t) + sizeof(RuntimeStatus) + node) +
-           runtimeStatus_.bucket_count() * sizeof(void*) + atRestart_.capacity() * sizeof(atRestart_[0]) +
+           runtimeStatus_.bytes() + atRestart_.capacity() * sizeof(atRestart_[0]) +
            queue_.size() * sizeof(SimEvent) + pending_.capacity() * sizeof(Pending);
 }
 

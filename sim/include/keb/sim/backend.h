@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "keb/backend.h"
+#include "keb/sim/flat_map.h"
 #include "keb/model.h"
 
 namespace keb::sim {
@@ -89,15 +90,15 @@ public:
 
 private:
     struct Record {
-        Millis startedAt;
-        Millis duration;
-        bool fails;
-        bool hangs;
+        Millis startedAt = 0;
+        Millis duration = 0;
+        bool fails = false;
+        bool hangs = false;
     };
     FaultPlan plan_;
     std::uint64_t seed_;
-    std::unordered_map<std::uint64_t, Record> ops_;              // fnv1a(operationID)
-    std::unordered_map<std::uint64_t, std::uint32_t> perRuntime_; // fnv1a(runtimeID)
+    FlatMap<Record> ops_;                 // hashWords(operationID)
+    FlatMap<std::uint32_t> perRuntime_;   // hashWords(runtimeID)
     std::uint64_t upgrades_ = 0, duplicateStarts_ = 0, dryRunStarts_ = 0, polls_ = 0, failures_ = 0,
                   successes_ = 0, unknownPolls_ = 0;
 };

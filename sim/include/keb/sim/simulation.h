@@ -30,6 +30,7 @@
 #include "keb/sim/backend.h"
 #include "keb/sim/event_queue.h"
 #include "keb/sim/fleet_gen.h"
+#include "keb/sim/flat_map.h"
 #include "keb/sim/scenario.h"
 
 namespace keb::sim {
@@ -187,7 +188,7 @@ private:
     std::vector<int> submitToOrch_;                   // submit index -> orchs_ index (-1: rejected/not yet)
     std::unordered_map<std::uint64_t, std::uint32_t> inProgress_;  // fnv(operationID) -> orchs_ index
     std::unordered_map<std::uint64_t, int> runtimeBusy_;            // fnv(runtimeID) -> upgrades in progress
-    std::unordered_map<std::uint64_t, RuntimeStatus> runtimeStatus_;  // fnv(runtimeID)
+    FlatMap<RuntimeStatus> runtimeStatus_;  // hashWords(runtimeID)
     int inProgressTotal_ = 0;
     int peakWorkers_ = 0;
     std::vector<HourStats> hourly_;

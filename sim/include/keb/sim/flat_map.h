@@ -1,0 +1,77 @@
+// A flat hash map from 64-bit keys (hashes of ids) to small values: open addressing with linear
+// probing in one array, no erase. For the simulator's per-operation and per-runtime bookkeeping
+// over 100,000 shoots: one cache miss per lookup and ~2x (8 + sizeof(V)) bytes per entry,
+// against two misses and ~56 bytes per entry of std::unordered_map.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace keb::sim {
+
+template <class V>
+class FlatMap {
+public:
+    std::size_t size() const { return size_; }
+    std::size_t capacity() const { return slots_.size(); }
+    std::size_t bytes() const { return slots_.capacity() * sizeof(Slot); }
+
+    V* find(std::uint64_t key) {
+        if (slots_.empty()) return nullptr;
+        key = fix(key);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = key & mask;; i = (i + 1) & mask) {
+            if (slots_[i].key == key) return &slots_[i].value;
+            if (slots_[i].key == 0) return nullptr;
+        }
+    }
+    const V* find(std::uint64_t key) const { return const_cast<FlatMap*>(this)->find(key); }
+    bool contains(std::uint64_t key) const { return find(key) != nullptr; }
+
+    // The value of key, value-initialised when new; second: inserted.
+    std::pair<V*, bool> insert(std::uint64_t key) {
+        if ((size_ + 1) * 2 > slots_.size()) grow();
+        key = fix(key);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = key & mask;; i = (i + 1) & mask) {
+            if (slots_[i].key == key) return {&slots_[i].value, false};
+            if (slots_[i].key == 0) {
+                slots_[i].key = key;
+                slots_[i].value = V{};
+                ++size_;
+                return {&slots_[i].value, true};
+            }
+        }
+    }
+    V& operator[](std::uint64_t key) { return *insert(key).first; }
+
+    template <class F>
+    void forEach(F&& f) const {
+        for (const Slot& s : slots_)
+            if (s.key != 0) f(s.key, s.value);
+    }
+
+private:
+    struct Slot {
+        std::uint64_t key = 0;  // 0: free
+        V value{};
+    };
+    // Key 0 marks a free slot; a key that hashes to 0 is stored as another constant.
+    static std::uint64_t fix(std::uint64_t k) { return k != 0 ? k : 0x9e3779b97f4a7c15ull; }
+    void grow() {
+        std::vector<Slot> old = std::move(slots_);
+        slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+        const std::size_t mask = slots_.size() - 1;
+        for (const Slot& s : old) {
+            if (s.key == 0) continue;
+            std::size_t i = s.key & mask;
+            while (slots_[i].key != 0) i = (i + 1) & mask;
+            slots_[i] = s;
+        }
+    }
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+};
+
+}  // namespace keb::sim
