@@ -92,6 +92,14 @@ struct Slot {
     bool odd = false;
     bool rtOdd = false;
     bool immediate = false;       // retry with immediate=true: no windows
+    // What the engine last derived from the runtime, valid while the fleet's generation is
+    // rtGeneration (FleetSource::generation): existence, deprovisioning/suspended, its window.
+    bool rtCached = false;
+    bool rtSkip = false;          // deprovisioning or suspended
+    bool rtDeprovisioning = false;
+    bool rtHasWindow = false;
+    WindowSpec rtWindow;
+    std::uint64_t rtGeneration = 0;
     bool actionOut = false;
     bool blocked = false;         // waiting for another upgrade of the same runtime
     std::shared_ptr<const Operation> snap;  // in progress only
@@ -253,9 +261,10 @@ struct Engine::Impl {
 
     // Sets op's start time and window from the runtime's current window at or after n.
     // false (with *why) when the runtime's window cannot be used.
-    bool placeInWindow(Operation& op, const Runtime& rt, Millis n, std::string* why) {
+    bool placeInWindow(Operation& op, const Runtime& rt, Millis n, std::string* why, WindowSpec* used = nullptr) {
         auto spec = effectiveWindow(rt, e.config_.policy, why);
         if (!spec) return false;
+        if (used) *used = *spec;
         WindowInstance w = nextWindow(*spec, n);
         op.maintenanceWindowBegin = w.begin;
         op.maintenanceWindowEnd = w.end;
@@ -348,6 +357,7 @@ struct Engine::Impl {
         std::vector<std::uint32_t> created;  // target index of each new operation, in seq order
         std::vector<std::pair<std::uint32_t, std::string>> invalid;  // (target index, why)
         std::size_t next = 0;
+        const std::optional<std::uint64_t> gen = e.fleet_.generation();  // the snapshot's generation
         e.store_.updateOrchestrationAddingOperations(a.orch, [&](Operation& op) {
             while (next < targets.size()) {
                 const std::uint32_t idx = targets[next++];
@@ -367,9 +377,10 @@ struct Engine::Impl {
                 op.startAt = now;
                 if (a.orch.type == OrchestrationType::UpgradeKyma) op.kymaConfig = p.kyma.value_or(KymaParams{});
                 else op.clusterConfig = p.kubernetes.value_or(KubernetesParams{});
+                WindowSpec spec;
                 if (p.strategy.maintenanceWindow) {
                     std::string why;
-                    if (!placeInWindow(op, rt, now, &why)) {
+                    if (!placeInWindow(op, rt, now, &why, &spec)) {
                         invalid.emplace_back(idx, std::move(why));
                         op = Operation{};
                         continue;
@@ -379,6 +390,13 @@ struct Engine::Impl {
                 op.seq = a.nextSeq++;
                 op.description = op.startAt > now ? "scheduled for the maintenance window" : "queued for processing";
                 addPendingSlot(a, op);
+                if (gen) {  // targets are neither deprovisioning nor suspended (resolveTargets skips those)
+                    Slot& s = a.slots[static_cast<std::size_t>(op.seq)];
+                    s.rtCached = true;
+                    s.rtGeneration = *gen;
+                    s.rtHasWindow = p.strategy.maintenanceWindow;
+                    s.rtWindow = spec;
+                }
                 created.push_back(idx);
                 return true;
             }
@@ -479,29 +497,43 @@ struct Engine::Impl {
                      "another upgrade of the runtime is running");
                 continue;
             }
-            Runtime* rt = &runtime;
-            if (!e.fleet_.findInto(rtBuf, now, runtime)) {
-                finishOperation(a, seq, OperationState::Succeeded,
-                                "preempted: runtime " + rtBuf + " no longer exists", now);
-                continue;
+            const std::optional<std::uint64_t> gen = e.fleet_.generation();
+            const bool windowed = a.orch.parameters.strategy.maintenanceWindow && !s.immediate;
+            if (!(gen && s.rtCached && s.rtGeneration == *gen && (!windowed || s.rtHasWindow))) {
+                s.rtCached = false;
+                if (!e.fleet_.findInto(rtBuf, now, runtime)) {
+                    finishOperation(a, seq, OperationState::Succeeded,
+                                    "preempted: runtime " + rtBuf + " no longer exists", now);
+                    continue;
+                }
+                s.rtSkip = runtime.deprovisioning || runtime.suspended;
+                s.rtDeprovisioning = runtime.deprovisioning;
+                s.rtHasWindow = false;
+                if (windowed && !s.rtSkip) {
+                    std::string why;
+                    auto spec = effectiveWindow(runtime, e.config_.policy, &why);
+                    if (!spec) {
+                        finishOperation(a, seq, OperationState::Failed, "invalid maintenance window: " + why, now);
+                        continue;
+                    }
+                    s.rtWindow = *spec;
+                    s.rtHasWindow = true;
+                }
+                if (gen) {
+                    s.rtCached = true;
+                    s.rtGeneration = *gen;
+                }
             }
-            if (rt->deprovisioning || rt->suspended) {
+            if (s.rtSkip) {
                 finishOperation(a, seq, OperationState::Succeeded,
                                 std::string("skipped: runtime is ") +
-                                    (rt->deprovisioning ? "being deprovisioned" : "suspended"),
+                                    (s.rtDeprovisioning ? "being deprovisioned" : "suspended"),
                                 now);
                 continue;
             }
             WindowInstance window{};
-            const bool windowed = a.orch.parameters.strategy.maintenanceWindow && !s.immediate;
             if (windowed) {
-                std::string why;
-                auto spec = effectiveWindow(*rt, e.config_.policy, &why);
-                if (!spec) {
-                    finishOperation(a, seq, OperationState::Failed, "invalid maintenance window: " + why, now);
-                    continue;
-                }
-                window = nextWindow(*spec, now);
+                window = nextWindow(s.rtWindow, now);
                 if (window.begin > now) {  // window missed (or changed): move to the next allowed one
                     a.operationIDInto(s, idBuf);
                     if (moves.empty()) moves.emplace_back();
@@ -764,16 +796,22 @@ void Engine::recover(Millis now) {
         std::vector<std::string> inProgress;
         std::vector<Store::ScheduleChange> moved;
         Runtime& rt = impl_->runtime;
+        const std::optional<std::uint64_t> gen = fleet_.generation();
         store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
             a.nextSeq = std::max(a.nextSeq, op.seq + 1);
             if (op.state == OperationState::InProgress) {
                 inProgress.emplace_back(op.operationID);
             } else if (op.state == OperationState::Pending) {
                 Millis startAt = op.startAt;
+                std::optional<WindowSpec> spec;
+                bool skip = false, deprovisioning = false;
                 if (!canceling && a.orch.parameters.strategy.maintenanceWindow && !op.immediate &&
                     fleet_.findInto(std::string(op.runtimeID), now, rt)) {
                     std::string why;
-                    if (auto spec = effectiveWindow(rt, config_.policy, &why)) {
+                    skip = rt.deprovisioning || rt.suspended;
+                    deprovisioning = rt.deprovisioning;
+                    spec = effectiveWindow(rt, config_.policy, &why);
+                    if (spec) {
                         const WindowInstance w = nextWindow(*spec, now);
                         const Millis placed = std::max(now, w.begin);
                         if (placed != op.startAt) {
@@ -782,7 +820,16 @@ void Engine::recover(Millis now) {
                         }
                     }
                 }
-                impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, startAt, OperationState::Pending, op.immediate);
+                Slot& s = impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, startAt, OperationState::Pending,
+                                         op.immediate);
+                if (spec && gen) {
+                    s.rtCached = true;
+                    s.rtGeneration = *gen;
+                    s.rtSkip = skip;
+                    s.rtDeprovisioning = deprovisioning;
+                    s.rtHasWindow = true;
+                    s.rtWindow = *spec;
+                }
                 a.ready.push({startAt, op.seq});
             }
         });

@@ -303,6 +303,7 @@ SimFleet::SimFleet(const FleetSpec& spec, std::uint64_t seed) {
 }
 
 void SimFleet::add(const Runtime& r) {
+    ++generation_;
     Rec rec{};
     auto id = [&](const std::string& s, std::uint8_t* out, std::uint8_t pooledFlag) {
         if (parseUuid(s, out)) return;
@@ -524,6 +525,7 @@ std::size_t SimFleet::remove(const std::vector<std::string>& runtimeIDs) {
         if (!gone[i]) recs_[w++] = recs_[i];
     recs_.resize(w);
     reindex();
+    ++generation_;
     return n;
 }
 
@@ -532,6 +534,7 @@ bool SimFleet::setWindow(const std::string& runtimeID, const std::string& begin,
     if (!i) return false;
     recs_[*i].windowBegin = pool_.intern(begin);
     recs_[*i].windowEnd = pool_.intern(end);
+    ++generation_;
     return true;
 }
 

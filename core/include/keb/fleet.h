@@ -47,6 +47,10 @@ public:
     virtual std::optional<Runtime> find(const std::string& runtimeID, Millis now) = 0;
     // find() into a caller's Runtime (its strings' capacity is reused: the engine looks a runtime
     // up before every start). false when it no longer exists (out unspecified).
+    // A number that changes whenever any runtime changes, appears or disappears; nullopt when the
+    // source cannot tell. While it stays the same the engine reuses what it derived from a runtime
+    // (existence, deprovisioning, its maintenance window) instead of looking it up again.
+    virtual std::optional<std::uint64_t> generation() const { return std::nullopt; }
     virtual bool findInto(const std::string& runtimeID, Millis now, Runtime& out) {
         auto r = find(runtimeID, now);
         if (!r) return false;

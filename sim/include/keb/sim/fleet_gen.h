@@ -70,7 +70,9 @@ public:
     // find() built into the caller's Runtime (its strings' capacity is reused); false when
     // unknown. Overrides FleetSource::findInto where the interface declares it (no
     // `override` so that this header also builds against a fleet.h without it).
-    bool findInto(const std::string& runtimeID, Millis now, Runtime& out);
+    bool findInto(const std::string& runtimeID, Millis now, Runtime& out) override;
+    // Bumped by add(), remove() and setWindow().
+    std::optional<std::uint64_t> generation() const override { return generation_; }
 
     // RuntimeList: the live shoots in fleet order.
     std::size_t size() const override { return recs_.size(); }
@@ -103,6 +105,7 @@ public:
     std::size_t approxBytes() const;
 
 private:
+    std::uint64_t generation_ = 1;
     // Interned strings: one byte buffer, ids are dense. Never shrinks.
     class Pool {
     public:
