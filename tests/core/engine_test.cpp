@@ -187,6 +187,52 @@ TEST(Engine, ChangedWindowIsHonouredAtStart) {
     EXPECT_EQ(op.maintenanceWindowBegin, T("2026-11-24T03:00:00Z"));
 }
 
+// With a fleet that reports its generation, the engine reuses the window and state it derived
+// from a runtime; a change (generation bumped) is still honoured.
+TEST(Engine, VersionedFleetChangedWindowIsHonouredAtStart) {
+    Harness h;
+    h.fleet.gen = 1;
+    h.addRuntimes(1, "200000+0000", "210000+0000");
+    std::string id = h.submit(body(1, "maintenanceWindow"));
+    h.runUntil(T("2026-11-23T15:00:00Z"));
+    h.fleet.runtimes[0].windowBegin = "030000+0000";
+    h.fleet.runtimes[0].windowEnd = "040000+0000";
+    h.fleet.changed();
+    h.runToEnd();
+    auto op = h.ops(id)[0];
+    EXPECT_EQ(h.backend.begunAt.at(op.operationID), T("2026-11-24T03:00:00Z"));
+    EXPECT_EQ(op.maintenanceWindowBegin, T("2026-11-24T03:00:00Z"));
+}
+
+TEST(Engine, VersionedFleetRuntimeThatDisappearsIsPreempted) {
+    Harness h;
+    h.fleet.gen = 7;
+    h.addRuntimes(3, "120000+0000", "130000+0000");
+    std::string id = h.submit(body(1, "maintenanceWindow"));
+    h.runUntil(T("2026-11-23T11:00:00Z"));
+    h.fleet.remove("rt-2");
+    h.fleet.changed();
+    h.runToEnd();
+    for (const auto& op : h.ops(id))
+        if (op.runtimeID == "rt-2") EXPECT_NE(op.description.find("preempted"), std::string::npos);
+    EXPECT_EQ(h.backend.upgrades.count("rt-2"), 0u);
+}
+
+TEST(Engine, VersionedFleetIsNotLookedUpAgainWhileUnchanged) {
+    auto lookups = [](bool versioned) {
+        Harness h;
+        if (versioned) h.fleet.gen = 1;
+        h.backend.duration = 40 * kMinute;
+        h.addRuntimes(3, "120000+0000", "130000+0000");  // the third misses its window (see above)
+        std::string id = h.submit(body(1, "maintenanceWindow"));
+        h.runToEnd();
+        EXPECT_EQ(h.orch(id).state, OrchestrationState::Succeeded);
+        return h.fleet.lookups;
+    };
+    EXPECT_GE(lookups(false), 4);  // every attempt to start (3 + the missed window)
+    EXPECT_EQ(lookups(true), 0);   // resolution's snapshot is enough
+}
+
 TEST(Engine, CancelWithOperationsInProgress) {
     Harness h;
     h.addRuntimes(10);

@@ -2,6 +2,7 @@
 // and a scripted upgrade backend that records what really happened to runtimes.
 #pragma once
 #include <algorithm>
+#include <optional>
 #include <map>
 #include <memory>
 #include <set>
@@ -40,12 +41,21 @@ public:
     std::vector<Runtime> runtimes;
     bool down = false;
     int snapshots = 0;
+    int lookups = 0;
+    // Set: the fleet reports a generation (FleetSource::generation) and the engine may reuse what
+    // it derived from a runtime until changed() bumps it.
+    std::optional<std::uint64_t> gen;
+    std::optional<std::uint64_t> generation() const override { return gen; }
+    void changed() {
+        if (gen) ++*gen;
+    }
     FleetSnapshot snapshot(Millis) override {
         ++snapshots;
         if (down) return {false, "gardener: 503 Service Unavailable", nullptr};
         return {true, "", &runtimes};
     }
     std::optional<Runtime> find(const std::string& id, Millis) override {
+        ++lookups;
         for (const auto& r : runtimes)
             if (r.runtimeID == id) return r;
         return std::nullopt;
