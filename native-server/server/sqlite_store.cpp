@@ -372,15 +372,30 @@ void bindOperationBody(S& s, const Operation& op, int stateCodeValue) {
 
 void SqliteStore::doInsertOperations(const std::vector<Operation>& ops) {
     if (ops.empty()) return;
+    doInsertOperationStream({}, &ops);
+}
+
+// Inserts operations one at a time (rows are bound without copies), then one counter upsert per
+// (orchestration, state). With `batch` set, next() is not used: the vector's elements are bound
+// in place.
+void SqliteStore::doInsertOperationStream(const std::function<bool(Operation&)>& next,
+                                          const std::vector<Operation>* batch) {
     auto& s = stmt(std::string("INSERT INTO operations(") + kOpColumns +
                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     std::map<std::pair<std::string, int>, std::int64_t> counts;
-    for (const auto& op : ops) {
+    auto insertOne = [&](const Operation& op) {
         const int code = stateCode(kOpStates, op.state);
         s.reset().bindRef(op.orchestrationID).bindRef(op.operationID);
         bindOperationBody(s, op, code);
         s.run();
-        ++counts[{op.orchestrationID, code}];
+        auto it = counts.find({op.orchestrationID, code});
+        if (it == counts.end()) counts.emplace(std::make_pair(op.orchestrationID, code), 1);
+        else ++it->second;
+    };
+    if (batch) {
+        for (const auto& op : *batch) insertOne(op);
+    } else {
+        for (Operation op; next(op); op = Operation{}) insertOne(op);
     }
     auto& c = stmt(
         "INSERT INTO operation_counts(orchestration_id, state, n) VALUES (?,?,?) "
@@ -411,6 +426,14 @@ void SqliteStore::insertOperations(const std::vector<Operation>& ops) {
 void SqliteStore::updateOperations(const std::vector<Operation>& ops) {
     if (ops.empty()) return;
     KEB_TX(for (const auto& op : ops) doUpdateOperation(op));
+}
+
+void SqliteStore::updateOrchestrationAddingOperations(const Orchestration& o,
+                                                      const std::function<bool(Operation&)>& next) {
+    KEB_TX({
+        doInsertOperationStream(next, nullptr);
+        doUpdateOrchestration(o);
+    });
 }
 
 void SqliteStore::updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,

@@ -12,6 +12,7 @@
 // open the same file read-only from another thread (WAL readers do not block the writer).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -59,6 +60,9 @@ public:
     std::vector<Operation> operationsOf(const std::string& orchestrationID) override;
     OperationStats operationStats(const std::string& orchestrationID) override;
     void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) override;
+    // Streams the new rows into one transaction (no vector of all of them).
+    void updateOrchestrationAddingOperations(const Orchestration& o,
+                                             const std::function<bool(Operation&)>& next) override;
 
     // The operations page as wire JSON, rendered straight from the row columns (the GET fast
     // path: no Operation copies, no JSON DOM). Same bytes as dumpWire(pageJson(listOperations)).
@@ -85,6 +89,7 @@ private:
     void doInsertOrchestration(const Orchestration& o);
     void doUpdateOrchestration(const Orchestration& o);
     void doInsertOperations(const std::vector<Operation>& ops);
+    void doInsertOperationStream(const std::function<bool(Operation&)>& next, const std::vector<Operation>* batch);
     void doUpdateOperation(const Operation& op);
     bool doAppendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out);
     [[noreturn]] void fail(const std::string& what);
