@@ -150,8 +150,19 @@ struct Active {
         const Slot* s = slot(e.seq);
         return s && s->state == OperationState::Pending && !s->blocked && s->startAt == e.startAt;
     }
+    bool readyTopChecked = false;  // the top was found ready and nothing changed since
+    void pushReady(Millis startAt, std::int64_t seq) {
+        ready.push({startAt, seq});
+        readyTopChecked = false;
+    }
+    void popReady() {
+        ready.pop();
+        readyTopChecked = false;
+    }
     void pruneReady() {
+        if (readyTopChecked) return;
         while (!ready.empty() && !isReady(ready.top())) ready.pop();
+        readyTopChecked = true;
     }
 };
 
@@ -283,6 +294,7 @@ struct Engine::Impl {
         if (seq >= a.slots.size()) a.slots.resize(seq + 1);
         Slot& s = a.slots[seq];
         if (!s.live) ++a.liveCount;
+        a.readyTopChecked = false;
         s = Slot{};
         s.live = true;
         if (!packUuid(operationID, s.idHi, s.idLo)) {
@@ -304,10 +316,11 @@ struct Engine::Impl {
     void addPendingSlot(Active& a, const Operation& op) {
         Slot& s = slotFor(a, op);
         s.state = OperationState::Pending;
-        a.ready.push({op.startAt, op.seq});
+        a.pushReady(op.startAt, op.seq);
     }
 
     void killSlot(Active& a, Slot& s) {
+        a.readyTopChecked = false;
         s.live = false;
         s.snap.reset();
         --a.liveCount;
@@ -473,7 +486,7 @@ struct Engine::Impl {
             Slot* s = a->slot(seq);
             if (!s || !s->blocked) continue;
             s->blocked = false;
-            a->ready.push({s->startAt, seq});
+            a->pushReady(s->startAt, seq);
         }
     }
 
@@ -484,13 +497,14 @@ struct Engine::Impl {
             a.pruneReady();
             if (a.ready.empty() || a.ready.top().startAt > now) break;
             const std::int64_t seq = a.ready.top().seq;
-            a.ready.pop();
+            a.popReady();
             Slot& s = *a.slot(seq);
             // Everything up to a start or a final state needs no store read: the slot knows the
             // runtime, and a missed window is a partial update (Store::rescheduleOperation).
             a.runtimeIDInto(s, rtBuf);
             if (busy.count(rtBuf)) {  // SPEC 6: another upgrade of this runtime is running: wait
                 s.blocked = true;
+                a.readyTopChecked = false;
                 waiting[rtBuf].push_back({a.handle, seq});
                 a.operationIDInto(s, idBuf);
                 emit(now, "operation.waiting", a.orch.orchestrationID, idBuf, rtBuf, {},
@@ -540,7 +554,7 @@ struct Engine::Impl {
                     moves[0] = Store::ScheduleChange{idBuf, window.begin, window.begin, window.end};
                     e.store_.rescheduleOperations(a.orch.orchestrationID, moves, &kWindowMissed, now);
                     s.startAt = window.begin;
-                    a.ready.push({s.startAt, seq});
+                    a.pushReady(s.startAt, seq);
                     emit(now, "operation.rescheduled", a.orch.orchestrationID, idBuf, rtBuf, "pending",
                          formatRfc3339(window.begin));
                     continue;
@@ -830,7 +844,7 @@ void Engine::recover(Millis now) {
                     s.rtHasWindow = true;
                     s.rtWindow = *spec;
                 }
-                a.ready.push({startAt, op.seq});
+                a.pushReady(startAt, op.seq);
             }
         });
         if (!moved.empty()) store_.rescheduleOperations(o.orchestrationID, moved, nullptr, now);
