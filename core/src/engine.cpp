@@ -371,6 +371,7 @@ struct Engine::Impl {
         std::vector<std::pair<std::uint32_t, std::string>> invalid;  // (target index, why)
         std::size_t next = 0;
         const std::optional<std::uint64_t> gen = e.fleet_.generation();  // the snapshot's generation
+        a.slots.reserve(static_cast<std::size_t>(a.nextSeq) + targets.size());
         e.store_.updateOrchestrationAddingOperations(a.orch, [&](Operation& op) {
             while (next < targets.size()) {
                 const std::uint32_t idx = targets[next++];
@@ -811,6 +812,11 @@ void Engine::recover(Millis now) {
         std::vector<Store::ScheduleChange> moved;
         Runtime& rt = impl_->runtime;
         const std::optional<std::uint64_t> gen = fleet_.generation();
+        {
+            std::int64_t total = 0;
+            for (const auto& [state, n] : store_.operationStats(o.orchestrationID)) total += n;
+            a.slots.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, total)));
+        }
         store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
             a.nextSeq = std::max(a.nextSeq, op.seq + 1);
             if (op.state == OperationState::InProgress) {
