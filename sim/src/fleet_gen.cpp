@@ -74,9 +74,13 @@ std::vector<double> cumulativeOf(const Weighted& w) {
 }
 
 std::string twoDigits(int v) {
-    char buf[4];
-    std::snprintf(buf, sizeof buf, "%02d", v);
-    return buf;
+    if (v < 0 || v > 99) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%02d", v);
+        return buf;
+    }
+    const char d[2] = {static_cast<char>('0' + v / 10), static_cast<char>('0' + v % 10)};
+    return std::string(d, 2);
 }
 
 std::string uuid(Rng& rng) {
@@ -100,7 +104,13 @@ const std::string& planIdFor(const std::string& planName) {
 
 std::pair<std::string, std::string> gardenerDefaultWindow(int hour) {
     hour = ((hour % 24) + 24) % 24;
-    return {twoDigits(hour) + "0000+0000", twoDigits((hour + 1) % 24) + "0000+0000"};
+    auto at = [](int h) {
+        std::string w = "000000+0000";
+        w[0] = static_cast<char>('0' + h / 10);
+        w[1] = static_cast<char>('0' + h % 10);
+        return w;
+    };
+    return {at(hour), at((hour + 1) % 24)};
 }
 
 namespace {
@@ -152,10 +162,12 @@ void generateInto(const FleetSpec& spec, std::uint64_t seed, Sink&& sink) {
         const PlanInfo* info = planInfo(plan);
         const auto& regions = regionsFor(info ? info->provider : "aws");
         r.region = regions[skewedIndex(rng, regions.size(), spec.regionSkew)];
-        char name[16];
-        std::snprintf(name, sizeof name, "c-%07x",
-                      (static_cast<std::uint32_t>(i) * nameMul + nameAdd) & 0x0fffffffu);
-        r.shootName = name;
+        {  // "c-%07x"
+            static constexpr char kHex[] = "0123456789abcdef";
+            const std::uint32_t code = (static_cast<std::uint32_t>(i) * nameMul + nameAdd) & 0x0fffffffu;
+            r.shootName.assign("c-0000000");
+            for (int k = 0; k < 7; ++k) r.shootName[8 - k] = kHex[(code >> (4 * k)) & 0xf];
+        }
         if (rng.chance(spec.operatorWindowShare)) {
             // Operator-set: local begin hour, 1..4 h long, in some offset (may cross midnight).
             const std::string& off = offsets[rng.below(offsets.size())];
