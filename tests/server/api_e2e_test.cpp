@@ -3,6 +3,11 @@
 // TLS, metrics, and every JSON answer checked against GET /openapi.json.
 #include "server_harness.h"
 
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
 using namespace keb::test;
 
 namespace {
@@ -471,6 +476,49 @@ TEST(ServerSetup, CachedAndComputedAnswersAreTheSameBytes) {
     s.kill(SIGTERM);
     const std::string log = s.stderrText();
     EXPECT_NE(log.find("\"bytes\":" + std::to_string(computed[targets[1]].first.size())), std::string::npos);
+}
+
+// Access lines are buffered per HTTP thread and written by a background thread: every request
+// from many concurrent connections gets exactly one whole line, none is lost at a graceful stop.
+TEST(ServerSetup, AccessLogHasOneWholeLinePerRequestFromManyConnections) {
+    TempDir dir;
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", std::string("hs256:") + kSecret},
+                        dir.path.string()))
+        << s.stderrText();
+    const std::string tok = token(kSecret, kRW);
+    constexpr int kThreads = 8, kPerThread = 150;
+    std::vector<std::thread> clients;
+    std::atomic<int> ok{0};
+    for (int t = 0; t < kThreads; ++t) {
+        clients.emplace_back([&, t] {
+            httplib::Client c("127.0.0.1", s.port());
+            c.set_keep_alive(true);
+            for (int i = 0; i < kPerThread; ++i) {
+                const std::string path = "/orchestrations/t" + std::to_string(t) + "-" + std::to_string(i);
+                auto r = c.Get(path.c_str(), {{"Authorization", "Bearer " + tok}});
+                if (r && r->status == 404) ++ok;
+            }
+        });
+    }
+    for (auto& c : clients) c.join();
+    ASSERT_EQ(ok.load(), kThreads * kPerThread);
+    s.kill(SIGTERM);
+    std::stringstream ss(s.stderrText());
+    std::string line;
+    std::set<std::string> paths;
+    int requests = 0;
+    while (std::getline(ss, line)) {
+        if (line.empty()) continue;
+        Json j = Json::parse(line, nullptr, false);
+        ASSERT_TRUE(j.is_object()) << "not a whole JSON line: " << line;
+        if (j["event"] != "http.request") continue;
+        ++requests;
+        EXPECT_EQ(j["status"], 404) << line;
+        paths.insert(j["path"].get<std::string>());
+    }
+    EXPECT_EQ(requests, kThreads * kPerThread);
+    EXPECT_EQ(paths.size(), static_cast<std::size_t>(kThreads * kPerThread)) << "each request logged once";
 }
 
 TEST(ServerSetup, Rs256TokensFromAJwksFile) {
