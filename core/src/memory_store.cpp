@@ -4,13 +4,14 @@
 //  - StringPool: every string of an operation is interned once. An entry is [tag][payload] in
 //    64 KiB blocks; a handle is the entry's byte offset (32 bits). UUID-shaped strings (36 chars,
 //    lowercase hex, dashes at 8/13/18/23) are packed to 16 bytes; anything else is kept raw with
-//    its length. A linear-probing table of handles deduplicates.
-//  - OpRec: one fixed-size record per operation (times, seq, state, flags and pool handles), in a
-//    chunked arena whose slot numbers never change. The orchestration id is not stored per
+//    its length. A linear-probing table of (handle, hash tag) deduplicates.
+//  - OpRec: one 128-byte record per operation (times, seq, state, flags, id and pool handles), in
+//    a chunked arena whose slot numbers never change. The orchestration id is not stored per
 //    operation (the record names its orchestration by number); kymaConfig/clusterConfig are one
 //    interned string.
 //  - OpIndex: linear-probing table (orchestration number, operation id) -> slot. UUID-shaped
 //    operation ids are packed in the record itself (no pool entry), others are pool handles.
+//    Finding an operation reads the index and the record, nothing else.
 //  - Per orchestration: the slots in (createdAt, seq, operationID) order and counts per state.
 // Writes are all or nothing: a failing insert rolls back the records, the index and the pool
 // (truncated to where the write began); updates intern everything before the first change.
@@ -40,6 +41,7 @@ struct ScratchTrim {
         if (s.capacity() > 4096) std::string().swap(s);
     }
 };
+
 constexpr int kStates = 5;
 
 std::uint64_t mix64(std::uint64_t x) {
@@ -999,6 +1001,56 @@ void MemoryStore::forEachOperation(const std::string& orchestrationID,
     for (std::size_t i = 0; i < rec.order.size(); ++i) {
         d.load(rec.order[i], op);
         fn(op);
+    }
+}
+
+void MemoryStore::forEachOperationBrief(const std::string& orchestrationID,
+                                        const std::function<void(const OperationBrief&)>& fn) {
+    const Impl& d = *impl_;
+    const std::uint32_t no = d.orchNo(orchestrationID);
+    if (no == kNone) return;
+    const Impl::OrchRec& rec = *d.orchs[no];
+    std::string id, runtime;  // capacity reused
+    for (std::size_t i = 0; i < rec.order.size(); ++i) {
+        const OpRec& r = d.recs[rec.order[i]];
+        d.idString(r, id);
+        d.pool.read(r.runtime, runtime);
+        const bool retry = r.retryOf != kNone && !d.pool.equals(r.retryOf, std::string_view());
+        fn(OperationBrief{id, runtime, r.seq, static_cast<OperationState>(r.state), r.startAt,
+                          (r.flags & kImmediate) != 0, retry});
+    }
+}
+
+void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
+                                       const std::string* description, Millis updatedAt) {
+    Impl& d = *impl_;
+    std::vector<std::uint32_t> slots;
+    slots.reserve(changes.size());
+    for (const ScheduleChange& c : changes) {  // every one located before anything changes
+        const std::uint32_t slot = d.slotOf(orchestrationID, c.operationID);
+        if (slot == kNone) {
+            d.requireOrch(orchestrationID);
+            throw std::runtime_error("no operation " + c.operationID);
+        }
+        slots.push_back(slot);
+    }
+    std::uint32_t text = kNone;
+    if (description) {
+        const Impl::Mark m = d.begin();
+        try {
+            text = d.pool.intern(*description, changes.empty() ? kNone : d.recs[slots[0]].description);
+        } catch (...) {
+            d.rollback(m);
+            throw;
+        }
+    }
+    for (std::size_t i = 0; i < slots.size(); ++i) {  // neither the order key nor the state changes
+        OpRec& r = d.recs[slots[i]];
+        r.startAt = changes[i].startAt;
+        r.windowBegin = changes[i].windowBegin;
+        r.windowEnd = changes[i].windowEnd;
+        r.updatedAt = updatedAt;
+        if (description) r.description = text;
     }
 }
 

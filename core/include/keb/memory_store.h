@@ -1,8 +1,9 @@
 // In-memory Store: the reference implementation of the store contract.
 // Compact: strings live once in a deduplicating pool (UUID-shaped ids packed to 16 bytes),
-// an operation is a ~112-byte record of pool handles and numbers, ids are found through an
-// open-addressing index. Reads materialise an Operation. About 280 B per operation of a
-// typical 100,000-operation rollout, all tables included (bench/store_bench.cpp, BM_StoreInsert).
+// an operation is a 128-byte record of numbers, its packed id and pool handles, ids are found
+// through an open-addressing index. Reads materialise an Operation. About 250 B per operation
+// of a typical 100,000-operation rollout, all tables included (bench/store_bench.cpp,
+// BM_StoreInsert; tests/store_contract/memory_store_test.cpp checks < 350).
 // Threads: reads may run concurrently with each other; a write needs exclusive access.
 #pragma once
 #include <cstddef>
@@ -41,6 +42,12 @@ public:
     std::vector<Operation> operationsOf(const std::string& orchestrationID) override;
     OperationStats operationStats(const std::string& orchestrationID) override;
     void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) override;
+    // Without materialising Operations: ids and numbers straight from the records.
+    void forEachOperationBrief(const std::string& orchestrationID,
+                               const std::function<void(const OperationBrief&)>& fn) override;
+    // In place: the records' times and window (and one interned description).
+    void rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
+                              const std::string* description, Millis updatedAt) override;
     void updateOrchestrationAddingOperations(const Orchestration& o,
                                              const std::function<bool(Operation&)>& next) override;
 
