@@ -165,6 +165,12 @@ END;
 ALTER TABLE orchestrations ADD COLUMN wire TEXT;
 ALTER TABLE orchestrations ADD COLUMN wire_split INTEGER;
 )SQL",
+    // 3: the wire JSON of each operation (its list item), written with every insert/update, so a
+    // page is a concatenation. Rows written before have NULL (pages with such rows are rendered
+    // from the columns).
+    R"SQL(
+ALTER TABLE operations ADD COLUMN wire TEXT;
+)SQL",
 };
 
 const char* kOpColumns =
@@ -381,12 +387,15 @@ void SqliteStore::doInsertOperations(const std::vector<Operation>& ops) {
 void SqliteStore::doInsertOperationStream(const std::function<bool(Operation&)>& next,
                                           const std::vector<Operation>* batch) {
     auto& s = stmt(std::string("INSERT INTO operations(") + kOpColumns +
-                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                   ", wire) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     std::map<std::pair<std::string, int>, std::int64_t> counts;
     auto insertOne = [&](const Operation& op) {
         const int code = stateCode(kOpStates, op.state);
         s.reset().bindRef(op.orchestrationID).bindRef(op.operationID);
         bindOperationBody(s, op, code);
+        wireBuf_.clear();
+        appendOperationItem(wireBuf_, itemView(op));
+        s.bindRef(wireBuf_);  // runs before the next render
         s.run();
         auto it = counts.find({op.orchestrationID, code});
         if (it == counts.end()) counts.emplace(std::make_pair(op.orchestrationID, code), 1);
@@ -408,9 +417,11 @@ void SqliteStore::doUpdateOperation(const Operation& op) {
         "UPDATE operations SET seq=?, created_at=?, updated_at=?, state=?, description=?, runtime_id=?, "
         "instance_id=?, global_account_id=?, sub_account_id=?, service_plan_id=?, service_plan_name=?, region=?, "
         "shoot_name=?, dry_run=?, mw_begin=?, mw_end=?, start_at=?, started_at=?, upgrade_started=?, immediate=?, "
-        "retry_of=?, config_kind=?, config_a=?, config_b=?, config_c=? WHERE orchestration_id=? AND id=?");
+        "retry_of=?, config_kind=?, config_a=?, config_b=?, config_c=?, wire=? WHERE orchestration_id=? AND id=?");
     bindOperationBody(s, op, stateCode(kOpStates, op.state));
-    s.bindRef(op.orchestrationID).bindRef(op.operationID);
+    wireBuf_.clear();
+    appendOperationItem(wireBuf_, itemView(op));
+    s.bindRef(wireBuf_).bindRef(op.orchestrationID).bindRef(op.operationID);
     s.run();
     if (s.changes() == 0) throw SqliteError("no operation " + op.operationID + " in orchestration " + op.orchestrationID);
 }
@@ -639,7 +650,31 @@ bool SqliteStore::doAppendOperationPage(const std::string& orchestrationID, cons
     const std::size_t start = out.size();
     appendPagePrefix(out, expected);
     const std::size_t prefixLen = out.size() - start;
+    bool rendered = false;
     if (offset < total) {
+        // Rows keep their rendered item (migration 3): the page is a concatenation.
+        auto& w = stmt("SELECT wire FROM operations WHERE orchestration_id=?" + stateFilter(states.size()) +
+                       " ORDER BY created_at, seq, id LIMIT ? OFFSET ?");
+        w.bind(orchestrationID);
+        for (auto st : states) w.bind(stateCode(kOpStates, st));
+        w.bind(size).bind(offset);
+        const std::size_t itemsStart = out.size();
+        out.reserve(out.size() + static_cast<std::size_t>(std::min<std::int64_t>(size, total - offset)) * 400 + 64);
+        rendered = true;
+        while (w.step()) {
+            if (w.isNull(0)) {  // a row from before migration 3: render this page from the columns
+                rendered = false;
+                out.resize(itemsStart);
+                count = 0;
+                w.reset();
+                break;
+            }
+            if (count++) out += ',';
+            const std::string_view item = w.view(0);
+            out.append(item.data(), item.size());
+        }
+    }
+    if (offset < total && !rendered) {
         auto& s = stmt(
             "SELECT id, runtime_id, global_account_id, sub_account_id, service_plan_id, service_plan_name, "
             "shoot_name, description, dry_run, mw_begin, mw_end, state FROM operations WHERE orchestration_id=?" +

@@ -98,6 +98,7 @@ private:
     SqliteOptions options_;
     sqlite3* db_ = nullptr;
     std::map<std::string, std::unique_ptr<Stmt>> stmts_;
+    std::string wireBuf_;  // an operation's rendered list item, bound while its row is written
 };
 
 }  // namespace keb::server

@@ -344,9 +344,10 @@ TEST(SqlitePages, PreRenderedOrchestrationEqualsTheJsonPathAfterUpdates) {
     EXPECT_EQ(out, "keep");
 }
 
-// A store written by the previous schema (no wire column) is migrated on open; its old rows are
-// served through the JSON path until they are next written.
-TEST(SqlitePages, MigratesAVersion1StoreAndServesOldRowsThroughTheJsonPath) {
+// A store written by schema version 1 (no wire columns) is migrated on open; its old rows are
+// served through the JSON path (orchestrations) or rendered from the columns (operations) until
+// they are next written.
+TEST(SqlitePages, MigratesAVersion1StoreAndServesOldRowsWithoutRenderedJson) {
     TempDb db;
     std::mt19937_64 rng(4);
     Orchestration o = randomOrchestration(rng, "old");
@@ -359,12 +360,29 @@ TEST(SqlitePages, MigratesAVersion1StoreAndServesOldRowsThroughTheJsonPath) {
     ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
     for (const char* sql : {"ALTER TABLE orchestrations DROP COLUMN wire",
                             "ALTER TABLE orchestrations DROP COLUMN wire_split",
+                            "ALTER TABLE operations DROP COLUMN wire",
                             "DELETE FROM schema_migrations WHERE version >= 2"})
         ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(raw);
     sqlite3_close(raw);
 
     SqliteStore store(db.path());
-    EXPECT_GE(store.schemaVersion(), 2);
+    EXPECT_GE(store.schemaVersion(), 3);
+    // Old operation rows (no rendered item): pages come from the columns, also mixed with new rows.
+    OperationQuery all;
+    std::string page;
+    ASSERT_TRUE(store.appendOperationPage("old", all, page));
+    EXPECT_EQ(page, domPage(store, "old", all));
+    EXPECT_EQ(Json::parse(page)["count"], 2);
+    store.insertOperations({randomOperation(rng, "old", 2)});
+    page.clear();
+    ASSERT_TRUE(store.appendOperationPage("old", all, page));
+    EXPECT_EQ(page, domPage(store, "old", all));
+    EXPECT_EQ(Json::parse(page)["count"], 3);
+    auto ops = store.operationsOf("old");
+    store.updateOperations(ops);  // every row rendered again
+    page.clear();
+    ASSERT_TRUE(store.appendOperationPage("old", all, page));
+    EXPECT_EQ(page, domPage(store, "old", all));
     std::string out;
     EXPECT_EQ(store.appendOrchestration("old", out), OperationPageSource::Render::Unavailable);
     EXPECT_EQ(out, "");
