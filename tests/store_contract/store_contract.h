@@ -569,11 +569,83 @@ TYPED_TEST_P(StoreContract, ReadOperationIntoAUsedBuffer) {
     EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 1);
 }
 
+TYPED_TEST_P(StoreContract, BriefsMatchTheOperations) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.insertOrchestration(makeOrch("other", 1, OrchestrationState::InProgress));
+    Operation a = makeOp("o", "3f0c1b8e-6a3d-4c1e-9b7a-0d2e4f6a8b1c", 10, 0, OperationState::Failed);  // UUID-shaped
+    Operation b = makeOp("o", "b", 10, 1, OperationState::InProgress);
+    b.startAt = 777;
+    b.immediate = true;
+    Operation c = makeOp("o", "c", 20, 2);
+    c.retryOf = a.operationID;
+    c.runtimeID = a.runtimeID;
+    s.insertOperations({c, b, a, makeOp("other", "x", 5, 0)});
+    std::vector<Store::OperationBrief> got;
+    std::vector<std::string> owned;  // the views live only during the call
+    s.forEachOperationBrief("o", [&](const Store::OperationBrief& br) {
+        got.push_back(br);
+        owned.push_back(std::string(br.operationID) + "|" + std::string(br.runtimeID));
+    });
+    ASSERT_EQ(got.size(), 3u);
+    const std::vector<Operation> want = {a, b, c};  // creation order
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(owned[i], want[i].operationID + "|" + want[i].runtimeID);
+        EXPECT_EQ(got[i].seq, want[i].seq);
+        EXPECT_EQ(got[i].state, want[i].state);
+        EXPECT_EQ(got[i].startAt, want[i].startAt);
+        EXPECT_EQ(got[i].immediate, want[i].immediate);
+        EXPECT_EQ(got[i].isRetry, !want[i].retryOf.empty());
+    }
+    int none = 0;
+    s.forEachOperationBrief("ghost", [&](const Store::OperationBrief&) { ++none; });
+    EXPECT_EQ(none, 0);
+}
+
+TYPED_TEST_P(StoreContract, RescheduleChangesOnlyTheScheduleFields) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    Operation a = makeOp("o", "a", 10, 0);
+    a.startAt = 100;
+    a.maintenanceWindowBegin = 100;
+    a.maintenanceWindowEnd = 200;
+    Operation b = makeOp("o", "b", 10, 1);
+    Operation c = makeOp("o", "c", 10, 2);
+    s.insertOperations({a, b, c});
+    const std::string why = "maintenance window missed, moved to the next window";
+    s.rescheduleOperations("o", {{"a", 5000, 5000, 6000}, {"c", 7000, 7000, 8000}}, &why, 999);
+    Operation want = a;
+    want.startAt = 5000;
+    want.maintenanceWindowBegin = 5000;
+    want.maintenanceWindowEnd = 6000;
+    want.description = why;
+    want.updatedAt = 999;
+    EXPECT_EQ(*s.getOperation("o", "a"), want);
+    EXPECT_EQ(*s.getOperation("o", "b"), b);
+    EXPECT_EQ(s.getOperation("o", "c")->startAt, 7000);
+    // Without a description only the times change.
+    s.rescheduleOperations("o", {{"b", 42, 40, 50}}, nullptr, 1000);
+    Operation wb = b;
+    wb.startAt = 42;
+    wb.maintenanceWindowBegin = 40;
+    wb.maintenanceWindowEnd = 50;
+    wb.updatedAt = 1000;
+    EXPECT_EQ(*s.getOperation("o", "b"), wb);
+    // All or nothing: an unknown operation changes nothing.
+    EXPECT_THROW(s.rescheduleOperations("o", {{"c", 1, 1, 2}, {"ghost", 1, 1, 2}}, &why, 5), std::exception);
+    EXPECT_EQ(s.getOperation("o", "c")->startAt, 7000);
+    EXPECT_THROW(s.rescheduleOperations("nowhere", {{"a", 1, 1, 2}}, nullptr, 5), std::exception);
+    // Order and counts are untouched.
+    EXPECT_EQ(ids(s.operationsOf("o")), (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 3);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertGetUpdateOperationAllFields,
                             OrchestrationOrderIsCreatedAtThenId, OperationOrderIsCreatedAtThenSeqThenId,
                             FiltersWithSeveralStates, PagingEdges, Stats, UnfinishedOrchestrationsInCreationOrder,
                             BatchesAreAtomic, ReopenKeepsEverything, ForEachOperationVisitsInCreationOrder,
                             StreamedInsertAddsOperationsAndUpdatesOrchestration, StreamedInsertIsAtomic,
-                            UpdateKeepsOrderAndFiltersConsistent, ReadOperationIntoAUsedBuffer);
+                            UpdateKeepsOrderAndFiltersConsistent, ReadOperationIntoAUsedBuffer,
+                            RescheduleChangesOnlyTheScheduleFields, BriefsMatchTheOperations);
 
 }  // namespace keb::contract
