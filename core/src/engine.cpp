@@ -180,7 +180,7 @@ struct Engine::Impl {
     Engine& e;
     std::vector<std::unique_ptr<Active>> order;  // active orchestrations by (createdAt, id)
     std::unordered_map<std::string, Active*> byId;
-    std::unordered_map<std::uint32_t, Active*> byHandle;
+    std::vector<Active*> byHandle{nullptr};  // by handle (1, 2, ...); nullptr once inactive
     std::uint32_t nextHandle = 1;
     std::priority_queue<Timer, std::vector<Timer>, TimerLater> timers;
     // runtimeID -> operation in progress (global over orchestrations): one upgrade per runtime at a time.
@@ -215,8 +215,7 @@ struct Engine::Impl {
         return it == byId.end() ? nullptr : it->second;
     }
     Active* findHandle(std::uint32_t h) {
-        auto it = byHandle.find(h);
-        return it == byHandle.end() ? nullptr : it->second;
+        return h < byHandle.size() ? byHandle[h] : nullptr;
     }
 
     Active& activate(const Orchestration& o) {
@@ -229,7 +228,7 @@ struct Engine::Impl {
         });
         order.insert(pos, std::move(a));
         byId[o.orchestrationID] = raw;
-        byHandle[raw->handle] = raw;
+        byHandle.push_back(raw);  // handles are given out in order
         return *raw;
     }
 
@@ -237,7 +236,7 @@ struct Engine::Impl {
     void deactivate(const std::string& id) {
         auto it = byId.find(id);
         if (it == byId.end()) return;
-        byHandle.erase(it->second->handle);
+        byHandle[it->second->handle] = nullptr;
         byId.erase(it);
         order.erase(std::remove_if(order.begin(), order.end(),
                                    [&](const auto& p) { return p->orch.orchestrationID == id; }),

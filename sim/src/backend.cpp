@@ -67,6 +67,7 @@ StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now)
         return StepResult::done();
     }
     const UpgradeFate f = decideFate(plan_, seed_, op, now);
+    lastFate_ = f;
     *ops_.insert(key).first = Record{now, f.duration, f.fails, f.hangs};
     ++upgrades_;
     ++perRuntime_[hashWords(op.runtimeID)];

@@ -228,7 +228,7 @@ void Simulation::tickEngine() {
             const std::uint64_t before = backend_->upgrades();
             r = backend_->start(a.type, a.operation(), now_);
             if (backend_->upgrades() > before) {
-                const UpgradeFate f = decideFate(backend_->plan(), seed_, a.operation(), now_);
+                const UpgradeFate& f = backend_->lastFate();
                 simEvent("sim.upgrade", {{"operationID", a.operation().operationID},
                                          {"runtimeID", a.operation().runtimeID},
                                          {"fate", f.hangs ? "hangs" : f.fails ? "fails" : "succeeds"},

@@ -75,6 +75,8 @@ public:
 
     // Real upgrades started (second starts of one operationID are not counted; dry runs are not upgrades).
     std::uint64_t upgrades() const { return upgrades_; }
+    // The fate decided by the last start() that began a real upgrade.
+    const UpgradeFate& lastFate() const { return lastFate_; }
     // start() calls for an operation that was already started (after a crash): not new upgrades.
     std::uint64_t duplicateStarts() const { return duplicateStarts_; }
     std::uint64_t dryRunStarts() const { return dryRunStarts_; }
@@ -97,6 +99,7 @@ private:
     };
     FaultPlan plan_;
     std::uint64_t seed_;
+    UpgradeFate lastFate_;
     FlatMap<Record> ops_;                 // hashWords(operationID)
     FlatMap<std::uint32_t> perRuntime_;   // hashWords(runtimeID)
     std::uint64_t upgrades_ = 0, duplicateStarts_ = 0, dryRunStarts_ = 0, polls_ = 0, failures_ = 0,
