@@ -2,6 +2,8 @@
 // the next occurrence of a window on an allowed UTC weekday.
 #include "keb/windows.h"
 
+#include <unordered_map>
+
 #include "keb/wire.h"
 
 #include <nlohmann/json.hpp>
@@ -75,10 +77,22 @@ bool parseOverride(const nlohmann::json& j, const std::string& path, bool isRule
     return true;
 }
 
+// Policy patterns compiled once per thread (a policy has a handful; effectiveWindow runs for
+// every operation that starts).
+const std::optional<Regex>& compiledPattern(const std::string& pattern) {
+    thread_local std::unordered_map<std::string, std::optional<Regex>> cache;
+    auto it = cache.find(pattern);
+    if (it == cache.end()) {
+        if (cache.size() > 256) cache.clear();
+        it = cache.emplace(pattern, Regex::compile(pattern)).first;
+    }
+    return it->second;
+}
+
 bool overrideMatches(const PolicyOverride& rule, const Runtime& r) {
     auto ok = [](const std::optional<std::string>& pattern, const std::string& value) {
         if (!pattern) return true;
-        auto re = Regex::compile(*pattern);
+        const auto& re = compiledPattern(*pattern);
         return re && re->search(value);
     };
     return ok(rule.globalAccountID, r.globalAccountID) && ok(rule.plan, r.planName) && ok(rule.region, r.region);

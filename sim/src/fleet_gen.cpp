@@ -509,6 +509,18 @@ bool SimFleet::findInto(const std::string& runtimeID, Millis, Runtime& out) {
     return true;
 }
 
+bool SimFleet::windowFieldsInto(const std::string& runtimeID, Runtime& out) const {
+    const auto i = indexOf(runtimeID);
+    if (!i) return false;
+    const Rec& r = recs_[*i];
+    out.globalAccountID.assign(pool_.view(r.account));
+    out.planName.assign(pool_.view(r.planName));
+    out.region.assign(pool_.view(r.region));
+    out.windowBegin.assign(pool_.view(r.windowBegin));
+    out.windowEnd.assign(pool_.view(r.windowEnd));
+    return true;
+}
+
 void SimFleet::addOutage(Millis from, Millis to, std::string error) {
     if (error.empty()) error = "gardener: listing shoots failed: 503 ServiceUnavailable";
     outages_.push_back({from, to, std::move(error)});

@@ -593,11 +593,11 @@ void Simulation::checkStartWindow(const Action& a) {
     std::string why;
     bool ok = op.maintenanceWindowBegin <= now_ && now_ < op.maintenanceWindowEnd;
     if (!ok) why = "outside its recorded window";
-    if (const Runtime* rt = fleet_->get(op.runtimeID)) {
-        auto spec = effectiveWindow(*rt, scenario_.engine.policy);
+    if (fleet_->windowFieldsInto(op.runtimeID, windowCheck_)) {  // the runtime's window now, from the fleet
+        auto spec = effectiveWindow(windowCheck_, scenario_.engine.policy);
         if (spec && !insideWindow(*spec, now_)) {
             ok = false;
-            why = "outside the runtime's window " + rt->windowBegin + "-" + rt->windowEnd;
+            why = "outside the runtime's window " + windowCheck_.windowBegin + "-" + windowCheck_.windowEnd;
         }
     }
     if (!ok) {

@@ -71,6 +71,9 @@ public:
     // unknown. Overrides FleetSource::findInto where the interface declares it (no
     // `override` so that this header also builds against a fleet.h without it).
     bool findInto(const std::string& runtimeID, Millis now, Runtime& out) override;
+    // Only what decides a runtime's effective window (globalAccountID, planName, region,
+    // windowBegin, windowEnd) into out; its other fields are left as they were. false: unknown.
+    bool windowFieldsInto(const std::string& runtimeID, Runtime& out) const;
     // Bumped by add(), remove() and setWindow().
     std::optional<std::uint64_t> generation() const override { return generation_; }
 

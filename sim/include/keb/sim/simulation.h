@@ -178,6 +178,7 @@ private:
     std::optional<Millis> wakeupAt_;
     std::vector<Pending> pending_;
     std::vector<Action> actions_;  // reused by tickEngine
+    Runtime windowCheck_;          // reused by checkStartWindow
     std::vector<std::uint32_t> freeSlots_;
     std::uint64_t eventsProcessed_ = 0;
     std::size_t initialFleet_ = 0;
