@@ -34,7 +34,19 @@ public:
     }
     std::vector<Operation> operationsOf(const std::string& oid) override { return inner_.operationsOf(oid); }
     OperationStats operationStats(const std::string& oid) override { return inner_.operationStats(oid); }
-    // Forwarded so the inner store's streaming versions are used (the defaults would copy).
+    // Forwarded so the inner store's own versions are used (the defaults go through copies);
+    // the writes among them bump the generation like every other write.
+    void updateOperation(const Operation& op) override { bump([&] { inner_.updateOperation(op); }); }
+    bool readOperation(const std::string& oid, const std::string& opid, Operation& out) override {
+        return inner_.readOperation(oid, opid, out);
+    }
+    void rescheduleOperations(const std::string& oid, const std::vector<ScheduleChange>& changes,
+                              const std::string* description, Millis updatedAt) override {
+        bump([&] { inner_.rescheduleOperations(oid, changes, description, updatedAt); });
+    }
+    void forEachOperationBrief(const std::string& oid, const std::function<void(const OperationBrief&)>& fn) override {
+        inner_.forEachOperationBrief(oid, fn);
+    }
     void forEachOperation(const std::string& oid, const std::function<void(const Operation&)>& fn) override {
         inner_.forEachOperation(oid, fn);
     }

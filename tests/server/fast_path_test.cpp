@@ -16,6 +16,7 @@
 #include "keb/api.h"
 #include "keb/engine.h"
 #include "keb/wire.h"
+#include "generation_store.h"
 #include "sqlite_store.h"
 
 using namespace keb;
@@ -490,4 +491,64 @@ TEST(SqlitePages, RouterAnswersTheSameWithAndWithoutThePageSource) {
         }
     }
     EXPECT_EQ(fastAnswers, 7);  // the six valid page requests and the orchestration, with the read scope
+}
+
+// The response cache is only as fresh as GenerationStore's count of writes: every write, on
+// every entry point the engine may use, must bump it; reads must not.
+TEST(GenerationStore, EveryWriteBumpsTheGenerationAndReadsDoNot) {
+    TempDb db;
+    SqliteStore inner(db.path());
+    keb::server::GenerationStore store(inner);
+    std::mt19937_64 rng(2);
+    auto bumps = [&](const char* what, const std::function<void()>& f) {
+        const auto before = store.generation();
+        f();
+        EXPECT_GT(store.generation(), before) << what;
+    };
+    auto quiet = [&](const char* what, const std::function<void()>& f) {
+        const auto before = store.generation();
+        f();
+        EXPECT_EQ(store.generation(), before) << what;
+    };
+    Orchestration o = orchestration("g");
+    bumps("insertOrchestration", [&] { store.insertOrchestration(o); });
+    Operation a = randomOperation(rng, "g", 0), b = randomOperation(rng, "g", 1);
+    bumps("insertOperations", [&] { store.insertOperations({a}); });
+    bumps("updateOrchestrationAddingOperations", [&] {
+        bool once = true;
+        store.updateOrchestrationAddingOperations(o, [&](Operation& out) {
+            if (!once) return false;
+            once = false;
+            out = b;
+            return true;
+        });
+    });
+    a.description = "changed";
+    bumps("updateOperation", [&] { store.updateOperation(a); });
+    bumps("updateOperations", [&] { store.updateOperations({a, b}); });
+    bumps("updateOrchestration", [&] { store.updateOrchestration(o); });
+    bumps("updateOrchestrationWithOperations", [&] { store.updateOrchestrationWithOperations(o, {}, {a}); });
+    bumps("rescheduleOperations", [&] {
+        Store::ScheduleChange c;
+        c.operationID = a.operationID;
+        c.startAt = 5;
+        const std::string d = "rescheduled";
+        store.rescheduleOperations("g", {c}, &d, 7);
+    });
+    EXPECT_EQ(inner.getOperation("g", a.operationID)->description, "rescheduled");
+    bumps("a failed write too", [&] { EXPECT_THROW(store.updateOrchestration(orchestration("ghost")), std::exception); });
+    quiet("reads", [&] {
+        Operation out;
+        EXPECT_TRUE(store.readOperation("g", a.operationID, out));
+        store.getOrchestration("g");
+        store.listOrchestrations({});
+        store.listOperations("g", {});
+        store.operationsOf("g");
+        store.operationStats("g");
+        store.unfinishedOrchestrations();
+        int n = 0;
+        store.forEachOperation("g", [&](const Operation&) { ++n; });
+        store.forEachOperationBrief("g", [&](const Store::OperationBrief&) { ++n; });
+        EXPECT_EQ(n, 4);
+    });
 }
