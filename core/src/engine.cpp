@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <queue>
 #include <string_view>
 #include <tuple>
 #include <utility>
 
 #include "keb/targets.h"
+#include "keb/uuid.h"
 #include "keb/timefmt.h"
 
 namespace keb {
@@ -37,40 +39,19 @@ struct TimerLater {
 
 // Operation ids are UUID-shaped (IdGenerator); a slot keeps them as 16 bytes. Any other id text
 // is kept in Active::oddIds and the slot points at it.
-bool parseHex(std::string_view s, std::uint64_t& v) {
-    v = 0;
-    for (char c : s) {
-        int d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else return false;
-        v = (v << 4) | static_cast<std::uint64_t>(d);
-    }
-    return true;
-}
-
 bool packUuid(std::string_view id, std::uint64_t& hi, std::uint64_t& lo) {
-    if (id.size() != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-') return false;
-    std::uint64_t a, b, c, d, e;
-    if (!parseHex(id.substr(0, 8), a) || !parseHex(id.substr(9, 4), b) || !parseHex(id.substr(14, 4), c) ||
-        !parseHex(id.substr(19, 4), d) || !parseHex(id.substr(24, 12), e))
-        return false;
-    hi = (a << 32) | (b << 16) | c;
-    lo = (d << 48) | e;
+    unsigned char b[16];
+    if (!keb::packUuid(id, b)) return false;
+    std::memcpy(&hi, b, 8);
+    std::memcpy(&lo, b + 8, 8);
     return true;
 }
 
 void unpackUuidInto(std::uint64_t hi, std::uint64_t lo, std::string& out) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.assign(36, '-');
-    auto put = [&](std::size_t at, std::uint64_t v, int nibbles) {
-        for (int i = nibbles - 1; i >= 0; --i) out[at++] = kHex[(v >> (4 * i)) & 0xf];
-    };
-    put(0, hi >> 32, 8);
-    put(9, (hi >> 16) & 0xffff, 4);
-    put(14, hi & 0xffff, 4);
-    put(19, lo >> 48, 4);
-    put(24, lo & 0xffffffffffffULL, 12);
+    unsigned char b[16];
+    std::memcpy(b, &hi, 8);
+    std::memcpy(b + 8, &lo, 8);
+    keb::unpackUuid(b, out);
 }
 
 std::string unpackUuid(std::uint64_t hi, std::uint64_t lo) {

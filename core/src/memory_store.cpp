@@ -17,6 +17,8 @@
 // (truncated to where the write began); updates intern everything before the first change.
 #include "keb/memory_store.h"
 
+#include "keb/uuid.h"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -68,55 +70,6 @@ std::uint64_t hashBytes(const unsigned char* p, std::size_t n) {
         h = mix64(h ^ w ^ (static_cast<std::uint64_t>(n) << 56));
     }
     return h;
-}
-
-// Lower-case hex digit values, -1 for anything else (upper case is not packed: it would not
-// come back byte for byte).
-struct HexTable {
-    signed char v[256];
-    constexpr HexTable() : v() {
-        for (int i = 0; i < 256; ++i) v[i] = -1;
-        for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<signed char>(i);
-        for (int i = 0; i < 6; ++i) v['a' + i] = static_cast<signed char>(10 + i);
-    }
-};
-constexpr HexTable kHex;
-
-
-// 36 chars, lower-case hex, dashes at 8/13/18/23 -> 16 bytes (nibbles in order).
-bool packUuid(std::string_view s, unsigned char out[16]) {
-    if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
-    static constexpr unsigned char kPos[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
-                                               19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
-    int bad = 0;
-    for (int k = 0; k < 16; ++k) {
-        const int hi = kHex.v[static_cast<unsigned char>(s[kPos[2 * k]])];
-        const int lo = kHex.v[static_cast<unsigned char>(s[kPos[2 * k + 1]])];
-        bad |= hi | lo;  // negative when either is not a digit
-        out[k] = static_cast<unsigned char>((hi << 4) | (lo & 15));
-    }
-    return bad >= 0;
-}
-
-void unpackUuid(const unsigned char* in, std::string& out) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    out.resize(36);
-    char* d = out.data();
-    auto bytes = [&](int from, int to) {
-        for (int k = from; k < to; ++k) {
-            *d++ = kDigits[in[k] >> 4];
-            *d++ = kDigits[in[k] & 15];
-        }
-    };
-    bytes(0, 4);
-    *d++ = '-';
-    bytes(4, 6);
-    *d++ = '-';
-    bytes(6, 8);
-    *d++ = '-';
-    bytes(8, 10);
-    *d++ = '-';
-    bytes(10, 16);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "keb/sim/random.h"
+#include "keb/uuid.h"
 
 namespace keb::sim {
 namespace {
@@ -216,32 +217,8 @@ int hexValue(char c) {
 constexpr char kHex[] = "0123456789abcdef";
 
 // Canonical UUID text (36 chars, lower-case hex, dashes at 8, 13, 18, 23) to 16 bytes.
-bool parseUuid(std::string_view s, std::uint8_t* out) {
-    if (s.size() != 36) return false;
-    int b = 0;
-    for (std::size_t i = 0; i < 36;) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') return false;
-            ++i;
-            continue;
-        }
-        const int hi = hexValue(s[i]), lo = hexValue(s[i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out[b++] = static_cast<std::uint8_t>(hi << 4 | lo);
-        i += 2;
-    }
-    return true;
-}
-
-void formatUuidBytes(const std::uint8_t* in, std::string& out) {
-    out.resize(36);
-    char* p = out.data();
-    for (int b = 0; b < 16; ++b) {
-        if (b == 4 || b == 6 || b == 8 || b == 10) *p++ = '-';
-        *p++ = kHex[in[b] >> 4];
-        *p++ = kHex[in[b] & 15];
-    }
-}
+bool parseUuid(std::string_view s, std::uint8_t* out) { return packUuid(s, out); }
+void formatUuidBytes(const std::uint8_t* in, std::string& out) { unpackUuid(in, out); }
 
 // Shoot names as the generator makes them: "c-" and 7 lower-case hex digits.
 bool parseShootCode(std::string_view s, std::uint32_t* code) {

@@ -1,5 +1,6 @@
 // UUID formatting and the deterministic id generator.
 #include "keb/fleet.h"
+#include "keb/uuid.h"
 
 #include <gtest/gtest.h>
 
@@ -40,6 +41,40 @@ TEST(Fleet, SeededGeneratorIsDeterministicAndDistinct) {
     // Resuming from a saved state continues the same stream.
     SeededIdGenerator resumed(a.state());
     EXPECT_EQ(resumed.newId(), a.newId());
+}
+
+}  // namespace
+}  // namespace keb
+
+namespace keb {
+namespace {
+
+TEST(Uuid, CanonicalTextPacksAndComesBackByteForByte) {
+    SeededIdGenerator ids(99);
+    std::string back;
+    for (int i = 0; i < 1000; ++i) {
+        const std::string id = ids.newId();
+        unsigned char b[16];
+        ASSERT_TRUE(packUuid(id, b)) << id;
+        unpackUuid(b, back);
+        ASSERT_EQ(back, id);
+    }
+    unsigned char b[16];
+    ASSERT_TRUE(packUuid("00000000-0000-0000-0000-000000000000", b));
+    ASSERT_TRUE(packUuid("ffffffff-ffff-ffff-ffff-ffffffffffff", b));
+    unpackUuid(b, back);
+    EXPECT_EQ(back, "ffffffff-ffff-ffff-ffff-ffffffffffff");
+}
+
+TEST(Uuid, AnythingElseIsNotPacked) {
+    unsigned char b[16];
+    EXPECT_FALSE(packUuid("3F0C1B8E-6A3D-4C1E-9B7A-0D2E4F6A8B1C", b));  // upper case would not round-trip
+    EXPECT_FALSE(packUuid("3f0c1b8e-6a3d-4c1e-9b7a-0d2e4f6a8b1", b));   // 35 chars
+    EXPECT_FALSE(packUuid("3f0c1b8e-6a3d-4c1e-9b7a-0d2e4f6a8b1cc", b)); // 37 chars
+    EXPECT_FALSE(packUuid("3f0c1b8e06a3d-4c1e-9b7a-0d2e4f6a8b1c", b));  // dash missing
+    EXPECT_FALSE(packUuid("3f0c1b8e-6a3d-4c1e-9b7a-0d2e4f6a8b1g", b));  // not hex
+    EXPECT_FALSE(packUuid("rt-1", b));
+    EXPECT_FALSE(packUuid("", b));
 }
 
 }  // namespace
