@@ -89,7 +89,9 @@ TEST(TimeFormat, HandWrittenDigitsMatchPrintf) {
     std::uint64_t x = 12345;
     for (int i = 0; i < 20000; ++i) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        const Millis t = static_cast<Millis>(x % 8000000000000ULL);  // 1970 .. ~2223
+        // 1970 .. ~2223 (the reference gmtime_r needs a 64-bit time_t; wasm's is 32-bit: up to 2038)
+        const std::uint64_t range = sizeof(std::time_t) >= 8 ? 8000000000000ULL : 2147483647000ULL;
+        const Millis t = static_cast<Millis>(x % range);
         const Millis ms = i % 3 == 0 ? t - t % 1000 : t;            // whole seconds a third of the time
         const std::time_t secs = static_cast<std::time_t>(ms / 1000);
         std::tm tm{};
