@@ -37,50 +37,38 @@ struct TimerLater {
     }
 };
 
-// Operation ids are UUID-shaped (IdGenerator); a slot keeps them as 16 bytes. Any other id text
-// is kept in Active::oddIds and the slot points at it.
-bool packUuid(std::string_view id, std::uint64_t& hi, std::uint64_t& lo) {
-    unsigned char b[16];
-    if (!keb::packUuid(id, b)) return false;
-    std::memcpy(&hi, b, 8);
-    std::memcpy(&lo, b + 8, 8);
-    return true;
-}
+// Operation and runtime ids are UUID-shaped (IdGenerator, Gardener); a slot keeps them packed
+// (keb/uuid.h). Any other id text is kept in Active::oddIds and the slot's first 4 bytes index it.
+struct PackedId {
+    unsigned char bytes[16] = {};
+    bool odd = false;
+};
 
-void unpackUuidInto(std::uint64_t hi, std::uint64_t lo, std::string& out) {
-    unsigned char b[16];
-    std::memcpy(b, &hi, 8);
-    std::memcpy(b + 8, &lo, 8);
-    keb::unpackUuid(b, out);
-}
-
-std::string unpackUuid(std::uint64_t hi, std::uint64_t lo) {
-    std::string out;
-    unpackUuidInto(hi, lo, out);
-    return out;
-}
+// What the engine derived from a runtime (kept in its operation's slot, see Slot::facts).
+struct RuntimeFacts {
+    bool deprovisioning = false;
+    bool suspended = false;
+    bool hasWindow = false;  // window holds the runtime's effective window
+    WindowSpec window;
+    bool skip() const { return deprovisioning || suspended; }
+};
 
 // One operation of an orchestration the engine drives, by seq (the per-orchestration creation
 // index, dense from 0). Finished operations keep a dead slot (32 bytes) until the orchestration
 // ends; an in-progress one holds the stored record as a shared snapshot, so polls and their
 // results need no store read.
 struct Slot {
-    std::uint64_t idHi = 0, idLo = 0;  // packed operation id (odd: idLo indexes Active::oddIds)
-    std::uint64_t rtHi = 0, rtLo = 0;  // packed runtime id (rtOdd: rtLo indexes Active::oddIds)
+    PackedId id;       // the operation's
+    PackedId runtime;  // its runtime's
     Millis startAt = 0;
     OperationState state = OperationState::Pending;
     bool live = false;            // pending or in progress
-    bool odd = false;
-    bool rtOdd = false;
     bool immediate = false;       // retry with immediate=true: no windows
-    // What the engine last derived from the runtime, valid while the fleet's generation is
-    // rtGeneration (FleetSource::generation): existence, deprovisioning/suspended, its window.
-    bool rtCached = false;
-    bool rtSkip = false;          // deprovisioning or suspended
-    bool rtDeprovisioning = false;
-    bool rtHasWindow = false;
-    WindowSpec rtWindow;
-    std::uint64_t rtGeneration = 0;
+    // What the engine last derived from the runtime (it exists, and facts), valid while the
+    // fleet's generation is factsGeneration (FleetSource::generation).
+    bool factsKnown = false;
+    std::uint64_t factsGeneration = 0;
+    RuntimeFacts facts;
     bool actionOut = false;
     bool blocked = false;         // waiting for another upgrade of the same runtime
     std::shared_ptr<const Operation> snap;  // in progress only
@@ -111,17 +99,22 @@ struct Active {
     std::int64_t nextSeq = 0;
     bool resolved = false;  // operations exist (state left pending)
 
-    std::string operationID(const Slot& s) const {
-        return s.odd ? oddIds[static_cast<std::size_t>(s.idLo)] : unpackUuid(s.idHi, s.idLo);
+    void pack(std::string_view text, PackedId& id) {
+        id = PackedId{};
+        if (packUuid(text, id.bytes)) return;
+        id.odd = true;
+        const auto index = static_cast<std::uint32_t>(oddIds.size());
+        std::memcpy(id.bytes, &index, sizeof index);
+        oddIds.emplace_back(text);
     }
-    void operationIDInto(const Slot& s, std::string& out) const {
-        if (s.odd) out = oddIds[static_cast<std::size_t>(s.idLo)];
-        else unpackUuidInto(s.idHi, s.idLo, out);
+    void unpack(const PackedId& id, std::string& out) const {
+        if (!id.odd) return unpackUuid(id.bytes, out);
+        std::uint32_t index;
+        std::memcpy(&index, id.bytes, sizeof index);
+        out = oddIds[index];
     }
-    void runtimeIDInto(const Slot& s, std::string& out) const {
-        if (s.rtOdd) out = oddIds[static_cast<std::size_t>(s.rtLo)];
-        else unpackUuidInto(s.rtHi, s.rtLo, out);
-    }
+    void operationIDInto(const Slot& s, std::string& out) const { unpack(s.id, out); }
+    void runtimeIDInto(const Slot& s, std::string& out) const { unpack(s.runtime, out); }
     Slot* slot(std::int64_t seq) {
         if (seq < 0 || static_cast<std::size_t>(seq) >= slots.size()) return nullptr;
         Slot& s = slots[static_cast<std::size_t>(seq)];
@@ -246,13 +239,33 @@ struct Engine::Impl {
 
     // --- windows -------------------------------------------------------------
 
-    bool usesWindows(const Active& a, const Operation& op) const {
-        return a.orch.parameters.strategy.maintenanceWindow && !op.immediate;
+    bool usesWindows(const Active& a, bool immediate) const {
+        return a.orch.parameters.strategy.maintenanceWindow && !immediate;
+    }
+
+    // The facts of rt (its window only when windowed); false with *why when windowed and the
+    // window cannot be parsed.
+    bool derive(const Runtime& rt, bool windowed, RuntimeFacts& f, std::string* why) const {
+        f = RuntimeFacts{};
+        f.deprovisioning = rt.deprovisioning;
+        f.suspended = rt.suspended;
+        if (!windowed) return true;
+        auto spec = effectiveWindow(rt, e.config_.policy, why);
+        if (!spec) return false;
+        f.hasWindow = true;
+        f.window = *spec;
+        return true;
+    }
+    // Keeps facts in the slot while the fleet's generation stays gen (nothing kept without one).
+    static void remember(Slot& s, std::optional<std::uint64_t> gen, const RuntimeFacts& f) {
+        s.factsKnown = gen.has_value();
+        s.factsGeneration = gen.value_or(0);
+        s.facts = f;
     }
 
     // Sets op's start time and window from the runtime's current window at or after n.
     // false (with *why) when the runtime's window cannot be used.
-    bool placeInWindow(Operation& op, const Runtime& rt, Millis n, std::string* why, WindowSpec* used = nullptr) {
+    bool placeInWindow(Operation& op, const Runtime& rt, Millis n, std::string* why, WindowSpec* used = nullptr) const {
         auto spec = effectiveWindow(rt, e.config_.policy, why);
         if (!spec) return false;
         if (used) *used = *spec;
@@ -277,16 +290,8 @@ struct Engine::Impl {
         a.readyTopChecked = false;
         s = Slot{};
         s.live = true;
-        if (!packUuid(operationID, s.idHi, s.idLo)) {
-            s.odd = true;
-            s.idLo = a.oddIds.size();
-            a.oddIds.emplace_back(operationID);
-        }
-        if (!packUuid(runtimeID, s.rtHi, s.rtLo)) {
-            s.rtOdd = true;
-            s.rtLo = a.oddIds.size();
-            a.oddIds.emplace_back(runtimeID);
-        }
+        a.pack(operationID, s.id);
+        a.pack(runtimeID, s.runtime);
         s.immediate = immediate;
         s.startAt = startAt;
         s.state = state;
@@ -328,15 +333,8 @@ struct Engine::Impl {
         }
         std::optional<VectorRuntimeList> wrapped;
         const RuntimeList& fleet = snap.list ? *snap.list : wrapped.emplace(*snap.runtimes);
-        std::vector<std::uint32_t> skipped, targets;
-        if (snap.list) {
-            targets = resolveTargetIndices(a.orch.parameters.targets, fleet, &skipped);
-        } else {
-            std::vector<const Runtime*> sk;
-            for (const Runtime* rt : resolveTargets(a.orch.parameters.targets, *snap.runtimes, &sk))
-                targets.push_back(static_cast<std::uint32_t>(rt - snap.runtimes->data()));
-            for (const Runtime* rt : sk) skipped.push_back(static_cast<std::uint32_t>(rt - snap.runtimes->data()));
-        }
+        std::vector<std::uint32_t> skipped;
+        const std::vector<std::uint32_t> targets = resolveTargetIndices(a.orch.parameters.targets, fleet, &skipped);
         for (std::uint32_t i : skipped) {
             const Runtime& rt = fleet.at(i);
             emit(now, "operation.skipped", id, {}, rt.runtimeID, {},
@@ -384,13 +382,11 @@ struct Engine::Impl {
                 op.seq = a.nextSeq++;
                 op.description = op.startAt > now ? "scheduled for the maintenance window" : "queued for processing";
                 addPendingSlot(a, op);
-                if (gen) {  // targets are neither deprovisioning nor suspended (resolveTargets skips those)
-                    Slot& s = a.slots[static_cast<std::size_t>(op.seq)];
-                    s.rtCached = true;
-                    s.rtGeneration = *gen;
-                    s.rtHasWindow = p.strategy.maintenanceWindow;
-                    s.rtWindow = spec;
-                }
+                // Targets are neither deprovisioning nor suspended (resolution skips those).
+                RuntimeFacts f;
+                f.hasWindow = p.strategy.maintenanceWindow;
+                f.window = spec;
+                remember(a.slots[static_cast<std::size_t>(op.seq)], gen, f);
                 created.push_back(idx);
                 return true;
             }
@@ -415,7 +411,8 @@ struct Engine::Impl {
         }
         for (std::size_t i = 0; i < created.size(); ++i) {
             const Slot& s = a.slots[static_cast<std::size_t>(firstSeq) + i];
-            emit(now, "operation.created", id, a.operationID(s), fleet.at(created[i]).runtimeID, "pending",
+            a.operationIDInto(s, idBuf);
+            emit(now, "operation.created", id, idBuf, fleet.at(created[i]).runtimeID, "pending",
                  p.strategy.maintenanceWindow ? formatRfc3339(s.startAt) : "");
         }
     }
@@ -493,42 +490,33 @@ struct Engine::Impl {
                 continue;
             }
             const std::optional<std::uint64_t> gen = e.fleet_.generation();
-            const bool windowed = a.orch.parameters.strategy.maintenanceWindow && !s.immediate;
-            if (!(gen && s.rtCached && s.rtGeneration == *gen && (!windowed || s.rtHasWindow))) {
-                s.rtCached = false;
+            const bool windowed = usesWindows(a, s.immediate);
+            if (!(gen && s.factsKnown && s.factsGeneration == *gen && (!windowed || s.facts.hasWindow))) {
+                s.factsKnown = false;
                 if (!e.fleet_.findInto(rtBuf, now, runtime)) {
                     finishOperation(a, seq, OperationState::Succeeded,
                                     "preempted: runtime " + rtBuf + " no longer exists", now);
                     continue;
                 }
-                s.rtSkip = runtime.deprovisioning || runtime.suspended;
-                s.rtDeprovisioning = runtime.deprovisioning;
-                s.rtHasWindow = false;
-                if (windowed && !s.rtSkip) {
-                    std::string why;
-                    auto spec = effectiveWindow(runtime, e.config_.policy, &why);
-                    if (!spec) {
-                        finishOperation(a, seq, OperationState::Failed, "invalid maintenance window: " + why, now);
-                        continue;
-                    }
-                    s.rtWindow = *spec;
-                    s.rtHasWindow = true;
+                RuntimeFacts f;
+                std::string why;
+                const bool windowOk = derive(runtime, windowed && !runtime.deprovisioning && !runtime.suspended, f, &why);
+                if (!windowOk) {
+                    finishOperation(a, seq, OperationState::Failed, "invalid maintenance window: " + why, now);
+                    continue;
                 }
-                if (gen) {
-                    s.rtCached = true;
-                    s.rtGeneration = *gen;
-                }
+                remember(s, gen, f);
             }
-            if (s.rtSkip) {
+            if (s.facts.skip()) {
                 finishOperation(a, seq, OperationState::Succeeded,
                                 std::string("skipped: runtime is ") +
-                                    (s.rtDeprovisioning ? "being deprovisioned" : "suspended"),
+                                    (s.facts.deprovisioning ? "being deprovisioned" : "suspended"),
                                 now);
                 continue;
             }
             WindowInstance window{};
             if (windowed) {
-                window = nextWindow(s.rtWindow, now);
+                window = nextWindow(s.facts.window, now);
                 if (window.begin > now) {  // window missed (or changed): move to the next allowed one
                     a.operationIDInto(s, idBuf);
                     if (moves.empty()) moves.emplace_back();
@@ -750,7 +738,7 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
         op.upgradeStarted = false;
         op.startAt = now;
         op.maintenanceWindowBegin = op.maintenanceWindowEnd = 0;
-        if (impl_->usesWindows(*a, op)) {
+        if (impl_->usesWindows(*a, op.immediate)) {
             if (auto rt = fleet_.find(op.runtimeID, now)) {
                 std::string why;
                 impl_->placeInWindow(op, *rt, now, &why);  // on failure start now; fill() decides
@@ -802,34 +790,21 @@ void Engine::recover(Millis now) {
             if (op.state == OperationState::InProgress) {
                 inProgress.emplace_back(op.operationID);
             } else if (op.state == OperationState::Pending) {
+                // Windows are recomputed: the runtime's window may have changed while we were down.
                 Millis startAt = op.startAt;
-                std::optional<WindowSpec> spec;
-                bool skip = false, deprovisioning = false;
-                if (!canceling && a.orch.parameters.strategy.maintenanceWindow && !op.immediate &&
-                    fleet_.findInto(std::string(op.runtimeID), now, rt)) {
-                    std::string why;
-                    skip = rt.deprovisioning || rt.suspended;
-                    deprovisioning = rt.deprovisioning;
-                    spec = effectiveWindow(rt, config_.policy, &why);
-                    if (spec) {
-                        const WindowInstance w = nextWindow(*spec, now);
-                        const Millis placed = std::max(now, w.begin);
-                        if (placed != op.startAt) {
-                            startAt = placed;
-                            moved.push_back({std::string(op.operationID), placed, w.begin, w.end});
-                        }
-                    }
+                RuntimeFacts f;
+                std::string why;
+                const bool placed = !canceling && impl_->usesWindows(a, op.immediate) &&
+                                    fleet_.findInto(std::string(op.runtimeID), now, rt) &&
+                                    impl_->derive(rt, true, f, &why);
+                if (placed) {
+                    const WindowInstance w = nextWindow(f.window, now);
+                    startAt = std::max(now, w.begin);
+                    if (startAt != op.startAt) moved.push_back({std::string(op.operationID), startAt, w.begin, w.end});
                 }
                 Slot& s = impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, startAt, OperationState::Pending,
                                          op.immediate);
-                if (spec && gen) {
-                    s.rtCached = true;
-                    s.rtGeneration = *gen;
-                    s.rtSkip = skip;
-                    s.rtDeprovisioning = deprovisioning;
-                    s.rtHasWindow = true;
-                    s.rtWindow = *spec;
-                }
+                if (placed) impl_->remember(s, gen, f);
                 a.pushReady(startAt, op.seq);
             }
         });
@@ -862,14 +837,13 @@ void Engine::tick(Millis now, std::vector<Action>& out) {
     while (!timers.empty() && timers.top().at <= now) {
         const Timer t = timers.top();
         timers.pop();
+        if (!impl_->timerLive(t)) continue;
         Active* a = impl_->findHandle(t.orch);
-        if (!a) continue;
         if (t.kind == TimerKind::Resolve) {
             if (!a->resolved && a->orch.state == OrchestrationState::Pending) impl_->resolve(*a, now);
             continue;
         }
         Slot* s = a->slot(t.seq);
-        if (!s || s->state != OperationState::InProgress || s->actionOut) continue;
         s->actionOut = true;
         ++impl_->actionsOut;
         // Polls are not state changes and are not reported (thousands a minute on a large
