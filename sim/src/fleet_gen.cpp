@@ -216,10 +216,6 @@ int hexValue(char c) {
 }
 constexpr char kHex[] = "0123456789abcdef";
 
-// Canonical UUID text (36 chars, lower-case hex, dashes at 8, 13, 18, 23) to 16 bytes.
-bool parseUuid(std::string_view s, std::uint8_t* out) { return packUuid(s, out); }
-void formatUuidBytes(const std::uint8_t* in, std::string& out) { unpackUuid(in, out); }
-
 // Shoot names as the generator makes them: "c-" and 7 lower-case hex digits.
 bool parseShootCode(std::string_view s, std::uint32_t* code) {
     if (s.size() != 9 || s[0] != 'c' || s[1] != '-') return false;
@@ -295,7 +291,7 @@ void SimFleet::add(const Runtime& r) {
     ++generation_;
     Rec rec{};
     auto id = [&](const std::string& s, std::uint8_t* out, std::uint8_t pooledFlag) {
-        if (parseUuid(s, out)) return;
+        if (packUuid(s, out)) return;
         const std::uint32_t p = pool_.intern(s);
         std::memcpy(out, &p, sizeof p);
         rec.flags |= pooledFlag;
@@ -323,7 +319,7 @@ void SimFleet::add(const Runtime& r) {
 
 void SimFleet::build(const Rec& r, Runtime& out) const {
     auto id = [&](const std::uint8_t* in, bool pooled, std::string& s) {
-        if (!pooled) return formatUuidBytes(in, s);
+        if (!pooled) return unpackUuid(in, s);
         std::uint32_t p;
         std::memcpy(&p, in, sizeof p);
         s.assign(pool_.view(p));
@@ -363,7 +359,7 @@ std::string SimFleet::runtimeID(std::size_t i) const {
     const Rec& r = recs_[i];
     if (!(r.flags & kRuntimeIDPooled)) {
         std::string s;
-        formatUuidBytes(r.runtimeID, s);
+        unpackUuid(r.runtimeID, s);
         return s;
     }
     std::uint32_t p;
@@ -398,7 +394,7 @@ std::uint64_t SimFleet::hashOf(const std::uint8_t* bytes, bool pooled) {
 }
 
 bool SimFleet::keyOf(std::string_view runtimeID, IdKey* key) const {
-    if (parseUuid(runtimeID, key->bytes)) {
+    if (packUuid(runtimeID, key->bytes)) {
         key->pooled = false;
         return true;
     }
