@@ -116,6 +116,9 @@ std::pair<std::string, std::string> gardenerDefaultWindow(int hour) {
 
 namespace {
 
+// "c-" and the code as 7 lower-case hex digits (defined with its parser below).
+void formatShootCode(std::uint32_t code, std::string& out);
+
 // The generator: calls sink(const Runtime&) for each shoot, in fleet order. One Runtime
 // is reused (every field is assigned for every shoot), so a large fleet never exists as
 // a vector of Runtime unless the sink builds one.
@@ -163,12 +166,7 @@ void generateInto(const FleetSpec& spec, std::uint64_t seed, Sink&& sink) {
         const PlanInfo* info = planInfo(plan);
         const auto& regions = regionsFor(info ? info->provider : "aws");
         r.region = regions[skewedIndex(rng, regions.size(), spec.regionSkew)];
-        {  // "c-%07x"
-            static constexpr char kHex[] = "0123456789abcdef";
-            const std::uint32_t code = (static_cast<std::uint32_t>(i) * nameMul + nameAdd) & 0x0fffffffu;
-            r.shootName.assign("c-0000000");
-            for (int k = 0; k < 7; ++k) r.shootName[8 - k] = kHex[(code >> (4 * k)) & 0xf];
-        }
+        formatShootCode((static_cast<std::uint32_t>(i) * nameMul + nameAdd) & 0x0fffffffu, r.shootName);
         if (rng.chance(spec.operatorWindowShare)) {
             // Operator-set: local begin hour, 1..4 h long, in some offset (may cross midnight).
             const std::string& off = offsets[rng.below(offsets.size())];
