@@ -73,6 +73,58 @@ std::uint64_t hashBytes(const unsigned char* p, std::size_t n) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Open addressing (linear probing) of 32-bit values (pool offsets, record slots) with the upper
+// half of their hash: the tag also picks the position, so probing looks at a value only for a
+// real candidate and growing looks at none. Serves the string pool and the operation index.
+class TagTable {
+public:
+    // The first value with this tag that same(value) accepts; kNone when there is none.
+    template <class Same>
+    std::uint32_t find(std::uint32_t tag, Same&& same) const {
+        if (table_.empty()) return kNone;
+        const std::size_t mask = table_.size() - 1;
+        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
+            const Entry& e = table_[i];
+            if (e.value == kNone) return kNone;
+            if (e.tag == tag && same(e.value)) return e.value;
+        }
+    }
+    // Adds a value (not checked for duplicates), growing at 3/4 load.
+    void insert(std::uint32_t value, std::uint32_t tag) {
+        if ((count_ + 1) * 4 > table_.size() * 3) rebuild(std::max<std::size_t>(64, table_.size() * 2), kNone);
+        place(Entry{value, tag});
+        ++count_;
+    }
+    // Keeps only the values below limit (what a failed write added is dropped).
+    void dropFrom(std::uint64_t limit) { rebuild(table_.size(), limit); }
+    std::size_t bytes() const { return table_.capacity() * sizeof(Entry); }
+
+private:
+    struct Entry {
+        std::uint32_t value;
+        std::uint32_t tag;
+    };
+    void place(Entry e) {
+        const std::size_t mask = table_.size() - 1;
+        std::size_t i = e.tag & mask;
+        while (table_[i].value != kNone) i = (i + 1) & mask;
+        table_[i] = e;
+    }
+    void rebuild(std::size_t size, std::uint64_t limit) {
+        std::vector<Entry> old(size, Entry{kNone, 0});
+        old.swap(table_);
+        count_ = 0;
+        for (const Entry& e : old) {
+            if (e.value == kNone || e.value >= limit) continue;
+            place(e);
+            ++count_;
+        }
+    }
+    std::vector<Entry> table_;
+    std::size_t count_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
 class StringPool {
 public:
     static constexpr unsigned kBlockBits = 16;
@@ -90,10 +142,8 @@ public:
         const std::uint32_t tag = tagOf(hashBytes(key(), key_.size()));
         const std::uint32_t found = lookup(tag);
         if (found != kNone) return found;
-        if ((count_ + 1) * 4 > table_.size() * 3) rehash(std::max<std::size_t>(64, table_.size() * 2), used_);
         const std::uint32_t off = append();
-        place(Slot{off, tag});
-        ++count_;
+        table_.insert(off, tag);
         return off;
     }
 
@@ -133,21 +183,15 @@ public:
         }
         blocks_.resize(keepBlocks);
         used_ = mark;
-        rehash(table_.size(), mark);
+        table_.dropFrom(mark);
     }
 
     std::size_t bytes() const {
-        return allocated_ + table_.capacity() * sizeof(Slot) + blocks_.capacity() * sizeof(unsigned char*) +
+        return allocated_ + table_.bytes() + blocks_.capacity() * sizeof(unsigned char*) +
                allocs_.capacity() * sizeof(Alloc);
     }
 
 private:
-    // A table slot: the entry's offset and the upper half of its hash (which also picks the slot),
-    // so probing and growing never read the arena except for a real candidate.
-    struct Slot {
-        std::uint32_t off;
-        std::uint32_t tag;
-    };
     static std::uint32_t tagOf(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 32); }
 
     bool sameAsKey(std::uint32_t off) const {
@@ -207,32 +251,7 @@ private:
     }
 
     std::uint32_t lookup(std::uint32_t tag) const {
-        if (table_.empty()) return kNone;
-        const std::size_t mask = table_.size() - 1;
-        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-            const Slot& slot = table_[i];
-            if (slot.off == kNone) return kNone;
-            if (slot.tag == tag && sameAsKey(slot.off)) return slot.off;
-        }
-    }
-
-    void place(Slot slot) {
-        const std::size_t mask = table_.size() - 1;
-        std::size_t i = slot.tag & mask;
-        while (table_[i].off != kNone) i = (i + 1) & mask;
-        table_[i] = slot;
-    }
-
-    // A new table of `size` slots holding the entries below `limit`.
-    void rehash(std::size_t size, std::uint64_t limit) {
-        std::vector<Slot> old(size, Slot{kNone, 0});
-        old.swap(table_);
-        count_ = 0;
-        for (const Slot& slot : old) {
-            if (slot.off == kNone || slot.off >= limit) continue;
-            place(slot);
-            ++count_;
-        }
+        return table_.find(tag, [this](std::uint32_t off) { return sameAsKey(off); });
     }
 
     // Copies key_ into the arena; returns its offset.
@@ -262,8 +281,7 @@ private:
     std::vector<Alloc> allocs_;
     std::size_t allocated_ = 0;
     std::uint64_t used_ = 0;  // next free offset
-    std::vector<Slot> table_;
-    std::size_t count_ = 0;
+    TagTable table_;          // entry offsets by hash tag
     // Scratch, per thread so that concurrent readers (under a caller's shared lock) do not race:
     // the encoded form of the string being looked up.
     inline static thread_local std::string key_;
@@ -351,54 +369,28 @@ private:
     std::uint32_t size_ = 0;
 };
 
-// (orchestration number, operation id) -> record slot. A slot keeps the upper half of the hash
-// (which also picks the position), so probing reads a record only for a real candidate and
-// growing reads none.
+// (orchestration number, operation id) -> record slot, over a TagTable: probing reads a record
+// only for a real candidate and growing reads none.
 class OpIndex {
 public:
     std::uint32_t find(const RecordArena& recs, std::uint32_t orch, const OpId& key) const {
-        if (table_.empty()) return kNone;
-        const auto tag = static_cast<std::uint32_t>(opIdHash(orch, key) >> 32);
-        const std::size_t mask = table_.size() - 1;
-        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-            const Slot& s = table_[i];
-            if (s.slot == kNone) return kNone;
-            if (s.tag == tag && recs[s.slot].orch == orch && recs[s.slot].hasId(key)) return s.slot;
-        }
+        return table_.find(tagOf(orch, key), [&](std::uint32_t slot) {
+            return recs[slot].orch == orch && recs[slot].hasId(key);
+        });
     }
     void insert(const RecordArena& recs, std::uint32_t slot) {
-        if ((count_ + 1) * 4 > table_.size() * 3) rebuild(std::max<std::size_t>(64, table_.size() * 2), kNone);
         const OpRec& r = recs[slot];
-        place(Slot{slot, static_cast<std::uint32_t>(opIdHash(r.orch, r.opId()) >> 32)});
-        ++count_;
+        table_.insert(slot, tagOf(r.orch, r.opId()));
     }
     // Keeps the slots below limit (a failed write).
-    void dropFrom(std::uint32_t limit) { rebuild(table_.size(), limit); }
-    std::size_t bytes() const { return table_.capacity() * sizeof(Slot); }
+    void dropFrom(std::uint32_t limit) { table_.dropFrom(limit); }
+    std::size_t bytes() const { return table_.bytes(); }
 
 private:
-    struct Slot {
-        std::uint32_t slot;
-        std::uint32_t tag;
-    };
-    void place(Slot s) {
-        const std::size_t mask = table_.size() - 1;
-        std::size_t i = s.tag & mask;
-        while (table_[i].slot != kNone) i = (i + 1) & mask;
-        table_[i] = s;
+    static std::uint32_t tagOf(std::uint32_t orch, const OpId& key) {
+        return static_cast<std::uint32_t>(opIdHash(orch, key) >> 32);
     }
-    void rebuild(std::size_t size, std::uint32_t limit) {
-        std::vector<Slot> old(size, Slot{kNone, 0});
-        old.swap(table_);
-        count_ = 0;
-        for (const Slot& s : old) {
-            if (s.slot == kNone || s.slot >= limit) continue;
-            place(s);
-            ++count_;
-        }
-    }
-    std::vector<Slot> table_;
-    std::size_t count_ = 0;
+    TagTable table_;
 };
 
 std::size_t stringHeap(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
