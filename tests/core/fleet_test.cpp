@@ -2,6 +2,8 @@
 #include "keb/fleet.h"
 #include "keb/uuid.h"
 
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -64,6 +66,39 @@ TEST(Uuid, CanonicalTextPacksAndComesBackByteForByte) {
     ASSERT_TRUE(packUuid("ffffffff-ffff-ffff-ffff-ffffffffffff", b));
     unpackUuid(b, back);
     EXPECT_EQ(back, "ffffffff-ffff-ffff-ffff-ffffffffffff");
+}
+
+// Every byte value at every position round-trips, and every non-digit at every digit position is
+// refused (the packer works on 8 characters at a time: a bad one anywhere in a word must count).
+TEST(Uuid, EveryByteAndEveryBadDigitPosition) {
+    std::string back;
+    for (int pos = 0; pos < 16; ++pos) {
+        for (int v = 0; v < 256; ++v) {
+            unsigned char b[16];
+            for (int k = 0; k < 16; ++k) b[k] = static_cast<unsigned char>(k * 37 + 11);
+            b[pos] = static_cast<unsigned char>(v);
+            unpackUuid(b, back);
+            unsigned char again[16];
+            ASSERT_TRUE(packUuid(back, again)) << back;
+            ASSERT_EQ(0, std::memcmp(b, again, 16)) << back;
+        }
+    }
+    const std::string good = "0123abcd-ef45-6789-a0b1-c2d3e4f5a6b7";
+    const char bad[] = {'g', 'G', 'A', 'F', '/', ':', '`', '@', '-', ' ', '\0', '\x80', '\xb0', '\xe1', '\x7f'};
+    for (std::size_t i = 0; i < good.size(); ++i) {
+        if (good[i] == '-') continue;
+        for (char c : bad) {
+            std::string s = good;
+            s[i] = c;
+            unsigned char b[16];
+            EXPECT_FALSE(packUuid(s, b)) << "position " << i << " char " << int(static_cast<unsigned char>(c));
+        }
+    }
+    unsigned char b[16];
+    ASSERT_TRUE(packUuid(good, b));
+    const unsigned char want[16] = {0x01, 0x23, 0xab, 0xcd, 0xef, 0x45, 0x67, 0x89,
+                                    0xa0, 0xb1, 0xc2, 0xd3, 0xe4, 0xf5, 0xa6, 0xb7};
+    EXPECT_EQ(0, std::memcmp(b, want, 16));
 }
 
 TEST(Uuid, AnythingElseIsNotPacked) {
