@@ -15,79 +15,88 @@
 namespace keb::sim {
 namespace {
 
-// True when one of the 8 bytes of w is < 0x20, '"' or '\\' (needs escaping in JSON).
+// True when one of the 8 bytes of w is < 0x20, '"' or '\\' (needs escaping in JSON). Per byte
+// x, (x - c) & ~x has its high bit set exactly when x < c (c <= 0x80) with no borrow coming in;
+// the borrows only start at a byte that already qualifies, so "some byte" is exact. x ^ '"' and
+// x ^ '\\' keep the high bit of x, so the three tests share one ~w mask.
 inline bool wordNeedsEscape(std::uint64_t w) {
     constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    auto zeroByte = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
-    const std::uint64_t control = (w - 0x2020202020202020ull) & ~w & highs;  // some byte < 0x20
-    return (control | zeroByte(w ^ (ones * '"')) | zeroByte(w ^ (ones * '\\'))) != 0;
+    const std::uint64_t below20 = w - ones * 0x20;
+    const std::uint64_t quote = (w ^ (ones * '"')) - ones;
+    const std::uint64_t backslash = (w ^ (ones * '\\')) - ones;
+    return ((below20 | quote | backslash) & ~w & highs) != 0;
 }
 
-void appendEscaped(std::string& out, std::string_view s) {
-    out.push_back('"');
-    std::size_t run = 0;  // start of the pending run of characters that need no escaping
-    std::size_t i = 0;
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    while (i < s.size()) {
-        if (i + 8 <= s.size()) {  // skip 8 plain bytes at a time (ids, times: nearly everything)
-            if (!wordNeedsEscape(loadLittleEndian64(p + i))) {
-                i += 8;
-                continue;
-            }
-        }
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// Writes the n bytes at p JSON-escaped (no quotes) at d; returns the new end. Room: 6 bytes per byte.
+char* writeEscaped(char* d, const unsigned char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
         const unsigned char c = p[i];
         if (c >= 0x20 && c != '"' && c != '\\') {
-            ++i;
+            *d++ = static_cast<char>(c);
             continue;
         }
-        out.append(s.data() + run, i - run);
-        run = ++i;
+        *d++ = '\\';
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default: {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            }
+            case '"': *d++ = '"'; break;
+            case '\\': *d++ = '\\'; break;
+            case '\n': *d++ = 'n'; break;
+            case '\r': *d++ = 'r'; break;
+            case '\t': *d++ = 't'; break;
+            default:  // \u00XX, lower-case hex (what "\\u%04x" printed)
+                *d++ = 'u';
+                *d++ = '0';
+                *d++ = '0';
+                *d++ = kHexDigits[c >> 4];
+                *d++ = kHexDigits[c & 15];
         }
     }
-    out.append(s.data() + run, s.size() - run);
-    out.push_back('"');
+    return d;
 }
 
-bool needsEscape(std::string_view s) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+// The body of a JSON string for v at d (no quotes); returns the new end. Room: 6 bytes per byte
+// of v. Plain text (ids, times, states: nearly everything) is checked and copied 8 bytes at a time,
+// the last partial word as an overlapping one.
+inline char* writeValue(char* d, std::string_view v) {
+    const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+    const std::size_t n = v.size();
+    if (n < 8) return writeEscaped(d, p, n);
     std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8)
-        if (wordNeedsEscape(loadLittleEndian64(p + i))) return true;
-    for (; i < s.size(); ++i)
-        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') return true;
-    return false;
+    for (; i + 8 <= n; i += 8) {
+        if (wordNeedsEscape(loadLittleEndian64(p + i))) return writeEscaped(d + i, p + i, n - i);
+        std::memcpy(d + i, p + i, 8);
+    }
+    if (i < n) {
+        if (wordNeedsEscape(loadLittleEndian64(p + n - 8))) return writeEscaped(d + i, p + i, n - i);
+        std::memcpy(d + n - 8, p + n - 8, 8);
+    }
+    return d + n;
 }
 
-// ,"key":"value" (value JSON-escaped). Plain values (nearly all) are one copy.
-void field(std::string& out, std::string_view key, std::string_view value) {
-    const std::size_t at = out.size();
-    const bool plain = !needsEscape(value);
-    out.resize(at + key.size() + 4 + (plain ? value.size() + 2 : 0));
-    char* d = out.data() + at;
+// prefix (`,"key":"`, a literal) then v JSON-escaped and the closing quote.
+template <std::size_t N>
+inline void field(LineBuffer& out, const char (&prefix)[N], std::string_view v) {
+    char* d = out.reserve(N - 1 + 6 * v.size() + 1);
+    std::memcpy(d, prefix, N - 1);
+    d = writeValue(d + N - 1, v);
+    *d++ = '"';
+    out.commit(d);
+}
+
+// ,"key":"value" for a key known only at run time.
+void namedField(LineBuffer& out, std::string_view key, std::string_view v) {
+    char* d = out.reserve(key.size() + 5 + 6 * v.size() + 1);
     *d++ = ',';
     *d++ = '"';
     std::memcpy(d, key.data(), key.size());
     d += key.size();
     *d++ = '"';
     *d++ = ':';
-    if (!plain) {
-        appendEscaped(out, value);
-        return;
-    }
     *d++ = '"';
-    std::memcpy(d, value.data(), value.size());
-    d[value.size()] = '"';
+    d = writeValue(d, v);
+    *d++ = '"';
+    out.commit(d);
 }
 
 std::string hex64(std::uint64_t v) {
@@ -453,49 +462,82 @@ ApiResponse Simulation::api(const std::string& method, const std::string& pathAn
 
 // ------------------------------------------------------------------ observation
 
-// Same text as keb::formatRfc3339, without snprintf; the date part is cached per day.
-void Simulation::appendTime(std::string& out, Millis t) {
-    const Millis day = (t >= 0 ? t : t - (kDay - 1)) / kDay;
-    if (day != cachedDay_) {
-        cachedDay_ = day;
-        cachedDate_ = formatRfc3339(day * kDay).substr(0, 11);  // "YYYY-MM-DDT"
+void LineBuffer::grow(std::size_t extra) {
+    std::size_t cap = cap_ == 0 ? 512 : cap_;
+    while (cap - len_ < extra) cap *= 2;
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (len_ > 0) std::memcpy(bigger.get(), buf_.get(), len_);
+    buf_ = std::move(bigger);
+    cap_ = cap;
+}
+
+// {"at":"<time>","kind":"<kind>" with the time in keb::formatRfc3339's text, written without
+// snprintf; the date part is cached per day and the whole time per instant.
+void Simulation::beginLine(Millis t, std::string_view kind) {
+    if (t != cachedTime_) {
+        const Millis day = (t >= 0 ? t : t - (kDay - 1)) / kDay;
+        if (day != cachedDay_) {
+            cachedDay_ = day;
+            const std::string date = formatRfc3339(day * kDay);
+            cachedDateLen_ = std::min<std::size_t>(date.size(), 11);  // "YYYY-MM-DDT"
+            std::memcpy(cachedDate_, date.data(), cachedDateLen_);
+        }
+        const Millis ms = t - day * kDay;
+        const int h = static_cast<int>(ms / kHour), mi = static_cast<int>(ms / kMinute % 60),
+                  sec = static_cast<int>(ms / kSecond % 60), frac = static_cast<int>(ms % 1000);
+        char* d = cachedTimeText_;
+        *d++ = '"';
+        std::memcpy(d, cachedDate_, cachedDateLen_);
+        d += cachedDateLen_;
+        const char hms[8] = {char('0' + h / 10),   char('0' + h % 10),   ':', char('0' + mi / 10),
+                             char('0' + mi % 10),  ':', char('0' + sec / 10), char('0' + sec % 10)};
+        std::memcpy(d, hms, 8);
+        d += 8;
+        if (frac != 0) {
+            *d++ = '.';
+            *d++ = char('0' + frac / 100);
+            *d++ = char('0' + frac / 10 % 10);
+            *d++ = char('0' + frac % 10);
+        }
+        *d++ = 'Z';
+        *d++ = '"';
+        cachedTimeLen_ = static_cast<std::size_t>(d - cachedTimeText_);
+        cachedTime_ = t;
     }
-    const Millis ms = t - day * kDay;
-    const int h = static_cast<int>(ms / kHour), mi = static_cast<int>(ms / kMinute % 60),
-              sec = static_cast<int>(ms / kSecond % 60), frac = static_cast<int>(ms % 1000);
-    char buf[16] = {char('0' + h / 10), char('0' + h % 10), ':', char('0' + mi / 10), char('0' + mi % 10), ':',
-                    char('0' + sec / 10), char('0' + sec % 10)};
-    std::size_t n = 8;
-    if (frac != 0) {
-        buf[n++] = '.';
-        buf[n++] = char('0' + frac / 100);
-        buf[n++] = char('0' + frac / 10 % 10);
-        buf[n++] = char('0' + frac % 10);
-    }
-    buf[n++] = 'Z';
-    out.push_back('"');
-    out += cachedDate_;
-    out.append(buf, n);
-    out.push_back('"');
+    line_.clear();
+    static constexpr char kKind[] = ",\"kind\":\"";
+    char* d = line_.reserve(6 + sizeof cachedTimeText_ + sizeof kKind + 6 * kind.size() + 1);
+    std::memcpy(d, "{\"at\":", 6);
+    std::memcpy(d + 6, cachedTimeText_, sizeof cachedTimeText_);  // fixed size: no call; the end is set below
+    d += 6 + cachedTimeLen_;
+    std::memcpy(d, kKind, sizeof kKind - 1);
+    d = writeValue(d + sizeof kKind - 1, kind);
+    *d++ = '"';
+    line_.commit(d);
 }
 
 void Simulation::log() {
-    logHash_ = hashWords(line_, logHash_);
+    {
+        char* d = line_.reserve(1);
+        *d++ = '}';
+        line_.commit(d);
+    }
+    const std::string_view line = line_.view();
+    logHash_ = hashWords(line, logHash_);
     logHash_ = hashWords("\n", logHash_);
     ++logLines_;
-    if (trace_) trace_(line_);
+    if (!trace_ && logCapacity_ == 0) return;
+    lineText_.assign(line);
+    if (trace_) trace_(lineText_);
     if (logCapacity_ > 0) {
         if (recent_.size() >= logCapacity_) recent_.pop_front();
-        recent_.push_back(line_);
+        recent_.push_back(lineText_);
     }
 }
 
-void Simulation::simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string>> fields) {
-    line_.assign("{\"at\":");
-    appendTime(line_, now_);
-    field(line_, "kind", kind);
-    for (const auto& [k, v] : fields) field(line_, k, v);
-    line_.push_back('}');
+void Simulation::simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string_view>> fields) {
+    beginLine(now_, kind);
+    for (const auto& [k, v] : fields) namedField(line_, k, v);
     log();
 }
 
@@ -512,15 +554,12 @@ OrchestrationInfo* Simulation::infoFor(std::string_view orchestrationID) {
 }
 
 void Simulation::onEvent(const EngineEvent& e) {
-    line_.assign("{\"at\":");
-    appendTime(line_, e.at);
-    field(line_, "kind", e.kind);
-    if (!e.orchestrationID.empty()) field(line_, "orchestrationID", e.orchestrationID);
-    if (!e.operationID.empty()) field(line_, "operationID", e.operationID);
-    if (!e.runtimeID.empty()) field(line_, "runtimeID", e.runtimeID);
-    if (!e.state.empty()) field(line_, "state", e.state);
-    if (!e.detail.empty()) field(line_, "detail", e.detail);
-    line_.push_back('}');
+    beginLine(e.at, e.kind);
+    if (!e.orchestrationID.empty()) field(line_, ",\"orchestrationID\":\"", e.orchestrationID);
+    if (!e.operationID.empty()) field(line_, ",\"operationID\":\"", e.operationID);
+    if (!e.runtimeID.empty()) field(line_, ",\"runtimeID\":\"", e.runtimeID);
+    if (!e.state.empty()) field(line_, ",\"state\":\"", e.state);
+    if (!e.detail.empty()) field(line_, ",\"detail\":\"", e.detail);
     log();
 
     const std::string_view k = e.kind;

@@ -342,3 +342,57 @@ TEST(Checks, FinalStateChangedAfterRestartIsDetected) {
     EXPECT_FALSE(c->ok);
     EXPECT_NE(c->detail.find("1 operation(s) lost or changed"), std::string::npos) << c->detail;
 }
+
+// The event log writes every value as a JSON string: plain text is copied a word at a time, the
+// rest escaped. Special bytes at every position of values of every length up to 3 words (the
+// word loop, the overlapping last word, the short byte-by-byte path) must come back exactly.
+TEST(EventLog, ValuesOfAnyLengthAndContentAreEscapedExactly) {
+    Simulation s(small());
+    std::vector<std::string> lines;
+    s.setTraceSink([&](const std::string& line) { lines.push_back(line); });
+    const std::string specials[] = {"\"", "\\", "\n", "\r", "\t", std::string(1, '\x01'), std::string(1, '\x1f'),
+                                    std::string(1, '\0'), "\x7f", "\xc3\xa9", " ", "!", "#", "[", "]"};
+    std::vector<std::string> sent;
+    for (std::size_t len = 0; len <= 24; ++len)
+        for (std::size_t pos = 0; pos <= len; ++pos)
+            for (const auto& sp : specials) {
+                std::string v(len, 'a');
+                for (std::size_t i = 0; i < len; ++i) v[i] = static_cast<char>('a' + (i * 7 + len) % 26);
+                if (pos < len) v.replace(pos, 1, sp);
+                sent.push_back(v);
+            }
+    const std::size_t before = lines.size();
+    for (const auto& v : sent) EXPECT_FALSE(s.setWindow(v, v, "x" + v));
+    ASSERT_EQ(lines.size(), before + sent.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        const std::string& line = lines[before + i];
+        ASSERT_TRUE(Json::accept(line)) << line;
+        const Json j = Json::parse(line);
+        EXPECT_EQ(j["kind"], "sim.setWindow");
+        EXPECT_EQ(j["runtimeID"].get<std::string>(), sent[i]) << line;
+        EXPECT_EQ(j["begin"].get<std::string>(), sent[i]) << line;
+        EXPECT_EQ(j["end"].get<std::string>(), "x" + sent[i]) << line;
+        EXPECT_EQ(j["ok"], "false");
+    }
+    // The exact spelling of escapes (the hash depends on it): \" \\ \n \r \t, others \u00xx.
+    lines.clear();
+    s.setWindow(std::string("q\"b\\n\nr\rt\tc\x01" "d\x1f" "e\x7f", 16), "", "");
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find(R"("runtimeID":"q\"b\\n\nr\rt\tc\u0001d\u001fe)" "\x7f\""), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find(R"("begin":"","end":"","ok":"false"})"), std::string::npos) << lines[0];
+}
+
+// Times in the log are keb::formatRfc3339's text, also across days and with milliseconds.
+TEST(EventLog, TimesAreRfc3339) {
+    Simulation s(small());
+    std::vector<std::string> lines;
+    s.setTraceSink([&](const std::string& line) { lines.push_back(line); });
+    const Millis steps[] = {0, 1, 999, kSecond, kMinute + 5, kHour - 1, kDay - 1, 1, 37 * kDay + 12345, 0};
+    for (Millis d : steps) {
+        s.advanceTo(s.now() + d);
+        s.failureBurst(kSecond, 0.5);
+        ASSERT_FALSE(lines.empty());
+        const Json j = Json::parse(lines.back());
+        EXPECT_EQ(j["at"].get<std::string>(), formatRfc3339(s.now())) << lines.back();
+    }
+}

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -63,6 +64,27 @@ struct OrchestrationInfo {
 struct RuntimeStatus {
     int orchestration = -1;  // index into orchestrations()
     OperationState state = OperationState::Pending;
+};
+
+// The event-log line being built: raw bytes with a write position. Reused for every line (no
+// allocation, no zero-fill, no std::string bookkeeping per field); grows when needed.
+class LineBuffer {
+public:
+    void clear() { len_ = 0; }
+    // A pointer to at least `extra` writable bytes after the current end; commit(end) keeps them.
+    char* reserve(std::size_t extra) {
+        if (cap_ - len_ < extra) grow(extra);
+        return buf_.get() + len_;
+    }
+    void commit(const char* end) { len_ = static_cast<std::size_t>(end - buf_.get()); }
+    std::string_view view() const { return std::string_view(buf_.get(), len_); }
+    std::size_t capacity() const { return cap_; }
+
+private:
+    void grow(std::size_t extra);
+    std::unique_ptr<char[]> buf_;
+    std::size_t len_ = 0;
+    std::size_t cap_ = 0;
 };
 
 class Simulation : public EngineListener {
@@ -154,8 +176,8 @@ private:
     void tickEngine();
     void scheduleWakeup();
     void log();  // appends line_ to the event log
-    void appendTime(std::string& out, Millis t);
-    void simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string>> fields);
+    void beginLine(Millis t, std::string_view kind);  // line_ = {"at":"<t>","kind":"<kind>"
+    void simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string_view>> fields);
     OrchestrationInfo* infoFor(std::string_view orchestrationID);
     HourStats& hour(Millis t);
     void checkStartWindow(const Action& a);
@@ -214,9 +236,16 @@ private:
     std::size_t logCapacity_ = 2000;
     std::uint64_t logHash_;
     std::uint64_t logLines_ = 0;
-    std::string line_;  // the line being built (reused: no allocation per event)
+    LineBuffer line_;       // the line being built
+    std::string lineText_;  // line_ as a std::string, only for the trace sink and recentLog()
+    // The text of the latest time written ("YYYY-MM-DDTHH:MM:SS[.mmm]Z" with its quotes):
+    // consecutive lines mostly share their instant.
+    Millis cachedTime_ = INT64_MIN;
+    char cachedTimeText_[40] = {};
+    std::size_t cachedTimeLen_ = 0;
     Millis cachedDay_ = INT64_MIN;
-    std::string cachedDate_;
+    char cachedDate_[16] = {};  // "YYYY-MM-DDT" of cachedDay_
+    std::size_t cachedDateLen_ = 0;
 };
 
 }  // namespace keb::sim
