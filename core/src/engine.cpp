@@ -73,6 +73,7 @@ struct Slot {
     bool blocked = false;         // waiting for another upgrade of the same runtime
     std::shared_ptr<const Operation> snap;  // in progress only
     std::uint64_t noteHash = 0;   // hash of the stored description (progress note), in progress only
+    bool acked = false;           // the store has upgradeStarted (the snapshot may not: see complete)
 };
 
 std::uint64_t hashNote(std::string_view s) {
@@ -163,7 +164,7 @@ struct Engine::Impl {
     std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> waiting;
     std::size_t actionsOut = 0;
     // Reused buffers (their strings keep capacity): no allocation per store read or fleet lookup.
-    Operation fillOp, finishOp;
+    Store::ProgressChange progress;  // reused: its operationID keeps its capacity
     Runtime runtime;
     std::string idBuf, rtBuf;
     std::vector<Store::ScheduleChange> moves;
@@ -435,17 +436,22 @@ struct Engine::Impl {
         Slot* sp = a.slot(seq);
         if (!sp) return;
         Slot& s = *sp;
-        Operation& op = finishOp;
-        load(a, s, op);
-        op.state = state;
-        op.description = std::move(description);
-        op.updatedAt = now;
-        e.store_.updateOperation(op);
-        emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, toString(state),
-             op.description);
+        // Only the state, description and updatedAt change: a progress write, no record read.
+        Store::ProgressChange& c = progress;
+        a.operationIDInto(s, c.operationID);
+        a.runtimeIDInto(s, rtBuf);
+        c.seq = seq;
+        c.state = state;
+        c.description = &description;
+        c.updatedAt = now;
+        c.startedAt.reset();
+        c.upgradeStarted.reset();
+        c.window.reset();
+        e.store_.updateOperationProgress(a.orch.orchestrationID, c);
+        emit(now, "operation.state", a.orch.orchestrationID, c.operationID, rtBuf, toString(state), description);
         if (s.state == OperationState::InProgress) {
             --a.running;
-            releaseRuntime(op.runtimeID, op.operationID);
+            releaseRuntime(rtBuf, c.operationID);
         }
         killSlot(a, s);
     }
@@ -529,35 +535,44 @@ struct Engine::Impl {
                     continue;
                 }
             }
-            Operation& op = fillOp;
+            // The record is read once, into the snapshot the backend will see; the store gets
+            // only the fields that change (a progress write).
+            auto snap = std::make_shared<Operation>();
+            Operation& op = *snap;
             load(a, s, op);
             if (windowed) {
                 op.maintenanceWindowBegin = window.begin;
                 op.maintenanceWindowEnd = window.end;
             }
-            if (op.dryRun) {
-                op.state = OperationState::Succeeded;
-                op.description = "dry run: nothing was changed";
-                op.startedAt = now;
-                op.updatedAt = now;
-                e.store_.updateOperation(op);
+            const bool dryRun = op.dryRun;
+            op.state = dryRun ? OperationState::Succeeded : OperationState::InProgress;
+            op.description = dryRun ? "dry run: nothing was changed" : "upgrade started";
+            op.startedAt = now;
+            op.updatedAt = now;
+            Store::ProgressChange& c = progress;
+            c.operationID = op.operationID;
+            c.seq = seq;
+            c.state = op.state;
+            c.description = &op.description;
+            c.updatedAt = now;
+            c.startedAt = now;
+            c.upgradeStarted.reset();
+            if (windowed) c.window = std::make_pair(window.begin, window.end);
+            else c.window.reset();
+            e.store_.updateOperationProgress(a.orch.orchestrationID, c);  // recorded before the backend is called
+            if (dryRun) {
                 emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, "succeeded",
                      op.description);
                 killSlot(a, s);
                 continue;
             }
-            op.state = OperationState::InProgress;
-            op.description = "upgrade started";
-            op.startedAt = now;
-            op.updatedAt = now;
-            e.store_.updateOperation(op);  // recorded before the backend is called
             s.state = OperationState::InProgress;
             s.noteHash = hashNote(op.description);
             s.actionOut = true;
             ++a.running;
             ++actionsOut;
             busy[op.runtimeID] = op.operationID;
-            s.snap = std::make_shared<const Operation>(op);
+            s.snap = std::move(snap);
             const Operation& o = *s.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
                  o.maintenanceWindowBegin
@@ -815,11 +830,12 @@ void Engine::recover(Millis now) {
             Slot& s = impl_->slotFor(a, op);
             s.snap = std::make_shared<const Operation>(std::move(op));
             s.noteHash = hashNote(s.snap->description);
+            s.acked = s.snap->upgradeStarted;
             ++a.running;
             impl_->busy[s.snap->runtimeID] = s.snap->operationID;
             // Started upgrades are polled, never started again; an upgrade whose start was not
             // acknowledged is started again (backends recognise a repeated start by operationID).
-            impl_->addTimer(now, a, s.snap->upgradeStarted ? TimerKind::Poll : TimerKind::Start, s.snap->seq);
+            impl_->addTimer(now, a, s.acked ? TimerKind::Poll : TimerKind::Start, s.snap->seq);
         }
         if (canceling) impl_->cancelPending(a, now);
     }
@@ -893,15 +909,29 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
             }
             // The store is written only when something changed: the first acknowledgement of
             // the start, or a new progress note (polls are otherwise free of store I/O).
+            // The snapshot is replaced only for a new note (backends see the description); the
+            // acknowledgement itself is kept in the slot.
             const bool newNote = !result.reason.empty() && hashNote(result.reason) != s.noteHash;
-            if (!s.snap->upgradeStarted || newNote) {
-                Operation op = *s.snap;
-                op.upgradeStarted = true;
-                if (newNote) op.description = result.reason;
-                op.updatedAt = now;
-                store_.updateOperation(op);
-                s.noteHash = hashNote(op.description);
-                s.snap = std::make_shared<const Operation>(std::move(op));
+            if (!s.acked || newNote) {
+                Store::ProgressChange& c = impl_->progress;
+                c.operationID = s.snap->operationID;
+                c.seq = seq;
+                c.state = OperationState::InProgress;
+                c.description = newNote ? &result.reason : nullptr;
+                c.updatedAt = now;
+                c.startedAt.reset();
+                c.upgradeStarted = true;
+                c.window.reset();
+                store_.updateOperationProgress(a->orch.orchestrationID, c);
+                s.acked = true;
+                if (newNote) {
+                    auto op = std::make_shared<Operation>(*s.snap);
+                    op->upgradeStarted = true;
+                    op->description = result.reason;
+                    op->updatedAt = now;
+                    s.noteHash = hashNote(op->description);
+                    s.snap = std::move(op);
+                }
             }
             const Millis after = result.retryAfter > 0 ? result.retryAfter : config_.pollInterval;
             impl_->addTimer(now + after, *a, TimerKind::Poll, seq);

@@ -462,8 +462,21 @@ struct MemoryStore::Impl {
     std::string config;  // scratch: encoded kymaConfig/clusterConfig
 
     std::uint32_t orchNo(const std::string& id) const {
+        // The engine writes to one orchestration many times in a row: remember this thread's
+        // last answer (orchestrations are never removed, so a found number stays right).
+        struct Last {
+            std::uint64_t store = 0;
+            std::uint32_t no = kNone;
+            std::string id;
+        };
+        thread_local Last last;
+        if (last.store == number && last.id == id) return last.no;
         auto it = orchById.find(id);
-        return it == orchById.end() ? kNone : it->second;
+        if (it == orchById.end()) return kNone;
+        last.store = number;
+        last.no = it->second;
+        last.id.assign(id);
+        return it->second;
     }
     std::uint32_t requireOrch(const std::string& id) const {
         const std::uint32_t no = orchNo(id);
@@ -648,6 +661,28 @@ struct MemoryStore::Impl {
         c.orch.assign(orchestrationID);
         c.op.assign(operationID);
         return slot;
+    }
+
+    // Whether record r is operation `id`.
+    bool hasIdText(const OpRec& r, const std::string& id) const {
+        if (!r.packedId()) return pool.equals(r.opId().handle(), id);
+        thread_local std::string text;
+        unpackUuid(r.id, text);
+        return text == id;
+    }
+
+    // slotOf with the operation's seq as a hint: operations are created in seq order, so the
+    // seq-th of the orchestration's order is nearly always the one (no id index read).
+    std::uint32_t slotAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq) const {
+        const std::uint32_t no = orchNo(orchestrationID);
+        if (no == kNone) return kNone;
+        const OrchRec& rec = *orchs[no];
+        if (seq >= 0 && static_cast<std::uint64_t>(seq) < rec.order.size()) {
+            const std::uint32_t slot = rec.order[static_cast<std::size_t>(seq)];
+            const OpRec& r = recs[slot];
+            if (r.seq == seq && hasIdText(r, operationID)) return slot;
+        }
+        return slotOf(orchestrationID, operationID);
     }
 
     void rollback(const Mark& m) {
@@ -963,6 +998,40 @@ void MemoryStore::forEachOperationBrief(const std::string& orchestrationID,
         const bool retry = r.retryOf != kNone && !d.pool.equals(r.retryOf, std::string_view());
         fn(OperationBrief{id, runtime, r.seq, static_cast<OperationState>(r.state), r.startAt,
                           (r.flags & kImmediate) != 0, retry});
+    }
+}
+
+void MemoryStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
+    Impl& d = *impl_;
+    const std::uint32_t slot = d.slotAt(orchestrationID, c.operationID, c.seq);
+    if (slot == kNone) {
+        d.requireOrch(orchestrationID);
+        throw std::runtime_error("no operation " + c.operationID);
+    }
+    const int state = stateIndex(c.state);  // may throw: before anything changed
+    std::uint32_t text = d.recs[slot].description;
+    if (c.description) {
+        const Impl::Mark m = d.begin();
+        try {
+            text = d.pool.intern(*c.description, text);
+        } catch (...) {
+            d.rollback(m);
+            throw;
+        }
+    }
+    OpRec& r = d.recs[slot];  // the order key (createdAt, seq, id) does not change
+    Impl::OrchRec& rec = *d.orchs[r.orch];
+    --rec.counts[r.state];
+    ++rec.counts[static_cast<std::size_t>(state)];
+    r.state = static_cast<std::uint8_t>(state);
+    r.description = text;
+    r.updatedAt = c.updatedAt;
+    if (c.startedAt) r.startedAt = *c.startedAt;
+    if (c.upgradeStarted)
+        r.flags = static_cast<std::uint8_t>((r.flags & ~kUpgradeStarted) | (*c.upgradeStarted ? kUpgradeStarted : 0));
+    if (c.window) {
+        r.windowBegin = c.window->first;
+        r.windowEnd = c.window->second;
     }
 }
 

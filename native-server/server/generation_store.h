@@ -44,6 +44,9 @@ public:
                               const std::string* description, Millis updatedAt) override {
         bump([&] { inner_.rescheduleOperations(oid, changes, description, updatedAt); });
     }
+    void updateOperationProgress(const std::string& oid, const ProgressChange& c) override {
+        bump([&] { inner_.updateOperationProgress(oid, c); });
+    }
     void forEachOperationBrief(const std::string& oid, const std::function<void(const OperationBrief&)>& fn) override {
         inner_.forEachOperationBrief(oid, fn);
     }

@@ -640,12 +640,92 @@ TYPED_TEST_P(StoreContract, RescheduleChangesOnlyTheScheduleFields) {
     EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 3);
 }
 
+TYPED_TEST_P(StoreContract, ProgressChangesOnlyItsFields) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    const std::string uuid = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+    Operation a = makeOp("o", "a", 10, 0);
+    Operation b = makeOp("o", uuid, 10, 1);
+    Operation c = makeOp("o", "c", 10, 2);
+    s.insertOperations({a, b, c});
+
+    // Start: state, description, startedAt, window; everything else is kept.
+    const std::string started = "upgrade started";
+    Store::ProgressChange start;
+    start.operationID = uuid;
+    start.seq = 1;
+    start.state = OperationState::InProgress;
+    start.description = &started;
+    start.updatedAt = 500;
+    start.startedAt = 450;
+    start.window = std::make_pair(Millis{400}, Millis{4000});
+    s.updateOperationProgress("o", start);
+    Operation want = b;
+    want.state = OperationState::InProgress;
+    want.description = started;
+    want.updatedAt = 500;
+    want.startedAt = 450;
+    want.maintenanceWindowBegin = 400;
+    want.maintenanceWindowEnd = 4000;
+    EXPECT_EQ(*s.getOperation("o", uuid), want);
+    EXPECT_EQ(s.operationStats("o")[OperationState::InProgress], 1);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 2);
+
+    // Acknowledged: only the flag and updatedAt (no description given: unchanged).
+    Store::ProgressChange ack;
+    ack.operationID = uuid;
+    ack.seq = 1;
+    ack.state = OperationState::InProgress;
+    ack.updatedAt = 600;
+    ack.upgradeStarted = true;
+    s.updateOperationProgress("o", ack);
+    want.updatedAt = 600;
+    want.upgradeStarted = true;
+    EXPECT_EQ(*s.getOperation("o", uuid), want);
+
+    // A wrong seq hint still finds the operation by its id, and never changes the one at that seq.
+    const std::string done = "upgrade succeeded";
+    Store::ProgressChange finish;
+    finish.operationID = uuid;
+    finish.seq = 2;  // c's seq
+    finish.state = OperationState::Succeeded;
+    finish.description = &done;
+    finish.updatedAt = 700;
+    s.updateOperationProgress("o", finish);
+    want.state = OperationState::Succeeded;
+    want.description = done;
+    want.updatedAt = 700;
+    EXPECT_EQ(*s.getOperation("o", uuid), want);
+    EXPECT_EQ(*s.getOperation("o", "c"), c);
+    finish.operationID = "a";
+    finish.seq = -1;  // no hint
+    s.updateOperationProgress("o", finish);
+    EXPECT_EQ(s.getOperation("o", "a")->state, OperationState::Succeeded);
+    EXPECT_EQ(s.getOperation("o", "a")->runtimeID, a.runtimeID);
+
+    // Unknown operation or orchestration: throws, nothing changes.
+    finish.operationID = "ghost";
+    finish.seq = 2;
+    EXPECT_THROW(s.updateOperationProgress("o", finish), std::exception);
+    finish.operationID = "c";
+    EXPECT_THROW(s.updateOperationProgress("nowhere", finish), std::exception);
+    EXPECT_EQ(*s.getOperation("o", "c"), c);
+    // Filters and counts follow the new states; the order is unchanged.
+    EXPECT_EQ(s.operationStats("o")[OperationState::Succeeded], 2);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 1);
+    OperationQuery q;
+    q.states = {OperationState::Succeeded};
+    EXPECT_EQ(ids(s.listOperations("o", q).data), (std::vector<std::string>{"a", uuid}));
+    EXPECT_EQ(ids(s.operationsOf("o")), (std::vector<std::string>{"a", uuid, "c"}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertGetUpdateOperationAllFields,
                             OrchestrationOrderIsCreatedAtThenId, OperationOrderIsCreatedAtThenSeqThenId,
                             FiltersWithSeveralStates, PagingEdges, Stats, UnfinishedOrchestrationsInCreationOrder,
                             BatchesAreAtomic, ReopenKeepsEverything, ForEachOperationVisitsInCreationOrder,
                             StreamedInsertAddsOperationsAndUpdatesOrchestration, StreamedInsertIsAtomic,
                             UpdateKeepsOrderAndFiltersConsistent, ReadOperationIntoAUsedBuffer,
-                            RescheduleChangesOnlyTheScheduleFields, BriefsMatchTheOperations);
+                            RescheduleChangesOnlyTheScheduleFields, BriefsMatchTheOperations,
+                            ProgressChangesOnlyItsFields);
 
 }  // namespace keb::contract

@@ -46,6 +46,7 @@ public:
     void forEachOperationBrief(const std::string& orchestrationID,
                                const std::function<void(const OperationBrief&)>& fn) override;
     // In place: the records' times and window (and one interned description).
+    void updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) override;
     void rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
                               const std::string* description, Millis updatedAt) override;
     void updateOrchestrationAddingOperations(const Orchestration& o,

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "keb/model.h"
@@ -75,6 +76,38 @@ public:
             ops[i].updatedAt = updatedAt;
         }
         updateOperations(ops);
+    }
+    // The engine's progress writes to one operation: only the fields set here change, never its
+    // identity, runtime or configuration (which a full updateOperation would re-write). `seq` is
+    // the operation's seq: a store may use it to find the record without its id index, but must
+    // check the id. Throws when the operation is unknown (nothing changes then).
+    struct ProgressChange {
+        std::string operationID;
+        std::int64_t seq = -1;
+        OperationState state = OperationState::Pending;
+        const std::string* description = nullptr;  // nullptr: unchanged
+        Millis updatedAt = 0;
+        std::optional<Millis> startedAt;
+        std::optional<bool> upgradeStarted;
+        std::optional<std::pair<Millis, Millis>> window;  // maintenanceWindowBegin, maintenanceWindowEnd
+    };
+    virtual void updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
+        Operation op;
+        if (!readOperation(orchestrationID, c.operationID, op))
+            throw std::runtime_error("no operation " + c.operationID + " in orchestration " + orchestrationID);
+        applyProgress(c, op);
+        updateOperation(op);
+    }
+    static void applyProgress(const ProgressChange& c, Operation& op) {
+        op.state = c.state;
+        if (c.description) op.description = *c.description;
+        op.updatedAt = c.updatedAt;
+        if (c.startedAt) op.startedAt = *c.startedAt;
+        if (c.upgradeStarted) op.upgradeStarted = *c.upgradeStarted;
+        if (c.window) {
+            op.maintenanceWindowBegin = c.window->first;
+            op.maintenanceWindowEnd = c.window->second;
+        }
     }
     virtual Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) = 0;
     // Every operation of an orchestration in creation order (restart, retry).
