@@ -33,7 +33,7 @@ constexpr std::uint64_t bytesInRange(std::uint64_t x, unsigned lo, unsigned hi) 
 }
 
 // 8 lower-case hex digits (little-endian word) into 4 bytes; false when one is not a digit.
-bool decode8(std::uint64_t x, unsigned char* out) {
+[[gnu::always_inline]] inline bool decode8(std::uint64_t x, unsigned char* out) {
     if (x & kHighs) return false;
     const std::uint64_t digit = bytesInRange(x, '0', '9');
     const std::uint64_t letter = bytesInRange(x, 'a', 'f');
@@ -50,7 +50,7 @@ bool decode8(std::uint64_t x, unsigned char* out) {
 }
 
 // 4 bytes into 8 lower-case hex digits (little-endian word).
-std::uint64_t encode8(const unsigned char* in) {
+[[gnu::always_inline]] inline std::uint64_t encode8(const unsigned char* in) {
     const std::uint64_t x = std::uint64_t{in[0]} | std::uint64_t{in[1]} << 16 | std::uint64_t{in[2]} << 32 |
                             std::uint64_t{in[3]} << 48;
     const std::uint64_t n = ((x >> 4) & kLowNibbles16) | ((x & kLowNibbles16) << 8);  // one nibble per byte
