@@ -119,75 +119,111 @@ namespace {
 // "c-" and the code as 7 lower-case hex digits (defined with its parser below).
 void formatShootCode(std::uint32_t code, std::string& out);
 
-// The generator: calls sink(const Runtime&) for each shoot, in fleet order. One Runtime
-// is reused (every field is assigned for every shoot), so a large fleet never exists as
-// a vector of Runtime unless the sink builds one.
-template <class Sink>
-void generateInto(const FleetSpec& spec, std::uint64_t seed, Sink&& sink) {
+// What the generator drew for one shoot, as indexes into its Tables: the two ways of building
+// a fleet (a vector of Runtime, the compact SimFleet) turn one sequence of draws into strings
+// or into pool ids, so they cannot disagree.
+struct Draw {
+    std::uint64_t runtimeHi, runtimeLo, instanceHi, instanceLo;  // formatUuid(hi, lo)
+    std::uint32_t sub, account;  // subIds / accountIds
+    std::uint32_t plan;          // plans
+    std::uint32_t region;        // regions[plan]
+    std::uint32_t shootCode;     // formatShootCode
+    bool operatorWindow;
+    std::uint32_t offset;        // operator window: offsets
+    int beginHour, endHour;      // operator window: local hours; else Gardener's default at beginHour
+    int halfHour;                // operator window: 0 or 30
+    bool deprovisioning, suspended;
+    std::uint32_t version;       // versions
+    bool newImage;               // machineImageVersion "1443.3.0", else "1312.4.0"
+};
+
+struct Tables {
+    std::vector<std::string> accountIds, subIds;
+    Weighted plans, versions;
+    std::vector<std::string> offsets;
+    std::vector<const std::string*> planIds;               // per plan
+    std::vector<const std::vector<std::string>*> regions;  // per plan
+};
+
+const char* const kMachineImage = "gardenlinux";
+const char* imageVersion(bool newImage) { return newImage ? "1443.3.0" : "1312.4.0"; }
+
+// An operator-set window bound: "HHMM00" and the offset.
+void operatorWindowText(int hour, int minute, const std::string& offset, std::string& out) {
+    out = twoDigits(hour);
+    out += twoDigits(minute);
+    out += "00";
+    out += offset;
+}
+
+// The generator: onTables(const Tables&) once, then onShoot(const Tables&, const Draw&) for each
+// generated shoot and onExtra(const Runtime&) for each explicit one, in fleet order.
+template <class OnShoot, class OnExtra>
+void generateInto(const FleetSpec& spec, std::uint64_t seed, OnShoot&& onShoot, OnExtra&& onExtra) {
     Rng rng(mix64(seed ^ 0x666c656574ull));  // "fleet"
     const int size = std::max(0, spec.size);
     const int accounts = spec.globalAccounts > 0 ? spec.globalAccounts : std::max(1, size / 40);
     const int subs = std::max(accounts, spec.subAccounts > 0 ? spec.subAccounts : std::max(1, size / 4));
 
-    Weighted plans = spec.plans;
-    if (plans.empty())
-        plans = {{"azure", 35}, {"aws", 30}, {"gcp", 15}, {"trial", 10}, {"azure_lite", 5}, {"free", 3},
-                 {"sap-converged-cloud", 2}};
-    Weighted versions = spec.kubernetesVersions;
-    if (versions.empty()) versions = {{"1.28.10", 40}, {"1.29.5", 45}, {"1.30.2", 15}};
-    std::vector<std::string> offsets = spec.windowOffsets;
-    if (offsets.empty()) offsets = {"+0530", "-0800", "+0100", "+0900", "-0500", "+1000", "+0000", "-0300"};
-    const auto planCum = cumulativeOf(plans);
-    const auto versionCum = cumulativeOf(versions);
+    Tables t;
+    t.plans = spec.plans;
+    if (t.plans.empty())
+        t.plans = {{"azure", 35}, {"aws", 30}, {"gcp", 15}, {"trial", 10}, {"azure_lite", 5}, {"free", 3},
+                   {"sap-converged-cloud", 2}};
+    t.versions = spec.kubernetesVersions;
+    if (t.versions.empty()) t.versions = {{"1.28.10", 40}, {"1.29.5", 45}, {"1.30.2", 15}};
+    t.offsets = spec.windowOffsets;
+    if (t.offsets.empty()) t.offsets = {"+0530", "-0800", "+0100", "+0900", "-0500", "+1000", "+0000", "-0300"};
+    const auto planCum = cumulativeOf(t.plans);
+    const auto versionCum = cumulativeOf(t.versions);
+    for (const auto& [plan, _] : t.plans) {
+        t.planIds.push_back(&planIdFor(plan));
+        const PlanInfo* info = planInfo(plan);
+        t.regions.push_back(&regionsFor(info ? info->provider : "aws"));
+    }
 
     // Accounts and subaccounts: each subaccount belongs to one (skew-chosen) account.
-    std::vector<std::string> accountIds(accounts);
-    for (auto& a : accountIds) a = uuid(rng);
-    std::vector<std::string> subIds(subs);
-    std::vector<std::uint32_t> subOwner(subs);
+    t.accountIds.resize(static_cast<std::size_t>(accounts));
+    for (auto& a : t.accountIds) a = uuid(rng);
+    t.subIds.resize(static_cast<std::size_t>(subs));
+    std::vector<std::uint32_t> subOwner(static_cast<std::size_t>(subs));
     for (int i = 0; i < subs; ++i) {
-        subIds[i] = uuid(rng);
+        t.subIds[i] = uuid(rng);
         subOwner[i] = i < accounts ? i : static_cast<std::uint32_t>(skewedIndex(rng, accounts, spec.accountSkew));
     }
 
     // Shoot names "c-xxxxxxx": a bijection of the index on 28 bits, unique by construction.
     const std::uint32_t nameMul = static_cast<std::uint32_t>(mix64(seed) | 1u) & 0x0fffffffu;
     const std::uint32_t nameAdd = static_cast<std::uint32_t>(mix64(seed + 1)) & 0x0fffffffu;
-    Runtime r;
+    Draw d{};
     for (int i = 0; i < size; ++i) {
-        r.runtimeID = uuid(rng);
-        r.instanceID = uuid(rng);
-        const std::size_t sub = skewedIndex(rng, subIds.size(), spec.accountSkew);
-        r.subAccountID = subIds[sub];
-        r.globalAccountID = accountIds[subOwner[sub]];
-        const std::string& plan = plans[weightedIndex(rng, planCum)].first;
-        r.planName = plan;
-        r.planID = planIdFor(plan);
-        const PlanInfo* info = planInfo(plan);
-        const auto& regions = regionsFor(info ? info->provider : "aws");
-        r.region = regions[skewedIndex(rng, regions.size(), spec.regionSkew)];
-        formatShootCode((static_cast<std::uint32_t>(i) * nameMul + nameAdd) & 0x0fffffffu, r.shootName);
-        if (rng.chance(spec.operatorWindowShare)) {
+        d.runtimeHi = rng.next();
+        d.runtimeLo = rng.next();
+        d.instanceHi = rng.next();
+        d.instanceLo = rng.next();
+        d.sub = static_cast<std::uint32_t>(skewedIndex(rng, t.subIds.size(), spec.accountSkew));
+        d.account = subOwner[d.sub];
+        d.plan = static_cast<std::uint32_t>(weightedIndex(rng, planCum));
+        d.region = static_cast<std::uint32_t>(skewedIndex(rng, t.regions[d.plan]->size(), spec.regionSkew));
+        d.shootCode = (static_cast<std::uint32_t>(i) * nameMul + nameAdd) & 0x0fffffffu;
+        d.operatorWindow = rng.chance(spec.operatorWindowShare);
+        if (d.operatorWindow) {
             // Operator-set: local begin hour, 1..4 h long, in some offset (may cross midnight).
-            const std::string& off = offsets[rng.below(offsets.size())];
-            const int begin = static_cast<int>(rng.below(24));
+            d.offset = static_cast<std::uint32_t>(rng.below(t.offsets.size()));
+            d.beginHour = static_cast<int>(rng.below(24));
             const int len = 1 + static_cast<int>(rng.below(4));
-            const int halfHour = rng.chance(0.25) ? 30 : 0;
-            r.windowBegin = twoDigits(begin) + twoDigits(halfHour) + "00" + off;
-            r.windowEnd = twoDigits((begin + len) % 24) + twoDigits(halfHour) + "00" + off;
+            d.halfHour = rng.chance(0.25) ? 30 : 0;
+            d.endHour = (d.beginHour + len) % 24;
         } else {
-            auto [b, e] = gardenerDefaultWindow(static_cast<int>(rng.below(24)));
-            r.windowBegin = std::move(b);
-            r.windowEnd = std::move(e);
+            d.beginHour = static_cast<int>(rng.below(24));
         }
-        r.deprovisioning = rng.chance(spec.deletingShare);
-        r.suspended = rng.chance(spec.suspendedShare);
-        r.kubernetesVersion = versions[weightedIndex(rng, versionCum)].first;
-        r.machineImage = "gardenlinux";
-        r.machineImageVersion = rng.chance(0.7) ? "1443.3.0" : "1312.4.0";
-        sink(static_cast<const Runtime&>(r));
+        d.deprovisioning = rng.chance(spec.deletingShare);
+        d.suspended = rng.chance(spec.suspendedShare);
+        d.version = static_cast<std::uint32_t>(weightedIndex(rng, versionCum));
+        d.newImage = rng.chance(0.7);
+        onShoot(static_cast<const Tables&>(t), static_cast<const Draw&>(d));
     }
-    for (const auto& x : spec.extra) sink(x);
+    for (const auto& x : spec.extra) onExtra(x);
 }
 
 std::size_t generatedSize(const FleetSpec& spec) {
@@ -199,7 +235,33 @@ std::size_t generatedSize(const FleetSpec& spec) {
 std::vector<Runtime> generateFleet(const FleetSpec& spec, std::uint64_t seed) {
     std::vector<Runtime> fleet;
     fleet.reserve(generatedSize(spec));
-    generateInto(spec, seed, [&](const Runtime& r) { fleet.push_back(r); });
+    generateInto(
+        spec, seed,
+        [&](const Tables& t, const Draw& d) {
+            Runtime& r = fleet.emplace_back();
+            r.runtimeID = formatUuid(d.runtimeHi, d.runtimeLo);
+            r.instanceID = formatUuid(d.instanceHi, d.instanceLo);
+            r.subAccountID = t.subIds[d.sub];
+            r.globalAccountID = t.accountIds[d.account];
+            r.planName = t.plans[d.plan].first;
+            r.planID = *t.planIds[d.plan];
+            r.region = (*t.regions[d.plan])[d.region];
+            formatShootCode(d.shootCode, r.shootName);
+            if (d.operatorWindow) {
+                operatorWindowText(d.beginHour, d.halfHour, t.offsets[d.offset], r.windowBegin);
+                operatorWindowText(d.endHour, d.halfHour, t.offsets[d.offset], r.windowEnd);
+            } else {
+                auto [b, e] = gardenerDefaultWindow(d.beginHour);
+                r.windowBegin = std::move(b);
+                r.windowEnd = std::move(e);
+            }
+            r.deprovisioning = d.deprovisioning;
+            r.suspended = d.suspended;
+            r.kubernetesVersion = t.versions[d.version].first;
+            r.machineImage = kMachineImage;
+            r.machineImageVersion = imageVersion(d.newImage);
+        },
+        [&](const Runtime& x) { fleet.push_back(x); });
     return fleet;
 }
 
@@ -279,9 +341,72 @@ SimFleet::SimFleet(const std::vector<Runtime>& runtimes) {
     reindex();
 }
 
+// The 16 bytes packUuid makes of formatUuid(hi, lo): the text is the 32 hex digits of hi then lo
+// (with the version and variant bits set), one byte per two digits.
+void generatedUuidBytes(std::uint64_t hi, std::uint64_t lo, std::uint8_t out[16]) {
+    hi = (hi & ~0xf000ULL) | 0x4000ULL;                          // version 4
+    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
+    for (int i = 0; i < 8; ++i) {
+        out[i] = static_cast<std::uint8_t>(hi >> (56 - 8 * i));
+        out[8 + i] = static_cast<std::uint8_t>(lo >> (56 - 8 * i));
+    }
+}
+
+// Straight from the generator's draws to records: no Runtime, no UUID text, and each table entry
+// (account, plan, region, window, version...) interned once, on first use.
 SimFleet::SimFleet(const FleetSpec& spec, std::uint64_t seed) {
     recs_.reserve(generatedSize(spec));
-    generateInto(spec, seed, [this](const Runtime& r) { add(r); });
+    std::vector<std::uint32_t> accounts, subs, planIDs, planNames, regions, windows, defaultWindows, versions;
+    std::uint32_t image = kNoId, imageVersions[2] = {kNoId, kNoId};
+    auto cached = [this](std::vector<std::uint32_t>& cache, std::size_t i, auto&& text) {
+        if (i >= cache.size()) cache.resize(i + 1, kNoId);
+        if (cache[i] == kNoId) cache[i] = pool_.intern(text());
+        return cache[i];
+    };
+    generateInto(
+        spec, seed,
+        [&](const Tables& t, const Draw& d) {
+            ++generation_;
+            Rec& rec = recs_.emplace_back();
+            generatedUuidBytes(d.runtimeHi, d.runtimeLo, rec.runtimeID);
+            generatedUuidBytes(d.instanceHi, d.instanceLo, rec.instanceID);
+            rec.shoot = d.shootCode;  // < 2^28: formatShootCode's form
+            rec.flags = 0;
+            rec.account = cached(accounts, d.account, [&] { return std::string_view(t.accountIds[d.account]); });
+            rec.subAccount = cached(subs, d.sub, [&] { return std::string_view(t.subIds[d.sub]); });
+            rec.planID = cached(planIDs, d.plan, [&] { return std::string_view(*t.planIds[d.plan]); });
+            rec.planName = cached(planNames, d.plan, [&] { return std::string_view(t.plans[d.plan].first); });
+            rec.region = cached(regions, std::size_t{d.plan} * 64 + d.region,
+                                [&] { return std::string_view((*t.regions[d.plan])[d.region]); });
+            if (d.operatorWindow) {
+                auto bound = [&](int hour) {
+                    return cached(windows, (std::size_t{d.offset} * 24 + static_cast<std::size_t>(hour)) * 2 + (d.halfHour != 0),
+                                  [&] {
+                                      std::string text;
+                                      operatorWindowText(hour, d.halfHour, t.offsets[d.offset], text);
+                                      return text;
+                                  });
+                };
+                rec.windowBegin = bound(d.beginHour);
+                rec.windowEnd = bound(d.endHour);
+            } else {
+                auto bound = [&](int hour) {
+                    return cached(defaultWindows, static_cast<std::size_t>(hour),
+                                  [&] { return gardenerDefaultWindow(hour).first; });
+                };
+                rec.windowBegin = bound(d.beginHour);
+                rec.windowEnd = bound((d.beginHour + 1) % 24);
+            }
+            rec.kubernetesVersion = cached(versions, d.version, [&] { return std::string_view(t.versions[d.version].first); });
+            if (image == kNoId) image = pool_.intern(kMachineImage);
+            rec.machineImage = image;
+            std::uint32_t& iv = imageVersions[d.newImage ? 1 : 0];
+            if (iv == kNoId) iv = pool_.intern(imageVersion(d.newImage));
+            rec.machineImageVersion = iv;
+            if (d.deprovisioning) rec.flags |= kDeprovisioning;
+            if (d.suspended) rec.flags |= kSuspended;
+        },
+        [&](const Runtime& x) { add(x); });
     reindex();
 }
 

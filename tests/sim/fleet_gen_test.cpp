@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <set>
 
+#include "keb/fleet.h"
 #include "keb/sim/fleet_gen.h"
+#include "keb/sim/random.h"
 #include "keb/targets.h"
 #include "keb/windows.h"
 
@@ -162,6 +165,37 @@ TEST(SimFleet, CompactFleetIsTheGeneratedFleet) {
     EXPECT_EQ(first, want[1]);
 }
 
+// SimFleet(spec, seed) builds its records straight from the generator's draws (no Runtime, no
+// UUID text): with every knob turned it must still hold exactly generateFleet(spec, seed).
+TEST(SimFleet, CompactFleetIsTheGeneratedFleetForEveryKnob) {
+    FleetSpec spec;
+    spec.size = 4000;
+    spec.operatorWindowShare = 0.6;
+    spec.suspendedShare = 0.3;
+    spec.deletingShare = 0.2;
+    spec.plans = {{"azure", 1}, {"no-such-plan", 2}, {"sap-converged-cloud", 1}, {"gcp", 0.5}, {"trial", 1}};
+    spec.kubernetesVersions = {{"1.31.0", 1}, {"1.32.1", 3}};
+    spec.windowOffsets = {"+0200", "-1100", "+0545"};
+    spec.globalAccounts = 3;
+    spec.subAccounts = 7;
+    spec.regionSkew = 1.0;
+    spec.accountSkew = 5;
+    Runtime odd;
+    odd.runtimeID = "Not-A-UUID";
+    odd.shootName = "odd";
+    spec.extra = {odd};
+    for (std::uint64_t seed : {1ull, 99ull}) {
+        const auto want = generateFleet(spec, seed);
+        SimFleet direct(spec, seed);
+        ASSERT_EQ(direct.size(), want.size());
+        EXPECT_EQ(direct.toVector(), want);
+        EXPECT_EQ(direct.generation(), SimFleet(want).generation());
+        for (std::size_t i = 0; i < want.size(); i += 13) ASSERT_EQ(direct.indexOf(want[i].runtimeID), i);
+    }
+    spec.size = 0;  // only the explicit runtime
+    EXPECT_EQ(SimFleet(spec, 3).toVector(), std::vector<Runtime>{odd});
+}
+
 // Ids and names of any shape round-trip exactly (only canonical lower-case UUIDs and
 // "c-xxxxxxx" names are stored as numbers).
 TEST(SimFleet, ExplicitRuntimesOfAnyShapeRoundTrip) {
@@ -283,4 +317,21 @@ TEST(SimFleet, LeanMemoryPerShoot) {
     EXPECT_LT(perShoot, 250.0) << perShoot;
     EXPECT_GT(perShoot, 32.0) << perShoot;  // two 16-byte ids per shoot at least: the count is real
     RecordProperty("bytes_per_shoot", std::to_string(perShoot));
+}
+
+// formatUuid (core/src/fleet.cpp) writes eight hex digits at a time: against printf's text.
+TEST(FleetGen, FormatUuidIsThePrintfText) {
+    Rng rng(77);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> cases = {
+        {0, 0}, {~0ull, ~0ull}, {0x0123456789abcdefull, 0xfedcba9876543210ull}, {0xa0a0a0a0a0a0a0a0ull, 0x0909090909090909ull}};
+    for (int i = 0; i < 20000; ++i) cases.emplace_back(rng.next(), rng.next());
+    for (auto [hi, lo] : cases) {
+        const std::uint64_t h = (hi & ~0xf000ull) | 0x4000ull;
+        const std::uint64_t l = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+        char want[40];
+        std::snprintf(want, sizeof want, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(h >> 32),
+                      static_cast<unsigned long long>((h >> 16) & 0xffff), static_cast<unsigned long long>(h & 0xffff),
+                      static_cast<unsigned long long>(l >> 48), static_cast<unsigned long long>(l & 0xffffffffffffull));
+        ASSERT_EQ(formatUuid(hi, lo), want) << std::hex << hi << " " << lo;
+    }
 }
