@@ -2,6 +2,7 @@
 #include "keb/sim/fleet_gen.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -274,7 +275,6 @@ int hexValue(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;  // upper case is not the canonical form: such ids go to the pool
 }
-constexpr char kHex[] = "0123456789abcdef";
 
 // Shoot names as the generator makes them: "c-" and 7 lower-case hex digits.
 bool parseShootCode(std::string_view s, std::uint32_t* code) {
@@ -289,11 +289,36 @@ bool parseShootCode(std::string_view s, std::uint32_t* code) {
     return true;
 }
 
+// The 8 lower-case hex digits of v (most significant first), all at once: each nibble spread to
+// a byte, then '0' + n or 'a' + n - 10 in every byte.
+void hex8(char* d, std::uint32_t v) {
+    std::uint64_t x = v;
+    x = (x | x << 16) & 0x0000FFFF0000FFFFULL;
+    x = (x | x << 8) & 0x00FF00FF00FF00FFULL;
+    x = (x | x << 4) & 0x0F0F0F0F0F0F0F0FULL;  // byte i (from the low end): nibble i
+    const std::uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+    x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
+    if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+    std::memcpy(d, &x, 8);
+}
+
 void formatShootCode(std::uint32_t code, std::string& out) {
-    out.resize(9);
-    out[0] = 'c';
-    out[1] = '-';
-    for (int i = 8; i >= 2; --i, code >>= 4) out[static_cast<std::size_t>(i)] = kHex[code & 15];
+    char text[10] = {'c', '-'};
+    hex8(text + 1, code & 0x0fffffffu);  // 8 digits, the first one '0'; then "c-" over it
+    text[1] = '-';
+    if (out.size() == 9)
+        std::memcpy(out.data(), text, 9);
+    else
+        out.assign(text, 9);
+}
+
+// s = v; when the length is the same (ids, plan ids, versions: nearly always in a reused
+// Runtime) one memcpy instead of std::string's general replace.
+inline void setText(std::string& s, std::string_view v) {
+    if (s.size() == v.size())
+        std::memcpy(s.data(), v.data(), v.size());
+    else
+        s.assign(v.data(), v.size());
 }
 
 std::uint64_t poolHash(std::string_view s) { return mix64(fnv1a(s)); }
@@ -445,24 +470,24 @@ void SimFleet::build(const Rec& r, Runtime& out) const {
         if (!pooled) return unpackUuid(in, s);
         std::uint32_t p;
         std::memcpy(&p, in, sizeof p);
-        s.assign(pool_.view(p));
+        setText(s, pool_.view(p));
     };
     id(r.runtimeID, r.flags & kRuntimeIDPooled, out.runtimeID);
     id(r.instanceID, r.flags & kInstanceIDPooled, out.instanceID);
     if (r.flags & kShootPooled)
-        out.shootName.assign(pool_.view(r.shoot));
+        setText(out.shootName, pool_.view(r.shoot));
     else
         formatShootCode(r.shoot, out.shootName);
-    out.globalAccountID.assign(pool_.view(r.account));
-    out.subAccountID.assign(pool_.view(r.subAccount));
-    out.planID.assign(pool_.view(r.planID));
-    out.planName.assign(pool_.view(r.planName));
-    out.region.assign(pool_.view(r.region));
-    out.windowBegin.assign(pool_.view(r.windowBegin));
-    out.windowEnd.assign(pool_.view(r.windowEnd));
-    out.kubernetesVersion.assign(pool_.view(r.kubernetesVersion));
-    out.machineImage.assign(pool_.view(r.machineImage));
-    out.machineImageVersion.assign(pool_.view(r.machineImageVersion));
+    setText(out.globalAccountID, pool_.view(r.account));
+    setText(out.subAccountID, pool_.view(r.subAccount));
+    setText(out.planID, pool_.view(r.planID));
+    setText(out.planName, pool_.view(r.planName));
+    setText(out.region, pool_.view(r.region));
+    setText(out.windowBegin, pool_.view(r.windowBegin));
+    setText(out.windowEnd, pool_.view(r.windowEnd));
+    setText(out.kubernetesVersion, pool_.view(r.kubernetesVersion));
+    setText(out.machineImage, pool_.view(r.machineImage));
+    setText(out.machineImageVersion, pool_.view(r.machineImageVersion));
     out.deprovisioning = r.flags & kDeprovisioning;
     out.suspended = r.flags & kSuspended;
 }
@@ -609,11 +634,11 @@ bool SimFleet::windowFieldsInto(const std::string& runtimeID, Runtime& out) cons
     const auto i = indexOf(runtimeID);
     if (!i) return false;
     const Rec& r = recs_[*i];
-    out.globalAccountID.assign(pool_.view(r.account));
-    out.planName.assign(pool_.view(r.planName));
-    out.region.assign(pool_.view(r.region));
-    out.windowBegin.assign(pool_.view(r.windowBegin));
-    out.windowEnd.assign(pool_.view(r.windowEnd));
+    setText(out.globalAccountID, pool_.view(r.account));
+    setText(out.planName, pool_.view(r.planName));
+    setText(out.region, pool_.view(r.region));
+    setText(out.windowBegin, pool_.view(r.windowBegin));
+    setText(out.windowEnd, pool_.view(r.windowEnd));
     return true;
 }
 

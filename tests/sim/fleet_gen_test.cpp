@@ -246,6 +246,28 @@ TEST(SimFleet, ExplicitRuntimesOfAnyShapeRoundTrip) {
     EXPECT_TRUE(fleet.get("explicit-1")->deprovisioning);
 }
 
+// Shoot names "c-" + 7 lower-case hex digits are kept as numbers and written back digit for
+// digit (every digit value in every position); the same Runtime is reused by at().
+TEST(SimFleet, ShootNamesComeBackDigitForDigit) {
+    std::vector<Runtime> rts;
+    const char* names[] = {"c-0000000", "c-fffffff", "c-0123456", "c-789abcd", "c-ef01234", "c-a5a5a5a", "c-1000000",
+                           "c-000000f", "c-9f9f9f9", "c-bcdef01"};
+    for (const char* n : names) {
+        Runtime r;
+        r.runtimeID = std::string("id-") + n;
+        r.shootName = n;
+        rts.push_back(r);
+    }
+    SimFleet fleet(rts);
+    EXPECT_EQ(fleet.toVector(), rts);
+    for (std::size_t i = 0; i < rts.size(); ++i) {
+        EXPECT_EQ(fleet.at(i).shootName, rts[i].shootName);
+        EXPECT_EQ(fleet.shootName(i), rts[i].shootName);
+        ASSERT_NE(fleet.byShoot(rts[i].shootName), nullptr);
+        EXPECT_EQ(fleet.byShoot(rts[i].shootName)->runtimeID, rts[i].runtimeID);
+    }
+}
+
 TEST(SimFleet, RemoveAndSetWindow) {
     FleetSpec spec;
     spec.size = 50;

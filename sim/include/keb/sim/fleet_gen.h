@@ -115,7 +115,7 @@ private:
         std::uint32_t intern(std::string_view s);
         std::uint32_t find(std::string_view s) const;  // kNoId when absent
         std::string_view view(std::uint32_t id) const {
-            return std::string_view(bytes_).substr(offsets_[id], offsets_[id + 1] - offsets_[id]);
+            return std::string_view(bytes_.data() + offsets_[id], offsets_[id + 1] - offsets_[id]);
         }
         std::size_t size() const { return offsets_.size() - 1; }
         std::size_t approxBytes() const;
