@@ -169,7 +169,17 @@ struct Engine::Impl {
     std::string idBuf, rtBuf;
     std::vector<Store::ScheduleChange> moves;
 
+    char timeText[2 * kRfc3339Max + 1];  // event details: a time, or a window "begin/end"
+
     explicit Impl(Engine& engine) : e(engine) {}
+
+    std::string_view timeDetail(Millis t) { return {timeText, formatRfc3339To(t, timeText)}; }
+    std::string_view windowDetail(Millis begin, Millis end) {
+        std::size_t n = formatRfc3339To(begin, timeText);
+        timeText[n++] = '/';
+        n += formatRfc3339To(end, timeText + n);
+        return {timeText, n};
+    }
 
     void emit(Millis at, std::string_view kind, std::string_view orchID, std::string_view opID = {},
               std::string_view runtimeID = {}, std::string_view state = {}, std::string_view detail = {}) {
@@ -413,8 +423,9 @@ struct Engine::Impl {
         for (std::size_t i = 0; i < created.size(); ++i) {
             const Slot& s = a.slots[static_cast<std::size_t>(firstSeq) + i];
             a.operationIDInto(s, idBuf);
-            emit(now, "operation.created", id, idBuf, fleet.at(created[i]).runtimeID, "pending",
-                 p.strategy.maintenanceWindow ? formatRfc3339(s.startAt) : "");
+            a.runtimeIDInto(s, rtBuf);
+            emit(now, "operation.created", id, idBuf, rtBuf, "pending",
+                 p.strategy.maintenanceWindow ? timeDetail(s.startAt) : std::string_view());
         }
     }
 
@@ -526,12 +537,12 @@ struct Engine::Impl {
                 if (window.begin > now) {  // window missed (or changed): move to the next allowed one
                     a.operationIDInto(s, idBuf);
                     if (moves.empty()) moves.emplace_back();
-                    moves[0] = Store::ScheduleChange{idBuf, window.begin, window.begin, window.end};
+                    moves[0] = Store::ScheduleChange{idBuf, window.begin, window.begin, window.end, seq};
                     e.store_.rescheduleOperations(a.orch.orchestrationID, moves, &kWindowMissed, now);
                     s.startAt = window.begin;
                     a.pushReady(s.startAt, seq);
                     emit(now, "operation.rescheduled", a.orch.orchestrationID, idBuf, rtBuf, "pending",
-                         formatRfc3339(window.begin));
+                         timeDetail(window.begin));
                     continue;
                 }
             }
@@ -575,9 +586,8 @@ struct Engine::Impl {
             s.snap = std::move(snap);
             const Operation& o = *s.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
-                 o.maintenanceWindowBegin
-                     ? formatRfc3339(o.maintenanceWindowBegin) + "/" + formatRfc3339(o.maintenanceWindowEnd)
-                     : "");
+                 o.maintenanceWindowBegin ? windowDetail(o.maintenanceWindowBegin, o.maintenanceWindowEnd)
+                                          : std::string_view());
             out.push_back(Action{Action::Kind::Start, a.orch.type, s.snap, a.handle, seq});
         }
     }
@@ -815,7 +825,8 @@ void Engine::recover(Millis now) {
                 if (placed) {
                     const WindowInstance w = nextWindow(f.window, now);
                     startAt = std::max(now, w.begin);
-                    if (startAt != op.startAt) moved.push_back({std::string(op.operationID), startAt, w.begin, w.end});
+                    if (startAt != op.startAt)
+                        moved.push_back({std::string(op.operationID), startAt, w.begin, w.end, op.seq});
                 }
                 Slot& s = impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, startAt, OperationState::Pending,
                                          op.immediate);

@@ -1041,7 +1041,7 @@ void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const
     std::vector<std::uint32_t> slots;
     slots.reserve(changes.size());
     for (const ScheduleChange& c : changes) {  // every one located before anything changes
-        const std::uint32_t slot = d.slotOf(orchestrationID, c.operationID);
+        const std::uint32_t slot = d.slotAt(orchestrationID, c.operationID, c.seq);
         if (slot == kNone) {
             d.requireOrch(orchestrationID);
             throw std::runtime_error("no operation " + c.operationID);

@@ -2,6 +2,9 @@
 // civil date and back), no libc time zone functions, so native and wasm agree.
 #include "keb/timefmt.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -66,6 +69,11 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int* out) {
 }  // namespace
 
 std::string formatRfc3339(Millis t) {
+    char buf[kRfc3339Max];
+    return std::string(buf, formatRfc3339To(t, buf));
+}
+
+std::size_t formatRfc3339To(Millis t, char* out) {
     const std::int64_t days = floorDiv(t, kDay);
     const std::int64_t msOfDay = t - days * kDay;
     const Civil c = civilFromDays(days);
@@ -78,11 +86,13 @@ std::string formatRfc3339(Millis t) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<long long>(c.y), c.m, c.d,
                       h, mi, s, ms);
-        std::string out = buf;
-        if (ms == 0) out.erase(out.size() - 5, 4);  // drop ".000"
-        return out;
+        std::string text = buf;
+        if (ms == 0) text.erase(text.size() - 5, 4);  // drop ".000"
+        const std::size_t len = std::min(text.size(), kRfc3339Max);
+        std::memcpy(out, text.data(), len);
+        return len;
     }
-    char buf[24];
+    char* buf = out;
     auto two = [&](int at, int v) {
         buf[at] = static_cast<char>('0' + v / 10);
         buf[at + 1] = static_cast<char>('0' + v % 10);
@@ -108,7 +118,7 @@ std::string formatRfc3339(Millis t) {
         buf[n++] = static_cast<char>('0' + ms % 10);
     }
     buf[n++] = 'Z';
-    return std::string(buf, n);
+    return n;
 }
 
 // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm). Fractions beyond milliseconds are

@@ -623,14 +623,17 @@ TYPED_TEST_P(StoreContract, RescheduleChangesOnlyTheScheduleFields) {
     EXPECT_EQ(*s.getOperation("o", "a"), want);
     EXPECT_EQ(*s.getOperation("o", "b"), b);
     EXPECT_EQ(s.getOperation("o", "c")->startAt, 7000);
-    // Without a description only the times change.
-    s.rescheduleOperations("o", {{"b", 42, 40, 50}}, nullptr, 1000);
+    // Without a description only the times change. A wrong seq hint (a's) still finds b only.
+    s.rescheduleOperations("o", {{"b", 42, 40, 50, 0}}, nullptr, 1000);
     Operation wb = b;
     wb.startAt = 42;
     wb.maintenanceWindowBegin = 40;
     wb.maintenanceWindowEnd = 50;
     wb.updatedAt = 1000;
     EXPECT_EQ(*s.getOperation("o", "b"), wb);
+    EXPECT_EQ(*s.getOperation("o", "a"), want);
+    s.rescheduleOperations("o", {{"b", 43, 40, 50, 1}}, nullptr, 1001);  // the right hint
+    EXPECT_EQ(s.getOperation("o", "b")->startAt, 43);
     // All or nothing: an unknown operation changes nothing.
     EXPECT_THROW(s.rescheduleOperations("o", {{"c", 1, 1, 2}, {"ghost", 1, 1, 2}}, &why, 5), std::exception);
     EXPECT_EQ(s.getOperation("o", "c")->startAt, 7000);

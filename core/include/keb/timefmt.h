@@ -10,6 +10,9 @@ namespace keb {
 
 // "2026-11-27T17:05:25Z" (milliseconds appended as ".123" only when non-zero).
 std::string formatRfc3339(Millis t);
+// The same text into out (at least kRfc3339Max bytes, not terminated); returns its length.
+inline constexpr std::size_t kRfc3339Max = 40;
+std::size_t formatRfc3339To(Millis t, char* out);
 // Accepts RFC 3339 with 'Z' or a numeric offset, optional fractional seconds.
 std::optional<Millis> parseRfc3339(std::string_view s);
 // UTC weekday of t: 0 = Monday .. 6 = Sunday.
