@@ -642,6 +642,14 @@ bool SimFleet::windowFieldsInto(const std::string& runtimeID, Runtime& out) cons
     return true;
 }
 
+bool SimFleet::windowKeyOf(const std::string& runtimeID, WindowKey* key) const {
+    const auto i = indexOf(runtimeID);
+    if (!i) return false;
+    const Rec& r = recs_[*i];
+    *key = WindowKey{r.account, r.planName, r.region, r.windowBegin, r.windowEnd};
+    return true;
+}
+
 void SimFleet::addOutage(Millis from, Millis to, std::string error) {
     if (error.empty()) error = "gardener: listing shoots failed: 503 ServiceUnavailable";
     outages_.push_back({from, to, std::move(error)});

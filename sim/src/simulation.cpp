@@ -8,6 +8,10 @@
 #include <map>
 #include <unordered_set>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "keb/sim/random.h"
 #include "keb/timefmt.h"
 #include "keb/windows.h"
@@ -61,8 +65,39 @@ char* writeEscaped(char* d, const unsigned char* p, std::size_t n) {
 inline char* writeValue(char* d, std::string_view v) {
     const auto* p = reinterpret_cast<const unsigned char*>(v.data());
     const std::size_t n = v.size();
-    if (n < 8) return writeEscaped(d, p, n);
+    if (n < 8) {
+        if (n < 4) return writeEscaped(d, p, n);
+        // 4..7 bytes ("pending", "failed"): the first and the last four, overlapping, as one word.
+        std::uint32_t head, tail;
+        std::memcpy(&head, p, 4);
+        std::memcpy(&tail, p + n - 4, 4);
+        if (wordNeedsEscape(head | std::uint64_t{tail} << 32)) return writeEscaped(d, p, n);
+        std::memcpy(d, &head, 4);
+        std::memcpy(d + n - 4, &tail, 4);
+        return d + n;
+    }
     std::size_t i = 0;
+#if defined(__SSE2__)
+    if (n >= 16) {  // 16 bytes at a time (a UUID: three loads, the last one overlapping)
+        auto needsEscape = [](__m128i x) {
+            const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+            const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);  // x <= 0x1f
+            return _mm_movemask_epi8(_mm_or_si128(special, control)) != 0;
+        };
+        for (; i + 16 <= n; i += 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+            if (needsEscape(x)) return writeEscaped(d + i, p + i, n - i);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), x);
+        }
+        if (i < n) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16));
+            if (needsEscape(x)) return writeEscaped(d + i, p + i, n - i);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(d + n - 16), x);
+        }
+        return d + n;
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         if (wordNeedsEscape(loadLittleEndian64(p + i))) return writeEscaped(d + i, p + i, n - i);
         std::memcpy(d + i, p + i, 8);
@@ -548,8 +583,10 @@ HourStats& Simulation::hour(Millis t) {
 }
 
 OrchestrationInfo* Simulation::infoFor(std::string_view orchestrationID) {
+    if (lastInfo_ < orchs_.size() && orchs_[lastInfo_].orchestrationID == orchestrationID) return &orchs_[lastInfo_];
     auto it = orchIndex_.find(hashWords(orchestrationID));
     if (it == orchIndex_.end() || orchs_[it->second].orchestrationID != orchestrationID) return nullptr;
+    lastInfo_ = it->second;
     return &orchs_[it->second];
 }
 
@@ -625,25 +662,37 @@ void Simulation::onEvent(const EngineEvent& e) {
     }
 }
 
+std::size_t Simulation::WindowKeyHash::operator()(const SimFleet::WindowKey& k) const {
+    std::uint64_t h = mix64(k.account ^ (std::uint64_t{k.planName} << 32));
+    h = mix64(h ^ k.region ^ (std::uint64_t{k.windowBegin} << 32));
+    return static_cast<std::size_t>(mix64(h ^ k.windowEnd));
+}
+
 void Simulation::checkStartWindow(const Action& a) {
     const Operation& op = a.operation();
     const OrchestrationInfo* info = infoFor(op.orchestrationID);
     if (!info || !info->usesWindows || op.immediate) return;
-    std::string why;
     bool ok = op.maintenanceWindowBegin <= now_ && now_ < op.maintenanceWindowEnd;
-    if (!ok) why = "outside its recorded window";
-    if (fleet_->windowFieldsInto(op.runtimeID, windowCheck_)) {  // the runtime's window now, from the fleet
-        auto spec = effectiveWindow(windowCheck_, scenario_.engine.policy);
-        if (spec && !insideWindow(*spec, now_)) {
-            ok = false;
-            why = "outside the runtime's window " + windowCheck_.windowBegin + "-" + windowCheck_.windowEnd;
+    bool outsideRuntimeWindow = false;
+    SimFleet::WindowKey key;
+    if (fleet_->windowKeyOf(op.runtimeID, &key)) {  // the runtime's window now, from the fleet
+        const MaintenancePolicy& policy = scenario_.engine.policy;
+        if (policy.rules.empty()) key.account = key.planName = key.region = 0;  // only the window decides
+        auto it = windowCache_.find(key);
+        if (it == windowCache_.end()) {
+            if (windowCache_.size() >= 4096) windowCache_.clear();
+            fleet_->windowFieldsInto(op.runtimeID, windowCheck_);
+            it = windowCache_.emplace(key, effectiveWindow(windowCheck_, policy)).first;
         }
+        outsideRuntimeWindow = it->second && !insideWindow(*it->second, now_);
     }
-    if (!ok) {
-        ++windowViolations_;
-        if (violationSamples_.size() < kMaxSamples)
-            violationSamples_.push_back("operation " + op.operationID + " started at " + formatRfc3339(now_) + " " + why);
-    }
+    if (ok && !outsideRuntimeWindow) return;
+    ++windowViolations_;
+    if (violationSamples_.size() >= kMaxSamples) return;
+    std::string why = "outside its recorded window";
+    if (outsideRuntimeWindow && fleet_->windowFieldsInto(op.runtimeID, windowCheck_))
+        why = "outside the runtime's window " + windowCheck_.windowBegin + "-" + windowCheck_.windowEnd;
+    violationSamples_.push_back("operation " + op.operationID + " started at " + formatRfc3339(now_) + " " + why);
 }
 
 void Simulation::snapshotForRestart() {

@@ -268,6 +268,41 @@ TEST(SimFleet, ShootNamesComeBackDigitForDigit) {
     }
 }
 
+// The simulator caches effective windows by windowKeyOf: equal keys exactly when the deciding
+// strings are equal, and setWindow gives the runtime the key of its new strings.
+TEST(SimFleet, WindowKeysFollowTheDecidingStrings) {
+    std::vector<Runtime> rts(4);
+    for (std::size_t i = 0; i < rts.size(); ++i) {
+        rts[i].runtimeID = "r" + std::to_string(i);
+        rts[i].globalAccountID = "ga";
+        rts[i].planName = "aws";
+        rts[i].region = "eu-central-1";
+        rts[i].windowBegin = "020000+0000";
+        rts[i].windowEnd = "030000+0000";
+    }
+    rts[1].region = "us-east-1";
+    rts[2].windowEnd = "040000+0000";
+    SimFleet fleet(rts);
+    SimFleet::WindowKey k0, k1, k2, k3;
+    ASSERT_TRUE(fleet.windowKeyOf("r0", &k0));
+    ASSERT_TRUE(fleet.windowKeyOf("r1", &k1));
+    ASSERT_TRUE(fleet.windowKeyOf("r2", &k2));
+    ASSERT_TRUE(fleet.windowKeyOf("r3", &k3));
+    EXPECT_EQ(k0, k3);
+    EXPECT_FALSE(k0 == k1);
+    EXPECT_EQ(k0.windowBegin, k1.windowBegin);
+    EXPECT_EQ(k0.windowEnd, k1.windowEnd);
+    EXPECT_FALSE(k0 == k2);
+    EXPECT_FALSE(fleet.windowKeyOf("nope", &k0));
+    ASSERT_TRUE(fleet.setWindow("r3", "020000+0000", "040000+0000"));
+    ASSERT_TRUE(fleet.windowKeyOf("r3", &k3));
+    EXPECT_EQ(k3, k2);
+    ASSERT_TRUE(fleet.setWindow("r3", "100000+0100", "110000+0100"));
+    ASSERT_TRUE(fleet.windowKeyOf("r3", &k3));
+    EXPECT_FALSE(k3 == k2);
+    EXPECT_FALSE(k3 == k0);
+}
+
 TEST(SimFleet, RemoveAndSetWindow) {
     FleetSpec spec;
     spec.size = 50;

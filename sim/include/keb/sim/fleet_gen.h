@@ -74,6 +74,14 @@ public:
     // Only what decides a runtime's effective window (globalAccountID, planName, region,
     // windowBegin, windowEnd) into out; its other fields are left as they were. false: unknown.
     bool windowFieldsInto(const std::string& runtimeID, Runtime& out) const;
+    // What decides a runtime's effective window (globalAccountID, planName, region, windowBegin,
+    // windowEnd) as ids of the fleet's string pool: equal ids, equal strings (ids never change
+    // meaning). false: unknown runtime.
+    struct WindowKey {
+        std::uint32_t account = 0, planName = 0, region = 0, windowBegin = 0, windowEnd = 0;
+        bool operator==(const WindowKey&) const = default;
+    };
+    bool windowKeyOf(const std::string& runtimeID, WindowKey* key) const;
     // Bumped by add(), remove() and setWindow().
     std::optional<std::uint64_t> generation() const override { return generation_; }
 

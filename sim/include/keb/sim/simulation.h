@@ -28,6 +28,7 @@
 #include "keb/api.h"
 #include "keb/engine.h"
 #include "keb/memory_store.h"
+#include "keb/windows.h"
 #include "keb/sim/backend.h"
 #include "keb/sim/event_queue.h"
 #include "keb/sim/fleet_gen.h"
@@ -201,6 +202,13 @@ private:
     std::vector<Pending> pending_;
     std::vector<Action> actions_;  // reused by tickEngine
     Runtime windowCheck_;          // reused by checkStartWindow
+    // checkStartWindow: the effective window by what decides it (without rules in the policy only
+    // windowBegin/windowEnd do; the other ids are 0 then). Bounded: cleared when it gets large.
+    struct WindowKeyHash {
+        std::size_t operator()(const SimFleet::WindowKey& k) const;
+    };
+    std::unordered_map<SimFleet::WindowKey, std::optional<WindowSpec>, WindowKeyHash> windowCache_;
+    std::size_t lastInfo_ = SIZE_MAX;  // infoFor: the orchestration found last (nearly always the next one)
     std::vector<std::uint32_t> freeSlots_;
     std::uint64_t eventsProcessed_ = 0;
     std::size_t initialFleet_ = 0;
