@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <map>
 #include <queue>
 #include <string_view>
 #include <tuple>
@@ -88,6 +89,50 @@ struct ReadyEntry {
     bool operator>(const ReadyEntry& o) const { return std::tie(startAt, seq) > std::tie(o.startAt, o.seq); }
 };
 
+// Pending operations by (startAt, seq), as a calendar: one bucket of seqs per distinct start time
+// (windows begin on few distinct instants, so a 100,000-operation rollout has a few hundred
+// buckets). A bucket is sorted when it comes first, then consumed from its head: popping walks
+// memory in order instead of sifting through a heap of every pending operation.
+class ReadyQueue {
+public:
+    bool empty() const { return size_ == 0; }
+    void push(Millis startAt, std::int64_t seq) {
+        Bucket& b = buckets_[startAt];
+        if (b.sorted && b.seqs.size() > b.head && seq < b.seqs.back()) b.sorted = false;
+        b.seqs.push_back(seq);
+        ++size_;
+    }
+    // The first entry (not empty()).
+    ReadyEntry top() {
+        auto it = buckets_.begin();
+        return {it->first, front(it->second)};
+    }
+    void pop() {
+        auto it = buckets_.begin();
+        Bucket& b = it->second;
+        front(b);
+        ++b.head;
+        --size_;
+        if (b.head == b.seqs.size()) buckets_.erase(it);
+    }
+
+private:
+    struct Bucket {
+        std::vector<std::int64_t> seqs;
+        std::size_t head = 0;  // seqs before it were popped
+        bool sorted = true;    // seqs from head on are ascending
+    };
+    static std::int64_t front(Bucket& b) {
+        if (!b.sorted) {
+            std::sort(b.seqs.begin() + static_cast<std::ptrdiff_t>(b.head), b.seqs.end());
+            b.sorted = true;
+        }
+        return b.seqs[b.head];
+    }
+    std::map<Millis, Bucket> buckets_;
+    std::size_t size_ = 0;
+};
+
 struct Active {
     Orchestration orch;
     std::uint32_t handle = 0;
@@ -95,7 +140,7 @@ struct Active {
     std::vector<std::string> oddIds;
     std::size_t liveCount = 0;
     // Pending, not blocked operations by (startAt, seq); stale entries are skipped (lazy removal).
-    std::priority_queue<ReadyEntry, std::vector<ReadyEntry>, std::greater<ReadyEntry>> ready;
+    ReadyQueue ready;
     int running = 0;  // operations in progress
     std::int64_t nextSeq = 0;
     bool resolved = false;  // operations exist (state left pending)
@@ -127,7 +172,7 @@ struct Active {
     }
     bool readyTopChecked = false;  // the top was found ready and nothing changed since
     void pushReady(Millis startAt, std::int64_t seq) {
-        ready.push({startAt, seq});
+        ready.push(startAt, seq);
         readyTopChecked = false;
     }
     void popReady() {

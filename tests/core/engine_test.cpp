@@ -112,6 +112,31 @@ TEST(Engine, MaintenanceWindowStartsInsideEachRuntimesWindow) {
     }
 }
 
+// Ready operations start by (start time, seq): runtimes whose windows open at 12:00, 13:00 and
+// 14:00 are interleaved in creation order, one worker takes them one by one.
+TEST(Engine, ReadyOperationsStartByStartTimeThenSeq) {
+    Harness h;
+    h.backend.duration = 5 * kMinute;
+    const char* begins[] = {"140000+0000", "120000+0000", "130000+0000"};
+    const char* ends[] = {"150000+0000", "130000+0000", "140000+0000"};
+    for (int i = 0; i < 9; ++i) h.addRuntimes(1, begins[i % 3], ends[i % 3]);
+    std::string id = h.submit(body(1, "maintenanceWindow"));
+    h.runToEnd();
+    EXPECT_EQ(h.orch(id).state, OrchestrationState::Succeeded);
+    std::vector<std::pair<Millis, Operation>> started;
+    for (const auto& op : h.ops(id)) started.emplace_back(h.backend.begunAt.at(op.operationID), op);
+    ASSERT_EQ(started.size(), 9u);
+    std::sort(started.begin(), started.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (std::size_t i = 1; i < started.size(); ++i) {
+        const Operation& a = started[i - 1].second;
+        const Operation& b = started[i].second;
+        EXPECT_LT(std::make_pair(a.maintenanceWindowBegin, a.seq), std::make_pair(b.maintenanceWindowBegin, b.seq))
+            << a.runtimeID << " started before " << b.runtimeID;
+    }
+    EXPECT_EQ(started.front().first, T("2026-11-23T12:00:00Z"));
+    EXPECT_EQ(started.back().second.maintenanceWindowBegin, T("2026-11-23T14:00:00Z"));
+}
+
 TEST(Engine, InsideTheWindowStartsNow) {
     Harness h;  // now = 10:00
     h.addRuntimes(1, "093000+0000", "103000+0000");
