@@ -238,15 +238,19 @@ void Simulation::process(const SimEvent& ev) {
             tickEngine();
             break;
         case SimEvent::Kind::Completion: {
-            Pending p = std::move(pending_[ev.index]);
+            // Used in place (complete() never hands out actions, so the slot stays put); the
+            // snapshot it shares is released at once.
+            Pending& p = pending_[ev.index];
             freeSlots_.push_back(ev.index);
             if (ev.generation != generation_) {  // handed out before a restart: lost with the process
                 ++droppedCompletions_;
                 simEvent("sim.dropped", {{"operationID", p.action.operation().operationID},
                                          {"action", p.action.kind == Action::Kind::Start ? "start" : "poll"}});
+                p.action.op.reset();
                 return;
             }
             engine_->complete(p.action, p.result, now_);
+            p.action.op.reset();
             break;
         }
         case SimEvent::Kind::Disappear: {
@@ -266,7 +270,17 @@ void Simulation::tickEngine() {
     actions.clear();
     engine_->tick(now_, actions);
     for (Action& a : actions) {
-        StepResult r;
+        // The result goes straight into a free slot (no Pending moved around per action).
+        std::uint32_t slot;
+        if (!freeSlots_.empty()) {
+            slot = freeSlots_.back();
+            freeSlots_.pop_back();
+        } else {
+            slot = static_cast<std::uint32_t>(pending_.size());
+            pending_.emplace_back();
+        }
+        Pending& p = pending_[slot];
+        StepResult& r = p.result;
         if (a.kind == Action::Kind::Start) {
             if (a.operation().startedAt == now_) checkStartWindow(a);
             const std::uint64_t before = backend_->upgrades();
@@ -281,15 +295,7 @@ void Simulation::tickEngine() {
         } else {
             r = backend_->poll(a.type, a.operation(), now_);
         }
-        std::uint32_t slot;
-        if (!freeSlots_.empty()) {
-            slot = freeSlots_.back();
-            freeSlots_.pop_back();
-            pending_[slot] = Pending{std::move(a), std::move(r)};
-        } else {
-            slot = static_cast<std::uint32_t>(pending_.size());
-            pending_.push_back(Pending{std::move(a), std::move(r)});
-        }
+        p.action = std::move(a);
         queue_.push(now_ + backend_->plan().backendLatency, SimEvent::Kind::Completion, slot, generation_);
     }
 }
@@ -620,9 +626,10 @@ void Simulation::onEvent(const EngineEvent& e) {
     OrchestrationInfo* info = infoFor(e.orchestrationID);
     const int orchIdx = info ? static_cast<int>(info - orchs_.data()) : -1;
     if (k == "operation.created") {
-        runtimeStatus_[hashWords(e.runtimeID)] = RuntimeStatus{orchIdx, OperationState::Pending};
+        runtimes_[hashWords(e.runtimeID)].status = RuntimeStatus{orchIdx, OperationState::Pending};
     } else if (k == "operation.start") {
-        runtimeStatus_[hashWords(e.runtimeID)] = RuntimeStatus{orchIdx, OperationState::InProgress};
+        RuntimeEntry& rt = runtimes_[hashWords(e.runtimeID)];
+        rt.status = RuntimeStatus{orchIdx, OperationState::InProgress};
         if (!inProgress_.emplace(hashWords(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;
         HourStats& h = hour(e.at);
         ++h.started;
@@ -640,7 +647,7 @@ void Simulation::onEvent(const EngineEvent& e) {
                                                 " at " + formatRfc3339(e.at));
             }
         }
-        if (++runtimeBusy_[hashWords(e.runtimeID)] > 1) {
+        if (++rt.busy > 1) {
             ++concurrentUpgrades_;
             if (violationSamples_.size() < kMaxSamples)
                 violationSamples_.push_back("two upgrades of runtime " + std::string(e.runtimeID) + " at once at " +
@@ -649,7 +656,8 @@ void Simulation::onEvent(const EngineEvent& e) {
     } else if (k == "operation.state") {
         auto st = parseOperationState(e.state);
         if (!st) return;
-        runtimeStatus_[hashWords(e.runtimeID)] = RuntimeStatus{orchIdx, *st};
+        RuntimeEntry& rt = runtimes_[hashWords(e.runtimeID)];
+        rt.status = RuntimeStatus{orchIdx, *st};
         if (!isFinished(*st)) return;
         ++hour(e.at).finished;
         auto it = inProgress_.find(hashWords(e.operationID));
@@ -657,8 +665,7 @@ void Simulation::onEvent(const EngineEvent& e) {
         if (it->second < orchs_.size()) --orchs_[it->second].running;
         inProgress_.erase(it);
         --inProgressTotal_;
-        auto b = runtimeBusy_.find(hashWords(e.runtimeID));
-        if (b != runtimeBusy_.end() && --b->second <= 0) runtimeBusy_.erase(b);
+        if (rt.busy > 0) --rt.busy;
     }
 }
 
@@ -724,9 +731,9 @@ std::string Simulation::submitted(int i) const {
 }
 
 std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {
-    const RuntimeStatus* st = runtimeStatus_.find(hashWords(runtimeID));
-    if (!st) return std::nullopt;
-    return *st;
+    const RuntimeEntry* rt = runtimes_.find(hashWords(runtimeID));
+    if (!rt) return std::nullopt;
+    return rt->status;
 }
 
 std::optional<Operation> Simulation::latestOperation(const std::string& runtimeID) {
@@ -741,7 +748,7 @@ std::optional<Operation> Simulation::latestOperation(const std::string& runtimeI
 
 std::size_t Simulation::approxBytes() const {
     return fleet_->approxBytes() + backend_->approxBytes() +
-           runtimeStatus_.bytes() + atRestart_.capacity() * sizeof(atRestart_[0]) +
+           runtimes_.bytes() + atRestart_.capacity() * sizeof(atRestart_[0]) +
            queue_.size() * sizeof(SimEvent) + pending_.capacity() * sizeof(Pending);
 }
 

@@ -45,12 +45,18 @@ inline std::uint64_t loadLittleEndian64(const unsigned char* p) {
 // faster than byte-wise FNV-1a on long lines. Used for the event-log hash and for map keys of ids.
 inline std::uint64_t hashWords(std::string_view s, std::uint64_t h = kFnvOffset) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-        const std::uint64_t w = loadLittleEndian64(p + i);
+    auto step = [&h](std::uint64_t w) {
         h = (h ^ w) * 0x9e3779b97f4a7c15ull;
         h ^= h >> 29;
+    };
+    std::size_t i = 0;
+    for (; i + 32 <= s.size(); i += 32) {  // the same steps, four per loop test (event-log lines: ~250 bytes)
+        step(loadLittleEndian64(p + i));
+        step(loadLittleEndian64(p + i + 8));
+        step(loadLittleEndian64(p + i + 16));
+        step(loadLittleEndian64(p + i + 24));
     }
+    for (; i + 8 <= s.size(); i += 8) step(loadLittleEndian64(p + i));
     for (; i < s.size(); ++i) {
         h ^= p[i];
         h *= kFnvPrime;

@@ -218,8 +218,11 @@ private:
     std::unordered_map<std::uint64_t, std::uint32_t> orchIndex_;  // fnv1a(orchestrationID)
     std::vector<int> submitToOrch_;                   // submit index -> orchs_ index (-1: rejected/not yet)
     std::unordered_map<std::uint64_t, std::uint32_t> inProgress_;  // fnv(operationID) -> orchs_ index
-    std::unordered_map<std::uint64_t, int> runtimeBusy_;            // fnv(runtimeID) -> upgrades in progress
-    FlatMap<RuntimeStatus> runtimeStatus_;  // hashWords(runtimeID)
+    struct RuntimeEntry {
+        RuntimeStatus status;
+        int busy = 0;  // upgrades in progress
+    };
+    FlatMap<RuntimeEntry> runtimes_;  // hashWords(runtimeID): one lookup per event serves both
     int inProgressTotal_ = 0;
     int peakWorkers_ = 0;
     std::vector<HourStats> hourly_;
