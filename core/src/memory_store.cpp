@@ -5,10 +5,11 @@
 //    64 KiB blocks; a handle is the entry's byte offset (32 bits). UUID-shaped strings (36 chars,
 //    lowercase hex, dashes at 8/13/18/23) are packed to 16 bytes; anything else is kept raw with
 //    its length. A linear-probing table of (handle, hash tag) deduplicates.
-//  - OpRec: one 128-byte record per operation (times, seq, state, flags, id and pool handles), in
+//  - OpRec: one 160-byte record per operation (times, seq, state, flags, ids and pool handles), in
 //    a chunked arena whose slot numbers never change. The orchestration id is not stored per
 //    operation (the record names its orchestration by number); kymaConfig/clusterConfig are one
-//    interned string.
+//    interned string. The ids unique to an operation (runtime, instance, subaccount) are packed
+//    in the record itself when UUID-shaped, like the operation id.
 //  - OpIndex: linear-probing table (orchestration number, operation id) -> slot. UUID-shaped
 //    operation ids are packed in the record itself (no pool entry), others are pool handles.
 //    Finding an operation reads the index and the record, nothing else.
@@ -314,14 +315,20 @@ struct OpId {
     }
 };
 
+// Bits of OpRec::packed: which of the per-operation ids are packed UUIDs in the record (else the
+// first four bytes are a pool handle). These ids are unique per operation, so the pool could not
+// share them: in place they cost 16 bytes instead of a pool entry, its table slot and a handle, and
+// writing or reading them touches no pool memory.
+enum : std::uint8_t { kRuntimePacked = 1, kInstancePacked = 2, kSubAccountPacked = 4 };
+
 struct OpRec {
     Millis createdAt, updatedAt, startAt, startedAt, windowBegin, windowEnd;
     std::int64_t seq;
     unsigned char id[16];  // see OpId
     std::uint32_t orch;    // orchestration number
-    std::uint32_t runtime, instance, globalAccount, subAccount, planID, planName, region, shoot, description, retryOf,
-        config;
-    std::uint8_t state, flags;
+    unsigned char runtime[16], instance[16], subAccount[16];  // see kRuntimePacked
+    std::uint32_t globalAccount, planID, planName, region, shoot, description, retryOf, config;
+    std::uint8_t state, flags, packed;
 
     bool packedId() const { return flags & kPackedId; }
     bool hasId(const OpId& k) const {
@@ -334,7 +341,7 @@ struct OpRec {
         return k;
     }
 };
-static_assert(sizeof(OpRec) <= 128, "operation record grew");
+static_assert(sizeof(OpRec) <= 160, "operation record grew");
 
 std::uint64_t opIdHash(std::uint32_t orch, const OpId& k) {
     if (k.packed) return hashBytes(k.bytes, 16) ^ mix64(orch + 0x9e3779b97f4a7c15ULL);
@@ -548,10 +555,10 @@ struct MemoryStore::Impl {
         r.windowEnd = op.maintenanceWindowEnd;
         r.seq = op.seq;
         r.state = static_cast<std::uint8_t>(stateIndex(op.state));
-        r.runtime = pool.intern(op.runtimeID, r.runtime);
-        r.instance = pool.intern(op.instanceID, r.instance);
+        putId(op.runtimeID, r.runtime, kRuntimePacked, r.packed);
+        putId(op.instanceID, r.instance, kInstancePacked, r.packed);
         r.globalAccount = pool.intern(op.globalAccountID, r.globalAccount);
-        r.subAccount = pool.intern(op.subAccountID, r.subAccount);
+        putId(op.subAccountID, r.subAccount, kSubAccountPacked, r.packed);
         r.planID = pool.intern(op.servicePlanID, r.planID);
         r.planName = pool.intern(op.servicePlanName, r.planName);
         r.region = pool.intern(op.region, r.region);
@@ -581,15 +588,35 @@ struct MemoryStore::Impl {
         }
     }
 
+    // An id kept in a record: packed in place when UUID-shaped, else interned (kept when unchanged).
+    void putId(std::string_view s, unsigned char (&dst)[16], std::uint8_t bit, std::uint8_t& packedBits) {
+        const bool wasPacked = packedBits & bit;
+        std::uint32_t current = kNone;
+        if (!wasPacked) std::memcpy(&current, dst, 4);
+        if (packUuid(s, dst)) {
+            packedBits = static_cast<std::uint8_t>(packedBits | bit);
+            return;
+        }
+        const std::uint32_t h = pool.intern(s, current);
+        std::memcpy(dst, &h, 4);
+        packedBits = static_cast<std::uint8_t>(packedBits & ~bit);
+    }
+    void readId(const unsigned char (&src)[16], bool isPacked, std::string& out) const {
+        if (isPacked) return unpackUuid(src, out);
+        std::uint32_t h;
+        std::memcpy(&h, src, 4);
+        pool.read(h, out);
+    }
+
     // Materialises a record into out (reusing out's string capacity).
     void load(std::uint32_t slot, Operation& out) const {
         const OpRec& r = recs[slot];
         idString(r, out.operationID);
         out.orchestrationID = orchs[r.orch]->o.orchestrationID;
-        pool.read(r.runtime, out.runtimeID);
-        pool.read(r.instance, out.instanceID);
+        readId(r.runtime, r.packed & kRuntimePacked, out.runtimeID);
+        readId(r.instance, r.packed & kInstancePacked, out.instanceID);
         pool.read(r.globalAccount, out.globalAccountID);
-        pool.read(r.subAccount, out.subAccountID);
+        readId(r.subAccount, r.packed & kSubAccountPacked, out.subAccountID);
         pool.read(r.planID, out.servicePlanID);
         pool.read(r.planName, out.servicePlanName);
         pool.read(r.region, out.region);
@@ -705,7 +732,10 @@ struct MemoryStore::Impl {
         if (std::find(m.touched.begin(), m.touched.end(), no) == m.touched.end()) m.touched.push_back(no);
         OrchRec& rec = *orchs[no];
         OpRec r{};
-        r.runtime = r.instance = r.globalAccount = r.subAccount = r.planID = r.planName = r.region = r.shoot =
+        std::memcpy(r.runtime, &kNone, 4);  // handles of kNone, not packed: nothing to compare with
+        std::memcpy(r.instance, &kNone, 4);
+        std::memcpy(r.subAccount, &kNone, 4);
+        r.globalAccount = r.planID = r.planName = r.region = r.shoot =
             r.description = r.retryOf = r.config = kNone;
         r.orch = no;
         const OpId key = keyOf(op.operationID, true);
@@ -994,7 +1024,7 @@ void MemoryStore::forEachOperationBrief(const std::string& orchestrationID,
     for (std::size_t i = 0; i < rec.order.size(); ++i) {
         const OpRec& r = d.recs[rec.order[i]];
         d.idString(r, id);
-        d.pool.read(r.runtime, runtime);
+        d.readId(r.runtime, r.packed & kRuntimePacked, runtime);
         const bool retry = r.retryOf != kNone && !d.pool.equals(r.retryOf, std::string_view());
         fn(OperationBrief{id, runtime, r.seq, static_cast<OperationState>(r.state), r.startAt,
                           (r.flags & kImmediate) != 0, retry});
