@@ -315,13 +315,31 @@ void formatShootCode(std::uint32_t code, std::string& out) {
 // s = v; when the length is the same (ids, plan ids, versions: nearly always in a reused
 // Runtime) one memcpy instead of std::string's general replace.
 inline void setText(std::string& s, std::string_view v) {
-    if (s.size() == v.size())
-        std::memcpy(s.data(), v.data(), v.size());
-    else
+    if (s.size() != v.size()) {
         s.assign(v.data(), v.size());
+        return;
+    }
+    char* d = s.data();
+    const char* p = v.data();
+    const std::size_t n = v.size();
+    if (n >= 8 && n <= 16) {  // plan names, regions, windows, versions: two overlapping words, no call
+        std::uint64_t a, b;
+        std::memcpy(&a, p, 8);
+        std::memcpy(&b, p + n - 8, 8);
+        std::memcpy(d, &a, 8);
+        std::memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        std::uint32_t a, b;
+        std::memcpy(&a, p, 4);
+        std::memcpy(&b, p + n - 4, 4);
+        std::memcpy(d, &a, 4);
+        std::memcpy(d + n - 4, &b, 4);
+    } else {
+        std::memcpy(d, p, n);
+    }
 }
 
-std::uint64_t poolHash(std::string_view s) { return mix64(fnv1a(s)); }
+std::uint64_t poolHash(std::string_view s) { return mix64(hashWords(s)); }
 
 }  // namespace
 
