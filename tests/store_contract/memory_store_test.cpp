@@ -60,6 +60,19 @@ TEST(MemoryStore, IdsThatAreNotUuidsComeBackExactly) {
     std::vector<Operation> sorted = ops;
     std::sort(sorted.begin(), sorted.end(), opLess);
     EXPECT_EQ(s.operationsOf("o"), sorted) << "ties ordered by the id's bytes, packed or not";
+
+    // Runtime, instance and subaccount ids are packed in the record when UUID-shaped: updates
+    // that switch a field between a UUID and any other text come back exactly, both ways.
+    for (std::size_t round = 0; round < 3; ++round) {
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+            Operation& op = ops[i];
+            op.runtimeID = odd[(i + round + 3) % odd.size()];
+            op.instanceID = odd[(i + round + 4) % odd.size()];
+            op.subAccountID = odd[(i + round + 5) % odd.size()];
+            s.updateOperation(op);
+        }
+        for (const Operation& op : ops) EXPECT_EQ(*s.getOperation("o", op.operationID), op) << "round " << round;
+    }
 }
 
 TEST(MemoryStore, UuidOrderMatchesStringOrder) {
