@@ -137,9 +137,9 @@ public:
     // The handle of s, adding it when new. `current` (a handle or kNone) is checked first: an
     // update usually writes back the value a field already has.
     std::uint32_t intern(std::string_view s, std::uint32_t current = kNone) {
-        if (current != kNone && equals(current, s)) return current;
-        encode(s);
+        encode(s);  // once: the check against current compares encoded bytes
         ScratchTrim trim{key_};
+        if (current != kNone && sameAsKey(current)) return current;
         const std::uint32_t tag = tagOf(hashBytes(key(), key_.size()));
         const std::uint32_t found = lookup(tag);
         if (found != kNone) return found;
@@ -737,6 +737,18 @@ struct MemoryStore::Impl {
         std::memcpy(r.subAccount, &kNone, 4);
         r.globalAccount = r.planID = r.planName = r.region = r.shoot =
             r.description = r.retryOf = r.config = kNone;
+        if (recs.size() > m.records) {
+            // The previous operation of this write: its values are the first guess for the
+            // fields that repeat across a rollout (plan, region, description, configuration).
+            const OpRec& prev = recs[recs.size() - 1];
+            r.globalAccount = prev.globalAccount;
+            r.planID = prev.planID;
+            r.planName = prev.planName;
+            r.region = prev.region;
+            r.description = prev.description;
+            r.retryOf = prev.retryOf;
+            r.config = prev.config;
+        }
         r.orch = no;
         const OpId key = keyOf(op.operationID, true);
         if (index.find(recs, no, key) != kNone) throw std::runtime_error("operation exists: " + op.operationID);
