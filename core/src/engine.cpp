@@ -89,6 +89,14 @@ struct ReadyEntry {
     bool operator>(const ReadyEntry& o) const { return std::tie(startAt, seq) > std::tie(o.startAt, o.seq); }
 };
 
+inline void prefetch(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+}
+
 // Pending operations by (startAt, seq), as a calendar: one bucket of seqs per distinct start time
 // (windows begin on few distinct instants, so a 100,000-operation rollout has a few hundred
 // buckets). A bucket is sorted when it comes first, then consumed from its head: popping walks
@@ -114,6 +122,14 @@ public:
         ++b.head;
         --size_;
         if (b.head == b.seqs.size()) buckets_.erase(it);
+    }
+
+    // The seq k entries after the first, when it is in the first bucket (-1 otherwise): what the
+    // caller will look at soon (prefetching).
+    std::int64_t ahead(std::size_t k) const {
+        if (buckets_.empty()) return -1;
+        const Bucket& b = buckets_.begin()->second;
+        return b.sorted && b.head + k < b.seqs.size() ? b.seqs[b.head + k] : -1;
     }
 
 private:
@@ -178,6 +194,8 @@ struct Active {
     void popReady() {
         ready.pop();
         readyTopChecked = false;
+        const std::int64_t next = ready.ahead(4);  // its slot is read a few pops from now
+        if (next >= 0 && static_cast<std::size_t>(next) < slots.size()) prefetch(&slots[static_cast<std::size_t>(next)]);
     }
     void pruneReady() {
         if (readyTopChecked) return;
@@ -212,7 +230,8 @@ struct Engine::Impl {
     Store::ProgressChange progress;  // reused: its operationID keeps its capacity
     Runtime runtime;
     std::string idBuf, rtBuf;
-    std::vector<Store::ScheduleChange> moves;
+    std::vector<Store::ScheduleChange> moves;  // fill()'s window moves not written yet (flushMoves)
+    std::string movedRt;
 
     char timeText[2 * kRfc3339Max + 1];  // event details: a time, or a window "begin/end"
 
@@ -487,8 +506,21 @@ struct Engine::Impl {
         assert(found);
     }
 
+    // Writes the window moves fill() collected (one store batch), then reports them in order.
+    void flushMoves(Active& a, Millis now) {
+        if (moves.empty()) return;
+        e.store_.rescheduleOperations(a.orch.orchestrationID, moves, &kWindowMissed, now);
+        for (const Store::ScheduleChange& m : moves) {
+            a.runtimeIDInto(a.slots[static_cast<std::size_t>(m.seq)], movedRt);
+            emit(now, "operation.rescheduled", a.orch.orchestrationID, m.operationID, movedRt, "pending",
+                 timeDetail(m.windowBegin));
+        }
+        moves.clear();
+    }
+
     // Ends an unfinished operation (pending or in progress) with a final state.
     void finishOperation(Active& a, std::int64_t seq, OperationState state, std::string description, Millis now) {
+        flushMoves(a, now);
         Slot* sp = a.slot(seq);
         if (!sp) return;
         Slot& s = *sp;
@@ -532,6 +564,15 @@ struct Engine::Impl {
 
     // Tries to start the next ready operations of `a` while it has free workers.
     void fill(Active& a, Millis now, std::vector<Action>& out) {
+        try {
+            fillLoop(a, now, out);
+            flushMoves(a, now);
+        } catch (...) {
+            moves.clear();  // a failed write: never flushed into another orchestration later
+            throw;
+        }
+    }
+    void fillLoop(Active& a, Millis now, std::vector<Action>& out) {
         const int workers = std::max(1, a.orch.parameters.strategy.workers);
         while (a.running < workers) {
             a.pruneReady();
@@ -543,6 +584,7 @@ struct Engine::Impl {
             // runtime, and a missed window is a partial update (Store::rescheduleOperation).
             a.runtimeIDInto(s, rtBuf);
             if (busy.count(rtBuf)) {  // SPEC 6: another upgrade of this runtime is running: wait
+                flushMoves(a, now);
                 s.blocked = true;
                 a.readyTopChecked = false;
                 waiting[rtBuf].push_back({a.handle, seq});
@@ -580,17 +622,19 @@ struct Engine::Impl {
             if (windowed) {
                 window = nextWindow(s.facts.window, now);
                 if (window.begin > now) {  // window missed (or changed): move to the next allowed one
-                    a.operationIDInto(s, idBuf);
-                    if (moves.empty()) moves.emplace_back();
-                    moves[0] = Store::ScheduleChange{idBuf, window.begin, window.begin, window.end, seq};
-                    e.store_.rescheduleOperations(a.orch.orchestrationID, moves, &kWindowMissed, now);
+                    // Consecutive moves are written as one batch (flushMoves), before anything
+                    // else is written or reported.
+                    Store::ScheduleChange& m = moves.emplace_back();
+                    a.operationIDInto(s, m.operationID);
+                    m.startAt = m.windowBegin = window.begin;
+                    m.windowEnd = window.end;
+                    m.seq = seq;
                     s.startAt = window.begin;
                     a.pushReady(s.startAt, seq);
-                    emit(now, "operation.rescheduled", a.orch.orchestrationID, idBuf, rtBuf, "pending",
-                         timeDetail(window.begin));
                     continue;
                 }
             }
+            flushMoves(a, now);
             // The record is read once, into the snapshot the backend will see; the store gets
             // only the fields that change (a progress write).
             auto snap = std::make_shared<Operation>();
