@@ -169,6 +169,30 @@ TEST(Engine, WindowMissedWhileWorkersBusyMovesToNextWindow) {
     EXPECT_EQ(begun[2], T("2026-11-24T12:00:00Z"));
 }
 
+// Many operations missing their window at once are moved in one store batch: every one of them
+// is stored with the next window and the "window missed" description before the engine goes on.
+TEST(Engine, EveryMissedWindowIsStored) {
+    Harness h;
+    h.backend.duration = 50 * kMinute;
+    h.addRuntimes(6, "120000+0000", "130000+0000");
+    std::string id = h.submit(body(1, "maintenanceWindow"));
+    // 12:00 the first starts, about 12:50 the second; when it ends (about 13:40) the window has
+    // closed and the four others are moved at once.
+    h.runUntil(T("2026-11-23T14:00:00Z"));
+    int moved = 0;
+    for (const auto& op : h.ops(id)) {
+        if (op.state != OperationState::Pending) continue;
+        ++moved;
+        EXPECT_EQ(op.startAt, T("2026-11-24T12:00:00Z")) << op.runtimeID;
+        EXPECT_EQ(op.maintenanceWindowBegin, T("2026-11-24T12:00:00Z"));
+        EXPECT_EQ(op.maintenanceWindowEnd, T("2026-11-24T13:00:00Z"));
+        EXPECT_EQ(op.description, "maintenance window missed, moved to the next window");
+    }
+    EXPECT_EQ(moved, 4);
+    h.runToEnd();
+    EXPECT_EQ(h.orch(id).state, OrchestrationState::Succeeded);
+}
+
 TEST(Engine, PolicyDaysRestrictTheWeekdayInUtc) {
     Harness h;
     auto policy = parseMaintenancePolicy(
