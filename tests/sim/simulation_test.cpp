@@ -1,6 +1,8 @@
 // The discrete-event driver: determinism, restarts, interactive use, checks.
 #include <gtest/gtest.h>
 
+#include <queue>
+
 #include "keb/sim/event_queue.h"
 #include "keb/sim/random.h"
 #include "keb/sim/simulation.h"
@@ -42,6 +44,55 @@ TEST(EventQueue, OrdersByTimeThenSequence) {
     std::vector<std::uint32_t> order;
     while (!q.empty()) order.push_back(q.pop().index);
     EXPECT_EQ(order, (std::vector<std::uint32_t>{2, 4, 1, 3}));
+}
+
+// The queue keeps in-order pushes in a FIFO and the rest in a heap: against one plain heap over
+// (time, seq), with mostly increasing times (completions), ties, and earlier times mixed in,
+// pops interleaved with pushes, top() agreeing with pop().
+TEST(EventQueue, SameOrderAsOneHeapUnderMixedPushesAndPops) {
+    struct Ref {
+        Millis at;
+        std::uint64_t seq;
+        std::uint32_t index;
+        bool operator>(const Ref& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+    };
+    for (std::uint64_t seed : {1ull, 2ull, 3ull}) {
+        Rng rng(seed);
+        EventQueue q;
+        std::priority_queue<Ref, std::vector<Ref>, std::greater<Ref>> ref;
+        Millis now = 0;
+        std::uint64_t seq = 0;
+        std::uint32_t index = 0;
+        for (int step = 0; step < 200000; ++step) {
+            const std::uint64_t r = rng.below(100);
+            if (r < 55 || ref.empty()) {
+                Millis at = now + 30000;                             // constant latency: in order
+                if (r % 5 == 0) at = now + static_cast<Millis>(rng.below(60000));  // anywhere
+                if (r % 7 == 0) at = now;                            // a tie with "now"
+                q.push(at, r % 2 ? SimEvent::Kind::Completion : SimEvent::Kind::Wakeup, index, 7);
+                ref.push(Ref{at, seq++, index++});
+            } else {
+                ASSERT_EQ(q.size(), ref.size());
+                const SimEvent& top = q.top();
+                ASSERT_EQ(top.at, ref.top().at);
+                ASSERT_EQ(top.index, ref.top().index);
+                const SimEvent e = q.pop();
+                ASSERT_EQ(e.at, ref.top().at);
+                ASSERT_EQ(e.seq, ref.top().seq);
+                ASSERT_EQ(e.index, ref.top().index);
+                ASSERT_EQ(e.generation, 7u);
+                now = std::max(now, e.at);
+                ref.pop();
+            }
+        }
+        while (!ref.empty()) {
+            ASSERT_FALSE(q.empty());
+            ASSERT_EQ(q.pop().seq, ref.top().seq);
+            ref.pop();
+        }
+        EXPECT_TRUE(q.empty());
+        EXPECT_EQ(q.pushed(), seq);
+    }
 }
 
 TEST(Determinism, SameScenarioAndSeedGiveIdenticalSummaryAndHash) {
