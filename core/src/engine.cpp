@@ -382,8 +382,26 @@ struct Engine::Impl {
     void killSlot(Active& a, Slot& s) {
         a.readyTopChecked = false;
         s.live = false;
-        s.snap.reset();
+        retire(std::move(s.snap));
         --a.liveCount;
+    }
+
+    // Snapshots of finished operations are reused for later starts once no action refers to them
+    // any more (their strings keep their capacity: a start then allocates nothing).
+    std::vector<std::shared_ptr<const Operation>> retired;
+    void retire(std::shared_ptr<const Operation> snap) {
+        if (!snap) return;
+        if (retired.size() >= 256) retired.erase(retired.begin());  // rarely: many still referenced
+        retired.push_back(std::move(snap));
+    }
+    std::shared_ptr<Operation> freshSnapshot() {
+        for (std::size_t i = retired.size(); i-- > 0;) {
+            if (retired[i].use_count() != 1) continue;  // an action still holds it
+            auto mine = std::const_pointer_cast<Operation>(std::move(retired[i]));
+            retired.erase(retired.begin() + static_cast<std::ptrdiff_t>(i));
+            return mine;
+        }
+        return std::make_shared<Operation>();
     }
 
     // --- resolution ------------------------------------------------------------
@@ -502,7 +520,8 @@ struct Engine::Impl {
             return;
         }
         a.operationIDInto(s, idBuf);
-        [[maybe_unused]] const bool found = e.store_.readOperation(a.orch.orchestrationID, idBuf, out);
+        [[maybe_unused]] const bool found =
+            e.store_.readOperationAt(a.orch.orchestrationID, idBuf, static_cast<std::int64_t>(&s - a.slots.data()), out);
         assert(found);
     }
 
@@ -637,7 +656,7 @@ struct Engine::Impl {
             flushMoves(a, now);
             // The record is read once, into the snapshot the backend will see; the store gets
             // only the fields that change (a progress write).
-            auto snap = std::make_shared<Operation>();
+            std::shared_ptr<Operation> snap = freshSnapshot();
             Operation& op = *snap;
             load(a, s, op);
             if (windowed) {

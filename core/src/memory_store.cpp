@@ -959,6 +959,14 @@ bool MemoryStore::readOperation(const std::string& orchestrationID, const std::s
     return true;
 }
 
+bool MemoryStore::readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
+                                  Operation& out) {
+    const std::uint32_t slot = impl_->slotAt(orchestrationID, operationID, seq);
+    if (slot == kNone) return false;
+    impl_->load(slot, out);
+    return true;
+}
+
 void MemoryStore::updateOperation(const Operation& op) {
     Impl& d = *impl_;
     const std::uint32_t slot = d.slotOf(op.orchestrationID, op.operationID);

@@ -40,6 +40,9 @@ public:
     bool readOperation(const std::string& oid, const std::string& opid, Operation& out) override {
         return inner_.readOperation(oid, opid, out);
     }
+    bool readOperationAt(const std::string& oid, const std::string& opid, std::int64_t seq, Operation& out) override {
+        return inner_.readOperationAt(oid, opid, seq, out);
+    }
     void rescheduleOperations(const std::string& oid, const std::vector<ScheduleChange>& changes,
                               const std::string* description, Millis updatedAt) override {
         bump([&] { inner_.rescheduleOperations(oid, changes, description, updatedAt); });

@@ -46,6 +46,8 @@ public:
     void forEachOperationBrief(const std::string& orchestrationID,
                                const std::function<void(const OperationBrief&)>& fn) override;
     // In place: the records' times and window (and one interned description).
+    bool readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
+                         Operation& out) override;
     void updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) override;
     void rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
                               const std::string* description, Millis updatedAt) override;

@@ -52,6 +52,12 @@ public:
         out = std::move(*op);
         return true;
     }
+    // readOperation with the operation's seq as a lookup hint (see ProgressChange::seq).
+    virtual bool readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
+                                 Operation& out) {
+        (void)seq;
+        return readOperation(orchestrationID, operationID, out);
+    }
     // Moves pending operations to new start times and windows in one transaction. Only these
     // fields, updatedAt and (when `description` is given) the description change: the engine's
     // "maintenance window missed" path, frequent while workers are the bottleneck, and window
