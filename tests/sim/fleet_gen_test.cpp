@@ -7,6 +7,8 @@
 #include <set>
 
 #include "keb/fleet.h"
+#include "keb/sim/big_alloc.h"
+#include "keb/sim/flat_map.h"
 #include "keb/sim/fleet_gen.h"
 #include "keb/sim/random.h"
 #include "keb/targets.h"
@@ -391,4 +393,22 @@ TEST(FleetGen, FormatUuidIsThePrintfText) {
                       static_cast<unsigned long long>(l >> 48), static_cast<unsigned long long>(l & 0xffffffffffffull));
         ASSERT_EQ(formatUuid(hi, lo), want) << std::hex << hi << " " << lo;
     }
+}
+
+// The big tables' allocator: blocks of 2 MiB and more come 2 MiB aligned (huge-page advice on
+// Linux), small ones from operator new; contents survive growth across the threshold either way.
+TEST(BigAllocator, LargeBlocksAlignedContentsKept) {
+    std::vector<std::uint64_t, BigAllocator<std::uint64_t>> v;
+    for (std::uint64_t i = 0; i < 600000; ++i) v.push_back(i * 2654435761u);  // 4.8 MB: crosses 2 MiB
+    for (std::uint64_t i = 0; i < v.size(); i += 997) ASSERT_EQ(v[i], i * 2654435761u);
+#if defined(__linux__)
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(v.data()) % kBigBlock, 0u);
+#endif
+    std::vector<std::uint32_t, BigAllocator<std::uint32_t>> small(10, 7);
+    EXPECT_EQ(small[9], 7u);
+    FlatMap<int> m;
+    for (std::uint64_t k = 1; k <= 300000; ++k) m[k * 0x9e3779b97f4a7c15ull] = static_cast<int>(k);
+    EXPECT_GE(m.bytes(), kBigBlock);
+    for (std::uint64_t k = 1; k <= 300000; k += 101) ASSERT_EQ(*m.find(k * 0x9e3779b97f4a7c15ull), static_cast<int>(k));
+    EXPECT_EQ(m.find(12345), nullptr);
 }

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "keb/sim/big_alloc.h"
+
 namespace keb::sim {
 
 template <class V>
@@ -60,7 +62,7 @@ private:
     // Key 0 marks a free slot; a key that hashes to 0 is stored as another constant.
     static std::uint64_t fix(std::uint64_t k) { return k != 0 ? k : 0x9e3779b97f4a7c15ull; }
     void grow() {
-        std::vector<Slot> old = std::move(slots_);
+        std::vector<Slot, BigAllocator<Slot>> old = std::move(slots_);
         slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
         const std::size_t mask = slots_.size() - 1;
         for (const Slot& s : old) {
@@ -70,7 +72,7 @@ private:
             slots_[i] = s;
         }
     }
-    std::vector<Slot> slots_;
+    std::vector<Slot, BigAllocator<Slot>> slots_;
     std::size_t size_ = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "keb/fleet.h"
+#include "keb/sim/big_alloc.h"
 #include "keb/model.h"
 
 namespace keb::sim {
@@ -162,11 +163,11 @@ private:
     static bool sameKey(const Rec& r, const IdKey& k);
     void build(const Rec& r, Runtime& out) const;
 
-    std::vector<Rec> recs_;
+    std::vector<Rec, BigAllocator<Rec>> recs_;
     Pool pool_;
     // Open addressing (linear probing) over runtime ids: position + 1, 0 marks a free slot.
     // Capacity is a power of two >= 2x the shoots (~10 bytes per shoot).
-    std::vector<std::uint32_t> index_;
+    std::vector<std::uint32_t, BigAllocator<std::uint32_t>> index_;
     mutable Runtime atBuf_, getBuf_, shootBuf_;
     struct Outage {
         Millis from, to;
