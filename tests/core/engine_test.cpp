@@ -48,6 +48,48 @@ TEST(Engine, WorkersNeverExceededForOneFiveFifty) {
     }
 }
 
+// The operation a backend is given at start is the stored one, field for field, also when the
+// engine reuses the memory of earlier operations (a kyma rollout, then a cluster one, then retries).
+TEST(Engine, BackendGetsTheStoredOperationAtStart) {
+    Harness h;
+    h.addRuntimes(4);
+    h.backend.failing = {"rt-2"};
+    const std::string kyma = h.submit(body(1));
+    h.runToEnd();
+    const std::string cluster = h.submit(
+        R"({"targets":{"include":[{"target":"all"}]},"strategy":{"type":"parallel","schedule":"immediate","parallel":{"workers":2}},)"
+        R"("kubernetes":{"kubernetesVersion":"1.30.1","machineImage":"gardenlinux","machineImageVersion":"1592.1"}})",
+        "cluster");
+    h.runToEnd();
+    ASSERT_EQ(h.call("POST", "/orchestrations/" + cluster + "/retry", "").status, 202);
+    h.runToEnd();
+    int checked = 0;
+    for (const std::string& id : {kyma, cluster}) {
+        for (const Operation& stored : h.ops(id)) {
+            ASSERT_TRUE(h.backend.seenAtStart.count(stored.operationID)) << stored.operationID;
+            const Operation& seen = h.backend.seenAtStart.at(stored.operationID);
+            EXPECT_EQ(seen.orchestrationID, stored.orchestrationID);
+            EXPECT_EQ(seen.runtimeID, stored.runtimeID);
+            EXPECT_EQ(seen.instanceID, stored.instanceID);
+            EXPECT_EQ(seen.globalAccountID, stored.globalAccountID);
+            EXPECT_EQ(seen.subAccountID, stored.subAccountID);
+            EXPECT_EQ(seen.shootName, stored.shootName);
+            EXPECT_EQ(seen.region, stored.region);
+            EXPECT_EQ(seen.retryOf, stored.retryOf);
+            EXPECT_EQ(seen.kymaConfig, stored.kymaConfig);
+            EXPECT_EQ(seen.clusterConfig, stored.clusterConfig);
+            EXPECT_EQ(seen.seq, stored.seq);
+            EXPECT_EQ(seen.state, OperationState::InProgress);
+            EXPECT_EQ(seen.startedAt, stored.startedAt);
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 4 + 4 + 1);  // the retry of rt-2's cluster upgrade
+    EXPECT_TRUE(h.backend.seenAtStart.at(h.ops(cluster).back().operationID).clusterConfig.has_value());
+    EXPECT_FALSE(h.backend.seenAtStart.at(h.ops(cluster).back().operationID).kymaConfig.has_value());
+    EXPECT_FALSE(h.backend.seenAtStart.at(h.ops(cluster).back().operationID).retryOf.empty());
+}
+
 TEST(Engine, NoRuntimesMatchedSucceedsAtOnce) {
     Harness h;
     h.addRuntimes(3);

@@ -78,6 +78,7 @@ public:
     std::map<std::string, Millis> begunAt;        // operationID -> time the upgrade really began
     std::map<std::string, std::string> runtimeOf; // operationID -> runtimeID
     std::set<std::string> running;                // operationIDs upgrading now
+    std::map<std::string, Operation> seenAtStart; // operationID -> the operation start() was given
     std::map<std::string, std::size_t> maxRunningPerOrch;
     std::map<std::string, std::set<std::string>> runningPerOrch;
     int polls = 0;
@@ -87,6 +88,7 @@ public:
         if (!begunAt.count(op.operationID)) {  // idempotent per operationID
             begunAt[op.operationID] = now;
             runtimeOf[op.operationID] = op.runtimeID;
+            seenAtStart[op.operationID] = op;
             ++upgrades[op.runtimeID];
             running.insert(op.operationID);
             auto& r = runningPerOrch[op.orchestrationID];
