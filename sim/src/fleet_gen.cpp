@@ -380,6 +380,7 @@ std::size_t SimFleet::Pool::approxBytes() const {
 
 SimFleet::SimFleet(const std::vector<Runtime>& runtimes) {
     recs_.reserve(runtimes.size());
+    instanceIDs_.reserve(runtimes.size());
     for (const auto& r : runtimes) add(r);
     reindex();
 }
@@ -399,6 +400,7 @@ void generatedUuidBytes(std::uint64_t hi, std::uint64_t lo, std::uint8_t out[16]
 // (account, plan, region, window, version...) interned once, on first use.
 SimFleet::SimFleet(const FleetSpec& spec, std::uint64_t seed) {
     recs_.reserve(generatedSize(spec));
+    instanceIDs_.reserve(generatedSize(spec));
     std::vector<std::uint32_t> accounts, subs, planIDs, planNames, regions, windows, defaultWindows, versions;
     std::uint32_t image = kNoId, imageVersions[2] = {kNoId, kNoId};
     auto cached = [this](std::vector<std::uint32_t>& cache, std::size_t i, auto&& text) {
@@ -412,7 +414,7 @@ SimFleet::SimFleet(const FleetSpec& spec, std::uint64_t seed) {
             ++generation_;
             Rec& rec = recs_.emplace_back();
             generatedUuidBytes(d.runtimeHi, d.runtimeLo, rec.runtimeID);
-            generatedUuidBytes(d.instanceHi, d.instanceLo, rec.instanceID);
+            generatedUuidBytes(d.instanceHi, d.instanceLo, instanceIDs_.emplace_back().bytes);
             rec.shoot = d.shootCode;  // < 2^28: formatShootCode's form
             rec.flags = 0;
             rec.account = cached(accounts, d.account, [&] { return std::string_view(t.accountIds[d.account]); });
@@ -463,7 +465,8 @@ void SimFleet::add(const Runtime& r) {
         rec.flags |= pooledFlag;
     };
     id(r.runtimeID, rec.runtimeID, kRuntimeIDPooled);
-    id(r.instanceID, rec.instanceID, kInstanceIDPooled);
+    PackedId instance{};
+    id(r.instanceID, instance.bytes, kInstanceIDPooled);
     if (!parseShootCode(r.shootName, &rec.shoot)) {
         rec.shoot = pool_.intern(r.shootName);
         rec.flags |= kShootPooled;
@@ -481,9 +484,12 @@ void SimFleet::add(const Runtime& r) {
     if (r.deprovisioning) rec.flags |= kDeprovisioning;
     if (r.suspended) rec.flags |= kSuspended;
     recs_.push_back(rec);
+    instanceIDs_.push_back(instance);
 }
 
-void SimFleet::build(const Rec& r, Runtime& out) const {
+void SimFleet::build(std::size_t i, Runtime& out) const {
+    static_assert(sizeof(Rec) == 64, "a fleet record is one cache line");
+    const Rec& r = recs_[i];
     auto id = [&](const std::uint8_t* in, bool pooled, std::string& s) {
         if (!pooled) return unpackUuid(in, s);
         std::uint32_t p;
@@ -491,7 +497,7 @@ void SimFleet::build(const Rec& r, Runtime& out) const {
         setText(s, pool_.view(p));
     };
     id(r.runtimeID, r.flags & kRuntimeIDPooled, out.runtimeID);
-    id(r.instanceID, r.flags & kInstanceIDPooled, out.instanceID);
+    id(instanceIDs_[i].bytes, r.flags & kInstanceIDPooled, out.instanceID);
     if (r.flags & kShootPooled)
         setText(out.shootName, pool_.view(r.shoot));
     else
@@ -511,13 +517,13 @@ void SimFleet::build(const Rec& r, Runtime& out) const {
 }
 
 const Runtime& SimFleet::at(std::size_t i) const {
-    build(recs_[i], atBuf_);
+    build(i, atBuf_);
     return atBuf_;
 }
 
 Runtime SimFleet::runtime(std::size_t i) const {
     Runtime r;
-    build(recs_[i], r);
+    build(i, r);
     return r;
 }
 
@@ -543,7 +549,7 @@ std::string SimFleet::shootName(std::size_t i) const {
 
 std::vector<Runtime> SimFleet::toVector() const {
     std::vector<Runtime> v(recs_.size());
-    for (std::size_t i = 0; i < recs_.size(); ++i) build(recs_[i], v[i]);
+    for (std::size_t i = 0; i < recs_.size(); ++i) build(i, v[i]);
     return v;
 }
 
@@ -601,7 +607,7 @@ std::optional<std::size_t> SimFleet::indexOf(const std::string& runtimeID) const
 const Runtime* SimFleet::get(const std::string& runtimeID) const {
     const auto i = indexOf(runtimeID);
     if (!i) return nullptr;
-    build(recs_[*i], getBuf_);
+    build(*i, getBuf_);
     return &getBuf_;
 }
 
@@ -613,9 +619,9 @@ const Runtime* SimFleet::byShoot(const std::string& shootName) const {
         if (code == kNoId) return nullptr;
         pooled = kShootPooled;
     }
-    for (const Rec& r : recs_)
-        if (r.shoot == code && (r.flags & kShootPooled) == pooled) {
-            build(r, shootBuf_);
+    for (std::size_t i = 0; i < recs_.size(); ++i)
+        if (recs_[i].shoot == code && (recs_[i].flags & kShootPooled) == pooled) {
+            build(i, shootBuf_);
             return &shootBuf_;
         }
     return nullptr;
@@ -644,7 +650,7 @@ std::optional<Runtime> SimFleet::find(const std::string& runtimeID, Millis) {
 bool SimFleet::findInto(const std::string& runtimeID, Millis, Runtime& out) {
     const auto i = indexOf(runtimeID);
     if (!i) return false;
-    build(recs_[*i], out);
+    build(*i, out);
     return true;
 }
 
@@ -693,8 +699,12 @@ std::size_t SimFleet::remove(const std::vector<std::string>& runtimeIDs) {
     if (n == 0) return 0;
     std::size_t w = 0;
     for (std::size_t i = 0; i < recs_.size(); ++i)
-        if (!gone[i]) recs_[w++] = recs_[i];
+        if (!gone[i]) {
+            recs_[w] = recs_[i];
+            instanceIDs_[w++] = instanceIDs_[i];
+        }
     recs_.resize(w);
+    instanceIDs_.resize(w);
     reindex();
     ++generation_;
     return n;
@@ -717,7 +727,7 @@ std::size_t SimFleet::approxBytes() const {
                heap(r.windowBegin) + heap(r.windowEnd) + heap(r.kubernetesVersion) + heap(r.machineImage) +
                heap(r.machineImageVersion);
     };
-    std::size_t b = recs_.capacity() * sizeof(Rec) + index_.capacity() * sizeof(std::uint32_t) + pool_.approxBytes() +
+    std::size_t b = recs_.capacity() * sizeof(Rec) + instanceIDs_.capacity() * sizeof(PackedId) + index_.capacity() * sizeof(std::uint32_t) + pool_.approxBytes() +
                     buf(atBuf_) + buf(getBuf_) + buf(shootBuf_) + outages_.capacity() * sizeof(Outage);
     for (const auto& o : outages_) b += heap(o.error);
     return b;

@@ -138,13 +138,18 @@ private:
     static constexpr std::uint32_t kNoId = 0xffffffffu;
 
     // One shoot. Flags say which of the three compact fields hold a pool id instead.
+    // 64 bytes: one cache line (recs_ is 2 MiB aligned), so a lookup by runtime id and the
+    // window check read one line. The instance id (read only when a whole Runtime is built) is
+    // kept apart in instanceIDs_, at the same position.
     struct Rec {
         std::uint8_t runtimeID[16];
-        std::uint8_t instanceID[16];
         std::uint32_t shoot;  // "c-xxxxxxx": the 28-bit number; else pool id
         std::uint32_t account, subAccount, planID, planName, region, windowBegin, windowEnd;
         std::uint32_t kubernetesVersion, machineImage, machineImageVersion;
         std::uint8_t flags;
+    };
+    struct PackedId {
+        std::uint8_t bytes[16];
     };
     enum : std::uint8_t {
         kRuntimeIDPooled = 1,
@@ -161,9 +166,10 @@ private:
     bool keyOf(std::string_view runtimeID, IdKey* key) const;  // false: cannot be in the fleet
     static std::uint64_t hashOf(const std::uint8_t* bytes, bool pooled);
     static bool sameKey(const Rec& r, const IdKey& k);
-    void build(const Rec& r, Runtime& out) const;
+    void build(std::size_t i, Runtime& out) const;
 
     std::vector<Rec, BigAllocator<Rec>> recs_;
+    std::vector<PackedId, BigAllocator<PackedId>> instanceIDs_;  // instanceIDs_[i] belongs to recs_[i]
     Pool pool_;
     // Open addressing (linear probing) over runtime ids: position + 1, 0 marks a free slot.
     // Capacity is a power of two >= 2x the shoots (~10 bytes per shoot).
