@@ -76,7 +76,14 @@ std::string formatRfc3339(Millis t) {
 std::size_t formatRfc3339To(Millis t, char* out) {
     const std::int64_t days = floorDiv(t, kDay);
     const std::int64_t msOfDay = t - days * kDay;
-    const Civil c = civilFromDays(days);
+    // The civil date of the last day formatted on this thread (events come in time order).
+    thread_local std::int64_t lastDays = std::numeric_limits<std::int64_t>::min();
+    thread_local Civil lastCivil{};
+    if (days != lastDays) {
+        lastCivil = civilFromDays(days);
+        lastDays = days;
+    }
+    const Civil c = lastCivil;
     const int h = static_cast<int>(msOfDay / kHour);
     const int mi = static_cast<int>((msOfDay / kMinute) % 60);
     const int s = static_cast<int>((msOfDay / kSecond) % 60);
