@@ -58,17 +58,22 @@ UpgradeFate decideFate(const FaultPlan& plan, std::uint64_t seed, const Operatio
 
 StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now) {
     const std::uint64_t key = hashWords(op.operationID);
-    if (ops_.contains(key)) {
-        ++duplicateStarts_;  // already started before a crash: resume, do not upgrade again
-        return StepResult::again(0, "upgrade already running");
-    }
-    if (op.dryRun) {
+    if (op.dryRun) {  // never recorded (only a repeated start of a real upgrade is recognised)
+        if (ops_.contains(key)) {
+            ++duplicateStarts_;
+            return StepResult::again(0, "upgrade already running");
+        }
         ++dryRunStarts_;
         return StepResult::done();
     }
+    const auto [rec, inserted] = ops_.insert(key);  // one probe: look up and claim the slot
+    if (!inserted) {
+        ++duplicateStarts_;  // already started before a crash: resume, do not upgrade again
+        return StepResult::again(0, "upgrade already running");
+    }
     const UpgradeFate f = decideFate(plan_, seed_, op, now);
     lastFate_ = f;
-    *ops_.insert(key).first = Record{now, f.duration, f.fails, f.hangs};
+    *rec = Record{now, f.duration, f.fails, f.hangs};
     ++upgrades_;
     ++perRuntime_[hashWords(op.runtimeID)];
     return StepResult::again(0, "upgrade started");

@@ -666,6 +666,19 @@ bool SimFleet::windowFieldsInto(const std::string& runtimeID, Runtime& out) cons
     return true;
 }
 
+void SimFleet::prefetch(std::string_view runtimeID) const {
+#if defined(__GNUC__) || defined(__clang__)
+    std::uint8_t bytes[16];
+    if (!packUuid(runtimeID, bytes)) return;  // ids of other shapes: no hint
+    // The slot's record too, when the slot is already in (out-of-order execution goes on past
+    // a missing load, so this rarely stalls): usually the first slot probed is the runtime's.
+    const std::uint32_t at = index_[hashOf(bytes, false) & (index_.size() - 1)];
+    if (at != 0) __builtin_prefetch(&recs_[at - 1]);
+#else
+    (void)runtimeID;
+#endif
+}
+
 bool SimFleet::windowKeyOf(const std::string& runtimeID, WindowKey* key) const {
     const auto i = indexOf(runtimeID);
     if (!i) return false;

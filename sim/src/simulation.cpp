@@ -628,6 +628,9 @@ void Simulation::onEvent(const EngineEvent& e) {
     if (k == "operation.created") {
         runtimes_[hashWords(e.runtimeID)].status = RuntimeStatus{orchIdx, OperationState::Pending};
     } else if (k == "operation.start") {
+        // The Start action comes out of this tick and checkStartWindow looks the runtime up in
+        // the fleet: start loading its index slot now, while the engine finishes the tick.
+        if (info && info->usesWindows) fleet_->prefetch(e.runtimeID);
         RuntimeEntry& rt = runtimes_[hashWords(e.runtimeID)];
         rt.status = RuntimeStatus{orchIdx, OperationState::InProgress};
         if (!inProgress_.emplace(hashWords(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;
@@ -704,14 +707,19 @@ void Simulation::checkStartWindow(const Action& a) {
 
 void Simulation::snapshotForRestart() {
     std::vector<std::pair<std::uint64_t, OperationState>> snap;
+    snap.reserve(atRestart_.size() + atRestart_.size() / 8 + 16);
     for (const auto& info : orchs_)
         store_.forEachOperationBrief(info.orchestrationID, [&](const Store::OperationBrief& op) {
             snap.emplace_back(hashWords(op.operationID), op.state);
         });
     std::sort(snap.begin(), snap.end());
     // Since the previous restart nothing may have vanished and no final state may have changed.
+    // Both lists are sorted: one merge walk finds what lower_bound would for each entry (the
+    // probes (h, Pending) never decrease along atRestart_).
+    auto it = snap.begin();
     for (const auto& [h, st] : atRestart_) {
-        auto it = std::lower_bound(snap.begin(), snap.end(), std::make_pair(h, OperationState::Pending));
+        const std::pair<std::uint64_t, OperationState> probe{h, OperationState::Pending};
+        while (it != snap.end() && *it < probe) ++it;
         if (it == snap.end() || it->first != h) {
             ++lostViolations_;
         } else if (isFinished(st) && it->second != st) {
@@ -803,7 +811,7 @@ std::vector<CheckResult> Simulation::checks(bool final) {
     std::int64_t doubleUpgrades = 0;
     std::vector<std::string> samples = violationSamples_;
     const bool needOps = x.allStartedInsideWindow || x.noRuntimeUpgradedTwice || x.nothingLostAcrossRestarts;
-    std::unordered_map<std::uint64_t, OperationState> current;
+    FlatMap<OperationState> current;  // hashWords(operationID) -> state now
     for (const auto& info : orchs_) {
         for (const auto& [s, n] : store_.operationStats(info.orchestrationID)) totals[s] += n;
         if (!needOps) continue;
@@ -903,9 +911,9 @@ std::vector<CheckResult> Simulation::checks(bool final) {
     if (x.nothingLostAcrossRestarts && *x.nothingLostAcrossRestarts) {
         std::int64_t lost = lostViolations_, stuck = 0;
         for (const auto& [h, st] : atRestart_) {
-            auto it = current.find(h);
-            if (it == current.end() || (isFinished(st) && it->second != st)) ++lost;
-            else if (!isFinished(it->second)) ++stuck;
+            const OperationState* now = current.find(h);
+            if (!now || (isFinished(st) && *now != st)) ++lost;
+            else if (!isFinished(*now)) ++stuck;
         }
         std::int64_t orchLost = 0;
         for (const auto& info : orchs_) {

@@ -158,3 +158,31 @@ TEST(SimBackend, WorksWithWallClockMillis) {
     EXPECT_EQ(b.poll(OrchestrationType::UpgradeKyma, op("w"), wall + 29999).kind, StepResult::Kind::Again);
     EXPECT_EQ(b.poll(OrchestrationType::UpgradeKyma, op("w"), wall + 30000).kind, StepResult::Kind::Done);
 }
+
+// start() claims the operation's record with one probe: a dry run is never recorded (its
+// repeated start is again a dry run), a repeated start of a recorded upgrade is recognised
+// whatever its flags, and a recognised repeat leaves the recorded fate alone.
+TEST(SimBackend, DryRunsAreNotRecordedRepeatsAreRecognised) {
+    FaultPlan plan;
+    plan.duration.kind = DurationDist::Kind::Fixed;
+    plan.duration.value = kMinute;
+    SimBackend b(plan, 3);
+    Operation dry = op("d");
+    dry.dryRun = true;
+    EXPECT_EQ(b.start(OrchestrationType::UpgradeKyma, dry, 0).kind, StepResult::Kind::Done);
+    EXPECT_EQ(b.start(OrchestrationType::UpgradeKyma, dry, 10).kind, StepResult::Kind::Done);
+    EXPECT_FALSE(b.started("d"));
+    EXPECT_EQ(b.duplicateStarts(), 0u);
+    EXPECT_EQ(b.upgrades(), 0u);
+
+    const Operation real = op("r");
+    EXPECT_EQ(b.start(OrchestrationType::UpgradeKyma, real, 0).kind, StepResult::Kind::Again);
+    Operation realAsDry = real;
+    realAsDry.dryRun = true;
+    EXPECT_EQ(b.start(OrchestrationType::UpgradeKyma, realAsDry, 20).kind, StepResult::Kind::Again);
+    EXPECT_EQ(b.start(OrchestrationType::UpgradeKyma, real, 30 * kSecond).reason, "upgrade already running");
+    EXPECT_EQ(b.duplicateStarts(), 2u);
+    EXPECT_EQ(b.upgrades(), 1u);
+    // Still the fate recorded at 0: done after one minute from then, not from the repeats.
+    EXPECT_EQ(b.poll(OrchestrationType::UpgradeKyma, real, kMinute).kind, StepResult::Kind::Done);
+}
