@@ -59,9 +59,8 @@ struct RuntimeFacts {
 // index, dense from 0). Finished operations keep a dead slot (32 bytes) until the orchestration
 // ends; an in-progress one holds the stored record as a shared snapshot, so polls and their
 // results need no store read.
-struct Slot {
-    PackedId id;       // the operation's
-    PackedId runtime;  // its runtime's
+struct alignas(64) Slot {
+    // First cache line: what ready and timer checks read.
     Millis startAt = 0;
     OperationState state = OperationState::Pending;
     bool live = false;            // pending or in progress
@@ -69,14 +68,18 @@ struct Slot {
     // What the engine last derived from the runtime (it exists, and facts), valid while the
     // fleet's generation is factsGeneration (FleetSource::generation).
     bool factsKnown = false;
-    std::uint64_t factsGeneration = 0;
-    RuntimeFacts facts;
     bool actionOut = false;
     bool blocked = false;         // waiting for another upgrade of the same runtime
-    std::shared_ptr<const Operation> snap;  // in progress only
-    std::uint64_t noteHash = 0;   // hash of the stored description (progress note), in progress only
     bool acked = false;           // the store has upgradeStarted (the snapshot may not: see complete)
+    std::uint64_t factsGeneration = 0;
+    RuntimeFacts facts;
+    std::shared_ptr<const Operation> snap;  // in progress only
+    // Second line.
+    std::uint64_t noteHash = 0;   // hash of the stored description (progress note), in progress only
+    PackedId id;       // the operation's
+    PackedId runtime;  // its runtime's
 };
+static_assert(sizeof(Slot) == 128, "a slot is two cache lines");
 
 std::uint64_t hashNote(std::string_view s) {
     std::uint64_t h = 1469598103934665603ull;
@@ -96,6 +99,11 @@ inline void prefetch(const void* p) {
 #else
     (void)p;
 #endif
+}
+
+void prefetchSlot(const Slot* s) {
+    prefetch(s);
+    prefetch(reinterpret_cast<const char*>(s) + 64);
 }
 
 // Pending operations by (startAt, seq), as a calendar: one bucket of seqs per distinct start time
@@ -196,7 +204,7 @@ struct Active {
         ready.pop();
         readyTopChecked = false;
         const std::int64_t next = ready.ahead(4);  // its slot is read a few pops from now
-        if (next >= 0 && static_cast<std::size_t>(next) < slots.size()) prefetch(&slots[static_cast<std::size_t>(next)]);
+        if (next >= 0 && static_cast<std::size_t>(next) < slots.size()) prefetchSlot(&slots[static_cast<std::size_t>(next)]);
     }
     void pruneReady() {
         if (readyTopChecked) return;
@@ -295,6 +303,12 @@ struct Engine::Impl {
 
     void addTimer(Millis at, const Active& a, TimerKind kind, std::int64_t seq = -1) {
         timers.push(Timer{at, a.handle, kind, seq});
+    }
+
+    void prefetchTimer(const Timer& t) {
+        const Active* a = findHandle(t.orch);
+        if (a && t.seq >= 0 && static_cast<std::size_t>(t.seq) < a->slots.size())
+            prefetchSlot(&a->slots[static_cast<std::size_t>(t.seq)]);
     }
 
     // A timer that can still do something.
@@ -973,6 +987,7 @@ void Engine::tick(Millis now, std::vector<Action>& out) {
     while (!timers.empty() && timers.top().at <= now) {
         const Timer t = timers.top();
         timers.pop();
+        if (!timers.empty()) impl_->prefetchTimer(timers.top());  // due soon: its slot is read then
         if (!impl_->timerLive(t)) continue;
         Active* a = impl_->findHandle(t.orch);
         if (t.kind == TimerKind::Resolve) {
