@@ -154,6 +154,7 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
     now_ = scenario_.start;
     fleet_ = std::make_unique<SimFleet>(scenario_.fleet, seed_);
     initialFleet_ = fleet_->size();
+    runtimes_.reserve(initialFleet_);  // one entry per runtime that gets an operation
     for (const auto& o : scenario_.outages) fleet_->addOutage(o.from, o.to, o.error);
     backend_ = std::make_unique<SimBackend>(scenario_.faults, seed_);
     submitToOrch_.assign(static_cast<std::size_t>(scenario_.submitCount), -1);
@@ -249,6 +250,9 @@ void Simulation::process(const SimEvent& ev) {
                 p.action.op.reset();
                 return;
             }
+            // A final result ends the operation: its runtime's entry is updated from onEvent
+            // (operation.state) once the engine has written the store; start loading it now.
+            if (p.result.kind != StepResult::Kind::Again) runtimes_.prefetch(hashWords(p.action.operation().runtimeID));
             engine_->complete(p.action, p.result, now_);
             p.action.op.reset();
             break;

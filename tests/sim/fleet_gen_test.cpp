@@ -411,4 +411,15 @@ TEST(BigAllocator, LargeBlocksAlignedContentsKept) {
     EXPECT_GE(m.bytes(), kBigBlock);
     for (std::uint64_t k = 1; k <= 300000; k += 101) ASSERT_EQ(*m.find(k * 0x9e3779b97f4a7c15ull), static_cast<int>(k));
     EXPECT_EQ(m.find(12345), nullptr);
+    FlatMap<int> r;  // reserve: room for n keys, no growth while they come
+    r.reserve(1000);
+    EXPECT_EQ(r.capacity(), 2048u);
+    for (std::uint64_t k = 1; k <= 1000; ++k) r[k] = static_cast<int>(k);
+    EXPECT_EQ(r.capacity(), 2048u);
+    EXPECT_EQ(r.size(), 1000u);
+    for (std::uint64_t k = 1001; k <= 1024; ++k) r[k] = 1;  // up to half full
+    EXPECT_EQ(r.capacity(), 2048u);
+    r[1025] = 1;
+    EXPECT_EQ(r.capacity(), 4096u);
+    for (std::uint64_t k = 1; k <= 1000; ++k) ASSERT_EQ(*r.find(k), static_cast<int>(k));
 }

@@ -48,6 +48,22 @@ public:
     }
     V& operator[](std::uint64_t key) { return *insert(key).first; }
 
+    // Room for n keys without growing (capacity: the power of two growth would reach).
+    void reserve(std::size_t n) {
+        std::size_t cap = slots_.empty() ? 64 : slots_.size();
+        while (n * 2 > cap) cap *= 2;
+        while (slots_.size() < cap) grow();
+    }
+
+    // A hint that key is looked up soon: starts loading its first slot. No effect on contents.
+    void prefetch(std::uint64_t key) const {
+#if defined(__GNUC__) || defined(__clang__)
+        if (!slots_.empty()) __builtin_prefetch(&slots_[fix(key) & (slots_.size() - 1)]);
+#else
+        (void)key;
+#endif
+    }
+
     template <class F>
     void forEach(F&& f) const {
         for (const Slot& s : slots_)
