@@ -439,6 +439,17 @@ void SqliteStore::updateOperations(const std::vector<Operation>& ops) {
     KEB_TX(for (const auto& op : ops) doUpdateOperation(op));
 }
 
+// Read, change and write back in one transaction: rows keep the operation's rendered JSON, so a
+// partial write still renders the whole operation.
+void SqliteStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
+    KEB_TX({
+        std::optional<Operation> op = getOperation(orchestrationID, c.operationID);
+        if (!op) throw SqliteError("no operation " + c.operationID + " in orchestration " + orchestrationID);
+        applyProgress(c, *op);
+        doUpdateOperation(*op);
+    });
+}
+
 void SqliteStore::updateOrchestrationAddingOperations(const Orchestration& o,
                                                       const std::function<bool(Operation&)>& next) {
     KEB_TX({

@@ -53,6 +53,7 @@ public:
     std::vector<Orchestration> unfinishedOrchestrations() override;
     void insertOperations(const std::vector<Operation>& ops) override;
     void updateOperations(const std::vector<Operation>& ops) override;
+    void updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) override;
     void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                            const std::vector<Operation>& updated) override;
     std::optional<Operation> getOperation(const std::string& orchestrationID, const std::string& operationID) override;
