@@ -230,8 +230,50 @@ struct Engine::Impl {
     std::vector<Active*> byHandle{nullptr};  // by handle (1, 2, ...); nullptr once inactive
     std::uint32_t nextHandle = 1;
     std::priority_queue<Timer, std::vector<Timer>, TimerLater> timers;
-    // runtimeID -> operation in progress (global over orchestrations): one upgrade per runtime at a time.
-    std::unordered_map<std::string, std::string> busy;
+    // Runtimes with an upgrade in progress (global over orchestrations, SPEC 6: one upgrade per
+    // runtime at a time) -> that operation. UUID runtime ids by their packed bytes (no text is
+    // made to ask), any other id by its text.
+    struct Owner {
+        std::uint32_t handle;
+        std::int64_t seq;
+    };
+    struct PackedKey {
+        std::uint64_t lo, hi;
+        bool operator==(const PackedKey&) const = default;
+    };
+    struct PackedKeyHash {
+        std::size_t operator()(const PackedKey& k) const {
+            std::uint64_t h = (k.lo ^ (k.hi * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+            return static_cast<std::size_t>(h ^ (h >> 31));
+        }
+    };
+    std::unordered_map<PackedKey, Owner, PackedKeyHash> busyPacked;
+    std::unordered_map<std::string, Owner> busyText;
+    static PackedKey keyOf(const PackedId& id) {
+        PackedKey k;
+        std::memcpy(&k.lo, id.bytes, 8);
+        std::memcpy(&k.hi, id.bytes + 8, 8);
+        return k;
+    }
+    const Owner* busyOwner(const Active& a, const Slot& s) {
+        if (!s.runtime.odd) {
+            auto it = busyPacked.find(keyOf(s.runtime));
+            return it == busyPacked.end() ? nullptr : &it->second;
+        }
+        a.runtimeIDInto(s, busyBuf);
+        auto it = busyText.find(busyBuf);
+        return it == busyText.end() ? nullptr : &it->second;
+    }
+    void markBusy(const Active& a, const Slot& s, std::int64_t seq) {
+        const Owner o{a.handle, seq};
+        if (!s.runtime.odd) {
+            busyPacked[keyOf(s.runtime)] = o;
+            return;
+        }
+        a.runtimeIDInto(s, busyBuf);
+        busyText[busyBuf] = o;
+    }
+    std::string busyBuf;
     // runtimeID -> operations waiting for it (orchestration handle, seq).
     std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> waiting;
     std::size_t actionsOut = 0;
@@ -573,15 +615,23 @@ struct Engine::Impl {
         emit(now, "operation.state", a.orch.orchestrationID, c.operationID, rtBuf, toString(state), description);
         if (s.state == OperationState::InProgress) {
             --a.running;
-            releaseRuntime(rtBuf, c.operationID);
+            releaseRuntime(a, s, seq, rtBuf);
         }
         killSlot(a, s);
     }
 
-    void releaseRuntime(const std::string& runtimeID, const std::string& operationID) {
-        auto b = busy.find(runtimeID);
-        if (b == busy.end() || b->second != operationID) return;
-        busy.erase(b);
+    // The upgrade of slot s (seq) of `a` ended: its runtime (runtimeID) is free for waiting ones.
+    void releaseRuntime(const Active& a, const Slot& s, std::int64_t seq, const std::string& runtimeID) {
+        if (!s.runtime.odd) {
+            auto b = busyPacked.find(keyOf(s.runtime));
+            if (b == busyPacked.end() || b->second.handle != a.handle || b->second.seq != seq) return;
+            busyPacked.erase(b);
+        } else {
+            auto b = busyText.find(runtimeID);
+            if (b == busyText.end() || b->second.handle != a.handle || b->second.seq != seq) return;
+            busyText.erase(b);
+        }
+        if (waiting.empty()) return;
         auto w = waiting.find(runtimeID);
         if (w == waiting.end()) return;
         auto list = std::move(w->second);
@@ -616,9 +666,9 @@ struct Engine::Impl {
             Slot& s = *a.slot(seq);
             // Everything up to a start or a final state needs no store read: the slot knows the
             // runtime, and a missed window is a partial update (Store::rescheduleOperation).
-            a.runtimeIDInto(s, rtBuf);
-            if (busy.count(rtBuf)) {  // SPEC 6: another upgrade of this runtime is running: wait
+            if (busyOwner(a, s)) {  // SPEC 6: another upgrade of this runtime is running: wait
                 flushMoves(a, now);
+                a.runtimeIDInto(s, rtBuf);
                 s.blocked = true;
                 a.readyTopChecked = false;
                 waiting[rtBuf].push_back({a.handle, seq});
@@ -631,6 +681,7 @@ struct Engine::Impl {
             const bool windowed = usesWindows(a, s.immediate);
             if (!(gen && s.factsKnown && s.factsGeneration == *gen && (!windowed || s.facts.hasWindow))) {
                 s.factsKnown = false;
+                a.runtimeIDInto(s, rtBuf);
                 if (!e.fleet_.findInto(rtBuf, now, runtime)) {
                     finishOperation(a, seq, OperationState::Succeeded,
                                     "preempted: runtime " + rtBuf + " no longer exists", now);
@@ -705,7 +756,7 @@ struct Engine::Impl {
             s.actionOut = true;
             ++a.running;
             ++actionsOut;
-            busy[op.runtimeID] = op.operationID;
+            markBusy(a, s, seq);
             s.snap = std::move(snap);
             const Operation& o = *s.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
@@ -966,7 +1017,7 @@ void Engine::recover(Millis now) {
             s.noteHash = hashNote(s.snap->description);
             s.acked = s.snap->upgradeStarted;
             ++a.running;
-            impl_->busy[s.snap->runtimeID] = s.snap->operationID;
+            impl_->markBusy(a, s, s.snap->seq);
             // Started upgrades are polled, never started again; an upgrade whose start was not
             // acknowledged is started again (backends recognise a repeated start by operationID).
             impl_->addTimer(now, a, s.acked ? TimerKind::Poll : TimerKind::Start, s.snap->seq);
