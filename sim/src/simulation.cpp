@@ -627,11 +627,16 @@ void Simulation::onEvent(const EngineEvent& e) {
         ++resolveErrors_;
         return;
     }
+    // Only these three kinds update the bookkeeping (operation.rescheduled, the most frequent
+    // kind in window rollouts, and the others are logged only).
+    const bool created = k == "operation.created", start = !created && k == "operation.start",
+               state = !created && !start && k == "operation.state";
+    if (!created && !start && !state) return;
     OrchestrationInfo* info = infoFor(e.orchestrationID);
     const int orchIdx = info ? static_cast<int>(info - orchs_.data()) : -1;
-    if (k == "operation.created") {
+    if (created) {
         runtimes_[hashWords(e.runtimeID)].status = RuntimeStatus{orchIdx, OperationState::Pending};
-    } else if (k == "operation.start") {
+    } else if (start) {
         // The Start action comes out of this tick and checkStartWindow looks the runtime up in
         // the fleet: start loading its index slot now, while the engine finishes the tick.
         if (info && info->usesWindows) fleet_->prefetch(e.runtimeID);
@@ -660,7 +665,7 @@ void Simulation::onEvent(const EngineEvent& e) {
                 violationSamples_.push_back("two upgrades of runtime " + std::string(e.runtimeID) + " at once at " +
                                             formatRfc3339(e.at));
         }
-    } else if (k == "operation.state") {
+    } else {  // operation.state
         auto st = parseOperationState(e.state);
         if (!st) return;
         RuntimeEntry& rt = runtimes_[hashWords(e.runtimeID)];
