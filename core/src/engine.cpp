@@ -39,6 +39,46 @@ struct TimerLater {
     }
 };
 
+// Timers in (at, orch, seq, kind) order. Most are polls pushed at now + the poll interval, so
+// they arrive in order: those go to a FIFO (constant time), the rest to a heap; the first timer
+// is the earlier of the two fronts. Popping order is exactly the heap's.
+class TimerQueue {
+public:
+    bool empty() const { return head_ == fifo_.size() && heap_.empty(); }
+    void push(const Timer& t) {
+        if (head_ == fifo_.size() || TimerLater{}(t, fifo_.back())) {
+            if (head_ == fifo_.size()) {  // drained: reuse the storage
+                fifo_.clear();
+                head_ = 0;
+            }
+            fifo_.push_back(t);
+        } else {
+            heap_.push(t);
+        }
+    }
+    const Timer& top() const { return fromFifo() ? fifo_[head_] : heap_.top(); }
+    void pop() {
+        if (fromFifo()) {
+            ++head_;
+            if (head_ > 4096 && head_ * 2 > fifo_.size()) {  // drop the consumed half
+                fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));
+                head_ = 0;
+            }
+        } else {
+            heap_.pop();
+        }
+    }
+
+private:
+    bool fromFifo() const {
+        if (head_ == fifo_.size()) return false;
+        return heap_.empty() || !TimerLater{}(fifo_[head_], heap_.top());
+    }
+    std::vector<Timer> fifo_;  // ascending from head_
+    std::size_t head_ = 0;
+    std::priority_queue<Timer, std::vector<Timer>, TimerLater> heap_;
+};
+
 // Operation and runtime ids are UUID-shaped (IdGenerator, Gardener); a slot keeps them packed
 // (keb/uuid.h). Any other id text is kept in Active::oddIds and the slot's first 4 bytes index it.
 struct PackedId {
@@ -229,7 +269,7 @@ struct Engine::Impl {
     std::unordered_map<std::string, Active*> byId;
     std::vector<Active*> byHandle{nullptr};  // by handle (1, 2, ...); nullptr once inactive
     std::uint32_t nextHandle = 1;
-    std::priority_queue<Timer, std::vector<Timer>, TimerLater> timers;
+    TimerQueue timers;
     // Runtimes with an upgrade in progress (global over orchestrations, SPEC 6: one upgrade per
     // runtime at a time) -> that operation. UUID runtime ids by their packed bytes (no text is
     // made to ask), any other id by its text.
