@@ -69,7 +69,7 @@ TEST(EventQueue, SameOrderAsOneHeapUnderMixedPushesAndPops) {
                 Millis at = now + 30000;                             // constant latency: in order
                 if (r % 5 == 0) at = now + static_cast<Millis>(rng.below(60000));  // anywhere
                 if (r % 7 == 0) at = now;                            // a tie with "now"
-                q.push(at, r % 2 ? SimEvent::Kind::Completion : SimEvent::Kind::Wakeup, index, 7);
+                q.push(at, r % 3 ? SimEvent::Kind::Completion : SimEvent::Kind::Wakeup, index, 7);
                 ref.push(Ref{at, seq++, index++});
             } else {
                 ASSERT_EQ(q.size(), ref.size());
