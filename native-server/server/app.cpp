@@ -535,6 +535,7 @@ int App::run() {
         go.kubeconfigPath = o_.kubeconfig;
         go.project = o_.gardenerProject;
         go.kymaUpgradeURL = o_.kymaUpgradeURL;
+        go.transientRetry = o_.stepRetryInterval;  // --step-retry
         gardener_ = kube::GardenerConnection::connect(go, &err);
         if (!gardener_) {
             logEvent("error", "startup.failed", {{"error", "gardener: " + err}});

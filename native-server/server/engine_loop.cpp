@@ -148,7 +148,8 @@ void EngineLoop::workerMain() {
         } catch (const std::exception& ex) {
             logEvent("error", "backend.error",
                      {{"operationID", a.operation().operationID}, {"step", kind == 0 ? "start" : "poll"}, {"error", ex.what()}});
-            r = StepResult::again(0, std::string("backend error: ") + ex.what());
+            // A step that threw is tried again after the step retry interval (--step-retry).
+            r = StepResult::again(engine_.config().stepRetryInterval, std::string("backend error: ") + ex.what());
         }
         metrics_.stepLatency(kind, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                              r.kind == StepResult::Kind::Failed);

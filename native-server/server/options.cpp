@@ -37,7 +37,9 @@ Server flags:
   --kubeconfig FILE --gardener-project NAME [--kyma-upgrade-url URL]
                                 Gardener mode: fleet and upgrades through the Kubernetes API
   --poll-interval DUR           status check interval (default 1m; demo: the upgrade duration)
-  --step-retry DUR              retry interval of a failed step (default 5s)
+  --step-retry DUR              a step that met a transient error (backend call threw,
+                                Gardener 429/5xx, broken connection) runs again after this
+                                (default 5s)
   --operation-timeout DUR       give up an operation after (default 3h)
   --maintenance-policy FILE     maintenance policy JSON (SPEC 5)
   --workers N                   upgrade worker threads (default 16)

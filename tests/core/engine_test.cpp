@@ -305,7 +305,9 @@ TEST(Engine, VersionedFleetRuntimeThatDisappearsIsPreempted) {
     h.fleet.changed();
     h.runToEnd();
     for (const auto& op : h.ops(id))
-        if (op.runtimeID == "rt-2") EXPECT_NE(op.description.find("preempted"), std::string::npos);
+        if (op.runtimeID == "rt-2") {
+            EXPECT_NE(op.description.find("preempted"), std::string::npos);
+        }
     EXPECT_EQ(h.backend.upgrades.count("rt-2"), 0u);
 }
 

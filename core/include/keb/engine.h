@@ -29,9 +29,10 @@ namespace keb {
 
 struct EngineConfig {
     Millis pollInterval = kMinute;            // KEB: status check every 1 min
-    // KEB's step retry (5 s). Not read by the engine yet: a step's own retry delay comes with
-    // StepResult::again(d), and Again(0) uses pollInterval. Kept so configurations (server flag
-    // --step-retry, scenario key) stay valid when transient step errors get their own kind.
+    // KEB's step retry (5 s): how soon a step that met a transient error runs again. The engine
+    // itself takes a step's delay from StepResult::again(d) (Again(0) uses pollInterval); drivers
+    // use this one: the server for a backend call that threw and for the Gardener backends'
+    // transient errors (429, 5xx, broken connections). The simulated backend has none.
     Millis stepRetryInterval = 5 * kSecond;
     Millis operationTimeout = 3 * kHour;      // "operation has reached the time limit"
     Millis resolveRetryInterval = 30 * kSecond;  // fleet listing failed: try again after

@@ -90,6 +90,7 @@ std::unique_ptr<GardenerConnection> GardenerConnection::connect(const GardenerOp
     ClusterBackendOptions bo;
     bo.retry = retry;
     bo.pollInterval = options.statusPollInterval;
+    bo.transientRetry = options.transientRetry;
     conn->cluster = std::make_unique<ClusterUpgradeBackend>(*conn->client, conn->ns, bo);
     conn->kyma = KymaUpgradeBackend::create(options.kymaUpgradeURL, error, bo);
     if (!conn->kyma) return nullptr;

@@ -20,6 +20,7 @@ struct GardenerOptions {
     int listPageSize = 500;             // `limit` of each list page
     Millis initialSyncTimeout = 60 * kSecond;  // connect() waits this long for the first full list
     Millis statusPollInterval = 0;      // poll() asks again after this; 0: the engine's poll interval
+    Millis transientRetry = 5 * kSecond;  // a step that met a transient error is tried again after this
     int maxAttempts = 6;                // attempts of one request (429 / 5xx / broken connection)
     Millis backoffBase = 200;           // exponential backoff: base * 2^attempt, capped
     Millis backoffMax = 10 * kSecond;
