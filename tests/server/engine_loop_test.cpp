@@ -65,7 +65,9 @@ TEST(EngineLoop, ABackendCallThatThrowsIsTriedAgainAfterTheStepRetryInterval) {
     EngineLoop loop(store, fleet, backend, ids, config, 2, metrics, nullptr);
     loop.start();
     Parameters p;
-    p.targets.include.push_back(Target{.all = true});
+    Target all;
+    all.all = true;
+    p.targets.include.push_back(all);
     p.kyma = KymaParams{"2.20.0"};
     const auto t0 = std::chrono::steady_clock::now();
     const std::string id =
