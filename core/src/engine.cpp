@@ -6,6 +6,8 @@
 // and reads the full record from the store only when it changes it.
 #include "keb/engine.h"
 
+#include "keb/bits.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -132,14 +134,6 @@ struct ReadyEntry {
     std::int64_t seq;
     bool operator>(const ReadyEntry& o) const { return std::tie(startAt, seq) > std::tie(o.startAt, o.seq); }
 };
-
-inline void prefetch(const void* p) {
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p);
-#else
-    (void)p;
-#endif
-}
 
 void prefetchSlot(const Slot* s) {
     prefetch(s);

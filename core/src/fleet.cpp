@@ -1,13 +1,13 @@
 // Identifier helpers: UUID v4 text and a deterministic splitmix64 generator.
 #include "keb/fleet.h"
 
-#include <bit>
+#include "keb/bits.h"
+
 #include <cstdint>
 #include <cstring>
 
 namespace keb {
 namespace {
-
 
 std::uint64_t splitmix64(std::uint64_t& state) {
     state += 0x9e3779b97f4a7c15ULL;
@@ -17,19 +17,6 @@ std::uint64_t splitmix64(std::uint64_t& state) {
     return z ^ (z >> 31);
 }
 
-// The 8 lower-case hex digits of v (most significant first) at d, eight at a time: each nibble
-// spread to a byte, then '0' + n or 'a' + n - 10 in every byte at once.
-void hex8(char* d, std::uint32_t v) {
-    std::uint64_t x = v;
-    x = (x | x << 16) & 0x0000FFFF0000FFFFULL;
-    x = (x | x << 8) & 0x00FF00FF00FF00FFULL;
-    x = (x | x << 4) & 0x0F0F0F0F0F0F0F0FULL;  // byte i (from the low end): nibble i
-    const std::uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
-    x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
-    // Memory order must be the most significant nibble first.
-    if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
-    std::memcpy(d, &x, 8);
-}
 
 }  // namespace
 
@@ -41,14 +28,14 @@ std::string formatUuid(std::uint64_t hi, std::uint64_t lo) {
     std::string out(36, '-');
     char* d = out.data();
     char w[8];
-    hex8(d, static_cast<std::uint32_t>(hi >> 32));       // xxxxxxxx
-    hex8(w, static_cast<std::uint32_t>(hi));             // xxxx xxxx
+    writeHex8(d, static_cast<std::uint32_t>(hi >> 32));       // xxxxxxxx
+    writeHex8(w, static_cast<std::uint32_t>(hi));             // xxxx xxxx
     std::memcpy(d + 9, w, 4);
     std::memcpy(d + 14, w + 4, 4);
-    hex8(w, static_cast<std::uint32_t>(lo >> 32));       // xxxx xxxx(xxxxxxxx)
+    writeHex8(w, static_cast<std::uint32_t>(lo >> 32));       // xxxx xxxx(xxxxxxxx)
     std::memcpy(d + 19, w, 4);
     std::memcpy(d + 24, w + 4, 4);
-    hex8(d + 28, static_cast<std::uint32_t>(lo));
+    writeHex8(d + 28, static_cast<std::uint32_t>(lo));
     return out;
 }
 

@@ -18,6 +18,8 @@
 // (truncated to where the write began); updates intern everything before the first change.
 #include "keb/memory_store.h"
 
+#include "keb/bits.h"
+
 #include "keb/uuid.h"
 
 #include <algorithm>
@@ -46,14 +48,6 @@ struct ScratchTrim {
 };
 
 constexpr int kStates = 5;
-
-inline void prefetch(const void* p) {
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p);
-#else
-    (void)p;
-#endif
-}
 
 std::uint64_t mix64(std::uint64_t x) {
     x ^= x >> 33;

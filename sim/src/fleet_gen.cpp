@@ -2,12 +2,12 @@
 #include "keb/sim/fleet_gen.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
 
+#include "keb/bits.h"
 #include "keb/sim/random.h"
 #include "keb/uuid.h"
 
@@ -289,22 +289,10 @@ bool parseShootCode(std::string_view s, std::uint32_t* code) {
     return true;
 }
 
-// The 8 lower-case hex digits of v (most significant first), all at once: each nibble spread to
-// a byte, then '0' + n or 'a' + n - 10 in every byte.
-void hex8(char* d, std::uint32_t v) {
-    std::uint64_t x = v;
-    x = (x | x << 16) & 0x0000FFFF0000FFFFULL;
-    x = (x | x << 8) & 0x00FF00FF00FF00FFULL;
-    x = (x | x << 4) & 0x0F0F0F0F0F0F0F0FULL;  // byte i (from the low end): nibble i
-    const std::uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
-    x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
-    if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
-    std::memcpy(d, &x, 8);
-}
 
 void formatShootCode(std::uint32_t code, std::string& out) {
     char text[10] = {'c', '-'};
-    hex8(text + 1, code & 0x0fffffffu);  // 8 digits, the first one '0'; then "c-" over it
+    writeHex8(text + 1, code & 0x0fffffffu);  // 8 digits, the first one '0'; then "c-" over it
     text[1] = '-';
     if (out.size() == 9)
         std::memcpy(out.data(), text, 9);
@@ -673,7 +661,7 @@ void SimFleet::prefetch(std::string_view runtimeID) const {
     // The slot's record too, when the slot is already in (out-of-order execution goes on past
     // a missing load, so this rarely stalls): usually the first slot probed is the runtime's.
     const std::uint32_t at = index_[hashOf(bytes, false) & (index_.size() - 1)];
-    if (at != 0) __builtin_prefetch(&recs_[at - 1]);
+    if (at != 0) keb::prefetch(&recs_[at - 1]);
 #else
     (void)runtimeID;
 #endif

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "keb/bits.h"
 #include "keb/sim/big_alloc.h"
 
 namespace keb::sim {
@@ -58,7 +59,7 @@ public:
     // A hint that key is looked up soon: starts loading its first slot. No effect on contents.
     void prefetch(std::uint64_t key) const {
 #if defined(__GNUC__) || defined(__clang__)
-        if (!slots_.empty()) __builtin_prefetch(&slots_[fix(key) & (slots_.size() - 1)]);
+        if (!slots_.empty()) keb::prefetch(&slots_[fix(key) & (slots_.size() - 1)]);
 #else
         (void)key;
 #endif
