@@ -313,6 +313,22 @@ struct Engine::Impl {
     std::size_t actionsOut = 0;
     // Reused buffers (their strings keep capacity): no allocation per store read or fleet lookup.
     Store::ProgressChange progress;  // reused: its operationID keeps its capacity
+
+    // The reused progress write for operation seq of `a`, with the fields every write sets and
+    // none of the optional ones (callers add those).
+    Store::ProgressChange& progressOf(const Active& a, const Slot& s, std::int64_t seq, OperationState state,
+                                      const std::string* description, Millis now) {
+        Store::ProgressChange& c = progress;
+        a.operationIDInto(s, c.operationID);
+        c.seq = seq;
+        c.state = state;
+        c.description = description;
+        c.updatedAt = now;
+        c.startedAt.reset();
+        c.upgradeStarted.reset();
+        c.window.reset();
+        return c;
+    }
     Runtime runtime;
     std::string idBuf, rtBuf;
     std::vector<Store::ScheduleChange> moves;  // fill()'s window moves not written yet (flushMoves)
@@ -635,16 +651,8 @@ struct Engine::Impl {
         if (!sp) return;
         Slot& s = *sp;
         // Only the state, description and updatedAt change: a progress write, no record read.
-        Store::ProgressChange& c = progress;
-        a.operationIDInto(s, c.operationID);
+        const Store::ProgressChange& c = progressOf(a, s, seq, state, &description, now);
         a.runtimeIDInto(s, rtBuf);
-        c.seq = seq;
-        c.state = state;
-        c.description = &description;
-        c.updatedAt = now;
-        c.startedAt.reset();
-        c.upgradeStarted.reset();
-        c.window.reset();
         e.store_.updateOperationProgress(a.orch.orchestrationID, c);
         emit(now, "operation.state", a.orch.orchestrationID, c.operationID, rtBuf, toString(state), description);
         if (s.state == OperationState::InProgress) {
@@ -768,16 +776,9 @@ struct Engine::Impl {
             op.description = dryRun ? "dry run: nothing was changed" : "upgrade started";
             op.startedAt = now;
             op.updatedAt = now;
-            Store::ProgressChange& c = progress;
-            c.operationID = op.operationID;
-            c.seq = seq;
-            c.state = op.state;
-            c.description = &op.description;
-            c.updatedAt = now;
+            Store::ProgressChange& c = progressOf(a, s, seq, op.state, &op.description, now);
             c.startedAt = now;
-            c.upgradeStarted.reset();
             if (windowed) c.window = std::make_pair(window.begin, window.end);
-            else c.window.reset();
             e.store_.updateOperationProgress(a.orch.orchestrationID, c);  // recorded before the backend is called
             if (dryRun) {
                 emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, "succeeded",
@@ -1133,15 +1134,9 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
             // acknowledgement itself is kept in the slot.
             const bool newNote = !result.reason.empty() && hashNote(result.reason) != s.noteHash;
             if (!s.acked || newNote) {
-                Store::ProgressChange& c = impl_->progress;
-                c.operationID = s.snap->operationID;
-                c.seq = seq;
-                c.state = OperationState::InProgress;
-                c.description = newNote ? &result.reason : nullptr;
-                c.updatedAt = now;
-                c.startedAt.reset();
+                Store::ProgressChange& c = impl_->progressOf(*a, s, seq, OperationState::InProgress,
+                                                             newNote ? &result.reason : nullptr, now);
                 c.upgradeStarted = true;
-                c.window.reset();
                 store_.updateOperationProgress(a->orch.orchestrationID, c);
                 s.acked = true;
                 if (newNote) {

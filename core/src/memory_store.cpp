@@ -714,6 +714,16 @@ struct MemoryStore::Impl {
         return slotOf(orchestrationID, operationID);
     }
 
+    // The record of an operation that must exist (seq: a hint, see slotAt); throws naming the
+    // orchestration or the operation that is unknown.
+    std::uint32_t requireSlot(const std::string& orchestrationID, const std::string& operationID,
+                              std::int64_t seq = -1) const {
+        const std::uint32_t slot = slotAt(orchestrationID, operationID, seq);
+        if (slot != kNone) return slot;
+        requireOrch(orchestrationID);
+        throw std::runtime_error("no operation " + operationID);
+    }
+
     void rollback(const Mark& m) {
         ++epoch;  // slots past m.records may be given to other operations now
         const bool grew = recs.size() > m.records;
@@ -767,14 +777,7 @@ struct MemoryStore::Impl {
     std::vector<std::uint32_t> locate(const std::vector<Operation>& ops) const {
         std::vector<std::uint32_t> slots;
         slots.reserve(ops.size());
-        for (const Operation& op : ops) {
-            const std::uint32_t slot = slotOf(op.orchestrationID, op.operationID);
-            if (slot == kNone) {
-                requireOrch(op.orchestrationID);
-                throw std::runtime_error("no operation " + op.operationID);
-            }
-            slots.push_back(slot);
-        }
+        for (const Operation& op : ops) slots.push_back(requireSlot(op.orchestrationID, op.operationID, op.seq));
         return slots;
     }
 
@@ -947,10 +950,7 @@ std::optional<Operation> MemoryStore::getOperation(const std::string& orchestrat
 }
 
 bool MemoryStore::readOperation(const std::string& orchestrationID, const std::string& operationID, Operation& out) {
-    const std::uint32_t slot = impl_->slotOf(orchestrationID, operationID);
-    if (slot == kNone) return false;
-    impl_->load(slot, out);
-    return true;
+    return readOperationAt(orchestrationID, operationID, -1, out);  // no hint: the id index
 }
 
 bool MemoryStore::readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
@@ -963,11 +963,7 @@ bool MemoryStore::readOperationAt(const std::string& orchestrationID, const std:
 
 void MemoryStore::updateOperation(const Operation& op) {
     Impl& d = *impl_;
-    const std::uint32_t slot = d.slotOf(op.orchestrationID, op.operationID);
-    if (slot == kNone) {
-        d.requireOrch(op.orchestrationID);
-        throw std::runtime_error("no operation " + op.operationID);
-    }
+    const std::uint32_t slot = d.requireSlot(op.orchestrationID, op.operationID, op.seq);
     const Impl::Mark m = d.begin();
     OpRec next = d.recs[slot];
     try {
@@ -1055,11 +1051,7 @@ void MemoryStore::forEachOperationBrief(const std::string& orchestrationID,
 
 void MemoryStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
     Impl& d = *impl_;
-    const std::uint32_t slot = d.slotAt(orchestrationID, c.operationID, c.seq);
-    if (slot == kNone) {
-        d.requireOrch(orchestrationID);
-        throw std::runtime_error("no operation " + c.operationID);
-    }
+    const std::uint32_t slot = d.requireSlot(orchestrationID, c.operationID, c.seq);
     const int state = stateIndex(c.state);  // may throw: before anything changed
     std::uint32_t text = d.recs[slot].description;
     if (c.description) {
@@ -1106,12 +1098,7 @@ void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const
         const ScheduleChange& c = changes[i];
         if (const std::uint32_t* o = orderAt(i + 8)) prefetch(o);
         if (const std::uint32_t* o = orderAt(i + 4)) prefetch(&d.recs[*o]);
-        const std::uint32_t slot = d.slotAt(orchestrationID, c.operationID, c.seq);
-        if (slot == kNone) {
-            d.requireOrch(orchestrationID);
-            throw std::runtime_error("no operation " + c.operationID);
-        }
-        slots.push_back(slot);
+        slots.push_back(d.requireSlot(orchestrationID, c.operationID, c.seq));
     }
     std::uint32_t text = kNone;
     if (description) {
