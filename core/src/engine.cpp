@@ -132,7 +132,6 @@ std::uint64_t hashNote(std::string_view s) {
 struct ReadyEntry {
     Millis startAt;
     std::int64_t seq;
-    bool operator>(const ReadyEntry& o) const { return std::tie(startAt, seq) > std::tie(o.startAt, o.seq); }
 };
 
 void prefetchSlot(const Slot* s) {
