@@ -15,6 +15,7 @@
 #include <queue>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "keb/targets.h"
@@ -202,6 +203,9 @@ struct Active {
     int running = 0;  // operations in progress
     std::int64_t nextSeq = 0;
     bool resolved = false;  // operations exist (state left pending)
+    // An active orchestration of the same type was created before this one: this one's
+    // in-progress and succeeded operations are recorded as claims (Impl::claims).
+    bool olderSameType = false;
 
     void pack(std::string_view text, PackedId& id) {
         id = PackedId{};
@@ -310,6 +314,105 @@ struct Engine::Impl {
     // runtimeID -> operations waiting for it (orchestration handle, seq).
     std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> waiting;
     std::size_t actionsOut = 0;
+
+    // SPEC 4, never back to an older target (b): by type and runtime, the operations in progress
+    // or succeeded of orchestrations that are newer than some active orchestration of the same
+    // type (only those can supersede anything). Dry runs change nothing and claim nothing.
+    // Kept while orchestrations of the type are active; rebuilt from the store on recovery.
+    struct Claim {
+        Millis createdAt;             // of its orchestration
+        std::string orchestrationID;  // (createdAt, orchestrationID) is the creation order
+        std::string operationID;
+    };
+    std::unordered_map<std::string, std::vector<Claim>> claims[2];  // by OrchestrationType
+    static int typeIndex(OrchestrationType t) { return t == OrchestrationType::UpgradeKyma ? 0 : 1; }
+    static bool newer(Millis createdAt, const std::string& id, const Orchestration& than) {
+        return std::tie(createdAt, id) > std::tie(than.createdAt, than.orchestrationID);
+    }
+    void addClaim(const Active& a, const std::string& runtimeID, std::string_view operationID) {
+        auto& list = claims[typeIndex(a.orch.type)][runtimeID];
+        for (const Claim& c : list)
+            if (c.operationID == operationID) return;
+        list.push_back(Claim{a.orch.createdAt, a.orch.orchestrationID, std::string(operationID)});
+    }
+    void dropClaim(const Active& a, const std::string& runtimeID, std::string_view operationID) {
+        auto& byRuntime = claims[typeIndex(a.orch.type)];
+        auto it = byRuntime.find(runtimeID);
+        if (it == byRuntime.end()) return;
+        std::erase_if(it->second, [&](const Claim& c) { return c.operationID == operationID; });
+        if (it->second.empty()) byRuntime.erase(it);
+    }
+    // The newest claim on runtimeID by an orchestration created after `a` (nullptr: none).
+    const Claim* supersededBy(const Active& a, const std::string& runtimeID) const {
+        const auto& byRuntime = claims[typeIndex(a.orch.type)];
+        if (byRuntime.empty()) return nullptr;
+        auto it = byRuntime.find(runtimeID);
+        if (it == byRuntime.end()) return nullptr;
+        const Claim* best = nullptr;
+        for (const Claim& c : it->second)
+            if (c.orchestrationID != a.orch.orchestrationID && newer(c.createdAt, c.orchestrationID, a.orch) &&
+                (!best || std::tie(c.createdAt, c.orchestrationID) > std::tie(best->createdAt, best->orchestrationID)))
+                best = &c;
+        return best;
+    }
+    // An operation of `a` reached a state that may supersede older orchestrations' operations.
+    void noteOperationState(const Active& a, const std::string& runtimeID, std::string_view operationID,
+                            OperationState state) {
+        if (a.orch.parameters.dryRun) return;
+        if (state == OperationState::Failed || state == OperationState::Canceled) {
+            dropClaim(a, runtimeID, operationID);
+        } else if (a.olderSameType && (state == OperationState::InProgress || state == OperationState::Succeeded)) {
+            addClaim(a, runtimeID, operationID);
+        }
+    }
+    // Visits the stored orchestrations of `type` created after `than` that are not dry runs
+    // (any state), in creation order.
+    template <class Fn>
+    void forEachNewer(OrchestrationType type, const Orchestration& than, Fn&& fn) {
+        OrchestrationQuery q;
+        q.pageSize = 500;
+        for (q.page = 1;; ++q.page) {
+            const Page<Orchestration> page = e.store_.listOrchestrations(q);
+            for (const Orchestration& o : page.data)
+                if (o.type == type && !o.parameters.dryRun && newer(o.createdAt, o.orchestrationID, than)) fn(o);
+            if (page.data.size() < static_cast<std::size_t>(q.pageSize)) break;
+        }
+    }
+    // After a restart: the claims of every stored orchestration newer than the oldest active one
+    // of its type (what the engine would have recorded had it not stopped).
+    void rebuildClaims() {
+        for (auto& c : claims) c.clear();
+        const Active* oldest[2] = {nullptr, nullptr};
+        for (const auto& p : order)
+            if (!oldest[typeIndex(p->orch.type)]) oldest[typeIndex(p->orch.type)] = p.get();
+        for (const Active* a : oldest) {
+            if (!a) continue;
+            forEachNewer(a->orch.type, a->orch, [&](const Orchestration& o) {
+                std::vector<std::pair<std::string, std::string>> found;  // (runtime, operation)
+                e.store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
+                    if (op.state == OperationState::InProgress || op.state == OperationState::Succeeded)
+                        found.emplace_back(op.runtimeID, op.operationID);
+                });
+                auto& byRuntime = claims[typeIndex(o.type)];
+                for (auto& [rt, opID] : found)
+                    byRuntime[rt].push_back(Claim{o.createdAt, o.orchestrationID, std::move(opID)});
+            });
+        }
+    }
+
+    // Recomputes olderSameType (orchestrations are activated and deactivated rarely) and drops
+    // the claims of a type no active orchestration has.
+    void refreshTypes() {
+        bool seen[2] = {false, false};
+        for (const auto& p : order) {
+            const int t = typeIndex(p->orch.type);
+            p->olderSameType = seen[t];
+            seen[t] = true;
+        }
+        for (int t = 0; t < 2; ++t)
+            if (!seen[t]) claims[t].clear();
+    }
+
     // Reused buffers (their strings keep capacity): no allocation per store read or fleet lookup.
     Store::ProgressChange progress;  // reused: its operationID keeps its capacity
 
@@ -378,6 +481,7 @@ struct Engine::Impl {
         order.insert(pos, std::move(a));
         byId[o.orchestrationID] = raw;
         byHandle.push_back(raw);  // handles are given out in order
+        refreshTypes();
         return *raw;
     }
 
@@ -390,6 +494,7 @@ struct Engine::Impl {
         order.erase(std::remove_if(order.begin(), order.end(),
                                    [&](const auto& p) { return p->orch.orchestrationID == id; }),
                     order.end());
+        refreshTypes();
     }
 
     void addTimer(Millis at, const Active& a, TimerKind kind, std::int64_t seq = -1) {
@@ -654,6 +759,7 @@ struct Engine::Impl {
         a.runtimeIDInto(s, rtBuf);
         e.store_.updateOperationProgress(a.orch.orchestrationID, c);
         emit(now, "operation.state", a.orch.orchestrationID, c.operationID, rtBuf, toString(state), description);
+        noteOperationState(a, rtBuf, c.operationID, state);
         if (s.state == OperationState::InProgress) {
             --a.running;
             releaseRuntime(a, s, seq, rtBuf);
@@ -705,6 +811,20 @@ struct Engine::Impl {
             const std::int64_t seq = a.ready.top().seq;
             a.popReady();
             Slot& s = *a.slot(seq);
+            // SPEC 4 (b): a newer orchestration already upgraded (or is upgrading) the runtime:
+            // this one must not take it back to an older target.
+            if (!claims[typeIndex(a.orch.type)].empty()) {
+                a.runtimeIDInto(s, rtBuf);
+                if (const Claim* by = supersededBy(a, rtBuf)) {
+                    flushMoves(a, now);
+                    const std::string why =
+                        "superseded by operation " + by->operationID + " of orchestration " + by->orchestrationID;
+                    a.operationIDInto(s, idBuf);
+                    emit(now, "operation.superseded", a.orch.orchestrationID, idBuf, rtBuf, {}, why);
+                    finishOperation(a, seq, OperationState::Succeeded, "skipped: " + why, now);
+                    continue;
+                }
+            }
             // Everything up to a start or a final state needs no store read: the slot knows the
             // runtime, and a missed window is a partial update (Store::rescheduleOperation).
             if (busyOwner(a, s)) {  // SPEC 6: another upgrade of this runtime is running: wait
@@ -791,6 +911,7 @@ struct Engine::Impl {
             ++a.running;
             ++actionsOut;
             markBusy(a, s, seq);
+            if (a.olderSameType) noteOperationState(a, op.runtimeID, op.operationID, OperationState::InProgress);
             s.snap = std::move(snap);
             const Operation& o = *s.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
@@ -946,8 +1067,33 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
             else chosen.push_back(it->second);
         }
     }
+    // SPEC 4, never back to an older target (a): a runtime that a newer orchestration of the same
+    // type has a non-canceled operation for is not retried; the skipped operation is reported in
+    // oldOperations.
+    if (!chosen.empty()) {
+        std::unordered_set<std::string> taken;  // runtimes of the chosen operations newer ones hold
+        std::unordered_set<std::string> wanted;
+        for (const Operation* op : chosen) wanted.insert(op->runtimeID);
+        impl_->forEachNewer(stored->type, *stored, [&](const Orchestration& o) {
+            store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
+                if (op.state == OperationState::Canceled) return;
+                const std::string rt(op.runtimeID);
+                if (wanted.count(rt)) taken.insert(rt);
+            });
+        });
+        if (!taken.empty()) {
+            std::erase_if(chosen, [&](const Operation* op) {
+                if (!taken.count(op->runtimeID)) return false;
+                r.oldOperations.push_back(op->operationID);
+                return true;
+            });
+        }
+    }
     if (chosen.empty()) {
-        r.msg = "no failed operations to retry";
+        r.msg = r.oldOperations.empty()
+                    ? "no failed operations to retry"
+                    : "no operations to retry: the runtimes of " + std::to_string(r.oldOperations.size()) +
+                          " failed operations have newer operations in later orchestrations (oldOperations)";
         return r;
     }
     Active* a = impl_->find(orchestrationID);
@@ -978,7 +1124,6 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
             }
         }
         r.retryShoots.push_back(op.shootName);
-        r.oldOperations.push_back(old->operationID);
         created.push_back(std::move(op));
     }
     if (a->orch.state == OrchestrationState::Failed)
@@ -993,6 +1138,10 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
                     "retry of " + op.retryOf);
     }
     r.msg = "retry operations are queued for processing";
+    if (!r.oldOperations.empty())
+        r.msg += "; " + std::to_string(r.oldOperations.size()) +
+                 " failed operations were not retried: their runtimes have newer operations in later orchestrations "
+                 "(oldOperations)";
     return r;
 }
 
@@ -1058,6 +1207,7 @@ void Engine::recover(Millis now) {
         }
         if (canceling) impl_->cancelPending(a, now);
     }
+    impl_->rebuildClaims();
 }
 
 std::vector<Action> Engine::tick(Millis now) {
