@@ -8,6 +8,10 @@
 
 #include "keb/bits.h"
 
+#include "detail/packed_id.h"
+#include "detail/ready_calendar.h"
+#include "detail/timer_queue.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -27,8 +31,8 @@ namespace {
 
 enum class TimerKind : std::uint8_t { Resolve = 0, Start = 1, Poll = 2 };
 
-// Timers live in a binary heap and are removed lazily: a timer whose orchestration is no longer
-// active, or whose operation moved on, is skipped when it comes up.
+// Timers are removed lazily: a timer whose orchestration is no longer active, or whose operation
+// moved on, is skipped when it comes up.
 struct Timer {
     Millis at;
     std::uint32_t orch;  // Active::handle
@@ -42,52 +46,10 @@ struct TimerLater {
     }
 };
 
-// Timers in (at, orch, seq, kind) order. Most are polls pushed at now + the poll interval, so
-// they arrive in order: those go to a FIFO (constant time), the rest to a heap; the first timer
-// is the earlier of the two fronts. Popping order is exactly the heap's.
-class TimerQueue {
-public:
-    bool empty() const { return head_ == fifo_.size() && heap_.empty(); }
-    void push(const Timer& t) {
-        if (head_ == fifo_.size() || TimerLater{}(t, fifo_.back())) {
-            if (head_ == fifo_.size()) {  // drained: reuse the storage
-                fifo_.clear();
-                head_ = 0;
-            }
-            fifo_.push_back(t);
-        } else {
-            heap_.push(t);
-        }
-    }
-    const Timer& top() const { return fromFifo() ? fifo_[head_] : heap_.top(); }
-    void pop() {
-        if (fromFifo()) {
-            ++head_;
-            if (head_ > 4096 && head_ * 2 > fifo_.size()) {  // drop the consumed half
-                fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));
-                head_ = 0;
-            }
-        } else {
-            heap_.pop();
-        }
-    }
+using TimerQueue = detail::TimerQueue<Timer, TimerLater>;  // polls arrive in order: mostly a FIFO
 
-private:
-    bool fromFifo() const {
-        if (head_ == fifo_.size()) return false;
-        return heap_.empty() || !TimerLater{}(fifo_[head_], heap_.top());
-    }
-    std::vector<Timer> fifo_;  // ascending from head_
-    std::size_t head_ = 0;
-    std::priority_queue<Timer, std::vector<Timer>, TimerLater> heap_;
-};
-
-// Operation and runtime ids are UUID-shaped (IdGenerator, Gardener); a slot keeps them packed
-// (keb/uuid.h). Any other id text is kept in Active::oddIds and the slot's first 4 bytes index it.
-struct PackedId {
-    unsigned char bytes[16] = {};
-    bool odd = false;
-};
+// Operation and runtime ids are kept packed (detail/packed_id.h); odd ones in Active::ids.
+using detail::PackedId;
 
 // What the engine derived from a runtime (kept in its operation's slot, see Slot::facts).
 struct RuntimeFacts {
@@ -130,76 +92,21 @@ std::uint64_t hashNote(std::string_view s) {
     return h;
 }
 
-struct ReadyEntry {
-    Millis startAt;
-    std::int64_t seq;
-};
-
 void prefetchSlot(const Slot* s) {
     prefetch(s);
     prefetch(reinterpret_cast<const char*>(s) + 64);
 }
 
-// Pending operations by (startAt, seq), as a calendar: one bucket of seqs per distinct start time
-// (windows begin on few distinct instants, so a 100,000-operation rollout has a few hundred
-// buckets). A bucket is sorted when it comes first, then consumed from its head: popping walks
-// memory in order instead of sifting through a heap of every pending operation.
-class ReadyQueue {
-public:
-    bool empty() const { return size_ == 0; }
-    void push(Millis startAt, std::int64_t seq) {
-        Bucket& b = buckets_[startAt];
-        if (b.sorted && b.seqs.size() > b.head && seq < b.seqs.back()) b.sorted = false;
-        b.seqs.push_back(seq);
-        ++size_;
-    }
-    // The first entry (not empty()).
-    ReadyEntry top() {
-        auto it = buckets_.begin();
-        return {it->first, front(it->second)};
-    }
-    void pop() {
-        auto it = buckets_.begin();
-        Bucket& b = it->second;
-        front(b);
-        ++b.head;
-        --size_;
-        if (b.head == b.seqs.size()) buckets_.erase(it);
-    }
-
-    // The seq k entries after the first, when it is in the first bucket (-1 otherwise): what the
-    // caller will look at soon (prefetching).
-    std::int64_t ahead(std::size_t k) const {
-        if (buckets_.empty()) return -1;
-        const Bucket& b = buckets_.begin()->second;
-        return b.sorted && b.head + k < b.seqs.size() ? b.seqs[b.head + k] : -1;
-    }
-
-private:
-    struct Bucket {
-        std::vector<std::int64_t> seqs;
-        std::size_t head = 0;  // seqs before it were popped
-        bool sorted = true;    // seqs from head on are ascending
-    };
-    static std::int64_t front(Bucket& b) {
-        if (!b.sorted) {
-            std::sort(b.seqs.begin() + static_cast<std::ptrdiff_t>(b.head), b.seqs.end());
-            b.sorted = true;
-        }
-        return b.seqs[b.head];
-    }
-    std::map<Millis, Bucket> buckets_;
-    std::size_t size_ = 0;
-};
+using detail::ReadyEntry;
 
 struct Active {
     Orchestration orch;
     std::uint32_t handle = 0;
     std::vector<Slot> slots;  // by seq
-    std::vector<std::string> oddIds;
+    detail::IdTable ids;      // the odd (not UUID-shaped) ids of its slots
     std::size_t liveCount = 0;
     // Pending, not blocked operations by (startAt, seq); stale entries are skipped (lazy removal).
-    ReadyQueue ready;
+    detail::ReadyCalendar ready;
     int running = 0;  // operations in progress
     std::int64_t nextSeq = 0;
     bool resolved = false;  // operations exist (state left pending)
@@ -207,20 +114,8 @@ struct Active {
     // in-progress and succeeded operations are recorded as claims (Impl::claims).
     bool olderSameType = false;
 
-    void pack(std::string_view text, PackedId& id) {
-        id = PackedId{};
-        if (packUuid(text, id.bytes)) return;
-        id.odd = true;
-        const auto index = static_cast<std::uint32_t>(oddIds.size());
-        std::memcpy(id.bytes, &index, sizeof index);
-        oddIds.emplace_back(text);
-    }
-    void unpack(const PackedId& id, std::string& out) const {
-        if (!id.odd) return unpackUuid(id.bytes, out);
-        std::uint32_t index;
-        std::memcpy(&index, id.bytes, sizeof index);
-        out = oddIds[index];
-    }
+    void pack(std::string_view text, PackedId& id) { ids.pack(text, id); }
+    void unpack(const PackedId& id, std::string& out) const { ids.unpack(id, out); }
     void operationIDInto(const Slot& s, std::string& out) const { unpack(s.id, out); }
     void runtimeIDInto(const Slot& s, std::string& out) const { unpack(s.runtime, out); }
     Slot* slot(std::int64_t seq) {
@@ -274,43 +169,9 @@ struct Engine::Impl {
         std::uint32_t handle;
         std::int64_t seq;
     };
-    struct PackedKey {
-        std::uint64_t lo, hi;
-        bool operator==(const PackedKey&) const = default;
-    };
-    struct PackedKeyHash {
-        std::size_t operator()(const PackedKey& k) const {
-            std::uint64_t h = (k.lo ^ (k.hi * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
-            return static_cast<std::size_t>(h ^ (h >> 31));
-        }
-    };
-    std::unordered_map<PackedKey, Owner, PackedKeyHash> busyPacked;
-    std::unordered_map<std::string, Owner> busyText;
-    static PackedKey keyOf(const PackedId& id) {
-        PackedKey k;
-        std::memcpy(&k.lo, id.bytes, 8);
-        std::memcpy(&k.hi, id.bytes + 8, 8);
-        return k;
-    }
-    const Owner* busyOwner(const Active& a, const Slot& s) {
-        if (!s.runtime.odd) {
-            auto it = busyPacked.find(keyOf(s.runtime));
-            return it == busyPacked.end() ? nullptr : &it->second;
-        }
-        a.runtimeIDInto(s, busyBuf);
-        auto it = busyText.find(busyBuf);
-        return it == busyText.end() ? nullptr : &it->second;
-    }
-    void markBusy(const Active& a, const Slot& s, std::int64_t seq) {
-        const Owner o{a.handle, seq};
-        if (!s.runtime.odd) {
-            busyPacked[keyOf(s.runtime)] = o;
-            return;
-        }
-        a.runtimeIDInto(s, busyBuf);
-        busyText[busyBuf] = o;
-    }
-    std::string busyBuf;
+    detail::PackedIdMap<Owner> busy;
+    const Owner* busyOwner(const Active& a, const Slot& s) { return busy.find(s.runtime, a.ids); }
+    void markBusy(const Active& a, const Slot& s, std::int64_t seq) { busy.at(s.runtime, a.ids) = Owner{a.handle, seq}; }
     // runtimeID -> operations waiting for it (orchestration handle, seq).
     std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> waiting;
     std::size_t actionsOut = 0;
@@ -769,15 +630,9 @@ struct Engine::Impl {
 
     // The upgrade of slot s (seq) of `a` ended: its runtime (runtimeID) is free for waiting ones.
     void releaseRuntime(const Active& a, const Slot& s, std::int64_t seq, const std::string& runtimeID) {
-        if (!s.runtime.odd) {
-            auto b = busyPacked.find(keyOf(s.runtime));
-            if (b == busyPacked.end() || b->second.handle != a.handle || b->second.seq != seq) return;
-            busyPacked.erase(b);
-        } else {
-            auto b = busyText.find(runtimeID);
-            if (b == busyText.end() || b->second.handle != a.handle || b->second.seq != seq) return;
-            busyText.erase(b);
-        }
+        if (!busy.eraseUnless(s.runtime, a.ids,
+                              [&](const Owner& o) { return o.handle != a.handle || o.seq != seq; }))
+            return;
         if (waiting.empty()) return;
         auto w = waiting.find(runtimeID);
         if (w == waiting.end()) return;
