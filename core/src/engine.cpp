@@ -221,7 +221,7 @@ struct Engine::Impl {
                             OperationState state) {
         if (a.orch.parameters.dryRun) return;
         if (state == OperationState::Failed || state == OperationState::Canceled) {
-            dropClaim(a, runtimeID, operationID);
+            if (!claims[typeIndex(a.orch.type)].empty()) dropClaim(a, runtimeID, operationID);
         } else if (a.olderSameType && (state == OperationState::InProgress || state == OperationState::Succeeded)) {
             addClaim(a, runtimeID, operationID);
         }
