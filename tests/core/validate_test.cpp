@@ -470,7 +470,8 @@ TEST(Validate, NormalisedFormRoundTrips) {
 TEST(Validate, NeverThrowsOnArbitraryInput) {
     const std::string valid =
         R"J({"targets":{"include":[{"globalAccount":"^GA-(1|2)","region":"eu"},{"target":"all"}],"exclude":[{"runtimeID":"x"}]},)J"
-        R"("strategy":{"type":"parallel","schedule":"2026-12-01T03:00:00Z","maintenanceWindow":true,"parallel":{"workers":3}},)"
+        R"("strategy":{"type":"parallel","schedule":"2026-12-01T03:00:00Z","ScheduleTime":"0001-01-01T00:00:00Z",)"
+        R"("maintenanceWindow":true,"parallel":{"workers":3}},)"
         R"("dryRun":false,"kyma":{"version":"2.0"},"kubernetes":{"kubernetesVersion":""},)"
         R"("retryoperation":{"retryoperations":["op"],"immediate":"true"},"notification":false})";
     std::mt19937_64 rng(20261127);
