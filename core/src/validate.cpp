@@ -18,9 +18,11 @@
 //   version applies).
 #include "keb/validate.h"
 
+#include <algorithm>
 #include <climits>
 #include <span>
 #include <stdexcept>
+#include <vector>
 
 #include "keb/regex.h"
 #include "keb/timefmt.h"
