@@ -288,6 +288,8 @@ TEST_F(ServerTest, MalformedBodiesAre4xxAndServerKeepsServing) {
         {"bad time", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"schedule":"tomorrow"}})"},
         {"bad regex", R"({"targets":{"include":[{"globalAccount":"(unclosed"}]}})"},
         {"invalid utf8", "{\"targets\":{\"include\":[{\"target\":\"\xff\xfe\"}]}}"},
+        {"unknown field (typo)", R"({"targets":{"include":[{"runtimeId":"rt-1"}]},"kyma":{"version":"1"}})"},
+        {"empty target", R"({"targets":{"include":[{}]},"kyma":{"version":"1"}})"},
     };
     bad.push_back({"deep nesting", std::string(100000, '[') + std::string(100000, ']')});
     bad.push_back({"deep object nesting", [] {
