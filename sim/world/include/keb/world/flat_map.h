@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "keb/bits.h"
-#include "keb/sim/big_alloc.h"
+#include "keb/world/big_alloc.h"
 
-namespace keb::sim {
+namespace keb::world {
 
 template <class V>
 class FlatMap {
@@ -93,4 +93,4 @@ private:
     std::size_t size_ = 0;
 };
 
-}  // namespace keb::sim
+}  // namespace keb::world

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #endif
 
-namespace keb::sim {
+namespace keb::world {
 
 inline constexpr std::size_t kBigBlock = std::size_t{2} << 20;
 
@@ -51,4 +51,4 @@ struct BigAllocator {
     bool operator==(const BigAllocator<U>&) const noexcept { return true; }
 };
 
-}  // namespace keb::sim
+}  // namespace keb::world

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "keb/backend.h"
-#include "keb/sim/flat_map.h"
+#include "keb/world/flat_map.h"
 #include "keb/model.h"
 
-namespace keb::sim {
+namespace keb::world {
 
 // How long an upgrade takes once started.
 struct DurationDist {
@@ -106,4 +106,4 @@ private:
                   successes_ = 0, unknownPolls_ = 0;
 };
 
-}  // namespace keb::sim
+}  // namespace keb::world

@@ -1,13 +1,13 @@
 // Simulated upgrade backend.
-#include "keb/sim/backend.h"
+#include "keb/world/backend.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 
-#include "keb/sim/random.h"
+#include "keb/world/random.h"
 
-namespace keb::sim {
+namespace keb::world {
 
 Millis DurationDist::draw(double u1, double u2) const {
     double d = 0;
@@ -106,4 +106,4 @@ std::uint32_t SimBackend::upgradesOf(const std::string& runtimeID) const {
 
 std::size_t SimBackend::approxBytes() const { return ops_.bytes() + perRuntime_.bytes(); }
 
-}  // namespace keb::sim
+}  // namespace keb::world
