@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "keb/wire.h"
-#include "keb/world/backend.h"
+#include "keb/world/faults.h"
 
 namespace keb::server {
 
