@@ -399,7 +399,7 @@ TEST(ServerSetup, RetryFailedOperationsWithMemoryStoreAndNoAuth) {
                      "application/x-www-form-urlencoded");
     ASSERT_EQ(rr.status, 202) << rr.body;
     EXPECT_EQ(rr.json["orchestrationID"], id);
-    EXPECT_EQ(rr.json["oldOperations"], Json::array({first}));
+    EXPECT_EQ(rr.json["oldOperations"], Json::array()) << "no newer orchestration holds the runtime (SPEC 4)";
     EXPECT_EQ(rr.json["invalidOperations"], Json::array({"does-not-exist"}));
     EXPECT_EQ(rr.json["retryShoots"].size(), 1u);
     ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "failed"; }, 10000));
@@ -408,7 +408,8 @@ TEST(ServerSetup, RetryFailedOperationsWithMemoryStoreAndNoAuth) {
     // Retry all failed operations (JSON body).
     auto ra = a.post("/orchestrations/" + id + "/retry", R"({"immediate":true})");
     ASSERT_EQ(ra.status, 202) << ra.body;
-    EXPECT_GE(ra.json["oldOperations"].size(), static_cast<std::size_t>(nFailed));
+    EXPECT_EQ(ra.json["oldOperations"], Json::array());
+    EXPECT_GE(ra.json["retryShoots"].size(), static_cast<std::size_t>(nFailed - 1));
     EXPECT_EQ(a.post("/orchestrations/" + id + "/retry", "{\"operationIDs\":5}").status, 400);
     s.kill(SIGTERM);
     EXPECT_TRUE(WIFEXITED(s.exitStatus()) && WEXITSTATUS(s.exitStatus()) == 0) << "graceful shutdown on SIGTERM";
