@@ -39,6 +39,27 @@ constexpr std::uint64_t fnv1a(std::string_view s, std::uint64_t h = kFnvOffset) 
     return h;
 }
 
+// A 64-bit hash of n bytes, 8 at a time through mix64 (hash tables of ids and strings).
+inline std::uint64_t hashBytes(const unsigned char* p, std::size_t n) {
+    std::uint64_t h = 0x243f6a8885a308d3ULL ^ n;
+    while (n >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = mix64(h ^ w) + kGoldenGamma;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        h = mix64(h ^ w ^ (static_cast<std::uint64_t>(n) << 56));
+    }
+    return h;
+}
+inline std::uint64_t hashBytes(std::string_view s) {
+    return hashBytes(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
+
 // A hint that *p is read soon (no effect where the compiler has no prefetch).
 inline void prefetch(const void* p) {
 #if defined(__GNUC__) || defined(__clang__)
