@@ -196,7 +196,7 @@ TEST(ScenarioParser, ReadmeExamplesAreValid) {
     EXPECT_GE(blocks, 6);
     Scenario sc;
     ASSERT_NO_THROW(sc = parseScenario(doc.dump(), "README.md")) << doc.dump(2);
-    EXPECT_EQ(sc.timeline.size(), 12u);
+    EXPECT_EQ(sc.timeline.size(), 13u);
     EXPECT_EQ(sc.fleet.size, 10000);
 }
 
