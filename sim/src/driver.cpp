@@ -44,6 +44,7 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
     for (const CheckerSpec* spec : checkerRegistry())
         if (auto c = spec->make(scenario_)) {
             if (spec->watchesEvents) watchers_.push_back(c.get());
+            if (spec->scansOperations) scanners_.push_back(c.get());
             checkers_.push_back(std::move(c));
         }
     recoverEngine();
@@ -594,6 +595,13 @@ std::vector<CheckResult> Simulation::checks(bool final) {
     std::vector<CheckResult> out = timelineChecks_;
     if (stalled_) out.push_back({"engine", false, "the engine stalled (kept asking for a wakeup without progress)"});
     if (!final) return out;
+    if (!scanners_.empty())
+        for (const auto& info : orchs_) {
+            forEachOperation(info.orchestrationID, [&](const Operation& op) {
+                for (Checker* c : scanners_) c->scan(*this, info, op);
+            });
+            for (Checker* c : scanners_) c->scanDone(*this, info);
+        }
     for (const auto& c : checkers_) c->verdict(*this, out);
     return out;
 }

@@ -5,9 +5,9 @@
 namespace keb::sim::checkers {
 
 extern const CheckerSpec kUpgrades{
-    "upgrades",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.upgrades = parseCount(n); },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .name = "upgrades",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.upgrades = parseCount(n); },
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         if (!sc.expect.upgrades) return nullptr;
         return std::make_unique<Verdict>([](Simulation& sim, std::vector<CheckResult>& out) {
             const CountExpect& want = *sim.scenario().expect.upgrades;
@@ -18,9 +18,9 @@ extern const CheckerSpec kUpgrades{
 };
 
 extern const CheckerSpec kResolveErrors{
-    "resolveErrors",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.resolveErrors = parseCount(n); },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .name = "resolveErrors",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.resolveErrors = parseCount(n); },
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         if (!sc.expect.resolveErrors) return nullptr;
         return std::make_unique<Verdict>([](Simulation& sim, std::vector<CheckResult>& out) {
             const CountExpect& want = *sim.scenario().expect.resolveErrors;

@@ -30,9 +30,9 @@ Finishing finishing(Simulation& sim, std::optional<Millis> before) {
 }  // namespace
 
 extern const CheckerSpec kAllFinished{
-    "allFinished",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.allFinished = n.boolean(); },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .name = "allFinished",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.allFinished = n.boolean(); },
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         if (!sc.expect.allFinished || !*sc.expect.allFinished) return nullptr;
         return std::make_unique<Verdict>([](Simulation& sim, std::vector<CheckResult>& out) {
             const Finishing f = finishing(sim, std::nullopt);
@@ -42,9 +42,9 @@ extern const CheckerSpec kAllFinished{
 };
 
 extern const CheckerSpec kFinishBefore{
-    "finishBefore",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.finishBefore = n.time(sc.start); },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .name = "finishBefore",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.finishBefore = n.time(sc.start); },
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         if (!sc.expect.finishBefore) return nullptr;
         return std::make_unique<Verdict>([](Simulation& sim, std::vector<CheckResult>& out) {
             const Millis limit = *sim.scenario().expect.finishBefore;

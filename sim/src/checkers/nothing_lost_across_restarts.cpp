@@ -38,15 +38,16 @@ public:
         atRestart_ = std::move(snap);
     }
 
+    void scan(Simulation& sim, const OrchestrationInfo& info, const Operation& op) override {
+        (void)sim;
+        (void)info;
+        current_[hashWords(op.operationID)] = op.state;
+    }
+
     void verdict(Simulation& sim, std::vector<CheckResult>& out) override {
-        FlatMap<OperationState> current;  // hashWords(operationID) -> state now
-        for (const auto& info : sim.orchestrations())
-            sim.store().forEachOperation(info.orchestrationID, [&](const Operation& op) {
-                current[hashWords(op.operationID)] = op.state;
-            });
         std::int64_t lost = lost_, stuck = 0;
         for (const auto& [h, st] : atRestart_) {
-            const OperationState* now = current.find(h);
+            const OperationState* now = current_.find(h);
             if (!now || (isFinished(st) && *now != st)) ++lost;
             else if (!isFinished(*now)) ++stuck;
         }
@@ -60,20 +61,23 @@ public:
                        std::to_string(restarts) + " restart(s); " + std::to_string(lost) +
                            " operation(s) lost or changed after finishing, " + std::to_string(stuck) +
                            " never finished, " + std::to_string(orchLost) + " orchestration(s) unfinished"});
+        current_ = FlatMap<OperationState>();  // the next verdict scans again
     }
 
 private:
     // Operation states at the last restart: hashWords(operationID) -> state, sorted.
     std::vector<std::pair<std::uint64_t, OperationState>> atRestart_;
     std::int64_t lost_ = 0;  // found missing or changed at a later restart
+    FlatMap<OperationState> current_;  // the end's scan: hashWords(operationID) -> state
 };
 
 }  // namespace
 
 extern const CheckerSpec kNothingLostAcrossRestarts{
-    "nothingLostAcrossRestarts",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.nothingLostAcrossRestarts = n.boolean(); },
-    [](const Scenario& sc) { return makeIf<NothingLostAcrossRestarts>(sc.expect.nothingLostAcrossRestarts); },
+    .name = "nothingLostAcrossRestarts",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.nothingLostAcrossRestarts = n.boolean(); },
+    .make = [](const Scenario& sc) { return makeIf<NothingLostAcrossRestarts>(sc.expect.nothingLostAcrossRestarts); },
+    .scansOperations = true,
 };
 
 }  // namespace keb::sim::checkers

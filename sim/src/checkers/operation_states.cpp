@@ -6,9 +6,9 @@
 namespace keb::sim::checkers {
 
 extern const CheckerSpec kOperationStates{
-    "operationStates",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.operationStates = parseStateCounts(n); },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .name = "operationStates",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.operationStates = parseStateCounts(n); },
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         if (sc.expect.operationStates.empty()) return nullptr;
         return std::make_unique<Verdict>([](Simulation& sim, std::vector<CheckResult>& out) {
             std::map<OperationState, std::int64_t> totals;

@@ -37,8 +37,8 @@ void checkOrchestration(Simulation& sim, const OrchestrationExpect& e, const std
 namespace checkers {
 
 extern const CheckerSpec kOrchestrations{
-    "orchestrations",
-    [](const ScenarioNode& n, Scenario& sc) {
+    .name = "orchestrations",
+    .parse = [](const ScenarioNode& n, Scenario& sc) {
         n.requireArray();
         for (std::size_t i = 0; i < n.size(); ++i) {
             ScenarioNode o = n.at(i);
@@ -46,7 +46,7 @@ extern const CheckerSpec kOrchestrations{
             sc.expect.orchestrations.push_back(parseOrchExpect(o, static_cast<int>(i), sc.submitCount, true));
         }
     },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         if (sc.expect.orchestrations.empty()) return nullptr;
         return std::make_unique<Verdict>([](Simulation& sim, std::vector<CheckResult>& out) {
             const auto& list = sim.scenario().expect.orchestrations;

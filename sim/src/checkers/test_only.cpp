@@ -28,15 +28,15 @@ private:
 }  // namespace
 
 extern const CheckerSpec kTestOnlyNoFailedOperations{
-    "testOnlyNoFailedOperations",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.other["testOnlyNoFailedOperations"] = n.boolean(); },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .name = "testOnlyNoFailedOperations",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.other["testOnlyNoFailedOperations"] = n.boolean(); },
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         auto it = sc.expect.other.find("testOnlyNoFailedOperations");
         if (it == sc.expect.other.end() || !it->second.get<bool>()) return nullptr;
         return std::make_unique<TestNoFailedOperations>();
     },
-    /*watchesEvents=*/true,
-    /*testOnly=*/true,
+    .watchesEvents = true,
+    .testOnly = true,
 };
 
 }  // namespace keb::sim::checkers

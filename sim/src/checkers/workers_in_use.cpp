@@ -5,11 +5,11 @@
 namespace keb::sim::checkers {
 
 extern const CheckerSpec kMaxWorkersInUse{
-    "maxWorkersInUse",
-    [](const ScenarioNode& n, Scenario& sc) {
+    .name = "maxWorkersInUse",
+    .parse = [](const ScenarioNode& n, Scenario& sc) {
         sc.expect.maxWorkersInUse = static_cast<int>(n.integer(0, 100000000));
     },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         if (!sc.expect.maxWorkersInUse) return nullptr;
         return std::make_unique<Verdict>([](Simulation& sim, std::vector<CheckResult>& out) {
             const int limit = *sim.scenario().expect.maxWorkersInUse, peak = sim.peakWorkersInUse();
@@ -20,9 +20,9 @@ extern const CheckerSpec kMaxWorkersInUse{
 };
 
 extern const CheckerSpec kPeakWorkersInUse{
-    "peakWorkersInUse",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.peakWorkersInUse = parseCount(n); },
-    [](const Scenario& sc) -> std::unique_ptr<Checker> {
+    .name = "peakWorkersInUse",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.peakWorkersInUse = parseCount(n); },
+    .make = [](const Scenario& sc) -> std::unique_ptr<Checker> {
         if (!sc.expect.peakWorkersInUse) return nullptr;
         return std::make_unique<Verdict>([](Simulation& sim, std::vector<CheckResult>& out) {
             const CountExpect& want = *sim.scenario().expect.peakWorkersInUse;

@@ -21,9 +21,9 @@ public:
 }  // namespace
 
 extern const CheckerSpec kWorkersNeverExceeded{
-    "workersNeverExceeded",
-    [](const ScenarioNode& n, Scenario& sc) { sc.expect.workersNeverExceeded = n.boolean(); },
-    [](const Scenario& sc) { return makeIf<WorkersNeverExceeded>(sc.expect.workersNeverExceeded); },
+    .name = "workersNeverExceeded",
+    .parse = [](const ScenarioNode& n, Scenario& sc) { sc.expect.workersNeverExceeded = n.boolean(); },
+    .make = [](const Scenario& sc) { return makeIf<WorkersNeverExceeded>(sc.expect.workersNeverExceeded); },
 };
 
 }  // namespace keb::sim::checkers

@@ -21,6 +21,7 @@ namespace keb::sim {
 
 class Simulation;
 class ScenarioNode;
+struct OrchestrationInfo;
 
 // One checked expectation.
 struct CheckResult {
@@ -41,6 +42,18 @@ public:
     // A restart (the timeline's, the UI's, or the one after a fatal store failure), before the
     // engine is dropped.
     virtual void onRestart(Simulation& sim) { (void)sim; }
+    // At the end, before the verdicts, for specs with scansOperations: every operation of every
+    // orchestration from the store, orchestration by orchestration (scanDone after each). One
+    // pass serves every such checker: 100,000 operations are read once, not once per checker.
+    virtual void scan(Simulation& sim, const OrchestrationInfo& info, const Operation& op) {
+        (void)sim;
+        (void)info;
+        (void)op;
+    }
+    virtual void scanDone(Simulation& sim, const OrchestrationInfo& info) {
+        (void)sim;
+        (void)info;
+    }
     // The verdict at the end of the run: one or more results.
     virtual void verdict(Simulation& sim, std::vector<CheckResult>& out) = 0;
 };
@@ -52,6 +65,7 @@ struct CheckerSpec {
     // The checker for a parsed scenario, or nullptr when the scenario does not ask for it.
     std::unique_ptr<Checker> (*make)(const Scenario& sc);
     bool watchesEvents = false;
+    bool scansOperations = false;  // gets scan()/scanDone() at the end
     // Known only when the environment sets KEB_SIM_TEST_CHECKERS=1: deliberately wrong checkers
     // that prove the swarm's failure path (tests/sim/check_swarm_failure.cmake).
     bool testOnly = false;

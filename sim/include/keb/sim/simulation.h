@@ -236,10 +236,11 @@ private:
     int restarts_ = 0;
     int fatalRestarts_ = 0;
     std::vector<CheckResult> timelineChecks_;
-    // The checkers the scenario's "expect" asks for (registry order), and those of them that
-    // watch engine events.
+    // The checkers the scenario's "expect" asks for (registry order), those of them that watch
+    // engine events and those that scan the operations at the end.
     std::vector<std::unique_ptr<Checker>> checkers_;
     std::vector<Checker*> watchers_;
+    std::vector<Checker*> scanners_;
 
     EventLog log_;
 };
