@@ -546,3 +546,35 @@ TEST(Checkers, OnlyTheCheckersAScenarioAsksForGiveVerdicts) {
     for (const auto& c : sim.checks()) names.push_back(c.name);
     EXPECT_EQ(names, (std::vector<std::string>{"allFinished", "upgrades"}));  // registry order, false skipped
 }
+
+TEST(Simulation, ARecoveryWhoseStoreWriteFailsIsTriedAgain) {
+    // Pending window operations are re-placed by recovery when a runtime's window changed while
+    // the broker was down: that is a store write during recover().
+    Scenario sc = parseScenario(R"({
+      "fleet": {"size": 0, "runtimes": [
+        {"runtimeID": "rt-1", "windowBegin": "220000+0000", "windowEnd": "230000+0000"},
+        {"runtimeID": "rt-2", "windowBegin": "220000+0000", "windowEnd": "230000+0000"}]},
+      "faults": {"duration": {"distribution": "fixed", "value": "10m"}},
+      "timeline": [
+        {"at": "+0s", "event": "submit", "body": {"targets": {"include": [{"target": "all"}]},
+          "strategy": {"type": "parallel", "schedule": "maintenanceWindow", "parallel": {"workers": 2}},
+          "kyma": {"version": "2.20.0"}}}
+      ],
+      "expect": {"orchestrations": [{"state": "succeeded", "totalOperations": 2}], "nothingLostAcrossRestarts": true,
+                 "allStartedInsideWindow": true, "noRuntimeUpgradedTwice": true}
+    })", "t.json");
+    Simulation sim(std::move(sc));
+    std::vector<std::string> lines;
+    sim.setTraceSink([&](const std::string& l) { lines.push_back(l); });
+    sim.advanceTo(sim.startTime() + kHour);
+    ASSERT_TRUE(sim.setWindow("rt-1", "050000+0000", "060000+0000"));
+    sim.storeFailure(1);
+    sim.restart();
+    EXPECT_EQ(sim.restarts(), 2);  // the explicit one, and again after the recovery failed
+    EXPECT_EQ(sim.fatalRestarts(), 1);
+    int duringRecover = 0;
+    for (const auto& l : lines) duringRecover += l.find("\"during\":\"recover\"") != std::string::npos;
+    EXPECT_EQ(duringRecover, 1);
+    sim.runToEnd();
+    for (const auto& c : sim.checks()) EXPECT_TRUE(c.ok) << c.name << ": " << c.detail;
+}
