@@ -238,6 +238,9 @@ int swarmCommand(int argc, char** argv) {
             if (!n) return usage(a + ": expected a non-negative integer, got \"" + v + "\"");
             if (a == "--seed") seed = *n;
             else runs = *n;
+        } else if (a == "--help" || a == "-h") {
+            std::fputs(kHelp, stdout);
+            return 0;
         } else if (a == "--keep-going") {
             keepGoing = true;
         } else if (a == "--quiet" || a == "-q") {
