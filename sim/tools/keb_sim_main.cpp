@@ -29,6 +29,7 @@ of (scenario, seed): the same inputs give the same event log (eventLogHash).
 Usage:
   keb-sim run FILE [--seed N] [--trace OUT.jsonl] [--report OUT.json] [--quiet]
   keb-sim swarm [--seed N] [--runs K] [--out DIR] [--keep-going] [--quiet]
+                [--store-failures-under-requests]
   keb-sim list DIR
   keb-sim --help
 
@@ -45,7 +46,7 @@ run     Runs one scenario (format: scenarios/README.md) to its end and checks
 swarm   Random worlds (fleet, faults, and a timeline of submits, cancels,
         retries, restarts, outages, failure bursts, deleted shoots and store
         failures), run i from seed N+i; each must keep the invariants
-        workersNeverExceeded, noRuntimeUpgradedTwice, allStartedInsideWindow,
+        (nothing pending or in progress at the end), workersNeverExceeded, noRuntimeUpgradedTwice, allStartedInsideWindow,
         allFinished and (with restarts) nothingLostAcrossRestarts. Prints one
         line per run with its replay command (stdout). A failing world is
         written as a scenario file (path printed) that `keb-sim run FILE`
@@ -55,6 +56,9 @@ swarm   Random worlds (fleet, faults, and a timeline of submits, cancels,
           --out DIR         where failing worlds are written (default .)
           --keep-going      run all K worlds; default: stop at the first failure
           --quiet           no line per passing run; progress every ~2 s (stderr)
+          --store-failures-under-requests
+                            store failures may also hit cancels and retries
+                            (answered 500), not only the engine
 list    Lists the scenario files of DIR with their name and fleet size;
         invalid files are reported.
 
@@ -224,6 +228,7 @@ int swarmCommand(int argc, char** argv) {
     std::uint64_t runs = 100;
     std::string outDir = ".";
     bool keepGoing = false, quiet = false;
+    keb::sim::SwarmOptions options;
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         const bool hasValue = i + 1 < argc;
@@ -243,6 +248,8 @@ int swarmCommand(int argc, char** argv) {
             return 0;
         } else if (a == "--keep-going") {
             keepGoing = true;
+        } else if (a == "--store-failures-under-requests") {
+            options.storeFailuresUnderRequests = true;
         } else if (a == "--quiet" || a == "-q") {
             quiet = true;
         } else {
@@ -262,7 +269,7 @@ int swarmCommand(int argc, char** argv) {
     std::uint64_t done = 0, failed = 0, events = 0, fatal = 0;
     for (std::uint64_t i = 0; i < runs; ++i) {
         const std::uint64_t s = *seed + i;
-        const keb::sim::SwarmResult r = keb::sim::runSwarmWorld(s);
+        const keb::sim::SwarmResult r = keb::sim::runSwarmWorld(s, options);
         ++done;
         events += r.events;
         fatal += static_cast<std::uint64_t>(r.fatalRestarts);
@@ -270,11 +277,12 @@ int swarmCommand(int argc, char** argv) {
         std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(r.eventLogHash));
         if (!r.passed || !quiet)
             std::printf("[%llu/%llu] seed %llu %s: %d orchestration(s), %d restart(s) (%d after a store failure), "
-                        "%llu events, hash %s; replay: keb-sim swarm --seed %llu --runs 1\n",
+                        "%llu events, hash %s; replay: keb-sim swarm --seed %llu --runs 1%s\n",
                         static_cast<unsigned long long>(done), static_cast<unsigned long long>(runs),
                         static_cast<unsigned long long>(s), r.passed ? "passed" : "FAILED", r.orchestrations,
                         r.restarts, r.fatalRestarts, static_cast<unsigned long long>(r.events), hash,
-                        static_cast<unsigned long long>(s));
+                        static_cast<unsigned long long>(s),
+                        options.storeFailuresUnderRequests ? " --store-failures-under-requests" : "");
         if (!r.passed) {
             ++failed;
             for (const auto& c : r.failed) std::printf("  FAIL %s: %s\n", c.name.c_str(), c.detail.c_str());

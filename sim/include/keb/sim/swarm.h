@@ -13,11 +13,17 @@
 
 namespace keb::sim {
 
-// The scenario of world `seed` (a pure function of the seed). Invariants: workersNeverExceeded,
+struct SwarmOptions {
+    // Store failures may also hit cancels and retries (answered 500), not only the engine.
+    bool storeFailuresUnderRequests = false;
+};
+
+// The scenario of world `seed` (a pure function of seed and options). Invariants: no operation
+// pending or in progress at the end (operationStates), workersNeverExceeded,
 // noRuntimeUpgradedTwice, allStartedInsideWindow, allFinished, and nothingLostAcrossRestarts when
 // the timeline restarts the broker; cancels and retries accept 200, 202 or 409. With
 // KEB_SIM_TEST_CHECKERS=1 also the deliberately wrong testOnlyNoFailedOperations.
-Json swarmScenario(std::uint64_t seed);
+Json swarmScenario(std::uint64_t seed, const SwarmOptions& options = {});
 
 struct SwarmResult {
     std::uint64_t seed = 0;
@@ -32,6 +38,6 @@ struct SwarmResult {
 };
 
 // Generates world `seed`, runs it to its end from its file text, checks it.
-SwarmResult runSwarmWorld(std::uint64_t seed);
+SwarmResult runSwarmWorld(std::uint64_t seed, const SwarmOptions& options = {});
 
 }  // namespace keb::sim
