@@ -813,8 +813,12 @@ struct Engine::Impl {
         deactivate(id);
     }
 
-    void cancelPending(Active& a, Millis now) {
+    // Cancels every pending operation of `a`, in one transaction with the orchestration `next`
+    // (nullptr: as it is). Memory and events change only after the write: a failed write (the
+    // caller sees the throw, e.g. an API 500) leaves the engine as it was.
+    void cancelPending(Active& a, Millis now, const Orchestration* next = nullptr) {
         std::vector<Operation> changed;
+        std::vector<std::size_t> seqs;
         for (std::size_t seq = 0; seq < a.slots.size(); ++seq) {
             Slot& s = a.slots[seq];
             if (!s.live || s.state != OperationState::Pending) continue;
@@ -823,12 +827,17 @@ struct Engine::Impl {
             op.state = OperationState::Canceled;
             op.description = "Operation was canceled";
             op.updatedAt = now;
+            changed.push_back(std::move(op));
+            seqs.push_back(seq);
+        }
+        e.store_.updateOrchestrationWithOperations(next ? *next : a.orch, {}, changed);
+        if (next) setOrchState(a, next->state, next->description, now);
+        for (std::size_t i = 0; i < changed.size(); ++i) {
+            const Operation& op = changed[i];
             emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, "canceled",
                  op.description);
-            changed.push_back(std::move(op));
-            killSlot(a, s);
+            killSlot(a, a.slots[seqs[i]]);
         }
-        e.store_.updateOrchestrationWithOperations(a.orch, {}, changed);
     }
 };
 
@@ -857,14 +866,20 @@ bool Engine::cancel(const std::string& orchestrationID, Millis now) {
     Active* a = impl_->find(orchestrationID);
     if (!a) return store_.getOrchestration(orchestrationID).has_value();  // finished: no-op
     if (a->orch.state == OrchestrationState::Canceling) return true;
+    // Written before anything changes in memory: a failed write leaves the engine as it was.
+    Orchestration next = a->orch;
+    next.updatedAt = now;
     if (!a->resolved) {  // still pending: nothing was scheduled
-        impl_->setOrchState(*a, OrchestrationState::Canceled, "Orchestration was canceled before it started", now);
-        store_.updateOrchestration(a->orch);
+        next.state = OrchestrationState::Canceled;
+        next.description = "Orchestration was canceled before it started";
+        store_.updateOrchestration(next);
+        impl_->setOrchState(*a, next.state, next.description, now);
         impl_->deactivate(orchestrationID);
         return true;
     }
-    impl_->setOrchState(*a, OrchestrationState::Canceling, "canceling: waiting for operations in progress", now);
-    impl_->cancelPending(*a, now);
+    next.state = OrchestrationState::Canceling;
+    next.description = "canceling: waiting for operations in progress";
+    impl_->cancelPending(*a, now, &next);
     impl_->maybeFinish(*a, now);
     return true;
 }
@@ -948,10 +963,12 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
         return r;
     }
     Active* a = impl_->find(orchestrationID);
-    if (!a) {
+    const bool activated = !a;
+    if (activated) {
         a = &impl_->activate(*stored);
         a->resolved = true;
     }
+    const std::int64_t seqBefore = a->nextSeq;
     a->nextSeq = std::max(a->nextSeq, nextSeq);
     std::vector<Operation> created;
     for (const Operation* old : chosen) {
@@ -977,12 +994,23 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
         r.retryShoots.push_back(op.shootName);
         created.push_back(std::move(op));
     }
-    if (a->orch.state == OrchestrationState::Failed)
-        impl_->setOrchState(*a, OrchestrationState::Retrying,
-                            "retrying " + std::to_string(created.size()) + " failed operations", now);
-    else
-        a->orch.updatedAt = now;
-    store_.updateOrchestrationWithOperations(a->orch, created, {});
+    // Written before anything changes in memory: a failed write leaves the engine as it was.
+    Orchestration next = a->orch;
+    next.updatedAt = now;
+    const bool toRetrying = next.state == OrchestrationState::Failed;
+    if (toRetrying) {
+        next.state = OrchestrationState::Retrying;
+        next.description = "retrying " + std::to_string(created.size()) + " failed operations";
+    }
+    try {
+        store_.updateOrchestrationWithOperations(next, created, {});
+    } catch (...) {
+        if (activated) impl_->deactivate(orchestrationID);
+        else a->nextSeq = seqBefore;
+        throw;
+    }
+    if (toRetrying) impl_->setOrchState(*a, next.state, next.description, now);
+    else a->orch.updatedAt = now;
     for (const auto& op : created) {
         impl_->addPendingSlot(*a, op);
         impl_->emit(now, "operation.created", orchestrationID, op.operationID, op.runtimeID, "pending",
