@@ -78,7 +78,7 @@ private:
         V value{};
     };
     // Key 0 marks a free slot; a key that hashes to 0 is stored as another constant.
-    static std::uint64_t fix(std::uint64_t k) { return k != 0 ? k : 0x9e3779b97f4a7c15ull; }
+    static std::uint64_t fix(std::uint64_t k) { return k != 0 ? k : kGoldenGamma; }
     void grow() {
         std::vector<Slot, BigAllocator<Slot>> old = std::move(slots_);
         slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
