@@ -132,11 +132,10 @@ ApiRouter::ApiRouter(Engine& engine, Store& store)
 
 ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
     try {
-        // /healthz and the other shell routes are not the router's: 404 here, as any unknown path.
-        if (!isApiPath(req.path)) return error(404, "no route for " + req.path);
         const RouteMatch match = matchRoute(req.method, req.path);
-        if (!match.route) {
-            const std::string allowed = allowedMethods(req.path);
+        if (!match.route || match.route->access == Access::Public) {
+            // /healthz and the other shell routes are not the router's: 404 here, as any unknown path.
+            const std::string allowed = isApiPath(req.path) ? allowedMethods(req.path) : std::string();
             if (allowed.empty()) return error(404, "no route for " + req.path);
             return error(405, "method " + req.method + " not allowed on " + req.path + " (allowed: " + allowed + ")");
         }

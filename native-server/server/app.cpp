@@ -179,7 +179,7 @@ private:
     int serve();
 
     void handle(const httplib::Request& req, httplib::Response& res);
-    void handleApi(const httplib::Request& req, httplib::Response& res, std::string* note);
+    void handleApi(const httplib::Request& req, httplib::Response& res, const RouteMatch& match, std::string* note);
     void handleOther(const httplib::Request& req, httplib::Response& res);
     void serveStatic(const httplib::Request& req, httplib::Response& res);
     std::string renderMetrics();
@@ -250,7 +250,10 @@ void App::handle(const httplib::Request& req, httplib::Response& res) {
     auto t0 = std::chrono::steady_clock::now();
     std::string note;
     try {
-        if (isApiPath(req.path)) handleApi(req, res, &note);
+        // The routes table decides: API routes (and unknown paths under an API prefix, a JSON
+        // 404/405 from the router) go to the router, the rest to the server's own routes and files.
+        const RouteMatch match = matchRoute(req.method, req.path);
+        if (match.route ? match.route->access != Access::Public : isApiPath(req.path)) handleApi(req, res, match, &note);
         else handleOther(req, res);
     } catch (const std::exception& ex) {
         setJson(res, 503, errorJson(std::string("service unavailable: ") + ex.what()));
@@ -263,15 +266,14 @@ void App::handle(const httplib::Request& req, httplib::Response& res) {
                   req.remote_addr, note);
 }
 
-void App::handleApi(const httplib::Request& req, httplib::Response& res, std::string* note) {
+void App::handleApi(const httplib::Request& req, httplib::Response& res, const RouteMatch& match, std::string* note) {
     std::string authError;
     const std::int64_t nowSec = wallClockMillis() / 1000;
     Principal principal = auth_->authenticate(req.get_header_value("Authorization"), nowSec, &authError);
     if (!principal.authenticated) *note = authError;
 
-    // The routes table decides who answers: read routes (and 404/405, which read nothing) a store
-    // reader, write routes the engine thread.
-    const RouteMatch match = matchRoute(req.method, req.path);
+    // Who answers: read routes (and 404/405, which read nothing) a store reader, write routes the
+    // engine thread.
     const bool readSide = !match.route || match.route->access == Access::Read;
 
     // Cache hits first: nothing else of the request is needed (the key is the raw target, and
