@@ -167,6 +167,14 @@ TEST(Api, NotFoundAndMethodNotAllowed) {
     EXPECT_EQ(h.call("GET", "/upgrade/kyma").status, 405);
     EXPECT_EQ(h.call("DELETE", "/orchestrations").status, 405);
     EXPECT_EQ(h.call("POST", "/orchestrations/x/cancel").status, 405);
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma/extra").status, 404);
+    // The server's own routes (/healthz, /metrics, /openapi.json) are not the router's.
+    EXPECT_EQ(h.call("GET", "/healthz").status, 404);
+    EXPECT_EQ(h.call("POST", "/metrics").status, 404);
+    EXPECT_EQ(h.call("GET", "/openapi.json?x=1").status, 404);
+    auto allowed = h.call("GET", "/orchestrations/x/retry");
+    EXPECT_EQ(allowed.status, 405);
+    EXPECT_EQ(allowed.body["error"], "method GET not allowed on /orchestrations/x/retry (allowed: POST)");
     h.addRuntimes(1);
     std::string id = h.submit(kAll);
     EXPECT_EQ(h.call("GET", "/orchestrations/" + id + "/operations/missing").status, 404);
