@@ -20,6 +20,8 @@
 
 #include "keb/bits.h"
 
+#include "detail/tag_table.h"
+
 #include "keb/uuid.h"
 
 #include <algorithm>
@@ -37,7 +39,7 @@
 namespace keb {
 namespace {
 
-constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint32_t kNone = detail::TagTable::kNone;
 
 // Scratch strings keep their capacity between calls, but not a rare huge one.
 struct ScratchTrim {
@@ -75,57 +77,7 @@ std::uint64_t hashBytes(const unsigned char* p, std::size_t n) {
     return h;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Open addressing (linear probing) of 32-bit values (pool offsets, record slots) with the upper
-// half of their hash: the tag also picks the position, so probing looks at a value only for a
-// real candidate and growing looks at none. Serves the string pool and the operation index.
-class TagTable {
-public:
-    // The first value with this tag that same(value) accepts; kNone when there is none.
-    template <class Same>
-    std::uint32_t find(std::uint32_t tag, Same&& same) const {
-        if (table_.empty()) return kNone;
-        const std::size_t mask = table_.size() - 1;
-        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-            const Entry& e = table_[i];
-            if (e.value == kNone) return kNone;
-            if (e.tag == tag && same(e.value)) return e.value;
-        }
-    }
-    // Adds a value (not checked for duplicates), growing at 3/4 load.
-    void insert(std::uint32_t value, std::uint32_t tag) {
-        if ((count_ + 1) * 4 > table_.size() * 3) rebuild(std::max<std::size_t>(64, table_.size() * 2), kNone);
-        place(Entry{value, tag});
-        ++count_;
-    }
-    // Keeps only the values below limit (what a failed write added is dropped).
-    void dropFrom(std::uint64_t limit) { rebuild(table_.size(), limit); }
-    std::size_t bytes() const { return table_.capacity() * sizeof(Entry); }
-
-private:
-    struct Entry {
-        std::uint32_t value;
-        std::uint32_t tag;
-    };
-    void place(Entry e) {
-        const std::size_t mask = table_.size() - 1;
-        std::size_t i = e.tag & mask;
-        while (table_[i].value != kNone) i = (i + 1) & mask;
-        table_[i] = e;
-    }
-    void rebuild(std::size_t size, std::uint64_t limit) {
-        std::vector<Entry> old(size, Entry{kNone, 0});
-        old.swap(table_);
-        count_ = 0;
-        for (const Entry& e : old) {
-            if (e.value == kNone || e.value >= limit) continue;
-            place(e);
-            ++count_;
-        }
-    }
-    std::vector<Entry> table_;
-    std::size_t count_ = 0;
-};
+using detail::TagTable;
 
 // ---------------------------------------------------------------------------------------------
 class StringPool {

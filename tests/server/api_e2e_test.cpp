@@ -288,6 +288,8 @@ TEST_F(ServerTest, MalformedBodiesAre4xxAndServerKeepsServing) {
         {"bad time", R"({"targets":{"include":[{"target":"all"}]},"strategy":{"schedule":"tomorrow"}})"},
         {"bad regex", R"({"targets":{"include":[{"globalAccount":"(unclosed"}]}})"},
         {"invalid utf8", "{\"targets\":{\"include\":[{\"target\":\"\xff\xfe\"}]}}"},
+        {"unknown field (typo)", R"({"targets":{"include":[{"runtimeId":"rt-1"}]},"kyma":{"version":"1"}})"},
+        {"empty target", R"({"targets":{"include":[{}]},"kyma":{"version":"1"}})"},
     };
     bad.push_back({"deep nesting", std::string(100000, '[') + std::string(100000, ']')});
     bad.push_back({"deep object nesting", [] {
@@ -468,7 +470,7 @@ TEST(ServerSetup, RetryFailedOperationsWithMemoryStoreAndNoAuth) {
                      "application/x-www-form-urlencoded");
     ASSERT_EQ(rr.status, 202) << rr.body;
     EXPECT_EQ(rr.json["orchestrationID"], id);
-    EXPECT_EQ(rr.json["oldOperations"], Json::array({first}));
+    EXPECT_EQ(rr.json["oldOperations"], Json::array()) << "no newer orchestration holds the runtime (SPEC 4)";
     EXPECT_EQ(rr.json["invalidOperations"], Json::array({"does-not-exist"}));
     EXPECT_EQ(rr.json["retryShoots"].size(), 1u);
     ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "failed"; }, 10000));
@@ -477,7 +479,8 @@ TEST(ServerSetup, RetryFailedOperationsWithMemoryStoreAndNoAuth) {
     // Retry all failed operations (JSON body).
     auto ra = a.post("/orchestrations/" + id + "/retry", R"({"immediate":true})");
     ASSERT_EQ(ra.status, 202) << ra.body;
-    EXPECT_GE(ra.json["oldOperations"].size(), static_cast<std::size_t>(nFailed));
+    EXPECT_EQ(ra.json["oldOperations"], Json::array());
+    EXPECT_GE(ra.json["retryShoots"].size(), static_cast<std::size_t>(nFailed - 1));
     EXPECT_EQ(a.post("/orchestrations/" + id + "/retry", "{\"operationIDs\":5}").status, 400);
     // The same rules on the memory store, where reads run on the engine thread: unknown query
     // parameters and a misspelt form field are 400; KEB's form in the query works.
