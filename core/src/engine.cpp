@@ -86,11 +86,7 @@ struct alignas(64) Slot {
 };
 static_assert(sizeof(Slot) == 128, "a slot is two cache lines");
 
-std::uint64_t hashNote(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    return h;
-}
+std::uint64_t hashNote(std::string_view s) { return fnv1a(s); }
 
 void prefetchSlot(const Slot* s) {
     prefetch(s);

@@ -51,31 +51,6 @@ struct ScratchTrim {
 
 constexpr int kStates = 5;
 
-std::uint64_t mix64(std::uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-std::uint64_t hashBytes(const unsigned char* p, std::size_t n) {
-    std::uint64_t h = 0x243f6a8885a308d3ULL ^ n;
-    while (n >= 8) {
-        std::uint64_t w;
-        std::memcpy(&w, p, 8);
-        h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, p, n);
-        h = mix64(h ^ w ^ (static_cast<std::uint64_t>(n) << 56));
-    }
-    return h;
-}
 
 using detail::TagTable;
 
@@ -298,7 +273,7 @@ struct OpRec {
 static_assert(sizeof(OpRec) <= 160, "operation record grew");
 
 std::uint64_t opIdHash(std::uint32_t orch, const OpId& k) {
-    if (k.packed) return hashBytes(k.bytes, 16) ^ mix64(orch + 0x9e3779b97f4a7c15ULL);
+    if (k.packed) return hashBytes(k.bytes, 16) ^ mix64(orch);
     return mix64((static_cast<std::uint64_t>(orch) << 32) | k.handle()) ^ 0x5bd1e9955bd1e995ULL;
 }
 

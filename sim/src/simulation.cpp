@@ -12,7 +12,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "keb/sim/random.h"
+#include "keb/world/random.h"
 #include "keb/timefmt.h"
 #include "keb/windows.h"
 

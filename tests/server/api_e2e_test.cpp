@@ -810,6 +810,28 @@ TEST(ServerSetup, DemoPollIntervalFollowsTheUpgradeDuration) {
     EXPECT_LE(secs, rounds * 1.0 + 5.0) << n << " runtimes took " << secs << " s";
 }
 
+TEST(ServerSetup, DemoFailureRateIsHonoured) {
+    // Each demo upgrade's fate comes from keb_world's fault model: at 0.5 some upgrades of the
+    // fleet fail and some succeed (a build without the simulator once ignored the flag).
+    TempDir dir;
+    ServerProcess s;
+    ASSERT_TRUE(s.start({"--store", "memory", "--auth", "none", "--demo-fleet", "60", "--demo-seed", "3",
+                         "--demo-upgrade-duration", "20ms", "--demo-failure-rate", "0.5", "--access-log", "off",
+                         "--engine-log", "off"},
+                        dir.path.string()))
+        << s.stderrText();
+    Api a(s.port());
+    auto r = a.post("/upgrade/kyma", kymaBody(30));
+    ASSERT_EQ(r.status, 202) << r.body;
+    std::string id = r.json["orchestrationID"];
+    ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "failed"; }, 20000));
+    const Json stats = a.get("/orchestrations/" + id).json["operationStats"];
+    const int failed = stats.value("failed", 0), succeeded = stats.value("succeeded", 0);
+    EXPECT_GE(failed, 10) << stats.dump();  // ~30 of 60 expected; 10 is 5 standard deviations off
+    EXPECT_GE(succeeded, 10) << stats.dump();
+    EXPECT_EQ(a.get("/orchestrations/" + id + "/operations?state=failed").json["totalCount"], failed);
+}
+
 TEST(ServerSetup, SecondServerOnTheSameStoreIsRefused) {
     TempDir dir;
     ServerProcess first, second;

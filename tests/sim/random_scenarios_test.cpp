@@ -8,7 +8,7 @@
 
 #include <cstdlib>
 
-#include "keb/sim/random.h"
+#include "keb/world/random.h"
 #include "keb/sim/simulation.h"
 
 using namespace keb;
@@ -16,7 +16,7 @@ using namespace keb::sim;
 
 namespace {
 
-std::string randomBody(Rng& rng, bool cluster) {
+std::string randomBody(world::Rng& rng, bool cluster) {
     Json body;
     body["targets"]["include"] = Json::array({Json{{"target", "all"}}});
     if (rng.chance(0.3)) body["targets"]["exclude"] = Json::array({Json{{"planName", "trial"}}});
@@ -34,7 +34,7 @@ std::string randomBody(Rng& rng, bool cluster) {
 }
 
 void runOne(std::uint64_t seed) {
-    Rng rng(mix64(seed));
+    world::Rng rng(mix64(seed));
     Json sc;
     sc["seed"] = seed;
     sc["end"] = "+20d";

@@ -64,7 +64,7 @@ TEST(ScenarioParser, FullExample) {
     ASSERT_EQ(sc.fleet.extra.size(), 1u);
     EXPECT_EQ(sc.fleet.extra[0].region, "eastus");
     EXPECT_EQ(sc.faults.failureByRegion.at("eastus"), 0.9);
-    EXPECT_EQ(sc.faults.duration.kind, DurationDist::Kind::LogNormal);
+    EXPECT_EQ(sc.faults.duration.kind, world::DurationDist::Kind::LogNormal);
     EXPECT_EQ(sc.faults.backendLatency, kSecond);
     ASSERT_EQ(sc.outages.size(), 1u);
     EXPECT_EQ(sc.outages[0].from, start + kHour);

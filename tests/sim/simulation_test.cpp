@@ -4,7 +4,7 @@
 #include <queue>
 
 #include "keb/sim/event_queue.h"
-#include "keb/sim/random.h"
+#include "keb/world/random.h"
 #include "keb/sim/simulation.h"
 #include "keb/timefmt.h"
 
@@ -57,7 +57,7 @@ TEST(EventQueue, SameOrderAsOneHeapUnderMixedPushesAndPops) {
         bool operator>(const Ref& o) const { return at != o.at ? at > o.at : seq > o.seq; }
     };
     for (std::uint64_t seed : {1ull, 2ull, 3ull}) {
-        Rng rng(seed);
+        world::Rng rng(seed);
         EventQueue q;
         std::priority_queue<Ref, std::vector<Ref>, std::greater<Ref>> ref;
         Millis now = 0;
@@ -120,8 +120,8 @@ TEST(Determinism, HashIsTheWordHashOfTheTraceLines) {
     std::size_t lines = 0;
     bool allJson = true;
     s.setTraceSink([&](const std::string& line) {
-        h = hashWords(line, h);
-        h = hashWords("\n", h);
+        h = world::hashWords(line, h);
+        h = world::hashWords("\n", h);
         ++lines;
         allJson = allJson && Json::accept(line);
     });

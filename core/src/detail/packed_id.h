@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "keb/bits.h"
 #include "keb/uuid.h"
 
 namespace keb::detail {
@@ -85,8 +86,7 @@ private:
     };
     struct KeyHash {
         std::size_t operator()(const Key& k) const {
-            std::uint64_t h = (k.lo ^ (k.hi * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
-            return static_cast<std::size_t>(h ^ (h >> 31));
+            return static_cast<std::size_t>(mix64(k.lo ^ mix64(k.hi)));
         }
     };
     static Key keyOf(const PackedId& id) {

@@ -11,8 +11,7 @@
 
 #include "keb/engine.h"
 #include "keb/model.h"
-#include "keb/sim/backend.h"
-#include "keb/sim/fleet_gen.h"
+#include "keb/sim/world.h"
 #include "keb/wire.h"
 
 namespace keb::sim {
@@ -94,8 +93,8 @@ struct Scenario {
     bool longRunning = false;  // "long": true: ctest runs it only with KEB_LONG_TESTS=1
     Millis start = 0;         // virtual time zero
     Millis end = 0;           // the run stops here at the latest (start + maxDuration default 30d)
-    FleetSpec fleet;
-    FaultPlan faults;
+    world::FleetSpec fleet;
+    world::FaultPlan faults;
     struct Disappearance {
         Millis at = 0;
         int count = 0;

@@ -29,10 +29,10 @@
 #include "keb/engine.h"
 #include "keb/memory_store.h"
 #include "keb/windows.h"
-#include "keb/sim/backend.h"
+#include "keb/world/backend.h"
 #include "keb/sim/event_queue.h"
-#include "keb/sim/fleet_gen.h"
-#include "keb/sim/flat_map.h"
+#include "keb/world/fleet_gen.h"
+#include "keb/world/flat_map.h"
 #include "keb/sim/scenario.h"
 
 namespace keb::sim {
