@@ -1,6 +1,8 @@
 // HTTP-shaped API router (SPEC 2). Shared by keb-server and the browser simulator.
 #include "keb/api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <exception>
 #include <optional>
@@ -18,19 +20,6 @@ int hexValue(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-std::vector<std::string_view> splitPath(std::string_view path) {
-    std::vector<std::string_view> parts;
-    std::size_t i = 0;
-    while (i < path.size()) {
-        while (i < path.size() && path[i] == '/') ++i;
-        std::size_t j = i;
-        while (j < path.size() && path[j] != '/') ++j;
-        if (j > i) parts.push_back(path.substr(i, j - i));
-        i = j;
-    }
-    return parts;
 }
 
 // Paging parameters: `page` >= 1, `page_size` 1..100, each at most once.
@@ -74,6 +63,22 @@ std::string parseListQuery(const ApiRequest& req, Paging& paging, std::vector<St
 
 bool hasScope(const Principal& p, const char* scope) { return p.scopes.count(scope) > 0; }
 
+// Retry's KEB form (operation-id=<id>, repeated; immediate=true|false), from the query or an
+// application/x-www-form-urlencoded body. Returns an error message or "".
+std::string readRetryForm(const std::vector<std::pair<std::string, std::string>>& fields,
+                          std::vector<std::string>& opIDs, bool& immediate) {
+    for (const auto& [k, v] : fields) {
+        if (k == "operation-id") {
+            if (!v.empty()) opIDs.push_back(v);
+        } else if (k == "immediate") {
+            if (v == "true" || v == "1") immediate = true;
+            else if (v == "false" || v == "0" || v.empty()) immediate = false;
+            else return "immediate: must be true or false, got \"" + v + "\"";
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string urlDecode(std::string_view s) {
@@ -109,105 +114,93 @@ std::vector<std::pair<std::string, std::string>> parseQueryString(std::string_vi
     return out;
 }
 
+bool isJsonContentType(std::string_view ct) {
+    std::string_view base = ct.substr(0, ct.find(';'));
+    while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+    constexpr std::string_view kJson = "application/json";
+    if (base.size() != kJson.size()) return false;
+    for (std::size_t i = 0; i < base.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(base[i])) != kJson[i]) return false;
+    return true;
+}
+
+ApiRouter::ApiRouter(Engine& engine, Store& store)
+    : ownedQueries_(std::make_unique<QueryApi>(store)),
+      ownedCommands_(std::make_unique<CommandApi>(engine)),
+      queries_(*ownedQueries_),
+      commands_(ownedCommands_.get()) {}
+
 ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
     try {
-        const auto parts = splitPath(req.path);
-        const std::string& m = req.method;
-        // Route table: which methods a path accepts, and the scope each needs.
-        enum class Route { None, Upgrade, List, One, Ops, Op, Cancel, Retry };
-        Route route = Route::None;
-        const char* allowed = "";
-        if (parts.size() == 2 && parts[0] == "upgrade" && (parts[1] == "kyma" || parts[1] == "cluster")) {
-            route = Route::Upgrade, allowed = "POST";
-        } else if (!parts.empty() && parts[0] == "orchestrations") {
-            if (parts.size() == 1) route = Route::List, allowed = "GET";
-            else if (parts.size() == 2) route = Route::One, allowed = "GET";
-            else if (parts.size() == 3 && parts[2] == "operations") route = Route::Ops, allowed = "GET";
-            else if (parts.size() == 4 && parts[2] == "operations") route = Route::Op, allowed = "GET";
-            else if (parts.size() == 3 && parts[2] == "cancel") route = Route::Cancel, allowed = "PUT";
-            else if (parts.size() == 3 && parts[2] == "retry") route = Route::Retry, allowed = "POST";
+        const RouteMatch match = matchRoute(req.method, req.path);
+        if (!match.route || match.route->access == Access::Public) {
+            // /healthz and the other shell routes are not the router's: 404 here, as any unknown path.
+            const std::string allowed = isApiPath(req.path) ? allowedMethods(req.path) : std::string();
+            if (allowed.empty()) return error(404, "no route for " + req.path);
+            return error(405, "method " + req.method + " not allowed on " + req.path + " (allowed: " + allowed + ")");
         }
-        if (route == Route::None) return error(404, "no route for " + req.path);
-        if (m != allowed)
-            return error(405, "method " + m + " not allowed on " + req.path + " (allowed: " + allowed + ")");
+        const Route& route = *match.route;
         if (!req.principal.authenticated) return error(401, "missing or invalid bearer token");
-        const char* scope = m == "GET" ? kScopeRead : kScopeWrite;
-        if (!hasScope(req.principal, scope)) return error(403, std::string("token lacks scope ") + scope);
+        if (!hasScope(req.principal, route.scope)) return error(403, std::string("token lacks scope ") + route.scope);
+        // Before anything acts: `?preview=true` on a server without preview must not start a rollout.
+        if (std::string e = unknownQueryParameter(route, req.query); !e.empty()) return error(400, e);
+        if (route.access == Access::Write && !commands_)
+            return error(503, "read-only server: " + describe(route) + " is answered by the server that runs the engine");
+        if (requireJson_ && route.body == RouteBody::Json && !isJsonContentType(req.contentType))
+            return error(415, "Content-Type must be application/json (got '" + req.contentType + "')");
 
-        const std::string id = parts.size() > 1 ? std::string(parts[1]) : std::string();
-        switch (route) {
-            case Route::Upgrade: {
-                const auto type =
-                    parts[1] == "kyma" ? OrchestrationType::UpgradeKyma : OrchestrationType::UpgradeCluster;
+        const std::string id(match.params[0]);
+        switch (route.id) {
+            case RouteId::UpgradeKyma:
+            case RouteId::UpgradeCluster: {
+                const auto type = route.id == RouteId::UpgradeKyma ? OrchestrationType::UpgradeKyma
+                                                                    : OrchestrationType::UpgradeCluster;
                 std::string err;
                 auto params = parseUpgradeRequest(type, std::string_view(req.body), &err);
                 if (!params) return error(400, err);
-                std::string oid = engine_.create(type, *params, now);
-                return {202, Json{{"orchestrationID", oid}}};
+                return commands_->upgrade(type, *params, now);
             }
-            case Route::List: {
+            case RouteId::ListOrchestrations: {
                 Paging pg;
                 OrchestrationQuery q;
                 std::string err = parseListQuery(req, pg, q.states, parseOrchestrationState);
                 if (!err.empty()) return error(400, err);
                 q.page = pg.page;
                 q.pageSize = pg.pageSize;
-                return {200, pageJson(store_.listOrchestrations(q))};
+                return queries_.orchestrations(q);
             }
-            case Route::One: {
-                if (pages_) {
-                    ApiResponse r;
-                    switch (pages_->appendOrchestration(id, r.text)) {
-                        case OperationPageSource::Render::Found: return r;
-                        case OperationPageSource::Render::NotFound:
-                            return error(404, "orchestration " + id + " not found");
-                        case OperationPageSource::Render::Unavailable: break;
-                    }
-                }
-                auto o = store_.getOrchestration(id);
-                if (!o) return error(404, "orchestration " + id + " not found");
-                OperationStats stats = store_.operationStats(id);
-                return {200, toJson(*o, &stats)};
-            }
-            case Route::Ops: {
+            case RouteId::GetOrchestration:
+                return queries_.orchestration(id);
+            case RouteId::ListOperations: {
                 Paging pg;
                 OperationQuery q;
                 std::string err = parseListQuery(req, pg, q.states, parseOperationState);
                 if (!err.empty()) return error(400, err);
                 q.page = pg.page;
                 q.pageSize = pg.pageSize;
-                if (pages_) {
-                    ApiResponse r;
-                    if (!pages_->appendOperationPage(id, q, r.text))
-                        return error(404, "orchestration " + id + " not found");
-                    return r;
-                }
-                if (!store_.getOrchestration(id)) return error(404, "orchestration " + id + " not found");
-                return {200, pageJson(store_.listOperations(id, q))};
+                return queries_.operations(id, q);
             }
-            case Route::Op: {
-                if (!store_.getOrchestration(id)) return error(404, "orchestration " + id + " not found");
-                const std::string opID(parts[3]);
-                auto op = store_.getOperation(id, opID);
-                if (!op) return error(404, "operation " + opID + " not found in orchestration " + id);
-                return {200, toJson(*op, true)};
-            }
-            case Route::Cancel: {
-                if (!engine_.cancel(id, now)) return error(404, "orchestration " + id + " not found");
-                return {200, Json{{"orchestrationID", id}}};
-            }
-            case Route::Retry: {
-                // KEB's form: operation-id=<id> (repeated) and immediate=true|false, as a
-                // form body or in the query; a JSON body {"operationIDs":[..],"immediate":bool} works too.
-                std::vector<std::pair<std::string, std::string>> fields = req.query;
+            case RouteId::GetOperation:
+                return queries_.operation(id, std::string(match.params[1]));
+            case RouteId::CancelOrchestration:
+                return commands_->cancel(id, now);
+            case RouteId::RetryOrchestration: {
+                // KEB's form: operation-id=<id> (repeated) and immediate=true|false, as a form
+                // body or in the query (KEB reads r.Form, which holds both); a JSON body
+                // {"operationIDs":[..],"immediate":bool} works too. A misspelt name is 400, not
+                // ignored: "operation_id=x" would otherwise retry every failed operation.
                 std::vector<std::string> opIDs;
                 bool immediate = false;
                 const bool jsonBody = !req.body.empty() && (req.contentType.find("json") != std::string::npos ||
                                                             req.body.front() == '{');
+                std::string err;
                 if (jsonBody) {
                     if (jsonNestedDeeperThan(req.body)) return error(400, "body is nested too deeply");
                     Json j = Json::parse(req.body, nullptr, false);
                     if (j.is_discarded() || !j.is_object()) return error(400, "body is not a JSON object");
+                    for (const auto& [key, value] : j.items())
+                        if (key != "operationIDs" && key != "immediate")
+                            return error(400, "unknown field \"" + key + "\" (accepted: operationIDs, immediate)");
                     if (j.contains("operationIDs")) {
                         if (!j["operationIDs"].is_array()) return error(400, "operationIDs must be an array of strings");
                         for (const auto& v : j["operationIDs"]) {
@@ -219,28 +212,24 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
                         if (!j["immediate"].is_boolean()) return error(400, "immediate must be a boolean");
                         immediate = j["immediate"].get<bool>();
                     }
+                    err = readRetryForm(req.query, opIDs, immediate);  // the query after the body
                 } else {
-                    auto form = parseQueryString(req.body);
-                    fields.insert(fields.end(), form.begin(), form.end());
-                }
-                for (const auto& [k, v] : fields) {
-                    if (k == "operation-id") {
-                        if (!v.empty()) opIDs.push_back(v);
-                    } else if (k == "immediate") {
-                        if (v == "true" || v == "1") immediate = true;
-                        else if (v == "false" || v == "0" || v.empty()) immediate = false;
-                        else return error(400, "immediate: must be true or false, got \"" + v + "\"");
+                    const auto form = parseQueryString(req.body);
+                    for (const auto& [k, v] : form) {
+                        if (std::find(route.query.begin(), route.query.end(), k) != route.query.end()) continue;
+                        std::string accepted;
+                        for (std::string_view name : route.query) accepted += (accepted.empty() ? "" : ", ") + std::string(name);
+                        return error(400, "unknown form field \"" + k + "\" (accepted: " + accepted + ")");
                     }
+                    err = readRetryForm(req.query, opIDs, immediate);  // the query before the form
+                    if (err.empty()) err = readRetryForm(form, opIDs, immediate);
                 }
-                RetryResult r = engine_.retry(id, opIDs, immediate, now);
-                if (r.status != 202) return error(r.status, r.error);
-                return {202, Json{{"orchestrationID", r.orchestrationID},
-                                  {"retryShoots", r.retryShoots},
-                                  {"oldOperations", r.oldOperations},
-                                  {"invalidOperations", r.invalidOperations},
-                                  {"msg", r.msg}}};
+                if (!err.empty()) return error(400, err);
+                return commands_->retry(id, opIDs, immediate, now);
             }
-            case Route::None:
+            case RouteId::Healthz:
+            case RouteId::Metrics:
+            case RouteId::OpenApi:
                 break;
         }
         return error(404, "no route for " + req.path);

@@ -124,13 +124,6 @@ std::string loadOrCreateSecret(const std::string& file) {
     return s;
 }
 
-bool isJsonContentType(const std::string& ct) {
-    std::string base = ct.substr(0, ct.find(';'));
-    while (!base.empty() && base.back() == ' ') base.pop_back();
-    for (auto& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return base == "application/json";
-}
-
 const char* contentTypeFor(const std::string& path) {
     auto dot = path.rfind('.');
     std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
@@ -144,20 +137,6 @@ const char* contentTypeFor(const std::string& path) {
     if (ext == "ico") return "image/x-icon";
     if (ext == "txt") return "text/plain; charset=utf-8";
     return "application/octet-stream";
-}
-
-// "/orchestrations/..." or "/upgrade/...": routed to the core's ApiRouter.
-bool isApiPath(const std::string& path) {
-    std::size_t i = path.find_first_not_of('/');
-    if (i == std::string::npos) return false;
-    std::string_view first(path.data() + i, path.size() - i);
-    first = first.substr(0, first.find('/'));
-    return first == "orchestrations" || first == "upgrade";
-}
-
-bool isUpgradePath(const std::string& path) {
-    return path == "/upgrade/kyma" || path == "/upgrade/cluster" || path == "/upgrade/kyma/" ||
-           path == "/upgrade/cluster/";
 }
 
 std::string statusText(int status) {
@@ -187,8 +166,18 @@ public:
     int run();
 
 private:
+    // run()'s steps, in order. Those returning int give 0 to go on, else the exit code (after
+    // saying why on stderr).
+    void setUpStore();
+    int setUpAuth();
+    int setUpEngineConfig();
+    int setUpFleet();
+    void startEngine();
+    int setUpHttp();
+    int serve();
+
     void handle(const httplib::Request& req, httplib::Response& res);
-    void handleApi(const httplib::Request& req, httplib::Response& res, std::string* note);
+    void handleApi(const httplib::Request& req, httplib::Response& res, const RouteMatch& match, std::string* note);
     void handleOther(const httplib::Request& req, httplib::Response& res);
     void serveStatic(const httplib::Request& req, httplib::Response& res);
     std::string renderMetrics();
@@ -213,11 +202,15 @@ private:
     FleetSource* fleet_ = nullptr;
     UpgradeBackend* backend_ = nullptr;
     std::string fleetDescription_;
+    EngineConfig engineConfig_;
     RandomIdGenerator ids_;
     Metrics metrics_;
     std::unique_ptr<LoggingListener> listener_;
     std::unique_ptr<EngineLoop> loop_;
+    std::unique_ptr<QueryApi> queries_;     // over store_, on the engine thread
+    std::unique_ptr<CommandApi> commands_;  // over the engine, on the engine thread
     std::unique_ptr<ApiRouter> writeRouter_;
+    std::unique_ptr<httplib::Server> http_;
 
     std::mutex readersMu_;
     std::vector<std::unique_ptr<SqliteStore>> readers_;
@@ -255,7 +248,10 @@ void App::handle(const httplib::Request& req, httplib::Response& res) {
     auto t0 = std::chrono::steady_clock::now();
     std::string note;
     try {
-        if (isApiPath(req.path)) handleApi(req, res, &note);
+        // The routes table decides: API routes (and unknown paths under an API prefix, a JSON
+        // 404/405 from the router) go to the router, the rest to the server's own routes and files.
+        const RouteMatch match = matchRoute(req.method, req.path);
+        if (match.route ? match.route->access != Access::Public : isApiPath(req.path)) handleApi(req, res, match, &note);
         else handleOther(req, res);
     } catch (const std::exception& ex) {
         setJson(res, 503, errorJson(std::string("service unavailable: ") + ex.what()));
@@ -268,16 +264,21 @@ void App::handle(const httplib::Request& req, httplib::Response& res) {
                   req.remote_addr, note);
 }
 
-void App::handleApi(const httplib::Request& req, httplib::Response& res, std::string* note) {
+void App::handleApi(const httplib::Request& req, httplib::Response& res, const RouteMatch& match, std::string* note) {
     std::string authError;
     const std::int64_t nowSec = wallClockMillis() / 1000;
     Principal principal = auth_->authenticate(req.get_header_value("Authorization"), nowSec, &authError);
     if (!principal.authenticated) *note = authError;
 
+    // Who answers: read routes (and 404/405, which read nothing) a store reader, write routes the
+    // engine thread.
+    const bool readSide = !match.route || match.route->access == Access::Read;
+
     // Cache hits first: nothing else of the request is needed (the key is the raw target, and
-    // only answers a token with the read scope may see are cached).
-    const bool cacheable = o_.responseCache && req.method == "GET" && principal.authenticated &&
-                           principal.scopes.count(kScopeRead);
+    // only answers a token with the route's scope may see are cached). Only 200 answers are
+    // cached, so a hit's target has passed the router's checks (unknown query parameters: 400).
+    const bool cacheable = o_.responseCache && match.route && match.route->access == Access::Read &&
+                           principal.authenticated && principal.scopes.count(match.route->scope);
     if (cacheable) {
         std::shared_lock<std::shared_mutex> lk(cacheMu_);
         auto it = cache_.find(req.target);
@@ -303,21 +304,16 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, std::st
         ar.query = parseQueryString(std::string_view(req.target).substr(q + 1));
     ar.contentType = req.get_header_value("Content-Type");
     ar.principal = std::move(principal);
-
-    if (ar.method == "POST" && isUpgradePath(ar.path) && ar.principal.authenticated &&
-        ar.principal.scopes.count(kScopeWrite) && !isJsonContentType(ar.contentType)) {
-        setJson(res, 415, errorJson("Content-Type must be application/json (got '" + ar.contentType + "')"));
-        return;
-    }
     ar.body = req.body;
 
     const std::uint64_t gen = store_->generation();  // read BEFORE the data (see generation_store.h)
     ApiResponse out;
-    if (ar.method == "GET" && !sqlitePath_.empty()) {
-        // GETs never wait for the engine thread: a read-only connection of their own (WAL).
+    if (readSide && !sqlitePath_.empty()) {
+        // Reads never wait for the engine thread: a read-only connection of their own (WAL), and
+        // a router without a command API.
         auto reader = borrowReader();
-        ApiRouter router(loop_->engineUnsafe(), *reader);  // GET routes only read the store
-        router.setOperationPageSource(reader.get());         // pages rendered straight from the rows
+        QueryApi queries(*reader, reader.get());  // pages rendered straight from the rows
+        ApiRouter router(queries, nullptr);
         out = router.handle(ar, wallClockMillis());
         returnReader(std::move(reader));
     } else {
@@ -339,29 +335,36 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, std::st
 
 void App::handleOther(const httplib::Request& req, httplib::Response& res) {
     const bool get = req.method == "GET" || req.method == "HEAD";
-    auto only = [&](const char* allowed) {
+    auto only = [&](const std::string& allowed) {
         res.set_header("Allow", allowed);
         setJson(res, 405, errorJson("method " + req.method + " not allowed on " + req.path + " (allowed: " + allowed + ")"));
     };
-    if (req.path == "/healthz") {
-        if (!get) return only("GET");
-        Json h = {{"status", "ok"},
-                  {"store", o_.store},
-                  {"fleet", fleetDescription_},
-                  {"activeOrchestrations", loop_->activeOrchestrations()}};
-        return setJson(res, 200, h);
-    }
-    if (req.path == "/metrics") {
-        if (!get) return only("GET");
-        res.status = 200;
-        res.set_content(renderMetrics(), "text/plain; version=0.0.4; charset=utf-8");
-        return;
-    }
-    if (req.path == "/openapi.json") {
-        if (!get) return only("GET");
-        res.status = 200;
-        res.set_content(kOpenApiJson, "application/json");
-        return;
+    // The shell's own routes (Access::Public in the routes table); HEAD is answered as GET.
+    if (const Route* route = matchRoute("GET", req.path).route; route && route->access == Access::Public) {
+        if (!get) return only(allowedMethods(req.path));
+        if (auto q = req.target.find('?'); q != std::string::npos) {
+            const std::string e = unknownQueryParameter(*route, parseQueryString(std::string_view(req.target).substr(q + 1)));
+            if (!e.empty()) return setJson(res, 400, errorJson(e));
+        }
+        switch (route->id) {
+            case RouteId::Healthz: {
+                Json h = {{"status", "ok"},
+                          {"store", o_.store},
+                          {"fleet", fleetDescription_},
+                          {"activeOrchestrations", loop_->activeOrchestrations()}};
+                return setJson(res, 200, h);
+            }
+            case RouteId::Metrics:
+                res.status = 200;
+                res.set_content(renderMetrics(), "text/plain; version=0.0.4; charset=utf-8");
+                return;
+            case RouteId::OpenApi:
+                res.status = 200;
+                res.set_content(kOpenApiJson, "application/json");
+                return;
+            default:  // API routes never get here (handleApi)
+                break;
+        }
     }
     if (!o_.webRoot.empty()) {
         if (!get) return only("GET");
@@ -466,7 +469,21 @@ int App::run() {
         std::cerr << "keb-server: --web-root '" << o_.webRoot << "' is not a directory\n";
         return 2;
     }
-    // --- store
+    setUpStore();
+    if (int rc = setUpAuth()) return rc;
+    if (int rc = setUpEngineConfig()) return rc;
+    if (int rc = setUpFleet()) return rc;
+    startEngine();
+    if (int rc = setUpHttp()) {
+        loop_->stop();
+        return rc;
+    }
+    return serve();
+}
+
+// The store, and the generation decorator the response cache reads over it. One function so that
+// a store factory (memory, sqlite:PATH, later postgres://) can take its place. Throws on failure.
+void App::setUpStore() {
     if (o_.store == "memory") {
         baseStore_ = std::make_unique<MemoryStore>();
     } else {
@@ -484,8 +501,10 @@ int App::run() {
         baseStore_ = std::make_unique<SqliteStore>(sqlitePath_, so);
     }
     store_ = std::make_unique<GenerationStore>(*baseStore_);
+}
 
-    // --- auth
+// Token verification (--auth, or an HS256 secret kept next to the SQLite file).
+int App::setUpAuth() {
     std::string err;
     if (o_.auth) {
         auth_ = Authenticator::create(*o_.auth, o_.authLeeway / 1000, &err);
@@ -504,9 +523,13 @@ int App::run() {
         std::cerr << "\n*** WARNING: authentication is DISABLED (--auth none). Anyone who can reach this port can "
                      "start upgrades. ***\n\n";
     }
+    return 0;
+}
 
-    // --- engine configuration
-    EngineConfig ec;
+// Poll and retry intervals, timeouts and the maintenance policy.
+int App::setUpEngineConfig() {
+    std::string err;
+    EngineConfig& ec = engineConfig_;
     ec.pollInterval = o_.pollInterval ? *o_.pollInterval : (o_.demoFleet > 0 ? std::max<Millis>(o_.demoUpgradeDuration, 100) : kMinute);
     ec.stepRetryInterval = o_.stepRetryInterval;
     ec.operationTimeout = o_.operationTimeout;
@@ -525,8 +548,12 @@ int App::run() {
         }
         ec.policy = *policy;
     }
+    return 0;
+}
 
-    // --- fleet and upgrade backend
+// Where runtimes come from and what upgrades them: Gardener, the demo fleet, or nothing.
+int App::setUpFleet() {
+    std::string err;
     if (!o_.kubeconfig.empty()) {
 #ifdef KEB_HAVE_KUBE
         kube::GardenerOptions go;
@@ -572,22 +599,31 @@ int App::run() {
         fleetDescription_ = "none (no --demo-fleet or --kubeconfig: every orchestration resolves to 0 runtimes)";
         logEvent("warn", "fleet.none", {{"warning", fleetDescription_}});
     }
+    return 0;
+}
 
-    // --- engine loop (recovery first)
+// The engine loop (recovery first) and the write side of the API on its thread.
+void App::startEngine() {
     listener_ = std::make_unique<LoggingListener>(metrics_, o_.engineLog);
-    loop_ = std::make_unique<EngineLoop>(*store_, *fleet_, *backend_, ids_, ec, o_.workers, metrics_, listener_.get());
-    writeRouter_ = std::make_unique<ApiRouter>(loop_->engineUnsafe(), *store_);
+    loop_ = std::make_unique<EngineLoop>(*store_, *fleet_, *backend_, ids_, engineConfig_, o_.workers, metrics_,
+                                         listener_.get());
+    queries_ = std::make_unique<QueryApi>(*store_);
+    commands_ = std::make_unique<CommandApi>(loop_->engineUnsafe());
+    writeRouter_ = std::make_unique<ApiRouter>(*queries_, commands_.get());
+    writeRouter_->setRequireJsonContentType(true);
     const double recoverMs = loop_->start();
     logEvent("info", "startup.recovered",
              {{"durationMs", recoverMs}, {"activeOrchestrations", loop_->activeOrchestrations()}});
+}
 
-    // --- HTTP
-    std::unique_ptr<httplib::Server> http;
+// The HTTP(S) server: limits, handlers, bound to its port (listening starts in serve()). The
+// caller stops the engine loop when this fails.
+int App::setUpHttp() {
+    auto& http = http_;
     if (!o_.tlsCert.empty()) {
         auto s = std::make_unique<httplib::SSLServer>(o_.tlsCert.c_str(), o_.tlsKey.c_str());
         if (!s->is_valid()) {
             std::cerr << "keb-server: cannot load --tls-cert/--tls-key (" << o_.tlsCert << ", " << o_.tlsKey << ")\n";
-            loop_->stop();
             return 2;
         }
         http = std::move(s);
@@ -639,7 +675,6 @@ int App::run() {
     if (port <= 0) {
         logEvent("error", "startup.failed", {{"error", "cannot listen on " + o_.host + ":" + std::to_string(o_.port)}});
         std::cerr << "keb-server: cannot listen on " << o_.host << ":" << o_.port << " (in use or not permitted)\n";
-        loop_->stop();
         return 2;
     }
     logEvent("info", "startup.listening",
@@ -648,7 +683,7 @@ int App::run() {
               {"store", o_.store},
               {"auth", auth_->describe()},
               {"fleet", fleetDescription_},
-              {"pollInterval", formatDuration(ec.pollInterval)},
+              {"pollInterval", formatDuration(engineConfig_.pollInterval)},
               {"workers", o_.workers},
               {"httpThreads", o_.httpThreads}});
     printHowTo(port);
@@ -657,7 +692,12 @@ int App::run() {
         std::ofstream(tmp) << port << "\n";
         std::filesystem::rename(tmp, o_.portFile);
     }
+    return 0;
+}
 
+// Serves until SIGINT/SIGTERM, then stops the engine loop. Returns the exit code.
+int App::serve() {
+    auto& http = http_;
     // Signals: a thread waits for SIGINT/SIGTERM and stops the HTTP server.
     std::thread signals([&http] {
         sigset_t set;

@@ -224,6 +224,14 @@ TEST(Api, NotFoundAndMethodNotAllowed) {
     EXPECT_EQ(h.call("GET", "/upgrade/kyma").status, 405);
     EXPECT_EQ(h.call("DELETE", "/orchestrations").status, 405);
     EXPECT_EQ(h.call("POST", "/orchestrations/x/cancel").status, 405);
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma/extra").status, 404);
+    // The server's own routes (/healthz, /metrics, /openapi.json) are not the router's.
+    EXPECT_EQ(h.call("GET", "/healthz").status, 404);
+    EXPECT_EQ(h.call("POST", "/metrics").status, 404);
+    EXPECT_EQ(h.call("GET", "/openapi.json?x=1").status, 404);
+    auto allowed = h.call("GET", "/orchestrations/x/retry");
+    EXPECT_EQ(allowed.status, 405);
+    EXPECT_EQ(allowed.body["error"], "method GET not allowed on /orchestrations/x/retry (allowed: POST)");
     h.addRuntimes(1);
     std::string id = h.submit(kAll);
     EXPECT_EQ(h.call("GET", "/orchestrations/" + id + "/operations/missing").status, 404);
@@ -276,4 +284,197 @@ TEST(Api, QueryStringDecoding) {
     EXPECT_EQ(q[2].second, "in progress");
     EXPECT_EQ(q[3].first, "flag");
     EXPECT_EQ(q[5].second, "%zz");
+}
+
+// ---------------------------------------------------------------- the routes table in the router
+
+namespace {
+
+// The table's pattern with {id} and {opID} filled in.
+std::string fillPattern(std::string_view pattern, const std::string& id, const std::string& opID) {
+    std::string out(pattern);
+    for (auto [name, value] : {std::pair<std::string, std::string>{"{id}", id}, {"{opID}", opID}})
+        if (auto at = out.find(name); at != std::string::npos) out.replace(at, name.size(), value);
+    return out;
+}
+
+// A body each route accepts.
+std::string bodyFor(const Route& r) {
+    switch (r.body) {
+        case RouteBody::Json: return kAll;
+        case RouteBody::FormOrJson: return "immediate=true";
+        case RouteBody::None: break;
+    }
+    return "";
+}
+
+ApiRequest request(const std::string& method, const std::string& target, const std::string& body,
+                   const std::string& contentType, Principal who = Principal::all()) {
+    ApiRequest req;
+    req.method = method;
+    const auto q = target.find('?');
+    req.path = target.substr(0, q);
+    if (q != std::string::npos) req.query = parseQueryString(std::string_view(target).substr(q + 1));
+    req.body = body;
+    req.contentType = contentType;
+    req.principal = std::move(who);
+    return req;
+}
+
+}  // namespace
+
+// SPEC 3: an unknown query parameter is 400 on every endpoint, naming it, before anything acts
+// (`POST /upgrade/kyma?preview=true` on a server without preview must not start a rollout).
+TEST(Api, UnknownQueryParametersAre400OnEveryRouteAndChangeNothing) {
+    Harness h;
+    h.addRuntimes(3);
+    h.backend.failing = {"rt-0"};
+    const std::string id = h.submit(kAll);
+    h.runToEnd();
+    ASSERT_EQ(h.orch(id).state, OrchestrationState::Failed);  // retryable: a retry would change it
+    const std::string opID = h.ops(id)[0].operationID;
+    const auto opsBefore = h.ops(id).size();
+    int apiRoutes = 0;
+    for (const Route& r : routes()) {
+        if (r.access == Access::Public) continue;  // the server's own: tested end to end
+        ++apiRoutes;
+        const std::string path = fillPattern(r.pattern, id, opID);
+        // Alone, after a parameter the route accepts, percent-encoded, and as a bare flag.
+        std::vector<std::string> queries = {"?preview=true", "?%70review=1", "?preview"};
+        if (!r.query.empty()) queries.push_back("?" + std::string(r.query[0]) + "=1&preview=true");
+        for (const std::string& q : queries) {
+            auto resp = h.call(std::string(r.method), path + q, bodyFor(r));
+            EXPECT_EQ(resp.status, 400) << describe(r) << q << " -> " << resp.body.dump();
+            ASSERT_TRUE(resp.body["error"].is_string()) << describe(r);
+            EXPECT_NE(resp.body["error"].get<std::string>().find("\"preview\""), std::string::npos)
+                << describe(r) << q << " -> " << resp.body["error"];
+        }
+        // Any other unknown name too.
+        EXPECT_EQ(h.call(std::string(r.method), path + "?x=1", bodyFor(r)).status, 400) << describe(r);
+    }
+    EXPECT_EQ(apiRoutes, 8);
+    // Nothing was created, canceled or retried.
+    EXPECT_EQ(h.call("GET", "/orchestrations").body["totalCount"], 1);
+    EXPECT_EQ(h.orch(id).state, OrchestrationState::Failed);
+    EXPECT_EQ(h.ops(id).size(), opsBefore);
+}
+
+TEST(Api, AcceptedQueryParametersAreNotUnknown) {
+    Harness h;
+    h.addRuntimes(2);
+    h.backend.failing = {"rt-0"};
+    const std::string id = h.submit(kAll);
+    h.runToEnd();
+    const std::string opID = h.ops(id)[0].operationID;
+    const std::map<std::string_view, std::string> valid = {
+        {"page", "1"}, {"page_size", "10"}, {"state", "failed"}, {"operation-id", opID}, {"immediate", "true"}};
+    for (const Route& r : routes()) {
+        if (r.access == Access::Public) continue;
+        std::string q;
+        for (std::string_view name : r.query) {
+            ASSERT_TRUE(valid.count(name)) << describe(r) << " takes " << name << ": add a valid value here";
+            q += (q.empty() ? "?" : "&") + std::string(name) + "=" + valid.at(name);
+        }
+        auto resp = h.call(std::string(r.method), fillPattern(r.pattern, id, opID) + q, bodyFor(r));
+        EXPECT_GE(resp.status, 200) << describe(r) << q;
+        EXPECT_LT(resp.status, 300) << describe(r) << q << " -> " << resp.body.dump();
+    }
+}
+
+TEST(Api, RoutingAndAuthAnswersComeBeforeTheQueryCheck) {
+    Harness h;
+    h.addRuntimes(1);
+    const std::string id = h.submit(kAll);
+    Principal none;
+    Principal reader{true, "r", {kScopeRead}};
+    EXPECT_EQ(h.call("GET", "/nothing?preview=1").status, 404);
+    EXPECT_EQ(h.call("GET", "/upgrade/kyma?preview=1").status, 405);
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma?preview=true", kAll, none).status, 401);
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma?preview=true", kAll, reader).status, 403);
+    // Before the route's own checks: a bad body with an unknown parameter names the parameter.
+    auto r = h.call("POST", "/upgrade/kyma?preview=true", "{}");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body["error"].get<std::string>().find("preview"), std::string::npos) << r.body;
+    // And before a 404 of the item.
+    r = h.call("GET", "/orchestrations/nope?preview=1");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(h.call("GET", "/orchestrations/" + id + "?x=1").status, 400);
+}
+
+// KEB's retry reads r.Form: operation-id/immediate in the query work as in a form body; a
+// misspelt form field or JSON key is 400 (it would otherwise retry every failed operation).
+TEST(Api, RetryFormInTheQueryAndStrictRetryBodies) {
+    Harness h;
+    h.addRuntimes(3);
+    h.backend.failing = {"rt-0", "rt-1"};
+    const std::string id = h.submit(kAll);
+    h.runToEnd();
+    ASSERT_EQ(h.count(id, OperationState::Failed), 2);
+    const auto opsBefore = h.ops(id).size();
+    std::string failed;
+    for (const auto& op : h.ops(id))
+        if (op.state == OperationState::Failed) failed = op.operationID;
+
+    for (const char* form : {"operation_id=x&immediate=true", "operation-id=x&Immediate=true", "immediate=true&preview=1"}) {
+        auto r = h.call("POST", "/orchestrations/" + id + "/retry", form);
+        EXPECT_EQ(r.status, 400) << form;
+        EXPECT_NE(r.body["error"].get<std::string>().find("unknown form field"), std::string::npos) << r.body;
+    }
+    for (const char* json : {R"({"operationIds":["x"]})", R"({"immediate":true,"preview":true})"}) {
+        auto r = h.call("POST", "/orchestrations/" + id + "/retry", json);
+        EXPECT_EQ(r.status, 400) << json;
+        EXPECT_NE(r.body["error"].get<std::string>().find("unknown field"), std::string::npos) << r.body;
+    }
+    EXPECT_EQ(h.ops(id).size(), opsBefore) << "a rejected retry retried something";
+    EXPECT_EQ(h.orch(id).state, OrchestrationState::Failed);
+
+    // The query form, no body: only the named operation.
+    auto r = h.call("POST", "/orchestrations/" + id + "/retry?operation-id=" + failed + "&immediate=true");
+    ASSERT_EQ(r.status, 202) << r.body;
+    EXPECT_EQ(r.body["retryShoots"].size(), 1u);
+    EXPECT_EQ(h.ops(id).size(), opsBefore + 1);
+}
+
+// A router without a command API (a follower replica) answers reads and refuses writes.
+TEST(Api, RouterWithoutCommandApiServesReadsAndRefusesWrites) {
+    Harness h;
+    h.addRuntimes(2);
+    const std::string id = h.submit(kAll);
+    QueryApi queries(h.store);
+    ApiRouter readOnly(queries, nullptr);
+    const std::string json = "application/json";
+    auto list = readOnly.handle(request("GET", "/orchestrations", "", json), h.now);
+    EXPECT_EQ(list.status, 200);
+    EXPECT_EQ(list.body["totalCount"], 1);
+    EXPECT_EQ(readOnly.handle(request("GET", "/orchestrations/" + id, "", json), h.now).status, 200);
+    EXPECT_EQ(readOnly.handle(request("POST", "/upgrade/kyma", kAll, json), h.now).status, 503);
+    EXPECT_EQ(readOnly.handle(request("PUT", "/orchestrations/" + id + "/cancel", "", json), h.now).status, 503);
+    EXPECT_EQ(readOnly.handle(request("POST", "/orchestrations/" + id + "/retry", "immediate=true",
+                                      "application/x-www-form-urlencoded"),
+                              h.now)
+                  .status,
+              503);
+    EXPECT_EQ(readOnly.handle(request("POST", "/upgrade/kyma?preview=true", kAll, json), h.now).status, 400);
+    EXPECT_EQ(h.call("GET", "/orchestrations").body["totalCount"], 1);
+    EXPECT_EQ(h.orch(id).state, OrchestrationState::Pending);
+}
+
+TEST(Api, JsonContentTypeIsRequiredOnlyWhenAsked) {
+    Harness h;
+    h.addRuntimes(1);
+    for (const char* ct : {"text/plain", "", "application/x-www-form-urlencoded", "application/jsonx"})
+        EXPECT_EQ(h.router->handle(request("POST", "/upgrade/kyma", kAll, ct), h.now).status, 202) << ct;
+    h.router->setRequireJsonContentType(true);
+    for (const char* ct : {"text/plain", "", "application/x-www-form-urlencoded", "application/jsonx"})
+        EXPECT_EQ(h.router->handle(request("POST", "/upgrade/kyma", kAll, ct), h.now).status, 415) << ct;
+    for (const char* ct : {"application/json", "Application/JSON; charset=utf-8", "application/json ;x=y"})
+        EXPECT_EQ(h.router->handle(request("POST", "/upgrade/cluster", kAll, ct), h.now).status, 202) << ct;
+    // Not on the retry route (KEB's form body).
+    const std::string id = h.submit(kAll);
+    EXPECT_NE(h.router->handle(request("POST", "/orchestrations/" + id + "/retry", "immediate=true",
+                                       "application/x-www-form-urlencoded"),
+                               h.now)
+                  .status,
+              415);
+    EXPECT_FALSE(isJsonContentType("application/json-patch+json"));
 }

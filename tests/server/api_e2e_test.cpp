@@ -317,6 +317,75 @@ TEST_F(ServerTest, MalformedBodiesAre4xxAndServerKeepsServing) {
     EXPECT_EQ(fresh.get("/healthz").status, 200);
 }
 
+// SPEC 3: an unknown query parameter is 400 on every endpoint of the document (the API, the GET
+// fast paths and cached answers behind it, and the server's own /healthz, /metrics,
+// /openapi.json), naming it; `POST /upgrade/kyma?preview=true` on this server (no preview)
+// starts nothing.
+TEST_F(ServerTest, UnknownQueryParametersAre400OnEveryEndpoint) {
+    Api a = api();
+    const std::string done = runToEnd(a, kymaBody(10));
+    auto ops = a.get("/orchestrations/" + done + "/operations");
+    ASSERT_EQ(ops.status, 200);
+    const int doneOps = ops.json["totalCount"];
+    const std::string opID = ops.json["data"][0]["operationID"];
+    auto r = a.post("/upgrade/kyma", R"({"targets":{"include":[{"target":"all"}]},
+        "strategy":{"schedule":"2099-01-01T00:00:00Z"},"kyma":{"version":"2.20.0"}})");
+    ASSERT_EQ(r.status, 202);
+    const std::string pending = r.json["orchestrationID"];
+    const int orchestrations = a.get("/orchestrations").json["totalCount"];
+
+    // The cached and page-rendered answers exist (twice: a cache miss, then a hit) before the
+    // same targets with an unknown parameter are asked for.
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_EQ(a.get("/orchestrations/" + done).status, 200);
+        ASSERT_EQ(a.get("/orchestrations/" + done + "/operations?page_size=5").status, 200);
+    }
+    int endpoints = 0;
+    for (const auto& [templ, item] : (*doc_)["paths"].items()) {
+        for (const std::string method : {"get", "post", "put"}) {
+            if (!item.contains(method)) continue;
+            ++endpoints;
+            std::string path = templ;
+            const bool ofOperations = path.find("/operations") != std::string::npos;
+            if (auto at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, ofOperations ? done : pending);
+            if (auto at = path.find("{opID}"); at != std::string::npos) path.replace(at, 6, opID);
+            std::string body, ct = "application/json";
+            if (templ.rfind("/upgrade/", 0) == 0) body = kymaBody();
+            if (templ.find("/retry") != std::string::npos) body = "immediate=true", ct = "application/x-www-form-urlencoded";
+            std::string upper = method;
+            for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            for (const std::string q : {"?preview=true", "?%70review=1", "?preview"}) {
+                auto resp = a.call(upper, path + q, body, ct);
+                EXPECT_EQ(resp.status, 400) << upper << " " << path << q << " -> " << resp.body;
+                EXPECT_NE(resp.json.value("error", "").find("\"preview\""), std::string::npos)
+                    << upper << " " << path << q << " -> " << resp.body;
+            }
+        }
+    }
+    EXPECT_EQ(endpoints, 11);
+    // After parameters the route takes (the cached page's own target plus one).
+    for (const std::string& t : {std::string("/orchestrations?page_size=5&preview=true"),
+                                 "/orchestrations/" + done + "/operations?page_size=5&preview=1"}) {
+        auto resp = a.get(t);
+        EXPECT_EQ(resp.status, 400) << t;
+        EXPECT_NE(resp.json.value("error", "").find("\"preview\""), std::string::npos) << t << " -> " << resp.body;
+    }
+    // Nothing was created, canceled or retried.
+    EXPECT_EQ(a.get("/orchestrations").json["totalCount"], orchestrations);
+    EXPECT_EQ(a.get("/orchestrations/" + pending).json["state"], "pending");
+    EXPECT_EQ(a.get("/orchestrations/" + done + "/operations").json["totalCount"], doneOps);
+    // Named on its own: the preview that is not there.
+    auto preview = a.post("/upgrade/kyma?preview=true", kymaBody());
+    EXPECT_EQ(preview.status, 400);
+    EXPECT_EQ(a.get("/orchestrations").json["totalCount"], orchestrations) << "?preview=true started a rollout";
+    // The token is checked first; the parameters the document lists are accepted.
+    Api noToken(server_->port());
+    noToken.setOpenApi(doc_);
+    EXPECT_EQ(noToken.post("/upgrade/kyma?preview=true", kymaBody()).status, 401);
+    EXPECT_EQ(a.get("/orchestrations?page=1&page_size=3&state=succeeded&state=pending").status, 200);
+    EXPECT_EQ(a.put("/orchestrations/" + pending + "/cancel").status, 200);
+}
+
 TEST_F(ServerTest, UnknownRoutesAndMethodsAreJson) {
     Api a = api();
     EXPECT_EQ(a.get("/nothing/here").status, 404);  // with a web root: a missing file
@@ -413,6 +482,22 @@ TEST(ServerSetup, RetryFailedOperationsWithMemoryStoreAndNoAuth) {
     EXPECT_EQ(ra.json["oldOperations"], Json::array());
     EXPECT_GE(ra.json["retryShoots"].size(), static_cast<std::size_t>(nFailed - 1));
     EXPECT_EQ(a.post("/orchestrations/" + id + "/retry", "{\"operationIDs\":5}").status, 400);
+    // The same rules on the memory store, where reads run on the engine thread: unknown query
+    // parameters and a misspelt form field are 400; KEB's form in the query works.
+    EXPECT_EQ(a.get("/orchestrations/" + id + "?preview=true").status, 400);
+    EXPECT_EQ(a.post("/upgrade/kyma?preview=true", kymaBody(12)).status, 400);
+    ASSERT_TRUE(eventually([&] { return a.get("/orchestrations/" + id).json["state"] == "failed"; }, 10000));
+    const int before = a.get("/orchestrations/" + id + "/operations").json["totalCount"];
+    EXPECT_EQ(a.post("/orchestrations/" + id + "/retry", "operation_id=" + first + "&immediate=true",
+                     "application/x-www-form-urlencoded")
+                  .status,
+              400);
+    EXPECT_EQ(a.get("/orchestrations/" + id + "/operations").json["totalCount"], before);
+    auto rq = a.post("/orchestrations/" + id + "/retry?operation-id=" + first + "&immediate=true", "",
+                     "application/x-www-form-urlencoded");
+    ASSERT_EQ(rq.status, 202) << rq.body;
+    EXPECT_EQ(rq.json["orchestrationID"], id);
+    EXPECT_EQ(a.get("/orchestrations").json["totalCount"], 1) << "?preview=true started a rollout";
     s.kill(SIGTERM);
     EXPECT_TRUE(WIFEXITED(s.exitStatus()) && WEXITSTATUS(s.exitStatus()) == 0) << "graceful shutdown on SIGTERM";
 }

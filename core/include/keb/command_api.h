@@ -1,0 +1,28 @@
+// The write side of the API (SPEC 2's POST/PUT routes) over the engine: typed commands in, wire
+// answers out. Only the process that runs the engine has one; a read-only router (a follower
+// replica) has none and answers write routes with 503. Must be called on the engine's thread.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "keb/api_types.h"
+#include "keb/engine.h"
+
+namespace keb {
+
+class CommandApi {
+public:
+    explicit CommandApi(Engine& engine) : engine_(engine) {}
+
+    // 202 {"orchestrationID"}.
+    ApiResponse upgrade(OrchestrationType type, const Parameters& params, Millis now);
+    // 200 {"orchestrationID"} (a no-op on a finished or canceling one), 404.
+    ApiResponse cancel(const std::string& id, Millis now);
+    // 202 retry result, or the engine's 404/409.
+    ApiResponse retry(const std::string& id, const std::vector<std::string>& operationIDs, bool immediate, Millis now);
+
+private:
+    Engine& engine_;
+};
+
+}  // namespace keb
