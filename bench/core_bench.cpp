@@ -13,9 +13,7 @@
 #include "keb/targets.h"
 #include "keb/timefmt.h"
 #include "keb/windows.h"
-#ifdef KEB_HAVE_SIM
-#include "keb/sim/fleet_gen.h"
-#endif
+#include "keb/world/fleet_gen.h"
 #ifdef __linux__
 #include <unistd.h>
 #endif
@@ -147,13 +145,12 @@ void BM_ResolveTargetIndicesMaterialised(benchmark::State& state) {
 }
 BENCHMARK(BM_ResolveTargetIndicesMaterialised)->Arg(100000)->Unit(benchmark::kMillisecond);
 
-#ifdef KEB_HAVE_SIM
 // Over the simulator's compact fleet (the engine's path in BM_SimRollout): every read
 // builds a Runtime from 16-byte ids and pool ids.
 void BM_ResolveTargetsSimFleet(benchmark::State& state) {
-    sim::FleetSpec spec;
+    world::FleetSpec spec;
     spec.size = static_cast<int>(state.range(0));
-    sim::SimFleet fleet(spec, 7);
+    world::SimFleet fleet(spec, 7);
     const auto vec = fleet.toVector();
     Targets targets = makeTargets(vec);
     targets.include[3].runtimeID = vec[vec.size() / 2].runtimeID;
@@ -190,13 +187,13 @@ long residentBytes() {
 // keb-bench --benchmark_filter=BM_SimFleetGenerate). BM_FleetVector is the same fleet as
 // generateFleet's std::vector<Runtime>, for comparison.
 void BM_SimFleetGenerate(benchmark::State& state) {
-    sim::FleetSpec spec;
+    world::FleetSpec spec;
     spec.size = static_cast<int>(state.range(0));
     std::size_t bytes = 0;
     static long rss = -1;  // first call of the process only
     for (auto _ : state) {
         const long before = residentBytes();
-        sim::SimFleet fleet(spec, 7);
+        world::SimFleet fleet(spec, 7);
         if (rss < 0) rss = residentBytes() - before;
         bytes = fleet.approxBytes();
         benchmark::DoNotOptimize(bytes);
@@ -207,19 +204,18 @@ void BM_SimFleetGenerate(benchmark::State& state) {
 BENCHMARK(BM_SimFleetGenerate)->Arg(100000)->Unit(benchmark::kMillisecond);
 
 void BM_FleetVector(benchmark::State& state) {
-    sim::FleetSpec spec;
+    world::FleetSpec spec;
     spec.size = static_cast<int>(state.range(0));
     static long rss = -1;  // first call of the process only
     for (auto _ : state) {
         const long before = residentBytes();
-        auto fleet = sim::generateFleet(spec, 7);
+        auto fleet = world::generateFleet(spec, 7);
         if (rss < 0) rss = residentBytes() - before;
         benchmark::DoNotOptimize(fleet.data());
     }
     state.counters["rss_B_per_shoot"] = static_cast<double>(rss) / static_cast<double>(spec.size);
 }
 BENCHMARK(BM_FleetVector)->Arg(100000)->Unit(benchmark::kMillisecond);
-#endif
 
 // An operator listing runtimes by id: 5,000 runtimeID includes and 1,000 runtimeID
 // excludes over the fleet (hash lookups instead of one fleet scan per rule).

@@ -15,7 +15,7 @@
 #include <queue>
 #include <unistd.h>
 
-#include "keb/sim/random.h"
+#include "keb/world/random.h"
 #include "keb/sim/simulation.h"
 
 namespace {
@@ -69,7 +69,7 @@ std::uint64_t holdLoop(std::uint64_t events, std::size_t live) {
         bool operator>(const Ev& o) const { return at != o.at ? at > o.at : seq > o.seq; }
     };
     std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> q;
-    keb::sim::Rng rng(1);
+    keb::world::Rng rng(1);
     std::uint64_t seq = 0, checksum = 0;
     for (std::size_t i = 0; i < live; ++i) q.push({static_cast<std::int64_t>(rng.below(60000)), seq++});
     for (std::uint64_t i = 0; i < events; ++i) {

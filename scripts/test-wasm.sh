@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Proves the core builds with em++: configures the top-level project with emcmake into
 # build/wasm (KEB_BUILD_TESTS=ON, server/bench/web off), builds keb-core-tests (and, when the
-# simulator is there, keb-web-unit-tests: sim + the web UI's model) for wasm and runs them
-# under Node through ctest. Usage: scripts/test-wasm.sh [extra ctest args]
+# simulator is there, keb-world-tests: the simulated world, and keb-web-unit-tests: sim + the
+# web UI's model) for wasm and runs them under Node through ctest. Usage: scripts/test-wasm.sh [extra ctest args]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/setup.sh"
@@ -20,6 +20,10 @@ emcmake cmake -S "$repo" -B "$bdir" -G Ninja \
 targets=(keb-core-tests)
 pattern='keb-core-tests-wasm'
 all_targets=$(ninja -C "$bdir" -t targets all 2>/dev/null || true)  # (no grep -q on a pipe: pipefail + SIGPIPE)
+if grep -q '^keb-world-tests:' <<<"$all_targets"; then
+  targets+=(keb-world-tests)
+  pattern+='|keb-world-tests-wasm'
+fi
 if grep -q '^keb-web-unit-tests:' <<<"$all_targets"; then
   targets+=(keb-web-unit-tests)
   pattern+='|keb-web-unit-tests-wasm'

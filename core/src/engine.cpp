@@ -8,6 +8,10 @@
 
 #include "keb/bits.h"
 
+#include "detail/packed_id.h"
+#include "detail/ready_calendar.h"
+#include "detail/timer_queue.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -15,6 +19,7 @@
 #include <queue>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "keb/targets.h"
@@ -26,8 +31,8 @@ namespace {
 
 enum class TimerKind : std::uint8_t { Resolve = 0, Start = 1, Poll = 2 };
 
-// Timers live in a binary heap and are removed lazily: a timer whose orchestration is no longer
-// active, or whose operation moved on, is skipped when it comes up.
+// Timers are removed lazily: a timer whose orchestration is no longer active, or whose operation
+// moved on, is skipped when it comes up.
 struct Timer {
     Millis at;
     std::uint32_t orch;  // Active::handle
@@ -41,52 +46,10 @@ struct TimerLater {
     }
 };
 
-// Timers in (at, orch, seq, kind) order. Most are polls pushed at now + the poll interval, so
-// they arrive in order: those go to a FIFO (constant time), the rest to a heap; the first timer
-// is the earlier of the two fronts. Popping order is exactly the heap's.
-class TimerQueue {
-public:
-    bool empty() const { return head_ == fifo_.size() && heap_.empty(); }
-    void push(const Timer& t) {
-        if (head_ == fifo_.size() || TimerLater{}(t, fifo_.back())) {
-            if (head_ == fifo_.size()) {  // drained: reuse the storage
-                fifo_.clear();
-                head_ = 0;
-            }
-            fifo_.push_back(t);
-        } else {
-            heap_.push(t);
-        }
-    }
-    const Timer& top() const { return fromFifo() ? fifo_[head_] : heap_.top(); }
-    void pop() {
-        if (fromFifo()) {
-            ++head_;
-            if (head_ > 4096 && head_ * 2 > fifo_.size()) {  // drop the consumed half
-                fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));
-                head_ = 0;
-            }
-        } else {
-            heap_.pop();
-        }
-    }
+using TimerQueue = detail::TimerQueue<Timer, TimerLater>;  // polls arrive in order: mostly a FIFO
 
-private:
-    bool fromFifo() const {
-        if (head_ == fifo_.size()) return false;
-        return heap_.empty() || !TimerLater{}(fifo_[head_], heap_.top());
-    }
-    std::vector<Timer> fifo_;  // ascending from head_
-    std::size_t head_ = 0;
-    std::priority_queue<Timer, std::vector<Timer>, TimerLater> heap_;
-};
-
-// Operation and runtime ids are UUID-shaped (IdGenerator, Gardener); a slot keeps them packed
-// (keb/uuid.h). Any other id text is kept in Active::oddIds and the slot's first 4 bytes index it.
-struct PackedId {
-    unsigned char bytes[16] = {};
-    bool odd = false;
-};
+// Operation and runtime ids are kept packed (detail/packed_id.h); odd ones in Active::ids.
+using detail::PackedId;
 
 // What the engine derived from a runtime (kept in its operation's slot, see Slot::facts).
 struct RuntimeFacts {
@@ -123,100 +86,32 @@ struct alignas(64) Slot {
 };
 static_assert(sizeof(Slot) == 128, "a slot is two cache lines");
 
-std::uint64_t hashNote(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    return h;
-}
-
-struct ReadyEntry {
-    Millis startAt;
-    std::int64_t seq;
-};
+std::uint64_t hashNote(std::string_view s) { return fnv1a(s); }
 
 void prefetchSlot(const Slot* s) {
     prefetch(s);
     prefetch(reinterpret_cast<const char*>(s) + 64);
 }
 
-// Pending operations by (startAt, seq), as a calendar: one bucket of seqs per distinct start time
-// (windows begin on few distinct instants, so a 100,000-operation rollout has a few hundred
-// buckets). A bucket is sorted when it comes first, then consumed from its head: popping walks
-// memory in order instead of sifting through a heap of every pending operation.
-class ReadyQueue {
-public:
-    bool empty() const { return size_ == 0; }
-    void push(Millis startAt, std::int64_t seq) {
-        Bucket& b = buckets_[startAt];
-        if (b.sorted && b.seqs.size() > b.head && seq < b.seqs.back()) b.sorted = false;
-        b.seqs.push_back(seq);
-        ++size_;
-    }
-    // The first entry (not empty()).
-    ReadyEntry top() {
-        auto it = buckets_.begin();
-        return {it->first, front(it->second)};
-    }
-    void pop() {
-        auto it = buckets_.begin();
-        Bucket& b = it->second;
-        front(b);
-        ++b.head;
-        --size_;
-        if (b.head == b.seqs.size()) buckets_.erase(it);
-    }
-
-    // The seq k entries after the first, when it is in the first bucket (-1 otherwise): what the
-    // caller will look at soon (prefetching).
-    std::int64_t ahead(std::size_t k) const {
-        if (buckets_.empty()) return -1;
-        const Bucket& b = buckets_.begin()->second;
-        return b.sorted && b.head + k < b.seqs.size() ? b.seqs[b.head + k] : -1;
-    }
-
-private:
-    struct Bucket {
-        std::vector<std::int64_t> seqs;
-        std::size_t head = 0;  // seqs before it were popped
-        bool sorted = true;    // seqs from head on are ascending
-    };
-    static std::int64_t front(Bucket& b) {
-        if (!b.sorted) {
-            std::sort(b.seqs.begin() + static_cast<std::ptrdiff_t>(b.head), b.seqs.end());
-            b.sorted = true;
-        }
-        return b.seqs[b.head];
-    }
-    std::map<Millis, Bucket> buckets_;
-    std::size_t size_ = 0;
-};
+using detail::ReadyEntry;
 
 struct Active {
     Orchestration orch;
     std::uint32_t handle = 0;
     std::vector<Slot> slots;  // by seq
-    std::vector<std::string> oddIds;
+    detail::IdTable ids;      // the odd (not UUID-shaped) ids of its slots
     std::size_t liveCount = 0;
     // Pending, not blocked operations by (startAt, seq); stale entries are skipped (lazy removal).
-    ReadyQueue ready;
+    detail::ReadyCalendar ready;
     int running = 0;  // operations in progress
     std::int64_t nextSeq = 0;
     bool resolved = false;  // operations exist (state left pending)
+    // An active orchestration of the same type was created before this one: this one's
+    // in-progress and succeeded operations are recorded as claims (Impl::claims).
+    bool olderSameType = false;
 
-    void pack(std::string_view text, PackedId& id) {
-        id = PackedId{};
-        if (packUuid(text, id.bytes)) return;
-        id.odd = true;
-        const auto index = static_cast<std::uint32_t>(oddIds.size());
-        std::memcpy(id.bytes, &index, sizeof index);
-        oddIds.emplace_back(text);
-    }
-    void unpack(const PackedId& id, std::string& out) const {
-        if (!id.odd) return unpackUuid(id.bytes, out);
-        std::uint32_t index;
-        std::memcpy(&index, id.bytes, sizeof index);
-        out = oddIds[index];
-    }
+    void pack(std::string_view text, PackedId& id) { ids.pack(text, id); }
+    void unpack(const PackedId& id, std::string& out) const { ids.unpack(id, out); }
     void operationIDInto(const Slot& s, std::string& out) const { unpack(s.id, out); }
     void runtimeIDInto(const Slot& s, std::string& out) const { unpack(s.runtime, out); }
     Slot* slot(std::int64_t seq) {
@@ -270,46 +165,111 @@ struct Engine::Impl {
         std::uint32_t handle;
         std::int64_t seq;
     };
-    struct PackedKey {
-        std::uint64_t lo, hi;
-        bool operator==(const PackedKey&) const = default;
-    };
-    struct PackedKeyHash {
-        std::size_t operator()(const PackedKey& k) const {
-            std::uint64_t h = (k.lo ^ (k.hi * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
-            return static_cast<std::size_t>(h ^ (h >> 31));
-        }
-    };
-    std::unordered_map<PackedKey, Owner, PackedKeyHash> busyPacked;
-    std::unordered_map<std::string, Owner> busyText;
-    static PackedKey keyOf(const PackedId& id) {
-        PackedKey k;
-        std::memcpy(&k.lo, id.bytes, 8);
-        std::memcpy(&k.hi, id.bytes + 8, 8);
-        return k;
-    }
-    const Owner* busyOwner(const Active& a, const Slot& s) {
-        if (!s.runtime.odd) {
-            auto it = busyPacked.find(keyOf(s.runtime));
-            return it == busyPacked.end() ? nullptr : &it->second;
-        }
-        a.runtimeIDInto(s, busyBuf);
-        auto it = busyText.find(busyBuf);
-        return it == busyText.end() ? nullptr : &it->second;
-    }
-    void markBusy(const Active& a, const Slot& s, std::int64_t seq) {
-        const Owner o{a.handle, seq};
-        if (!s.runtime.odd) {
-            busyPacked[keyOf(s.runtime)] = o;
-            return;
-        }
-        a.runtimeIDInto(s, busyBuf);
-        busyText[busyBuf] = o;
-    }
-    std::string busyBuf;
+    detail::PackedIdMap<Owner> busy;
+    const Owner* busyOwner(const Active& a, const Slot& s) { return busy.find(s.runtime, a.ids); }
+    void markBusy(const Active& a, const Slot& s, std::int64_t seq) { busy.at(s.runtime, a.ids) = Owner{a.handle, seq}; }
     // runtimeID -> operations waiting for it (orchestration handle, seq).
     std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> waiting;
     std::size_t actionsOut = 0;
+
+    // SPEC 4, never back to an older target (b): by type and runtime, the operations in progress
+    // or succeeded of orchestrations that are newer than some active orchestration of the same
+    // type (only those can supersede anything). Dry runs change nothing and claim nothing.
+    // Kept while orchestrations of the type are active; rebuilt from the store on recovery.
+    struct Claim {
+        Millis createdAt;             // of its orchestration
+        std::string orchestrationID;  // (createdAt, orchestrationID) is the creation order
+        std::string operationID;
+    };
+    std::unordered_map<std::string, std::vector<Claim>> claims[2];  // by OrchestrationType
+    static int typeIndex(OrchestrationType t) { return t == OrchestrationType::UpgradeKyma ? 0 : 1; }
+    static bool newer(Millis createdAt, const std::string& id, const Orchestration& than) {
+        return std::tie(createdAt, id) > std::tie(than.createdAt, than.orchestrationID);
+    }
+    void addClaim(const Active& a, const std::string& runtimeID, std::string_view operationID) {
+        auto& list = claims[typeIndex(a.orch.type)][runtimeID];
+        for (const Claim& c : list)
+            if (c.operationID == operationID) return;
+        list.push_back(Claim{a.orch.createdAt, a.orch.orchestrationID, std::string(operationID)});
+    }
+    void dropClaim(const Active& a, const std::string& runtimeID, std::string_view operationID) {
+        auto& byRuntime = claims[typeIndex(a.orch.type)];
+        auto it = byRuntime.find(runtimeID);
+        if (it == byRuntime.end()) return;
+        std::erase_if(it->second, [&](const Claim& c) { return c.operationID == operationID; });
+        if (it->second.empty()) byRuntime.erase(it);
+    }
+    // The newest claim on runtimeID by an orchestration created after `a` (nullptr: none).
+    const Claim* supersededBy(const Active& a, const std::string& runtimeID) const {
+        const auto& byRuntime = claims[typeIndex(a.orch.type)];
+        if (byRuntime.empty()) return nullptr;
+        auto it = byRuntime.find(runtimeID);
+        if (it == byRuntime.end()) return nullptr;
+        const Claim* best = nullptr;
+        for (const Claim& c : it->second)
+            if (c.orchestrationID != a.orch.orchestrationID && newer(c.createdAt, c.orchestrationID, a.orch) &&
+                (!best || std::tie(c.createdAt, c.orchestrationID) > std::tie(best->createdAt, best->orchestrationID)))
+                best = &c;
+        return best;
+    }
+    // An operation of `a` reached a state that may supersede older orchestrations' operations.
+    void noteOperationState(const Active& a, const std::string& runtimeID, std::string_view operationID,
+                            OperationState state) {
+        if (a.orch.parameters.dryRun) return;
+        if (state == OperationState::Failed || state == OperationState::Canceled) {
+            if (!claims[typeIndex(a.orch.type)].empty()) dropClaim(a, runtimeID, operationID);
+        } else if (a.olderSameType && (state == OperationState::InProgress || state == OperationState::Succeeded)) {
+            addClaim(a, runtimeID, operationID);
+        }
+    }
+    // Visits the stored orchestrations of `type` created after `than` that are not dry runs
+    // (any state), in creation order.
+    template <class Fn>
+    void forEachNewer(OrchestrationType type, const Orchestration& than, Fn&& fn) {
+        OrchestrationQuery q;
+        q.pageSize = 500;
+        for (q.page = 1;; ++q.page) {
+            const Page<Orchestration> page = e.store_.listOrchestrations(q);
+            for (const Orchestration& o : page.data)
+                if (o.type == type && !o.parameters.dryRun && newer(o.createdAt, o.orchestrationID, than)) fn(o);
+            if (page.data.size() < static_cast<std::size_t>(q.pageSize)) break;
+        }
+    }
+    // After a restart: the claims of every stored orchestration newer than the oldest active one
+    // of its type (what the engine would have recorded had it not stopped).
+    void rebuildClaims() {
+        for (auto& c : claims) c.clear();
+        const Active* oldest[2] = {nullptr, nullptr};
+        for (const auto& p : order)
+            if (!oldest[typeIndex(p->orch.type)]) oldest[typeIndex(p->orch.type)] = p.get();
+        for (const Active* a : oldest) {
+            if (!a) continue;
+            forEachNewer(a->orch.type, a->orch, [&](const Orchestration& o) {
+                std::vector<std::pair<std::string, std::string>> found;  // (runtime, operation)
+                e.store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
+                    if (op.state == OperationState::InProgress || op.state == OperationState::Succeeded)
+                        found.emplace_back(op.runtimeID, op.operationID);
+                });
+                auto& byRuntime = claims[typeIndex(o.type)];
+                for (auto& [rt, opID] : found)
+                    byRuntime[rt].push_back(Claim{o.createdAt, o.orchestrationID, std::move(opID)});
+            });
+        }
+    }
+
+    // Recomputes olderSameType (orchestrations are activated and deactivated rarely) and drops
+    // the claims of a type no active orchestration has.
+    void refreshTypes() {
+        bool seen[2] = {false, false};
+        for (const auto& p : order) {
+            const int t = typeIndex(p->orch.type);
+            p->olderSameType = seen[t];
+            seen[t] = true;
+        }
+        for (int t = 0; t < 2; ++t)
+            if (!seen[t]) claims[t].clear();
+    }
+
     // Reused buffers (their strings keep capacity): no allocation per store read or fleet lookup.
     Store::ProgressChange progress;  // reused: its operationID keeps its capacity
 
@@ -378,6 +338,7 @@ struct Engine::Impl {
         order.insert(pos, std::move(a));
         byId[o.orchestrationID] = raw;
         byHandle.push_back(raw);  // handles are given out in order
+        refreshTypes();
         return *raw;
     }
 
@@ -390,6 +351,7 @@ struct Engine::Impl {
         order.erase(std::remove_if(order.begin(), order.end(),
                                    [&](const auto& p) { return p->orch.orchestrationID == id; }),
                     order.end());
+        refreshTypes();
     }
 
     void addTimer(Millis at, const Active& a, TimerKind kind, std::int64_t seq = -1) {
@@ -654,6 +616,7 @@ struct Engine::Impl {
         a.runtimeIDInto(s, rtBuf);
         e.store_.updateOperationProgress(a.orch.orchestrationID, c);
         emit(now, "operation.state", a.orch.orchestrationID, c.operationID, rtBuf, toString(state), description);
+        noteOperationState(a, rtBuf, c.operationID, state);
         if (s.state == OperationState::InProgress) {
             --a.running;
             releaseRuntime(a, s, seq, rtBuf);
@@ -663,15 +626,9 @@ struct Engine::Impl {
 
     // The upgrade of slot s (seq) of `a` ended: its runtime (runtimeID) is free for waiting ones.
     void releaseRuntime(const Active& a, const Slot& s, std::int64_t seq, const std::string& runtimeID) {
-        if (!s.runtime.odd) {
-            auto b = busyPacked.find(keyOf(s.runtime));
-            if (b == busyPacked.end() || b->second.handle != a.handle || b->second.seq != seq) return;
-            busyPacked.erase(b);
-        } else {
-            auto b = busyText.find(runtimeID);
-            if (b == busyText.end() || b->second.handle != a.handle || b->second.seq != seq) return;
-            busyText.erase(b);
-        }
+        if (!busy.eraseUnless(s.runtime, a.ids,
+                              [&](const Owner& o) { return o.handle != a.handle || o.seq != seq; }))
+            return;
         if (waiting.empty()) return;
         auto w = waiting.find(runtimeID);
         if (w == waiting.end()) return;
@@ -705,6 +662,20 @@ struct Engine::Impl {
             const std::int64_t seq = a.ready.top().seq;
             a.popReady();
             Slot& s = *a.slot(seq);
+            // SPEC 4 (b): a newer orchestration already upgraded (or is upgrading) the runtime:
+            // this one must not take it back to an older target.
+            if (!claims[typeIndex(a.orch.type)].empty()) {
+                a.runtimeIDInto(s, rtBuf);
+                if (const Claim* by = supersededBy(a, rtBuf)) {
+                    flushMoves(a, now);
+                    const std::string why =
+                        "superseded by operation " + by->operationID + " of orchestration " + by->orchestrationID;
+                    a.operationIDInto(s, idBuf);
+                    emit(now, "operation.superseded", a.orch.orchestrationID, idBuf, rtBuf, {}, why);
+                    finishOperation(a, seq, OperationState::Succeeded, "skipped: " + why, now);
+                    continue;
+                }
+            }
             // Everything up to a start or a final state needs no store read: the slot knows the
             // runtime, and a missed window is a partial update (Store::rescheduleOperation).
             if (busyOwner(a, s)) {  // SPEC 6: another upgrade of this runtime is running: wait
@@ -791,6 +762,7 @@ struct Engine::Impl {
             ++a.running;
             ++actionsOut;
             markBusy(a, s, seq);
+            if (a.olderSameType) noteOperationState(a, op.runtimeID, op.operationID, OperationState::InProgress);
             s.snap = std::move(snap);
             const Operation& o = *s.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
@@ -841,8 +813,12 @@ struct Engine::Impl {
         deactivate(id);
     }
 
-    void cancelPending(Active& a, Millis now) {
+    // Cancels every pending operation of `a`, in one transaction with the orchestration `next`
+    // (nullptr: as it is). Memory and events change only after the write: a failed write (the
+    // caller sees the throw, e.g. an API 500) leaves the engine as it was.
+    void cancelPending(Active& a, Millis now, const Orchestration* next = nullptr) {
         std::vector<Operation> changed;
+        std::vector<std::size_t> seqs;
         for (std::size_t seq = 0; seq < a.slots.size(); ++seq) {
             Slot& s = a.slots[seq];
             if (!s.live || s.state != OperationState::Pending) continue;
@@ -851,12 +827,17 @@ struct Engine::Impl {
             op.state = OperationState::Canceled;
             op.description = "Operation was canceled";
             op.updatedAt = now;
+            changed.push_back(std::move(op));
+            seqs.push_back(seq);
+        }
+        e.store_.updateOrchestrationWithOperations(next ? *next : a.orch, {}, changed);
+        if (next) setOrchState(a, next->state, next->description, now);
+        for (std::size_t i = 0; i < changed.size(); ++i) {
+            const Operation& op = changed[i];
             emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, "canceled",
                  op.description);
-            changed.push_back(std::move(op));
-            killSlot(a, s);
+            killSlot(a, a.slots[seqs[i]]);
         }
-        e.store_.updateOrchestrationWithOperations(a.orch, {}, changed);
     }
 };
 
@@ -885,14 +866,20 @@ bool Engine::cancel(const std::string& orchestrationID, Millis now) {
     Active* a = impl_->find(orchestrationID);
     if (!a) return store_.getOrchestration(orchestrationID).has_value();  // finished: no-op
     if (a->orch.state == OrchestrationState::Canceling) return true;
+    // Written before anything changes in memory: a failed write leaves the engine as it was.
+    Orchestration next = a->orch;
+    next.updatedAt = now;
     if (!a->resolved) {  // still pending: nothing was scheduled
-        impl_->setOrchState(*a, OrchestrationState::Canceled, "Orchestration was canceled before it started", now);
-        store_.updateOrchestration(a->orch);
+        next.state = OrchestrationState::Canceled;
+        next.description = "Orchestration was canceled before it started";
+        store_.updateOrchestration(next);
+        impl_->setOrchState(*a, next.state, next.description, now);
         impl_->deactivate(orchestrationID);
         return true;
     }
-    impl_->setOrchState(*a, OrchestrationState::Canceling, "canceling: waiting for operations in progress", now);
-    impl_->cancelPending(*a, now);
+    next.state = OrchestrationState::Canceling;
+    next.description = "canceling: waiting for operations in progress";
+    impl_->cancelPending(*a, now, &next);
     impl_->maybeFinish(*a, now);
     return true;
 }
@@ -946,15 +933,42 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
             else chosen.push_back(it->second);
         }
     }
+    // SPEC 4, never back to an older target (a): a runtime that a newer orchestration of the same
+    // type has a non-canceled operation for is not retried; the skipped operation is reported in
+    // oldOperations.
+    if (!chosen.empty()) {
+        std::unordered_set<std::string> taken;  // runtimes of the chosen operations newer ones hold
+        std::unordered_set<std::string> wanted;
+        for (const Operation* op : chosen) wanted.insert(op->runtimeID);
+        impl_->forEachNewer(stored->type, *stored, [&](const Orchestration& o) {
+            store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
+                if (op.state == OperationState::Canceled) return;
+                const std::string rt(op.runtimeID);
+                if (wanted.count(rt)) taken.insert(rt);
+            });
+        });
+        if (!taken.empty()) {
+            std::erase_if(chosen, [&](const Operation* op) {
+                if (!taken.count(op->runtimeID)) return false;
+                r.oldOperations.push_back(op->operationID);
+                return true;
+            });
+        }
+    }
     if (chosen.empty()) {
-        r.msg = "no failed operations to retry";
+        r.msg = r.oldOperations.empty()
+                    ? "no failed operations to retry"
+                    : "no operations to retry: the runtimes of " + std::to_string(r.oldOperations.size()) +
+                          " failed operations have newer operations in later orchestrations (oldOperations)";
         return r;
     }
     Active* a = impl_->find(orchestrationID);
-    if (!a) {
+    const bool activated = !a;
+    if (activated) {
         a = &impl_->activate(*stored);
         a->resolved = true;
     }
+    const std::int64_t seqBefore = a->nextSeq;
     a->nextSeq = std::max(a->nextSeq, nextSeq);
     std::vector<Operation> created;
     for (const Operation* old : chosen) {
@@ -978,21 +992,35 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
             }
         }
         r.retryShoots.push_back(op.shootName);
-        r.oldOperations.push_back(old->operationID);
         created.push_back(std::move(op));
     }
-    if (a->orch.state == OrchestrationState::Failed)
-        impl_->setOrchState(*a, OrchestrationState::Retrying,
-                            "retrying " + std::to_string(created.size()) + " failed operations", now);
-    else
-        a->orch.updatedAt = now;
-    store_.updateOrchestrationWithOperations(a->orch, created, {});
+    // Written before anything changes in memory: a failed write leaves the engine as it was.
+    Orchestration next = a->orch;
+    next.updatedAt = now;
+    const bool toRetrying = next.state == OrchestrationState::Failed;
+    if (toRetrying) {
+        next.state = OrchestrationState::Retrying;
+        next.description = "retrying " + std::to_string(created.size()) + " failed operations";
+    }
+    try {
+        store_.updateOrchestrationWithOperations(next, created, {});
+    } catch (...) {
+        if (activated) impl_->deactivate(orchestrationID);
+        else a->nextSeq = seqBefore;
+        throw;
+    }
+    if (toRetrying) impl_->setOrchState(*a, next.state, next.description, now);
+    else a->orch.updatedAt = now;
     for (const auto& op : created) {
         impl_->addPendingSlot(*a, op);
         impl_->emit(now, "operation.created", orchestrationID, op.operationID, op.runtimeID, "pending",
                     "retry of " + op.retryOf);
     }
     r.msg = "retry operations are queued for processing";
+    if (!r.oldOperations.empty())
+        r.msg += "; " + std::to_string(r.oldOperations.size()) +
+                 " failed operations were not retried: their runtimes have newer operations in later orchestrations "
+                 "(oldOperations)";
     return r;
 }
 
@@ -1058,6 +1086,7 @@ void Engine::recover(Millis now) {
         }
         if (canceling) impl_->cancelPending(a, now);
     }
+    impl_->rebuildClaims();
 }
 
 std::vector<Action> Engine::tick(Millis now) {

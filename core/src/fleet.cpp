@@ -7,18 +7,6 @@
 #include <cstring>
 
 namespace keb {
-namespace {
-
-std::uint64_t splitmix64(std::uint64_t& state) {
-    state += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-
-}  // namespace
 
 // xxxxxxxx-xxxx-4xxx-Yxxx-xxxxxxxxxxxx with Y in 8..b (RFC 4122 variant). Written in place
 // (ids are made for every operation of a rollout).

@@ -20,6 +20,8 @@
 
 #include "keb/bits.h"
 
+#include "detail/tag_table.h"
+
 #include "keb/uuid.h"
 
 #include <algorithm>
@@ -37,7 +39,7 @@
 namespace keb {
 namespace {
 
-constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint32_t kNone = detail::TagTable::kNone;
 
 // Scratch strings keep their capacity between calls, but not a rare huge one.
 struct ScratchTrim {
@@ -49,83 +51,8 @@ struct ScratchTrim {
 
 constexpr int kStates = 5;
 
-std::uint64_t mix64(std::uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
 
-std::uint64_t hashBytes(const unsigned char* p, std::size_t n) {
-    std::uint64_t h = 0x243f6a8885a308d3ULL ^ n;
-    while (n >= 8) {
-        std::uint64_t w;
-        std::memcpy(&w, p, 8);
-        h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, p, n);
-        h = mix64(h ^ w ^ (static_cast<std::uint64_t>(n) << 56));
-    }
-    return h;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Open addressing (linear probing) of 32-bit values (pool offsets, record slots) with the upper
-// half of their hash: the tag also picks the position, so probing looks at a value only for a
-// real candidate and growing looks at none. Serves the string pool and the operation index.
-class TagTable {
-public:
-    // The first value with this tag that same(value) accepts; kNone when there is none.
-    template <class Same>
-    std::uint32_t find(std::uint32_t tag, Same&& same) const {
-        if (table_.empty()) return kNone;
-        const std::size_t mask = table_.size() - 1;
-        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-            const Entry& e = table_[i];
-            if (e.value == kNone) return kNone;
-            if (e.tag == tag && same(e.value)) return e.value;
-        }
-    }
-    // Adds a value (not checked for duplicates), growing at 3/4 load.
-    void insert(std::uint32_t value, std::uint32_t tag) {
-        if ((count_ + 1) * 4 > table_.size() * 3) rebuild(std::max<std::size_t>(64, table_.size() * 2), kNone);
-        place(Entry{value, tag});
-        ++count_;
-    }
-    // Keeps only the values below limit (what a failed write added is dropped).
-    void dropFrom(std::uint64_t limit) { rebuild(table_.size(), limit); }
-    std::size_t bytes() const { return table_.capacity() * sizeof(Entry); }
-
-private:
-    struct Entry {
-        std::uint32_t value;
-        std::uint32_t tag;
-    };
-    void place(Entry e) {
-        const std::size_t mask = table_.size() - 1;
-        std::size_t i = e.tag & mask;
-        while (table_[i].value != kNone) i = (i + 1) & mask;
-        table_[i] = e;
-    }
-    void rebuild(std::size_t size, std::uint64_t limit) {
-        std::vector<Entry> old(size, Entry{kNone, 0});
-        old.swap(table_);
-        count_ = 0;
-        for (const Entry& e : old) {
-            if (e.value == kNone || e.value >= limit) continue;
-            place(e);
-            ++count_;
-        }
-    }
-    std::vector<Entry> table_;
-    std::size_t count_ = 0;
-};
+using detail::TagTable;
 
 // ---------------------------------------------------------------------------------------------
 class StringPool {
@@ -346,7 +273,7 @@ struct OpRec {
 static_assert(sizeof(OpRec) <= 160, "operation record grew");
 
 std::uint64_t opIdHash(std::uint32_t orch, const OpId& k) {
-    if (k.packed) return hashBytes(k.bytes, 16) ^ mix64(orch + 0x9e3779b97f4a7c15ULL);
+    if (k.packed) return hashBytes(k.bytes, 16) ^ mix64(orch);
     return mix64((static_cast<std::uint64_t>(orch) << 32) | k.handle()) ^ 0x5bd1e9955bd1e995ULL;
 }
 

@@ -16,25 +16,12 @@
 #include <optional>
 #include <string_view>
 
+#include "keb/bits.h"
 #include "keb/regex.h"
 
 namespace keb {
 namespace {
 
-std::uint64_t hashBytes(std::string_view s) {
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, s.data() + i, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 29;
-    }
-    std::uint64_t tail = 0;
-    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
-    h = (h ^ tail) * 0x94d049bb133111ebULL;
-    return h ^ (h >> 31);
-}
 
 constexpr std::uint32_t kNone = 0xffffffffu;
 

@@ -1,17 +1,28 @@
 // Request validation (SPEC 3): JSON body -> normalised Parameters, or a 400 message
 // naming the offending field with a dotted path. Never throws.
 //
-// Conventions (see docs/decisions-core.md):
-// - a JSON null is treated like an absent field, and so is an empty string in a
-//   Target field (KEB's Go structs could not tell "" from absent);
-// - unknown fields are ignored, including the kyma object of an upgradeCluster
-//   request and the kubernetes object of an upgradeKyma request;
-// - a missing kyma / kubernetes object is accepted as an empty one (the broker's
-//   default version applies).
+// Conventions (see docs/decisions-core.md and docs/request-body.md):
+// - strict fields: every object of a request lists the fields it may have, and any other
+//   field is a 400 naming its path, so a typo such as {"runtimeId": "rt-1"} cannot drop a
+//   filter and widen a rollout to the whole fleet. The lists hold every field KEB's own Go
+//   client (kcp) marshals from orchestration.Parameters; those this broker has no use for
+//   (strategy.ScheduleTime, retryoperation, notification) are type-checked and ignored;
+// - a target with no field set ({} or only empty values) is a 400: it would select every
+//   runtime, which must be asked for explicitly with {"target": "all"};
+// - a JSON null is treated like an absent field, and so is an empty string in a Target field
+//   (KEB's Go structs could not tell "" from absent);
+// - the kyma object of an upgradeCluster request and the kubernetes object of an upgradeKyma
+//   request (KEB's DTO has both) are checked like the real ones and accepted when they set
+//   nothing; a value in them is a 400, because this request would not apply it;
+// - a missing kyma / kubernetes object is accepted as an empty one (the broker's default
+//   version applies).
 #include "keb/validate.h"
 
+#include <algorithm>
 #include <climits>
+#include <span>
 #include <stdexcept>
+#include <vector>
 
 #include "keb/regex.h"
 #include "keb/timefmt.h"
@@ -27,6 +38,125 @@ std::string cleanParserMessage(const char* what) {
         if (close != std::string::npos) m.erase(0, close + 2);
     }
     return m;
+}
+
+// ---- strict fields
+
+// The objects of a request body and the fields each may have (KEB's orchestration.Parameters
+// DTO as kcp marshals it; a Go field without a json tag, ScheduleTime, keeps its Go name).
+enum class Level { Top, Targets, Target, Strategy, Parallel, Kyma, Kubernetes, RetryOperation };
+
+constexpr std::string_view kTopFields[] = {"targets",    "strategy",       "dryRun",      "kyma",
+                                           "kubernetes", "retryoperation", "notification"};
+constexpr std::string_view kTargetsFields[] = {"include", "exclude"};
+constexpr std::string_view kTargetFields[] = {"target",    "globalAccount", "subAccount", "region",
+                                              "runtimeID", "planName",      "shoot",      "instanceID"};
+constexpr std::string_view kStrategyFields[] = {"type", "schedule", "ScheduleTime", "maintenanceWindow", "parallel"};
+constexpr std::string_view kParallelFields[] = {"workers"};
+constexpr std::string_view kKymaFields[] = {"version"};
+constexpr std::string_view kKubernetesFields[] = {"kubernetesVersion", "machineImage", "machineImageVersion"};
+constexpr std::string_view kRetryOperationFields[] = {"retryoperations", "immediate"};
+
+struct LevelFields {
+    Level level;
+    std::string_view where;  // how a hint names the object: "strategy.parallel"
+    std::span<const std::string_view> fields;
+};
+constexpr LevelFields kLevels[] = {
+    {Level::Top, "the top level", kTopFields},
+    {Level::Targets, "targets", kTargetsFields},
+    {Level::Target, "a targets.include or targets.exclude entry", kTargetFields},
+    {Level::Strategy, "strategy", kStrategyFields},
+    {Level::Parallel, "strategy.parallel", kParallelFields},
+    {Level::Kyma, "kyma", kKymaFields},
+    {Level::Kubernetes, "kubernetes", kKubernetesFields},
+    {Level::RetryOperation, "retryoperation", kRetryOperationFields},
+};
+
+const LevelFields& levelFields(Level level) {
+    for (const LevelFields& l : kLevels)
+        if (l.level == level) return l;
+    return kLevels[0];
+}
+
+bool isKnown(Level level, std::string_view key) {
+    for (std::string_view f : levelFields(level).fields)
+        if (f == key) return true;
+    return false;
+}
+
+// Longer keys get no hint (and are cut in messages): no field name comes near this length.
+constexpr std::size_t kMaxShownKey = 64;
+
+char asciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Edit distance with adjacent transpositions (optimal string alignment), ASCII case ignored:
+// "runtimeId" is 0 from "runtimeID", "workres" 1 from "workers".
+std::size_t editDistance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const bool same = asciiLower(a[i - 1]) == asciiLower(b[j - 1]);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
+            if (i > 1 && j > 1 && asciiLower(a[i - 1]) == asciiLower(b[j - 2]) &&
+                asciiLower(a[i - 2]) == asciiLower(b[j - 1]))
+                cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+        }
+        prev2.swap(prev);
+        prev.swap(cur);
+    }
+    return prev[b.size()];
+}
+
+// " (did you mean \"runtimeID\"?)" for a case-only difference or a near miss among the fields
+// of the same object, " (workers belongs in strategy.parallel)" for a field of another object
+// written in the wrong place, or "" when nothing is close.
+std::string unknownFieldHint(Level level, std::string_view key) {
+    if (key.empty() || key.size() > kMaxShownKey) return "";
+    std::string_view best;
+    std::size_t bestDistance = SIZE_MAX;
+    bool tie = false;
+    for (std::string_view f : levelFields(level).fields) {
+        const std::size_t d = editDistance(key, f);
+        if (d < bestDistance) {
+            best = f;
+            bestDistance = d;
+            tie = false;
+        } else if (d == bestDistance) {
+            tie = true;
+        }
+    }
+    const auto didYouMean = [&] { return " (did you mean \"" + std::string(best) + "\"?)"; };
+    if (bestDistance == 0 && !tie) return didYouMean();
+    for (const LevelFields& other : kLevels) {
+        if (other.level == level) continue;
+        for (std::string_view f : other.fields)
+            if (f.size() == key.size() && editDistance(key, f) == 0)
+                return " (" + std::string(f) + " belongs in " + std::string(other.where) + ")";
+    }
+    const std::size_t limit = best.size() <= 5 ? 1 : 2;
+    if (!tie && bestDistance <= limit) return didYouMean();
+    return "";
+}
+
+// The path of a member: "parent.key" for plain names, parent["odd key"] otherwise (JSON
+// quoted, cut to 64 bytes, so a huge or binary key cannot blow up the message).
+std::string memberPath(const std::string& parent, const std::string& key) {
+    bool plain = !key.empty() && key.size() <= kMaxShownKey;
+    for (char c : key)
+        plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                          c == '-' || c == '$');
+    if (plain) return parent.empty() ? key : parent + "." + key;
+    const std::string shown = key.size() > kMaxShownKey ? key.substr(0, kMaxShownKey) + "..." : key;
+    return parent + "[" + Json(shown).dump(-1, ' ', false, Json::error_handler_t::replace) + "]";
+}
+
+// Go's zero time.Time as encoding/json writes it: what kcp sends in strategy.ScheduleTime.
+Millis goZeroTime() {
+    static const Millis zero = *parseRfc3339("0001-01-01T00:00:00Z");
+    return zero;
 }
 
 class Validator {
@@ -45,6 +175,16 @@ public:
         return &*it;
     }
 
+    // The first member of obj (an object) that level does not list is a 400 naming it.
+    // Checked before the known members, so a typo is reported as such and not as the
+    // consequence it would have (e.g. an empty target).
+    bool knownFields(const Json& obj, Level level, const std::string& path) {
+        for (auto it = obj.begin(); it != obj.end(); ++it)
+            if (!isKnown(level, it.key()))
+                return fail(memberPath(path, it.key()) + ": unknown field" + unknownFieldHint(level, it.key()));
+        return true;
+    }
+
     bool optString(const Json& obj, const char* key, const std::string& path, std::optional<std::string>* out) {
         const Json* v = field(obj, key);
         if (!v) return true;
@@ -54,8 +194,9 @@ public:
         return true;
     }
 
-    bool target(const Json& j, const std::string& path, Target* t) {
+    bool target(const Json& j, const std::string& path, bool include, Target* t) {
         if (!j.is_object()) return fail(path + " must be an object");
+        if (!knownFields(j, Level::Target, path)) return false;
         if (const Json* v = field(j, "target")) {
             if (!v->is_string() || v->get<std::string>() != "all") return fail(path + ".target must be \"all\"");
             t->all = true;
@@ -74,10 +215,19 @@ public:
                 if (!Regex::compile(*(t->*f.member), &reErr)) return fail(fp + ": invalid regex: " + reErr);
             }
         }
-        return optString(j, "runtimeID", path + ".runtimeID", &t->runtimeID) &&
-               optString(j, "planName", path + ".planName", &t->planName) &&
-               optString(j, "shoot", path + ".shoot", &t->shoot) &&
-               optString(j, "instanceID", path + ".instanceID", &t->instanceID);
+        if (!optString(j, "runtimeID", path + ".runtimeID", &t->runtimeID) ||
+            !optString(j, "planName", path + ".planName", &t->planName) ||
+            !optString(j, "shoot", path + ".shoot", &t->shoot) ||
+            !optString(j, "instanceID", path + ".instanceID", &t->instanceID))
+            return false;
+        // Matching ANDs the set fields, so a target without any matches every runtime: a
+        // rollout to the whole fleet must be asked for by name.
+        if (*t == Target{})
+            return fail(path + (include ? ": empty target would select every runtime; write {\"target\": \"all\"} "
+                                          "if that is meant, or set runtimeID, globalAccount, subAccount, region, "
+                                          "planName, shoot or instanceID"
+                                        : ": empty target would exclude every runtime; set the field(s) to exclude"));
+        return true;
     }
 
     bool targetList(const Json& targets, const char* key, bool required, std::vector<Target>* out) {
@@ -88,7 +238,7 @@ public:
         if (required && list->empty()) return fail(path + " must be a non-empty array");
         for (std::size_t i = 0; i < list->size(); ++i) {
             Target t;
-            if (!target((*list)[i], path + "[" + std::to_string(i) + "]", &t)) return false;
+            if (!target((*list)[i], path + "[" + std::to_string(i) + "]", required, &t)) return false;
             out->push_back(std::move(t));
         }
         return true;
@@ -98,6 +248,7 @@ public:
         const Json* st = field(body, "strategy");
         if (!st) return true;
         if (!st->is_object()) return fail("strategy must be an object");
+        if (!knownFields(*st, Level::Strategy, "strategy")) return false;
         if (const Json* v = field(*st, "type")) {
             if (!v->is_string()) return fail("strategy.type must be a string");
             const std::string type = v->get<std::string>();
@@ -123,6 +274,7 @@ public:
                             " (want immediate, now, maintenanceWindow or RFC 3339)");
             }
         }
+        if (!scheduleTime(*st, *s)) return false;
         if (const Json* v = field(*st, "maintenanceWindow")) {
             if (!v->is_boolean()) return fail("strategy.maintenanceWindow must be a boolean");
             s->maintenanceWindow = v->get<bool>();
@@ -130,6 +282,7 @@ public:
         if (windowFromSchedule) s->maintenanceWindow = true;
         if (const Json* p = field(*st, "parallel")) {
             if (!p->is_object()) return fail("strategy.parallel must be an object");
+            if (!knownFields(*p, Level::Parallel, "strategy.parallel")) return false;
             if (const Json* w = field(*p, "workers")) {
                 if (!w->is_number_integer()) return fail("strategy.parallel.workers must be an integer >= 1");
                 if (w->is_number_unsigned()) {
@@ -150,6 +303,25 @@ public:
         return true;
     }
 
+    // strategy.ScheduleTime: KEB's Go field without a json tag, so kcp always sends it, as Go's
+    // zero time. KEB's server overwrote it from `schedule` for "now" and a time, so it is
+    // ignored then. With any other schedule a real time there would be a start time this
+    // broker silently drops (the rollout would start at once): 400, pointing at `schedule`.
+    bool scheduleTime(const Json& st, const Strategy& s) {
+        const Json* v = field(st, "ScheduleTime");
+        if (!v) return true;
+        if (!v->is_string()) return fail("strategy.ScheduleTime must be a string (an RFC 3339 time)");
+        const std::string text = v->get<std::string>();
+        const auto t = parseRfc3339(text);
+        if (!t)
+            return fail("strategy.ScheduleTime: invalid time " +
+                        Json(text).dump(-1, ' ', false, Json::error_handler_t::replace) + " (want RFC 3339)");
+        if (*t != goZeroTime() && s.schedule == ScheduleKind::Immediate)
+            return fail("strategy.ScheduleTime is not used as a start time: put it in strategy.schedule "
+                        "(ScheduleTime is accepted as KEB's client sends it, 0001-01-01T00:00:00Z)");
+        return true;
+    }
+
     bool stringField(const Json& obj, const char* key, const std::string& path, std::string* out) {
         const Json* v = field(obj, key);
         if (!v) return true;
@@ -158,35 +330,101 @@ public:
         return true;
     }
 
+    bool booleanField(const Json& obj, const char* key, const std::string& path, bool* out) {
+        const Json* v = field(obj, key);
+        if (!v) return true;
+        if (!v->is_boolean()) return fail(path + " must be a boolean");
+        *out = v->get<bool>();
+        return true;
+    }
+
+    // Present (not null) kyma object -> *out; absent leaves *out empty.
+    bool kyma(const Json& body, std::optional<KymaParams>* out) {
+        const Json* v = field(body, "kyma");
+        if (!v) return true;
+        if (!v->is_object()) return fail("kyma must be an object");
+        if (!knownFields(*v, Level::Kyma, "kyma")) return false;
+        KymaParams k;
+        if (!stringField(*v, "version", "kyma.version", &k.version)) return false;
+        *out = k;
+        return true;
+    }
+
+    bool kubernetes(const Json& body, std::optional<KubernetesParams>* out) {
+        const Json* v = field(body, "kubernetes");
+        if (!v) return true;
+        if (!v->is_object()) return fail("kubernetes must be an object");
+        if (!knownFields(*v, Level::Kubernetes, "kubernetes")) return false;
+        KubernetesParams k;
+        if (!stringField(*v, "kubernetesVersion", "kubernetes.kubernetesVersion", &k.kubernetesVersion) ||
+            !stringField(*v, "machineImage", "kubernetes.machineImage", &k.machineImage) ||
+            !stringField(*v, "machineImageVersion", "kubernetes.machineImageVersion", &k.machineImageVersion))
+            return false;
+        *out = k;
+        return true;
+    }
+
+    // retryoperation (KEB's RetryOperationParameters; kcp always sends it, usually as {}):
+    // checked against KEB's types and ignored, a retry is POST /orchestrations/{id}/retry.
+    bool retryOperation(const Json& body) {
+        const Json* r = field(body, "retryoperation");
+        if (!r) return true;
+        if (!r->is_object()) return fail("retryoperation must be an object");
+        if (!knownFields(*r, Level::RetryOperation, "retryoperation")) return false;
+        if (const Json* ids = field(*r, "retryoperations")) {
+            if (!ids->is_array()) return fail("retryoperation.retryoperations must be an array of strings");
+            for (std::size_t i = 0; i < ids->size(); ++i)
+                if (!(*ids)[i].is_string())
+                    return fail("retryoperation.retryoperations[" + std::to_string(i) + "] must be a string");
+        }
+        if (const Json* v = field(*r, "immediate")) {
+            // KEB's stringBoolean: the JSON text with quotes trimmed, read by Go's strconv.ParseBool.
+            static constexpr std::string_view kGoBools[] = {"1", "t", "T", "TRUE", "true", "True",
+                                                            "0", "f", "F", "FALSE", "false", "False"};
+            bool ok = v->is_boolean() || (v->is_number_integer() && (*v == 0 || *v == 1));
+            if (v->is_string())
+                for (std::string_view b : kGoBools) ok = ok || v->get_ref<const std::string&>() == b;
+            if (!ok) return fail("retryoperation.immediate must be a boolean (or \"true\"/\"false\")");
+        }
+        return true;
+    }
+
     bool parse(OrchestrationType type, const Json& body, Parameters* p) {
         if (!body.is_object()) return fail("body must be a JSON object");
+        if (!knownFields(body, Level::Top, "")) return false;
         const Json* targets = field(body, "targets");
         if (!targets) return fail("targets.include must be a non-empty array");
         if (!targets->is_object()) return fail("targets must be an object");
+        if (!knownFields(*targets, Level::Targets, "targets")) return false;
         if (!targetList(*targets, "include", true, &p->targets.include)) return false;
         if (!targetList(*targets, "exclude", false, &p->targets.exclude)) return false;
         if (!strategy(body, &p->strategy)) return false;
-        if (const Json* v = field(body, "dryRun")) {
-            if (!v->is_boolean()) return fail("dryRun must be a boolean");
-            p->dryRun = v->get<bool>();
-        }
+        if (!booleanField(body, "dryRun", "dryRun", &p->dryRun)) return false;
+        bool notification = false;  // KEB's customer notification: accepted, not implemented
+        if (!booleanField(body, "notification", "notification", &notification)) return false;
+        if (!retryOperation(body)) return false;
+        std::optional<KymaParams> kymaParams;
+        std::optional<KubernetesParams> kubernetesParams;
+        if (!kyma(body, &kymaParams) || !kubernetes(body, &kubernetesParams)) return false;
+        // The other type's object: KEB's DTO has both, so a client may send an empty one; a
+        // value in it would be dropped without a word by this request (an operator who sends
+        // kyma.version to /upgrade/cluster expects Kyma to change), so it is refused.
         if (type == OrchestrationType::UpgradeKyma) {
-            KymaParams k;
-            if (const Json* v = field(body, "kyma")) {
-                if (!v->is_object()) return fail("kyma must be an object");
-                if (!stringField(*v, "version", "kyma.version", &k.version)) return false;
+            if (kubernetesParams) {
+                for (const auto& [key, value] : {std::pair{"kubernetesVersion", &kubernetesParams->kubernetesVersion},
+                                                 std::pair{"machineImage", &kubernetesParams->machineImage},
+                                                 std::pair{"machineImageVersion", &kubernetesParams->machineImageVersion}})
+                    if (!value->empty())
+                        return fail(std::string("kubernetes.") + key +
+                                    ": an upgradeKyma request does not change the cluster; send it to POST "
+                                    "/upgrade/cluster or leave kubernetes out");
             }
-            p->kyma = k;
+            p->kyma = kymaParams.value_or(KymaParams{});
         } else {
-            KubernetesParams k;
-            if (const Json* v = field(body, "kubernetes")) {
-                if (!v->is_object()) return fail("kubernetes must be an object");
-                if (!stringField(*v, "kubernetesVersion", "kubernetes.kubernetesVersion", &k.kubernetesVersion) ||
-                    !stringField(*v, "machineImage", "kubernetes.machineImage", &k.machineImage) ||
-                    !stringField(*v, "machineImageVersion", "kubernetes.machineImageVersion", &k.machineImageVersion))
-                    return false;
-            }
-            p->kubernetes = k;
+            if (kymaParams && !kymaParams->version.empty())
+                return fail("kyma.version: an upgradeCluster request does not change Kyma; send it to POST "
+                            "/upgrade/kyma or leave kyma out");
+            p->kubernetes = kubernetesParams.value_or(KubernetesParams{});
         }
         return true;
     }

@@ -30,9 +30,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sqlite_store.h"
-#ifdef KEB_HAVE_SIM
-#include "keb/sim/fleet_gen.h"
-#endif
+#include "keb/world/fleet_gen.h"
 #ifdef KEB_HAVE_KUBE
 #include "keb/kube/gardener.h"
 #endif
@@ -550,10 +548,9 @@ int App::run() {
         return 2;
 #endif
     } else if (o_.demoFleet > 0) {
-#ifdef KEB_HAVE_SIM
-        sim::FleetSpec spec;
+        world::FleetSpec spec;
         spec.size = o_.demoFleet;
-        auto fleet = std::make_unique<sim::SimFleet>(sim::generateFleet(spec, o_.demoSeed));
+        auto fleet = std::make_unique<world::SimFleet>(world::generateFleet(spec, o_.demoSeed));
         ownedFleet_ = std::move(fleet);
         DemoBackendOptions bo;
         bo.journalPath = sqlitePath_.empty() ? "" : sqlitePath_ + ".upgrades.jsonl";
@@ -565,10 +562,6 @@ int App::run() {
         ownedBackend_ = std::make_unique<DemoBackend>(bo);
         fleetDescription_ = "demo fleet of " + std::to_string(o_.demoFleet) + " simulated runtimes (seed " +
                             std::to_string(o_.demoSeed) + ", upgrades take " + formatDuration(o_.demoUpgradeDuration) + ")";
-#else
-        std::cerr << "keb-server: --demo-fleet: this build has no simulator library (sim/ was not built)\n";
-        return 2;
-#endif
         fleet_ = ownedFleet_.get();
         backend_ = ownedBackend_.get();
     } else {

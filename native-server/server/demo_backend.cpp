@@ -11,9 +11,7 @@
 #include <stdexcept>
 
 #include "keb/wire.h"
-#ifdef KEB_HAVE_SIM
-#include "keb/sim/backend.h"
-#endif
+#include "keb/world/faults.h"
 
 namespace keb::server {
 
@@ -81,20 +79,17 @@ StepResult DemoBackend::start(OrchestrationType, const Operation& op, Millis now
         Millis left = it->second.startedAt + it->second.duration - now;
         return StepResult::again(std::max<Millis>(left, 1), "upgrade already started");
     }
-    Record r;
-    r.startedAt = now;
-    r.duration = options_.upgradeDuration;
-#ifdef KEB_HAVE_SIM
-    sim::FaultPlan plan;
+    world::FaultPlan plan;
     plan.failureProbability = options_.failureProbability;
-    plan.duration.kind = sim::DurationDist::Kind::Fixed;
+    plan.duration.kind = world::DurationDist::Kind::Fixed;
     plan.duration.value = options_.upgradeDuration;
     plan.duration.min = 0;
     plan.duration.max = options_.upgradeDuration;
-    sim::UpgradeFate fate = sim::decideFate(plan, options_.seed, op, now);
+    const world::UpgradeFate fate = world::decideFate(plan, options_.seed, op, now);
+    Record r;
+    r.startedAt = now;
     r.duration = fate.duration;
     r.fails = fate.fails;
-#endif
     // Durable before the upgrade counts as started (and before the engine hears about it).
     append(Json{{"kind", "upgrade"},
                 {"operationID", op.operationID},

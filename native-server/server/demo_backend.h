@@ -1,4 +1,4 @@
-// The demo upgrade backend of `--demo-fleet`: a simulated upgrade (fate from keb_sim's fault
+// The demo upgrade backend of `--demo-fleet`: a simulated upgrade (fate from keb_world's fault
 // model) whose started upgrades are recorded durably in an append-only JSON-lines journal
 // next to the store, so that a restarted server (even after kill -9) knows what it already
 // started: start() is idempotent per operationID across restarts, and the journal is the

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "keb/sim/checker.h"
+#include "keb/sim/scenario_node.h"
 #include "keb/timefmt.h"
 #include "keb/wire.h"
 #include "keb/windows.h"
@@ -52,99 +54,7 @@ std::optional<Millis> parseOffset(std::string_view s) {
 
 namespace {
 
-// A JSON value with its path, for typed access with precise errors.
-class Node {
-public:
-    Node(const Json& j, std::string path, const std::string& file) : j_(j), path_(std::move(path)), file_(file) {}
-
-    [[noreturn]] void fail(const std::string& what) const {
-        throw ScenarioError(file_ + ": " + (path_.empty() ? std::string("(top level)") : path_) + ": " + what);
-    }
-    const Json& json() const { return j_; }
-    const std::string& path() const { return path_; }
-    bool has(const char* key) const { return j_.is_object() && j_.contains(key) && !j_.at(key).is_null(); }
-    Node operator[](const char* key) const {
-        return Node(j_.at(key), path_.empty() ? std::string(key) : path_ + "." + key, file_);
-    }
-    Node at(std::size_t i) const { return Node(j_.at(i), path_ + "[" + std::to_string(i) + "]", file_); }
-    std::size_t size() const { return j_.size(); }
-
-    void requireObject() const {
-        if (!j_.is_object()) fail("expected an object");
-    }
-    void requireArray() const {
-        if (!j_.is_array()) fail("expected an array");
-    }
-    // Unknown keys are errors in scenario files: a typo must not silently change a test.
-    void onlyKeys(std::initializer_list<const char*> keys) const {
-        requireObject();
-        for (auto it = j_.begin(); it != j_.end(); ++it) {
-            bool ok = false;
-            for (const char* k : keys) ok = ok || it.key() == k;
-            if (!ok) {
-                std::string list;
-                for (const char* k : keys) list += std::string(list.empty() ? "" : ", ") + k;
-                Node(it.value(), path_.empty() ? it.key() : path_ + "." + it.key(), file_)
-                    .fail("unknown field (allowed: " + list + ")");
-            }
-        }
-    }
-    std::string str() const {
-        if (!j_.is_string()) fail("expected a string");
-        return j_.get<std::string>();
-    }
-    bool boolean() const {
-        if (!j_.is_boolean()) fail("expected true or false");
-        return j_.get<bool>();
-    }
-    std::int64_t integer(std::int64_t lo, std::int64_t hi) const {
-        if (!j_.is_number_integer() && !(j_.is_number_float() && std::floor(j_.get<double>()) == j_.get<double>()))
-            fail("expected an integer");
-        const double d = j_.get<double>();
-        if (d < static_cast<double>(lo) || d > static_cast<double>(hi))
-            fail("must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-        return j_.is_number_unsigned() ? static_cast<std::int64_t>(j_.get<std::uint64_t>()) : j_.get<std::int64_t>();
-    }
-    double number(double lo, double hi) const {
-        if (!j_.is_number()) fail("expected a number");
-        const double d = j_.get<double>();
-        if (!(d >= lo && d <= hi)) fail("must be between " + fmt(lo) + " and " + fmt(hi));
-        return d;
-    }
-    double probability() const { return number(0.0, 1.0); }
-    Millis duration() const {
-        if (!j_.is_string()) fail("expected a duration like \"15m\", \"2h\", \"1d\"");
-        auto d = parseOffset(j_.get<std::string>());
-        if (!d || j_.get<std::string>().starts_with("+")) fail("expected a duration like \"15m\", \"2h\", \"1d\"");
-        return *d;
-    }
-    // RFC 3339 time, or an offset "+2h" from the scenario start.
-    Millis time(Millis start) const {
-        if (j_.is_string()) {
-            const std::string s = j_.get<std::string>();
-            if (auto t = parseRfc3339(s)) return *t;
-            if (!s.empty() && s[0] == '+')
-                if (auto d = parseOffset(s)) return start + *d;
-        }
-        fail("expected RFC 3339 time or duration offset like \"+2h\"");
-    }
-    std::vector<std::string> strings() const {
-        requireArray();
-        std::vector<std::string> out;
-        for (std::size_t i = 0; i < size(); ++i) out.push_back(at(i).str());
-        return out;
-    }
-
-private:
-    static std::string fmt(double d) {
-        std::ostringstream o;
-        o << d;
-        return o.str();
-    }
-    const Json& j_;
-    std::string path_;
-    const std::string& file_;
-};
+using Node = ScenarioNode;
 
 Weighted weighted(const Node& n) {
     n.requireObject();
@@ -326,6 +236,8 @@ void parseEngine(const Node& n, EngineConfig& c) {
     }
 }
 
+}  // namespace
+
 CountExpect parseCount(const Node& n) {
     CountExpect c;
     if (n.json().is_object()) {
@@ -368,6 +280,17 @@ OrchestrationExpect parseOrchExpect(const Node& n, int defaultIndex, int submitC
     if (n.has("operations")) e.operations = parseStateCounts(n["operations"]);
     if (n.has("totalOperations")) e.totalOperations = parseCount(n["totalOperations"]);
     return e;
+}
+
+namespace {
+
+// An HTTP status, or a non-empty list of statuses any of which is expected.
+std::vector<int> statuses(const Node& n) {
+    if (!n.json().is_array()) return {static_cast<int>(n.integer(100, 599))};
+    if (n.size() == 0) n.fail("expected an HTTP status or a non-empty list of them");
+    std::vector<int> out;
+    for (std::size_t i = 0; i < n.size(); ++i) out.push_back(static_cast<int>(n.at(i).integer(100, 599)));
+    return out;
 }
 
 int orchestrationRef(const Node& ev, TimelineEvent& t, int submitsSoFar) {
@@ -414,7 +337,7 @@ void parseTimeline(const Node& n, Scenario& sc) {
             if (!ev.has("body")) ev.fail("body is required (the request body of POST /upgrade/" + k + ")");
             // Any JSON is passed to the API as is (a string is sent verbatim, for malformed bodies).
             t.body = ev["body"].json().is_string() ? ev["body"].json().get<std::string>() : ev["body"].json().dump();
-            if (ev.has("expectStatus")) t.expectStatus = static_cast<int>(ev["expectStatus"].integer(100, 599));
+            if (ev.has("expectStatus")) t.expectStatus = statuses(ev["expectStatus"]);
             t.submitIndex = submits++;
         } else if (kind == "api") {
             ev.onlyKeys({"at", "event", "method", "path", "body", "expectStatus", "comment"});
@@ -424,12 +347,12 @@ void parseTimeline(const Node& n, Scenario& sc) {
             t.apiPath = ev["path"].str();
             if (ev.has("body"))
                 t.body = ev["body"].json().is_string() ? ev["body"].json().get<std::string>() : ev["body"].json().dump();
-            if (ev.has("expectStatus")) t.expectStatus = static_cast<int>(ev["expectStatus"].integer(100, 599));
+            if (ev.has("expectStatus")) t.expectStatus = statuses(ev["expectStatus"]);
         } else if (kind == "cancel") {
             ev.onlyKeys({"at", "event", "orchestration", "orchestrationID", "expectStatus", "comment"});
             t.kind = TimelineEvent::Kind::Cancel;
             t.orchestration = orchestrationRef(ev, t, submits);
-            if (ev.has("expectStatus")) t.expectStatus = static_cast<int>(ev["expectStatus"].integer(100, 599));
+            if (ev.has("expectStatus")) t.expectStatus = statuses(ev["expectStatus"]);
         } else if (kind == "retry") {
             ev.onlyKeys({"at", "event", "orchestration", "orchestrationID", "operationIDs", "all", "immediate",
                          "expectStatus", "comment"});
@@ -441,7 +364,7 @@ void parseTimeline(const Node& n, Scenario& sc) {
             if (ev.has("all") && ev["all"].boolean() && !t.operationIDs.empty())
                 ev["all"].fail("all=true and operationIDs exclude each other");
             if (ev.has("immediate")) t.immediate = ev["immediate"].boolean();
-            if (ev.has("expectStatus")) t.expectStatus = static_cast<int>(ev["expectStatus"].integer(100, 599));
+            if (ev.has("expectStatus")) t.expectStatus = statuses(ev["expectStatus"]);
         } else if (kind == "restart") {
             ev.onlyKeys({"at", "event", "comment"});
             t.kind = TimelineEvent::Kind::Restart;
@@ -477,6 +400,10 @@ void parseTimeline(const Node& n, Scenario& sc) {
             if (ev.has("count")) t.count = static_cast<int>(ev["count"].integer(1, 2000000));
             if (ev.has("runtimeIDs")) t.runtimeIDs = ev["runtimeIDs"].strings();
             if (t.count == 0 && t.runtimeIDs.empty()) ev.fail("count or runtimeIDs is required");
+        } else if (kind == "storeFailure") {
+            ev.onlyKeys({"at", "event", "writes", "comment"});
+            t.kind = TimelineEvent::Kind::StoreFailure;
+            t.count = ev.has("writes") ? static_cast<int>(ev["writes"].integer(1, 1000)) : 1;
         } else if (kind == "check") {
             ev.onlyKeys({"at", "event", "orchestration", "state", "operations", "totalOperations", "comment"});
             t.kind = TimelineEvent::Kind::Check;
@@ -485,38 +412,27 @@ void parseTimeline(const Node& n, Scenario& sc) {
             t.orchestration = t.check.index;
         } else {
             ev["event"].fail("unknown event (submit, api, cancel, retry, restart, setWindow, advance, outage, "
-                             "failureBurst, disappear, check)");
+                             "failureBurst, disappear, storeFailure, check)");
         }
         sc.timeline.push_back(std::move(t));
     }
     sc.submitCount = submits;
 }
 
+// Every key of "expect" is a checker's name (checker.h); the checker parses its own value.
 void parseExpect(const Node& n, Scenario& sc) {
-    n.onlyKeys({"orchestrations", "operationStates", "allStartedInsideWindow", "workersNeverExceeded",
-                "maxWorkersInUse", "peakWorkersInUse", "finishBefore", "allFinished", "noRuntimeUpgradedTwice",
-                "nothingLostAcrossRestarts", "upgrades", "resolveErrors"});
-    Expectations& e = sc.expect;
-    if (n.has("orchestrations")) {
-        Node a = n["orchestrations"];
-        a.requireArray();
-        for (std::size_t i = 0; i < a.size(); ++i) {
-            Node o = a.at(i);
-            o.onlyKeys({"index", "state", "operations", "totalOperations"});
-            e.orchestrations.push_back(parseOrchExpect(o, static_cast<int>(i), sc.submitCount, true));
+    n.requireObject();
+    const auto& checkers = checkerRegistry();
+    for (auto it = n.json().begin(); it != n.json().end(); ++it) {
+        const CheckerSpec* spec = findChecker(it.key());
+        if (!spec) {
+            std::string list;
+            for (const CheckerSpec* c : checkers) list += std::string(list.empty() ? "" : ", ") + c->name;
+            n[it.key().c_str()].fail("unknown field (allowed: " + list + ")");
         }
+        if (it.value().is_null()) continue;
+        spec->parse(n[it.key().c_str()], sc);
     }
-    if (n.has("operationStates")) e.operationStates = parseStateCounts(n["operationStates"]);
-    if (n.has("allStartedInsideWindow")) e.allStartedInsideWindow = n["allStartedInsideWindow"].boolean();
-    if (n.has("workersNeverExceeded")) e.workersNeverExceeded = n["workersNeverExceeded"].boolean();
-    if (n.has("maxWorkersInUse")) e.maxWorkersInUse = static_cast<int>(n["maxWorkersInUse"].integer(0, 100000000));
-    if (n.has("peakWorkersInUse")) e.peakWorkersInUse = parseCount(n["peakWorkersInUse"]);
-    if (n.has("finishBefore")) e.finishBefore = n["finishBefore"].time(sc.start);
-    if (n.has("allFinished")) e.allFinished = n["allFinished"].boolean();
-    if (n.has("noRuntimeUpgradedTwice")) e.noRuntimeUpgradedTwice = n["noRuntimeUpgradedTwice"].boolean();
-    if (n.has("nothingLostAcrossRestarts")) e.nothingLostAcrossRestarts = n["nothingLostAcrossRestarts"].boolean();
-    if (n.has("upgrades")) e.upgrades = parseCount(n["upgrades"]);
-    if (n.has("resolveErrors")) e.resolveErrors = parseCount(n["resolveErrors"]);
 }
 
 }  // namespace

@@ -9,9 +9,12 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <string>
 
+#include "keb/sim/world.h"
 #include "keb/sim/simulation.h"
+#include "keb/sim/swarm.h"
 #include "keb/timefmt.h"
 
 namespace {
@@ -25,6 +28,8 @@ of (scenario, seed): the same inputs give the same event log (eventLogHash).
 
 Usage:
   keb-sim run FILE [--seed N] [--trace OUT.jsonl] [--report OUT.json] [--quiet]
+  keb-sim swarm [--seed N] [--runs K] [--out DIR] [--keep-going] [--quiet]
+                [--store-failures-under-requests]
   keb-sim list DIR
   keb-sim --help
 
@@ -38,12 +43,28 @@ run     Runs one scenario (format: scenarios/README.md) to its end and checks
           --report FILE     write the summary JSON (pure function of scenario
                             and seed; the same object the browser UI shows)
           --quiet           only print the verdict line
+swarm   Random worlds (fleet, faults, and a timeline of submits, cancels,
+        retries, restarts, outages, failure bursts, deleted shoots and store
+        failures), run i from seed N+i; each must keep the invariants
+        (nothing pending or in progress at the end), workersNeverExceeded, noRuntimeUpgradedTwice, allStartedInsideWindow,
+        allFinished and (with restarts) nothingLostAcrossRestarts. Prints one
+        line per run with its replay command (stdout). A failing world is
+        written as a scenario file (path printed) that `keb-sim run FILE`
+        reproduces exactly: same failed checks, same event-log hash.
+          --seed N          first seed (default: random, printed)
+          --runs K          number of worlds (default 100)
+          --out DIR         where failing worlds are written (default .)
+          --keep-going      run all K worlds; default: stop at the first failure
+          --quiet           no line per passing run; progress every ~2 s (stderr)
+          --store-failures-under-requests
+                            store failures may also hit cancels and retries
+                            (answered 500), not only the engine
 list    Lists the scenario files of DIR with their name and fleet size;
         invalid files are reported.
 
 Exit status:
-  0  every expectation holds
-  1  at least one expectation failed
+  0  every expectation holds (swarm: every run passed)
+  1  at least one expectation failed (swarm: a run failed)
   2  invalid scenario file or usage error (the message names the file and
      the JSON path of the bad field, e.g.
      "scenarios/x.json: timeline[3].at: expected RFC 3339 time or duration")
@@ -194,6 +215,104 @@ int runCommand(int argc, char** argv) {
     return passed ? 0 : 1;
 }
 
+std::optional<std::uint64_t> parseUnsigned(const std::string& v) {
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || v[0] == '-') return std::nullopt;
+    return n;
+}
+
+int swarmCommand(int argc, char** argv) {
+    std::optional<std::uint64_t> seed;
+    std::uint64_t runs = 100;
+    std::string outDir = ".";
+    bool keepGoing = false, quiet = false;
+    keb::sim::SwarmOptions options;
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        const bool hasValue = i + 1 < argc;
+        if (a == "--seed" || a == "--runs" || a == "--out") {
+            if (!hasValue) return usage(a + " needs a value");
+            const std::string v = argv[++i];
+            if (a == "--out") {
+                outDir = v;
+                continue;
+            }
+            auto n = parseUnsigned(v);
+            if (!n) return usage(a + ": expected a non-negative integer, got \"" + v + "\"");
+            if (a == "--seed") seed = *n;
+            else runs = *n;
+        } else if (a == "--help" || a == "-h") {
+            std::fputs(kHelp, stdout);
+            return 0;
+        } else if (a == "--keep-going") {
+            keepGoing = true;
+        } else if (a == "--store-failures-under-requests") {
+            options.storeFailuresUnderRequests = true;
+        } else if (a == "--quiet" || a == "-q") {
+            quiet = true;
+        } else {
+            return usage("swarm: unknown argument " + a);
+        }
+    }
+    if (runs == 0) return usage("--runs: expected at least 1");
+    if (!seed) seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+    std::error_code ec;
+    if (!std::filesystem::is_directory(outDir, ec)) return usage("--out: " + outDir + " is not a directory");
+
+    std::printf("swarm: seeds %llu..%llu (%llu runs)\n", static_cast<unsigned long long>(*seed),
+                static_cast<unsigned long long>(*seed + runs - 1), static_cast<unsigned long long>(runs));
+    std::fflush(stdout);
+    const auto wall0 = std::chrono::steady_clock::now();
+    auto lastProgress = wall0;
+    std::uint64_t done = 0, failed = 0, events = 0, fatal = 0;
+    for (std::uint64_t i = 0; i < runs; ++i) {
+        const std::uint64_t s = *seed + i;
+        const keb::sim::SwarmResult r = keb::sim::runSwarmWorld(s, options);
+        ++done;
+        events += r.events;
+        fatal += static_cast<std::uint64_t>(r.fatalRestarts);
+        char hash[20];
+        std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(r.eventLogHash));
+        if (!r.passed || !quiet)
+            std::printf("[%llu/%llu] seed %llu %s: %d orchestration(s), %d restart(s) (%d after a store failure), "
+                        "%llu events, hash %s; replay: keb-sim swarm --seed %llu --runs 1%s\n",
+                        static_cast<unsigned long long>(done), static_cast<unsigned long long>(runs),
+                        static_cast<unsigned long long>(s), r.passed ? "passed" : "FAILED", r.orchestrations,
+                        r.restarts, r.fatalRestarts, static_cast<unsigned long long>(r.events), hash,
+                        static_cast<unsigned long long>(s),
+                        options.storeFailuresUnderRequests ? " --store-failures-under-requests" : "");
+        if (!r.passed) {
+            ++failed;
+            for (const auto& c : r.failed) std::printf("  FAIL %s: %s\n", c.name.c_str(), c.detail.c_str());
+            const std::string path = (std::filesystem::path(outDir) / ("swarm-" + std::to_string(s) + ".json")).string();
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+            out << r.scenarioText;
+            out.close();
+            if (!out) {
+                std::cerr << "keb-sim: cannot write " << path << "\n";
+                return 2;
+            }
+            std::printf("  wrote %s; reproduce: keb-sim run %s\n", path.c_str(), path.c_str());
+        }
+        std::fflush(stdout);
+        if (!r.passed && !keepGoing) break;
+        const auto t = std::chrono::steady_clock::now();
+        if (quiet && t - lastProgress >= std::chrono::seconds(2)) {
+            lastProgress = t;
+            std::cerr << "  ... " << done << "/" << runs << " runs, " << failed << " failed, "
+                      << std::chrono::duration<double>(t - wall0).count() << " s\n";
+        }
+    }
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    std::printf("swarm: %llu of %llu runs, %llu failed, %llu restarts after store failures, %llu events, %.1f s\n",
+                static_cast<unsigned long long>(done), static_cast<unsigned long long>(runs),
+                static_cast<unsigned long long>(failed), static_cast<unsigned long long>(fatal),
+                static_cast<unsigned long long>(events), wall);
+    return failed ? 1 : 0;
+}
+
 int listCommand(int argc, char** argv) {
     if (argc != 3) return usage("list: expected one directory");
     std::error_code ec;
@@ -228,6 +347,7 @@ int main(int argc, char** argv) {
     try {
         if (cmd == "run") return runCommand(argc, argv);
         if (cmd == "list") return listCommand(argc, argv);
+        if (cmd == "swarm") return swarmCommand(argc, argv);
     } catch (const std::exception& e) {
         std::cerr << "keb-sim: internal error: " << e.what() << "\n";
         return 3;

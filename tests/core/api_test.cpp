@@ -75,6 +75,63 @@ TEST(Api, InvalidBodiesAre400WithFieldNames) {
     EXPECT_EQ(h.call("POST", "/upgrade/kyma", R"({"targets":{"include":[{"target":"all"}]}})").status, 202);
 }
 
+// Issue 17 part 2 through the router: a typo at any level of either upgrade request is a 400
+// naming its path and starts nothing (with unknown fields ignored, the runtimeId typo dropped
+// the only filter and upgraded the whole fleet); bodies as kcp marshals them are 202 and
+// select what they say.
+TEST(Api, TypoInABodyIsRejectedAndStartsNothing) {
+    Harness h;
+    h.addRuntimes(6);
+    const std::string all = R"("targets":{"include":[{"target":"all"}]})";
+    struct Case {
+        std::string body;
+        std::string path;  // the error starts with it
+    } cases[] = {
+        {"{" + all + R"(,"dryrun":true})", "dryrun: unknown field"},
+        {R"({"targets":{"include":[{"target":"all"}],"exlude":[{"runtimeID":"rt-1"}]}})", "targets.exlude: unknown field"},
+        {R"({"targets":{"include":[{"runtimeId":"rt-1"}]}})", "targets.include[0].runtimeId: unknown field"},
+        {R"({"targets":{"include":[{"target":"all"}],"exclude":[{"runtimeid":"rt-1"}]}})",
+         "targets.exclude[0].runtimeid: unknown field"},
+        {"{" + all + R"(,"strategy":{"Schedule":"2030-01-01T00:00:00Z"}})", "strategy.Schedule: unknown field"},
+        {"{" + all + R"(,"strategy":{"parallel":{"Workers":2}}})", "strategy.parallel.Workers: unknown field"},
+        {"{" + all + R"(,"kyma":{"verison":"2.21.0"}})", "kyma.verison: unknown field"},
+        {"{" + all + R"(,"kubernetes":{"machineimage":"gardenlinux"}})", "kubernetes.machineimage: unknown field"},
+        {R"({"targets":{"include":[{}]}})", "targets.include[0]: empty target"},
+        {"{" + all + R"(,"strategy":{"ScheduleTime":"2030-01-01T00:00:00Z"}})", "strategy.ScheduleTime"},
+    };
+    for (const char* kind : {"kyma", "cluster"}) {
+        for (const Case& c : cases) {
+            auto r = h.call("POST", std::string("/upgrade/") + kind, c.body);
+            EXPECT_EQ(r.status, 400) << kind << " " << c.body;
+            ASSERT_TRUE(r.body.contains("error")) << c.body;
+            EXPECT_EQ(r.body["error"].get<std::string>().rfind(c.path, 0), 0u) << c.body << " -> " << r.body["error"];
+        }
+    }
+    EXPECT_EQ(h.call("GET", "/orchestrations").body["totalCount"], 0);
+    h.runToEnd();
+    EXPECT_TRUE(h.backend.upgrades.empty());
+
+    // kcp upgrade kyma --target runtime-id=rt-1 --parallel-workers 1 --version 2.21.0
+    auto k = h.call("POST", "/upgrade/kyma",
+                    R"({"targets":{"include":[{"runtimeID":"rt-1"}]},"strategy":{"type":"parallel",)"
+                    R"("ScheduleTime":"0001-01-01T00:00:00Z","parallel":{"workers":1}},"kyma":{"version":"2.21.0"},)"
+                    R"("retryoperation":{}})");
+    ASSERT_EQ(k.status, 202) << k.body.dump();
+    // kcp upgrade cluster --target region=westeurope --target-exclude runtime-id=rt-3 --parallel-workers 2
+    auto c = h.call("POST", "/upgrade/cluster",
+                    R"({"targets":{"include":[{"region":"westeurope"}],"exclude":[{"runtimeID":"rt-3"}]},)"
+                    R"("strategy":{"type":"parallel","ScheduleTime":"0001-01-01T00:00:00Z","parallel":{"workers":2}},)"
+                    R"("retryoperation":{"retryoperations":["op-1"],"immediate":"true"},"notification":true})");
+    ASSERT_EQ(c.status, 202) << c.body.dump();
+    h.runToEnd();
+    EXPECT_EQ(h.backend.upgrades, (std::map<std::string, int>{{"rt-1", 2}, {"rt-5", 1}}));
+    auto one = h.call("GET", "/orchestrations/" + k.body["orchestrationID"].get<std::string>());
+    EXPECT_EQ(one.body["state"], "succeeded");
+    // The ignored KEB fields are not echoed back as if they had an effect.
+    EXPECT_FALSE(one.body["parameters"].contains("retryoperation"));
+    EXPECT_FALSE(one.body["parameters"]["strategy"].contains("ScheduleTime"));
+}
+
 TEST(Api, PagingEdges) {
     Harness h;
     h.addRuntimes(250);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "keb/sim/checker.h"
 #include "keb/sim/scenario.h"
 #include "keb/timefmt.h"
 
@@ -64,7 +65,7 @@ TEST(ScenarioParser, FullExample) {
     ASSERT_EQ(sc.fleet.extra.size(), 1u);
     EXPECT_EQ(sc.fleet.extra[0].region, "eastus");
     EXPECT_EQ(sc.faults.failureByRegion.at("eastus"), 0.9);
-    EXPECT_EQ(sc.faults.duration.kind, DurationDist::Kind::LogNormal);
+    EXPECT_EQ(sc.faults.duration.kind, world::DurationDist::Kind::LogNormal);
     EXPECT_EQ(sc.faults.backendLatency, kSecond);
     ASSERT_EQ(sc.outages.size(), 1u);
     EXPECT_EQ(sc.outages[0].from, start + kHour);
@@ -195,6 +196,34 @@ TEST(ScenarioParser, ReadmeExamplesAreValid) {
     EXPECT_GE(blocks, 6);
     Scenario sc;
     ASSERT_NO_THROW(sc = parseScenario(doc.dump(), "README.md")) << doc.dump(2);
-    EXPECT_EQ(sc.timeline.size(), 12u);
+    EXPECT_EQ(sc.timeline.size(), 13u);
     EXPECT_EQ(sc.fleet.size, 10000);
+}
+
+TEST(ScenarioParser, StoreFailureAndStatusLists) {
+    const Scenario sc = parseScenario(R"({"timeline": [
+        {"at": "+0s", "event": "submit", "body": {}, "expectStatus": [202, 400]},
+        {"at": "+1h", "event": "storeFailure", "writes": 3},
+        {"at": "+2h", "event": "storeFailure"}]})", "t.json");
+    ASSERT_EQ(sc.timeline.size(), 3u);
+    EXPECT_EQ(sc.timeline[0].expectStatus, (std::vector<int>{202, 400}));
+    EXPECT_EQ(sc.timeline[1].kind, TimelineEvent::Kind::StoreFailure);
+    EXPECT_EQ(sc.timeline[1].count, 3);
+    EXPECT_EQ(sc.timeline[2].count, 1);  // default: one write
+    EXPECT_EQ(errorOf(R"({"timeline": [{"at": "+1h", "event": "storeFailure", "writes": 0}]})"),
+              "t.json: timeline[0].writes: must be between 1 and 1000");
+    EXPECT_EQ(errorOf(R"({"timeline": [{"at": "+1h", "event": "storeFailure", "count": 2}]})"),
+              "t.json: timeline[0].count: unknown field (allowed: at, event, writes, comment)");
+    EXPECT_EQ(errorOf(R"({"timeline": [{"at": "+0s", "event": "submit", "body": {}, "expectStatus": []}]})"),
+              "t.json: timeline[0].expectStatus: expected an HTTP status or a non-empty list of them");
+    EXPECT_EQ(errorOf(R"({"timeline": [{"at": "+0s", "event": "submit", "body": {}, "expectStatus": [202, 9]}]})"),
+              "t.json: timeline[0].expectStatus[1]: must be between 100 and 599");
+}
+
+TEST(ScenarioParser, ExpectKeysComeFromTheCheckerRegistry) {
+    const std::string err = errorOf(R"({"expect": {"allFinishd": true}})");
+    EXPECT_EQ(err.rfind("t.json: expect.allFinishd: unknown field (allowed: orchestrations, operationStates, ", 0), 0u)
+        << err;
+    for (const CheckerSpec* c : checkerRegistry()) EXPECT_NE(err.find(c->name), std::string::npos) << c->name;
+    EXPECT_EQ(errorOf(R"({"expect": {"allFinished": 1}})"), "t.json: expect.allFinished: expected true or false");
 }

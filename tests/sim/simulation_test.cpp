@@ -1,10 +1,12 @@
 // The discrete-event driver: determinism, restarts, interactive use, checks.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <queue>
+#include <sstream>
 
 #include "keb/sim/event_queue.h"
-#include "keb/sim/random.h"
+#include "keb/world/random.h"
 #include "keb/sim/simulation.h"
 #include "keb/timefmt.h"
 
@@ -57,7 +59,7 @@ TEST(EventQueue, SameOrderAsOneHeapUnderMixedPushesAndPops) {
         bool operator>(const Ref& o) const { return at != o.at ? at > o.at : seq > o.seq; }
     };
     for (std::uint64_t seed : {1ull, 2ull, 3ull}) {
-        Rng rng(seed);
+        world::Rng rng(seed);
         EventQueue q;
         std::priority_queue<Ref, std::vector<Ref>, std::greater<Ref>> ref;
         Millis now = 0;
@@ -120,8 +122,8 @@ TEST(Determinism, HashIsTheWordHashOfTheTraceLines) {
     std::size_t lines = 0;
     bool allJson = true;
     s.setTraceSink([&](const std::string& line) {
-        h = hashWords(line, h);
-        h = hashWords("\n", h);
+        h = world::hashWords(line, h);
+        h = world::hashWords("\n", h);
         ++lines;
         allJson = allJson && Json::accept(line);
     });
@@ -446,4 +448,133 @@ TEST(EventLog, TimesAreRfc3339) {
         const Json j = Json::parse(lines.back());
         EXPECT_EQ(j["at"].get<std::string>(), formatRfc3339(s.now())) << lines.back();
     }
+}
+
+// ------------------------------------------------------------------ store failures
+
+TEST(FaultyStore, TheNextWritesThrowAndWriteNothing) {
+    MemoryStore inner;
+    FaultyStore store(inner);
+    Orchestration o;
+    o.orchestrationID = "o1";
+    o.state = OrchestrationState::Pending;
+    store.failNextWrites(2);
+    EXPECT_THROW(store.insertOrchestration(o), StoreWriteFailure);
+    EXPECT_FALSE(inner.getOrchestration("o1").has_value());  // nothing written
+    EXPECT_EQ(store.armed(), 1);
+    EXPECT_FALSE(store.getOrchestration("o1").has_value());  // reads pass through, never fail
+    EXPECT_THROW(store.insertOrchestration(o), StoreWriteFailure);
+    store.insertOrchestration(o);  // the third write goes through
+    EXPECT_TRUE(inner.getOrchestration("o1").has_value());
+    EXPECT_EQ(store.failedWrites(), 2u);
+    o.state = OrchestrationState::InProgress;
+    store.failNextWrites(1);
+    EXPECT_THROW(store.updateOrchestration(o), StoreWriteFailure);
+    EXPECT_EQ(inner.getOrchestration("o1")->state, OrchestrationState::Pending);
+}
+
+TEST(Simulation, AStoreFailureUnderTheEngineRestartsItAndNothingIsLost) {
+    Scenario sc = parseScenario(R"({
+      "seed": 5, "fleet": {"size": 60}, "faults": {"duration": {"distribution": "fixed", "value": "20m"}},
+      "timeline": [
+        {"at": "+0s", "event": "submit", "body": {"targets": {"include": [{"target": "all"}]},
+          "strategy": {"type": "parallel", "schedule": "immediate", "parallel": {"workers": 5}},
+          "kyma": {"version": "2.20.0"}}},
+        {"at": "+30m", "event": "storeFailure", "writes": 2}
+      ],
+      "expect": {"orchestrations": [{"state": "succeeded"}], "nothingLostAcrossRestarts": true,
+                 "noRuntimeUpgradedTwice": true, "allFinished": true}
+    })", "t.json");
+    Simulation sim(std::move(sc));
+    std::vector<std::string> lines;
+    sim.setTraceSink([&](const std::string& l) { lines.push_back(l); });
+    sim.runToEnd();
+    EXPECT_EQ(sim.fatalRestarts(), 2);  // two writes failed, each killed the engine
+    EXPECT_EQ(sim.restarts(), 2);
+    int fatal = 0;
+    for (const auto& l : lines) fatal += l.find("\"kind\":\"sim.fatal\"") != std::string::npos;
+    EXPECT_EQ(fatal, 2);
+    for (const auto& c : sim.checks()) EXPECT_TRUE(c.ok) << c.name << ": " << c.detail;
+}
+
+TEST(Simulation, AStoreFailureUnderARequestIsA500AndTheEngineLivesOn) {
+    Scenario sc = parseScenario(R"({
+      "fleet": {"size": 10},
+      "timeline": [
+        {"at": "+0s", "event": "storeFailure"},
+        {"at": "+0s", "event": "submit", "expectStatus": 500, "body": {"targets": {"include": [{"target": "all"}]},
+          "strategy": {"type": "parallel", "schedule": "immediate"}, "kyma": {"version": "2.20.0"}}},
+        {"at": "+1m", "event": "submit", "body": {"targets": {"include": [{"target": "all"}]},
+          "strategy": {"type": "parallel", "schedule": "immediate"}, "kyma": {"version": "2.20.0"}}}
+      ],
+      "expect": {"orchestrations": [{"index": 1, "state": "succeeded"}]}
+    })", "t.json");
+    Simulation sim(std::move(sc));
+    sim.runToEnd();
+    EXPECT_EQ(sim.fatalRestarts(), 0);
+    EXPECT_EQ(sim.restarts(), 0);
+    EXPECT_EQ(sim.orchestrations().size(), 1u);  // the first submit was not accepted
+    for (const auto& c : sim.checks()) EXPECT_TRUE(c.ok) << c.name << ": " << c.detail;
+}
+
+// ------------------------------------------------------------------ checkers
+
+TEST(Checkers, EveryExpectFieldIsARegisteredCheckerDocumentedInTheReadme) {
+    std::ifstream in(std::string(KEB_SCENARIO_DIR) + "/README.md");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string readme = ss.str();
+    ASSERT_FALSE(readme.empty());
+    const auto& all = checkerRegistry();
+    ASSERT_GE(all.size(), 12u);
+    for (const CheckerSpec* c : all) {
+        EXPECT_FALSE(c->testOnly);  // not without KEB_SIM_TEST_CHECKERS=1
+        EXPECT_NE(readme.find(std::string("| `") + c->name + "` |"), std::string::npos)
+            << c->name << " has no row in the README's expect table";
+        EXPECT_EQ(findChecker(c->name), c);
+    }
+    EXPECT_EQ(findChecker("testOnlyNoFailedOperations"), nullptr);
+    EXPECT_EQ(findChecker("noSuchInvariant"), nullptr);
+}
+
+TEST(Checkers, OnlyTheCheckersAScenarioAsksForGiveVerdicts) {
+    Scenario sc = parseScenario(R"({"fleet": {"size": 5}, "expect": {"allFinished": true, "workersNeverExceeded": false,
+                                    "upgrades": 0}})", "t.json");
+    Simulation sim(std::move(sc));
+    sim.runToEnd();
+    std::vector<std::string> names;
+    for (const auto& c : sim.checks()) names.push_back(c.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"allFinished", "upgrades"}));  // registry order, false skipped
+}
+
+TEST(Simulation, ARecoveryWhoseStoreWriteFailsIsTriedAgain) {
+    // Pending window operations are re-placed by recovery when a runtime's window changed while
+    // the broker was down: that is a store write during recover().
+    Scenario sc = parseScenario(R"({
+      "fleet": {"size": 0, "runtimes": [
+        {"runtimeID": "rt-1", "windowBegin": "220000+0000", "windowEnd": "230000+0000"},
+        {"runtimeID": "rt-2", "windowBegin": "220000+0000", "windowEnd": "230000+0000"}]},
+      "faults": {"duration": {"distribution": "fixed", "value": "10m"}},
+      "timeline": [
+        {"at": "+0s", "event": "submit", "body": {"targets": {"include": [{"target": "all"}]},
+          "strategy": {"type": "parallel", "schedule": "maintenanceWindow", "parallel": {"workers": 2}},
+          "kyma": {"version": "2.20.0"}}}
+      ],
+      "expect": {"orchestrations": [{"state": "succeeded", "totalOperations": 2}], "nothingLostAcrossRestarts": true,
+                 "allStartedInsideWindow": true, "noRuntimeUpgradedTwice": true}
+    })", "t.json");
+    Simulation sim(std::move(sc));
+    std::vector<std::string> lines;
+    sim.setTraceSink([&](const std::string& l) { lines.push_back(l); });
+    sim.advanceTo(sim.startTime() + kHour);
+    ASSERT_TRUE(sim.setWindow("rt-1", "050000+0000", "060000+0000"));
+    sim.storeFailure(1);
+    sim.restart();
+    EXPECT_EQ(sim.restarts(), 2);  // the explicit one, and again after the recovery failed
+    EXPECT_EQ(sim.fatalRestarts(), 1);
+    int duringRecover = 0;
+    for (const auto& l : lines) duringRecover += l.find("\"during\":\"recover\"") != std::string::npos;
+    EXPECT_EQ(duringRecover, 1);
+    sim.runToEnd();
+    for (const auto& c : sim.checks()) EXPECT_TRUE(c.ok) << c.name << ": " << c.detail;
 }

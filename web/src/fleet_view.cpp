@@ -64,7 +64,7 @@ void FleetView::clear() {
 
 void FleetView::rebuild(sim::Simulation& sim) {
     clear();
-    const sim::SimFleet& fleet = sim.fleet();  // at(i): a runtime built into one buffer
+    const world::SimFleet& fleet = sim.fleet();  // at(i): a runtime built into one buffer
     const MaintenancePolicy& policy = sim.scenario().engine.policy;
     std::map<std::string, std::uint16_t> regionIndex;
     for (std::size_t i = 0; i < fleet.size(); ++i) regionIndex.emplace(fleet.at(i).region, 0);

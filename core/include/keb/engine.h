@@ -56,8 +56,8 @@ struct EngineEvent {
     Millis at = 0;
     std::string_view kind;  // "orchestration.created", "orchestration.state", "operation.created",
                             // "operation.state", "operation.rescheduled", "operation.start", "operation.restart",
-                            // "operation.waiting", "operation.skipped", "orchestration.recovered",
-                            // "resolve.error"
+                            // "operation.waiting", "operation.skipped", "operation.superseded",
+                            // "orchestration.recovered", "resolve.error"
     std::string_view orchestrationID;
     std::string_view operationID;
     std::string_view runtimeID;

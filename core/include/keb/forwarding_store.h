@@ -51,52 +51,53 @@ public:
 
     // --- writes
     void insertOrchestration(const Orchestration& o) override {
-        write([&] { inner_.insertOrchestration(o); });
+        write("insertOrchestration", [&] { inner_.insertOrchestration(o); });
     }
     void updateOrchestration(const Orchestration& o) override {
-        write([&] { inner_.updateOrchestration(o); });
+        write("updateOrchestration", [&] { inner_.updateOrchestration(o); });
     }
     void insertOperations(const std::vector<Operation>& ops) override {
-        write([&] { inner_.insertOperations(ops); });
+        write("insertOperations", [&] { inner_.insertOperations(ops); });
     }
     void updateOperations(const std::vector<Operation>& ops) override {
-        write([&] { inner_.updateOperations(ops); });
+        write("updateOperations", [&] { inner_.updateOperations(ops); });
     }
     void updateOperation(const Operation& op) override {
-        write([&] { inner_.updateOperation(op); });
+        write("updateOperation", [&] { inner_.updateOperation(op); });
     }
     void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                            const std::vector<Operation>& updated) override {
-        write([&] { inner_.updateOrchestrationWithOperations(o, inserted, updated); });
+        write("updateOrchestrationWithOperations", [&] { inner_.updateOrchestrationWithOperations(o, inserted, updated); });
     }
     void rescheduleOperations(const std::string& oid, const std::vector<ScheduleChange>& changes,
                               const std::string* description, Millis updatedAt) override {
-        write([&] { inner_.rescheduleOperations(oid, changes, description, updatedAt); });
+        write("rescheduleOperations", [&] { inner_.rescheduleOperations(oid, changes, description, updatedAt); });
     }
     void updateOperationProgress(const std::string& oid, const ProgressChange& c) override {
-        write([&] { inner_.updateOperationProgress(oid, c); });
+        write("updateOperationProgress", [&] { inner_.updateOperationProgress(oid, c); });
     }
     void updateOrchestrationAddingOperations(const Orchestration& o,
                                              const std::function<bool(Operation&)>& next) override {
-        write([&] { inner_.updateOrchestrationAddingOperations(o, next); });
+        write("updateOrchestrationAddingOperations", [&] { inner_.updateOrchestrationAddingOperations(o, next); });
     }
     void apply(const WriteBatch& batch) override {
-        write([&] { inner_.apply(batch); });
+        write("apply", [&] { inner_.apply(batch); });
     }
 
 protected:
-    // Around every write (see the top of this file). beforeWrite may throw: the write is then
-    // not forwarded, and afterWrite still runs.
-    virtual void beforeWrite() {}
+    // Around every write (see the top of this file); `write` is the Store method's name (e.g.
+    // "updateOperationProgress", "apply"). beforeWrite may throw: the write is then not
+    // forwarded, and afterWrite still runs.
+    virtual void beforeWrite(const char* write) { (void)write; }
     virtual void afterWrite() noexcept {}
 
     template <class F>
-    void write(F&& f) {
+    void write(const char* name, F&& f) {
         struct After {
             ForwardingStore& s;
             ~After() { s.afterWrite(); }
         } after{*this};
-        beforeWrite();
+        beforeWrite(name);
         f();
     }
 

@@ -10,7 +10,7 @@
 
 #include "keb/kube/kubeconfig.h"
 #include "keb/kube/shoot.h"
-#include "keb/sim/fleet_gen.h"
+#include "keb/world/fleet_gen.h"
 
 namespace keb::fake {
 
@@ -242,7 +242,7 @@ bool matchesLabels(const std::vector<LabelRequirement>& sel, const std::map<std:
 // ---------- the server ----------
 
 FakeGardener::FakeGardener(FakeOptions options) : opt_(std::move(options)), faults_(opt_.faults), rng_(opt_.seed) {
-    keb::sim::FleetSpec spec;
+    keb::world::FleetSpec spec;
     spec.size = static_cast<int>(opt_.shoots);
     if (!opt_.kubernetesVersions.empty()) {
         std::stringstream ss(opt_.kubernetesVersions);
@@ -254,7 +254,7 @@ FakeGardener::FakeGardener(FakeOptions options) : opt_(std::move(options)), faul
         }
     }
     if (opt_.deletingShare >= 0) spec.deletingShare = opt_.deletingShare;
-    std::vector<Runtime> fleet = keb::sim::generateFleet(spec, opt_.seed);
+    std::vector<Runtime> fleet = keb::world::generateFleet(spec, opt_.seed);
     Millis created = nowMs() - 30 * kDay;
     std::string createdText = rfc3339(created);
     std::mt19937_64 idRng(opt_.seed ^ 0x5bd1e995ULL);

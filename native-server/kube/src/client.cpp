@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "keb/bits.h"
+
 namespace keb::kube {
 
 namespace {
@@ -19,13 +21,6 @@ namespace {
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
     return s;
-}
-
-std::uint64_t mix(std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
 }
 
 X509_STORE* storeFromPem(const std::string& pem, std::string* error) {
@@ -128,7 +123,7 @@ Millis backoffDelay(const RetryPolicy& p, int attempt, std::uint64_t salt) {
     for (int i = 1; i < attempt && d < p.backoffMax; ++i) d *= 2;
     d = std::min(d, p.backoffMax);
     // jitter: 75%..125%
-    Millis jitter = static_cast<Millis>(mix(salt) % 501) - 250;  // -250..250 per mille
+    Millis jitter = static_cast<Millis>(mix64(salt) % 501) - 250;  // -250..250 per mille
     d = d + d * jitter / 1000;
     return std::max<Millis>(d, 1);
 }

@@ -11,8 +11,7 @@
 
 #include "keb/engine.h"
 #include "keb/model.h"
-#include "keb/sim/backend.h"
-#include "keb/sim/fleet_gen.h"
+#include "keb/sim/world.h"
 #include "keb/wire.h"
 
 namespace keb::sim {
@@ -41,7 +40,9 @@ struct OrchestrationExpect {
 };
 
 struct TimelineEvent {
-    enum class Kind { Submit, Api, Cancel, Retry, Restart, SetWindow, Advance, Outage, FailureBurst, Disappear, Check };
+    enum class Kind {
+        Submit, Api, Cancel, Retry, Restart, SetWindow, Advance, Outage, FailureBurst, Disappear, StoreFailure, Check
+    };
     Kind kind = Kind::Advance;
     Millis at = 0;          // absolute virtual time
     std::string path;       // JSON path of the event in the file, e.g. "timeline[3]" (for messages)
@@ -50,7 +51,7 @@ struct TimelineEvent {
     std::string method;     // Api
     std::string apiPath;    // Api
     std::string body;       // Submit / Api (JSON text)
-    std::optional<int> expectStatus;
+    std::vector<int> expectStatus;  // any of these; empty: the event's default (Api: not checked)
     int submitIndex = -1;   // Submit: its index among submit events
     // Cancel / Retry / Check: which orchestration
     int orchestration = -1;          // index of a submit event
@@ -61,7 +62,7 @@ struct TimelineEvent {
     // SetWindow / Disappear
     std::vector<std::string> runtimeIDs;
     std::vector<std::string> shoots;
-    int count = 0;                   // Disappear: this many random live shoots
+    int count = 0;                   // Disappear: this many random live shoots; StoreFailure: writes
     std::string windowBegin, windowEnd;
     // Outage / FailureBurst
     Millis span = 0;
@@ -71,6 +72,7 @@ struct TimelineEvent {
     OrchestrationExpect check;
 };
 
+// The "expect" section: one entry per checker (checker.h, sim/src/checkers/), in registry order.
 struct Expectations {
     std::vector<OrchestrationExpect> orchestrations;
     std::map<OperationState, CountExpect> operationStates;  // over all orchestrations
@@ -84,6 +86,9 @@ struct Expectations {
     std::optional<bool> nothingLostAcrossRestarts;
     std::optional<CountExpect> upgrades;        // real upgrades the backend started
     std::optional<CountExpect> resolveErrors;   // fleet listing failures seen by the engine
+    // The values of checkers without a field above (checker.h): name -> the JSON value, for
+    // checkers that parse their own form.
+    std::map<std::string, Json> other;
 };
 
 struct Scenario {
@@ -94,8 +99,8 @@ struct Scenario {
     bool longRunning = false;  // "long": true: ctest runs it only with KEB_LONG_TESTS=1
     Millis start = 0;         // virtual time zero
     Millis end = 0;           // the run stops here at the latest (start + maxDuration default 30d)
-    FleetSpec fleet;
-    FaultPlan faults;
+    world::FleetSpec fleet;
+    world::FaultPlan faults;
     struct Disappearance {
         Millis at = 0;
         int count = 0;

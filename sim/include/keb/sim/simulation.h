@@ -13,6 +13,13 @@
 // engine.complete() after faults.backendLatency. A restart destroys the Engine
 // and the ApiRouter, drops the results of actions still out (like a crash),
 // builds a new Engine on the same MemoryStore and calls recover(now).
+// A store write that throws under tick/complete/recover (FaultyStore, the
+// timeline's storeFailure) is the engine's fatal path: like keb-server, which
+// exits and is restarted by its supervisor, the simulation logs sim.fatal and
+// restarts. A store failure under an API request is answered 500 by the router.
+//
+// This file is the driver (sim/src/driver.cpp); the event log is event_log.h,
+// the "expect" invariants are checkers (checker.h, sim/src/checkers/).
 #pragma once
 #include <climits>
 #include <cstdint>
@@ -29,10 +36,13 @@
 #include "keb/engine.h"
 #include "keb/memory_store.h"
 #include "keb/windows.h"
-#include "keb/sim/backend.h"
+#include "keb/world/backend.h"
+#include "keb/sim/checker.h"
+#include "keb/sim/event_log.h"
 #include "keb/sim/event_queue.h"
-#include "keb/sim/fleet_gen.h"
-#include "keb/sim/flat_map.h"
+#include "keb/sim/faulty_store.h"
+#include "keb/world/fleet_gen.h"
+#include "keb/world/flat_map.h"
 #include "keb/sim/scenario.h"
 
 namespace keb::sim {
@@ -44,12 +54,6 @@ struct HourStats {
     int peakWorkers = 0;        // most operations in progress at once, all orchestrations
 };
 
-// One checked expectation.
-struct CheckResult {
-    std::string name;    // e.g. "orchestrations[0].state", "allStartedInsideWindow"
-    bool ok = false;
-    std::string detail;  // expected vs actual
-};
 
 // What the simulator knows about one orchestration it saw created.
 struct OrchestrationInfo {
@@ -67,27 +71,6 @@ struct RuntimeStatus {
     OperationState state = OperationState::Pending;
 };
 
-// The event-log line being built: raw bytes with a write position. Reused for every line (no
-// allocation, no zero-fill, no std::string bookkeeping per field); grows when needed.
-class LineBuffer {
-public:
-    void clear() { len_ = 0; }
-    // A pointer to at least `extra` writable bytes after the current end; commit(end) keeps them.
-    char* reserve(std::size_t extra) {
-        if (cap_ - len_ < extra) grow(extra);
-        return buf_.get() + len_;
-    }
-    void commit(const char* end) { len_ = static_cast<std::size_t>(end - buf_.get()); }
-    std::string_view view() const { return std::string_view(buf_.get(), len_); }
-    std::size_t capacity() const { return cap_; }
-
-private:
-    void grow(std::size_t extra);
-    std::unique_ptr<char[]> buf_;
-    std::size_t len_ = 0;
-    std::size_t cap_ = 0;
-};
-
 class Simulation : public EngineListener {
 public:
     // seedOverride replaces the scenario's seed (keb-sim --seed).
@@ -99,10 +82,10 @@ public:
     // --- options ---
     // Receives every event-log line (no trailing newline) as it is produced (keb-sim --trace).
     // Lines logged before (sim.start) are replayed to the new sink if recentLog() still holds them.
-    void setTraceSink(std::function<void(const std::string&)> sink);
+    void setTraceSink(std::function<void(const std::string&)> sink) { log_.setTraceSink(std::move(sink)); }
     // How many recent log lines recentLog() keeps (default 2000; 0: none). The full log is only
     // hashed and streamed to the trace sink.
-    void setLogCapacity(std::size_t n);
+    void setLogCapacity(std::size_t n) { log_.setCapacity(n); }
 
     // --- running ---
     Millis now() const { return now_; }
@@ -129,6 +112,9 @@ public:
     std::size_t disappear(int count);
     std::size_t disappear(const std::vector<std::string>& runtimeIDs);
     bool setWindow(const std::string& runtimeID, const std::string& begin, const std::string& end);
+    // The next `writes` store writes throw (FaultyStore): a write under the engine kills it and
+    // the simulation restarts (sim.fatal, sim.restart); one under an API request is a 500.
+    void storeFailure(int writes);
     // Any request through the core's ApiRouter with Principal::all(). pathAndQuery may carry "?a=b".
     ApiResponse api(const std::string& method, const std::string& pathAndQuery, const std::string& body = "",
                     const std::string& contentType = "application/json");
@@ -151,11 +137,21 @@ public:
     const std::vector<HourStats>& hourly() const { return hourly_; }
     int workersInUse() const { return inProgressTotal_; }
     int peakWorkersInUse() const { return peakWorkers_; }
-    const std::deque<std::string>& recentLog() const { return recent_; }
+    const std::deque<std::string>& recentLog() const { return log_.tail(); }
     std::uint64_t eventsProcessed() const { return eventsProcessed_; }
-    std::uint64_t eventLogLines() const { return logLines_; }
-    std::uint64_t eventLogHash() const { return logHash_; }
+    std::uint64_t eventLogLines() const { return log_.lines(); }
+    std::uint64_t eventLogHash() const { return log_.hash(); }
     int restarts() const { return restarts_; }
+    int fatalRestarts() const { return fatalRestarts_; }  // restarts after a store failure
+    // What the driver counts while the engine runs (the report's "violations"; the checkers'
+    // evidence): starts outside a window, workers exceeded, two upgrades of a runtime at once.
+    std::int64_t windowViolations() const { return windowViolations_; }
+    std::int64_t workerViolations() const { return workerViolations_; }
+    std::int64_t concurrentUpgrades() const { return concurrentUpgrades_; }
+    std::int64_t resolveErrors() const { return resolveErrors_; }
+    // Up to kMaxSamples descriptions of violations, for check details.
+    const std::vector<std::string>& violationSamples() const { return violationSamples_; }
+    static constexpr std::size_t kMaxSamples = 10;
     // Checks of timeline events so far ("check" events, expectStatus) and, when final, the expectations.
     std::vector<CheckResult> checks(bool final = true);
     // The report: a pure function of (scenario, seed) once finished(); keb-sim --report writes it.
@@ -163,7 +159,7 @@ public:
     // Approximate bytes held by the simulator's own structures (fleet, backend, bookkeeping).
     std::size_t approxBytes() const;
 
-    // EngineListener
+    // EngineListener: logs the event, keeps the driver's bookkeeping, then the watching checkers.
     void onEvent(const EngineEvent& e) override;
 
 private:
@@ -172,24 +168,26 @@ private:
         StepResult result;
     };
     void buildEngine();
+    void observe(const EngineEvent& e);
     void process(const SimEvent& ev);
     void runTimeline(const TimelineEvent& t);
     void tickEngine();
     void scheduleWakeup();
-    void log();  // appends line_ to the event log
-    void beginLine(Millis t, std::string_view kind);  // line_ = {"at":"<t>","kind":"<kind>"
-    void simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string_view>> fields);
+    void simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string_view>> fields) {
+        log_.simEvent(now_, kind, fields);
+    }
+    void recoverEngine();  // builds an engine and recovers, again while the store fails (restarts)
+    void fatal(const std::exception& ex);  // a store write threw under the engine: restart
     OrchestrationInfo* infoFor(std::string_view orchestrationID);
     HourStats& hour(Millis t);
     void checkStartWindow(const Action& a);
-    void snapshotForRestart();
     void addCheck(std::string name, bool ok, std::string detail);
     void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn);
-    void checkOrchestration(const OrchestrationExpect& e, const std::string& prefix, std::vector<CheckResult>& out);
 
     Scenario scenario_;
     std::uint64_t seed_;
     MemoryStore store_;
+    FaultyStore faulty_{store_};  // what the engine and the router write through
     std::unique_ptr<SimFleet> fleet_;
     std::unique_ptr<SimBackend> backend_;
     SeededIdGenerator ids_;
@@ -231,32 +229,20 @@ private:
     std::int64_t concurrentUpgrades_ = 0;
     std::int64_t droppedCompletions_ = 0;
     std::int64_t resolveErrors_ = 0;
-    std::int64_t lostViolations_ = 0;
     Millis stallAt_ = -1;
     int stallCount_ = 0;
     bool stalled_ = false;
     std::vector<std::string> violationSamples_;
     int restarts_ = 0;
-    // operation states at the last restart: fnv(operationID) -> state (for nothingLostAcrossRestarts)
-    std::vector<std::pair<std::uint64_t, OperationState>> atRestart_;
+    int fatalRestarts_ = 0;
     std::vector<CheckResult> timelineChecks_;
+    // The checkers the scenario's "expect" asks for (registry order), those of them that watch
+    // engine events and those that scan the operations at the end.
+    std::vector<std::unique_ptr<Checker>> checkers_;
+    std::vector<Checker*> watchers_;
+    std::vector<Checker*> scanners_;
 
-    // Event log.
-    std::function<void(const std::string&)> trace_;
-    std::deque<std::string> recent_;
-    std::size_t logCapacity_ = 2000;
-    std::uint64_t logHash_;
-    std::uint64_t logLines_ = 0;
-    LineBuffer line_;       // the line being built
-    std::string lineText_;  // line_ as a std::string, only for the trace sink and recentLog()
-    // The text of the latest time written ("YYYY-MM-DDTHH:MM:SS[.mmm]Z" with its quotes):
-    // consecutive lines mostly share their instant.
-    Millis cachedTime_ = INT64_MIN;
-    char cachedTimeText_[40] = {};
-    std::size_t cachedTimeLen_ = 0;
-    Millis cachedDay_ = INT64_MIN;
-    char cachedDate_[16] = {};  // "YYYY-MM-DDT" of cachedDay_
-    std::size_t cachedDateLen_ = 0;
+    EventLog log_;
 };
 
 }  // namespace keb::sim

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "keb/fleet.h"
-#include "keb/sim/big_alloc.h"
+#include "keb/world/big_alloc.h"
 #include "keb/model.h"
 
-namespace keb::sim {
+namespace keb::world {
 
 // A weighted choice: (value, weight). Weights need not sum to 1.
 using Weighted = std::vector<std::pair<std::string, double>>;
@@ -187,4 +187,4 @@ private:
     std::size_t failedSnapshots_ = 0;
 };
 
-}  // namespace keb::sim
+}  // namespace keb::world

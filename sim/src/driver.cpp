@@ -1,138 +1,16 @@
-// The discrete-event simulator (see simulation.h).
+// The simulator's driver (see simulation.h): the virtual clock and event queue, the timeline,
+// injections, and the bookkeeping the report and the checkers read.
 #include "keb/sim/simulation.h"
 
 #include <algorithm>
-#include <cstring>
-#include <tuple>
 #include <cstdio>
-#include <map>
-#include <unordered_set>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
-#include "keb/sim/random.h"
+#include "keb/world/random.h"
 #include "keb/timefmt.h"
 #include "keb/windows.h"
 
 namespace keb::sim {
 namespace {
-
-// True when one of the 8 bytes of w is < 0x20, '"' or '\\' (needs escaping in JSON). Per byte
-// x, (x - c) & ~x has its high bit set exactly when x < c (c <= 0x80) with no borrow coming in;
-// the borrows only start at a byte that already qualifies, so "some byte" is exact. x ^ '"' and
-// x ^ '\\' keep the high bit of x, so the three tests share one ~w mask.
-inline bool wordNeedsEscape(std::uint64_t w) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    const std::uint64_t below20 = w - ones * 0x20;
-    const std::uint64_t quote = (w ^ (ones * '"')) - ones;
-    const std::uint64_t backslash = (w ^ (ones * '\\')) - ones;
-    return ((below20 | quote | backslash) & ~w & highs) != 0;
-}
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-// Writes the n bytes at p JSON-escaped (no quotes) at d; returns the new end. Room: 6 bytes per byte.
-char* writeEscaped(char* d, const unsigned char* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const unsigned char c = p[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *d++ = static_cast<char>(c);
-            continue;
-        }
-        *d++ = '\\';
-        switch (c) {
-            case '"': *d++ = '"'; break;
-            case '\\': *d++ = '\\'; break;
-            case '\n': *d++ = 'n'; break;
-            case '\r': *d++ = 'r'; break;
-            case '\t': *d++ = 't'; break;
-            default:  // \u00XX, lower-case hex (what "\\u%04x" printed)
-                *d++ = 'u';
-                *d++ = '0';
-                *d++ = '0';
-                *d++ = kHexDigits[c >> 4];
-                *d++ = kHexDigits[c & 15];
-        }
-    }
-    return d;
-}
-
-// The body of a JSON string for v at d (no quotes); returns the new end. Room: 6 bytes per byte
-// of v. Plain text (ids, times, states: nearly everything) is checked and copied 8 bytes at a time,
-// the last partial word as an overlapping one.
-inline char* writeValue(char* d, std::string_view v) {
-    const auto* p = reinterpret_cast<const unsigned char*>(v.data());
-    const std::size_t n = v.size();
-    if (n < 8) {
-        if (n < 4) return writeEscaped(d, p, n);
-        // 4..7 bytes ("pending", "failed"): the first and the last four, overlapping, as one word.
-        std::uint32_t head, tail;
-        std::memcpy(&head, p, 4);
-        std::memcpy(&tail, p + n - 4, 4);
-        if (wordNeedsEscape(head | std::uint64_t{tail} << 32)) return writeEscaped(d, p, n);
-        std::memcpy(d, &head, 4);
-        std::memcpy(d + n - 4, &tail, 4);
-        return d + n;
-    }
-    std::size_t i = 0;
-#if defined(__SSE2__)
-    if (n >= 16) {  // 16 bytes at a time (a UUID: three loads, the last one overlapping)
-        auto needsEscape = [](__m128i x) {
-            const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                                                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
-            const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);  // x <= 0x1f
-            return _mm_movemask_epi8(_mm_or_si128(special, control)) != 0;
-        };
-        for (; i + 16 <= n; i += 16) {
-            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-            if (needsEscape(x)) return writeEscaped(d + i, p + i, n - i);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), x);
-        }
-        if (i < n) {
-            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16));
-            if (needsEscape(x)) return writeEscaped(d + i, p + i, n - i);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(d + n - 16), x);
-        }
-        return d + n;
-    }
-#endif
-    for (; i + 8 <= n; i += 8) {
-        if (wordNeedsEscape(loadLittleEndian64(p + i))) return writeEscaped(d + i, p + i, n - i);
-        std::memcpy(d + i, p + i, 8);
-    }
-    if (i < n) {
-        if (wordNeedsEscape(loadLittleEndian64(p + n - 8))) return writeEscaped(d + i, p + i, n - i);
-        std::memcpy(d + n - 8, p + n - 8, 8);
-    }
-    return d + n;
-}
-
-// prefix (`,"key":"`, a literal) then v JSON-escaped and the closing quote.
-template <std::size_t N>
-inline void field(LineBuffer& out, const char (&prefix)[N], std::string_view v) {
-    char* d = out.reserve(N - 1 + 6 * v.size() + 1);
-    std::memcpy(d, prefix, N - 1);
-    d = writeValue(d + N - 1, v);
-    *d++ = '"';
-    out.commit(d);
-}
-
-// ,"key":"value" for a key known only at run time.
-void namedField(LineBuffer& out, std::string_view key, std::string_view v) {
-    char* d = out.reserve(key.size() + 5 + 6 * v.size() + 1);
-    *d++ = ',';
-    *d++ = '"';
-    std::memcpy(d, key.data(), key.size());
-    d += key.size();
-    *d++ = '"';
-    *d++ = ':';
-    *d++ = '"';
-    d = writeValue(d, v);
-    *d++ = '"';
-    out.commit(d);
-}
 
 std::string hex64(std::uint64_t v) {
     char buf[20];
@@ -142,15 +20,13 @@ std::string hex64(std::uint64_t v) {
 
 constexpr int kMaxHours = 24 * 400;
 constexpr int kStallLimit = 10000;
-constexpr std::size_t kMaxSamples = 10;
 
 }  // namespace
 
 Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverride)
     : scenario_(std::move(scenario)),
       seed_(seedOverride.value_or(scenario_.seed)),
-      ids_(mix64(seed_ ^ 0x6f7263686964ull)),
-      logHash_(kFnvOffset) {
+      ids_(mix64(seed_ ^ 0x6f7263686964ull)) {
     now_ = scenario_.start;
     fleet_ = std::make_unique<SimFleet>(scenario_.fleet, seed_);
     initialFleet_ = fleet_->size();
@@ -165,8 +41,13 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
     simEvent("sim.start", {{"scenario", scenario_.name},
                            {"seed", std::to_string(seed_)},
                            {"runtimes", std::to_string(initialFleet_)}});
-    buildEngine();
-    engine_->recover(now_);
+    for (const CheckerSpec* spec : checkerRegistry())
+        if (auto c = spec->make(scenario_)) {
+            if (spec->watchesEvents) watchers_.push_back(c.get());
+            if (spec->scansOperations) scanners_.push_back(c.get());
+            checkers_.push_back(std::move(c));
+        }
+    recoverEngine();
     scheduleWakeup();
 }
 
@@ -176,9 +57,37 @@ Simulation::~Simulation() {
 }
 
 void Simulation::buildEngine() {
-    engine_ = std::make_unique<Engine>(store_, *fleet_, ids_, scenario_.engine);
+    engine_ = std::make_unique<Engine>(faulty_, *fleet_, ids_, scenario_.engine);
     engine_->setListener(this);
-    router_ = std::make_unique<ApiRouter>(*engine_, store_);
+    router_ = std::make_unique<ApiRouter>(*engine_, faulty_);
+}
+
+void Simulation::recoverEngine() {
+    for (;;) {
+        buildEngine();
+        try {
+            engine_->recover(now_);
+            return;
+        } catch (const std::exception& ex) {
+            // The store failed during recovery: this process dies too and the next one tries
+            // again. Each attempt that fails used up an armed failure, so this ends.
+            router_.reset();
+            engine_.reset();
+            ++generation_;
+            ++restarts_;
+            ++fatalRestarts_;
+            simEvent("sim.fatal", {{"error", ex.what()}, {"during", "recover"}});
+        }
+    }
+}
+
+// A store write threw under Engine::tick or complete. keb-server logs engine.fatal and exits (its
+// in-memory state may no longer match the store) and the supervisor starts it again; here the
+// process restart is a simulated one.
+void Simulation::fatal(const std::exception& ex) {
+    simEvent("sim.fatal", {{"error", ex.what()}});
+    ++fatalRestarts_;
+    restart();
 }
 
 // ------------------------------------------------------------------ running
@@ -188,18 +97,6 @@ bool Simulation::finished() const { return queue_.empty() || queue_.top().at > s
 std::optional<Millis> Simulation::nextEventTime() const {
     if (finished()) return std::nullopt;
     return queue_.top().at;
-}
-
-void Simulation::setTraceSink(std::function<void(const std::string&)> sink) {
-    trace_ = std::move(sink);
-    // Lines logged before the sink was set (sim.start, ...) are replayed when still held.
-    if (trace_ && recent_.size() == logLines_)
-        for (const auto& line : recent_) trace_(line);
-}
-
-void Simulation::setLogCapacity(std::size_t n) {
-    logCapacity_ = n;
-    while (recent_.size() > n) recent_.pop_front();
 }
 
 bool Simulation::step() {
@@ -253,7 +150,13 @@ void Simulation::process(const SimEvent& ev) {
             // A final result ends the operation: its runtime's entry is updated from onEvent
             // (operation.state) once the engine has written the store; start loading it now.
             if (p.result.kind != StepResult::Kind::Again) runtimes_.prefetch(hashWords(p.action.operation().runtimeID));
-            engine_->complete(p.action, p.result, now_);
+            try {
+                engine_->complete(p.action, p.result, now_);
+            } catch (const std::exception& ex) {
+                p.action.op.reset();
+                fatal(ex);
+                break;
+            }
             p.action.op.reset();
             break;
         }
@@ -272,7 +175,13 @@ void Simulation::process(const SimEvent& ev) {
 void Simulation::tickEngine() {
     std::vector<Action>& actions = actions_;
     actions.clear();
-    engine_->tick(now_, actions);
+    try {
+        engine_->tick(now_, actions);
+    } catch (const std::exception& ex) {
+        actions.clear();  // never handed to a worker: the process died in the tick
+        fatal(ex);
+        return;
+    }
     for (Action& a : actions) {
         // The result goes straight into a free slot (no Pending moved around per action).
         std::uint32_t slot;
@@ -334,14 +243,17 @@ void Simulation::scheduleWakeup() {
 
 void Simulation::runTimeline(const TimelineEvent& t) {
     auto expectStatus = [&](int got, int def, const Json& body) {
-        const int want = t.expectStatus.value_or(def);
-        if (got != want) {
+        const bool expected = t.expectStatus.empty()
+                                  ? got == def
+                                  : std::find(t.expectStatus.begin(), t.expectStatus.end(), got) != t.expectStatus.end();
+        if (!expected) {
             std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
                                   ? ": " + body["error"].get<std::string>()
                                   : "";
-            addCheck(t.path + ".status", false,
-                     "expected HTTP " + std::to_string(want) + ", got " + std::to_string(got) + why);
-        } else if (t.expectStatus) {
+            std::string want = std::to_string(t.expectStatus.empty() ? def : t.expectStatus[0]);
+            for (std::size_t i = 1; i < t.expectStatus.size(); ++i) want += " or " + std::to_string(t.expectStatus[i]);
+            addCheck(t.path + ".status", false, "expected HTTP " + want + ", got " + std::to_string(got) + why);
+        } else if (!t.expectStatus.empty()) {
             addCheck(t.path + ".status", true, "HTTP " + std::to_string(got));
         }
     };
@@ -374,7 +286,7 @@ void Simulation::runTimeline(const TimelineEvent& t) {
         }
         case K::Api: {
             ApiResponse r = api(t.method, t.apiPath, t.body);
-            if (t.expectStatus) expectStatus(r.status, *t.expectStatus, r.body);
+            if (!t.expectStatus.empty()) expectStatus(r.status, t.expectStatus[0], r.body);
             break;
         }
         case K::Cancel: {
@@ -419,9 +331,12 @@ void Simulation::runTimeline(const TimelineEvent& t) {
             if (!t.runtimeIDs.empty()) disappear(t.runtimeIDs);
             if (t.count > 0) disappear(t.count);
             break;
+        case K::StoreFailure:
+            storeFailure(t.count);
+            break;
         case K::Check: {
             std::vector<CheckResult> out;
-            checkOrchestration(t.check, t.path, out);
+            checkOrchestration(*this, t.check, t.path, out);
             for (auto& c : out) {
                 simEvent("sim.check", {{"name", c.name}, {"ok", c.ok ? "true" : "false"}, {"detail", c.detail}});
                 timelineChecks_.push_back(std::move(c));
@@ -434,7 +349,7 @@ void Simulation::runTimeline(const TimelineEvent& t) {
 // ------------------------------------------------------------------ injections
 
 void Simulation::restart() {
-    snapshotForRestart();
+    for (const auto& c : checkers_) c->onRestart(*this);
     const std::size_t lost = engine_->actionsOut();
     ++generation_;
     ++restarts_;
@@ -442,9 +357,13 @@ void Simulation::restart() {
     engine_.reset();
     wakeupAt_.reset();
     simEvent("sim.restart", {{"actionsLost", std::to_string(lost)}, {"restarts", std::to_string(restarts_)}});
-    buildEngine();
-    engine_->recover(now_);
+    recoverEngine();
     scheduleWakeup();
+}
+
+void Simulation::storeFailure(int writes) {
+    faulty_.failNextWrites(writes);
+    simEvent("sim.storeFailure", {{"writes", std::to_string(writes)}});
 }
 
 void Simulation::gardenerOutage(Millis span, const std::string& error) {
@@ -507,85 +426,6 @@ ApiResponse Simulation::api(const std::string& method, const std::string& pathAn
 
 // ------------------------------------------------------------------ observation
 
-void LineBuffer::grow(std::size_t extra) {
-    std::size_t cap = cap_ == 0 ? 512 : cap_;
-    while (cap - len_ < extra) cap *= 2;
-    std::unique_ptr<char[]> bigger(new char[cap]);
-    if (len_ > 0) std::memcpy(bigger.get(), buf_.get(), len_);
-    buf_ = std::move(bigger);
-    cap_ = cap;
-}
-
-// {"at":"<time>","kind":"<kind>" with the time in keb::formatRfc3339's text, written without
-// snprintf; the date part is cached per day and the whole time per instant.
-void Simulation::beginLine(Millis t, std::string_view kind) {
-    if (t != cachedTime_) {
-        const Millis day = (t >= 0 ? t : t - (kDay - 1)) / kDay;
-        if (day != cachedDay_) {
-            cachedDay_ = day;
-            const std::string date = formatRfc3339(day * kDay);
-            cachedDateLen_ = std::min<std::size_t>(date.size(), 11);  // "YYYY-MM-DDT"
-            std::memcpy(cachedDate_, date.data(), cachedDateLen_);
-        }
-        const Millis ms = t - day * kDay;
-        const int h = static_cast<int>(ms / kHour), mi = static_cast<int>(ms / kMinute % 60),
-                  sec = static_cast<int>(ms / kSecond % 60), frac = static_cast<int>(ms % 1000);
-        char* d = cachedTimeText_;
-        *d++ = '"';
-        std::memcpy(d, cachedDate_, cachedDateLen_);
-        d += cachedDateLen_;
-        const char hms[8] = {char('0' + h / 10),   char('0' + h % 10),   ':', char('0' + mi / 10),
-                             char('0' + mi % 10),  ':', char('0' + sec / 10), char('0' + sec % 10)};
-        std::memcpy(d, hms, 8);
-        d += 8;
-        if (frac != 0) {
-            *d++ = '.';
-            *d++ = char('0' + frac / 100);
-            *d++ = char('0' + frac / 10 % 10);
-            *d++ = char('0' + frac % 10);
-        }
-        *d++ = 'Z';
-        *d++ = '"';
-        cachedTimeLen_ = static_cast<std::size_t>(d - cachedTimeText_);
-        cachedTime_ = t;
-    }
-    line_.clear();
-    static constexpr char kKind[] = ",\"kind\":\"";
-    char* d = line_.reserve(6 + sizeof cachedTimeText_ + sizeof kKind + 6 * kind.size() + 1);
-    std::memcpy(d, "{\"at\":", 6);
-    std::memcpy(d + 6, cachedTimeText_, sizeof cachedTimeText_);  // fixed size: no call; the end is set below
-    d += 6 + cachedTimeLen_;
-    std::memcpy(d, kKind, sizeof kKind - 1);
-    d = writeValue(d + sizeof kKind - 1, kind);
-    *d++ = '"';
-    line_.commit(d);
-}
-
-void Simulation::log() {
-    {
-        char* d = line_.reserve(1);
-        *d++ = '}';
-        line_.commit(d);
-    }
-    const std::string_view line = line_.view();
-    logHash_ = hashWords(line, logHash_);
-    logHash_ = hashWords("\n", logHash_);
-    ++logLines_;
-    if (!trace_ && logCapacity_ == 0) return;
-    lineText_.assign(line);
-    if (trace_) trace_(lineText_);
-    if (logCapacity_ > 0) {
-        if (recent_.size() >= logCapacity_) recent_.pop_front();
-        recent_.push_back(lineText_);
-    }
-}
-
-void Simulation::simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string_view>> fields) {
-    beginLine(now_, kind);
-    for (const auto& [k, v] : fields) namedField(line_, k, v);
-    log();
-}
-
 HourStats& Simulation::hour(Millis t) {
     const std::int64_t h = std::clamp<std::int64_t>((t - scenario_.start) / kHour, 0, kMaxHours);
     if (static_cast<std::size_t>(h) >= hourly_.size()) hourly_.resize(static_cast<std::size_t>(h) + 1);
@@ -601,13 +441,12 @@ OrchestrationInfo* Simulation::infoFor(std::string_view orchestrationID) {
 }
 
 void Simulation::onEvent(const EngineEvent& e) {
-    beginLine(e.at, e.kind);
-    if (!e.orchestrationID.empty()) field(line_, ",\"orchestrationID\":\"", e.orchestrationID);
-    if (!e.operationID.empty()) field(line_, ",\"operationID\":\"", e.operationID);
-    if (!e.runtimeID.empty()) field(line_, ",\"runtimeID\":\"", e.runtimeID);
-    if (!e.state.empty()) field(line_, ",\"state\":\"", e.state);
-    if (!e.detail.empty()) field(line_, ",\"detail\":\"", e.detail);
-    log();
+    log_.engineEvent(e);
+    observe(e);
+    for (Checker* c : watchers_) c->onEvent(*this, e);
+}
+
+void Simulation::observe(const EngineEvent& e) {
 
     const std::string_view k = e.kind;
     if (k == "orchestration.created") {
@@ -714,30 +553,6 @@ void Simulation::checkStartWindow(const Action& a) {
     violationSamples_.push_back("operation " + op.operationID + " started at " + formatRfc3339(now_) + " " + why);
 }
 
-void Simulation::snapshotForRestart() {
-    std::vector<std::pair<std::uint64_t, OperationState>> snap;
-    snap.reserve(atRestart_.size() + atRestart_.size() / 8 + 16);
-    for (const auto& info : orchs_)
-        store_.forEachOperationBrief(info.orchestrationID, [&](const Store::OperationBrief& op) {
-            snap.emplace_back(hashWords(op.operationID), op.state);
-        });
-    std::sort(snap.begin(), snap.end());
-    // Since the previous restart nothing may have vanished and no final state may have changed.
-    // Both lists are sorted: one merge walk finds what lower_bound would for each entry (the
-    // probes (h, Pending) never decrease along atRestart_).
-    auto it = snap.begin();
-    for (const auto& [h, st] : atRestart_) {
-        const std::pair<std::uint64_t, OperationState> probe{h, OperationState::Pending};
-        while (it != snap.end() && *it < probe) ++it;
-        if (it == snap.end() || it->first != h) {
-            ++lostViolations_;
-        } else if (isFinished(st) && it->second != st) {
-            ++lostViolations_;
-        }
-    }
-    atRestart_ = std::move(snap);
-}
-
 void Simulation::forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) {
     store_.forEachOperation(orchestrationID, fn);  // streams: never a copy of 100,000 operations at once
 }
@@ -765,7 +580,7 @@ std::optional<Operation> Simulation::latestOperation(const std::string& runtimeI
 
 std::size_t Simulation::approxBytes() const {
     return fleet_->approxBytes() + backend_->approxBytes() +
-           runtimes_.bytes() + atRestart_.capacity() * sizeof(atRestart_[0]) +
+           runtimes_.bytes() +
            queue_.size() * sizeof(SimEvent) + pending_.capacity() * sizeof(Pending);
 }
 
@@ -776,170 +591,18 @@ void Simulation::addCheck(std::string name, bool ok, std::string detail) {
     timelineChecks_.push_back(CheckResult{std::move(name), ok, std::move(detail)});
 }
 
-void Simulation::checkOrchestration(const OrchestrationExpect& e, const std::string& prefix,
-                                    std::vector<CheckResult>& out) {
-    const std::string id = submitted(e.index);
-    if (id.empty()) {
-        out.push_back({prefix, false, "submit #" + std::to_string(e.index) + " was not accepted (or not yet sent)"});
-        return;
-    }
-    auto o = store_.getOrchestration(id);
-    if (!o) {
-        out.push_back({prefix, false, "orchestration " + id + " is not in the store"});
-        return;
-    }
-    if (e.state)
-        out.push_back({prefix + ".state", o->state == *e.state,
-                       std::string("expected ") + toString(*e.state) + ", got " + toString(o->state) +
-                           (o->description.empty() ? "" : " (" + o->description + ")")});
-    const OperationStats stats = store_.operationStats(id);
-    std::int64_t total = 0;
-    for (const auto& [s, n] : stats) total += n;
-    for (const auto& [s, want] : e.operations) {
-        auto it = stats.find(s);
-        const std::int64_t got = it == stats.end() ? 0 : it->second;
-        out.push_back({prefix + ".operations." + toString(s), want.holds(got),
-                       "expected " + want.describe() + ", got " + std::to_string(got)});
-    }
-    if (e.totalOperations)
-        out.push_back({prefix + ".totalOperations", e.totalOperations->holds(total),
-                       "expected " + e.totalOperations->describe() + ", got " + std::to_string(total)});
-}
-
 std::vector<CheckResult> Simulation::checks(bool final) {
     std::vector<CheckResult> out = timelineChecks_;
     if (stalled_) out.push_back({"engine", false, "the engine stalled (kept asking for a wakeup without progress)"});
     if (!final) return out;
-    const Expectations& x = scenario_.expect;
-    for (std::size_t i = 0; i < x.orchestrations.size(); ++i)
-        checkOrchestration(x.orchestrations[i], "orchestrations[" + std::to_string(i) + "]", out);
-
-    // Totals over every orchestration, and the post-hoc window check of every started operation.
-    std::map<OperationState, std::int64_t> totals;
-    std::int64_t recordedWindowViolations = 0;
-    std::int64_t doubleUpgrades = 0;
-    std::vector<std::string> samples = violationSamples_;
-    const bool needOps = x.allStartedInsideWindow || x.noRuntimeUpgradedTwice || x.nothingLostAcrossRestarts;
-    FlatMap<OperationState> current;  // hashWords(operationID) -> state now
-    for (const auto& info : orchs_) {
-        for (const auto& [s, n] : store_.operationStats(info.orchestrationID)) totals[s] += n;
-        if (!needOps) continue;
-        // (runtime, start time, state, operation) of every upgrade the backend really started.
-        struct Started {
-            std::uint64_t runtime;
-            Millis startedAt;
-            std::int64_t seq;
-            OperationState state;
-            std::uint64_t op;
-            bool operator<(const Started& o) const {
-                return std::tie(runtime, startedAt, seq) < std::tie(o.runtime, o.startedAt, o.seq);
-            }
-        };
-        std::vector<Started> started;
-        forEachOperation(info.orchestrationID, [&](const Operation& op) {
-            if (x.nothingLostAcrossRestarts) current[hashWords(op.operationID)] = op.state;
-            if (info.usesWindows && !op.immediate && op.startedAt != 0 &&
-                !(op.maintenanceWindowBegin <= op.startedAt && op.startedAt < op.maintenanceWindowEnd)) {
-                ++recordedWindowViolations;
-                if (samples.size() < kMaxSamples)
-                    samples.push_back("operation " + op.operationID + " started " + formatRfc3339(op.startedAt) +
-                                      " outside its recorded window");
-            }
-            if (backend_->started(op.operationID))
-                started.push_back({hashWords(op.runtimeID), op.startedAt, op.seq, op.state, hashWords(op.operationID)});
-        });
-        std::sort(started.begin(), started.end());
-        std::unordered_set<std::uint64_t> repeatedAfter;  // operations after which the runtime was upgraded again
-        for (std::size_t i = 0; i + 1 < started.size(); ++i)
-            if (started[i].runtime == started[i + 1].runtime && started[i].state != OperationState::Failed) {
-                ++doubleUpgrades;
-                repeatedAfter.insert(started[i].op);
-            }
-        if (!repeatedAfter.empty())  // second pass only to name them
+    if (!scanners_.empty())
+        for (const auto& info : orchs_) {
             forEachOperation(info.orchestrationID, [&](const Operation& op) {
-                if (samples.size() < kMaxSamples && repeatedAfter.count(hashWords(op.operationID)))
-                    samples.push_back("runtime " + op.runtimeID + " upgraded again after operation " +
-                                      op.operationID + " ended " + toString(op.state));
+                for (Checker* c : scanners_) c->scan(*this, info, op);
             });
-    }
-    auto sampleText = [&](std::int64_t n) {
-        if (n == 0) return std::string();
-        std::string s;
-        for (const auto& v : samples) s += "; " + v;
-        return s;
-    };
-    for (const auto& [s, want] : x.operationStates)
-        out.push_back({std::string("operationStates.") + toString(s), want.holds(totals[s]),
-                       "expected " + want.describe() + ", got " + std::to_string(totals[s])});
-    if (x.allStartedInsideWindow && *x.allStartedInsideWindow) {
-        const std::int64_t n = windowViolations_ + recordedWindowViolations;
-        out.push_back({"allStartedInsideWindow", n == 0, std::to_string(n) + " start(s) outside a window" + sampleText(n)});
-    }
-    if (x.workersNeverExceeded && *x.workersNeverExceeded) {
-        std::string peaks;
-        for (const auto& info : orchs_)
-            peaks += (peaks.empty() ? "" : ", ") + std::to_string(info.peakRunning) + "/" + std::to_string(info.workers);
-        out.push_back({"workersNeverExceeded", workerViolations_ == 0,
-                       std::to_string(workerViolations_) + " violation(s); peak/workers per orchestration: " + peaks +
-                           sampleText(workerViolations_)});
-    }
-    if (x.maxWorkersInUse)
-        out.push_back({"maxWorkersInUse", peakWorkers_ <= *x.maxWorkersInUse,
-                       "peak " + std::to_string(peakWorkers_) + ", limit " + std::to_string(*x.maxWorkersInUse)});
-    if (x.peakWorkersInUse)
-        out.push_back({"peakWorkersInUse", x.peakWorkersInUse->holds(peakWorkers_),
-                       "expected " + x.peakWorkersInUse->describe() + ", got " + std::to_string(peakWorkers_)});
-    if (x.finishBefore || (x.allFinished && *x.allFinished)) {
-        std::int64_t unfinished = 0, late = 0;
-        Millis last = 0;
-        for (const auto& info : orchs_) {
-            auto o = store_.getOrchestration(info.orchestrationID);
-            if (!o || !isFinished(o->state)) {
-                ++unfinished;
-                continue;
-            }
-            last = std::max(last, o->updatedAt);
-            if (x.finishBefore && o->updatedAt >= *x.finishBefore) ++late;
+            for (Checker* c : scanners_) c->scanDone(*this, info);
         }
-        if (x.allFinished && *x.allFinished)
-            out.push_back({"allFinished", unfinished == 0, std::to_string(unfinished) + " orchestration(s) unfinished"});
-        if (x.finishBefore)
-            out.push_back({"finishBefore", unfinished == 0 && late == 0,
-                           "limit " + formatRfc3339(*x.finishBefore) + ", last finished " +
-                               (last ? formatRfc3339(last) : std::string("never")) + ", " +
-                               std::to_string(unfinished) + " unfinished"});
-    }
-    if (x.noRuntimeUpgradedTwice && *x.noRuntimeUpgradedTwice) {
-        const std::int64_t n = doubleUpgrades + concurrentUpgrades_;
-        out.push_back({"noRuntimeUpgradedTwice", n == 0,
-                       std::to_string(backend_->upgrades()) + " upgrades, " + std::to_string(doubleUpgrades) +
-                           " repeated, " + std::to_string(concurrentUpgrades_) + " concurrent, " +
-                           std::to_string(backend_->duplicateStarts()) + " repeated start call(s) recognised" +
-                           sampleText(n)});
-    }
-    if (x.nothingLostAcrossRestarts && *x.nothingLostAcrossRestarts) {
-        std::int64_t lost = lostViolations_, stuck = 0;
-        for (const auto& [h, st] : atRestart_) {
-            const OperationState* now = current.find(h);
-            if (!now || (isFinished(st) && *now != st)) ++lost;
-            else if (!isFinished(*now)) ++stuck;
-        }
-        std::int64_t orchLost = 0;
-        for (const auto& info : orchs_) {
-            auto o = store_.getOrchestration(info.orchestrationID);
-            if (!o || !isFinished(o->state)) ++orchLost;
-        }
-        out.push_back({"nothingLostAcrossRestarts", restarts_ > 0 && lost == 0 && stuck == 0 && orchLost == 0,
-                       std::to_string(restarts_) + " restart(s); " + std::to_string(lost) +
-                           " operation(s) lost or changed after finishing, " + std::to_string(stuck) +
-                           " never finished, " + std::to_string(orchLost) + " orchestration(s) unfinished"});
-    }
-    if (x.upgrades)
-        out.push_back({"upgrades", x.upgrades->holds(static_cast<std::int64_t>(backend_->upgrades())),
-                       "expected " + x.upgrades->describe() + ", got " + std::to_string(backend_->upgrades())});
-    if (x.resolveErrors)
-        out.push_back({"resolveErrors", x.resolveErrors->holds(resolveErrors_),
-                       "expected " + x.resolveErrors->describe() + ", got " + std::to_string(resolveErrors_)});
+    for (const auto& c : checkers_) c->verdict(*this, out);
     return out;
 }
 
@@ -955,8 +618,8 @@ Json Simulation::summary() {
     j["finished"] = finished();
     j["activeOrchestrations"] = engine_->activeOrchestrations();  // > 0: the run was cut at its end
     j["events"] = eventsProcessed_;
-    j["eventLogLines"] = logLines_;
-    j["eventLogHash"] = hex64(logHash_);
+    j["eventLogLines"] = log_.lines();
+    j["eventLogHash"] = hex64(log_.hash());
     j["fleet"] = {{"runtimes", initialFleet_}, {"live", fleet_->size()},
                   {"snapshots", fleet_->snapshotCalls()}, {"failedSnapshots", fleet_->failedSnapshots()}};
     j["restarts"] = restarts_;

@@ -7,15 +7,15 @@
 #include <set>
 
 #include "keb/fleet.h"
-#include "keb/sim/big_alloc.h"
-#include "keb/sim/flat_map.h"
-#include "keb/sim/fleet_gen.h"
-#include "keb/sim/random.h"
+#include "keb/world/big_alloc.h"
+#include "keb/world/flat_map.h"
+#include "keb/world/fleet_gen.h"
+#include "keb/world/random.h"
 #include "keb/targets.h"
 #include "keb/windows.h"
 
 using namespace keb;
-using namespace keb::sim;
+using namespace keb::world;
 
 TEST(FleetGen, SameSeedSameFleetOtherSeedOtherFleet) {
     FleetSpec spec;

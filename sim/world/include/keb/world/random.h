@@ -1,4 +1,4 @@
-// Deterministic randomness for the simulator: splitmix64 streams and stable
+// Deterministic randomness of the simulated world: splitmix64 streams and stable
 // hashes. Nothing here reads a clock or a global generator, so a run is a pure
 // function of (scenario, seed) on every platform (native and wasm).
 #pragma once
@@ -7,26 +7,11 @@
 #include <cstring>
 #include <string_view>
 
-namespace keb::sim {
+#include "keb/bits.h"
 
-// One splitmix64 finaliser step: a good 64-bit mixing function.
-constexpr std::uint64_t mix64(std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
+namespace keb::world {
 
-// 64-bit FNV-1a (used for the event-log hash and for stable keys of ids).
-constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ull;
-constexpr std::uint64_t kFnvPrime = 0x100000001b3ull;
-inline std::uint64_t fnv1a(std::string_view s, std::uint64_t h = kFnvOffset) {
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= kFnvPrime;
-    }
-    return h;
-}
+// mix64, splitmix64 and fnv1a are keb/bits.h's (one copy for the core and the world).
 
 // 8 bytes as a little-endian number, on any host.
 inline std::uint64_t loadLittleEndian64(const unsigned char* p) {
@@ -46,7 +31,7 @@ inline std::uint64_t loadLittleEndian64(const unsigned char* p) {
 inline std::uint64_t hashWords(std::string_view s, std::uint64_t h = kFnvOffset) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     auto step = [&h](std::uint64_t w) {
-        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h = (h ^ w) * kGoldenGamma;
         h ^= h >> 29;
     };
     std::size_t i = 0;
@@ -71,13 +56,7 @@ inline double unitFromBits(std::uint64_t x) { return static_cast<double>(x >> 11
 class Rng {
 public:
     explicit Rng(std::uint64_t seed) : state_(seed) {}
-    std::uint64_t next() {
-        state_ += 0x9e3779b97f4a7c15ull;
-        std::uint64_t z = state_;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
+    std::uint64_t next() { return splitmix64(state_); }
     double uniform() { return unitFromBits(next()); }          // [0, 1)
     // Uniform integer in [0, n); n > 0.
     std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
@@ -87,4 +66,4 @@ private:
     std::uint64_t state_;
 };
 
-}  // namespace keb::sim
+}  // namespace keb::world

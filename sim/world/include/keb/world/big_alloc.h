@@ -1,8 +1,9 @@
-// An allocator for the simulator's big tables (the fleet's records and id index, the flat hash
-// maps over 100,000 runtimes and operations): blocks of 2 MiB and more are 2 MiB aligned and, on
-// Linux, advised for transparent huge pages before they are first touched. Lookups into these
-// tables are random (a runtime starts, an operation is polled), so with 4 KiB pages nearly every
-// one also misses the TLB; with 2 MiB pages a 100k-shoot fleet is a handful of pages.
+// An allocator for the big tables of the simulated world and the simulator (the fleet's records
+// and id index, the flat hash maps over 100,000 runtimes and operations): blocks of 2 MiB and
+// more are 2 MiB aligned and, on Linux, advised for transparent huge pages before they are first
+// touched. Lookups into these tables are random (a runtime starts, an operation is polled), so
+// with 4 KiB pages nearly every one also misses the TLB; with 2 MiB pages a 100k-shoot fleet is
+// a handful of pages.
 // Elsewhere (and for small blocks) it is plain operator new. Contents and behaviour are the
 // same either way: only the page size differs.
 #pragma once
@@ -13,7 +14,7 @@
 #include <sys/mman.h>
 #endif
 
-namespace keb::sim {
+namespace keb::world {
 
 inline constexpr std::size_t kBigBlock = std::size_t{2} << 20;
 
@@ -51,4 +52,4 @@ struct BigAllocator {
     bool operator==(const BigAllocator<U>&) const noexcept { return true; }
 };
 
-}  // namespace keb::sim
+}  // namespace keb::world

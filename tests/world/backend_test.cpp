@@ -1,10 +1,10 @@
 // Fault plan and simulated upgrade backend.
 #include <gtest/gtest.h>
 
-#include "keb/sim/backend.h"
+#include "keb/world/backend.h"
 
 using namespace keb;
-using namespace keb::sim;
+using namespace keb::world;
 
 namespace {
 Operation op(const std::string& id, const std::string& runtime = "rt", const std::string& region = "westeurope",

@@ -1,5 +1,5 @@
 // Fleet generator and the simulated FleetSource.
-#include "keb/sim/fleet_gen.h"
+#include "keb/world/fleet_gen.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,10 +8,10 @@
 #include <numeric>
 
 #include "keb/bits.h"
-#include "keb/sim/random.h"
+#include "keb/world/random.h"
 #include "keb/uuid.h"
 
-namespace keb::sim {
+namespace keb::world {
 namespace {
 
 struct PlanInfo {
@@ -734,4 +734,4 @@ std::size_t SimFleet::approxBytes() const {
     return b;
 }
 
-}  // namespace keb::sim
+}  // namespace keb::world

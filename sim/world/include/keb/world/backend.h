@@ -1,0 +1,59 @@
+// The simulated upgrade backend (keb::UpgradeBackend): serves the fates of the fault model
+// (faults.h), decided once per operation when its upgrade starts. In memory, any Millis
+// (virtual time in the simulator).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "keb/backend.h"
+#include "keb/model.h"
+#include "keb/world/faults.h"
+#include "keb/world/flat_map.h"
+
+namespace keb::world {
+
+class SimBackend : public UpgradeBackend {
+public:
+    SimBackend(FaultPlan plan, std::uint64_t seed) : plan_(std::move(plan)), seed_(seed) {}
+
+    StepResult start(OrchestrationType type, const Operation& op, Millis now) override;
+    StepResult poll(OrchestrationType type, const Operation& op, Millis now) override;
+
+    FaultPlan& plan() { return plan_; }
+    const FaultPlan& plan() const { return plan_; }
+
+    // Real upgrades started (second starts of one operationID are not counted; dry runs are not upgrades).
+    std::uint64_t upgrades() const { return upgrades_; }
+    // The fate decided by the last start() that began a real upgrade.
+    const UpgradeFate& lastFate() const { return lastFate_; }
+    // start() calls for an operation that was already started (after a crash): not new upgrades.
+    std::uint64_t duplicateStarts() const { return duplicateStarts_; }
+    std::uint64_t dryRunStarts() const { return dryRunStarts_; }
+    std::uint64_t polls() const { return polls_; }
+    std::uint64_t failuresReported() const { return failures_; }
+    std::uint64_t successesReported() const { return successes_; }
+    std::uint64_t pollsOfUnknown() const { return unknownPolls_; }
+    // True when the backend started a real upgrade for this operation.
+    bool started(const std::string& operationID) const;
+    // Real upgrades per runtime (all orchestrations).
+    std::uint32_t upgradesOf(const std::string& runtimeID) const;
+    std::size_t approxBytes() const;
+
+private:
+    struct Record {
+        Millis startedAt = 0;
+        Millis duration = 0;
+        bool fails = false;
+        bool hangs = false;
+    };
+    FaultPlan plan_;
+    std::uint64_t seed_;
+    UpgradeFate lastFate_;
+    FlatMap<Record> ops_;                 // hashWords(operationID)
+    FlatMap<std::uint32_t> perRuntime_;   // hashWords(runtimeID)
+    std::uint64_t upgrades_ = 0, duplicateStarts_ = 0, dryRunStarts_ = 0, polls_ = 0, failures_ = 0,
+                  successes_ = 0, unknownPolls_ = 0;
+};
+
+}  // namespace keb::world

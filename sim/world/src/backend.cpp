@@ -1,0 +1,58 @@
+// Simulated upgrade backend.
+#include "keb/world/backend.h"
+
+#include "keb/world/random.h"
+
+namespace keb::world {
+
+StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now) {
+    const std::uint64_t key = hashWords(op.operationID);
+    if (op.dryRun) {  // never recorded (only a repeated start of a real upgrade is recognised)
+        if (ops_.contains(key)) {
+            ++duplicateStarts_;
+            return StepResult::again(0, "upgrade already running");
+        }
+        ++dryRunStarts_;
+        return StepResult::done();
+    }
+    const auto [rec, inserted] = ops_.insert(key);  // one probe: look up and claim the slot
+    if (!inserted) {
+        ++duplicateStarts_;  // already started before a crash: resume, do not upgrade again
+        return StepResult::again(0, "upgrade already running");
+    }
+    const UpgradeFate f = decideFate(plan_, seed_, op, now);
+    lastFate_ = f;
+    *rec = Record{now, f.duration, f.fails, f.hangs};
+    ++upgrades_;
+    ++perRuntime_[hashWords(op.runtimeID)];
+    return StepResult::again(0, "upgrade started");
+}
+
+StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) {
+    ++polls_;
+    const Record* rec = ops_.find(hashWords(op.operationID));
+    if (!rec) {
+        if (op.dryRun) return StepResult::done();
+        ++unknownPolls_;
+        return StepResult::failed("upgrade backend: no upgrade known for operation " + op.operationID);
+    }
+    const Record& r = *rec;
+    if (r.hangs || now < r.startedAt + r.duration) return StepResult::again(0);  // no new note: the operation keeps "upgrade started"
+    if (r.fails) {
+        ++failures_;
+        return StepResult::failed(plan_.failureReason);
+    }
+    ++successes_;
+    return StepResult::done();
+}
+
+bool SimBackend::started(const std::string& operationID) const { return ops_.contains(hashWords(operationID)); }
+
+std::uint32_t SimBackend::upgradesOf(const std::string& runtimeID) const {
+    const std::uint32_t* n = perRuntime_.find(hashWords(runtimeID));
+    return n ? *n : 0;
+}
+
+std::size_t SimBackend::approxBytes() const { return ops_.bytes() + perRuntime_.bytes(); }
+
+}  // namespace keb::world
