@@ -399,17 +399,19 @@ struct MemoryStore::Impl {
 
     std::uint32_t orchNo(const std::string& id) const {
         // The engine writes to one orchestration many times in a row: remember this thread's
-        // last answer (orchestrations are never removed, so a found number stays right).
+        // last answer (only a failed batch removes orchestrations, and it bumps the epoch).
         struct Last {
             std::uint64_t store = 0;
+            std::uint64_t epoch = 0;
             std::uint32_t no = kNone;
             std::string id;
         };
         thread_local Last last;
-        if (last.store == number && last.id == id) return last.no;
+        if (last.store == number && last.epoch == epoch && last.id == id) return last.no;
         auto it = orchById.find(id);
         if (it == orchById.end()) return kNone;
         last.store = number;
+        last.epoch = epoch;
         last.no = it->second;
         last.id.assign(id);
         return it->second;
@@ -741,6 +743,30 @@ struct MemoryStore::Impl {
         rec.order.insert(pos, slot);
     }
 
+    // A new orchestration (throws before anything changed when its id exists).
+    std::uint32_t addOrchestration(const Orchestration& o) {
+        if (orchById.count(o.orchestrationID)) throw std::runtime_error("orchestration exists: " + o.orchestrationID);
+        if (orchs.size() >= kNone - 1) throw std::length_error("MemoryStore: too many orchestrations");
+        auto rec = std::make_unique<OrchRec>();
+        rec->o = o;
+        const auto no = static_cast<std::uint32_t>(orchs.size());
+        orchs.reserve(orchs.size() + 1);
+        orchOrder.reserve(orchOrder.size() + 1);
+        orchById.emplace(o.orchestrationID, no);  // the only step left that may throw
+        orchs.push_back(std::move(rec));
+        auto pos = std::upper_bound(orchOrder.begin(), orchOrder.end(), no,
+                                    [this](std::uint32_t a, std::uint32_t b) { return orchBefore(a, b); });
+        orchOrder.insert(pos, no);
+        return no;
+    }
+    // Takes back the newest orchestration (a failed batch that added it; its records are gone).
+    void removeLastOrchestration() {
+        const auto no = static_cast<std::uint32_t>(orchs.size() - 1);
+        orchOrder.erase(std::find(orchOrder.begin(), orchOrder.end(), no));
+        orchById.erase(orchs[no]->o.orchestrationID);
+        orchs.pop_back();
+    }
+
     void setOrchestration(std::uint32_t no, Orchestration o) {
         OrchRec& rec = *orchs[no];
         const bool moved = o.createdAt != rec.o.createdAt;
@@ -758,21 +784,7 @@ MemoryStore::~MemoryStore() = default;
 MemoryStore::MemoryStore(MemoryStore&&) noexcept = default;
 MemoryStore& MemoryStore::operator=(MemoryStore&&) noexcept = default;
 
-void MemoryStore::insertOrchestration(const Orchestration& o) {
-    Impl& d = *impl_;
-    if (d.orchById.count(o.orchestrationID)) throw std::runtime_error("orchestration exists: " + o.orchestrationID);
-    if (d.orchs.size() >= kNone - 1) throw std::length_error("MemoryStore: too many orchestrations");
-    auto rec = std::make_unique<Impl::OrchRec>();
-    rec->o = o;
-    const auto no = static_cast<std::uint32_t>(d.orchs.size());
-    d.orchs.reserve(d.orchs.size() + 1);
-    d.orchOrder.reserve(d.orchOrder.size() + 1);
-    d.orchById.emplace(o.orchestrationID, no);  // the only step left that may throw
-    d.orchs.push_back(std::move(rec));
-    auto pos = std::upper_bound(d.orchOrder.begin(), d.orchOrder.end(), no,
-                                [&d](std::uint32_t a, std::uint32_t b) { return d.orchBefore(a, b); });
-    d.orchOrder.insert(pos, no);
-}
+void MemoryStore::insertOrchestration(const Orchestration& o) { impl_->addOrchestration(o); }
 
 void MemoryStore::updateOrchestration(const Orchestration& o) {
     impl_->setOrchestration(impl_->requireOrch(o.orchestrationID), o);
@@ -1044,6 +1056,81 @@ void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const
         r.windowEnd = changes[i].windowEnd;
         r.updatedAt = updatedAt;
         if (description) r.description = text;
+    }
+}
+
+// The batch's parts change the store in place, in order; an undo log of every record and
+// orchestration they replace (saved before the change) restores them if a later part throws.
+// Records and pool entries the batch appended go with the usual rollback, orchestrations it
+// added are taken back last.
+void MemoryStore::apply(const WriteBatch& b) {
+    Impl& d = *impl_;
+    Impl::Mark m = d.begin();
+    const std::size_t orchMark = d.orchs.size();
+    std::vector<std::pair<std::uint32_t, OpRec>> savedRecs;
+    std::vector<std::pair<std::uint32_t, Orchestration>> savedOrchs;
+    auto saveRec = [&](std::uint32_t slot) { savedRecs.emplace_back(slot, d.recs[slot]); };
+    try {
+        for (const Orchestration& o : b.insertedOrchestrations) d.addOrchestration(o);
+        for (const Orchestration& o : b.updatedOrchestrations) {
+            const std::uint32_t no = d.requireOrch(o.orchestrationID);
+            Orchestration copy = o;
+            savedOrchs.emplace_back(no, d.orchs[no]->o);
+            d.setOrchestration(no, std::move(copy));
+        }
+        for (const Operation& op : b.insertedOperations) d.append(m, op);
+        if (b.operationSource) {
+            Operation op;
+            while (b.operationSource(op)) {
+                d.append(m, op);
+                op = Operation{};
+            }
+        }
+        for (const Operation& op : b.updatedOperations) {
+            const std::uint32_t slot = d.requireSlot(op.orchestrationID, op.operationID, op.seq);
+            OpRec next = d.recs[slot];
+            d.fill(next, op);
+            saveRec(slot);
+            d.commitOne(slot, next);
+        }
+        for (const WriteBatch::Moves& mv : b.moves) {
+            std::uint32_t text = kNone;
+            for (const ScheduleChange& c : mv.changes) {
+                const std::uint32_t slot = d.requireSlot(mv.orchestrationID, c.operationID, c.seq);
+                if (mv.description && text == kNone) text = d.pool.intern(*mv.description, d.recs[slot].description);
+                saveRec(slot);
+                OpRec& r = d.recs[slot];  // neither the order key nor the state changes
+                r.startAt = c.startAt;
+                r.windowBegin = c.windowBegin;
+                r.windowEnd = c.windowEnd;
+                r.updatedAt = mv.updatedAt;
+                if (mv.description) r.description = text;
+            }
+        }
+        for (const WriteBatch::Progress& p : b.progress) {
+            const ProgressChange& c = p.change;
+            const std::uint32_t slot = d.requireSlot(p.orchestrationID, c.operationID, c.seq);
+            OpRec next = d.recs[slot];
+            next.state = static_cast<std::uint8_t>(stateIndex(c.state));
+            if (c.description) next.description = d.pool.intern(*c.description, next.description);
+            next.updatedAt = c.updatedAt;
+            if (c.startedAt) next.startedAt = *c.startedAt;
+            if (c.upgradeStarted)
+                next.flags = static_cast<std::uint8_t>((next.flags & ~kUpgradeStarted) |
+                                                       (*c.upgradeStarted ? kUpgradeStarted : 0));
+            if (c.window) {
+                next.windowBegin = c.window->first;
+                next.windowEnd = c.window->second;
+            }
+            saveRec(slot);
+            d.commitOne(slot, next);  // the order key (createdAt, seq, id) does not change
+        }
+    } catch (...) {
+        for (auto it = savedRecs.rbegin(); it != savedRecs.rend(); ++it) d.commitOne(it->first, it->second);
+        for (auto it = savedOrchs.rbegin(); it != savedOrchs.rend(); ++it) d.setOrchestration(it->first, std::move(it->second));
+        d.rollback(m);
+        while (d.orchs.size() > orchMark) d.removeLastOrchestration();
+        throw;
     }
 }
 

@@ -467,6 +467,35 @@ void SqliteStore::updateOrchestrationWithOperations(const Orchestration& o, cons
     });
 }
 
+// Progress and moves read the row and write it back whole, as updateOperationProgress does (rows
+// keep the operation's rendered JSON).
+void SqliteStore::apply(const WriteBatch& b) {
+    if (b.empty()) return;
+    KEB_TX({
+        for (const Orchestration& o : b.insertedOrchestrations) doInsertOrchestration(o);
+        for (const Orchestration& o : b.updatedOrchestrations) doUpdateOrchestration(o);
+        doInsertOperations(b.insertedOperations);
+        if (b.operationSource) doInsertOperationStream(b.operationSource, nullptr);
+        for (const Operation& op : b.updatedOperations) doUpdateOperation(op);
+        for (const WriteBatch::Moves& mv : b.moves) {
+            const std::string* description = mv.description ? &*mv.description : nullptr;
+            for (const ScheduleChange& c : mv.changes) {
+                std::optional<Operation> op = getOperation(mv.orchestrationID, c.operationID);
+                if (!op) throw SqliteError("no operation " + c.operationID + " in orchestration " + mv.orchestrationID);
+                applySchedule(c, description, mv.updatedAt, *op);
+                doUpdateOperation(*op);
+            }
+        }
+        for (const WriteBatch::Progress& p : b.progress) {
+            std::optional<Operation> op = getOperation(p.orchestrationID, p.change.operationID);
+            if (!op)
+                throw SqliteError("no operation " + p.change.operationID + " in orchestration " + p.orchestrationID);
+            applyProgress(p.change, *op);
+            doUpdateOperation(*op);
+        }
+    });
+}
+
 namespace {
 Orchestration readOrchestration(const std::string& data) {
     return orchestrationFromStoreJson(Json::parse(data));
@@ -759,6 +788,20 @@ OperationStats SqliteStore::operationStats(const std::string& orchestrationID) {
     s.bind(orchestrationID);
     while (s.step()) stats[stateFrom(kOpStates, s.i64(0))] += s.i64(1);
     return stats;
+}
+
+Store::StateCounts SqliteStore::stateCounts() {
+    stmt("BEGIN").run();  // both maps from one snapshot
+    try {
+        StateCounts c;
+        c.orchestrations = orchestrationCountsByState();
+        c.operations = operationCountsByState();
+        stmt("COMMIT").run();
+        return c;
+    } catch (...) {
+        rollback();
+        throw;
+    }
 }
 
 std::map<OrchestrationState, std::int64_t> SqliteStore::orchestrationCountsByState() {

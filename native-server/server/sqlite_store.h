@@ -64,6 +64,11 @@ public:
     // Streams the new rows into one transaction (no vector of all of them).
     void updateOrchestrationAddingOperations(const Orchestration& o,
                                              const std::function<bool(Operation&)>& next) override;
+    // Every part in one transaction (one commit, one fsync).
+    void apply(const WriteBatch& batch) override;
+    // From the per-state counters, in one read snapshot.
+    StateCounts stateCounts() override;
+    OperationPageSource* pageSource() override { return this; }
 
     // The operations page as wire JSON, rendered straight from the row columns (the GET fast
     // path: no Operation copies, no JSON DOM). Same bytes as dumpWire(pageJson(listOperations)).

@@ -10,8 +10,9 @@
 #include <functional>
 #include <memory>
 #include <stdexcept>
-#include <tuple>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "keb/store.h"
@@ -722,6 +723,232 @@ TYPED_TEST_P(StoreContract, ProgressChangesOnlyItsFields) {
     EXPECT_EQ(ids(s.operationsOf("o")), (std::vector<std::string>{"a", uuid, "c"}));
 }
 
+// Everything a reader can see, for "nothing changed" checks.
+struct Snapshot {
+    std::vector<Orchestration> orchestrations;
+    std::vector<std::vector<Operation>> operations;  // per orchestration, in list order
+    std::vector<OperationStats> stats;
+    StoreReader::StateCounts counts;
+    bool operator==(const Snapshot&) const = default;
+};
+inline Snapshot snapshotOf(StoreReader& s) {
+    Snapshot out;
+    OrchestrationQuery q;
+    q.pageSize = 1000;
+    out.orchestrations = s.listOrchestrations(q).data;
+    for (const Orchestration& o : out.orchestrations) {
+        out.operations.push_back(s.operationsOf(o.orchestrationID));
+        out.stats.push_back(s.operationStats(o.orchestrationID));
+    }
+    out.counts = s.stateCounts();
+    return out;
+}
+
+TYPED_TEST_P(StoreContract, BatchAppliesEveryPartInOrder) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.insertOperations({makeOp("o", "a", 10, 0), makeOp("o", "b", 10, 1), makeOp("o", "c", 10, 2)});
+    const std::string started = "upgrade started", missed = "window missed";
+
+    Store::WriteBatch b;
+    EXPECT_TRUE(b.empty());
+    Orchestration fresh = makeOrch("fresh", 5, OrchestrationState::Pending);
+    b.insertedOrchestrations.push_back(fresh);
+    Orchestration o = *s.getOrchestration("o");
+    o.description = "scheduled more";
+    o.updatedAt = 50;
+    b.updatedOrchestrations.push_back(o);
+    b.insertedOperations = {makeOp("o", "d", 20, 3), makeOp("fresh", "f0", 5, 0)};  // into the new one too
+    int produced = 0;
+    b.operationSource = [&](Operation& out) {
+        if (produced == 3) return false;
+        ++produced;
+        out = makeOp("fresh", "f" + std::to_string(produced), 5, produced);
+        return true;
+    };
+    Operation a = *s.getOperation("o", "a");
+    a.state = OperationState::Failed;
+    a.description = "whole record";
+    a.updatedAt = 60;
+    b.updatedOperations.push_back(a);
+    b.moves.push_back({"o", {{"b", 700, 700, 800, 1}, {"d", 900, 900, 1000, 3}}, missed, 70});
+    b.moves.push_back({"fresh", {{"f2", 5, 5, 6, 2}}, std::nullopt, 71});
+    Store::ProgressChange pc;
+    pc.operationID = "d";  // inserted by this batch, moved by it, then started
+    pc.seq = 3;
+    pc.state = OperationState::InProgress;
+    pc.description = &started;
+    pc.updatedAt = 80;
+    pc.startedAt = 79;
+    pc.window = std::make_pair(Millis{75}, Millis{85});
+    b.progress.push_back({"o", pc});
+    EXPECT_FALSE(b.empty());
+    s.apply(b);
+
+    EXPECT_EQ(produced, 3);
+    EXPECT_EQ(*s.getOrchestration("fresh"), fresh);
+    EXPECT_EQ(*s.getOrchestration("o"), o);
+    EXPECT_EQ(*s.getOperation("o", "a"), a);
+    Operation wantB = makeOp("o", "b", 10, 1);
+    wantB.startAt = 700;
+    wantB.maintenanceWindowBegin = 700;
+    wantB.maintenanceWindowEnd = 800;
+    wantB.description = missed;
+    wantB.updatedAt = 70;
+    EXPECT_EQ(*s.getOperation("o", "b"), wantB);
+    EXPECT_EQ(*s.getOperation("o", "c"), makeOp("o", "c", 10, 2));
+    Operation wantD = makeOp("o", "d", 20, 3);
+    wantD.startAt = 900;  // the move, then the progress change's own window, state and description
+    wantD.maintenanceWindowBegin = 75;
+    wantD.maintenanceWindowEnd = 85;
+    wantD.state = OperationState::InProgress;
+    wantD.description = started;
+    wantD.updatedAt = 80;
+    wantD.startedAt = 79;
+    EXPECT_EQ(*s.getOperation("o", "d"), wantD);
+    Operation wantF2 = makeOp("fresh", "f2", 5, 2);
+    wantF2.startAt = 5;
+    wantF2.maintenanceWindowBegin = 5;
+    wantF2.maintenanceWindowEnd = 6;
+    wantF2.updatedAt = 71;  // no description given: kept
+    EXPECT_EQ(*s.getOperation("fresh", "f2"), wantF2);
+    EXPECT_EQ(ids(s.operationsOf("fresh")), (std::vector<std::string>{"f0", "f1", "f2", "f3"}));
+    EXPECT_EQ(ids(s.operationsOf("o")), (std::vector<std::string>{"a", "b", "c", "d"}));
+    EXPECT_EQ(s.operationStats("o")[OperationState::Pending], 2);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Failed], 1);
+    EXPECT_EQ(s.operationStats("o")[OperationState::InProgress], 1);
+    EXPECT_EQ(s.operationStats("fresh")[OperationState::Pending], 4);
+    OperationQuery q;
+    q.states = {OperationState::InProgress};
+    EXPECT_EQ(ids(s.listOperations("o", q).data), (std::vector<std::string>{"d"}));
+
+    b.clear();
+    EXPECT_TRUE(b.empty());
+    const Snapshot before = snapshotOf(s);
+    s.apply(b);  // an empty batch writes nothing
+    EXPECT_EQ(snapshotOf(s), before);
+}
+
+TYPED_TEST_P(StoreContract, BatchIsAllOrNothing) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.insertOrchestration(makeOrch("p", 2, OrchestrationState::Pending));
+    s.insertOperations({makeOp("o", "a", 10, 0), makeOp("o", "b", 10, 1), makeOp("p", "x", 10, 0)});
+    const std::string text = "a description no record had before";
+
+    // A batch with every part, each one valid: `breakIt` then spoils one part.
+    auto full = [&](std::function<void(Store::WriteBatch&)> breakIt) {
+        Store::WriteBatch b;
+        b.insertedOrchestrations.push_back(makeOrch("new-orch", 0, OrchestrationState::Pending));
+        Orchestration o = *s.getOrchestration("o");
+        o.state = OrchestrationState::Succeeded;
+        o.createdAt = 100;  // moves it in the orchestration order
+        o.description = text;
+        b.updatedOrchestrations.push_back(o);
+        b.insertedOperations = {makeOp("o", "n1", 5, 2), makeOp("new-orch", "m1", 5, 0)};
+        b.operationSource = [i = 0](Operation& out) mutable {
+            if (i == 50) return false;
+            out = makeOp("o", "s" + std::to_string(i), 1, 100 + i);
+            out.description = "streamed " + std::to_string(i++);  // new pool strings
+            return true;
+        };
+        Operation a = *s.getOperation("o", "a");
+        a.state = OperationState::Canceled;
+        a.createdAt = 99;  // moves it in the operation order
+        a.description = text + " (a)";
+        b.updatedOperations.push_back(a);
+        b.moves.push_back({"o", {{"b", 1, 1, 2, 1}}, text + " (moved)", 5});
+        Store::ProgressChange c;
+        c.operationID = "x";
+        c.seq = 0;
+        c.state = OperationState::Succeeded;
+        c.updatedAt = 9;
+        b.progress.push_back({"p", c});
+        breakIt(b);
+        return b;
+    };
+    const Snapshot before = snapshotOf(s);
+    const std::vector<std::pair<std::string, std::function<void(Store::WriteBatch&)>>> faults = {
+        {"an orchestration that exists", [](Store::WriteBatch& b) { b.insertedOrchestrations.push_back(makeOrch("p", 3)); }},
+        {"an unknown orchestration updated", [](Store::WriteBatch& b) { b.updatedOrchestrations.push_back(makeOrch("ghost", 3)); }},
+        {"an operation that exists", [](Store::WriteBatch& b) { b.insertedOperations.push_back(makeOp("o", "b", 1, 7)); }},
+        {"an operation of an unknown orchestration", [](Store::WriteBatch& b) { b.insertedOperations.push_back(makeOp("ghost", "g", 1, 7)); }},
+        {"a duplicate from the producer", [](Store::WriteBatch& b) {
+             b.operationSource = [i = 0](Operation& out) mutable {
+                 if (i == 30) return false;
+                 out = makeOp("o", i == 29 ? "n1" : "t" + std::to_string(i), 1, 200 + i);
+                 ++i;
+                 return true;
+             };
+         }},
+        {"a producer that throws", [](Store::WriteBatch& b) {
+             b.operationSource = [i = 0](Operation& out) mutable {
+                 if (i == 20) throw std::runtime_error("producer failed");
+                 out = makeOp("o", "t" + std::to_string(i), 1, 200 + i);
+                 ++i;
+                 return true;
+             };
+         }},
+        {"an unknown operation updated", [](Store::WriteBatch& b) { b.updatedOperations.push_back(makeOp("o", "ghost", 1, 9)); }},
+        {"an unknown operation moved", [](Store::WriteBatch& b) { b.moves.back().changes.push_back({"ghost", 1, 1, 2, 1}); }},
+        {"a move in an unknown orchestration", [](Store::WriteBatch& b) { b.moves.push_back({"ghost", {{"a", 1, 1, 2, 0}}, std::nullopt, 5}); }},
+        {"an unknown operation in the last progress change", [](Store::WriteBatch& b) {
+             Store::ProgressChange c;
+             c.operationID = "ghost";
+             c.seq = 0;  // a's seq: the hint must not find a
+             c.state = OperationState::Failed;
+             b.progress.push_back({"o", c});
+         }},
+    };
+    for (const auto& [what, breakIt] : faults) {
+        EXPECT_THROW(s.apply(full(breakIt)), std::exception) << what;
+        EXPECT_EQ(snapshotOf(s), before) << what << ": a failed batch changed the store";
+        EXPECT_FALSE(s.getOrchestration("new-orch").has_value()) << what;
+        Operation buf;
+        EXPECT_FALSE(s.readOperationAt("o", "n1", 2, buf)) << what;
+        EXPECT_TRUE(s.readOperationAt("o", "a", 0, buf)) << what;
+        EXPECT_EQ(buf, makeOp("o", "a", 10, 0)) << what;
+    }
+    // The same batch without a fault goes in whole, and the store is still consistent.
+    s.apply(full([](Store::WriteBatch&) {}));
+    EXPECT_EQ(s.getOrchestration("o")->state, OrchestrationState::Succeeded);
+    EXPECT_EQ(ids(s.listOrchestrations({}).data), (std::vector<std::string>{"new-orch", "p", "o"}));
+    EXPECT_EQ(s.operationsOf("o").size(), 2u + 1 + 50);
+    EXPECT_EQ(ids(s.operationsOf("new-orch")), (std::vector<std::string>{"m1"}));
+    EXPECT_EQ(s.operationsOf("o").back().operationID, "a");  // createdAt 99: last
+    EXPECT_EQ(s.getOperation("o", "b")->description, text + " (moved)");
+    EXPECT_EQ(s.getOperation("p", "x")->state, OperationState::Succeeded);
+    EXPECT_EQ(s.operationStats("o")[OperationState::Canceled], 1);
+    EXPECT_EQ(s.stateCounts().operations[OperationState::Pending], 3 + 50);  // b, n1, m1 and the stream
+}
+
+TYPED_TEST_P(StoreContract, StateCountsCoverTheWholeStore) {
+    Store& s = this->store();
+    StoreReader::StateCounts empty = s.stateCounts();
+    EXPECT_EQ(empty.orchestrations.size(), 7u) << "every state present, zeros included";
+    EXPECT_EQ(empty.operations.size(), 5u);
+    for (const auto& [st, n] : empty.orchestrations) EXPECT_EQ(n, 0);
+    for (const auto& [st, n] : empty.operations) EXPECT_EQ(n, 0);
+    // More orchestrations than one default page (100) of listOrchestrations.
+    for (int i = 0; i < 130; ++i)
+        s.insertOrchestration(makeOrch("o" + std::to_string(i), i, i % 3 ? OrchestrationState::Succeeded : OrchestrationState::Failed));
+    s.insertOperations({makeOp("o0", "a", 1, 0), makeOp("o0", "b", 1, 1, OperationState::Failed),
+                        makeOp("o129", "a", 1, 0, OperationState::Canceled)});
+    StoreReader::StateCounts c = s.stateCounts();
+    EXPECT_EQ(c.orchestrations[OrchestrationState::Failed], 44);
+    EXPECT_EQ(c.orchestrations[OrchestrationState::Succeeded], 86);
+    EXPECT_EQ(c.orchestrations[OrchestrationState::Pending], 0);
+    EXPECT_EQ(c.operations[OperationState::Pending], 1);
+    EXPECT_EQ(c.operations[OperationState::Failed], 1);
+    EXPECT_EQ(c.operations[OperationState::Canceled], 1);
+    Orchestration o = *s.getOrchestration("o1");
+    o.state = OrchestrationState::Retrying;
+    s.updateOrchestration(o);
+    c = s.stateCounts();
+    EXPECT_EQ(c.orchestrations[OrchestrationState::Retrying], 1);
+    EXPECT_EQ(c.orchestrations[OrchestrationState::Succeeded], 85);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertGetUpdateOperationAllFields,
                             OrchestrationOrderIsCreatedAtThenId, OperationOrderIsCreatedAtThenSeqThenId,
                             FiltersWithSeveralStates, PagingEdges, Stats, UnfinishedOrchestrationsInCreationOrder,
@@ -729,6 +956,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertG
                             StreamedInsertAddsOperationsAndUpdatesOrchestration, StreamedInsertIsAtomic,
                             UpdateKeepsOrderAndFiltersConsistent, ReadOperationIntoAUsedBuffer,
                             RescheduleChangesOnlyTheScheduleFields, BriefsMatchTheOperations,
-                            ProgressChangesOnlyItsFields);
+                            ProgressChangesOnlyItsFields, BatchAppliesEveryPartInOrder, BatchIsAllOrNothing,
+                            StateCountsCoverTheWholeStore);
 
 }  // namespace keb::contract

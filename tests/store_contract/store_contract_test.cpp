@@ -6,6 +6,7 @@
 
 #include "sqlite_store.h"
 #include "store_contract.h"
+#include "store_differential.h"
 
 namespace keb::contract {
 
@@ -24,4 +25,22 @@ struct SqliteFactory {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContract, SqliteFactory);
+
+// Every read of SQLite, and of a read-only connection on the same file (what the server's GET
+// threads use), against the reference store; the page fast paths against the JSON path.
+TEST(SqliteStoreDifferential, AnswersLikeTheReferenceStore) {
+    for (std::uint64_t seed : {11, 12}) {
+        SqliteFactory files;
+        keb::server::SqliteOptions fast;
+        fast.synchronousFull = false;  // no fsync per commit: the test is about answers, not durability
+        keb::server::SqliteStore store((files.dir / "keb.db").string(), fast);
+        keb::server::SqliteOptions ro;
+        ro.readOnly = true;
+        keb::server::SqliteStore reader((files.dir / "keb.db").string(), ro);
+        DifferentialRun run(store, seed);
+        run.alsoCheck(&reader);
+        run.run(400);
+        if (::testing::Test::HasFatalFailure()) return;
+    }
+}
 }  // namespace keb::contract

@@ -1,7 +1,9 @@
-// In-memory Store: the reference implementation of the store contract.
+// In-memory Store: the engine's store in the simulator, the browser and `keb-server --store memory`.
 // Compact: strings live once in a deduplicating pool (UUID-shaped ids packed to 16 bytes),
-// an operation is a 128-byte record of numbers, its packed id and pool handles, ids are found
-// through an open-addressing index. Reads materialise an Operation. About 250 B per operation
+// an operation is a 160-byte record of numbers, its packed id, the packed runtime, instance and
+// subaccount ids and pool handles; ids are found through an open-addressing index. Reads
+// materialise an Operation. Checked against the plain ReferenceStore (keb/reference_store.h) by
+// tests/store_contract/store_differential.h. About 250 B per operation
 // of a typical 100,000-operation rollout, all tables included (bench/store_bench.cpp,
 // BM_StoreInsert; tests/store_contract/memory_store_test.cpp checks < 350).
 // Threads: reads may run concurrently with each other; a write needs exclusive access.
@@ -53,6 +55,9 @@ public:
                               const std::string* description, Millis updatedAt) override;
     void updateOrchestrationAddingOperations(const Orchestration& o,
                                              const std::function<bool(Operation&)>& next) override;
+    // All parts or none: every record, orchestration and count a part changed is restored from
+    // an undo log when a later part throws.
+    void apply(const WriteBatch& batch) override;
 
     std::size_t operationCount() const;
     // Heap bytes held by the store: string pool blocks and its hash table, operation records,

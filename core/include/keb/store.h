@@ -1,5 +1,7 @@
 // Store interface (SPEC 2 paging semantics, SPEC 7 restart). Every implementation
-// (memory, SQLite) must pass the typed suite in tests/store_contract/store_contract.h.
+// (memory, SQLite, the plain reference store) must pass the typed suite in
+// tests/store_contract/store_contract.h, and the packed and durable stores must answer every read
+// like the reference store (tests/store_contract/store_differential.h).
 // Semantics (identical in every implementation):
 //  - orchestrations are ordered by (createdAt, orchestrationID) ascending;
 //  - operations of one orchestration by (createdAt, seq, operationID) ascending, where seq is the
@@ -7,8 +9,14 @@
 //  - filter = any of `states` (empty: all); page p of size s returns items [(p-1)*s, p*s) of the
 //    filtered order (empty past the end); count = items on this page; totalCount = all matching.
 // Writes are durable when the call returns (a SQLite store commits before returning).
+//
+// Two levels: StoreReader is everything that only reads (what GET handlers, metrics and a read
+// replica need); Store adds the writes (what the engine needs). A decorator derives from
+// ForwardingStore (keb/forwarding_store.h), which forwards every method of both.
 #pragma once
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -20,16 +28,108 @@
 
 namespace keb {
 
-class Store {
-public:
-    virtual ~Store() = default;
+class OperationPageSource;  // keb/api.h: the GET fast paths
 
-    virtual void insertOrchestration(const Orchestration& o) = 0;
-    virtual void updateOrchestration(const Orchestration& o) = 0;
+class StoreReader {
+public:
+    virtual ~StoreReader() = default;
+
     virtual std::optional<Orchestration> getOrchestration(const std::string& id) = 0;
     virtual Page<Orchestration> listOrchestrations(const OrchestrationQuery& q) = 0;
     // Orchestrations in pending, in progress, canceling or retrying, by creation order.
     virtual std::vector<Orchestration> unfinishedOrchestrations() = 0;
+
+    virtual std::optional<Operation> getOperation(const std::string& orchestrationID,
+                                                  const std::string& operationID) = 0;
+    // getOperation into a caller's Operation (its strings' capacity is reused: the engine reads
+    // operations on every state change). false when unknown (out unspecified).
+    virtual bool readOperation(const std::string& orchestrationID, const std::string& operationID, Operation& out) {
+        auto op = getOperation(orchestrationID, operationID);
+        if (!op) return false;
+        out = std::move(*op);
+        return true;
+    }
+    // readOperation with the operation's seq as a lookup hint (see Store::ProgressChange::seq).
+    virtual bool readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
+                                 Operation& out) {
+        (void)seq;
+        return readOperation(orchestrationID, operationID, out);
+    }
+    virtual Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) = 0;
+    // Every operation of an orchestration in creation order (restart, retry).
+    virtual std::vector<Operation> operationsOf(const std::string& orchestrationID) = 0;
+    virtual OperationStats operationStats(const std::string& orchestrationID) = 0;
+
+    // Visits every operation of an orchestration in creation order, without holding them all in
+    // memory at once (restart, final counts, checks over 100,000 operations). fn must not call
+    // into the store. The default copies operationsOf(); stores override it to stream.
+    virtual void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) {
+        for (const Operation& op : operationsOf(orchestrationID)) fn(op);
+    }
+    // The scheduling fields of every operation, in creation order: what a restart, the final count
+    // and a retry need, without descriptions, configs or account fields (a store can produce it
+    // without building whole Operations). The views are valid during the call only.
+    struct OperationBrief {
+        std::string_view operationID;
+        std::string_view runtimeID;
+        std::int64_t seq = 0;
+        OperationState state = OperationState::Pending;
+        Millis startAt = 0;
+        bool immediate = false;
+        bool isRetry = false;  // retryOf is set
+    };
+    virtual void forEachOperationBrief(const std::string& orchestrationID,
+                                       const std::function<void(const OperationBrief&)>& fn) {
+        forEachOperation(orchestrationID, [&](const Operation& op) {
+            fn(OperationBrief{op.operationID, op.runtimeID, op.seq, op.state, op.startAt, op.immediate,
+                              !op.retryOf.empty()});
+        });
+    }
+
+    // Orchestrations and operations of the whole store per state, every state present (zeros
+    // included): the server's metrics. The default walks every orchestration; stores that keep
+    // counters answer from them.
+    struct StateCounts {
+        std::map<OrchestrationState, std::int64_t> orchestrations;
+        std::map<OperationState, std::int64_t> operations;
+        bool operator==(const StateCounts&) const = default;
+    };
+    virtual StateCounts stateCounts() {
+        StateCounts c;
+        for (auto s : {OrchestrationState::Pending, OrchestrationState::InProgress, OrchestrationState::Canceling,
+                       OrchestrationState::Canceled, OrchestrationState::Retrying, OrchestrationState::Succeeded,
+                       OrchestrationState::Failed})
+            c.orchestrations[s] = 0;
+        for (auto s : {OperationState::Pending, OperationState::InProgress, OperationState::Succeeded,
+                       OperationState::Failed, OperationState::Canceled})
+            c.operations[s] = 0;
+        for (int page = 1;; ++page) {
+            OrchestrationQuery q;
+            q.page = page;
+            const Page<Orchestration> p = listOrchestrations(q);
+            for (const Orchestration& o : p.data) {
+                ++c.orchestrations[o.state];
+                for (const auto& [s, n] : operationStats(o.orchestrationID)) c.operations[s] += n;
+            }
+            if (p.data.empty() || static_cast<std::int64_t>(page) * q.pageSize >= p.totalCount) break;
+        }
+        return c;
+    }
+
+    // The GET fast paths (pages and orchestrations as wire JSON straight from storage, same bytes
+    // as the JSON path), when this store has them; nullptr otherwise. The source reads this
+    // store's data and lives as long as it.
+    virtual OperationPageSource* pageSource() { return nullptr; }
+};
+
+class Store : public StoreReader {
+public:
+    // Adding a write here? ForwardingStore (keb/forwarding_store.h) must forward it through its
+    // write hook, the stores implement it, and tests/server/generation_store_test.cpp checks (by
+    // reading this file) that every write of this class bumps the server's cache generation.
+
+    virtual void insertOrchestration(const Orchestration& o) = 0;
+    virtual void updateOrchestration(const Orchestration& o) = 0;
 
     // Batch writes are atomic (one transaction).
     virtual void insertOperations(const std::vector<Operation>& ops) = 0;
@@ -42,22 +142,6 @@ public:
     virtual void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                                    const std::vector<Operation>& updated) = 0;
 
-    virtual std::optional<Operation> getOperation(const std::string& orchestrationID,
-                                                  const std::string& operationID) = 0;
-    // getOperation into a caller's Operation (its strings' capacity is reused: the engine reads
-    // operations on every state change). false when unknown (out unspecified).
-    virtual bool readOperation(const std::string& orchestrationID, const std::string& operationID, Operation& out) {
-        auto op = getOperation(orchestrationID, operationID);
-        if (!op) return false;
-        out = std::move(*op);
-        return true;
-    }
-    // readOperation with the operation's seq as a lookup hint (see ProgressChange::seq).
-    virtual bool readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
-                                 Operation& out) {
-        (void)seq;
-        return readOperation(orchestrationID, operationID, out);
-    }
     // Moves pending operations to new start times and windows in one transaction. Only these
     // fields, updatedAt and (when `description` is given) the description change: the engine's
     // "maintenance window missed" path, frequent while workers are the bottleneck, and window
@@ -76,13 +160,17 @@ public:
             const ScheduleChange& c = changes[i];
             if (!readOperation(orchestrationID, c.operationID, ops[i]))
                 throw std::runtime_error("no operation " + c.operationID + " in orchestration " + orchestrationID);
-            ops[i].startAt = c.startAt;
-            ops[i].maintenanceWindowBegin = c.windowBegin;
-            ops[i].maintenanceWindowEnd = c.windowEnd;
-            if (description) ops[i].description = *description;
-            ops[i].updatedAt = updatedAt;
+            applySchedule(c, description, updatedAt, ops[i]);
         }
         updateOperations(ops);
+    }
+    static void applySchedule(const ScheduleChange& c, const std::string* description, Millis updatedAt,
+                              Operation& op) {
+        op.startAt = c.startAt;
+        op.maintenanceWindowBegin = c.windowBegin;
+        op.maintenanceWindowEnd = c.windowEnd;
+        if (description) op.description = *description;
+        op.updatedAt = updatedAt;
     }
     // The engine's progress writes to one operation: only the fields set here change, never its
     // identity, runtime or configuration (which a full updateOperation would re-write). `seq` is
@@ -116,36 +204,6 @@ public:
             op.maintenanceWindowEnd = c.window->second;
         }
     }
-    virtual Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) = 0;
-    // Every operation of an orchestration in creation order (restart, retry).
-    virtual std::vector<Operation> operationsOf(const std::string& orchestrationID) = 0;
-    virtual OperationStats operationStats(const std::string& orchestrationID) = 0;
-
-    // Visits every operation of an orchestration in creation order, without holding them all in
-    // memory at once (restart, final counts, checks over 100,000 operations). fn must not call
-    // into the store. The default copies operationsOf(); stores override it to stream.
-    virtual void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) {
-        for (const Operation& op : operationsOf(orchestrationID)) fn(op);
-    }
-    // The scheduling fields of every operation, in creation order: what a restart, the final count
-    // and a retry need, without descriptions, configs or account fields (a store can produce it
-    // without building whole Operations). The views are valid during the call only.
-    struct OperationBrief {
-        std::string_view operationID;
-        std::string_view runtimeID;
-        std::int64_t seq = 0;
-        OperationState state = OperationState::Pending;
-        Millis startAt = 0;
-        bool immediate = false;
-        bool isRetry = false;  // retryOf is set
-    };
-    virtual void forEachOperationBrief(const std::string& orchestrationID,
-                                       const std::function<void(const OperationBrief&)>& fn) {
-        forEachOperation(orchestrationID, [&](const Operation& op) {
-            fn(OperationBrief{op.operationID, op.runtimeID, op.seq, op.state, op.startAt, op.immediate,
-                              !op.retryOf.empty()});
-        });
-    }
     // Like updateOrchestrationWithOperations(o, inserted, {}), with the new operations produced one
     // at a time: next(out) fills `out` (a fresh Operation each call) and returns false when there
     // are no more (that last `out` is not inserted). One transaction. Lets a 100,000-runtime
@@ -156,6 +214,52 @@ public:
         for (Operation op; next(op); op = Operation{}) ops.push_back(std::move(op));
         updateOrchestrationWithOperations(o, ops, {});
     }
+
+    // One write of the engine, committed in ONE transaction: all of it or (apply throws) none of
+    // it. The parts are applied in the order they are declared here, so a later part sees the
+    // earlier ones (a progress change may name an operation the same batch inserts; moves come
+    // before progress, as the engine flushes window moves before it finishes an operation). Each
+    // part has the semantics of the single write named next to it, including what makes it
+    // throw (an unknown orchestration or operation, a duplicate id, a failing producer).
+    // Planned parts, in this order: a lease-epoch check first (the batch is refused, nothing
+    // written, when another engine holds a newer lease), notification outbox rows last.
+    struct WriteBatch {
+        std::vector<Orchestration> insertedOrchestrations;  // insertOrchestration
+        std::vector<Orchestration> updatedOrchestrations;   // updateOrchestration (whole record)
+        std::vector<Operation> insertedOperations;          // insertOperations
+        // More new operations produced one at a time, as in updateOrchestrationAddingOperations
+        // (after insertedOperations; empty: none).
+        std::function<bool(Operation&)> operationSource;
+        std::vector<Operation> updatedOperations;  // updateOperations (whole records)
+        struct Moves {                             // rescheduleOperations
+            std::string orchestrationID;
+            std::vector<ScheduleChange> changes;
+            std::optional<std::string> description;  // nullopt: unchanged
+            Millis updatedAt = 0;
+        };
+        std::vector<Moves> moves;
+        struct Progress {  // updateOperationProgress; change.description must outlive apply()
+            std::string orchestrationID;
+            ProgressChange change;
+        };
+        std::vector<Progress> progress;
+
+        bool empty() const {
+            return insertedOrchestrations.empty() && updatedOrchestrations.empty() && insertedOperations.empty() &&
+                   !operationSource && updatedOperations.empty() && moves.empty() && progress.empty();
+        }
+        // Empties every part, keeping the vectors' capacity (a writer may reuse one batch).
+        void clear() {
+            insertedOrchestrations.clear();
+            updatedOrchestrations.clear();
+            insertedOperations.clear();
+            operationSource = nullptr;
+            updatedOperations.clear();
+            moves.clear();
+            progress.clear();
+        }
+    };
+    virtual void apply(const WriteBatch& batch) = 0;
 };
 
 }  // namespace keb

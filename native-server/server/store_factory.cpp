@@ -1,0 +1,122 @@
+#include "store_factory.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "keb/memory_store.h"
+#include "sqlite_store.h"
+
+namespace keb::server {
+
+// flock on PATH.lock, held while open. The kernel drops it when the process dies (kill -9), so a
+// stale lock file never blocks a restart.
+class StoreLock {
+public:
+    explicit StoreLock(const std::string& storePath) {
+        const std::string lockPath = storePath + ".lock";
+        fd_ = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw std::runtime_error("cannot open lock file '" + lockPath + "': " + std::strerror(errno));
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            throw std::runtime_error("another keb-server is already using the store '" + storePath + "' (lock " +
+                                     lockPath + " is held)");
+        }
+    }
+    ~StoreLock() { ::close(fd_); }
+    StoreLock(const StoreLock&) = delete;
+    StoreLock& operator=(const StoreLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+OpenedStore::OpenedStore() = default;
+OpenedStore::OpenedStore(OpenedStore&&) noexcept = default;
+OpenedStore& OpenedStore::operator=(OpenedStore&&) noexcept = default;
+OpenedStore::~OpenedStore() = default;
+
+namespace {
+
+// Read-only SQLite connections on the store's file (WAL: readers never block the writer).
+class SqliteReaderPool : public StoreReaderPool {
+public:
+    explicit SqliteReaderPool(std::string path) : path_(std::move(path)) {}
+
+protected:
+    std::unique_ptr<Store> take() override {
+        {
+            std::lock_guard<std::mutex> lk(mu_);
+            if (!idle_.empty()) {
+                std::unique_ptr<SqliteStore> r = std::move(idle_.back());
+                idle_.pop_back();
+                r->resetStatements();  // a read that failed half-way must not pin an old snapshot
+                return r;
+            }
+        }
+        SqliteOptions ro;
+        ro.readOnly = true;
+        return std::make_unique<SqliteStore>(path_, ro);
+    }
+    void give(std::unique_ptr<Store> reader) noexcept override {
+        // Every reader of this pool was made by take(): a SqliteStore.
+        std::unique_ptr<SqliteStore> r(static_cast<SqliteStore*>(reader.release()));
+        std::lock_guard<std::mutex> lk(mu_);
+        try {
+            idle_.push_back(std::move(r));
+        } catch (...) {  // out of memory: the connection closes instead of going back
+        }
+    }
+
+private:
+    const std::string path_;
+    std::mutex mu_;
+    std::vector<std::unique_ptr<SqliteStore>> idle_;
+};
+
+const char* const kAccepted = "expected memory or sqlite:PATH";
+
+bool startsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+std::string storeSpecError(const std::string& spec) {
+    if (spec == "memory") return "";
+    if (startsWith(spec, "sqlite:")) {
+        if (spec.size() == 7) return "store 'sqlite:' has no file path (" + std::string(kAccepted) + ")";
+        return "";
+    }
+    // The URL may carry a password: name the scheme only.
+    if (startsWith(spec, "postgres://") || startsWith(spec, "postgresql://"))
+        return "PostgreSQL stores (" + spec.substr(0, spec.find("://") + 3) +
+               "...) are not built in yet; " + kAccepted;
+    if (spec.empty()) return std::string("no store given; ") + kAccepted;
+    return "unknown store '" + spec + "'; " + kAccepted;
+}
+
+OpenedStore openStore(const std::string& spec, const StoreOpenOptions& options) {
+    if (std::string err = storeSpecError(spec); !err.empty()) throw StoreSpecError(err);
+    OpenedStore out;
+    if (spec == "memory") {
+        out.kind = "memory";
+        out.store = std::make_unique<MemoryStore>();
+        return out;
+    }
+    const std::string path = spec.substr(7);
+    out.kind = "sqlite";
+    if (options.exclusive) out.lock = std::make_unique<StoreLock>(path);  // before the file is touched
+    SqliteOptions so;
+    so.synchronousFull = options.synchronousFull;
+    out.store = std::make_unique<SqliteStore>(path, so);  // creates and migrates: readers need the schema
+    out.readers = std::make_unique<SqliteReaderPool>(path);
+    out.filesPrefix = path;
+    return out;
+}
+
+}  // namespace keb::server

@@ -1,0 +1,157 @@
+// openStore: each spec gives the store it names and what the server needs from it (readers
+// beside the engine, where side files go, the one-engine lock); specs this build does not have
+// give a clear error (StoreSpecError) and open nothing.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "keb/api.h"
+#include "keb/memory_store.h"
+#include "sqlite_store.h"
+#include "store_contract.h"
+#include "store_factory.h"
+
+// Only the test data helpers of the contract header are used here (it runs in keb-store-contract-tests).
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreContract);
+
+namespace {
+
+using namespace keb;
+using namespace keb::server;
+using contract::makeOp;
+using contract::makeOrch;
+
+struct TempDir {
+    std::filesystem::path dir;
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "keb-store-factory-XXXXXX").string();
+        dir = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+};
+
+TEST(StoreFactory, MemoryHasNoFilesAndNoReaders) {
+    OpenedStore s = openStore("memory");
+    EXPECT_EQ(s.kind, "memory");
+    ASSERT_NE(s.store, nullptr);
+    EXPECT_NE(dynamic_cast<MemoryStore*>(s.store.get()), nullptr);
+    EXPECT_EQ(s.readers, nullptr) << "memory reads go through the engine thread";
+    EXPECT_EQ(s.filesPrefix, "");
+    s.store->insertOrchestration(makeOrch("o", 1));
+    EXPECT_TRUE(s.store->getOrchestration("o").has_value());
+    EXPECT_EQ(openStore("memory").store->listOrchestrations({}).totalCount, 0) << "each memory store is new";
+}
+
+TEST(StoreFactory, SqliteGivesReadersThatSeeCommittedWritesAndTheFastPaths) {
+    TempDir tmp;
+    const std::string path = (tmp.dir / "keb.db").string();
+    OpenedStore s = openStore("sqlite:" + path, StoreOpenOptions{false, true});
+    EXPECT_EQ(s.kind, "sqlite");
+    EXPECT_NE(dynamic_cast<SqliteStore*>(s.store.get()), nullptr);
+    EXPECT_EQ(s.filesPrefix, path);
+    EXPECT_TRUE(std::filesystem::exists(path));
+    ASSERT_NE(s.readers, nullptr);
+
+    s.store->insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.store->insertOperations({makeOp("o", "a", 1, 0), makeOp("o", "b", 1, 1, OperationState::Failed)});
+    {
+        auto r = s.readers->borrow();
+        EXPECT_EQ(r->listOperations("o", {}).totalCount, 2);
+        EXPECT_EQ(r->stateCounts(), s.store->stateCounts());
+        ASSERT_NE(r->pageSource(), nullptr) << "SQLite readers render pages from the rows";
+        std::string page;
+        ASSERT_TRUE(r->pageSource()->appendOperationPage("o", {}, page));
+        EXPECT_EQ(page, dumpWire(pageJson(s.store->listOperations("o", {}))));
+        EXPECT_THROW(r.asStore().insertOrchestration(makeOrch("x", 2)), std::exception) << "readers are read-only";
+    }
+    // A reader back in the pool sees later commits (its snapshot does not stick).
+    s.store->insertOperation(makeOp("o", "c", 1, 2));
+    {
+        auto r = s.readers->borrow();
+        EXPECT_EQ(r->operationStats("o")[OperationState::Pending], 2);
+    }
+    // Concurrent leases are separate connections, usable from other threads while the engine writes.
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 20; ++i) {
+                auto r = s.readers->borrow();
+                if (r->getOrchestration("o")) ++ok;
+            }
+        });
+    for (int i = 0; i < 20; ++i) s.store->insertOperation(makeOp("o", "w" + std::to_string(i), 2, 10 + i));
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 80);
+}
+
+TEST(StoreFactory, SqliteHoldsTheOneEngineLockWhileOpen) {
+    TempDir tmp;
+    const std::string spec = "sqlite:" + (tmp.dir / "keb.db").string();
+    {
+        OpenedStore first = openStore(spec);
+        try {
+            openStore(spec);
+            FAIL() << "a second engine opened a locked store";
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find("another keb-server is already using the store"), std::string::npos)
+                << e.what();
+        }
+        StoreOpenOptions shared;
+        shared.exclusive = false;  // an offline tool may open it without the lock
+        OpenedStore tool = openStore(spec, shared);
+        EXPECT_EQ(tool.lock, nullptr);
+    }
+    OpenedStore again = openStore(spec);  // closed: the lock is free again
+    EXPECT_NE(again.lock, nullptr);
+    // Moving the opened store keeps the lock with it.
+    OpenedStore moved = std::move(again);
+    EXPECT_THROW(openStore(spec), std::runtime_error);
+}
+
+TEST(StoreFactory, UnknownAndNotYetBuiltStoresGiveClearErrors) {
+    struct Case {
+        std::string spec, mentions;
+    };
+    for (const Case& c : {Case{"postgres://keb:secret@db.example:5432/keb", "PostgreSQL stores (postgres://...) are not built in yet"},
+                          Case{"postgresql://db/keb", "PostgreSQL stores (postgresql://...) are not built in yet"},
+                          Case{"sqlite:", "has no file path"},
+                          Case{"", "no store given"},
+                          Case{"mysql://db", "unknown store 'mysql://db'"},
+                          Case{"Memory", "unknown store 'Memory'"},
+                          Case{"sqlite", "unknown store 'sqlite'"}}) {
+        const std::string err = storeSpecError(c.spec);
+        EXPECT_NE(err.find(c.mentions), std::string::npos) << c.spec << " -> " << err;
+        EXPECT_NE(err.find("expected memory or sqlite:PATH"), std::string::npos) << err;
+        EXPECT_EQ(err.find("secret"), std::string::npos) << "a password in the URL was echoed: " << err;
+        try {
+            openStore(c.spec);
+            ADD_FAILURE() << c.spec << " opened";
+        } catch (const StoreSpecError& e) {
+            EXPECT_EQ(std::string(e.what()), err);
+        }
+    }
+    EXPECT_EQ(storeSpecError("memory"), "");
+    EXPECT_EQ(storeSpecError("sqlite:/tmp/x.db"), "");
+}
+
+TEST(StoreFactory, AnUnopenableFileIsASqliteErrorNamingThePath) {
+    TempDir tmp;
+    const std::string path = (tmp.dir / "no-such-dir" / "keb.db").string();
+    StoreOpenOptions o;
+    o.exclusive = false;  // the lock file would fail first, with its own message
+    try {
+        openStore("sqlite:" + path, o);
+        FAIL() << "opened a file in a missing directory";
+    } catch (const SqliteError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(openStore("sqlite:" + path), std::runtime_error);  // with the lock: the lock file's error
+}
+
+}  // namespace
