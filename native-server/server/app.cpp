@@ -29,7 +29,7 @@
 #include "keb/windows.h"
 #include "log.h"
 #include "metrics.h"
-#include "sqlite_store.h"
+#include "store_factory.h"
 #include "keb/world/fleet_gen.h"
 #ifdef KEB_HAVE_KUBE
 #include "keb/kube/gardener.h"
@@ -183,14 +183,10 @@ private:
     std::string renderMetrics();
     void printHowTo(int port);
 
-    // Read side (GETs) without the engine thread: a pool of read-only SQLite connections.
-    std::unique_ptr<SqliteStore> borrowReader();
-    void returnReader(std::unique_ptr<SqliteStore> r);
-
     const ServerOptions& o_;
-    std::string sqlitePath_;
-    int lockFd_ = -1;  // flock on <db>.lock, held for the process lifetime
-    std::unique_ptr<Store> baseStore_;
+    // The store as the factory opened it (store_factory.h): the engine's store, readers for the
+    // HTTP threads when the store has them, where its files go, its lock.
+    OpenedStore opened_;
     std::unique_ptr<GenerationStore> store_;
     std::unique_ptr<Authenticator> auth_;
     std::string defaultSecret_;
@@ -212,9 +208,6 @@ private:
     std::unique_ptr<ApiRouter> writeRouter_;
     std::unique_ptr<httplib::Server> http_;
 
-    std::mutex readersMu_;
-    std::vector<std::unique_ptr<SqliteStore>> readers_;
-
     struct CacheEntry {
         std::uint64_t gen;
         int status;
@@ -223,26 +216,6 @@ private:
     std::shared_mutex cacheMu_;
     std::unordered_map<std::string, CacheEntry> cache_;
 };
-
-std::unique_ptr<SqliteStore> App::borrowReader() {
-    {
-        std::lock_guard<std::mutex> lk(readersMu_);
-        if (!readers_.empty()) {
-            auto r = std::move(readers_.back());
-            readers_.pop_back();
-            r->resetStatements();  // a read that failed half-way must not pin an old snapshot
-            return r;
-        }
-    }
-    SqliteOptions ro;
-    ro.readOnly = true;
-    return std::make_unique<SqliteStore>(sqlitePath_, ro);
-}
-
-void App::returnReader(std::unique_ptr<SqliteStore> r) {
-    std::lock_guard<std::mutex> lk(readersMu_);
-    readers_.push_back(std::move(r));
-}
 
 void App::handle(const httplib::Request& req, httplib::Response& res) {
     auto t0 = std::chrono::steady_clock::now();
@@ -308,14 +281,13 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, const R
 
     const std::uint64_t gen = store_->generation();  // read BEFORE the data (see generation_store.h)
     ApiResponse out;
-    if (readSide && !sqlitePath_.empty()) {
-        // Reads never wait for the engine thread: a read-only connection of their own (WAL), and
-        // a router without a command API.
-        auto reader = borrowReader();
-        QueryApi queries(*reader, reader.get());  // pages rendered straight from the rows
+    if (readSide && opened_.readers) {
+        // Reads never wait for the engine thread: a reader of their own (e.g. a read-only SQLite
+        // connection), and a router without a command API.
+        auto reader = opened_.readers->borrow();
+        QueryApi queries(*reader, reader->pageSource());  // pages rendered straight from the rows
         ApiRouter router(queries, nullptr);
         out = router.handle(ar, wallClockMillis());
-        returnReader(std::move(reader));
     } else {
         out = loop_->call([&](Engine&, Millis now) { return writeRouter_->handle(ar, now); });
     }
@@ -395,35 +367,16 @@ void App::serveStatic(const httplib::Request& req, httplib::Response& res) {
 }
 
 std::string App::renderMetrics() {
-    std::map<OrchestrationState, std::int64_t> orch;
-    std::map<OperationState, std::int64_t> ops;
-    if (!sqlitePath_.empty()) {
-        auto reader = borrowReader();
-        orch = reader->orchestrationCountsByState();
-        ops = reader->operationCountsByState();
-        returnReader(std::move(reader));
+    // Per-state totals from a reader beside the engine when the store has one, else on the
+    // engine thread (StoreReader::stateCounts: counters where the store keeps them).
+    StoreReader::StateCounts counts;
+    if (opened_.readers) {
+        counts = opened_.readers->borrow()->stateCounts();
     } else {
-        loop_->call([&](Engine&, Millis) {
-            for (auto s : {OrchestrationState::Pending, OrchestrationState::InProgress, OrchestrationState::Canceling,
-                           OrchestrationState::Canceled, OrchestrationState::Retrying, OrchestrationState::Succeeded,
-                           OrchestrationState::Failed})
-                orch[s] = 0;
-            for (auto s : {OperationState::Pending, OperationState::InProgress, OperationState::Succeeded,
-                           OperationState::Failed, OperationState::Canceled})
-                ops[s] = 0;
-            for (int page = 1;; ++page) {
-                OrchestrationQuery q;
-                q.page = page;
-                auto p = store_->listOrchestrations(q);
-                for (const auto& o : p.data) {
-                    ++orch[o.state];
-                    for (const auto& [s, n] : store_->operationStats(o.orchestrationID)) ops[s] += n;
-                }
-                if (p.data.empty() || page * q.pageSize >= p.totalCount) break;
-            }
-            return 0;
-        });
+        counts = loop_->call([&](Engine&, Millis) { return store_->stateCounts(); });
     }
+    std::map<OrchestrationState, std::int64_t>& orch = counts.orchestrations;
+    std::map<OperationState, std::int64_t>& ops = counts.operations;
     return metrics_.render(orch, ops, loop_->activeOrchestrations(), loop_->actionsOut());
 }
 
@@ -444,8 +397,12 @@ void App::printHowTo(int port) {
                        {"scope", std::string(kScopeRead) + " " + kScopeWrite},
                        {"iat", wallClockMillis() / 1000},
                        {"exp", wallClockMillis() / 1000 + 12 * 3600}};
-        out << "\nA token valid for 12 h (HS256; more with: keb-server token --secret-file " << sqlitePath_
-            << ".jwt-secret --ttl 1h):\n  export TOKEN=" << signHs256(claims, defaultSecret_) << "\n";
+        out << "\nA token valid for 12 h (HS256";
+        if (!opened_.filesPrefix.empty())
+            out << "; more with: keb-server token --secret-file " << opened_.filesPrefix << ".jwt-secret --ttl 1h";
+        else
+            out << "; the secret lives only in this process";
+        out << "):\n  export TOKEN=" << signHs256(claims, defaultSecret_) << "\n";
         authHeader = "-H \"Authorization: Bearer $TOKEN\" ";
     } else {
         out << "\nSend a bearer token with scope broker-upgrade:read / broker-upgrade:write (--auth "
@@ -484,23 +441,10 @@ int App::run() {
 // The store, and the generation decorator the response cache reads over it. One function so that
 // a store factory (memory, sqlite:PATH, later postgres://) can take its place. Throws on failure.
 void App::setUpStore() {
-    if (o_.store == "memory") {
-        baseStore_ = std::make_unique<MemoryStore>();
-    } else {
-        sqlitePath_ = o_.store.substr(7);
-        // One engine per store: a second keb-server on the same file would drive the same
-        // orchestrations and start upgrades twice. The kernel drops the lock if we die (kill -9).
-        const std::string lockPath = sqlitePath_ + ".lock";
-        lockFd_ = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (lockFd_ < 0) throw std::runtime_error("cannot open lock file '" + lockPath + "': " + std::strerror(errno));
-        if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0)
-            throw std::runtime_error("another keb-server is already using the store '" + sqlitePath_ + "' (lock " +
-                                     lockPath + " is held)");
-        SqliteOptions so;
-        so.synchronousFull = o_.sqliteSynchronousFull;
-        baseStore_ = std::make_unique<SqliteStore>(sqlitePath_, so);
-    }
-    store_ = std::make_unique<GenerationStore>(*baseStore_);
+    StoreOpenOptions so;
+    so.synchronousFull = o_.sqliteSynchronousFull;
+    opened_ = openStore(o_.store, so);  // holds the store's one-engine lock while open
+    store_ = std::make_unique<GenerationStore>(*opened_.store);
 }
 
 // Token verification (--auth, or an HS256 secret kept next to the SQLite file).
@@ -509,7 +453,8 @@ int App::setUpAuth() {
     if (o_.auth) {
         auth_ = Authenticator::create(*o_.auth, o_.authLeeway / 1000, &err);
     } else {
-        defaultSecret_ = sqlitePath_.empty() ? randomHex(32) : loadOrCreateSecret(sqlitePath_ + ".jwt-secret");
+        defaultSecret_ = opened_.filesPrefix.empty() ? randomHex(32)
+                                                     : loadOrCreateSecret(opened_.filesPrefix + ".jwt-secret");
         auth_ = Authenticator::create("hs256:" + defaultSecret_, o_.authLeeway / 1000, &err);
     }
     if (!auth_) {
@@ -580,7 +525,7 @@ int App::setUpFleet() {
         auto fleet = std::make_unique<world::SimFleet>(world::generateFleet(spec, o_.demoSeed));
         ownedFleet_ = std::move(fleet);
         DemoBackendOptions bo;
-        bo.journalPath = sqlitePath_.empty() ? "" : sqlitePath_ + ".upgrades.jsonl";
+        bo.journalPath = opened_.filesPrefix.empty() ? "" : opened_.filesPrefix + ".upgrades.jsonl";
         bo.upgradeDuration = o_.demoUpgradeDuration;
         bo.failureProbability = o_.demoFailureRate;
         bo.seed = o_.demoSeed;

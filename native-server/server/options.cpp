@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "keb/timefmt.h"
+#include "store_factory.h"
 
 namespace keb::server {
 
@@ -141,8 +142,8 @@ std::optional<ServerOptions> parseServerOptions(const std::vector<std::string>& 
             o.port = port;
         } else if (flag == "--store") {
             if (!(ok = need())) break;
-            if (value != "memory" && (value.rfind("sqlite:", 0) != 0 || value.size() == 7)) {
-                *error = "--store: expected sqlite:PATH or memory, got '" + value + "'";
+            if (std::string why = storeSpecError(value); !why.empty()) {  // the factory knows the stores
+                *error = "--store: " + why;
                 return std::nullopt;
             }
             o.store = value;

@@ -13,7 +13,7 @@ class QueryApi {
 public:
     // `pages` (optional, not owned) renders the operation pages and single orchestrations straight
     // from its rows; it must read the same data as `reader`.
-    explicit QueryApi(Store& reader, OperationPageSource* pages = nullptr) : store_(reader), pages_(pages) {}
+    explicit QueryApi(StoreReader& reader, OperationPageSource* pages = nullptr) : store_(reader), pages_(pages) {}
     void setPageSource(OperationPageSource* pages) { pages_ = pages; }
 
     ApiResponse orchestrations(const OrchestrationQuery& q);                         // 200 page
@@ -22,7 +22,7 @@ public:
     ApiResponse operation(const std::string& id, const std::string& operationID);    // 200 detail, 404
 
 private:
-    Store& store_;
+    StoreReader& store_;
     OperationPageSource* pages_;
 };
 
