@@ -422,7 +422,9 @@ TEST_F(ServerTest, StaticFilesFromWebRoot) {
 TEST_F(ServerTest, LogsAreJsonLines) {
     Api a = api();
     a.get("/healthz");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The request's log line is written after the answer: wait for it (a fixed 50 ms was flaky
+    // on a loaded machine).
+    eventually([&] { return server_->stderrText().find("\"http.request\"") != std::string::npos; }, 5000);
     std::stringstream ss(server_->stderrText());
     std::string line;
     int n = 0;
