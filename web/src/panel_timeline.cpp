@@ -5,6 +5,7 @@
 
 #include "imgui.h"
 #include "keb/timefmt.h"
+#include "event_notes.h"
 #include "panels.h"
 
 namespace keb::web {
@@ -42,10 +43,14 @@ void drawTimelinePanel(App& app) {
     ImGui::SameLine();
     ImGui::TextDisabled("| per hour, UTC");
 
+    // Under the plot: why operations did not run (superseded, skipped, waiting), newest first.
+    const EventNotes notes = collectEventNotes(sim->recentLog(), 2);
+    const float notesH = ImGui::GetTextLineHeightWithSpacing() * 3;
+
     ImVec2 origin = ImGui::GetCursorScreenPos();
     ImVec2 avail = ImGui::GetContentRegionAvail();
     avail.x = std::max(avail.x, 50.0f);
-    avail.y = std::max(avail.y, 40.0f);
+    avail.y = std::max(avail.y - notesH, 40.0f);
     ImGui::InvisibleButton("timeline", avail);
     app.widgets.recordLastItem("timeline.plot");
     const bool hovered = ImGui::IsItemHovered();
@@ -117,6 +122,13 @@ void drawTimelinePanel(App& app) {
             ImGui::EndTooltip();
         }
     }
+
+    ImGui::TextDisabled("did not run (recent log): %zu superseded by a newer orchestration, %zu skipped, %zu waited",
+                        notes.superseded, notes.skipped, notes.waiting);
+    app.widgets.recordLastItem("timeline.why");
+    for (const EventNote& n : notes.latest)
+        ImGui::TextDisabled("  %s %s %s: %s", n.at.size() > 16 ? n.at.substr(5, 11).c_str() : n.at.c_str(),
+                            n.kind.c_str(), n.runtime.c_str(), n.detail.c_str());
 }
 
 }  // namespace keb::web
