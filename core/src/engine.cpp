@@ -202,12 +202,11 @@ struct Engine::Impl {
     // The newest claim on runtimeID by an orchestration created after `a` (nullptr: none).
     const Claim* supersededBy(const Active& a, const std::string& runtimeID) const {
         const auto& byRuntime = claims[typeIndex(a.orch.type)];
-        if (byRuntime.empty()) return nullptr;
         auto it = byRuntime.find(runtimeID);
         if (it == byRuntime.end()) return nullptr;
         const Claim* best = nullptr;
         for (const Claim& c : it->second)
-            if (c.orchestrationID != a.orch.orchestrationID && newer(c.createdAt, c.orchestrationID, a.orch) &&
+            if (newer(c.createdAt, c.orchestrationID, a.orch) &&  // strictly newer: never a's own
                 (!best || std::tie(c.createdAt, c.orchestrationID) > std::tie(best->createdAt, best->orchestrationID)))
                 best = &c;
         return best;
@@ -222,16 +221,20 @@ struct Engine::Impl {
             addClaim(a, runtimeID, operationID);
         }
     }
-    // Visits the stored orchestrations of `type` created after `than` that are not dry runs
-    // (any state), in creation order.
+    // Visits every stored operation (brief) of the orchestrations of `type` created after `than`
+    // that are not dry runs (any state), with its orchestration: what can supersede `than`'s
+    // operations. fn must not call into the store.
     template <class Fn>
-    void forEachNewer(OrchestrationType type, const Orchestration& than, Fn&& fn) {
+    void forEachNewerOperation(OrchestrationType type, const Orchestration& than, Fn&& fn) {
         OrchestrationQuery q;
         q.pageSize = 500;
         for (q.page = 1;; ++q.page) {
             const Page<Orchestration> page = e.store_.listOrchestrations(q);
-            for (const Orchestration& o : page.data)
-                if (o.type == type && !o.parameters.dryRun && newer(o.createdAt, o.orchestrationID, than)) fn(o);
+            for (const Orchestration& o : page.data) {
+                if (o.type != type || o.parameters.dryRun || !newer(o.createdAt, o.orchestrationID, than)) continue;
+                e.store_.forEachOperationBrief(o.orchestrationID,
+                                               [&](const Store::OperationBrief& op) { fn(o, op); });
+            }
             if (page.data.size() < static_cast<std::size_t>(q.pageSize)) break;
         }
     }
@@ -244,15 +247,11 @@ struct Engine::Impl {
             if (!oldest[typeIndex(p->orch.type)]) oldest[typeIndex(p->orch.type)] = p.get();
         for (const Active* a : oldest) {
             if (!a) continue;
-            forEachNewer(a->orch.type, a->orch, [&](const Orchestration& o) {
-                std::vector<std::pair<std::string, std::string>> found;  // (runtime, operation)
-                e.store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
-                    if (op.state == OperationState::InProgress || op.state == OperationState::Succeeded)
-                        found.emplace_back(op.runtimeID, op.operationID);
-                });
-                auto& byRuntime = claims[typeIndex(o.type)];
-                for (auto& [rt, opID] : found)
-                    byRuntime[rt].push_back(Claim{o.createdAt, o.orchestrationID, std::move(opID)});
+            auto& byRuntime = claims[typeIndex(a->orch.type)];
+            forEachNewerOperation(a->orch.type, a->orch, [&](const Orchestration& o, const Store::OperationBrief& op) {
+                if (op.state == OperationState::InProgress || op.state == OperationState::Succeeded)
+                    byRuntime[std::string(op.runtimeID)].push_back(
+                        Claim{o.createdAt, o.orchestrationID, std::string(op.operationID)});
             });
         }
     }
@@ -762,7 +761,7 @@ struct Engine::Impl {
             ++a.running;
             ++actionsOut;
             markBusy(a, s, seq);
-            if (a.olderSameType) noteOperationState(a, op.runtimeID, op.operationID, OperationState::InProgress);
+            noteOperationState(a, op.runtimeID, op.operationID, OperationState::InProgress);
             s.snap = std::move(snap);
             const Operation& o = *s.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
@@ -940,12 +939,10 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
         std::unordered_set<std::string> taken;  // runtimes of the chosen operations newer ones hold
         std::unordered_set<std::string> wanted;
         for (const Operation* op : chosen) wanted.insert(op->runtimeID);
-        impl_->forEachNewer(stored->type, *stored, [&](const Orchestration& o) {
-            store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
-                if (op.state == OperationState::Canceled) return;
-                const std::string rt(op.runtimeID);
-                if (wanted.count(rt)) taken.insert(rt);
-            });
+        impl_->forEachNewerOperation(stored->type, *stored, [&](const Orchestration&, const Store::OperationBrief& op) {
+            if (op.state == OperationState::Canceled) return;
+            const std::string rt(op.runtimeID);
+            if (wanted.count(rt)) taken.insert(rt);
         });
         if (!taken.empty()) {
             std::erase_if(chosen, [&](const Operation* op) {
