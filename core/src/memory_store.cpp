@@ -988,6 +988,27 @@ void MemoryStore::forEachOperationBrief(const std::string& orchestrationID,
     }
 }
 
+namespace {
+// The fields a progress change sets besides state and description (updateOperationProgress, apply).
+void setProgressFields(OpRec& r, const Store::ProgressChange& c) {
+    r.updatedAt = c.updatedAt;
+    if (c.startedAt) r.startedAt = *c.startedAt;
+    if (c.upgradeStarted)
+        r.flags = static_cast<std::uint8_t>((r.flags & ~kUpgradeStarted) | (*c.upgradeStarted ? kUpgradeStarted : 0));
+    if (c.window) {
+        r.windowBegin = c.window->first;
+        r.windowEnd = c.window->second;
+    }
+}
+// A window move (rescheduleOperations, apply): neither the order key nor the state changes.
+void setMove(OpRec& r, const Store::ScheduleChange& c, Millis updatedAt) {
+    r.startAt = c.startAt;
+    r.windowBegin = c.windowBegin;
+    r.windowEnd = c.windowEnd;
+    r.updatedAt = updatedAt;
+}
+}  // namespace
+
 void MemoryStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
     Impl& d = *impl_;
     const std::uint32_t slot = d.requireSlot(orchestrationID, c.operationID, c.seq);
@@ -1008,14 +1029,7 @@ void MemoryStore::updateOperationProgress(const std::string& orchestrationID, co
     ++rec.counts[static_cast<std::size_t>(state)];
     r.state = static_cast<std::uint8_t>(state);
     r.description = text;
-    r.updatedAt = c.updatedAt;
-    if (c.startedAt) r.startedAt = *c.startedAt;
-    if (c.upgradeStarted)
-        r.flags = static_cast<std::uint8_t>((r.flags & ~kUpgradeStarted) | (*c.upgradeStarted ? kUpgradeStarted : 0));
-    if (c.window) {
-        r.windowBegin = c.window->first;
-        r.windowEnd = c.window->second;
-    }
+    setProgressFields(r, c);
 }
 
 void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
@@ -1051,10 +1065,7 @@ void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const
     }
     for (std::size_t i = 0; i < slots.size(); ++i) {  // neither the order key nor the state changes
         OpRec& r = d.recs[slots[i]];
-        r.startAt = changes[i].startAt;
-        r.windowBegin = changes[i].windowBegin;
-        r.windowEnd = changes[i].windowEnd;
-        r.updatedAt = updatedAt;
+        setMove(r, changes[i], updatedAt);
         if (description) r.description = text;
     }
 }
@@ -1099,11 +1110,8 @@ void MemoryStore::apply(const WriteBatch& b) {
                 const std::uint32_t slot = d.requireSlot(mv.orchestrationID, c.operationID, c.seq);
                 if (mv.description && text == kNone) text = d.pool.intern(*mv.description, d.recs[slot].description);
                 saveRec(slot);
-                OpRec& r = d.recs[slot];  // neither the order key nor the state changes
-                r.startAt = c.startAt;
-                r.windowBegin = c.windowBegin;
-                r.windowEnd = c.windowEnd;
-                r.updatedAt = mv.updatedAt;
+                OpRec& r = d.recs[slot];
+                setMove(r, c, mv.updatedAt);
                 if (mv.description) r.description = text;
             }
         }
@@ -1113,15 +1121,7 @@ void MemoryStore::apply(const WriteBatch& b) {
             OpRec next = d.recs[slot];
             next.state = static_cast<std::uint8_t>(stateIndex(c.state));
             if (c.description) next.description = d.pool.intern(*c.description, next.description);
-            next.updatedAt = c.updatedAt;
-            if (c.startedAt) next.startedAt = *c.startedAt;
-            if (c.upgradeStarted)
-                next.flags = static_cast<std::uint8_t>((next.flags & ~kUpgradeStarted) |
-                                                       (*c.upgradeStarted ? kUpgradeStarted : 0));
-            if (c.window) {
-                next.windowBegin = c.window->first;
-                next.windowEnd = c.window->second;
-            }
+            setProgressFields(next, c);
             saveRec(slot);
             d.commitOne(slot, next);  // the order key (createdAt, seq, id) does not change
         }
