@@ -184,6 +184,10 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
                 return queries_.operation(id, std::string(match.params[1]));
             case RouteId::CancelOrchestration:
                 return commands_->cancel(id, now);
+            case RouteId::PauseOrchestration:
+                return commands_->pause(id, now);
+            case RouteId::ResumeOrchestration:
+                return commands_->resume(id, now);
             case RouteId::RetryOrchestration: {
                 // KEB's form: operation-id=<id> (repeated) and immediate=true|false, as a form
                 // body or in the query (KEB reads r.Form, which holds both); a JSON body

@@ -12,6 +12,16 @@ ApiResponse CommandApi::cancel(const std::string& id, Millis now) {
     return {200, Json{{"orchestrationID", id}}};
 }
 
+namespace {
+ApiResponse control(const ControlResult& r, const std::string& id) {
+    if (r.status != 200) return {r.status, errorJson(r.error)};
+    return {200, Json{{"orchestrationID", id}}};
+}
+}  // namespace
+
+ApiResponse CommandApi::pause(const std::string& id, Millis now) { return control(engine_.pause(id, now), id); }
+ApiResponse CommandApi::resume(const std::string& id, Millis now) { return control(engine_.resume(id, now), id); }
+
 ApiResponse CommandApi::retry(const std::string& id, const std::vector<std::string>& operationIDs, bool immediate,
                               Millis now) {
     RetryResult r = engine_.retry(id, operationIDs, immediate, now);

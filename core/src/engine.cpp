@@ -22,6 +22,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "keb/rollout.h"
 #include "keb/targets.h"
 #include "keb/uuid.h"
 #include "keb/timefmt.h"
@@ -109,6 +110,18 @@ struct Active {
     // An active orchestration of the same type was created before this one: this one's
     // in-progress and succeeded operations are recorded as claims (Impl::claims).
     bool olderSameType = false;
+
+    // SPEC 10, set up only when the request (or the server) has stages, a budget or blackouts:
+    // a Part I orchestration never looks at any of it.
+    bool policy = false;
+    bool staged = false;                     // strategy.stages is not empty
+    std::vector<std::int64_t> stageLive;     // unfinished operations per stage
+    std::vector<std::int64_t> stageFailed;   // failed operations per stage (acknowledged ones too)
+    std::int64_t failed = 0;                 // failed operations of the orchestration (all of them)
+    std::size_t cursor = 0;                  // the first stage not finished
+    BlackoutCalendar blackouts;              // the request's and the server's
+    Millis blackoutUntil = 0;                // fill stopped for a blackout that ends then
+    int stageOf(std::int64_t seq) const { return staged ? stageOfSeq(orch.rollout, seq) : -1; }
 
     void pack(std::string_view text, PackedId& id) { ids.pack(text, id); }
     void unpack(const PackedId& id, std::string& out) const { ids.unpack(id, out); }
@@ -330,6 +343,7 @@ struct Engine::Impl {
         auto a = std::make_unique<Active>();
         a->orch = o;
         a->handle = nextHandle++;
+        setUpPolicy(*a);
         Active* raw = a.get();
         auto pos = std::upper_bound(order.begin(), order.end(), o, [](const Orchestration& v, const auto& p) {
             return std::tie(v.createdAt, v.orchestrationID) < std::tie(p->orch.createdAt, p->orch.orchestrationID);
@@ -449,6 +463,10 @@ struct Engine::Impl {
     void killSlot(Active& a, Slot& s) {
         a.readyTopChecked = false;
         s.live = false;
+        if (a.staged) {
+            const int k = a.stageOf(&s - a.slots.data());
+            if (k >= 0) --a.stageLive[static_cast<std::size_t>(k)];
+        }
         retire(std::move(s.snap));
         --a.liveCount;
     }
@@ -508,11 +526,30 @@ struct Engine::Impl {
         std::vector<std::uint32_t> created;  // target index of each new operation, in seq order
         std::vector<std::pair<std::uint32_t, std::string>> invalid;  // (target index, why)
         std::size_t next = 0;
+        // SPEC 10: a staged request's operations are created stage by stage (each stage is a
+        // range of seqs); runtimes no stage takes are not scheduled.
+        const std::size_t nStages = p.strategy.stages.size();
+        std::vector<std::uint32_t> stagedOrder;
+        std::vector<int> stagedStage;
+        std::vector<std::int64_t> stageOps(nStages, 0);
+        std::int64_t unstaged = 0;
+        if (a.staged) {
+            const std::vector<int> assign = assignStages(p.strategy.stages, fleet, targets);
+            for (std::size_t k = 0; k < nStages; ++k)
+                for (std::size_t t = 0; t < targets.size(); ++t)
+                    if (assign[t] == static_cast<int>(k)) {
+                        stagedOrder.push_back(targets[t]);
+                        stagedStage.push_back(static_cast<int>(k));
+                    }
+            unstaged = static_cast<std::int64_t>(targets.size() - stagedOrder.size());
+        }
+        const std::vector<std::uint32_t>& order = a.staged ? stagedOrder : targets;
         const std::optional<std::uint64_t> gen = e.fleet_.generation();  // the snapshot's generation
         a.slots.reserve(static_cast<std::size_t>(a.nextSeq) + targets.size());
         e.store_.updateOrchestrationAddingOperations(a.orch, [&](Operation& op) {
-            while (next < targets.size()) {
-                const std::uint32_t idx = targets[next++];
+            while (next < order.size()) {
+                const int stage = a.staged ? stagedStage[next] : -1;
+                const std::uint32_t idx = order[next++];
                 const Runtime& rt = fleet.at(idx);
                 op.orchestrationID = id;
                 op.runtimeID = rt.runtimeID;
@@ -541,7 +578,16 @@ struct Engine::Impl {
                 op.operationID = e.ids_.newId();
                 op.seq = a.nextSeq++;
                 op.description = op.startAt > now ? "scheduled for the maintenance window" : "queued for processing";
-                addPendingSlot(a, op);
+                if (stage >= 0) {
+                    op.stage = p.strategy.stages[static_cast<std::size_t>(stage)].name;
+                    ++stageOps[static_cast<std::size_t>(stage)];
+                }
+                if (stage > 0) {  // waits for its stage: placed when the stage starts
+                    op.description = "waiting for stage \"" + op.stage + "\"";
+                    slotFor(a, op).state = OperationState::Pending;
+                } else {
+                    addPendingSlot(a, op);
+                }
                 // Targets are neither deprovisioning nor suspended (resolution skips those).
                 RuntimeFacts f;
                 f.hasWindow = p.strategy.maintenanceWindow;
@@ -559,6 +605,32 @@ struct Engine::Impl {
                 a.orch.state = OrchestrationState::InProgress;
                 a.orch.description = "Scheduled " + std::to_string(created.size()) + " operations";
             }
+            if (a.staged || p.strategy.maxFailures) {
+                RolloutProgress& r = a.orch.rollout;
+                r = RolloutProgress{};
+                r.operations = static_cast<std::int64_t>(created.size());
+                r.unstaged = unstaged;
+                std::int64_t at = firstSeq;
+                for (std::size_t k = 0; k < nStages; ++k) {
+                    StageProgress sp;
+                    sp.firstSeq = at;
+                    sp.operations = stageOps[k];
+                    at += stageOps[k];
+                    r.stages.push_back(sp);
+                }
+                if (a.staged) {
+                    a.stageLive = stageOps;
+                    a.stageFailed.assign(nStages, 0);
+                    a.cursor = 0;
+                    r.stages[0].state = StageState::InProgress;  // placed above, from now
+                    r.stages[0].startedAt = now;
+                    if (!created.empty())
+                        a.orch.description += " in " + std::to_string(nStages) + " stages";
+                    if (unstaged > 0)
+                        a.orch.description += "; " + std::to_string(unstaged) +
+                                              " runtimes matched the targets but no stage and were not scheduled";
+                }
+            }
             return false;
         });
         a.resolved = true;
@@ -573,8 +645,19 @@ struct Engine::Impl {
             const Slot& s = a.slots[static_cast<std::size_t>(firstSeq) + i];
             a.operationIDInto(s, idBuf);
             a.runtimeIDInto(s, rtBuf);
+            if (a.staged && a.stageOf(firstSeq + static_cast<std::int64_t>(i)) > 0) {
+                emit(now, "operation.created", id, idBuf, rtBuf, "pending",
+                     "waiting for stage \"" + p.strategy.stages[static_cast<std::size_t>(a.stageOf(firstSeq + static_cast<std::int64_t>(i)))].name + "\"");
+                continue;
+            }
             emit(now, "operation.created", id, idBuf, rtBuf, "pending",
                  p.strategy.maintenanceWindow ? timeDetail(s.startAt) : std::string_view());
+        }
+        if (a.staged) {
+            const Stage& first = p.strategy.stages[0];
+            emitStage(now, "stage.started", a, first.name, "in progress",
+                      std::to_string(a.orch.rollout.stages[0].operations) + " operations");
+            stageStep(a, now);  // an empty first stage ends at once
         }
     }
 
@@ -621,6 +704,7 @@ struct Engine::Impl {
             releaseRuntime(a, s, seq, rtBuf);
         }
         killSlot(a, s);
+        if (a.policy && state == OperationState::Failed) noteFailure(a, seq, now);
     }
 
     // The upgrade of slot s (seq) of `a` ended: its runtime (runtimeID) is free for waiting ones.
@@ -655,7 +739,13 @@ struct Engine::Impl {
     }
     void fillLoop(Active& a, Millis now, std::vector<Action>& out) {
         const int workers = std::max(1, a.orch.parameters.strategy.workers);
-        while (a.running < workers) {
+        if (a.policy && !a.blackouts.empty()) {  // SPEC 10: nothing starts inside a blackout
+            const Millis clear = a.blackouts.clearAt(now);
+            a.blackoutUntil = clear;
+            if (clear != now) return;
+        }
+        while (a.running < (a.staged ? workersOf(a) : workers)) {
+            if (a.policy && a.orch.state != OrchestrationState::InProgress) break;  // paused by a failure
             a.pruneReady();
             if (a.ready.empty() || a.ready.top().startAt > now) break;
             const std::int64_t seq = a.ready.top().seq;
@@ -771,10 +861,209 @@ struct Engine::Impl {
         }
     }
 
+    // --- progressive rollout (SPEC 10) ----------------------------------------------
+
+    void setUpPolicy(Active& a) {
+        const Strategy& st = a.orch.parameters.strategy;
+        a.staged = !st.stages.empty();
+        a.policy = a.staged || st.maxFailures || !st.blackouts.empty() || !e.config_.blackouts.empty();
+        if (!st.blackouts.empty() || !e.config_.blackouts.empty())
+            a.blackouts = BlackoutCalendar(st.blackouts, e.config_.blackouts);
+        if (a.staged) {
+            const std::size_t n = st.stages.size();
+            a.stageLive.assign(n, 0);
+            a.stageFailed.assign(n, 0);
+            a.cursor = 0;
+            const auto& r = a.orch.rollout.stages;
+            while (a.cursor < r.size() &&
+                   (r[a.cursor].state == StageState::Succeeded || r[a.cursor].state == StageState::Failed))
+                ++a.cursor;
+        }
+    }
+
+    // Workers of a staged orchestration: its current stage's (the strategy's once all are done).
+    int workersOf(const Active& a) const {
+        const Strategy& st = a.orch.parameters.strategy;
+        int w = st.workers;
+        if (a.cursor < st.stages.size() && st.stages[a.cursor].workers) w = *st.stages[a.cursor].workers;
+        return std::max(1, w);
+    }
+
+    void emitStage(Millis at, std::string_view kind, const Active& a, std::string_view stage, std::string_view state,
+                   std::string_view detail) {
+        if (!e.listener_) return;
+        EngineEvent ev;
+        ev.at = at;
+        ev.kind = kind;
+        ev.orchestrationID = a.orch.orchestrationID;
+        ev.state = state;
+        ev.detail = detail;
+        ev.stage = stage;
+        e.listener_->onEvent(ev);
+    }
+
+    static bool running(const Active& a) {
+        return a.orch.state == OrchestrationState::InProgress || a.orch.state == OrchestrationState::Retrying;
+    }
+
+    // Moves the stage cursor as far as it can go now: a pending stage starts (not while paused
+    // or canceling), a stage whose operations are all final soaks or ends, a soak that is over
+    // ends. Writes the orchestration (the stored cursor) when something changed.
+    void stageStep(Active& a, Millis now) {
+        if (!a.staged) return;
+        auto& stages = a.orch.rollout.stages;
+        const auto& spec = a.orch.parameters.strategy.stages;
+        if (stages.size() != spec.size()) return;  // not resolved yet
+        bool changed = false;
+        while (a.cursor < stages.size()) {
+            StageProgress& sp = stages[a.cursor];
+            const Stage& st = spec[a.cursor];
+            if (sp.state == StageState::Pending) {
+                if (!running(a)) break;
+                startStage(a, a.cursor, now);
+                changed = true;
+                continue;
+            }
+            if (sp.state == StageState::InProgress) {
+                if (a.stageLive[a.cursor] > 0) break;
+                sp.finishedAt = now;
+                if (st.soak > 0 && sp.operations > 0 && a.cursor + 1 < stages.size() &&
+                    a.orch.state != OrchestrationState::Canceling) {  // a pause does not stop the soak clock
+                    sp.state = StageState::Soaking;
+                    sp.soakUntil = now + st.soak;
+                    changed = true;
+                    emitStage(now, "stage.soaking", a, st.name, "soaking", timeDetail(sp.soakUntil));
+                    break;
+                }
+                finishStage(a, now);
+                changed = true;
+                continue;
+            }
+            if (sp.state == StageState::Soaking) {
+                if (now < sp.soakUntil || !running(a)) break;
+                finishStage(a, now);
+                changed = true;
+                continue;
+            }
+            ++a.cursor;
+        }
+        if (changed) {
+            a.orch.updatedAt = now;
+            e.store_.updateOrchestration(a.orch);
+        }
+    }
+
+    void finishStage(Active& a, Millis now) {
+        StageProgress& sp = a.orch.rollout.stages[a.cursor];
+        sp.state = a.stageFailed[a.cursor] > 0 ? StageState::Failed : StageState::Succeeded;
+        const Stage& st = a.orch.parameters.strategy.stages[a.cursor];
+        emitStage(now, "stage.finished", a, st.name, toString(sp.state),
+                  std::to_string(a.stageFailed[a.cursor]) + " of " + std::to_string(sp.operations) +
+                      " operations failed");
+        ++a.cursor;
+    }
+
+    // Stage k starts now: its pending operations are placed (their windows at or after now) and
+    // become ready. The moves are written before the orchestration records the stage as started
+    // (a restart in between starts the stage again, which places the same operations again).
+    void startStage(Active& a, std::size_t k, Millis now) {
+        StageProgress& sp = a.orch.rollout.stages[k];
+        const Stage& st = a.orch.parameters.strategy.stages[k];
+        const bool windowedStrategy = a.orch.parameters.strategy.maintenanceWindow;
+        const std::optional<std::uint64_t> gen = e.fleet_.generation();
+        std::vector<Store::ScheduleChange> placed;
+        placed.reserve(static_cast<std::size_t>(sp.operations));
+        for (std::int64_t seq = sp.firstSeq; seq < sp.firstSeq + sp.operations; ++seq) {
+            Slot* s = a.slot(seq);
+            if (!s || s->state != OperationState::Pending) continue;
+            Millis startAt = now;
+            WindowInstance w{};
+            if (windowedStrategy && !s->immediate) {
+                bool known = gen && s->factsKnown && s->factsGeneration == *gen && s->facts.hasWindow;
+                if (!known) {
+                    a.runtimeIDInto(*s, rtBuf);
+                    RuntimeFacts f;
+                    std::string why;
+                    if (e.fleet_.findInto(rtBuf, now, runtime) && !runtime.deprovisioning && !runtime.suspended &&
+                        derive(runtime, true, f, &why)) {
+                        remember(*s, gen, f);
+                        known = true;
+                    }
+                }
+                // Unknown (gone, skipped, bad window): start "now" and let the start checks decide.
+                if (known) {
+                    w = nextWindow(s->facts.window, now);
+                    startAt = std::max(now, w.begin);
+                }
+            }
+            Store::ScheduleChange& m = placed.emplace_back();
+            a.operationIDInto(*s, m.operationID);
+            m.startAt = startAt;
+            m.windowBegin = w.begin;
+            m.windowEnd = w.end;
+            m.seq = seq;
+        }
+        static const std::string kQueued = "queued for processing", kWindow = "scheduled for the maintenance window";
+        if (!placed.empty())
+            e.store_.rescheduleOperations(a.orch.orchestrationID, placed, windowedStrategy ? &kWindow : &kQueued, now);
+        for (const Store::ScheduleChange& m : placed) {
+            Slot& s = a.slots[static_cast<std::size_t>(m.seq)];
+            s.startAt = m.startAt;
+            a.pushReady(m.startAt, m.seq);
+        }
+        sp.state = StageState::InProgress;
+        sp.startedAt = now;
+        emitStage(now, "stage.started", a, st.name, "in progress", std::to_string(sp.operations) + " operations");
+    }
+
+    // A failed operation counts against its stage's budget and the orchestration's; above
+    // either, the orchestration pauses (SPEC 10).
+    void noteFailure(Active& a, std::int64_t seq, Millis now) {
+        ++a.failed;
+        const int k = a.stageOf(seq);
+        if (k >= 0) ++a.stageFailed[static_cast<std::size_t>(k)];
+        checkBudgets(a, k, now);
+    }
+    // Pauses `a` when stage k (-1: none) or the whole orchestration has more failures than its
+    // budget allows (acknowledged ones excluded).
+    void checkBudgets(Active& a, int k, Millis now) {
+        if (!running(a)) return;
+        const Strategy& st = a.orch.parameters.strategy;
+        const RolloutProgress& r = a.orch.rollout;
+        std::string why;
+        if (k >= 0) {
+            const auto i = static_cast<std::size_t>(k);
+            const std::int64_t budget = stageBudget(st, r, i);
+            const std::int64_t counted = a.stageFailed[i] - r.stages[i].acknowledgedFailures;
+            if (budget >= 0 && counted > budget)
+                why = "paused: stage \"" + st.stages[i].name + "\": " + std::to_string(counted) +
+                      " failed operations exceed its budget of " + std::to_string(budget);
+        }
+        if (why.empty()) {
+            const std::int64_t budget = orchestrationBudget(st, r);
+            const std::int64_t counted = a.failed - r.acknowledgedFailures;
+            if (budget >= 0 && counted > budget)
+                why = "paused: " + std::to_string(counted) + " failed operations exceed the orchestration's budget of " +
+                      std::to_string(budget);
+        }
+        if (why.empty()) return;
+        setOrchState(a, OrchestrationState::Paused, std::move(why), now);
+        e.store_.updateOrchestration(a.orch);
+    }
+
     // Finished when nothing is pending or in progress (SPEC 4).
     void maybeFinish(Active& a, Millis now) {
         if (!a.resolved || a.liveCount != 0) return;
         const std::string id = a.orch.orchestrationID;
+        if (a.staged) {  // a soak cut short (cancel) ends with its orchestration
+            for (std::size_t k = 0; k < a.orch.rollout.stages.size(); ++k) {
+                StageProgress& sp = a.orch.rollout.stages[k];
+                if (sp.state == StageState::Soaking || (sp.state == StageState::InProgress && a.stageLive[k] == 0)) {
+                    sp.state = a.stageFailed[k] > 0 ? StageState::Failed : StageState::Succeeded;
+                    if (sp.finishedAt == 0) sp.finishedAt = now;
+                }
+            }
+        }
         if (a.orch.state == OrchestrationState::Canceling) {
             setOrchState(a, OrchestrationState::Canceled, "Orchestration was canceled", now);
         } else {
@@ -879,6 +1168,7 @@ bool Engine::cancel(const std::string& orchestrationID, Millis now) {
     next.state = OrchestrationState::Canceling;
     next.description = "canceling: waiting for operations in progress";
     impl_->cancelPending(*a, now, &next);
+    if (a->staged) impl_->stageStep(*a, now);
     impl_->maybeFinish(*a, now);
     return true;
 }
@@ -895,10 +1185,10 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
     }
     const OrchestrationState st = stored->state;
     if (st != OrchestrationState::Failed && st != OrchestrationState::InProgress &&
-        st != OrchestrationState::Retrying) {
+        st != OrchestrationState::Retrying && st != OrchestrationState::Paused) {
         r.status = 409;
         r.error = std::string("orchestration is ") + toString(st) +
-                  ": only failed or in progress orchestrations can be retried";
+                  ": only failed, in progress or paused orchestrations can be retried";
         return r;
     }
     // Only failed operations can be retried, and only the latest operation of their runtime.
@@ -964,6 +1254,10 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
     if (activated) {
         a = &impl_->activate(*stored);
         a->resolved = true;
+        a->failed = static_cast<std::int64_t>(failedOps.size());  // its budget counts them (SPEC 10)
+        if (a->staged)
+            for (const Operation& op : failedOps)
+                if (const int k = a->stageOf(op.seq); k >= 0) ++a->stageFailed[static_cast<std::size_t>(k)];
     }
     const std::int64_t seqBefore = a->nextSeq;
     a->nextSeq = std::max(a->nextSeq, nextSeq);
@@ -1021,6 +1315,54 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
     return r;
 }
 
+ControlResult Engine::pause(const std::string& orchestrationID, Millis now) {
+    Active* a = impl_->find(orchestrationID);
+    if (!a) {
+        auto stored = store_.getOrchestration(orchestrationID);
+        if (!stored) return {404, "orchestration " + orchestrationID + " not found"};
+        return {409, std::string("orchestration is ") + toString(stored->state) +
+                         ": only an orchestration in progress or retrying can be paused"};
+    }
+    const OrchestrationState st = a->orch.state;
+    if (st != OrchestrationState::InProgress && st != OrchestrationState::Retrying)
+        return {409, std::string("orchestration is ") + toString(st) +
+                         ": only an orchestration in progress or retrying can be paused"};
+    Orchestration next = a->orch;  // written before anything changes in memory
+    next.state = OrchestrationState::Paused;
+    next.description = "paused by operator";
+    next.updatedAt = now;
+    store_.updateOrchestration(next);
+    impl_->setOrchState(*a, next.state, next.description, now);
+    return {};
+}
+
+ControlResult Engine::resume(const std::string& orchestrationID, Millis now) {
+    Active* a = impl_->find(orchestrationID);
+    if (!a) {
+        auto stored = store_.getOrchestration(orchestrationID);
+        if (!stored) return {404, "orchestration " + orchestrationID + " not found"};
+        return {409, std::string("orchestration is ") + toString(stored->state) + ": only a paused orchestration can be resumed"};
+    }
+    if (a->orch.state != OrchestrationState::Paused)
+        return {409, std::string("orchestration is ") + toString(a->orch.state) +
+                         ": only a paused orchestration can be resumed"};
+    Orchestration next = a->orch;  // written before anything changes in memory
+    next.state = OrchestrationState::InProgress;
+    // Failures so far are acknowledged: the budgets count from zero again (SPEC 10).
+    std::int64_t acknowledged = a->failed - next.rollout.acknowledgedFailures;
+    next.rollout.acknowledgedFailures = a->failed;
+    if (a->staged && a->cursor < next.rollout.stages.size()) {
+        next.rollout.stages[a->cursor].acknowledgedFailures = a->stageFailed[a->cursor];
+    }
+    next.description = "resumed by operator";
+    if (acknowledged > 0) next.description += ": " + std::to_string(acknowledged) + " failed operations acknowledged";
+    next.updatedAt = now;
+    store_.updateOrchestration(next);
+    a->orch.rollout = next.rollout;
+    impl_->setOrchState(*a, next.state, next.description, now);
+    return {};
+}
+
 void Engine::recover(Millis now) {
     for (const Orchestration& o : store_.unfinishedOrchestrations()) {
         if (impl_->find(o.orchestrationID)) continue;
@@ -1045,8 +1387,21 @@ void Engine::recover(Millis now) {
         }
         store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
             a.nextSeq = std::max(a.nextSeq, op.seq + 1);
+            const int k = a.stageOf(op.seq);
+            if (a.policy) {  // SPEC 10 counters, rebuilt from the operations
+                if (op.state == OperationState::Failed) {
+                    ++a.failed;
+                    if (k >= 0) ++a.stageFailed[static_cast<std::size_t>(k)];
+                }
+                if (k >= 0 && !isFinished(op.state)) ++a.stageLive[static_cast<std::size_t>(k)];
+            }
             if (op.state == OperationState::InProgress) {
                 inProgress.emplace_back(op.operationID);
+            } else if (op.state == OperationState::Pending && k >= 0 &&
+                       a.orch.rollout.stages[static_cast<std::size_t>(k)].state == StageState::Pending) {
+                // Its stage has not started: it is placed when the stage starts.
+                impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, OperationState::Pending,
+                               op.immediate);
             } else if (op.state == OperationState::Pending) {
                 // Windows are recomputed: the runtime's window may have changed while we were down.
                 Millis startAt = op.startAt;
@@ -1082,6 +1437,10 @@ void Engine::recover(Millis now) {
             impl_->addTimer(now, a, s.acked ? TimerKind::Poll : TimerKind::Start, s.snap->seq);
         }
         if (canceling) impl_->cancelPending(a, now);
+        // A failure written just before a stop may not have paused the orchestration yet.
+        if (a.policy)
+            impl_->checkBudgets(a, a.staged && a.cursor < a.orch.rollout.stages.size() ? static_cast<int>(a.cursor) : -1,
+                                now);
     }
     impl_->rebuildClaims();
 }
@@ -1122,6 +1481,7 @@ void Engine::tick(Millis now, std::vector<Action>& out) {
             impl_->setOrchState(a, OrchestrationState::InProgress, a.orch.description, now);
             store_.updateOrchestration(a.orch);
         }
+        if (a.staged) impl_->stageStep(a, now);
         if (a.orch.state == OrchestrationState::InProgress) impl_->fill(a, now, out);
         const std::size_t before = impl_->order.size();
         impl_->maybeFinish(a, now);
@@ -1178,6 +1538,7 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
             break;
         }
     }
+    if (a->staged) impl_->stageStep(*a, now);
     impl_->maybeFinish(*a, now);
 }
 
@@ -1194,9 +1555,18 @@ std::optional<Millis> Engine::nextWakeup() const {
         if (a->orch.state == OrchestrationState::Retrying || (a->resolved && a->liveCount == 0))
             consider(a->orch.updatedAt);
         if (a->orch.state != OrchestrationState::InProgress && a->orch.state != OrchestrationState::Retrying) continue;
+        if (a->staged && a->cursor < a->orch.rollout.stages.size()) {
+            const StageProgress& sp = a->orch.rollout.stages[a->cursor];
+            if (sp.state == StageState::Soaking) consider(sp.soakUntil);
+            else if (sp.state == StageState::Pending) consider(a->orch.updatedAt);  // starts at once
+        }
         a->pruneReady();
-        if (a->running < std::max(1, a->orch.parameters.strategy.workers) && !a->ready.empty())
-            consider(a->ready.top().startAt);
+        const int workers = a->staged ? impl_->workersOf(*a) : std::max(1, a->orch.parameters.strategy.workers);
+        if (a->running < workers && !a->ready.empty()) {
+            Millis t = a->ready.top().startAt;
+            if (a->policy && !a->blackouts.empty()) t = a->blackouts.clearAt(std::max(t, a->blackoutUntil));
+            consider(t);
+        }
     }
     return best;
 }

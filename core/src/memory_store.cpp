@@ -501,8 +501,10 @@ struct MemoryStore::Impl {
                                             (op.clusterConfig ? kHasCluster : 0));
         const std::uint32_t oldConfig = r.config;
         r.config = kNone;
-        if (op.kymaConfig || op.clusterConfig) {
-            // Four length-prefixed fields: kyma version, kubernetes version, machine image, image version.
+        if (op.kymaConfig || op.clusterConfig || !op.stage.empty()) {
+            // Length-prefixed fields: kyma version, kubernetes version, machine image, image
+            // version, and the stage name when staged (SPEC 10; shared by a whole stage, so a
+            // staged rollout costs one pool entry per stage, not a field per record).
             config.clear();
             auto put = [this](const std::string& s) {
                 const auto n = static_cast<std::uint32_t>(s.size());
@@ -514,6 +516,7 @@ struct MemoryStore::Impl {
             put(op.clusterConfig ? op.clusterConfig->kubernetesVersion : empty);
             put(op.clusterConfig ? op.clusterConfig->machineImage : empty);
             put(op.clusterConfig ? op.clusterConfig->machineImageVersion : empty);
+            if (!op.stage.empty()) put(op.stage);
             ScratchTrim trim{config};
             r.config = pool.intern(config, oldConfig);
         }
@@ -565,6 +568,7 @@ struct MemoryStore::Impl {
         out.upgradeStarted = r.flags & kUpgradeStarted;
         out.immediate = r.flags & kImmediate;
         pool.read(r.retryOf, out.retryOf);
+        out.stage.clear();
         if (r.config == kNone) {
             out.kymaConfig.reset();
             out.clusterConfig.reset();
@@ -579,6 +583,7 @@ struct MemoryStore::Impl {
             return f;
         };
         const std::string_view kyma = field(), k8s = field(), image = field(), imageVersion = field();
+        if (!v.empty()) out.stage.assign(field());
         if (r.flags & kHasKyma) {
             if (!out.kymaConfig) out.kymaConfig.emplace();
             out.kymaConfig->version.assign(kyma);

@@ -5,9 +5,10 @@
 namespace keb {
 namespace {
 constexpr std::array<const char*, 2> kTypeNames{"upgradeKyma", "upgradeCluster"};
-constexpr std::array<const char*, 7> kOrchStateNames{"pending",  "in progress", "canceling", "canceled",
-                                                     "retrying", "succeeded",   "failed"};
+constexpr std::array<const char*, kOrchestrationStateCount> kOrchStateNames{
+    "pending", "in progress", "canceling", "canceled", "retrying", "succeeded", "failed", "paused"};
 constexpr std::array<const char*, 5> kOpStateNames{"pending", "in progress", "succeeded", "failed", "canceled"};
+constexpr std::array<const char*, 5> kStageStateNames{"pending", "in progress", "soaking", "succeeded", "failed"};
 
 template <class E, std::size_t N>
 std::optional<E> parseName(const std::array<const char*, N>& names, std::string_view s) {
@@ -20,6 +21,17 @@ std::optional<E> parseName(const std::array<const char*, N>& names, std::string_
 const char* toString(OrchestrationType t) { return kTypeNames[static_cast<std::size_t>(t)]; }
 const char* toString(OrchestrationState s) { return kOrchStateNames[static_cast<std::size_t>(s)]; }
 const char* toString(OperationState s) { return kOpStateNames[static_cast<std::size_t>(s)]; }
+const char* toString(StageState s) { return kStageStateNames[static_cast<std::size_t>(s)]; }
+std::optional<StageState> parseStageState(std::string_view s) { return parseName<StageState>(kStageStateNames, s); }
+
+const std::vector<OrchestrationState>& allOrchestrationStates() {
+    static const std::vector<OrchestrationState> all = [] {
+        std::vector<OrchestrationState> v;
+        for (int i = 0; i < kOrchestrationStateCount; ++i) v.push_back(static_cast<OrchestrationState>(i));
+        return v;
+    }();
+    return all;
+}
 
 std::optional<OrchestrationType> parseOrchestrationType(std::string_view s) {
     return parseName<OrchestrationType>(kTypeNames, s);

@@ -1,6 +1,8 @@
 // The read side of the API (SPEC 2 GET routes) over a store reader.
 #include "keb/query_api.h"
 
+#include "keb/rollout.h"
+
 namespace keb {
 namespace {
 
@@ -11,6 +13,8 @@ ApiResponse notFound(const std::string& what) { return {404, errorJson(what + " 
 ApiResponse QueryApi::orchestrations(const OrchestrationQuery& q) { return {200, pageJson(store_.listOrchestrations(q))}; }
 
 ApiResponse QueryApi::orchestration(const std::string& id) {
+    // A page source renders stored text; a staged orchestration adds its `stages` (SPEC 10), which
+    // the page source does not know: those take the JSON path (a page source answers Unavailable).
     if (pages_) {
         ApiResponse r;
         switch (pages_->appendOrchestration(id, r.text)) {
@@ -22,6 +26,10 @@ ApiResponse QueryApi::orchestration(const std::string& id) {
     auto o = store_.getOrchestration(id);
     if (!o) return notFound("orchestration " + id);
     OperationStats stats = store_.operationStats(id);
+    if (!o->parameters.strategy.stages.empty()) {
+        const std::vector<StageStatus> stages = stageStatuses(*o, store_);
+        return {200, toJson(*o, &stats, &stages)};
+    }
     return {200, toJson(*o, &stats)};
 }
 

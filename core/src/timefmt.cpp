@@ -175,8 +175,8 @@ int weekdayUtc(Millis t) {
     return static_cast<int>(((days % 7) + 7 + 3) % 7);
 }
 
-// A sequence of <integer><unit>, units h, m, s, ms; each unit at most once, in
-// decreasing order ("1h30m", "2s500ms"). "0" alone is zero.
+// A sequence of <integer><unit>, units d, h, m, s, ms; each unit at most once, in
+// decreasing order ("1h30m", "2s500ms", "2d12h"). "0" alone is zero.
 std::optional<Millis> parseDuration(std::string_view s) {
     if (s.empty()) return std::nullopt;
     if (s == "0") return Millis{0};
@@ -203,6 +203,8 @@ std::optional<Millis> parseDuration(std::string_view s) {
             unit = kMinute, rank = 2, ++pos;
         } else if (pos < s.size() && s[pos] == 'h') {
             unit = kHour, rank = 3, ++pos;
+        } else if (pos < s.size() && s[pos] == 'd') {
+            unit = kDay, rank = 4, ++pos;
         } else {
             return std::nullopt;
         }

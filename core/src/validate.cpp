@@ -44,14 +44,17 @@ std::string cleanParserMessage(const char* what) {
 
 // The objects of a request body and the fields each may have (KEB's orchestration.Parameters
 // DTO as kcp marshals it; a Go field without a json tag, ScheduleTime, keeps its Go name).
-enum class Level { Top, Targets, Target, Strategy, Parallel, Kyma, Kubernetes, RetryOperation };
+enum class Level { Top, Targets, Target, Strategy, Parallel, Kyma, Kubernetes, RetryOperation, Stage, Blackout };
 
 constexpr std::string_view kTopFields[] = {"targets",    "strategy",       "dryRun",      "kyma",
                                            "kubernetes", "retryoperation", "notification"};
 constexpr std::string_view kTargetsFields[] = {"include", "exclude"};
 constexpr std::string_view kTargetFields[] = {"target",    "globalAccount", "subAccount", "region",
                                               "runtimeID", "planName",      "shoot",      "instanceID"};
-constexpr std::string_view kStrategyFields[] = {"type", "schedule", "ScheduleTime", "maintenanceWindow", "parallel"};
+constexpr std::string_view kStrategyFields[] = {"type",     "schedule", "ScheduleTime", "maintenanceWindow",
+                                                "parallel", "stages",   "maxFailures",  "blackouts"};
+constexpr std::string_view kStageFields[] = {"name", "targets", "workers", "soak", "maxFailures"};
+constexpr std::string_view kBlackoutFields[] = {"from", "to", "reason"};
 constexpr std::string_view kParallelFields[] = {"workers"};
 constexpr std::string_view kKymaFields[] = {"version"};
 constexpr std::string_view kKubernetesFields[] = {"kubernetesVersion", "machineImage", "machineImageVersion"};
@@ -71,6 +74,8 @@ constexpr LevelFields kLevels[] = {
     {Level::Kyma, "kyma", kKymaFields},
     {Level::Kubernetes, "kubernetes", kKubernetesFields},
     {Level::RetryOperation, "retryoperation", kRetryOperationFields},
+    {Level::Stage, "a strategy.stages entry", kStageFields},
+    {Level::Blackout, "a strategy.blackouts entry", kBlackoutFields},
 };
 
 const LevelFields& levelFields(Level level) {
@@ -230,8 +235,9 @@ public:
         return true;
     }
 
-    bool targetList(const Json& targets, const char* key, bool required, std::vector<Target>* out) {
-        const std::string path = std::string("targets.") + key;
+    bool targetList(const Json& targets, const char* key, bool required, std::vector<Target>* out,
+                    const std::string& prefix = "targets") {
+        const std::string path = prefix + "." + key;
         const Json* list = field(targets, key);
         if (!list) return required ? fail(path + " must be a non-empty array") : true;
         if (!list->is_array()) return fail(path + (required ? " must be a non-empty array" : " must be an array"));
@@ -299,6 +305,163 @@ public:
                     s->workers = static_cast<int>(i);
                 }
             }
+        }
+        return strategyExtras(*st, s);
+    }
+
+    // SPEC 10: stages, maxFailures, blackouts of a strategy object.
+    bool strategyExtras(const Json& st, Strategy* s) {
+        if (!stages(st, s)) return false;
+        if (const Json* v = field(st, "maxFailures")) {
+            FailureBudget b;
+            if (!budget(*v, "strategy.maxFailures", &b)) return false;
+            s->maxFailures = b;
+        }
+        return blackouts(st, "strategy.blackouts", &s->blackouts);
+    }
+
+    // An integer >= 1 (workers).
+    bool positiveInt(const Json& w, const std::string& path, int* out) {
+        if (!w.is_number_integer()) return fail(path + " must be an integer >= 1");
+        if (w.is_number_unsigned()) {
+            const auto u = w.get<std::uint64_t>();
+            if (u < 1) return fail(path + " must be an integer >= 1");
+            if (u > static_cast<std::uint64_t>(INT_MAX)) return fail(path + " is too large (max " + std::to_string(INT_MAX) + ")");
+            *out = static_cast<int>(u);
+            return true;
+        }
+        const auto i = w.get<std::int64_t>();
+        if (i < 1) return fail(path + " must be an integer >= 1");
+        if (i > INT_MAX) return fail(path + " is too large (max " + std::to_string(INT_MAX) + ")");
+        *out = static_cast<int>(i);
+        return true;
+    }
+
+    // SPEC 10 budget: an integer >= 0 or "N%" with N an integer 0..100.
+    bool budget(const Json& v, const std::string& path, FailureBudget* out) {
+        static const std::string kWant = " must be an integer >= 0 or a percent \"0%\"..\"100%\"";
+        if (v.is_number_integer()) {
+            if (v.is_number_unsigned()) {
+                const auto u = v.get<std::uint64_t>();
+                if (u > static_cast<std::uint64_t>(INT64_MAX / 2)) return fail(path + " is too large");
+                out->value = static_cast<std::int64_t>(u);
+            } else {
+                const auto i = v.get<std::int64_t>();
+                if (i < 0) return fail(path + kWant);
+                out->value = i;
+            }
+            out->percent = false;
+            return true;
+        }
+        if (!v.is_string()) return fail(path + kWant);
+        const std::string& t = v.get_ref<const std::string&>();
+        if (t.size() < 2 || t.size() > 4 || t.back() != '%') return fail(path + ": invalid percent " + quoted(t) + "," + kWant.substr(1));
+        std::int64_t n = 0;
+        for (std::size_t i = 0; i + 1 < t.size(); ++i) {
+            if (t[i] < '0' || t[i] > '9') return fail(path + ": invalid percent " + quoted(t) + "," + kWant.substr(1));
+            n = n * 10 + (t[i] - '0');
+        }
+        if (n > 100) return fail(path + ": invalid percent " + quoted(t) + " (at most \"100%\")");
+        out->percent = true;
+        out->value = n;
+        return true;
+    }
+
+    static std::string quoted(const std::string& t) {
+        return Json(t.size() > kMaxShownKey ? t.substr(0, kMaxShownKey) + "..." : t)
+            .dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
+
+    static bool stageNameOk(const std::string& n) {
+        if (n.empty() || n.size() > 40) return false;
+        for (char c : n)
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+        return true;
+    }
+
+    static constexpr std::size_t kMaxStages = 100;
+    static constexpr std::size_t kMaxBlackouts = 1000;
+
+    bool stages(const Json& st, Strategy* s) {
+        const Json* list = field(st, "stages");
+        if (!list) return true;
+        if (!list->is_array()) return fail("strategy.stages must be an array");
+        if (list->size() > kMaxStages) return fail("strategy.stages: at most " + std::to_string(kMaxStages) + " stages");
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            const std::string path = "strategy.stages[" + std::to_string(i) + "]";
+            const Json& j = (*list)[i];
+            if (!j.is_object()) return fail(path + " must be an object");
+            if (!knownFields(j, Level::Stage, path)) return false;
+            Stage stage;
+            const Json* name = field(j, "name");
+            if (!name) return fail(path + ".name is required ([a-z0-9-]{1,40})");
+            if (!name->is_string()) return fail(path + ".name must be a string ([a-z0-9-]{1,40})");
+            stage.name = name->get<std::string>();
+            if (!stageNameOk(stage.name))
+                return fail(path + ".name: invalid name " + quoted(stage.name) + " (want [a-z0-9-]{1,40})");
+            for (const Stage& other : s->stages)
+                if (other.name == stage.name) return fail(path + ".name: duplicate " + quoted(stage.name));
+            if (const Json* t = field(j, "targets")) {
+                const std::string tp = path + ".targets";
+                if (!t->is_object()) return fail(tp + " must be an object");
+                if (!knownFields(*t, Level::Targets, tp)) return false;
+                Targets targets;
+                if (!targetList(*t, "include", true, &targets.include, tp)) return false;
+                if (!targetList(*t, "exclude", false, &targets.exclude, tp)) return false;
+                stage.targets = std::move(targets);
+            } else if (i + 1 != list->size()) {
+                return fail(path + ".targets: only the last stage may omit targets (it takes the runtimes no "
+                                   "earlier stage took)");
+            }
+            if (const Json* w = field(j, "workers")) {
+                int workers = 0;
+                if (!positiveInt(*w, path + ".workers", &workers)) return false;
+                stage.workers = workers;
+            }
+            if (const Json* v = field(j, "soak")) {
+                if (!v->is_string()) return fail(path + ".soak must be a duration string such as \"24h\" or \"30m\"");
+                const auto d = parseDuration(v->get_ref<const std::string&>());
+                if (!d || *d < 0)
+                    return fail(path + ".soak: invalid duration " + quoted(v->get<std::string>()) +
+                                " (want e.g. \"30m\", \"24h\", \"2d\"; units ms s m h d)");
+                stage.soak = *d;
+            }
+            if (const Json* v = field(j, "maxFailures")) {
+                FailureBudget b;
+                if (!budget(*v, path + ".maxFailures", &b)) return false;
+                stage.maxFailures = b;
+            }
+            s->stages.push_back(std::move(stage));
+        }
+        return true;
+    }
+
+public:
+    bool blackouts(const Json& st, const std::string& path, std::vector<Blackout>* out) {
+        const Json* list = field(st, "blackouts");
+        if (!list) return true;
+        return blackoutList(*list, path, out);
+    }
+    bool blackoutList(const Json& list, const std::string& listPath, std::vector<Blackout>* out) {
+        if (!list.is_array()) return fail(listPath + " must be an array");
+        if (list.size() > kMaxBlackouts) return fail(listPath + ": at most " + std::to_string(kMaxBlackouts) + " blackouts");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const std::string path = listPath + "[" + std::to_string(i) + "]";
+            const Json& j = list[i];
+            if (!j.is_object()) return fail(path + " must be an object");
+            if (!knownFields(j, Level::Blackout, path)) return false;
+            Blackout b;
+            for (const auto& [key, member] : {std::pair{"from", &b.from}, std::pair{"to", &b.to}}) {
+                const Json* v = field(j, key);
+                if (!v) return fail(path + "." + key + " is required (RFC 3339 time)");
+                if (!v->is_string()) return fail(path + "." + key + " must be a string (RFC 3339 time)");
+                const auto t = parseRfc3339(v->get_ref<const std::string&>());
+                if (!t) return fail(path + "." + key + ": invalid time " + quoted(v->get<std::string>()) + " (want RFC 3339)");
+                *member = *t;
+            }
+            if (b.to <= b.from) return fail(path + ".to: must be after from");
+            if (!stringField(j, "reason", path + ".reason", &b.reason)) return false;
+            out->push_back(std::move(b));
         }
         return true;
     }
@@ -460,6 +623,21 @@ Target targetFromJson(const Json& j) {
 
 }  // namespace
 
+std::optional<std::vector<Blackout>> parseBlackouts(const Json& list, const std::string& path, std::string* error) {
+    try {
+        Validator v;
+        std::vector<Blackout> out;
+        if (!v.blackoutList(list, path, &out)) {
+            if (error) *error = v.error;
+            return std::nullopt;
+        }
+        return out;
+    } catch (const std::exception& e) {
+        if (error) *error = path + ": " + e.what();
+        return std::nullopt;
+    }
+}
+
 std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, const Json& body, std::string* error) {
     try {
         Validator v;
@@ -522,6 +700,18 @@ Parameters parametersFromJson(const Json& j) {
     }
     p.strategy.maintenanceWindow = need(st, "maintenanceWindow", "strategy").get<bool>();
     p.strategy.workers = need(need(st, "parallel", "strategy"), "workers", "strategy.parallel").get<int>();
+    // SPEC 10 fields: the normalised form is valid request input, so the request's checks read it.
+    if (st.contains("stages") || st.contains("maxFailures") || st.contains("blackouts")) {
+        Validator v;
+        Strategy extra;
+        Json only = Json::object();
+        for (const char* key : {"stages", "maxFailures", "blackouts"})
+            if (auto it = st.find(key); it != st.end()) only[key] = *it;
+        if (!v.strategyExtras(only, &extra)) throw std::invalid_argument("parameters: " + v.error);
+        p.strategy.stages = std::move(extra.stages);
+        p.strategy.maxFailures = extra.maxFailures;
+        p.strategy.blackouts = std::move(extra.blackouts);
+    }
     if (auto it = j.find("dryRun"); it != j.end()) p.dryRun = it->get<bool>();
     if (auto it = j.find("kyma"); it != j.end() && !it->is_null()) {
         KymaParams k;

@@ -73,6 +73,22 @@ Json toJson(const Target& t) {
     return j;
 }
 
+Json toJson(const Targets& t) {
+    Json include = Json::array(), exclude = Json::array();
+    for (const auto& x : t.include) include.push_back(toJson(x));
+    for (const auto& x : t.exclude) exclude.push_back(toJson(x));
+    return Json{{"include", std::move(include)}, {"exclude", std::move(exclude)}};
+}
+
+Json toJson(const FailureBudget& b) {
+    if (b.percent) return Json(std::to_string(b.value) + "%");
+    return Json(b.value);
+}
+
+Json toJson(const Blackout& b) {
+    return Json{{"from", formatRfc3339(b.from)}, {"to", formatRfc3339(b.to)}, {"reason", b.reason}};
+}
+
 Json toJson(const Parameters& p) {
     Json include = Json::array(), exclude = Json::array();
     for (const auto& t : p.targets.include) include.push_back(toJson(t));
@@ -92,6 +108,24 @@ Json toJson(const Parameters& p) {
              {"maintenanceWindow", p.strategy.maintenanceWindow},
              {"parallel", {{"workers", p.strategy.workers}}}}},
            {"dryRun", p.dryRun}};
+    // SPEC 10 fields only when used: parameters of a Part I request stay byte-identical.
+    Json& st = j["strategy"];
+    if (!p.strategy.stages.empty()) {
+        Json stages = Json::array();
+        for (const Stage& s : p.strategy.stages) {
+            Json js{{"name", s.name}, {"workers", s.workers.value_or(p.strategy.workers)}, {"soak", formatDuration(s.soak)}};
+            if (s.targets) js["targets"] = toJson(*s.targets);
+            if (s.maxFailures) js["maxFailures"] = toJson(*s.maxFailures);
+            stages.push_back(std::move(js));
+        }
+        st["stages"] = std::move(stages);
+    }
+    if (p.strategy.maxFailures) st["maxFailures"] = toJson(*p.strategy.maxFailures);
+    if (!p.strategy.blackouts.empty()) {
+        Json list = Json::array();
+        for (const Blackout& b : p.strategy.blackouts) list.push_back(toJson(b));
+        st["blackouts"] = std::move(list);
+    }
     if (p.kyma) j["kyma"] = kymaJson(*p.kyma);
     if (p.kubernetes) j["kubernetes"] = kubernetesJson(*p.kubernetes);
     return j;
@@ -107,7 +141,7 @@ Json toJson(const OperationStats& stats) {
     return j;
 }
 
-Json toJson(const Orchestration& o, const OperationStats* stats) {
+Json toJson(const Orchestration& o, const OperationStats* stats, const std::vector<StageStatus>* stages) {
     Json j{{"orchestrationID", o.orchestrationID},
            {"type", toString(o.type)},
            {"state", toString(o.state)},
@@ -116,7 +150,24 @@ Json toJson(const Orchestration& o, const OperationStats* stats) {
            {"updatedAt", formatRfc3339(o.updatedAt)},
            {"parameters", toJson(o.parameters)}};
     if (stats) j["operationStats"] = toJson(*stats);
+    if (stages) {
+        Json list = Json::array();
+        for (const StageStatus& s : *stages) list.push_back(toJson(s));
+        j["stages"] = std::move(list);
+    }
     return j;
+}
+
+Json toJson(const StageStatus& s) {
+    auto timeOrNull = [](Millis t) { return t == 0 ? Json(nullptr) : Json(formatRfc3339(t)); };
+    return Json{{"name", s.name},
+                {"state", toString(s.state)},
+                {"operationStats", toJson(s.operationStats)},
+                {"failures", s.failures},
+                {"maxFailures", s.maxFailures < 0 ? Json(nullptr) : Json(s.maxFailures)},
+                {"startedAt", timeOrNull(s.startedAt)},
+                {"finishedAt", timeOrNull(s.finishedAt)},
+                {"soakUntil", timeOrNull(s.soakUntil)}};
 }
 
 Json toJson(const Operation& op, bool detail) {
@@ -133,6 +184,7 @@ Json toJson(const Operation& op, bool detail) {
            {"maintenanceWindowEnd", timeOrEmpty(op.maintenanceWindowEnd)},
            {"state", toString(op.state)},
            {"description", op.description}};
+    if (!op.stage.empty()) j["stage"] = op.stage;
     if (detail) {
         if (op.kymaConfig) j["kymaConfig"] = kymaJson(*op.kymaConfig);
         if (op.clusterConfig) j["clusterConfig"] = kubernetesJson(*op.clusterConfig);
@@ -142,8 +194,47 @@ Json toJson(const Operation& op, bool detail) {
 
 // ---- store form ----
 
+Json rolloutToStoreJson(const RolloutProgress& r) {
+    Json stages = Json::array();
+    for (const StageProgress& s : r.stages)
+        stages.push_back(Json{{"state", toString(s.state)},
+                              {"firstSeq", s.firstSeq},
+                              {"operations", s.operations},
+                              {"startedAt", s.startedAt},
+                              {"finishedAt", s.finishedAt},
+                              {"soakUntil", s.soakUntil},
+                              {"acknowledgedFailures", s.acknowledgedFailures}});
+    return Json{{"stages", std::move(stages)},
+                {"operations", r.operations},
+                {"unstaged", r.unstaged},
+                {"acknowledgedFailures", r.acknowledgedFailures}};
+}
+
+RolloutProgress rolloutFromStoreJson(const Json& j) {
+    RolloutProgress r;
+    if (!j.is_object()) throw std::invalid_argument("store record: rollout is not an object");
+    if (auto it = j.find("stages"); it != j.end() && !it->is_null()) {
+        if (!it->is_array()) throw std::invalid_argument("store record: rollout.stages is not an array");
+        for (const Json& js : *it) {
+            StageProgress s;
+            s.state = stateFrom<StageState>(js, "state", &parseStageState);
+            read(js, "firstSeq", &s.firstSeq);
+            read(js, "operations", &s.operations);
+            read(js, "startedAt", &s.startedAt);
+            read(js, "finishedAt", &s.finishedAt);
+            read(js, "soakUntil", &s.soakUntil);
+            read(js, "acknowledgedFailures", &s.acknowledgedFailures);
+            r.stages.push_back(s);
+        }
+    }
+    read(j, "operations", &r.operations);
+    read(j, "unstaged", &r.unstaged);
+    read(j, "acknowledgedFailures", &r.acknowledgedFailures);
+    return r;
+}
+
 Json toStoreJson(const Orchestration& o) {
-    return Json{{"orchestrationID", o.orchestrationID},
+    Json j{{"orchestrationID", o.orchestrationID},
                 {"type", toString(o.type)},
                 {"state", toString(o.state)},
                 {"description", o.description},
@@ -151,6 +242,8 @@ Json toStoreJson(const Orchestration& o) {
                 {"updatedAt", o.updatedAt},
                 {"parameters", toJson(o.parameters)},
                 {"seq", o.seq}};
+    if (!o.rollout.empty()) j["rollout"] = rolloutToStoreJson(o.rollout);
+    return j;
 }
 
 Orchestration orchestrationFromStoreJson(const Json& j) {
@@ -163,6 +256,7 @@ Orchestration orchestrationFromStoreJson(const Json& j) {
     read(j, "updatedAt", &o.updatedAt);
     o.parameters = parametersFromJson(member(j, "parameters"));
     read(j, "seq", &o.seq);
+    if (auto it = j.find("rollout"); it != j.end() && !it->is_null()) o.rollout = rolloutFromStoreJson(*it);
     return o;
 }
 
@@ -190,6 +284,7 @@ Json toStoreJson(const Operation& op) {
            {"upgradeStarted", op.upgradeStarted},
            {"immediate", op.immediate},
            {"retryOf", op.retryOf}};
+    if (!op.stage.empty()) j["stage"] = op.stage;
     if (op.kymaConfig) j["kymaConfig"] = kymaJson(*op.kymaConfig);
     if (op.clusterConfig) j["clusterConfig"] = kubernetesJson(*op.clusterConfig);
     return j;
@@ -220,6 +315,7 @@ Operation operationFromStoreJson(const Json& j) {
     read(j, "upgradeStarted", &op.upgradeStarted);
     read(j, "immediate", &op.immediate);
     read(j, "retryOf", &op.retryOf);
+    read(j, "stage", &op.stage);
     if (auto it = j.find("kymaConfig"); it != j.end() && !it->is_null()) op.kymaConfig = kymaFromJson(*it);
     if (auto it = j.find("clusterConfig"); it != j.end() && !it->is_null()) op.clusterConfig = kubernetesFromJson(*it);
     return op;
@@ -334,6 +430,7 @@ OperationItemView itemView(const Operation& op) {
     v.maintenanceWindowBegin = op.maintenanceWindowBegin;
     v.maintenanceWindowEnd = op.maintenanceWindowEnd;
     v.state = op.state;
+    v.stage = op.stage;
     return v;
 }
 
@@ -362,6 +459,10 @@ void appendOperationItem(std::string& out, const OperationItemView& v) {
     appendJsonString(out, v.servicePlanName);
     out += ",\"shootName\":"sv;
     appendJsonString(out, v.shootName);
+    if (!v.stage.empty()) {  // SPEC 10: only on staged operations
+        out += ",\"stage\":"sv;
+        appendJsonString(out, v.stage);
+    }
     out += ",\"state\":"sv;
     appendJsonString(out, toString(v.state));
     out += ",\"subAccountID\":"sv;

@@ -20,6 +20,9 @@ public:
     ApiResponse cancel(const std::string& id, Millis now);
     // 202 retry result, or the engine's 404/409.
     ApiResponse retry(const std::string& id, const std::vector<std::string>& operationIDs, bool immediate, Millis now);
+    // SPEC 10: 200 {"orchestrationID"}, 404 unknown, 409 wrong state.
+    ApiResponse pause(const std::string& id, Millis now);
+    ApiResponse resume(const std::string& id, Millis now);
 
 private:
     Engine& engine_;

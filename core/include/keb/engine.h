@@ -38,6 +38,14 @@ struct EngineConfig {
     Millis resolveRetryInterval = 30 * kSecond;  // fleet listing failed: try again after
     Millis resolveTimeout = kHour;            // then the orchestration fails
     MaintenancePolicy policy;
+    // SPEC 10: server-wide blackouts (keb-server --blackouts FILE); a request's own add to them.
+    std::vector<Blackout> blackouts;
+};
+
+// Answer of pause/resume (SPEC 10): 200, 404 unknown id, 409 wrong state (error says why).
+struct ControlResult {
+    int status = 200;
+    std::string error;
 };
 
 struct RetryResult {
@@ -57,12 +65,17 @@ struct EngineEvent {
     std::string_view kind;  // "orchestration.created", "orchestration.state", "operation.created",
                             // "operation.state", "operation.rescheduled", "operation.start", "operation.restart",
                             // "operation.waiting", "operation.skipped", "operation.superseded",
-                            // "orchestration.recovered", "resolve.error"
+                            // "orchestration.recovered", "resolve.error";
+                            // SPEC 10 (only for requests with stages, budgets or blackouts):
+                            // "stage.started", "stage.soaking" (soak start, detail: until),
+                            // "stage.finished" (soak end or no soak; state succeeded/failed);
+                            // pause and resume are "orchestration.state" events (paused / in progress)
     std::string_view orchestrationID;
     std::string_view operationID;
     std::string_view runtimeID;
     std::string_view state;
     std::string_view detail;
+    std::string_view stage;  // stage events: the stage's name
 };
 
 class EngineListener {
@@ -87,6 +100,12 @@ public:
     bool cancel(const std::string& orchestrationID, Millis now);
     RetryResult retry(const std::string& orchestrationID, const std::vector<std::string>& operationIDs,
                       bool immediate, Millis now);
+    // SPEC 10: in progress / retrying -> paused ("paused by operator"); operations in progress run
+    // to their end, nothing new starts. 404 unknown, 409 any other state.
+    ControlResult pause(const std::string& orchestrationID, Millis now);
+    // paused -> in progress; failures counted so far are acknowledged (the current stage's and the
+    // orchestration's budgets count from zero again). 404 unknown, 409 when not paused.
+    ControlResult resume(const std::string& orchestrationID, Millis now);
 
     // --- driver side ---
     // Takes up every unfinished orchestration of the store (SPEC 7). Call once.

@@ -20,9 +20,14 @@ constexpr Millis kDay = 24 * kHour;
 
 enum class OrchestrationType { UpgradeKyma, UpgradeCluster };
 
-enum class OrchestrationState { Pending, InProgress, Canceling, Canceled, Retrying, Succeeded, Failed };
+// Paused (SPEC 10) comes last so the stored numbers of the other states never change.
+enum class OrchestrationState { Pending, InProgress, Canceling, Canceled, Retrying, Succeeded, Failed, Paused };
+constexpr int kOrchestrationStateCount = 8;
 
 enum class OperationState { Pending, InProgress, Succeeded, Failed, Canceled };
+
+// SPEC 10: the state of one stage of a staged orchestration.
+enum class StageState { Pending, InProgress, Soaking, Succeeded, Failed };
 
 // Wire names: "upgradeKyma", "pending", "in progress", ...
 const char* toString(OrchestrationType t);
@@ -31,6 +36,10 @@ const char* toString(OperationState s);
 std::optional<OrchestrationType> parseOrchestrationType(std::string_view s);
 std::optional<OrchestrationState> parseOrchestrationState(std::string_view s);
 std::optional<OperationState> parseOperationState(std::string_view s);
+const char* toString(StageState s);  // "pending", "in progress", "soaking", "succeeded", "failed"
+std::optional<StageState> parseStageState(std::string_view s);
+// Every orchestration state, in enum order (loops over states: metrics, counters).
+const std::vector<OrchestrationState>& allOrchestrationStates();
 
 bool isFinished(OrchestrationState s);  // canceled, succeeded, failed
 bool isFinished(OperationState s);      // succeeded, failed, canceled
@@ -56,12 +65,43 @@ struct Targets {
 
 enum class ScheduleKind { Immediate, Now, Time };
 
+// SPEC 10: a failure budget, a count (>= 0) or a percent (0..100) of the operations it covers.
+struct FailureBudget {
+    bool percent = false;
+    std::int64_t value = 0;
+    // Failures tolerated among `operations` (a percent is rounded down). More than this pauses.
+    std::int64_t allowed(std::int64_t operations) const { return percent ? operations * value / 100 : value; }
+    bool operator==(const FailureBudget&) const = default;
+};
+
+// SPEC 10: one stage of a progressive rollout.
+struct Stage {
+    std::string name;                 // [a-z0-9-]{1,40}, unique in the request
+    std::optional<Targets> targets;   // nullopt: every runtime no earlier stage took (last stage only)
+    std::optional<int> workers;       // nullopt: strategy.workers
+    Millis soak = 0;                  // wait after the stage's last operation ended
+    std::optional<FailureBudget> maxFailures;
+    bool operator==(const Stage&) const = default;
+};
+
+// SPEC 10: no operation starts inside [from, to).
+struct Blackout {
+    Millis from = 0;
+    Millis to = 0;
+    std::string reason;
+    bool operator==(const Blackout&) const = default;
+};
+
 struct Strategy {
     std::string type = "parallel";
     ScheduleKind schedule = ScheduleKind::Immediate;
     std::optional<Millis> scheduleTime;  // set when schedule == Time
     bool maintenanceWindow = false;
     int workers = 1;
+    // SPEC 10, all optional: a request without them behaves as Part I.
+    std::vector<Stage> stages;
+    std::optional<FailureBudget> maxFailures;  // budget of the whole orchestration
+    std::vector<Blackout> blackouts;
     bool operator==(const Strategy&) const = default;
 };
 
@@ -108,6 +148,30 @@ struct Runtime {
     bool operator==(const Runtime&) const = default;
 };
 
+// SPEC 10: what a staged or budgeted orchestration has done so far (persisted with the
+// orchestration, so the stage cursor, soak and acknowledged failures survive restarts).
+struct StageProgress {
+    StageState state = StageState::Pending;
+    // Its operations are the seqs [firstSeq, firstSeq + operations): resolution creates them
+    // stage by stage.
+    std::int64_t firstSeq = 0;
+    std::int64_t operations = 0;
+    Millis startedAt = 0;
+    Millis finishedAt = 0;  // its last operation ended (0: not yet)
+    Millis soakUntil = 0;   // the next stage may start then (0: no soak running or done)
+    // Failures acknowledged by a resume: not counted against the budget any more.
+    std::int64_t acknowledgedFailures = 0;
+    bool operator==(const StageProgress&) const = default;
+};
+struct RolloutProgress {
+    std::vector<StageProgress> stages;  // one per strategy.stages entry, once resolved
+    std::int64_t operations = 0;        // scheduled at resolution: the base of a percent budget
+    std::int64_t unstaged = 0;          // runtimes that matched the targets but no stage
+    std::int64_t acknowledgedFailures = 0;  // of the whole orchestration (see StageProgress)
+    bool empty() const { return stages.empty() && operations == 0 && unstaged == 0 && acknowledgedFailures == 0; }
+    bool operator==(const RolloutProgress&) const = default;
+};
+
 struct Orchestration {
     std::string orchestrationID;
     OrchestrationType type = OrchestrationType::UpgradeKyma;
@@ -118,6 +182,9 @@ struct Orchestration {
     Parameters parameters;
     // Internal (not on the wire, persisted): a sequence number for deterministic order.
     std::int64_t seq = 0;
+    // Internal, persisted (SPEC 10): stage cursor, soak, acknowledged failures. Empty unless the
+    // request has stages or a budget; the wire shows it as `stages` (keb/rollout.h).
+    RolloutProgress rollout;
     bool operator==(const Orchestration&) const = default;
 };
 
@@ -146,6 +213,7 @@ struct Operation {
     bool upgradeStarted = false;   // the backend acknowledged start: on restart poll, never start again
     bool immediate = false;        // retry with immediate=true: ignore windows
     std::string retryOf;           // operationID this one retries (empty for first attempts)
+    std::string stage;             // SPEC 10: its stage's name (empty: not staged)
     // What is applied (detail view). Exactly one is set, by orchestration type.
     std::optional<KymaParams> kymaConfig;
     std::optional<KubernetesParams> clusterConfig;

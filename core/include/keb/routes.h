@@ -27,6 +27,8 @@ enum class RouteId : std::uint8_t {
     GetOperation,
     CancelOrchestration,
     RetryOrchestration,
+    PauseOrchestration,   // SPEC 10
+    ResumeOrchestration,  // SPEC 10
     Healthz,
     Metrics,
     OpenApi,

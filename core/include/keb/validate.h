@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "keb/model.h"
 #include "keb/wire.h"
@@ -24,6 +25,10 @@ inline std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, con
 inline std::optional<Parameters> parseUpgradeRequest(OrchestrationType type, const char* body, std::string* error) {
     return parseUpgradeRequest(type, std::string_view(body), error);
 }
+
+// SPEC 10: a JSON list of blackouts ({from, to, reason}), e.g. keb-server --blackouts FILE or a
+// scenario's engine.blackouts. Errors name the entry under `path` ("blackouts[2].to: ...").
+std::optional<std::vector<Blackout>> parseBlackouts(const Json& list, const std::string& path, std::string* error);
 
 // Parses the store form of parameters (toJson(Parameters) output). Throws on malformed.
 Parameters parametersFromJson(const Json& j);

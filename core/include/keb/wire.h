@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "keb/model.h"
 
@@ -24,9 +25,24 @@ bool jsonNestedDeeperThan(std::string_view text, int limit = kMaxJsonDepth);
 //  "maintenanceWindow":bool,"parallel":{"workers":N}},"dryRun":bool,"kyma":{"version"}|"kubernetes":{...}}
 Json toJson(const Parameters& p);
 Json toJson(const Target& t);
+Json toJson(const Targets& t);
+Json toJson(const FailureBudget& b);  // 2 or "5%"
+Json toJson(const Blackout& b);       // {"from","to","reason"}
 
-// Orchestration object; operationStats added when stats != nullptr.
-Json toJson(const Orchestration& o, const OperationStats* stats = nullptr);
+// SPEC 10: one entry of an orchestration's `stages` on GET /orchestrations/{id}.
+struct StageStatus {
+    std::string name;
+    StageState state = StageState::Pending;
+    OperationStats operationStats;
+    std::int64_t failures = 0;      // failed operations counted against the budget (since the last resume)
+    std::int64_t maxFailures = -1;  // the budget as a number (percent applied); -1: none
+    Millis startedAt = 0, finishedAt = 0, soakUntil = 0;  // 0: null
+};
+Json toJson(const StageStatus& s);
+
+// Orchestration object; operationStats added when stats != nullptr, stages when stages != nullptr.
+Json toJson(const Orchestration& o, const OperationStats* stats = nullptr,
+            const std::vector<StageStatus>* stages = nullptr);
 // Operation list item, or detail (adds kymaConfig / clusterConfig) when detail is true.
 Json toJson(const Operation& op, bool detail = false);
 Json toJson(const OperationStats& stats);  // {"pending":0,"in progress":3,...}
@@ -47,6 +63,7 @@ struct OperationItemView {
     bool dryRun = false;
     Millis maintenanceWindowBegin = 0, maintenanceWindowEnd = 0;
     OperationState state = OperationState::Pending;
+    std::string_view stage;  // empty: not staged (no "stage" key)
 };
 OperationItemView itemView(const Operation& op);
 // Appends dumpWire(toJson(op)) for the operation the view describes.
@@ -72,6 +89,8 @@ Json pageJson(const Page<T>& page) {
 
 // Store form: every field, lossless round trip.
 Json toStoreJson(const Orchestration& o);
+Json rolloutToStoreJson(const RolloutProgress& r);
+RolloutProgress rolloutFromStoreJson(const Json& j);  // throws std::exception on malformed
 Json toStoreJson(const Operation& op);
 Orchestration orchestrationFromStoreJson(const Json& j);  // throws std::exception on malformed
 Operation operationFromStoreJson(const Json& j);
