@@ -282,14 +282,53 @@ struct Engine::Impl {
             if (!seen[t]) claims[t].clear();
     }
 
-    // Reused buffers (their strings keep capacity): no allocation per store read or fleet lookup.
-    Store::ProgressChange progress;  // reused: its operationID keeps its capacity
+    // --- writes: every engine write is ONE Store::apply (one transaction) ---------------
+    // The frequent ones reuse a batch whose single part keeps its strings' capacity (no
+    // allocation per write); the label names the write for logs and fault injection.
+    Store::WriteBatch progressBatch;  // one progress change (progressOf fills it)
+    Store::WriteBatch orchBatch;      // one whole orchestration
+    Store::WriteBatch movesBatch;     // one set of window moves
+    Store::ProgressChange& progressChange() { return progressBatch.progress[0].change; }
+    void commitProgress(const Active& a) {
+        progressBatch.progress[0].orchestrationID = a.orch.orchestrationID;
+        e.store_.apply(progressBatch);
+    }
+    // Writes orchestration `o` (whole record). The batch borrows it (a swap, no copy).
+    void writeOrchestration(Orchestration& o) {
+        std::swap(orchBatch.updatedOrchestrations[0], o);
+        struct Back {
+            Orchestration& a;
+            Orchestration& b;
+            ~Back() { std::swap(a, b); }
+        } back{orchBatch.updatedOrchestrations[0], o};
+        e.store_.apply(orchBatch);
+    }
+    void writeOrchestration(const Orchestration& o) {
+        Orchestration copy = o;
+        writeOrchestration(copy);
+    }
+    // Writes window moves of one orchestration (rescheduleOperations); `changes` is borrowed.
+    void writeMoves(const std::string& orchestrationID, std::vector<Store::ScheduleChange>& changes,
+                    const std::string* description, Millis updatedAt) {
+        Store::WriteBatch::Moves& m = movesBatch.moves[0];
+        m.orchestrationID = orchestrationID;
+        if (description) m.description = *description;
+        else m.description.reset();
+        m.updatedAt = updatedAt;
+        std::swap(m.changes, changes);
+        struct Back {
+            std::vector<Store::ScheduleChange>& a;
+            std::vector<Store::ScheduleChange>& b;
+            ~Back() { std::swap(a, b); }
+        } back{m.changes, changes};
+        e.store_.apply(movesBatch);
+    }
 
     // The reused progress write for operation seq of `a`, with the fields every write sets and
     // none of the optional ones (callers add those).
     Store::ProgressChange& progressOf(const Active& a, const Slot& s, std::int64_t seq, OperationState state,
                                       const std::string* description, Millis now) {
-        Store::ProgressChange& c = progress;
+        Store::ProgressChange& c = progressChange();
         a.operationIDInto(s, c.operationID);
         c.seq = seq;
         c.state = state;
@@ -307,7 +346,14 @@ struct Engine::Impl {
 
     char timeText[2 * kRfc3339Max + 1];  // event details: a time, or a window "begin/end"
 
-    explicit Impl(Engine& engine) : e(engine) {}
+    explicit Impl(Engine& engine) : e(engine) {
+        progressBatch.progress.resize(1);
+        progressBatch.label = "updateOperationProgress";
+        orchBatch.updatedOrchestrations.resize(1);
+        orchBatch.label = "updateOrchestration";
+        movesBatch.moves.resize(1);
+        movesBatch.label = "rescheduleOperations";
+    }
 
     std::string_view timeDetail(Millis t) { return {timeText, formatRfc3339To(t, timeText)}; }
     std::string_view windowDetail(Millis begin, Millis end) {
@@ -499,13 +545,13 @@ struct Engine::Impl {
             emit(now, "resolve.error", id, {}, {}, {}, err);
             if (now - scheduleStart(a.orch) >= e.config_.resolveTimeout) {
                 setOrchState(a, OrchestrationState::Failed, "failed to resolve targets: " + err, now);
-                e.store_.updateOrchestration(a.orch);
+                writeOrchestration(a.orch);
                 deactivate(id);
                 return;
             }
             a.orch.description = "resolving targets failed, retrying: " + err;
             a.orch.updatedAt = now;
-            e.store_.updateOrchestration(a.orch);
+            writeOrchestration(a.orch);
             addTimer(now + e.config_.resolveRetryInterval, a, TimerKind::Resolve);
             return;
         }
@@ -546,7 +592,10 @@ struct Engine::Impl {
         const std::vector<std::uint32_t>& order = a.staged ? stagedOrder : targets;
         const std::optional<std::uint64_t> gen = e.fleet_.generation();  // the snapshot's generation
         a.slots.reserve(static_cast<std::size_t>(a.nextSeq) + targets.size());
-        e.store_.updateOrchestrationAddingOperations(a.orch, [&](Operation& op) {
+        Store::WriteBatch batch;
+        batch.label = "updateOrchestrationAddingOperations";
+        batch.updatedOrchestrations.resize(1);  // filled from a.orch after the producer's last call
+        batch.operationSource = [&](Operation& op) {
             while (next < order.size()) {
                 const int stage = a.staged ? stagedStage[next] : -1;
                 const std::uint32_t idx = order[next++];
@@ -631,8 +680,10 @@ struct Engine::Impl {
                                               " runtimes matched the targets but no stage and were not scheduled";
                 }
             }
+            batch.updatedOrchestrations[0] = a.orch;  // written after the operations (store.h)
             return false;
-        });
+        };
+        e.store_.apply(batch);
         a.resolved = true;
         for (const auto& [idx, why] : invalid)
             emit(now, "operation.skipped", id, {}, fleet.at(idx).runtimeID, {}, "invalid maintenance window: " + why);
@@ -678,7 +729,7 @@ struct Engine::Impl {
     // Writes the window moves fill() collected (one store batch), then reports them in order.
     void flushMoves(Active& a, Millis now) {
         if (moves.empty()) return;
-        e.store_.rescheduleOperations(a.orch.orchestrationID, moves, &kWindowMissed, now);
+        writeMoves(a.orch.orchestrationID, moves, &kWindowMissed, now);
         for (const Store::ScheduleChange& m : moves) {
             a.runtimeIDInto(a.slots[static_cast<std::size_t>(m.seq)], movedRt);
             emit(now, "operation.rescheduled", a.orch.orchestrationID, m.operationID, movedRt, "pending",
@@ -696,7 +747,7 @@ struct Engine::Impl {
         // Only the state, description and updatedAt change: a progress write, no record read.
         const Store::ProgressChange& c = progressOf(a, s, seq, state, &description, now);
         a.runtimeIDInto(s, rtBuf);
-        e.store_.updateOperationProgress(a.orch.orchestrationID, c);
+        commitProgress(a);
         emit(now, "operation.state", a.orch.orchestrationID, c.operationID, rtBuf, toString(state), description);
         noteOperationState(a, rtBuf, c.operationID, state);
         if (s.state == OperationState::InProgress) {
@@ -838,7 +889,7 @@ struct Engine::Impl {
             Store::ProgressChange& c = progressOf(a, s, seq, op.state, &op.description, now);
             c.startedAt = now;
             if (windowed) c.window = std::make_pair(window.begin, window.end);
-            e.store_.updateOperationProgress(a.orch.orchestrationID, c);  // recorded before the backend is called
+            commitProgress(a);  // recorded before the backend is called
             if (dryRun) {
                 emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, "succeeded",
                      op.description);
@@ -949,7 +1000,7 @@ struct Engine::Impl {
         }
         if (changed) {
             a.orch.updatedAt = now;
-            e.store_.updateOrchestration(a.orch);
+            writeOrchestration(a.orch);
         }
     }
 
@@ -1005,7 +1056,7 @@ struct Engine::Impl {
         }
         static const std::string kQueued = "queued for processing", kWindow = "scheduled for the maintenance window";
         if (!placed.empty())
-            e.store_.rescheduleOperations(a.orch.orchestrationID, placed, windowedStrategy ? &kWindow : &kQueued, now);
+            writeMoves(a.orch.orchestrationID, placed, windowedStrategy ? &kWindow : &kQueued, now);
         for (const Store::ScheduleChange& m : placed) {
             Slot& s = a.slots[static_cast<std::size_t>(m.seq)];
             s.startAt = m.startAt;
@@ -1048,7 +1099,7 @@ struct Engine::Impl {
         }
         if (why.empty()) return;
         setOrchState(a, OrchestrationState::Paused, std::move(why), now);
-        e.store_.updateOrchestration(a.orch);
+        writeOrchestration(a.orch);
     }
 
     // Finished when nothing is pending or in progress (SPEC 4).
@@ -1097,7 +1148,7 @@ struct Engine::Impl {
                                  " operations)",
                              now);
         }
-        e.store_.updateOrchestration(a.orch);
+        writeOrchestration(a.orch);
         deactivate(id);
     }
 
@@ -1118,7 +1169,12 @@ struct Engine::Impl {
             changed.push_back(std::move(op));
             seqs.push_back(seq);
         }
-        e.store_.updateOrchestrationWithOperations(next ? *next : a.orch, {}, changed);
+        Store::WriteBatch batch;
+        batch.label = "updateOrchestrationWithOperations";
+        batch.updatedOperations = std::move(changed);
+        batch.updatedOrchestrations.push_back(next ? *next : a.orch);
+        e.store_.apply(batch);
+        changed = std::move(batch.updatedOperations);
         if (next) setOrchState(a, next->state, next->description, now);
         for (std::size_t i = 0; i < changed.size(); ++i) {
             const Operation& op = changed[i];
@@ -1143,7 +1199,9 @@ std::string Engine::create(OrchestrationType type, const Parameters& params, Mil
     o.createdAt = now;
     o.updatedAt = now;
     o.parameters = params;
-    store_.insertOrchestration(o);
+    Store::WriteBatch batch;
+    batch.insertedOrchestrations.push_back(o);
+    store_.apply(batch);
     impl_->emit(now, "orchestration.created", o.orchestrationID, {}, {}, "pending", toString(type));
     Active& a = impl_->activate(o);
     impl_->addTimer(std::max(now, scheduleStart(a.orch)), a, TimerKind::Resolve);
@@ -1160,7 +1218,7 @@ bool Engine::cancel(const std::string& orchestrationID, Millis now) {
     if (!a->resolved) {  // still pending: nothing was scheduled
         next.state = OrchestrationState::Canceled;
         next.description = "Orchestration was canceled before it started";
-        store_.updateOrchestration(next);
+        impl_->writeOrchestration(next);
         impl_->setOrchState(*a, next.state, next.description, now);
         impl_->deactivate(orchestrationID);
         return true;
@@ -1294,7 +1352,16 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
         next.description = "retrying " + std::to_string(created.size()) + " failed operations";
     }
     try {
-        store_.updateOrchestrationWithOperations(next, created, {});
+        Store::WriteBatch batch;
+        batch.label = "updateOrchestrationWithOperations";
+        batch.insertedOperations = std::move(created);
+        batch.updatedOrchestrations.push_back(next);
+        struct Back {  // the batch borrows the new operations
+            std::vector<Operation>& to;
+            std::vector<Operation>& from;
+            ~Back() { to = std::move(from); }
+        } back{created, batch.insertedOperations};
+        store_.apply(batch);
     } catch (...) {
         if (activated) impl_->deactivate(orchestrationID);
         else a->nextSeq = seqBefore;
@@ -1331,7 +1398,7 @@ ControlResult Engine::pause(const std::string& orchestrationID, Millis now) {
     next.state = OrchestrationState::Paused;
     next.description = "paused by operator";
     next.updatedAt = now;
-    store_.updateOrchestration(next);
+    impl_->writeOrchestration(next);
     impl_->setOrchState(*a, next.state, next.description, now);
     return {};
 }
@@ -1357,7 +1424,7 @@ ControlResult Engine::resume(const std::string& orchestrationID, Millis now) {
     next.description = "resumed by operator";
     if (acknowledged > 0) next.description += ": " + std::to_string(acknowledged) + " failed operations acknowledged";
     next.updatedAt = now;
-    store_.updateOrchestration(next);
+    impl_->writeOrchestration(next);
     a->orch.rollout = next.rollout;
     impl_->setOrchState(*a, next.state, next.description, now);
     return {};
@@ -1422,7 +1489,7 @@ void Engine::recover(Millis now) {
                 a.pushReady(startAt, op.seq);
             }
         });
-        if (!moved.empty()) store_.rescheduleOperations(o.orchestrationID, moved, nullptr, now);
+        if (!moved.empty()) impl_->writeMoves(o.orchestrationID, moved, nullptr, now);
         for (const std::string& id : inProgress) {
             Operation op;
             if (!store_.readOperation(o.orchestrationID, id, op)) continue;
@@ -1479,7 +1546,7 @@ void Engine::tick(Millis now, std::vector<Action>& out) {
         Active& a = *impl_->order[i];
         if (a.orch.state == OrchestrationState::Retrying) {
             impl_->setOrchState(a, OrchestrationState::InProgress, a.orch.description, now);
-            store_.updateOrchestration(a.orch);
+            impl_->writeOrchestration(a.orch);
         }
         if (a.staged) impl_->stageStep(a, now);
         if (a.orch.state == OrchestrationState::InProgress) impl_->fill(a, now, out);
@@ -1522,7 +1589,7 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
                 Store::ProgressChange& c = impl_->progressOf(*a, s, seq, OperationState::InProgress,
                                                              newNote ? &result.reason : nullptr, now);
                 c.upgradeStarted = true;
-                store_.updateOperationProgress(a->orch.orchestrationID, c);
+                impl_->commitProgress(*a);
                 s.acked = true;
                 if (newNote) {
                     auto op = std::make_shared<Operation>(*s.snap);

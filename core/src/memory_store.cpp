@@ -1088,12 +1088,6 @@ void MemoryStore::apply(const WriteBatch& b) {
     auto saveRec = [&](std::uint32_t slot) { savedRecs.emplace_back(slot, d.recs[slot]); };
     try {
         for (const Orchestration& o : b.insertedOrchestrations) d.addOrchestration(o);
-        for (const Orchestration& o : b.updatedOrchestrations) {
-            const std::uint32_t no = d.requireOrch(o.orchestrationID);
-            Orchestration copy = o;
-            savedOrchs.emplace_back(no, d.orchs[no]->o);
-            d.setOrchestration(no, std::move(copy));
-        }
         for (const Operation& op : b.insertedOperations) d.append(m, op);
         if (b.operationSource) {
             Operation op;
@@ -1129,6 +1123,12 @@ void MemoryStore::apply(const WriteBatch& b) {
             setProgressFields(next, c);
             saveRec(slot);
             d.commitOne(slot, next);  // the order key (createdAt, seq, id) does not change
+        }
+        for (const Orchestration& o : b.updatedOrchestrations) {
+            const std::uint32_t no = d.requireOrch(o.orchestrationID);
+            Orchestration copy = o;
+            savedOrchs.emplace_back(no, d.orchs[no]->o);
+            d.setOrchestration(no, std::move(copy));
         }
     } catch (...) {
         for (auto it = savedRecs.rbegin(); it != savedRecs.rend(); ++it) d.commitOne(it->first, it->second);

@@ -197,7 +197,6 @@ void ReferenceStore::updateOrchestrationAddingOperations(const Orchestration& o,
 void ReferenceStore::apply(const WriteBatch& b) {
     write([&](Data& d) {
         for (const Orchestration& o : b.insertedOrchestrations) addOrchestration(d, o);
-        for (const Orchestration& o : b.updatedOrchestrations) replaceOrchestration(d, o);
         for (const Operation& op : b.insertedOperations) addOperation(d, op);
         if (b.operationSource)
             for (Operation op; b.operationSource(op); op = Operation{}) addOperation(d, op);
@@ -206,6 +205,7 @@ void ReferenceStore::apply(const WriteBatch& b) {
             reschedule(d, m.orchestrationID, m.changes, m.description ? &*m.description : nullptr, m.updatedAt);
         for (const WriteBatch::Progress& p : b.progress)
             applyProgress(p.change, existing(d, p.orchestrationID, p.change.operationID));
+        for (const Orchestration& o : b.updatedOrchestrations) replaceOrchestration(d, o);
     });
 }
 

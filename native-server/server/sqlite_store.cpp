@@ -473,7 +473,6 @@ void SqliteStore::apply(const WriteBatch& b) {
     if (b.empty()) return;
     KEB_TX({
         for (const Orchestration& o : b.insertedOrchestrations) doInsertOrchestration(o);
-        for (const Orchestration& o : b.updatedOrchestrations) doUpdateOrchestration(o);
         doInsertOperations(b.insertedOperations);
         if (b.operationSource) doInsertOperationStream(b.operationSource, nullptr);
         for (const Operation& op : b.updatedOperations) doUpdateOperation(op);
@@ -493,6 +492,7 @@ void SqliteStore::apply(const WriteBatch& b) {
             applyProgress(p.change, *op);
             doUpdateOperation(*op);
         }
+        for (const Orchestration& o : b.updatedOrchestrations) doUpdateOrchestration(o);
     });
 }
 

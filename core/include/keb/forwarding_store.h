@@ -81,7 +81,7 @@ public:
         write("updateOrchestrationAddingOperations", [&] { inner_.updateOrchestrationAddingOperations(o, next); });
     }
     void apply(const WriteBatch& batch) override {
-        write("apply", [&] { inner_.apply(batch); });
+        write(batch.describe(), [&] { inner_.apply(batch); });
     }
 
 protected:

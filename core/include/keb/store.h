@@ -216,16 +216,18 @@ public:
     }
 
     // One write of the engine, committed in ONE transaction: all of it or (apply throws) none of
-    // it. The parts are applied in the order they are declared here, so a later part sees the
-    // earlier ones (a progress change may name an operation the same batch inserts; moves come
-    // before progress, as the engine flushes window moves before it finishes an operation). Each
-    // part has the semantics of the single write named next to it, including what makes it
-    // throw (an unknown orchestration or operation, a duplicate id, a failing producer).
+    // it. The engine writes only through apply(). The parts are applied in the order they are
+    // declared here, so a later part sees the earlier ones (a progress change may name an
+    // operation the same batch inserts; moves come before progress, as the engine flushes window
+    // moves before it finishes an operation; updated orchestrations come last, so an
+    // operationSource may still set the orchestration it writes, as in
+    // updateOrchestrationAddingOperations). Each part has the semantics of the single write named
+    // next to it, including what makes it throw (an unknown orchestration or operation, a
+    // duplicate id, a failing producer).
     // Planned parts, in this order: a lease-epoch check first (the batch is refused, nothing
     // written, when another engine holds a newer lease), notification outbox rows last.
     struct WriteBatch {
         std::vector<Orchestration> insertedOrchestrations;  // insertOrchestration
-        std::vector<Orchestration> updatedOrchestrations;   // updateOrchestration (whole record)
         std::vector<Operation> insertedOperations;          // insertOperations
         // More new operations produced one at a time, as in updateOrchestrationAddingOperations
         // (after insertedOperations; empty: none).
@@ -243,6 +245,7 @@ public:
             ProgressChange change;
         };
         std::vector<Progress> progress;
+        std::vector<Orchestration> updatedOrchestrations;  // updateOrchestration (whole record), last
 
         bool empty() const {
             return insertedOrchestrations.empty() && updatedOrchestrations.empty() && insertedOperations.empty() &&
@@ -251,13 +254,20 @@ public:
         // Empties every part, keeping the vectors' capacity (a writer may reuse one batch).
         void clear() {
             insertedOrchestrations.clear();
-            updatedOrchestrations.clear();
             insertedOperations.clear();
             operationSource = nullptr;
             updatedOperations.clear();
             moves.clear();
             progress.clear();
+            updatedOrchestrations.clear();
+            label = nullptr;
         }
+        // What the writer calls this write (logs, fault injection), e.g. the engine's
+        // "updateOperationProgress"; nullptr: describe() derives it from the parts.
+        const char* label = nullptr;
+        // label, else the single write this batch amounts to ("updateOperationProgress" for one
+        // progress change, "updateOrchestration" for one orchestration, ...), else "apply".
+        const char* describe() const;
     };
     virtual void apply(const WriteBatch& batch) = 0;
 };
