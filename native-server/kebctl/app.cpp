@@ -104,8 +104,7 @@ int orchestrations(const Cli& cli) {
     if (cli.oNow && sub != "retry") throw UsageError("--now: only with retry (kebctl orchestrations ID retry --now)");
     if (!states.empty() && !(id.empty() || sub == "ops" || sub == "operations"))
         throw UsageError("--state: only when listing orchestrations or operations");
-    if (out.kind != OutputFormat::Table && (sub == "cancel" || sub == "pause" || sub == "resume" || sub == "retry") &&
-        out.kind == OutputFormat::Custom)
+    if (out.kind == OutputFormat::Custom && (sub == "cancel" || sub == "pause" || sub == "resume" || sub == "retry"))
         throw UsageError("--output custom=...: not for " + sub + " (use table or json)");
 
     ApiClient api = makeClient(cli);
@@ -371,9 +370,9 @@ Examples:
     CLI::App* r = app.add_subcommand("runtimes", "Displays the runtimes of the fleet as the server sees them (GET /runtimes).");
     r->alias("runtime")->alias("rt");
     addOutput(r, &cli.rOutput);
-    r->add_option("-g,--account", cli.rAccounts, "Filter by global account ID (repeat or comma list)")->delimiter(',')->allow_extra_args(false);
+    r->add_option("-g,--account,--globalAccountID", cli.rAccounts, "Filter by global account ID (repeat or comma list)")->delimiter(',')->allow_extra_args(false);
     r->add_option("-R,--region", cli.rRegions, "Filter by region (repeat or comma list)")->delimiter(',')->allow_extra_args(false);
-    r->add_option("-p,--plan", cli.rPlans, "Filter by plan name (repeat or comma list)")->delimiter(',')->allow_extra_args(false);
+    r->add_option("-p,--plan,--planName", cli.rPlans, "Filter by plan name (repeat or comma list)")->delimiter(',')->allow_extra_args(false);
     r->add_option("-S,--state", cli.rStates, "Filter by the state of the latest operation (repeat or comma list)")->delimiter(',')->allow_extra_args(false);
     r->footer(R"(Examples:
   kebctl runtimes

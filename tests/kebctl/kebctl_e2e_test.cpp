@@ -631,7 +631,7 @@ TEST_F(Kebctl, RuntimesPreviewAndNotification) {
         EXPECT_EQ(r.code, 1);
         EXPECT_NE(r.err.find("HTTP " + std::to_string(rt.status)), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("does not serve GET /runtimes"), std::string::npos) << r.err;
-        EXPECT_EQ(run({"runtime", "-R", "eu,us", "-g", "ga-1", "-p", "azure", "-S", "failed"}).code, 1);
+        EXPECT_EQ(run({"runtime", "-R", "eu,us", "-g", "ga-1", "--planName", "azure", "-S", "failed"}).code, 1);
     }
     EXPECT_EQ(run({"rt", "-S", "bogus"}).code, 2);
 
