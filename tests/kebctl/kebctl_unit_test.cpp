@@ -285,3 +285,17 @@ TEST(KebctlConfig, ErrorsNameTheSource) {
     f.timeout = "30s";
     EXPECT_EQ(resolveSettings(f, env.lookup()).timeoutSeconds, 30);
 }
+
+TEST(KebctlOutput, PreviewPrediction) {
+    // SPEC 12's 200 answer of POST /upgrade/kyma?preview=true, as the server will send it.
+    OJson p = OJson::parse(R"({"runtimes":120,"skippedCount":2,"skipped":[{"runtimeID":"rt-9","reason":"suspended"}],
+        "predictedStart":"2026-12-01T02:00:00Z","predictedEnd":"2026-12-01T09:30:00Z","predictedEndP90":"2026-12-01T11:00:00Z",
+        "peakWorkers":10,"hourly":[{"hour":"2026-12-01T02:00:00Z","starts":40}],
+        "stages":[{"name":"canary","runtimes":5,"predictedStart":"2026-12-01T02:00:00Z","predictedEnd":"2026-12-01T02:20:00Z"}],
+        "assumptions":{"durationMedian":"15m","durationP90":"25m","failureRate":0.01,"source":"history","historyOperations":1000}})");
+    const std::string t = previewText(p);
+    for (const char* want : {"Runtimes:          120\n", "Skipped:           2\n", "Predicted End P90: 2026-12-01T11:00:00Z\n",
+                             "Peak Workers:      10\n", "duration median 15m, p90 25m, failure rate 0.01 (history, 1000 operations)",
+                             "Stages:\n  NAME     RUNTIMES   PREDICTED START", "canary   5", "Skipped Runtimes:\n  rt-9: suspended\n"})
+        EXPECT_NE(t.find(want), std::string::npos) << want << "\n---\n" << t;
+}
