@@ -18,5 +18,20 @@ if [ "${KEB_SKIP_WEB:-0}" != 1 ]; then
     echo "run: the browser simulator did not build; starting the server without it" >&2
   fi
 fi
+# The same with kebctl (printed before the server's own curl examples and its token).
+url=http://127.0.0.1:8080
+prev=""
+for a in "$@"; do
+  if [ "$prev" = --listen ]; then url="http://${a/0.0.0.0/127.0.0.1}"; fi
+  if [ "$prev" = --tls-cert ]; then url="${url/http:/https:}"; fi
+  prev=$a
+done
+cat <<KEBCTL
+
+kebctl (build/bin/kebctl; docs/kebctl.md), with the token the server prints below:
+  export KCP_KEB_API_URL=$url KCP_TOKEN=\$TOKEN
+  build/bin/kebctl upgrade kyma --target all --version 2.20.0 --parallel-workers 5 --schedule now
+  build/bin/kebctl orchestrations
+KEBCTL
 exec "$repo/build/bin/keb-server" --store "sqlite:$repo/build/keb.db" --demo-fleet "${KEB_DEMO_FLEET:-2000}" \
   "${web[@]}" "$@"
