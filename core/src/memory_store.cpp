@@ -1080,6 +1080,26 @@ void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const
 // Records and pool entries the batch appended go with the usual rollback, orchestrations it
 // added are taken back last.
 void MemoryStore::apply(const WriteBatch& b) {
+    // The engine's batches are nearly always one part: those take the single write's path, which
+    // is all-or-nothing without an undo log (it checks, or interns, before the first change).
+    const bool io = !b.insertedOrchestrations.empty(), uo = !b.updatedOrchestrations.empty(),
+               iops = !b.insertedOperations.empty(), src = static_cast<bool>(b.operationSource),
+               uops = !b.updatedOperations.empty(), mv = !b.moves.empty(), pr = !b.progress.empty();
+    if (!io && !iops && !uops) {
+        if (pr && !uo && !src && !mv && b.progress.size() == 1) {
+            updateOperationProgress(b.progress[0].orchestrationID, b.progress[0].change);
+            return;
+        }
+        if (mv && !uo && !src && !pr && b.moves.size() == 1) {
+            const WriteBatch::Moves& m = b.moves[0];
+            rescheduleOperations(m.orchestrationID, m.changes, m.description ? &*m.description : nullptr, m.updatedAt);
+            return;
+        }
+        if (uo && !src && !mv && !pr && b.updatedOrchestrations.size() == 1) {
+            updateOrchestration(b.updatedOrchestrations[0]);
+            return;
+        }
+    }
     Impl& d = *impl_;
     Impl::Mark m = d.begin();
     const std::size_t orchMark = d.orchs.size();
