@@ -98,10 +98,7 @@ OperationStats ReferenceStore::operationStats(const std::string& orchestrationID
 
 Store::StateCounts ReferenceStore::stateCounts() {
     StateCounts c;
-    for (auto st : {OrchestrationState::Pending, OrchestrationState::InProgress, OrchestrationState::Canceling,
-                    OrchestrationState::Canceled, OrchestrationState::Retrying, OrchestrationState::Succeeded,
-                    OrchestrationState::Failed})
-        c.orchestrations[st] = 0;
+    for (auto st : allOrchestrationStates()) c.orchestrations[st] = 0;
     c.operations = zeroStats();
     for (const auto& [id, o] : data_.orchestrations) ++c.orchestrations[o.state];
     for (const auto& [orch, ops] : data_.operations)

@@ -242,6 +242,11 @@ Json toStoreJson(const Orchestration& o) {
                 {"updatedAt", o.updatedAt},
                 {"parameters", toJson(o.parameters)},
                 {"seq", o.seq}};
+    // The wire's parameters show each stage's effective workers; the store form keeps whether the
+    // request set them (a stage without workers reads back without them: lossless).
+    const std::vector<Stage>& stages = o.parameters.strategy.stages;
+    for (std::size_t k = 0; k < stages.size(); ++k)
+        if (!stages[k].workers) j["parameters"]["strategy"]["stages"][k].erase("workers");
     if (!o.rollout.empty()) j["rollout"] = rolloutToStoreJson(o.rollout);
     return j;
 }

@@ -26,6 +26,7 @@
 #include "keb/api.h"
 #include "keb/memory_store.h"
 #include "keb/timefmt.h"
+#include "keb/validate.h"
 #include "keb/windows.h"
 #include "log.h"
 #include "metrics.h"
@@ -471,7 +472,7 @@ int App::setUpAuth() {
     return 0;
 }
 
-// Poll and retry intervals, timeouts and the maintenance policy.
+// Poll and retry intervals, timeouts, the maintenance policy and server-wide blackouts.
 int App::setUpEngineConfig() {
     std::string err;
     EngineConfig& ec = engineConfig_;
@@ -492,6 +493,29 @@ int App::setUpEngineConfig() {
             return 2;
         }
         ec.policy = *policy;
+    }
+    if (!o_.blackoutsFile.empty()) {
+        std::ifstream in(o_.blackoutsFile);
+        if (!in) {
+            std::cerr << "keb-server: cannot read --blackouts file '" << o_.blackoutsFile << "'\n";
+            return 2;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const Json list = Json::parse(ss.str(), nullptr, false);
+        if (list.is_discarded()) {
+            std::cerr << "keb-server: --blackouts " << o_.blackoutsFile
+                      << ": not JSON (want a list of {\"from\", \"to\", \"reason\"})\n";
+            return 2;
+        }
+        auto blackouts = parseBlackouts(list, "blackouts", &err);
+        if (!blackouts) {
+            std::cerr << "keb-server: --blackouts " << o_.blackoutsFile << ": " << err << "\n";
+            return 2;
+        }
+        ec.blackouts = std::move(*blackouts);
+        logEvent("info", "blackouts.loaded",
+                 {{"file", o_.blackoutsFile}, {"count", static_cast<std::int64_t>(ec.blackouts.size())}});
     }
     return 0;
 }

@@ -43,6 +43,10 @@ Server flags:
                                 (default 5s)
   --operation-timeout DUR       give up an operation after (default 3h)
   --maintenance-policy FILE     maintenance policy JSON (SPEC 5)
+  --blackouts FILE              server-wide blackouts: a JSON list of {"from": RFC3339, "to": RFC3339,
+                                "reason": "..."}; no operation of any orchestration starts inside
+                                [from, to) (SPEC 10; a request's strategy.blackouts add to them).
+                                A bad file stops the server at start (exit 2) naming the entry
   --workers N                   upgrade worker threads (default 16)
   --http-threads N              HTTP handler threads (default 32)
   --web-root DIR                serve static files (the browser simulator) at /
@@ -195,6 +199,9 @@ std::optional<ServerOptions> parseServerOptions(const std::vector<std::string>& 
         } else if (flag == "--maintenance-policy") {
             if (!(ok = need())) break;
             o.maintenancePolicyFile = value;
+        } else if (flag == "--blackouts") {
+            if (!(ok = need())) break;
+            o.blackoutsFile = value;
         } else if (flag == "--workers") {
             ok = integer(&o.workers, 1, 1024);
         } else if (flag == "--http-threads") {

@@ -25,6 +25,7 @@ struct ServerOptions {
     Millis stepRetryInterval = 5 * kSecond;
     Millis operationTimeout = 3 * kHour;
     std::string maintenancePolicyFile;
+    std::string blackoutsFile;  // SPEC 10: server-wide blackouts (JSON list of {from, to, reason})
     int workers = 16;
     int httpThreads = 32;
     std::string webRoot;

@@ -83,10 +83,12 @@ private:
 
 namespace {
 
-constexpr std::array<OrchestrationState, 7> kOrchStates = {
+// Stored state codes are positions in these arrays: append new states, never reorder.
+constexpr std::array<OrchestrationState, 8> kOrchStates = {
     OrchestrationState::Pending,  OrchestrationState::InProgress, OrchestrationState::Canceling,
     OrchestrationState::Canceled, OrchestrationState::Retrying,   OrchestrationState::Succeeded,
-    OrchestrationState::Failed};
+    OrchestrationState::Failed,   OrchestrationState::Paused};  // 7: SPEC 10
+static_assert(kOrchStates.size() == kOrchestrationStateCount, "a new orchestration state needs a stored code");
 constexpr std::array<OperationState, 5> kOpStates = {OperationState::Pending, OperationState::InProgress,
                                                      OperationState::Succeeded, OperationState::Failed,
                                                      OperationState::Canceled};
@@ -171,13 +173,19 @@ ALTER TABLE orchestrations ADD COLUMN wire_split INTEGER;
     R"SQL(
 ALTER TABLE operations ADD COLUMN wire TEXT;
 )SQL",
+    // 4 (SPEC 10): the name of an operation's stage ('' when not staged: every older row). The
+    // stage progress of an orchestration lives in its `data` JSON (rollout) and the paused state
+    // is code 7 of `state`: neither needs a column.
+    R"SQL(
+ALTER TABLE operations ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+)SQL",
 };
 
 const char* kOpColumns =
     "orchestration_id, id, seq, created_at, updated_at, state, description, runtime_id, instance_id, "
     "global_account_id, sub_account_id, service_plan_id, service_plan_name, region, shoot_name, dry_run, "
     "mw_begin, mw_end, start_at, started_at, upgrade_started, immediate, retry_of, config_kind, config_a, "
-    "config_b, config_c";
+    "config_b, config_c, stage";
 
 template <class S, std::size_t N>
 int stateCode(const std::array<S, N>& all, S s) {
@@ -331,24 +339,41 @@ void SqliteStore::rollback() {
         }                     \
     } while (0)
 
-void SqliteStore::doInsertOrchestration(const Orchestration& o) {
+namespace {
+// The orchestration's pre-rendered GET /orchestrations/{id} text (migration 2), or none (NULL)
+// for a staged one: its answer adds `stages`, counted from its operations at read time, which only
+// the JSON path renders (appendOrchestration answers Unavailable for a NULL wire).
+struct OrchestrationWire {
+    explicit OrchestrationWire(const Orchestration& o) {
+        if (o.parameters.strategy.stages.empty()) text = orchestrationWireText(o, &split);
+    }
+    template <class S>
+    void bind(S& s) const {
+        if (split == 0) s.bindNull().bindNull();
+        else s.bindRef(text).bind(static_cast<std::int64_t>(split));
+    }
+    std::string text;
     std::size_t split = 0;
-    const std::string wire = orchestrationWireText(o, &split);
+};
+}  // namespace
+
+void SqliteStore::doInsertOrchestration(const Orchestration& o) {
+    const OrchestrationWire wire(o);
     const std::string data = toStoreJson(o).dump();
     auto& s = stmt(
         "INSERT INTO orchestrations(id, seq, created_at, state, data, wire, wire_split) VALUES (?,?,?,?,?,?,?)");
-    s.bind(o.orchestrationID).bind(o.seq).bind(o.createdAt).bind(stateCode(kOrchStates, o.state)).bindRef(data)
-        .bindRef(wire).bind(static_cast<std::int64_t>(split));
+    s.bind(o.orchestrationID).bind(o.seq).bind(o.createdAt).bind(stateCode(kOrchStates, o.state)).bindRef(data);
+    wire.bind(s);
     s.run();
 }
 
 void SqliteStore::doUpdateOrchestration(const Orchestration& o) {
-    std::size_t split = 0;
-    const std::string wire = orchestrationWireText(o, &split);
+    const OrchestrationWire wire(o);
     const std::string data = toStoreJson(o).dump();
     auto& s = stmt("UPDATE orchestrations SET seq=?, created_at=?, state=?, data=?, wire=?, wire_split=? WHERE id=?");
-    s.bind(o.seq).bind(o.createdAt).bind(stateCode(kOrchStates, o.state)).bindRef(data).bindRef(wire)
-        .bind(static_cast<std::int64_t>(split)).bind(o.orchestrationID);
+    s.bind(o.seq).bind(o.createdAt).bind(stateCode(kOrchStates, o.state)).bindRef(data);
+    wire.bind(s);
+    s.bind(o.orchestrationID);
     s.run();
     if (s.changes() == 0) throw SqliteError("no orchestration " + o.orchestrationID);
 }
@@ -372,7 +397,7 @@ void bindOperationBody(S& s, const Operation& op, int stateCodeValue) {
         .bindRef(op.runtimeID).bindRef(op.instanceID).bindRef(op.globalAccountID).bindRef(op.subAccountID)
         .bindRef(op.servicePlanID).bindRef(op.servicePlanName).bindRef(op.region).bindRef(op.shootName).bind(op.dryRun)
         .bind(op.maintenanceWindowBegin).bind(op.maintenanceWindowEnd).bind(op.startAt).bind(op.startedAt)
-        .bind(op.upgradeStarted).bind(op.immediate).bindRef(op.retryOf).bind(kind).bind(a).bind(b).bind(c);
+        .bind(op.upgradeStarted).bind(op.immediate).bindRef(op.retryOf).bind(kind).bind(a).bind(b).bind(c).bindRef(op.stage);
 }
 }  // namespace
 
@@ -387,7 +412,7 @@ void SqliteStore::doInsertOperations(const std::vector<Operation>& ops) {
 void SqliteStore::doInsertOperationStream(const std::function<bool(Operation&)>& next,
                                           const std::vector<Operation>* batch) {
     auto& s = stmt(std::string("INSERT INTO operations(") + kOpColumns +
-                   ", wire) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                   ", wire) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     std::map<std::pair<std::string, int>, std::int64_t> counts;
     auto insertOne = [&](const Operation& op) {
         const int code = stateCode(kOpStates, op.state);
@@ -417,7 +442,7 @@ void SqliteStore::doUpdateOperation(const Operation& op) {
         "UPDATE operations SET seq=?, created_at=?, updated_at=?, state=?, description=?, runtime_id=?, "
         "instance_id=?, global_account_id=?, sub_account_id=?, service_plan_id=?, service_plan_name=?, region=?, "
         "shoot_name=?, dry_run=?, mw_begin=?, mw_end=?, start_at=?, started_at=?, upgrade_started=?, immediate=?, "
-        "retry_of=?, config_kind=?, config_a=?, config_b=?, config_c=?, wire=? WHERE orchestration_id=? AND id=?");
+        "retry_of=?, config_kind=?, config_a=?, config_b=?, config_c=?, stage=?, wire=? WHERE orchestration_id=? AND id=?");
     bindOperationBody(s, op, stateCode(kOpStates, op.state));
     wireBuf_.clear();
     appendOperationItem(wireBuf_, itemView(op));
@@ -539,11 +564,13 @@ Page<Orchestration> SqliteStore::listOrchestrations(const OrchestrationQuery& q)
 }
 
 std::vector<Orchestration> SqliteStore::unfinishedOrchestrations() {
-    auto& s = stmt("SELECT data FROM orchestrations WHERE state IN (?,?,?,?) ORDER BY created_at, id");
+    // Every state but the final ones: a paused orchestration (SPEC 10) is taken up again too.
+    auto& s = stmt("SELECT data FROM orchestrations WHERE state IN (?,?,?,?,?) ORDER BY created_at, id");
     s.bind(stateCode(kOrchStates, OrchestrationState::Pending))
         .bind(stateCode(kOrchStates, OrchestrationState::InProgress))
         .bind(stateCode(kOrchStates, OrchestrationState::Canceling))
-        .bind(stateCode(kOrchStates, OrchestrationState::Retrying));
+        .bind(stateCode(kOrchStates, OrchestrationState::Retrying))
+        .bind(stateCode(kOrchStates, OrchestrationState::Paused));
     std::vector<std::string> rows;
     while (s.step()) rows.push_back(s.text(0));
     std::vector<Orchestration> out;
@@ -584,6 +611,7 @@ Operation rowToOperation(const S& s) {
         case 2: op.clusterConfig = KubernetesParams{s.text(24), s.text(25), s.text(26)}; break;
         default: break;
     }
+    op.stage = s.text(27);
     return op;
 }
 }  // namespace
@@ -717,7 +745,7 @@ bool SqliteStore::doAppendOperationPage(const std::string& orchestrationID, cons
     if (offset < total && !rendered) {
         auto& s = stmt(
             "SELECT id, runtime_id, global_account_id, sub_account_id, service_plan_id, service_plan_name, "
-            "shoot_name, description, dry_run, mw_begin, mw_end, state FROM operations WHERE orchestration_id=?" +
+            "shoot_name, description, dry_run, mw_begin, mw_end, state, stage FROM operations WHERE orchestration_id=?" +
             stateFilter(states.size()) + " ORDER BY created_at, seq, id LIMIT ? OFFSET ?");
         s.bind(orchestrationID);
         for (auto st : states) s.bind(stateCode(kOpStates, st));
@@ -738,6 +766,7 @@ bool SqliteStore::doAppendOperationPage(const std::string& orchestrationID, cons
             v.maintenanceWindowBegin = s.i64(9);
             v.maintenanceWindowEnd = s.i64(10);
             v.state = stateFrom(kOpStates, s.i64(11));
+            v.stage = s.view(12);
             if (count++) out += ',';
             appendOperationItem(out, v);
         }
@@ -759,7 +788,9 @@ OperationPageSource::Render SqliteStore::appendOrchestration(const std::string& 
         auto& s = stmt("SELECT wire, wire_split FROM orchestrations WHERE id=?");
         s.bind(orchestrationID);
         if (s.step()) {
-            r = Render::Unavailable;  // a row written before migration 2: the JSON path serves it
+            // A row written before migration 2, or a staged orchestration (its `stages` come from
+            // its operations): the JSON path serves it.
+            r = Render::Unavailable;
             const std::string_view wire = s.view(0);  // valid until s steps again (other statements may run)
             const std::int64_t split = s.i64(1);
             if (!s.isNull(0) && split > 0 && static_cast<std::size_t>(split) < wire.size()) {

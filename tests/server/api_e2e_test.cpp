@@ -362,7 +362,7 @@ TEST_F(ServerTest, UnknownQueryParametersAre400OnEveryEndpoint) {
             }
         }
     }
-    EXPECT_EQ(endpoints, 11);
+    EXPECT_EQ(endpoints, 13);  // SPEC 2's eight routes, pause and resume (SPEC 10), healthz, metrics, openapi.json
     // After parameters the route takes (the cached page's own target plus one).
     for (const std::string& t : {std::string("/orchestrations?page_size=5&preview=true"),
                                  "/orchestrations/" + done + "/operations?page_size=5&preview=1"}) {
@@ -851,7 +851,10 @@ TEST(OpenApiChecker, CatchesWrongBodies) {
     Json doc = Json::parse(readText(KEB_OPENAPI_FILE));
     EXPECT_TRUE(checkAgainstOpenApi(doc, "GET", "/orchestrations/x", 200, "application/json",
                                     R"({"orchestrationID":"x","type":"upgradeKyma","state":"pending","description":"",
-                                        "createdAt":"t","updatedAt":"t","parameters":{},
+                                        "createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00.5Z",
+                                        "parameters":{"targets":{"include":[],"exclude":[]},"dryRun":false,
+                                          "strategy":{"type":"parallel","schedule":"immediate","maintenanceWindow":false,
+                                                      "parallel":{"workers":1}}},
                                         "operationStats":{"pending":0,"in progress":0,"succeeded":0,"failed":0,"canceled":0}})")
                     .empty());
     EXPECT_FALSE(checkAgainstOpenApi(doc, "GET", "/orchestrations/x", 200, "application/json",
@@ -867,6 +870,73 @@ TEST(OpenApiChecker, CatchesWrongBodies) {
         << "undocumented status";
     EXPECT_FALSE(checkAgainstOpenApi(doc, "POST", "/upgrade/kyma", 400, "application/json", R"({"message":"x"})").empty())
         << "error body without error";
+}
+
+TEST(OpenApiChecker, KnowsTheProgressiveRolloutShapes) {
+    // SPEC 10: paused, stages (nullable numbers and times), budgets, stage on operations, the
+    // pause/resume answers. Each wrong variant must be caught.
+    Json doc = Json::parse(readText(KEB_OPENAPI_FILE));
+    const Json stats = {{"pending", 0}, {"in progress", 1}, {"succeeded", 2}, {"failed", 1}, {"canceled", 0}};
+    const Json good = {
+        {"orchestrationID", "x"}, {"type", "upgradeKyma"}, {"state", "paused"}, {"description", "paused by operator"},
+        {"createdAt", "2026-01-01T00:00:00Z"}, {"updatedAt", "2026-01-01T00:00:01Z"},
+        {"parameters",
+         {{"targets", {{"include", Json::array({{{"target", "all"}}})}, {"exclude", Json::array()}}},
+          {"strategy",
+           {{"type", "parallel"}, {"schedule", "immediate"}, {"maintenanceWindow", false}, {"parallel", {{"workers", 2}}},
+            {"stages", Json::array({{{"name", "canary"}, {"workers", 1}, {"soak", "1h"}, {"maxFailures", "5%"}},
+                                    {{"name", "rest"}, {"workers", 2}, {"soak", "0s"}}})},
+            {"maxFailures", 3},
+            {"blackouts", Json::array({{{"from", "2030-01-01T00:00:00Z"}, {"to", "2030-01-02T00:00:00Z"}, {"reason", ""}}})}}},
+          {"dryRun", false}}},
+        {"operationStats", stats},
+        {"stages", Json::array({{{"name", "canary"}, {"state", "soaking"}, {"operationStats", stats}, {"failures", 1},
+                                 {"maxFailures", 0}, {"startedAt", "2026-01-01T00:00:00.250Z"},
+                                 {"finishedAt", "2026-01-01T00:10:00Z"}, {"soakUntil", "2026-01-01T01:10:00Z"}},
+                                {{"name", "rest"}, {"state", "pending"}, {"operationStats", stats}, {"failures", 0},
+                                 {"maxFailures", nullptr}, {"startedAt", nullptr}, {"finishedAt", nullptr},
+                                 {"soakUntil", nullptr}}})}};
+    auto check = [&](const Json& body) {
+        return checkAgainstOpenApi(doc, "GET", "/orchestrations/x", 200, "application/json", body.dump());
+    };
+    EXPECT_TRUE(check(good).empty()) << ::testing::PrintToString(check(good));
+    auto bad = [&](const char* pointer, const Json& value, const char* why) {
+        Json b = good;
+        b[Json::json_pointer(pointer)] = value;
+        EXPECT_FALSE(check(b).empty()) << why;
+    };
+    bad("/state", "halted", "unknown orchestration state");
+    bad("/stages/0/state", "paused", "paused is not a stage state");
+    bad("/stages/0/maxFailures", "0", "a stage budget is a number on the wire");
+    bad("/stages/0/startedAt", "yesterday", "not RFC 3339");
+    bad("/stages/1/soakUntil", 5, "a time or null");
+    bad("/stages/0/failures", nullptr, "failures is never null");
+    bad("/parameters/strategy/maxFailures", "150%", "percent above 100");
+    bad("/parameters/strategy/stages/0/maxFailures", -1, "negative budget");
+    Json missing = good;
+    missing["stages"][1].erase("soakUntil");
+    EXPECT_FALSE(check(missing).empty()) << "every stage field is required (null when unset)";
+    // Operations: stage is an optional string.
+    const Json op = {{"operationID", "o"}, {"runtimeID", "r"}, {"globalAccountID", "g"}, {"subAccountID", "s"},
+                     {"orchestrationID", "x"}, {"servicePlanID", "p"}, {"servicePlanName", "azure"}, {"dryRun", false},
+                     {"shootName", "c"}, {"maintenanceWindowBegin", ""}, {"maintenanceWindowEnd", ""},
+                     {"state", "failed"}, {"description", ""}};
+    Json staged = op;
+    staged["stage"] = "canary";
+    for (const Json& item : {op, staged})
+        EXPECT_TRUE(checkAgainstOpenApi(doc, "GET", "/orchestrations/x/operations", 200, "application/json",
+                                        Json{{"data", Json::array({item})}, {"count", 1}, {"totalCount", 1}}.dump())
+                        .empty());
+    staged["stage"] = 1;
+    EXPECT_FALSE(checkAgainstOpenApi(doc, "GET", "/orchestrations/x/operations/o", 200, "application/json", staged.dump())
+                     .empty());
+    // Pause and resume: 200 {orchestrationID}, 409 {error}; other codes are undocumented.
+    for (const char* verb : {"pause", "resume"}) {
+        const std::string path = std::string("/orchestrations/x/") + verb;
+        EXPECT_TRUE(checkAgainstOpenApi(doc, "PUT", path, 200, "application/json", R"({"orchestrationID":"x"})").empty());
+        EXPECT_TRUE(checkAgainstOpenApi(doc, "PUT", path, 409, "application/json", R"({"error":"not paused"})").empty());
+        EXPECT_FALSE(checkAgainstOpenApi(doc, "PUT", path, 202, "application/json", R"({"orchestrationID":"x"})").empty());
+    }
 }
 
 }  // namespace

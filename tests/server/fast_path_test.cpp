@@ -79,6 +79,7 @@ Operation randomOperation(std::mt19937_64& rng, const std::string& orchestration
     op.updatedAt = op.createdAt;
     op.seq = seq;
     op.retryOf = rng() % 10 == 0 ? "op-0" : "";
+    if (rng() % 3 == 0) op.stage = rng() % 2 ? "canary" : field(rng, "rest");  // SPEC 10
     if (rng() % 2) op.kymaConfig = KymaParams{"2.20.0"};
     else op.clusterConfig = KubernetesParams{"1.30.1", "gardenlinux", "1443.3.0"};
     return op;
@@ -362,6 +363,7 @@ TEST(SqlitePages, MigratesAVersion1StoreAndServesOldRowsWithoutRenderedJson) {
     for (const char* sql : {"ALTER TABLE orchestrations DROP COLUMN wire",
                             "ALTER TABLE orchestrations DROP COLUMN wire_split",
                             "ALTER TABLE operations DROP COLUMN wire",
+                            "ALTER TABLE operations DROP COLUMN stage",
                             "DELETE FROM schema_migrations WHERE version >= 2"})
         ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(raw);
     sqlite3_close(raw);
@@ -429,6 +431,76 @@ TEST(SqlitePages, ForEachOperationStreamsTheSameOperationsAsOperationsOf) {
                  std::runtime_error);
     EXPECT_EQ(store.operationsOf("o").size(), 120u);
     store.updateOperations({seen[0]});  // the write lock is free again
+}
+
+// SPEC 10: a staged orchestration's answer adds `stages` (counted from its operations), which the
+// pre-rendered text does not have: the page source leaves it to the JSON path, before and after
+// its progress changes, while its operation pages (with `stage`) still come from the rows.
+TEST(SqlitePages, StagedOrchestrationTakesTheJsonPathAndPagesCarryTheStage) {
+    TempDb db;
+    SqliteStore store(db.path());
+    Orchestration o = orchestration("staged");
+    Stage canary, rest;
+    canary.name = "canary";
+    Target first;
+    first.runtimeID = "runtime-0";
+    canary.targets = Targets{{first}, {}};
+    canary.maxFailures = FailureBudget{false, 0};
+    rest.name = "rest";
+    o.parameters.strategy.stages = {canary, rest};
+    StageProgress p0, p1;
+    p0.state = StageState::InProgress;
+    p0.operations = 1;
+    p0.startedAt = o.createdAt;
+    p1.firstSeq = 1;
+    p1.operations = 3;
+    o.rollout.stages = {p0, p1};
+    o.rollout.operations = 4;
+    store.insertOrchestration(o);
+    store.insertOrchestration(orchestration("plain"));
+    std::mt19937_64 rng(8);
+    std::vector<Operation> ops;
+    for (int i = 0; i < 4; ++i) {
+        Operation op = randomOperation(rng, "staged", i);
+        op.stage = i == 0 ? "canary" : "rest";
+        ops.push_back(op);
+    }
+    store.insertOperations(ops);
+
+    NoFleetForMigration fleet;
+    SeededIdGenerator ids(1);
+    Engine engine(store, fleet, ids);
+    ApiRouter plain(engine, store), fast(engine, store);
+    fast.setOperationPageSource(&store);
+    auto both = [&](const std::string& path) {
+        ApiRequest r;
+        r.method = "GET";
+        r.path = path;
+        r.principal = Principal::all();
+        ApiResponse a = plain.handle(r, 0), b = fast.handle(r, 0);
+        EXPECT_EQ(a.status, 200) << path;
+        EXPECT_EQ(dumpWire(a.body), b.text.empty() ? dumpWire(b.body) : b.text) << path;
+        return b;
+    };
+    for (int round = 0; round < 2; ++round) {
+        std::string out = "keep";
+        EXPECT_EQ(store.appendOrchestration("staged", out), OperationPageSource::Render::Unavailable);
+        EXPECT_EQ(out, "keep");
+        ApiResponse b = both("/orchestrations/staged");
+        EXPECT_TRUE(b.text.empty()) << "a staged orchestration took the pre-rendered path";
+        ASSERT_TRUE(b.body.contains("stages"));
+        EXPECT_EQ(b.body["stages"][0]["state"], round == 0 ? "in progress" : "soaking");
+        ApiResponse page = both("/orchestrations/staged/operations");
+        EXPECT_FALSE(page.text.empty());
+        EXPECT_NE(page.text.find("\"stage\":\"canary\""), std::string::npos) << page.text;
+        EXPECT_FALSE(both("/orchestrations/plain").text.empty()) << "an unstaged one still takes the fast path";
+        // Progress: the canary soaks; the answer must show it.
+        o.rollout.stages[0].state = StageState::Soaking;
+        o.rollout.stages[0].finishedAt = o.createdAt + 100;
+        o.rollout.stages[0].soakUntil = o.createdAt + 3'600'100;
+        o.state = OrchestrationState::Paused;
+        store.updateOrchestration(o);
+    }
 }
 
 namespace {

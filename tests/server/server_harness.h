@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -142,10 +143,12 @@ private:
 
 // ---------------------------------------------------------------- OpenAPI checks
 
-// A minimal JSON Schema (OpenAPI 3.0 subset) validator: $ref, allOf, type, enum, required,
-// properties, items, minimum, minItems. Appends "path: problem" to *errors.
+// A minimal JSON Schema (OpenAPI 3.0 subset) validator: $ref, allOf, oneOf, nullable, type, enum,
+// required, properties, items, minimum, minItems, pattern, format date-time. Appends
+// "path: problem" to *errors.
 inline void validateSchema(const Json& schema, const Json& v, const Json& root, const std::string& at,
                            std::vector<std::string>* errors) {
+    if (v.is_null() && schema.value("nullable", false)) return;
     if (schema.contains("$ref")) {
         std::string ref = schema["$ref"].get<std::string>();  // "#/components/schemas/X"
         Json::json_pointer ptr(ref.substr(1));
@@ -158,6 +161,17 @@ inline void validateSchema(const Json& schema, const Json& v, const Json& root, 
     }
     if (schema.contains("allOf"))
         for (const auto& s : schema["allOf"]) validateSchema(s, v, root, at, errors);
+    if (schema.contains("oneOf")) {
+        int matching = 0;
+        for (const auto& s : schema["oneOf"]) {
+            std::vector<std::string> e;
+            validateSchema(s, v, root, at, &e);
+            matching += e.empty();
+        }
+        if (matching != 1)
+            errors->push_back(at + ": " + v.dump().substr(0, 80) + " matches " + std::to_string(matching) +
+                              " of the oneOf alternatives (want exactly 1)");
+    }
     if (schema.contains("type")) {
         std::string t = schema["type"];
         bool ok = (t == "object" && v.is_object()) || (t == "array" && v.is_array()) || (t == "string" && v.is_string()) ||
@@ -175,6 +189,13 @@ inline void validateSchema(const Json& schema, const Json& v, const Json& root, 
     }
     if (schema.contains("minimum") && v.is_number() && v.get<double>() < schema["minimum"].get<double>())
         errors->push_back(at + ": below minimum");
+    if (v.is_string() && schema.contains("pattern") &&
+        !std::regex_search(v.get<std::string>(), std::regex(schema["pattern"].get<std::string>())))
+        errors->push_back(at + ": " + v.dump() + " does not match " + schema["pattern"].get<std::string>());
+    if (v.is_string() && schema.value("format", "") == "date-time") {
+        static const std::regex rfc3339(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$)");
+        if (!std::regex_match(v.get<std::string>(), rfc3339)) errors->push_back(at + ": " + v.dump() + " is not RFC 3339");
+    }
     if (v.is_object()) {
         if (schema.contains("required"))
             for (const auto& r : schema["required"])

@@ -15,7 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "keb/api.h"
 #include "keb/store.h"
+#include "keb/wire.h"
 
 namespace keb::contract {
 
@@ -57,6 +59,44 @@ inline Operation makeOp(const std::string& orch, const std::string& id, Millis c
     op.seq = seq;
     op.kymaConfig = KymaParams{"2.20.0"};
     return op;
+}
+
+// SPEC 10: a staged orchestration with budgets and blackouts, resolved into two stages (its
+// rollout progress set). The first stage omits workers, the second sets them: both must read
+// back as written.
+inline Orchestration makeStagedOrch(const std::string& id, Millis createdAt,
+                                    OrchestrationState state = OrchestrationState::InProgress) {
+    Orchestration o = makeOrch(id, createdAt, state);
+    Stage canary;
+    canary.name = "canary";
+    Target eu;
+    eu.region = "^eu-";
+    canary.targets = Targets{{eu}, {}};
+    canary.soak = 90 * kMinute + 500;
+    canary.maxFailures = FailureBudget{false, 0};
+    Stage rest;
+    rest.name = "rest";
+    rest.workers = 7;
+    rest.maxFailures = FailureBudget{true, 5};
+    o.parameters.strategy.stages = {canary, rest};
+    o.parameters.strategy.maxFailures = FailureBudget{false, 10};
+    o.parameters.strategy.blackouts = {Blackout{1'767'225'600'000, 1'767'398'400'123, "year-end freeze \"ice\""}};
+    StageProgress first;
+    first.state = StageState::Soaking;
+    first.firstSeq = 0;
+    first.operations = 2;
+    first.startedAt = createdAt + 10;
+    first.finishedAt = createdAt + 500;
+    first.soakUntil = createdAt + 500 + canary.soak;
+    first.acknowledgedFailures = 1;
+    StageProgress second;
+    second.firstSeq = 2;
+    second.operations = 3;
+    o.rollout.stages = {first, second};
+    o.rollout.operations = 5;
+    o.rollout.unstaged = 4;
+    o.rollout.acknowledgedFailures = 1;
+    return o;
 }
 
 template <class T>
@@ -925,7 +965,8 @@ TYPED_TEST_P(StoreContract, BatchIsAllOrNothing) {
 TYPED_TEST_P(StoreContract, StateCountsCoverTheWholeStore) {
     Store& s = this->store();
     StoreReader::StateCounts empty = s.stateCounts();
-    EXPECT_EQ(empty.orchestrations.size(), 7u) << "every state present, zeros included";
+    EXPECT_EQ(empty.orchestrations.size(), static_cast<std::size_t>(kOrchestrationStateCount))
+        << "every state present, zeros included (paused too)";
     EXPECT_EQ(empty.operations.size(), 5u);
     for (const auto& [st, n] : empty.orchestrations) EXPECT_EQ(n, 0);
     for (const auto& [st, n] : empty.operations) EXPECT_EQ(n, 0);
@@ -949,6 +990,170 @@ TYPED_TEST_P(StoreContract, StateCountsCoverTheWholeStore) {
     EXPECT_EQ(c.orchestrations[OrchestrationState::Succeeded], 85);
 }
 
+// SPEC 10: paused is not final. A restart takes paused orchestrations up again (they are among the
+// unfinished ones), the state filter and the per-state counts know it, and it survives a reopen.
+TYPED_TEST_P(StoreContract, PausedIsUnfinishedFilterableAndCounted) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("done", 1, OrchestrationState::Succeeded));
+    s.insertOrchestration(makeOrch("p2", 40, OrchestrationState::Paused));
+    s.insertOrchestration(makeOrch("i", 20, OrchestrationState::InProgress));
+    s.insertOrchestration(makeStagedOrch("p1", 10, OrchestrationState::Paused));
+    s.insertOrchestration(makeOrch("f", 5, OrchestrationState::Failed));
+    EXPECT_EQ(ids(s.unfinishedOrchestrations()), (std::vector<std::string>{"p1", "i", "p2"}));
+    OrchestrationQuery q;
+    q.states = {OrchestrationState::Paused};
+    auto page = s.listOrchestrations(q);
+    EXPECT_EQ(ids(page.data), (std::vector<std::string>{"p1", "p2"}));
+    EXPECT_EQ(page.totalCount, 2);
+    q.states = {OrchestrationState::Paused, OrchestrationState::InProgress};
+    q.pageSize = 2;
+    q.page = 2;
+    page = s.listOrchestrations(q);
+    EXPECT_EQ(ids(page.data), (std::vector<std::string>{"p2"}));
+    EXPECT_EQ(page.count, 1);
+    EXPECT_EQ(page.totalCount, 3);
+    EXPECT_EQ(s.stateCounts().orchestrations[OrchestrationState::Paused], 2);
+
+    // Resume one, pause another: filters and counters follow.
+    Orchestration p2 = *s.getOrchestration("p2");
+    p2.state = OrchestrationState::InProgress;
+    p2.description = "resumed by operator";
+    s.updateOrchestration(p2);
+    Orchestration i = *s.getOrchestration("i");
+    i.state = OrchestrationState::Paused;
+    i.description = "paused by operator";
+    s.updateOrchestration(i);
+    q = {};
+    q.states = {OrchestrationState::Paused};
+    EXPECT_EQ(ids(s.listOrchestrations(q).data), (std::vector<std::string>{"p1", "i"}));
+    StoreReader::StateCounts c = s.stateCounts();
+    EXPECT_EQ(c.orchestrations[OrchestrationState::Paused], 2);
+    EXPECT_EQ(c.orchestrations[OrchestrationState::InProgress], 1);
+    EXPECT_EQ(ids(s.unfinishedOrchestrations()), (std::vector<std::string>{"p1", "i", "p2"}));
+
+    const Orchestration p1 = *s.getOrchestration("p1");
+    EXPECT_EQ(p1, makeStagedOrch("p1", 10, OrchestrationState::Paused));
+    if (!this->reopen()) return;
+    Store& r = this->store();
+    EXPECT_EQ(ids(r.unfinishedOrchestrations()), (std::vector<std::string>{"p1", "i", "p2"}));
+    EXPECT_EQ(*r.getOrchestration("p1"), p1);
+    EXPECT_EQ(*r.getOrchestration("i"), i);
+    EXPECT_EQ(r.stateCounts().orchestrations[OrchestrationState::Paused], 2);
+}
+
+// SPEC 10: the orchestration's rollout progress (stage cursor, soak, acknowledged failures) and
+// its stages, budgets and blackouts round-trip through every write; so does an operation's stage,
+// which only a whole-record write may change (progress and moves keep it).
+TYPED_TEST_P(StoreContract, RolloutAndStageRoundTrip) {
+    Store& s = this->store();
+    Orchestration o = makeStagedOrch("o", 100, OrchestrationState::Pending);
+    o.rollout = {};  // not resolved yet
+    s.insertOrchestration(o);
+    EXPECT_EQ(*s.getOrchestration("o"), o);
+    std::vector<Operation> ops;
+    for (int i = 0; i < 5; ++i) {
+        Operation op = makeOp("o", "op" + std::to_string(i), 200, i);
+        op.stage = i < 2 ? "canary" : "rest";
+        ops.push_back(op);
+    }
+    // Resolution: orchestration + first stage in one write, the second stage streamed.
+    o = makeStagedOrch("o", 100, OrchestrationState::InProgress);
+    s.updateOrchestrationWithOperations(o, {ops[0]}, {});
+    s.insertOperations({ops[1]});
+    std::size_t next = 2;
+    s.updateOrchestrationAddingOperations(o, [&](Operation& out) {
+        if (next == 4) return false;
+        out = ops[next++];
+        return true;
+    });
+    Store::WriteBatch insert;
+    insert.insertedOperations = {ops[4]};
+    s.apply(insert);
+    EXPECT_EQ(*s.getOrchestration("o"), o);
+    EXPECT_EQ(s.operationsOf("o"), ops);
+    EXPECT_EQ(s.listOperations("o", {}).data, ops);
+    for (const Operation& op : ops) EXPECT_EQ(*s.getOperation("o", op.operationID), op);
+
+    // Progress, a move and a batch with both: the stage stays.
+    const std::string started = "upgrade started", moved = "blackout: moved to 2026-01-03T00:00:00Z";
+    Store::ProgressChange pc;
+    pc.operationID = "op0";
+    pc.seq = 0;
+    pc.state = OperationState::InProgress;
+    pc.description = &started;
+    pc.updatedAt = 300;
+    pc.startedAt = 300;
+    pc.upgradeStarted = true;
+    s.updateOperationProgress("o", pc);
+    Store::applyProgress(pc, ops[0]);
+    s.rescheduleOperations("o", {{"op3", 9000, 9000, 9500, 3}}, &moved, 310);
+    Store::applySchedule({"op3", 9000, 9000, 9500, 3}, &moved, 310, ops[3]);
+    Store::WriteBatch b;
+    o.rollout.stages[0].state = StageState::Succeeded;
+    o.rollout.stages[0].soakUntil = 0;
+    o.rollout.stages[1].state = StageState::InProgress;
+    o.rollout.stages[1].startedAt = 400;
+    o.rollout.acknowledgedFailures = 3;
+    o.state = OrchestrationState::Paused;
+    o.description = "paused: stage \"rest\": 1 failed operations exceed its budget of 0";
+    b.updatedOrchestrations.push_back(o);
+    Store::WriteBatch::Moves mv;
+    mv.orchestrationID = "o";
+    mv.changes = {{"op4", 9100, 9100, 9600, 4}};
+    mv.updatedAt = 400;
+    b.moves.push_back(mv);
+    Store::applySchedule(mv.changes[0], nullptr, 400, ops[4]);
+    Store::WriteBatch::Progress bp;
+    bp.orchestrationID = "o";
+    bp.change.operationID = "op2";
+    bp.change.seq = 2;
+    bp.change.state = OperationState::Failed;
+    bp.change.updatedAt = 401;
+    b.progress.push_back(bp);
+    Store::applyProgress(bp.change, ops[2]);
+    s.apply(b);
+    EXPECT_EQ(*s.getOrchestration("o"), o);
+    EXPECT_EQ(s.operationsOf("o"), ops);
+    std::vector<Operation> seen;
+    s.forEachOperation("o", [&](const Operation& op) { seen.push_back(op); });
+    EXPECT_EQ(seen, ops);
+    Operation buffer = makeOp("x", "y", 1, 1);
+    buffer.stage = "a-much-longer-stage-name-left-in-the-buffer";
+    ASSERT_TRUE(s.readOperation("o", "op1", buffer));
+    EXPECT_EQ(buffer, ops[1]);
+    ASSERT_TRUE(s.readOperationAt("o", "op4", 4, buffer));
+    EXPECT_EQ(buffer, ops[4]);
+
+    // A whole-record update may clear or change the stage (a retried operation is unstaged).
+    ops[1].stage.clear();
+    ops[1].state = OperationState::Succeeded;
+    ops[4].stage = "canary";
+    s.updateOperations({ops[1], ops[4]});
+    EXPECT_EQ(s.operationsOf("o"), ops);
+    OperationQuery failed;
+    failed.states = {OperationState::Failed};
+    EXPECT_EQ(s.listOperations("o", failed).data, std::vector<Operation>{ops[2]});
+
+    // The page fast paths (when the store has them) render the stage like the JSON path, and
+    // leave a staged orchestration to the JSON path (its answer adds `stages`).
+    if (OperationPageSource* pages = s.pageSource()) {
+        std::string text;
+        ASSERT_TRUE(pages->appendOperationPage("o", {}, text));
+        EXPECT_EQ(text, dumpWire(pageJson(s.listOperations("o", {}))));
+        EXPECT_NE(text.find("\"stage\":\"rest\""), std::string::npos) << text;
+        text = "keep";
+        EXPECT_EQ(pages->appendOrchestration("o", text), OperationPageSource::Render::Unavailable);
+        EXPECT_EQ(text, "keep");
+        s.insertOrchestration(makeOrch("plain", 1));
+        EXPECT_EQ(pages->appendOrchestration("plain", text), OperationPageSource::Render::Found);
+    }
+
+    if (!this->reopen()) return;
+    Store& r = this->store();
+    EXPECT_EQ(*r.getOrchestration("o"), o);
+    EXPECT_EQ(r.operationsOf("o"), ops);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertGetUpdateOperationAllFields,
                             OrchestrationOrderIsCreatedAtThenId, OperationOrderIsCreatedAtThenSeqThenId,
                             FiltersWithSeveralStates, PagingEdges, Stats, UnfinishedOrchestrationsInCreationOrder,
@@ -957,6 +1162,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertG
                             UpdateKeepsOrderAndFiltersConsistent, ReadOperationIntoAUsedBuffer,
                             RescheduleChangesOnlyTheScheduleFields, BriefsMatchTheOperations,
                             ProgressChangesOnlyItsFields, BatchAppliesEveryPartInOrder, BatchIsAllOrNothing,
-                            StateCountsCoverTheWholeStore);
+                            StateCountsCoverTheWholeStore, PausedIsUnfinishedFilterableAndCounted,
+                            RolloutAndStageRoundTrip);
 
 }  // namespace keb::contract

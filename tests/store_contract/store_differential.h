@@ -84,6 +84,15 @@ private:
         return texts[pick(texts.size())] + (chance(30) ? " #" + std::to_string(pick(1000)) : "");
     }
     OperationState state() { return static_cast<OperationState>(pick(5)); }
+    // Every orchestration state, paused (SPEC 10) included.
+    OrchestrationState orchestrationState() {
+        return static_cast<OrchestrationState>(pick(static_cast<std::uint64_t>(kOrchestrationStateCount)));
+    }
+    // SPEC 10: a stage name for an operation (mostly none: most operations are not staged).
+    std::string stageName() {
+        static const std::vector<std::string> names = {"canary", "rest", "eu-2", std::string(40, 'z')};
+        return chance(70) ? std::string() : names[pick(names.size())];
+    }
 
     // A known orchestration id (mostly) or one no store has.
     std::string orchestrationID() {
@@ -109,7 +118,7 @@ private:
     std::size_t opCount() { return knownOps().size(); }
 
     Orchestration randomOrchestration(const std::string& id) {
-        Orchestration o = makeOrch(id, static_cast<Millis>(pick(20)), static_cast<OrchestrationState>(pick(7)),
+        Orchestration o = makeOrch(id, static_cast<Millis>(pick(20)), orchestrationState(),
                                    static_cast<std::int64_t>(pick(10)));
         o.description = text(true);
         o.updatedAt = o.createdAt + static_cast<Millis>(pick(100));
@@ -118,6 +127,19 @@ private:
             o.type = OrchestrationType::UpgradeCluster;
             o.parameters.kyma.reset();
             o.parameters.kubernetes = KubernetesParams{"1.30." + std::to_string(pick(3)), "gardenlinux", "1443.3"};
+        }
+        if (chance(20)) {  // SPEC 10: stages, budgets, blackouts, and (mostly) rollout progress
+            const Orchestration staged = makeStagedOrch(id, o.createdAt, o.state);
+            o.parameters.strategy.stages = staged.parameters.strategy.stages;
+            o.parameters.strategy.maxFailures = staged.parameters.strategy.maxFailures;
+            if (chance(50)) o.parameters.strategy.blackouts = staged.parameters.strategy.blackouts;
+            if (chance(30)) o.parameters.strategy.stages.pop_back();  // one stage without workers left
+            if (chance(70)) o.rollout = staged.rollout;
+            if (!o.rollout.stages.empty() && chance(30))
+                o.rollout.stages[0].acknowledgedFailures = static_cast<std::int64_t>(pick(4));
+        } else if (chance(10)) {  // a budget of the whole orchestration only
+            o.parameters.strategy.maxFailures = FailureBudget{true, static_cast<std::int64_t>(pick(101))};
+            o.rollout.operations = static_cast<std::int64_t>(pick(50));
         }
         return o;
     }
@@ -136,6 +158,7 @@ private:
             op.maintenanceWindowEnd = op.maintenanceWindowBegin + static_cast<Millis>(pick(3000));
         }
         if (chance(15)) op.retryOf = uuid();
+        op.stage = stageName();
         if (chance(30)) {
             op.kymaConfig.reset();
             if (chance(70)) op.clusterConfig = KubernetesParams{"1.3" + std::to_string(pick(3)), "gardenlinux", "14" + std::to_string(pick(4))};
@@ -163,6 +186,7 @@ private:
         if (chance(10)) op.seq = static_cast<std::int64_t>(pick(40));
         if (chance(10)) op.createdAt = static_cast<Millis>(pick(30));
         if (chance(10)) op.runtimeID = chance(50) ? uuid() : "rt-" + std::to_string(pick(50));
+        if (chance(10)) op.stage = stageName();
         return op;
     }
     // A seq hint: mostly right, sometimes another operation's, none or out of range.
@@ -222,7 +246,7 @@ private:
             const std::string id = orchestrationID();
             auto stored = ref_.getOrchestration(id);
             Orchestration o = stored ? *stored : randomOrchestration(id);
-            o.state = static_cast<OrchestrationState>(pick(7));
+            o.state = orchestrationState();
             o.description = text(true);
             if (chance(20)) o.createdAt = static_cast<Millis>(pick(20));
             b.updatedOrchestrations.push_back(o);
@@ -297,7 +321,7 @@ private:
                 const std::string id = orchestrationID();
                 auto stored = ref_.getOrchestration(id);
                 Orchestration o = stored ? *stored : randomOrchestration(id);
-                o.state = static_cast<OrchestrationState>(pick(7));
+                o.state = orchestrationState();
                 o.description = text(true);
                 if (chance(30)) o.createdAt = static_cast<Millis>(pick(20));
                 both("updateOrchestration", [&](Store& s) { s.updateOrchestration(o); });
@@ -329,7 +353,7 @@ private:
                 const std::string id = orchestrationID();
                 auto stored = ref_.getOrchestration(id);
                 Orchestration o = stored ? *stored : randomOrchestration(id);
-                o.state = static_cast<OrchestrationState>(pick(7));
+                o.state = orchestrationState();
                 std::vector<Operation> inserted, updated;
                 for (int i = static_cast<int>(pick(4)); i > 0; --i) inserted.push_back(newOperation(chance(90) ? id : orchestrationID()));
                 for (int i = static_cast<int>(pick(3)); i > 0; --i) updated.push_back(changedOperation());
@@ -419,7 +443,7 @@ private:
             OrchestrationQuery q;
             q.pageSize = 1 + static_cast<int>(pick(6));
             q.page = 1 + static_cast<int>(pick(5));
-            if (chance(50)) q.states = {static_cast<OrchestrationState>(pick(7)), static_cast<OrchestrationState>(pick(7))};
+            if (chance(50)) q.states = {orchestrationState(), orchestrationState()};
             const auto want = ref_.listOrchestrations(q);
             const auto got = s.listOrchestrations(q);
             ASSERT_EQ(got.data, want.data) << at;
@@ -464,6 +488,10 @@ private:
                 const OperationPageSource::Render r = pages->appendOrchestration(orch, text);
                 if (!o) {
                     ASSERT_EQ(r, OperationPageSource::Render::NotFound) << at << " " << orch;
+                    ASSERT_EQ(text, "before:");
+                } else if (!o->parameters.strategy.stages.empty()) {
+                    // Its answer adds `stages` (SPEC 10): the JSON path renders it.
+                    ASSERT_EQ(r, OperationPageSource::Render::Unavailable) << at << " staged " << orch;
                     ASSERT_EQ(text, "before:");
                 } else {
                     ASSERT_EQ(r, OperationPageSource::Render::Found) << at << " " << orch;

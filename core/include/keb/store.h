@@ -36,7 +36,8 @@ public:
 
     virtual std::optional<Orchestration> getOrchestration(const std::string& id) = 0;
     virtual Page<Orchestration> listOrchestrations(const OrchestrationQuery& q) = 0;
-    // Orchestrations in pending, in progress, canceling or retrying, by creation order.
+    // Orchestrations in pending, in progress, canceling, retrying or paused (every state that is
+    // not final), by creation order.
     virtual std::vector<Orchestration> unfinishedOrchestrations() = 0;
 
     virtual std::optional<Operation> getOperation(const std::string& orchestrationID,
@@ -96,10 +97,7 @@ public:
     };
     virtual StateCounts stateCounts() {
         StateCounts c;
-        for (auto s : {OrchestrationState::Pending, OrchestrationState::InProgress, OrchestrationState::Canceling,
-                       OrchestrationState::Canceled, OrchestrationState::Retrying, OrchestrationState::Succeeded,
-                       OrchestrationState::Failed})
-            c.orchestrations[s] = 0;
+        for (auto s : allOrchestrationStates()) c.orchestrations[s] = 0;
         for (auto s : {OperationState::Pending, OperationState::InProgress, OperationState::Succeeded,
                        OperationState::Failed, OperationState::Canceled})
             c.operations[s] = 0;
