@@ -59,10 +59,18 @@ struct HourStats {
 struct OrchestrationInfo {
     int submitIndex = -1;          // i-th submit event of the timeline; -1 when created through api()
     std::string orchestrationID;
-    int workers = 1;
+    int workers = 1;               // strategy.parallel.workers
     bool usesWindows = false;
     int running = 0;               // operations in progress now
     int peakRunning = 0;
+    // SPEC 10 (from the stored request): its stages and own blackouts.
+    std::vector<Stage> stages;
+    std::vector<Blackout> blackouts;
+    // The worker limit in force: `workers`, or for a staged orchestration the workers of the stage
+    // the engine is at (from stage.started / stage.finished events: the next stage's once one
+    // finished, `workers` again after the last one), as the engine's own limit.
+    int limit = 1;
+    int stageAt = 0;               // index of that stage (stages.size(): all finished)
 };
 
 // Latest operation of one runtime (for the UI's fleet view).
@@ -128,6 +136,10 @@ public:
     const SimBackend& backend() const { return *backend_; }
     // Orchestrations in creation order (index = position).
     const std::vector<OrchestrationInfo>& orchestrations() const { return orchs_; }
+    // What the simulator knows about an orchestration by id (nullptr: never seen created).
+    const OrchestrationInfo* orchestration(std::string_view orchestrationID) {
+        return infoFor(orchestrationID);
+    }
     // orchestrationID of the i-th submit event (empty when not submitted yet or rejected).
     std::string submitted(int i) const;
     std::optional<RuntimeStatus> runtimeStatus(const std::string& runtimeID) const;
@@ -169,6 +181,7 @@ private:
     };
     void buildEngine();
     void observe(const EngineEvent& e);
+    void observeStage(const EngineEvent& e);
     void process(const SimEvent& ev);
     void runTimeline(const TimelineEvent& t);
     void tickEngine();
