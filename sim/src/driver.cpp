@@ -333,7 +333,7 @@ void Simulation::runTimeline(const TimelineEvent& t) {
             gardenerOutage(t.span, t.error);
             break;
         case K::FailureBurst:
-            failureBurst(t.span, t.probability);
+            failureBurst(t.span, t.probability, t.region);
             break;
         case K::Disappear:
             if (!t.runtimeIDs.empty()) disappear(t.runtimeIDs);
@@ -379,11 +379,14 @@ void Simulation::gardenerOutage(Millis span, const std::string& error) {
     simEvent("sim.outage", {{"until", formatRfc3339(now_ + span)}, {"error", error}});
 }
 
-void Simulation::failureBurst(Millis span, double probability) {
-    backend_->plan().bursts.push_back(FailureBurst{now_, now_ + span, probability});
+void Simulation::failureBurst(Millis span, double probability, const std::string& region) {
+    backend_->plan().bursts.push_back(FailureBurst{now_, now_ + span, probability, region});
     char p[32];
     std::snprintf(p, sizeof p, "%g", probability);
-    simEvent("sim.failureBurst", {{"until", formatRfc3339(now_ + span)}, {"probability", p}});
+    if (region.empty())  // the line of a burst over every region is as before
+        simEvent("sim.failureBurst", {{"until", formatRfc3339(now_ + span)}, {"probability", p}});
+    else
+        simEvent("sim.failureBurst", {{"until", formatRfc3339(now_ + span)}, {"probability", p}, {"region", region}});
 }
 
 std::size_t Simulation::disappear(int count) {
@@ -484,6 +487,7 @@ void Simulation::observe(const EngineEvent& e) {
                state = !created && !start && k == "operation.state";
     if (!created && !start && !state) {
         if (k.starts_with("stage.")) observeStage(e);
+        else if (k == "orchestration.state" && e.state == std::string_view("paused")) ++pauses_;
         return;
     }
     OrchestrationInfo* info = infoFor(e.orchestrationID);

@@ -189,10 +189,11 @@ void parseFaults(const Node& n, Scenario& sc) {
         a.requireArray();
         for (std::size_t i = 0; i < a.size(); ++i) {
             Node o = a.at(i);
-            o.onlyKeys({"from", "to", "probability"});
+            o.onlyKeys({"from", "to", "probability", "region"});
             if (!o.has("from") || !o.has("to")) o.fail("from and to are required");
             FailureBurst b{o["from"].time(sc.start), o["to"].time(sc.start),
-                           o.has("probability") ? o["probability"].probability() : 1.0};
+                           o.has("probability") ? o["probability"].probability() : 1.0,
+                           o.has("region") ? o["region"].str() : std::string()};
             if (b.to <= b.from) o["to"].fail("must be after from");
             f.bursts.push_back(b);
         }
@@ -299,6 +300,7 @@ OrchestrationExpect parseOrchExpect(const Node& n, int defaultIndex, int submitC
         if (!s) n["state"].fail("unknown orchestration state");
         e.state = s;
     }
+    if (n.has("description")) e.description = n["description"].str();
     if (n.has("operations")) e.operations = parseStateCounts(n["operations"]);
     if (n.has("totalOperations")) e.totalOperations = parseCount(n["totalOperations"]);
     return e;
@@ -442,11 +444,12 @@ void parseTimeline(const Node& n, Scenario& sc) {
             t.span = ev["for"].duration();
             if (ev.has("error")) t.error = ev["error"].str();
         } else if (kind == "failureBurst") {
-            ev.onlyKeys({"at", "event", "for", "probability", "comment"});
+            ev.onlyKeys({"at", "event", "for", "probability", "region", "comment"});
             t.kind = TimelineEvent::Kind::FailureBurst;
             if (!ev.has("for")) ev.fail("for (a duration) is required");
             t.span = ev["for"].duration();
             if (ev.has("probability")) t.probability = ev["probability"].probability();
+            if (ev.has("region")) t.region = ev["region"].str();
         } else if (kind == "disappear") {
             ev.onlyKeys({"at", "event", "count", "runtimeIDs", "comment"});
             t.kind = TimelineEvent::Kind::Disappear;
@@ -458,7 +461,8 @@ void parseTimeline(const Node& n, Scenario& sc) {
             t.kind = TimelineEvent::Kind::StoreFailure;
             t.count = ev.has("writes") ? static_cast<int>(ev["writes"].integer(1, 1000)) : 1;
         } else if (kind == "check") {
-            ev.onlyKeys({"at", "event", "orchestration", "state", "operations", "totalOperations", "comment"});
+            ev.onlyKeys({"at", "event", "orchestration", "state", "description", "operations", "totalOperations",
+                         "comment"});
             t.kind = TimelineEvent::Kind::Check;
             if (!ev.has("orchestration")) ev.fail("orchestration (index of a submit event) is required");
             t.check = parseOrchExpect(ev, static_cast<int>(ev["orchestration"].integer(0, 1000000)), submits, false);

@@ -35,6 +35,7 @@ struct CountExpect {
 struct OrchestrationExpect {
     int index = 0;                              // i-th submit event of the timeline (0-based)
     std::optional<OrchestrationState> state;
+    std::optional<std::string> description;     // a part of its description, e.g. "paused: stage \"canary\""
     std::map<OperationState, CountExpect> operations;  // per operation state
     std::optional<CountExpect> totalOperations;
 };
@@ -69,6 +70,7 @@ struct TimelineEvent {
     Millis span = 0;
     double probability = 1.0;
     std::string error;
+    std::string region;     // FailureBurst: only this region (empty: every region)
     // Check
     OrchestrationExpect check;
 };

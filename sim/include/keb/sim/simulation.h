@@ -115,7 +115,8 @@ public:
     // --- injections at the current time (the UI's buttons; the timeline uses them too) ---
     void restart();
     void gardenerOutage(Millis span, const std::string& error = "");
-    void failureBurst(Millis span, double probability);
+    // Upgrades starting from now for `span` fail with at least `probability`; only in `region` when set.
+    void failureBurst(Millis span, double probability, const std::string& region = "");
     // Removes `count` live shoots picked deterministically (seed, now); returns how many.
     std::size_t disappear(int count);
     std::size_t disappear(const std::vector<std::string>& runtimeIDs);
@@ -161,6 +162,8 @@ public:
     std::int64_t workerViolations() const { return workerViolations_; }
     std::int64_t concurrentUpgrades() const { return concurrentUpgrades_; }
     std::int64_t resolveErrors() const { return resolveErrors_; }
+    // SPEC 10: how often an orchestration went paused (a budget's pause or an operator's).
+    std::int64_t pauses() const { return pauses_; }
     // Up to kMaxSamples descriptions of violations, for check details.
     const std::vector<std::string>& violationSamples() const { return violationSamples_; }
     static constexpr std::size_t kMaxSamples = 10;
@@ -242,6 +245,7 @@ private:
     std::int64_t concurrentUpgrades_ = 0;
     std::int64_t droppedCompletions_ = 0;
     std::int64_t resolveErrors_ = 0;
+    std::int64_t pauses_ = 0;
     Millis stallAt_ = -1;
     int stallCount_ = 0;
     bool stalled_ = false;
