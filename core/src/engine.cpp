@@ -1327,6 +1327,7 @@ RetryResult Engine::retry(const std::string& orchestrationID, const std::vector<
         op.state = OperationState::Pending;
         op.description = "retry of operation " + old->operationID;
         op.retryOf = old->operationID;
+        op.stage.clear();  // SPEC 10: retried operations are not staged (the copy kept the failed one's)
         op.immediate = immediate;
         op.createdAt = now;
         op.updatedAt = now;

@@ -296,6 +296,14 @@ void Simulation::runTimeline(const TimelineEvent& t) {
             expectStatus(r.status, 200, r.body);
             break;
         }
+        case K::Pause:
+        case K::Resume: {  // SPEC 10
+            const std::string id = orchestrationID();
+            if (id.empty()) break;
+            ApiResponse r = api("PUT", "/orchestrations/" + id + (t.kind == K::Pause ? "/pause" : "/resume"));
+            expectStatus(r.status, 200, r.body);
+            break;
+        }
         case K::Retry: {
             const std::string id = orchestrationID();
             if (id.empty()) break;
@@ -325,7 +333,7 @@ void Simulation::runTimeline(const TimelineEvent& t) {
             gardenerOutage(t.span, t.error);
             break;
         case K::FailureBurst:
-            failureBurst(t.span, t.probability);
+            failureBurst(t.span, t.probability, t.region);
             break;
         case K::Disappear:
             if (!t.runtimeIDs.empty()) disappear(t.runtimeIDs);
@@ -371,11 +379,14 @@ void Simulation::gardenerOutage(Millis span, const std::string& error) {
     simEvent("sim.outage", {{"until", formatRfc3339(now_ + span)}, {"error", error}});
 }
 
-void Simulation::failureBurst(Millis span, double probability) {
-    backend_->plan().bursts.push_back(FailureBurst{now_, now_ + span, probability});
+void Simulation::failureBurst(Millis span, double probability, const std::string& region) {
+    backend_->plan().bursts.push_back(FailureBurst{now_, now_ + span, probability, region});
     char p[32];
     std::snprintf(p, sizeof p, "%g", probability);
-    simEvent("sim.failureBurst", {{"until", formatRfc3339(now_ + span)}, {"probability", p}});
+    if (region.empty())  // the line of a burst over every region is as before
+        simEvent("sim.failureBurst", {{"until", formatRfc3339(now_ + span)}, {"probability", p}});
+    else
+        simEvent("sim.failureBurst", {{"until", formatRfc3339(now_ + span)}, {"probability", p}, {"region", region}});
 }
 
 std::size_t Simulation::disappear(int count) {
@@ -454,8 +465,12 @@ void Simulation::observe(const EngineEvent& e) {
             OrchestrationInfo info;
             info.orchestrationID = std::string(e.orchestrationID);
             if (auto o = store_.getOrchestration(info.orchestrationID)) {
-                info.workers = std::max(1, o->parameters.strategy.workers);
-                info.usesWindows = o->parameters.strategy.maintenanceWindow;
+                const Strategy& st = o->parameters.strategy;
+                info.workers = std::max(1, st.workers);
+                info.usesWindows = st.maintenanceWindow;
+                info.stages = st.stages;
+                info.blackouts = st.blackouts;
+                info.limit = info.stages.empty() ? info.workers : std::max(1, st.stages[0].workers.value_or(st.workers));
             }
             orchIndex_[hashWords(e.orchestrationID)] = static_cast<std::uint32_t>(orchs_.size());
             orchs_.push_back(std::move(info));
@@ -470,7 +485,11 @@ void Simulation::observe(const EngineEvent& e) {
     // kind in window rollouts, and the others are logged only).
     const bool created = k == "operation.created", start = !created && k == "operation.start",
                state = !created && !start && k == "operation.state";
-    if (!created && !start && !state) return;
+    if (!created && !start && !state) {
+        if (k.starts_with("stage.")) observeStage(e);
+        else if (k == "orchestration.state" && e.state == std::string_view("paused")) ++pauses_;
+        return;
+    }
     OrchestrationInfo* info = infoFor(e.orchestrationID);
     const int orchIdx = info ? static_cast<int>(info - orchs_.data()) : -1;
     if (created) {
@@ -490,12 +509,16 @@ void Simulation::observe(const EngineEvent& e) {
         if (info) {
             ++info->running;
             info->peakRunning = std::max(info->peakRunning, info->running);
-            if (info->running > info->workers) {
+            if (info->running > info->limit) {
                 ++workerViolations_;
                 if (violationSamples_.size() < kMaxSamples)
-                    violationSamples_.push_back("workers exceeded: orchestration " + std::string(e.orchestrationID) + " runs " +
-                                                std::to_string(info->running) + " > " + std::to_string(info->workers) +
-                                                " at " + formatRfc3339(e.at));
+                    violationSamples_.push_back(
+                        "workers exceeded: orchestration " + std::string(e.orchestrationID) + " runs " +
+                        std::to_string(info->running) + " > " + std::to_string(info->limit) +
+                        (info->stages.empty() || info->stageAt >= static_cast<int>(info->stages.size())
+                             ? std::string()
+                             : " (stage \"" + info->stages[static_cast<std::size_t>(info->stageAt)].name + "\")") +
+                        " at " + formatRfc3339(e.at));
             }
         }
         if (++rt.busy > 1) {
@@ -518,6 +541,22 @@ void Simulation::observe(const EngineEvent& e) {
         --inProgressTotal_;
         if (rt.busy > 0) --rt.busy;
     }
+}
+
+// SPEC 10: the worker limit follows the engine's stage cursor: a stage's workers from its start,
+// the next stage's once it finished (the engine's cursor moves on even while the next one waits),
+// the strategy's after the last one.
+void Simulation::observeStage(const EngineEvent& e) {
+    const bool started = e.kind == std::string_view("stage.started");
+    if (!started && e.kind != std::string_view("stage.finished")) return;
+    OrchestrationInfo* info = infoFor(e.orchestrationID);
+    if (!info) return;
+    std::size_t k = 0;
+    while (k < info->stages.size() && info->stages[k].name != e.stage) ++k;
+    if (k == info->stages.size()) return;
+    if (!started) ++k;
+    info->stageAt = static_cast<int>(k);
+    info->limit = k < info->stages.size() ? std::max(1, info->stages[k].workers.value_or(info->workers)) : info->workers;
 }
 
 std::size_t Simulation::WindowKeyHash::operator()(const SimFleet::WindowKey& k) const {

@@ -229,6 +229,7 @@ void EventLog::simEvent(Millis at, const char* kind,
 void EventLog::engineEvent(const EngineEvent& e) {
     beginLine(e.at, e.kind);
     if (!e.orchestrationID.empty()) field(line_, ",\"orchestrationID\":\"", e.orchestrationID);
+    if (!e.stage.empty()) field(line_, ",\"stage\":\"", e.stage);  // SPEC 10's stage events only
     if (!e.operationID.empty()) field(line_, ",\"operationID\":\"", e.operationID);
     if (!e.runtimeID.empty()) field(line_, ",\"runtimeID\":\"", e.runtimeID);
     if (!e.state.empty()) field(line_, ",\"state\":\"", e.state);

@@ -10,6 +10,7 @@
 #include "keb/sim/checker.h"
 #include "keb/sim/scenario_node.h"
 #include "keb/timefmt.h"
+#include "keb/validate.h"
 #include "keb/wire.h"
 #include "keb/windows.h"
 
@@ -188,10 +189,11 @@ void parseFaults(const Node& n, Scenario& sc) {
         a.requireArray();
         for (std::size_t i = 0; i < a.size(); ++i) {
             Node o = a.at(i);
-            o.onlyKeys({"from", "to", "probability"});
+            o.onlyKeys({"from", "to", "probability", "region"});
             if (!o.has("from") || !o.has("to")) o.fail("from and to are required");
             FailureBurst b{o["from"].time(sc.start), o["to"].time(sc.start),
-                           o.has("probability") ? o["probability"].probability() : 1.0};
+                           o.has("probability") ? o["probability"].probability() : 1.0,
+                           o.has("region") ? o["region"].str() : std::string()};
             if (b.to <= b.from) o["to"].fail("must be after from");
             f.bursts.push_back(b);
         }
@@ -213,9 +215,29 @@ void parseFaults(const Node& n, Scenario& sc) {
     }
 }
 
-void parseEngine(const Node& n, EngineConfig& c) {
+// SPEC 10: engine.blackouts, the server-wide blackouts (keb-server --blackouts FILE). Parsed by the
+// core's parseBlackouts, so errors are the server's, with the JSON path ("engine.blackouts[1].to:
+// must be after from"). Besides RFC 3339, `from` and `to` may be offsets from the scenario start.
+std::vector<Blackout> parseEngineBlackouts(const Node& n, Millis start) {
+    Json list = n.json();
+    if (list.is_array())
+        for (auto& b : list)
+            if (b.is_object())
+                for (const char* key : {"from", "to"})
+                    if (b.contains(key) && b[key].is_string()) {
+                        const std::string v = b[key].get<std::string>();
+                        if (v.starts_with("+"))
+                            if (auto d = parseOffset(v)) b[key] = formatRfc3339(start + *d);
+                    }
+    std::string err;
+    auto out = parseBlackouts(list, n.path(), &err);
+    if (!out) n.failNamed(err.empty() ? n.path() + ": invalid blackouts" : err);
+    return std::move(*out);
+}
+
+void parseEngine(const Node& n, EngineConfig& c, Millis start) {
     n.onlyKeys({"pollInterval", "stepRetryInterval", "operationTimeout", "resolveRetryInterval", "resolveTimeout",
-                "maintenancePolicy"});
+                "maintenancePolicy", "blackouts"});
     auto positive = [&](const char* k, Millis& out) {
         if (!n.has(k)) return;
         out = n[k].duration();
@@ -234,6 +256,7 @@ void parseEngine(const Node& n, EngineConfig& c) {
         if (!policy) p.fail(err.empty() ? "invalid maintenance policy" : err);
         c.policy = std::move(*policy);
     }
+    if (n.has("blackouts")) c.blackouts = parseEngineBlackouts(n["blackouts"], start);
 }
 
 }  // namespace
@@ -277,6 +300,7 @@ OrchestrationExpect parseOrchExpect(const Node& n, int defaultIndex, int submitC
         if (!s) n["state"].fail("unknown orchestration state");
         e.state = s;
     }
+    if (n.has("description")) e.description = n["description"].str();
     if (n.has("operations")) e.operations = parseStateCounts(n["operations"]);
     if (n.has("totalOperations")) e.totalOperations = parseCount(n["totalOperations"]);
     return e;
@@ -291,6 +315,30 @@ std::vector<int> statuses(const Node& n) {
     std::vector<int> out;
     for (std::size_t i = 0; i < n.size(); ++i) out.push_back(static_cast<int>(n.at(i).integer(100, 599)));
     return out;
+}
+
+// A submit the scenario expects to be accepted: no expectStatus (202), or only 2xx statuses.
+bool expectsAcceptance(const std::vector<int>& expectStatus) {
+    for (int s : expectStatus)
+        if (s < 200 || s > 299) return false;
+    return true;
+}
+
+// The body of a submit that is expected to be accepted must be a valid request: a typo in a
+// scenario (e.g. a bad stage) is the file's error (exit 2), named by its JSON path, e.g.
+// "timeline[0].body.strategy.stages[1].maxFailures: invalid percent \"5\"", not a failed check
+// at run time. The core's validator (the server's 400 messages) decides.
+void validateBody(const Node& body, OrchestrationType type) {
+    std::string err;
+    if (parseUpgradeRequest(type, body.json(), &err)) return;
+    // The validator names the field from the body's root ("strategy.stages[1].maxFailures: ...");
+    // when its first segment is a key of the body, the message continues the body's path.
+    std::size_t end = 0;
+    while (end < err.size() && err[end] != '.' && err[end] != '[' && err[end] != ':' && err[end] != ' ') ++end;
+    const std::string first = err.substr(0, end);
+    if (!first.empty() && body.json().is_object() && body.json().contains(first))
+        body.failNamed(body.path() + "." + err);
+    body.fail(err.empty() ? "invalid request body" : err);
 }
 
 int orchestrationRef(const Node& ev, TimelineEvent& t, int submitsSoFar) {
@@ -338,6 +386,8 @@ void parseTimeline(const Node& n, Scenario& sc) {
             // Any JSON is passed to the API as is (a string is sent verbatim, for malformed bodies).
             t.body = ev["body"].json().is_string() ? ev["body"].json().get<std::string>() : ev["body"].json().dump();
             if (ev.has("expectStatus")) t.expectStatus = statuses(ev["expectStatus"]);
+            if (!ev["body"].json().is_string() && expectsAcceptance(t.expectStatus))
+                validateBody(ev["body"], t.type);
             t.submitIndex = submits++;
         } else if (kind == "api") {
             ev.onlyKeys({"at", "event", "method", "path", "body", "expectStatus", "comment"});
@@ -365,6 +415,11 @@ void parseTimeline(const Node& n, Scenario& sc) {
                 ev["all"].fail("all=true and operationIDs exclude each other");
             if (ev.has("immediate")) t.immediate = ev["immediate"].boolean();
             if (ev.has("expectStatus")) t.expectStatus = statuses(ev["expectStatus"]);
+        } else if (kind == "pause" || kind == "resume") {
+            ev.onlyKeys({"at", "event", "orchestration", "orchestrationID", "expectStatus", "comment"});
+            t.kind = kind == "pause" ? TimelineEvent::Kind::Pause : TimelineEvent::Kind::Resume;
+            t.orchestration = orchestrationRef(ev, t, submits);
+            if (ev.has("expectStatus")) t.expectStatus = statuses(ev["expectStatus"]);
         } else if (kind == "restart") {
             ev.onlyKeys({"at", "event", "comment"});
             t.kind = TimelineEvent::Kind::Restart;
@@ -389,11 +444,12 @@ void parseTimeline(const Node& n, Scenario& sc) {
             t.span = ev["for"].duration();
             if (ev.has("error")) t.error = ev["error"].str();
         } else if (kind == "failureBurst") {
-            ev.onlyKeys({"at", "event", "for", "probability", "comment"});
+            ev.onlyKeys({"at", "event", "for", "probability", "region", "comment"});
             t.kind = TimelineEvent::Kind::FailureBurst;
             if (!ev.has("for")) ev.fail("for (a duration) is required");
             t.span = ev["for"].duration();
             if (ev.has("probability")) t.probability = ev["probability"].probability();
+            if (ev.has("region")) t.region = ev["region"].str();
         } else if (kind == "disappear") {
             ev.onlyKeys({"at", "event", "count", "runtimeIDs", "comment"});
             t.kind = TimelineEvent::Kind::Disappear;
@@ -405,14 +461,15 @@ void parseTimeline(const Node& n, Scenario& sc) {
             t.kind = TimelineEvent::Kind::StoreFailure;
             t.count = ev.has("writes") ? static_cast<int>(ev["writes"].integer(1, 1000)) : 1;
         } else if (kind == "check") {
-            ev.onlyKeys({"at", "event", "orchestration", "state", "operations", "totalOperations", "comment"});
+            ev.onlyKeys({"at", "event", "orchestration", "state", "description", "operations", "totalOperations",
+                         "comment"});
             t.kind = TimelineEvent::Kind::Check;
             if (!ev.has("orchestration")) ev.fail("orchestration (index of a submit event) is required");
             t.check = parseOrchExpect(ev, static_cast<int>(ev["orchestration"].integer(0, 1000000)), submits, false);
             t.orchestration = t.check.index;
         } else {
-            ev["event"].fail("unknown event (submit, api, cancel, retry, restart, setWindow, advance, outage, "
-                             "failureBurst, disappear, storeFailure, check)");
+            ev["event"].fail("unknown event (submit, api, cancel, retry, pause, resume, restart, setWindow, advance, "
+                             "outage, failureBurst, disappear, storeFailure, check)");
         }
         sc.timeline.push_back(std::move(t));
     }
@@ -470,7 +527,7 @@ Scenario parseScenario(const std::string& jsonText, const std::string& file) {
     if (sc.end <= sc.start) (root.has("end") ? root["end"] : root["maxDuration"]).fail("must be after the start");
     if (root.has("fleet")) sc.fleet = parseFleet(root["fleet"]);
     if (root.has("faults")) parseFaults(root["faults"], sc);
-    if (root.has("engine")) parseEngine(root["engine"], sc.engine);
+    if (root.has("engine")) parseEngine(root["engine"], sc.engine, sc.start);
     if (root.has("timeline")) parseTimeline(root["timeline"], sc);
     if (root.has("expect")) parseExpect(root["expect"], sc);
     for (const auto& t : sc.timeline)

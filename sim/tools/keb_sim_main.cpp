@@ -267,12 +267,18 @@ int swarmCommand(int argc, char** argv) {
     const auto wall0 = std::chrono::steady_clock::now();
     auto lastProgress = wall0;
     std::uint64_t done = 0, failed = 0, events = 0, fatal = 0;
+    std::uint64_t staged = 0, budgeted = 0, pauses = 0, pausedWorlds = 0, blackoutWorlds = 0;  // SPEC 10
     for (std::uint64_t i = 0; i < runs; ++i) {
         const std::uint64_t s = *seed + i;
         const keb::sim::SwarmResult r = keb::sim::runSwarmWorld(s, options);
         ++done;
         events += r.events;
         fatal += static_cast<std::uint64_t>(r.fatalRestarts);
+        staged += static_cast<std::uint64_t>(r.staged);
+        budgeted += static_cast<std::uint64_t>(r.budgeted);
+        pauses += static_cast<std::uint64_t>(r.pauses);
+        pausedWorlds += r.pauses > 0 ? 1 : 0;
+        blackoutWorlds += r.blackouts ? 1 : 0;
         char hash[20];
         std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(r.eventLogHash));
         if (!r.passed || !quiet)
@@ -310,6 +316,11 @@ int swarmCommand(int argc, char** argv) {
                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(runs),
                 static_cast<unsigned long long>(failed), static_cast<unsigned long long>(fatal),
                 static_cast<unsigned long long>(events), wall);
+    std::printf("swarm: SPEC 10: %llu staged orchestration(s), %llu with a failure budget, %llu pause(s) in %llu "
+                "world(s), %llu world(s) with blackouts\n",
+                static_cast<unsigned long long>(staged), static_cast<unsigned long long>(budgeted),
+                static_cast<unsigned long long>(pauses), static_cast<unsigned long long>(pausedWorlds),
+                static_cast<unsigned long long>(blackoutWorlds));
     return failed ? 1 : 0;
 }
 

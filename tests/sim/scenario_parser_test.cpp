@@ -49,7 +49,7 @@ TEST(ScenarioParser, FullExample) {
                  "maintenancePolicy": {"rules": [{"match": {"plan": "trial"}, "days": ["Sat"]}]}},
       "timeline": [
         {"at": "+2h", "event": "retry", "orchestration": 0, "immediate": true},
-        {"at": "+0s", "event": "submit", "kind": "cluster", "body": {"x": 1}},
+        {"at": "+0s", "event": "submit", "kind": "cluster", "body": {"x": 1}, "expectStatus": 400},
         {"at": "2026-02-02T01:00:00Z", "event": "cancel", "orchestration": 0},
         {"at": "+5h", "event": "outage", "for": "10m"}
       ],
@@ -75,7 +75,8 @@ TEST(ScenarioParser, FullExample) {
     ASSERT_EQ(sc.timeline.size(), 4u);
     EXPECT_EQ(sc.timeline[0].kind, TimelineEvent::Kind::Submit);
     EXPECT_EQ(sc.timeline[0].type, OrchestrationType::UpgradeCluster);
-    EXPECT_EQ(sc.timeline[0].body, R"({"x":1})");
+    EXPECT_EQ(sc.timeline[0].body, R"({"x":1})");  // not checked: expected to be rejected
+    EXPECT_EQ(sc.timeline[0].expectStatus, (std::vector<int>{400}));
     EXPECT_EQ(sc.timeline[1].kind, TimelineEvent::Kind::Cancel);
     EXPECT_EQ(sc.timeline[1].at, start + kHour);
     EXPECT_EQ(sc.timeline[2].kind, TimelineEvent::Kind::Retry);
@@ -196,7 +197,7 @@ TEST(ScenarioParser, ReadmeExamplesAreValid) {
     EXPECT_GE(blocks, 6);
     Scenario sc;
     ASSERT_NO_THROW(sc = parseScenario(doc.dump(), "README.md")) << doc.dump(2);
-    EXPECT_EQ(sc.timeline.size(), 13u);
+    EXPECT_EQ(sc.timeline.size(), 15u);
     EXPECT_EQ(sc.fleet.size, 10000);
 }
 
@@ -226,4 +227,81 @@ TEST(ScenarioParser, ExpectKeysComeFromTheCheckerRegistry) {
         << err;
     for (const CheckerSpec* c : checkerRegistry()) EXPECT_NE(err.find(c->name), std::string::npos) << c->name;
     EXPECT_EQ(errorOf(R"({"expect": {"allFinished": 1}})"), "t.json: expect.allFinished: expected true or false");
+}
+
+// SPEC 10: pause/resume events, engine.blackouts, "paused" as an expected state, description.
+TEST(ScenarioParser, PauseResumeBlackoutsAndPausedState) {
+    const Scenario sc = parseScenario(R"({"engine": {"blackouts": [
+          {"from": "2026-01-09T18:00:00Z", "to": "2026-01-12T06:00:00Z", "reason": "weekend"},
+          {"from": "+20d", "to": "+20d2h"}]},
+      "timeline": [
+        {"at": "+0s", "event": "submit", "body": {"targets": {"include": [{"target": "all"}]}, "kyma": {"version": "2.20.0"}}},
+        {"at": "+1h", "event": "pause", "orchestration": 0},
+        {"at": "+2h", "event": "resume", "orchestration": 0, "expectStatus": [200, 409]},
+        {"at": "+3h", "event": "pause", "orchestrationID": "x", "expectStatus": 404},
+        {"at": "+4h", "event": "check", "orchestration": 0, "state": "paused", "description": "by operator"}],
+      "expect": {"orchestrations": [{"state": "paused", "description": "paused: stage"}],
+                 "stagesInOrder": true, "noStartWhilePaused": true, "noStartInBlackout": false}})",
+                                      "t.json");
+    ASSERT_EQ(sc.engine.blackouts.size(), 2u);
+    EXPECT_EQ(sc.engine.blackouts[0].from, *parseRfc3339("2026-01-09T18:00:00Z"));
+    EXPECT_EQ(sc.engine.blackouts[0].reason, "weekend");
+    EXPECT_EQ(sc.engine.blackouts[1].from, sc.start + 20 * kDay);  // an offset from the start
+    EXPECT_EQ(sc.engine.blackouts[1].to, sc.start + 20 * kDay + 2 * kHour);
+    ASSERT_EQ(sc.timeline.size(), 5u);
+    EXPECT_EQ(sc.timeline[1].kind, TimelineEvent::Kind::Pause);
+    EXPECT_EQ(sc.timeline[1].orchestration, 0);
+    EXPECT_TRUE(sc.timeline[1].expectStatus.empty());  // the driver's default: 200
+    EXPECT_EQ(sc.timeline[2].kind, TimelineEvent::Kind::Resume);
+    EXPECT_EQ(sc.timeline[2].expectStatus, (std::vector<int>{200, 409}));
+    EXPECT_EQ(sc.timeline[3].orchestrationID, "x");
+    EXPECT_EQ(sc.timeline[4].check.state, OrchestrationState::Paused);
+    EXPECT_EQ(sc.timeline[4].check.description, "by operator");
+    ASSERT_EQ(sc.expect.orchestrations.size(), 1u);
+    EXPECT_EQ(sc.expect.orchestrations[0].state, OrchestrationState::Paused);
+    EXPECT_EQ(sc.expect.orchestrations[0].description, "paused: stage");
+    EXPECT_EQ(sc.expect.stagesInOrder, true);
+    EXPECT_EQ(sc.expect.noStartWhilePaused, true);
+    EXPECT_EQ(sc.expect.noStartInBlackout, false);
+
+    EXPECT_EQ(errorOf(R"({"engine": {"blackouts": {}}})"), "t.json: engine.blackouts must be an array");
+    EXPECT_EQ(errorOf(R"({"engine": {"blackouts": [{"from": "+1d"}]}})"),
+              "t.json: engine.blackouts[0].to is required (RFC 3339 time)");
+    EXPECT_EQ(errorOf(R"({"engine": {"blackouts": [{"from": "+1d", "to": "+1d"}]}})"),
+              "t.json: engine.blackouts[0].to: must be after from");
+    EXPECT_EQ(errorOf(R"({"engine": {"blackouts": [{"from": "friday", "to": "+1d"}]}})"),
+              "t.json: engine.blackouts[0].from: invalid time \"friday\" (want RFC 3339)");
+    EXPECT_EQ(errorOf(R"({"timeline": [{"at": "+0s", "event": "resume"}]})"),
+              "t.json: timeline[0]: orchestration (index of a submit event) or orchestrationID is required");
+    EXPECT_EQ(errorOf(R"({"timeline": [{"at": "+0s", "event": "pause", "orchestration": 0}]})"),
+              "t.json: timeline[0].orchestration: refers to submit #0 but only 0 submit event(s) come before it");
+}
+
+// A JSON body the scenario expects to be accepted is checked by the core's validator when the file
+// is read: the error continues the body's JSON path with the validator's field path.
+TEST(ScenarioParser, SubmitBodiesExpectedToBeAcceptedAreValidated) {
+    auto withBody = [](const std::string& strategy, const std::string& extra = "") {
+        return R"({"timeline": [{"at": "+0s", "event": "submit", "body": {"targets": {"include": [{"target": "all"}]},
+                   "strategy": )" + strategy + R"(, "kyma": {"version": "2.20.0"}})" + extra + "}]}";
+    };
+    const std::string stageError = errorOf(withBody(R"({"stages": [{"name": "a", "targets": {"include": [{"region": "x"}]}},
+                                               {"name": "b", "maxFailures": "5"}]})"));
+    EXPECT_EQ(stageError.rfind("t.json: timeline[0].body.strategy.stages[1].maxFailures: invalid percent \"5\"", 0), 0u)
+        << stageError;  // the validator's own message, after the body's path
+    EXPECT_EQ(errorOf(withBody(R"({"stages": [{"name": "a"}, {"name": "a"}]})")).rfind(
+                  "t.json: timeline[0].body.strategy.stages[0].targets: only the last stage may omit targets", 0),
+              0u);
+    EXPECT_EQ(errorOf(withBody(R"({"blackouts": [{"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}]})")),
+              "t.json: timeline[0].body.strategy.blackouts[0].to: must be after from");
+    EXPECT_EQ(errorOf(withBody(R"({"type": "parallel"})", R"(, "expectStatus": 202)")), "(no error)");
+    // Not checked: a body expected to be rejected, a string body (sent verbatim).
+    EXPECT_EQ(errorOf(withBody(R"({"stages": 1})", R"(, "expectStatus": 400)")), "(no error)");
+    EXPECT_EQ(errorOf(withBody(R"({"stages": 1})", R"(, "expectStatus": [202, 400])")), "(no error)");
+    EXPECT_EQ(errorOf(R"({"timeline": [{"at": "+0s", "event": "submit", "body": "{\"strategy\": {\"stages\": 1}}"}]})"),
+              "(no error)");
+    // A message that does not start with one of the body's keys follows the body's path.
+    EXPECT_EQ(errorOf(R"({"timeline": [{"at": "+0s", "event": "submit", "body": {"kyma": {"version": "2.20.0"}}}]})")
+                  .rfind("t.json: timeline[0].body: targets", 0),
+              0u)
+        << errorOf(R"({"timeline": [{"at": "+0s", "event": "submit", "body": {"kyma": {"version": "2.20.0"}}}]})");
 }

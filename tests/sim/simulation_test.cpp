@@ -287,9 +287,11 @@ TEST(Checks, AWrongExpectationFailsTheRun) {
 }
 
 TEST(Checks, RejectedSubmitAndDanglingReferenceAreReported) {
+    // A body given as a string is sent verbatim (a JSON body expected to be accepted is checked when
+    // the file is read: scenario_parser_test's SubmitBodiesExpectedToBeAcceptedAreValidated).
     Scenario sc = parseScenario(R"({"fleet": {"size": 3},
       "timeline": [
-        {"at": "+0s", "event": "submit", "body": {"targets": {"include": []}}},
+        {"at": "+0s", "event": "submit", "body": "{\"targets\": {\"include\": []}}"},
         {"at": "+1m", "event": "cancel", "orchestration": 0},
         {"at": "+2m", "event": "submit", "body": {"targets": {"include": []}}, "expectStatus": 400}
       ]})",
@@ -577,4 +579,205 @@ TEST(Simulation, ARecoveryWhoseStoreWriteFailsIsTriedAgain) {
     EXPECT_EQ(duringRecover, 1);
     sim.runToEnd();
     for (const auto& c : sim.checks()) EXPECT_TRUE(c.ok) << c.name << ": " << c.detail;
+}
+
+// ------------------------------------------------------------------ SPEC 10
+
+namespace {
+// A synthetic engine event fed into the simulation as if the engine had reported it: the driver's
+// bookkeeping and the watching checkers see it (a bad trace for checkers that judge events).
+void feed(Simulation& s, const char* kind, const std::string& orch, const std::string& op, Millis at,
+          const char* state = "", const char* stage = "") {
+    EngineEvent e;
+    e.at = at;
+    e.kind = kind;
+    e.orchestrationID = orch;
+    e.operationID = op;
+    e.runtimeID = op.empty() ? std::string_view() : std::string_view("rt-fake");
+    e.state = state;
+    e.stage = stage;
+    s.onEvent(e);
+}
+}  // namespace
+
+TEST(Stages, StageEventsAreLoggedWithTheStageName) {
+    Simulation s(load("stage_canary_budget_zero.json"));
+    std::vector<std::string> stageLines;
+    int pausedLines = 0;
+    s.setTraceSink([&](const std::string& line) {
+        if (line.find("\"kind\":\"stage.") != std::string::npos) stageLines.push_back(line);
+        if (line.find("\"kind\":\"orchestration.state\"") != std::string::npos &&
+            line.find("\"state\":\"paused\"") != std::string::npos)
+            ++pausedLines;
+    });
+    s.runToEnd();
+    ASSERT_EQ(stageLines.size(), 4u);  // canary started, finished; rest started, finished (no soak)
+    EXPECT_NE(stageLines[0].find("\"kind\":\"stage.started\",\"orchestrationID\":\""), std::string::npos) << stageLines[0];
+    EXPECT_NE(stageLines[0].find("\"stage\":\"canary\",\"state\":\"in progress\",\"detail\":\"4 operations\""),
+              std::string::npos)
+        << stageLines[0];
+    EXPECT_NE(stageLines[1].find("\"kind\":\"stage.finished\""), std::string::npos);
+    EXPECT_NE(stageLines[1].find("\"stage\":\"canary\",\"state\":\"failed\",\"detail\":\"1 of 4 operations failed\""),
+              std::string::npos)
+        << stageLines[1];
+    EXPECT_NE(stageLines[3].find("\"stage\":\"rest\",\"state\":\"succeeded\""), std::string::npos) << stageLines[3];
+    EXPECT_EQ(pausedLines, 1);
+    EXPECT_TRUE(s.summary()["passed"].get<bool>());
+}
+
+// stagesInOrder judges the store: an operation of a later stage that started before the earlier
+// stage's last operation ended plus its soak is a violation, one at exactly that time is not.
+TEST(Stages, StagesInOrderDetectsAStartBeforeTheEarlierStageEndedPlusItsSoak) {
+    Simulation s(load("stage_soak_windows_restart.json"));
+    s.runToEnd();
+    ASSERT_TRUE(checkOk(s.checks(), "stagesInOrder")) << findCheck(s.checks(), "stagesInOrder")->detail;
+    const auto ops = opsOf(s, 0);
+    Millis trialEnd = 0;
+    for (const Operation& op : ops)
+        if (op.stage == "trial") trialEnd = std::max(trialEnd, op.updatedAt);
+    ASSERT_GT(trialEnd, 0);
+    Operation aws;
+    for (const Operation& op : ops)
+        if (op.stage == "aws" && op.startedAt != 0) {
+            aws = op;
+            break;
+        }
+    ASSERT_FALSE(aws.operationID.empty());
+    EXPECT_GE(aws.startedAt, trialEnd + kDay);
+
+    aws.startedAt = trialEnd + kDay;  // exactly at the soak's end: allowed
+    s.store().updateOperation(aws);
+    EXPECT_TRUE(checkOk(s.checks(), "stagesInOrder")) << findCheck(s.checks(), "stagesInOrder")->detail;
+
+    aws.startedAt = trialEnd + kDay - kMinute;  // during the soak
+    s.store().updateOperation(aws);
+    auto checks = s.checks();
+    const CheckResult* c = findCheck(checks, "stagesInOrder");
+    ASSERT_NE(c, nullptr);
+    EXPECT_FALSE(c->ok);
+    EXPECT_NE(c->detail.find("1 violation(s)"), std::string::npos) << c->detail;
+    EXPECT_NE(c->detail.find("operation " + aws.operationID + " of stage \"aws\""), std::string::npos) << c->detail;
+    EXPECT_NE(c->detail.find("plus its soak 24h"), std::string::npos) << c->detail;
+
+    // An unfinished operation in an earlier stage: the later stage must not have started at all.
+    aws.startedAt = trialEnd + 2 * kDay;
+    s.store().updateOperation(aws);
+    ASSERT_TRUE(checkOk(s.checks(), "stagesInOrder"));
+    for (Operation op : ops)
+        if (op.stage == "trial") {
+            op.state = OperationState::InProgress;
+            s.store().updateOperation(op);
+            break;
+        }
+    checks = s.checks();
+    c = findCheck(checks, "stagesInOrder");
+    EXPECT_FALSE(c->ok);
+    EXPECT_NE(c->detail.find("operation(s) unfinished"), std::string::npos) << c->detail;
+}
+
+TEST(Stages, NoStartWhilePausedDetectsAStartOfAPausedOrchestration) {
+    Simulation s(load("pause_resume_restart.json"));
+    s.runToEnd();
+    auto checks = s.checks();
+    ASSERT_TRUE(checkOk(checks, "noStartWhilePaused"));
+    EXPECT_NE(findCheck(checks, "noStartWhilePaused")->detail.find("1 pause(s) seen, 0 start(s)"), std::string::npos)
+        << findCheck(checks, "noStartWhilePaused")->detail;
+    const std::string id = s.orchestrations()[0].orchestrationID;
+    const Millis t = s.now() + kHour;
+    feed(s, "operation.start", id, "op-before-pause", t, "in progress");  // not paused: fine
+    ASSERT_TRUE(checkOk(s.checks(), "noStartWhilePaused"));
+    feed(s, "orchestration.state", id, "", t, "paused");
+    feed(s, "operation.start", id, "op-while-paused", t + kMinute, "in progress");
+    checks = s.checks();
+    const CheckResult* c = findCheck(checks, "noStartWhilePaused");
+    EXPECT_FALSE(c->ok);
+    EXPECT_NE(c->detail.find("operation op-while-paused of paused orchestration " + id), std::string::npos) << c->detail;
+    feed(s, "orchestration.state", id, "", t + 2 * kMinute, "in progress");  // resumed
+    feed(s, "operation.start", id, "op-after-resume", t + 3 * kMinute, "in progress");
+    EXPECT_NE(findCheck(s.checks(), "noStartWhilePaused")->detail.find("2 pause(s) seen, 1 start(s) while paused"),
+              std::string::npos);
+}
+
+TEST(Stages, NoStartInBlackoutDetectsStartsInTheEnginesAndTheRequestsBlackouts) {
+    Simulation s(load("blackout_weekend_windows.json"));
+    s.runToEnd();
+    ASSERT_TRUE(checkOk(s.checks(), "noStartInBlackout")) << findCheck(s.checks(), "noStartInBlackout")->detail;
+    const std::string id = s.orchestrations()[0].orchestrationID;
+    auto violations = [&]() {
+        const std::string d = findCheck(s.checks(), "noStartInBlackout")->detail;
+        return std::stoi(d.substr(d.find(", ") + 2));
+    };
+    EXPECT_EQ(violations(), 0);
+    feed(s, "operation.start", id, "op-friday-9", *parseRfc3339("2026-01-09T09:00:00Z"), "in progress");
+    feed(s, "operation.start", id, "op-monday-6", *parseRfc3339("2026-01-12T06:00:00Z"), "in progress");  // [from, to)
+    EXPECT_EQ(violations(), 0);
+    feed(s, "operation.start", id, "op-saturday", *parseRfc3339("2026-01-10T12:00:00Z"), "in progress");  // the engine's
+    EXPECT_EQ(violations(), 1);
+    feed(s, "operation.start", id, "op-friday-7", *parseRfc3339("2026-01-09T07:00:00Z"), "in progress");  // the request's
+    EXPECT_EQ(violations(), 2);
+    feed(s, "operation.start", "another-orchestration", "op-x", *parseRfc3339("2026-01-09T07:00:00Z"), "in progress");
+    EXPECT_EQ(violations(), 2) << "the request's own blackout is not another orchestration's";
+    const CheckResult* c = findCheck(s.checks(), "noStartInBlackout");
+    EXPECT_FALSE(c->ok);
+    EXPECT_NE(c->detail.find("operation op-saturday of orchestration " + id + " started 2026-01-10T12:00:00Z"),
+              std::string::npos)
+        << c->detail;
+}
+
+// workersNeverExceeded takes a staged orchestration's limit from the stage the engine is at: the
+// canary's 1 worker while it runs, the rest's 10 after.
+TEST(Stages, WorkersNeverExceededUsesTheCurrentStagesWorkers) {
+    Simulation s(load("stage_canary_budget_zero.json"));
+    s.runToEnd();
+    ASSERT_TRUE(checkOk(s.checks(), "workersNeverExceeded"));
+    EXPECT_EQ(s.orchestrations()[0].peakRunning, 10);  // the rest stage used its 10 workers
+    EXPECT_EQ(s.orchestrations()[0].limit, 10);         // after the last stage: the strategy's
+    const std::string id = s.orchestrations()[0].orchestrationID;
+    const Millis t = s.now() + kHour;
+    feed(s, "stage.started", id, "", t, "in progress", "canary");
+    EXPECT_EQ(s.orchestrations()[0].limit, 1);
+    feed(s, "operation.start", id, "op-a", t, "in progress");
+    EXPECT_TRUE(checkOk(s.checks(), "workersNeverExceeded"));
+    feed(s, "operation.start", id, "op-b", t, "in progress");  // two at once in the canary stage
+    const auto checks = s.checks();
+    const CheckResult* c = findCheck(checks, "workersNeverExceeded");
+    EXPECT_FALSE(c->ok);
+    EXPECT_NE(c->detail.find("runs 2 > 1 (stage \"canary\")"), std::string::npos) << c->detail;
+    EXPECT_NE(c->detail.find("/stages 1,10"), std::string::npos) << c->detail;
+    feed(s, "stage.finished", id, "", t, "failed", "canary");
+    EXPECT_EQ(s.orchestrations()[0].limit, 10);  // the next stage's
+}
+
+// Every SPEC 10 scenario drives its orchestrations through the API router: a paused
+// orchestration's stages are visible on GET /orchestrations/{id}.
+TEST(Stages, ThePausedCanaryIsVisibleThroughTheApi) {
+    Simulation s(load("stage_canary_budget_zero.json"));
+    s.advanceTo(s.startTime() + kHour);
+    const std::string id = s.orchestrations()[0].orchestrationID;
+    ApiResponse r = s.api("GET", "/orchestrations/" + id);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["state"], "paused");
+    ASSERT_EQ(r.body["stages"].size(), 2u) << r.body.dump();
+    EXPECT_EQ(r.body["stages"][0]["failures"], 1);
+    EXPECT_EQ(r.body["stages"][1]["state"], "pending");
+    s.runToEnd();  // the timeline resumes it
+    EXPECT_TRUE(s.summary()["passed"].get<bool>()) << s.summary()["checks"].dump();
+}
+
+// SPEC 10: retried operations are not staged. The retry used to copy the failed operation's stage
+// name, so the wire said "canary" for an operation the engine ran unstaged (and stagesInOrder,
+// which reads the stage from the store, saw the canary end after the next stage's soak began).
+TEST(Stages, RetriedOperationsAreNotStaged) {
+    Simulation s(load("retry_after_budget_pause.json"));
+    s.runToEnd();
+    int retried = 0;
+    for (const Operation& op : opsOf(s, 0))
+        if (!op.retryOf.empty()) {
+            ++retried;
+            EXPECT_EQ(op.stage, "") << op.operationID;
+        } else {
+            EXPECT_FALSE(op.stage.empty()) << op.operationID;
+        }
+    EXPECT_EQ(retried, 4);
+    EXPECT_TRUE(s.summary()["passed"].get<bool>()) << s.summary()["checks"].dump();
 }

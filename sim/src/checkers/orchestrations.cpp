@@ -20,6 +20,9 @@ void checkOrchestration(Simulation& sim, const OrchestrationExpect& e, const std
         out.push_back({prefix + ".state", o->state == *e.state,
                        std::string("expected ") + toString(*e.state) + ", got " + toString(o->state) +
                            (o->description.empty() ? "" : " (" + o->description + ")")});
+    if (e.description)
+        out.push_back({prefix + ".description", o->description.find(*e.description) != std::string::npos,
+                       "expected a description containing \"" + *e.description + "\", got \"" + o->description + "\""});
     const OperationStats stats = sim.store().operationStats(id);
     std::int64_t total = 0;
     for (const auto& [s, n] : stats) total += n;
@@ -42,7 +45,7 @@ extern const CheckerSpec kOrchestrations{
         n.requireArray();
         for (std::size_t i = 0; i < n.size(); ++i) {
             ScenarioNode o = n.at(i);
-            o.onlyKeys({"index", "state", "operations", "totalOperations"});
+            o.onlyKeys({"index", "state", "description", "operations", "totalOperations"});
             sc.expect.orchestrations.push_back(parseOrchExpect(o, static_cast<int>(i), sc.submitCount, true));
         }
     },

@@ -10,7 +10,8 @@ namespace keb::sim {
 namespace checkers {
 extern const CheckerSpec kOrchestrations, kOperationStates, kAllStartedInsideWindow, kWorkersNeverExceeded,
     kMaxWorkersInUse, kPeakWorkersInUse, kAllFinished, kFinishBefore, kNoRuntimeUpgradedTwice,
-    kNothingLostAcrossRestarts, kUpgrades, kResolveErrors, kTestOnlyNoFailedOperations;
+    kNothingLostAcrossRestarts, kStagesInOrder, kNoStartWhilePaused, kNoStartInBlackout, kUpgrades, kResolveErrors,
+    kTestOnlyNoFailedOperations;
 }  // namespace checkers
 
 bool testCheckersEnabled() {
@@ -31,6 +32,9 @@ const std::vector<const CheckerSpec*>& checkerRegistry() {
         &kFinishBefore,
         &kNoRuntimeUpgradedTwice,
         &kNothingLostAcrossRestarts,
+        &kStagesInOrder,
+        &kNoStartWhilePaused,
+        &kNoStartInBlackout,
         &kUpgrades,
         &kResolveErrors,
         &kTestOnlyNoFailedOperations,

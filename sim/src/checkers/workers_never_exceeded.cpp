@@ -1,5 +1,6 @@
 // expect.workersNeverExceeded: an orchestration never had more operations in progress than its
-// `workers` (counted by the driver at every operation.start).
+// `workers` (counted by the driver at every operation.start). A staged one (SPEC 10): than the
+// workers of the stage the engine is at (Simulation::observeStage follows its stage events).
 #include "common.h"
 
 namespace keb::sim::checkers {
@@ -9,8 +10,17 @@ class WorkersNeverExceeded : public Checker {
 public:
     void verdict(Simulation& sim, std::vector<CheckResult>& out) override {
         std::string peaks;
-        for (const auto& info : sim.orchestrations())
-            peaks += (peaks.empty() ? "" : ", ") + std::to_string(info.peakRunning) + "/" + std::to_string(info.workers);
+        for (const auto& info : sim.orchestrations()) {
+            peaks += (peaks.empty() ? "" : ", ") + std::to_string(info.peakRunning) + "/";
+            if (info.stages.empty()) {
+                peaks += std::to_string(info.workers);
+                continue;
+            }
+            std::string limits;  // "stages 1,5,20"
+            for (const Stage& st : info.stages)
+                limits += (limits.empty() ? "stages " : ",") + std::to_string(st.workers.value_or(info.workers));
+            peaks += limits;
+        }
         const std::int64_t n = sim.workerViolations();
         out.push_back({"workersNeverExceeded", n == 0,
                        std::to_string(n) + " violation(s); peak/workers per orchestration: " + peaks +

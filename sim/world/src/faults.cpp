@@ -38,7 +38,7 @@ double FaultPlan::failureProbabilityFor(const std::string& region, const std::st
     if (auto it = failureByRegion.find(region); it != failureByRegion.end()) p = it->second;
     if (auto it = failureByPlan.find(plan); it != failureByPlan.end()) p = it->second;
     for (const auto& b : bursts)
-        if (now >= b.from && now < b.to) p = std::max(p, b.probability);
+        if (now >= b.from && now < b.to && (b.region.empty() || b.region == region)) p = std::max(p, b.probability);
     return p;
 }
 

@@ -35,13 +35,15 @@ struct CountExpect {
 struct OrchestrationExpect {
     int index = 0;                              // i-th submit event of the timeline (0-based)
     std::optional<OrchestrationState> state;
+    std::optional<std::string> description;     // a part of its description, e.g. "paused: stage \"canary\""
     std::map<OperationState, CountExpect> operations;  // per operation state
     std::optional<CountExpect> totalOperations;
 };
 
 struct TimelineEvent {
     enum class Kind {
-        Submit, Api, Cancel, Retry, Restart, SetWindow, Advance, Outage, FailureBurst, Disappear, StoreFailure, Check
+        Submit, Api, Cancel, Retry, Restart, SetWindow, Advance, Outage, FailureBurst, Disappear, StoreFailure, Check,
+        Pause, Resume  // SPEC 10: PUT /orchestrations/{id}/pause and /resume
     };
     Kind kind = Kind::Advance;
     Millis at = 0;          // absolute virtual time
@@ -53,7 +55,7 @@ struct TimelineEvent {
     std::string body;       // Submit / Api (JSON text)
     std::vector<int> expectStatus;  // any of these; empty: the event's default (Api: not checked)
     int submitIndex = -1;   // Submit: its index among submit events
-    // Cancel / Retry / Check: which orchestration
+    // Cancel / Retry / Pause / Resume / Check: which orchestration
     int orchestration = -1;          // index of a submit event
     std::string orchestrationID;     // or an explicit id
     // Retry
@@ -68,6 +70,7 @@ struct TimelineEvent {
     Millis span = 0;
     double probability = 1.0;
     std::string error;
+    std::string region;     // FailureBurst: only this region (empty: every region)
     // Check
     OrchestrationExpect check;
 };
@@ -86,6 +89,10 @@ struct Expectations {
     std::optional<bool> nothingLostAcrossRestarts;
     std::optional<CountExpect> upgrades;        // real upgrades the backend started
     std::optional<CountExpect> resolveErrors;   // fleet listing failures seen by the engine
+    // SPEC 10 invariants.
+    std::optional<bool> stagesInOrder;       // no operation of stage k+1 started before stage k ended + its soak
+    std::optional<bool> noStartWhilePaused;  // no operation.start of an orchestration while it is paused
+    std::optional<bool> noStartInBlackout;   // no operation.start inside a blackout (engine's or the request's)
     // The values of checkers without a field above (checker.h): name -> the JSON value, for
     // checkers that parse their own form.
     std::map<std::string, Json> other;

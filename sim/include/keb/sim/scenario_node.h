@@ -24,6 +24,9 @@ public:
     [[noreturn]] void fail(const std::string& what) const {
         throw ScenarioError(file_ + ": " + (path_.empty() ? std::string("(top level)") : path_) + ": " + what);
     }
+    // For messages that already name their JSON path (a core validator's, e.g.
+    // "engine.blackouts[0].to: must be after from"): "<file>: <message>".
+    [[noreturn]] void failNamed(const std::string& message) const { throw ScenarioError(file_ + ": " + message); }
     const Json& json() const { return j_; }
     const std::string& path() const { return path_; }
     bool has(const char* key) const { return j_.is_object() && j_.contains(key) && !j_.at(key).is_null(); }

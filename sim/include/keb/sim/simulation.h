@@ -59,10 +59,18 @@ struct HourStats {
 struct OrchestrationInfo {
     int submitIndex = -1;          // i-th submit event of the timeline; -1 when created through api()
     std::string orchestrationID;
-    int workers = 1;
+    int workers = 1;               // strategy.parallel.workers
     bool usesWindows = false;
     int running = 0;               // operations in progress now
     int peakRunning = 0;
+    // SPEC 10 (from the stored request): its stages and own blackouts.
+    std::vector<Stage> stages;
+    std::vector<Blackout> blackouts;
+    // The worker limit in force: `workers`, or for a staged orchestration the workers of the stage
+    // the engine is at (from stage.started / stage.finished events: the next stage's once one
+    // finished, `workers` again after the last one), as the engine's own limit.
+    int limit = 1;
+    int stageAt = 0;               // index of that stage (stages.size(): all finished)
 };
 
 // Latest operation of one runtime (for the UI's fleet view).
@@ -107,7 +115,8 @@ public:
     // --- injections at the current time (the UI's buttons; the timeline uses them too) ---
     void restart();
     void gardenerOutage(Millis span, const std::string& error = "");
-    void failureBurst(Millis span, double probability);
+    // Upgrades starting from now for `span` fail with at least `probability`; only in `region` when set.
+    void failureBurst(Millis span, double probability, const std::string& region = "");
     // Removes `count` live shoots picked deterministically (seed, now); returns how many.
     std::size_t disappear(int count);
     std::size_t disappear(const std::vector<std::string>& runtimeIDs);
@@ -128,6 +137,10 @@ public:
     const SimBackend& backend() const { return *backend_; }
     // Orchestrations in creation order (index = position).
     const std::vector<OrchestrationInfo>& orchestrations() const { return orchs_; }
+    // What the simulator knows about an orchestration by id (nullptr: never seen created).
+    const OrchestrationInfo* orchestration(std::string_view orchestrationID) {
+        return infoFor(orchestrationID);
+    }
     // orchestrationID of the i-th submit event (empty when not submitted yet or rejected).
     std::string submitted(int i) const;
     std::optional<RuntimeStatus> runtimeStatus(const std::string& runtimeID) const;
@@ -149,6 +162,8 @@ public:
     std::int64_t workerViolations() const { return workerViolations_; }
     std::int64_t concurrentUpgrades() const { return concurrentUpgrades_; }
     std::int64_t resolveErrors() const { return resolveErrors_; }
+    // SPEC 10: how often an orchestration went paused (a budget's pause or an operator's).
+    std::int64_t pauses() const { return pauses_; }
     // Up to kMaxSamples descriptions of violations, for check details.
     const std::vector<std::string>& violationSamples() const { return violationSamples_; }
     static constexpr std::size_t kMaxSamples = 10;
@@ -169,6 +184,7 @@ private:
     };
     void buildEngine();
     void observe(const EngineEvent& e);
+    void observeStage(const EngineEvent& e);
     void process(const SimEvent& ev);
     void runTimeline(const TimelineEvent& t);
     void tickEngine();
@@ -229,6 +245,7 @@ private:
     std::int64_t concurrentUpgrades_ = 0;
     std::int64_t droppedCompletions_ = 0;
     std::int64_t resolveErrors_ = 0;
+    std::int64_t pauses_ = 0;
     Millis stallAt_ = -1;
     int stallCount_ = 0;
     bool stalled_ = false;

@@ -20,8 +20,10 @@ struct SwarmOptions {
 
 // The scenario of world `seed` (a pure function of seed and options). Invariants: no operation
 // pending or in progress at the end (operationStates), workersNeverExceeded,
-// noRuntimeUpgradedTwice, allStartedInsideWindow, allFinished, and nothingLostAcrossRestarts when
-// the timeline restarts the broker; cancels and retries accept 200, 202 or 409. With
+// noRuntimeUpgradedTwice, allStartedInsideWindow, allFinished, stagesInOrder, noStartWhilePaused,
+// noStartInBlackout, and nothingLostAcrossRestarts when the timeline restarts the broker; cancels
+// and retries accept 200, 202 or 409. SPEC 10's stages, budgets, blackouts and pauses come from a
+// second random stream of the seed (the rest of the world does not depend on them). With
 // KEB_SIM_TEST_CHECKERS=1 also the deliberately wrong testOnlyNoFailedOperations.
 Json swarmScenario(std::uint64_t seed, const SwarmOptions& options = {});
 
@@ -34,6 +36,12 @@ struct SwarmResult {
     int restarts = 0;
     int fatalRestarts = 0;  // restarts after a store write failed under the engine
     int orchestrations = 0;
+    // SPEC 10 coverage: staged orchestrations, orchestrations with a budget, pauses (budget or
+    // operator), and whether the world has blackouts (the engine's or a request's).
+    int staged = 0;
+    int budgeted = 0;
+    int pauses = 0;
+    bool blackouts = false;
     std::vector<CheckResult> failed;  // the failed checks
 };
 

@@ -35,6 +35,7 @@ struct FailureBurst {
     Millis from = 0;
     Millis to = 0;
     double probability = 1.0;
+    std::string region;  // only upgrades of runtimes in this region (empty: every region)
 };
 
 struct FaultPlan {
