@@ -201,7 +201,8 @@ ApiAnswer App::api(const std::string& method, const std::string& pathAndQuery, c
 const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQuery) {
     std::uint64_t v = version();
     const double nowMs = emscripten_get_now();
-    const bool throttled = playing && slot.pathAndQuery == pathAndQuery && nowMs - slot.fetchedAtMs < kPlayingRefreshMs;
+    const bool throttled = playing && slot.pathAndQuery == pathAndQuery &&
+                           nowMs - slot.fetchedAtMs < std::max(kPlayingRefreshMs, kPlayingCostFactor * slot.costMs);
     if (slot.pathAndQuery != pathAndQuery || (slot.version != v && !throttled)) {
         slot.pathAndQuery = pathAndQuery;
         slot.fetchedAtMs = nowMs;
@@ -211,6 +212,7 @@ const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQue
             slot.response = ApiResponse{409, errorJson("no scenario loaded")};
         }
         slot.version = v;
+        slot.costMs = emscripten_get_now() - nowMs;
     }
     return slot.response;
 }

@@ -23,6 +23,7 @@ struct CachedGet {
     std::string pathAndQuery;
     std::uint64_t version = ~0ull;
     double fetchedAtMs = 0;  // real time of the last ask (emscripten_get_now)
+    double costMs = 0;       // how long the last ask took
     ApiResponse response;
 };
 
@@ -65,9 +66,11 @@ public:
     ApiAnswer api(const std::string& method, const std::string& pathAndQuery, const std::string& body,
                   const std::string& contentType = "application/json");
     // GET with a per-key cache (tables): re-asked when the simulation changed; while playing at
-    // most every kPlayingRefreshMs (a staged orchestration's GET counts its operations per stage).
+    // most every kPlayingRefreshMs, or kPlayingCostFactor times what the last ask cost when that
+    // is longer (a staged orchestration's GET counts its operations per stage: ~10-30 ms for
+    // 100,000 operations, so at most a few percent of the real time goes to it).
     const ApiResponse& cachedGet(CachedGet& slot, const std::string& pathAndQuery);
-    static constexpr double kPlayingRefreshMs = 250;
+    static constexpr double kPlayingRefreshMs = 250, kPlayingCostFactor = 40;
     // Bumped by every event, API call, load and injection.
     std::uint64_t version() const;
 

@@ -2,6 +2,7 @@
 // maintenance window, dry run; in a second tab stages, the orchestration's failure budget and
 // blackouts (SPEC 10). Submitted through the core's API router as a client would.
 #include <cstdio>
+#include <string_view>
 
 #include "imgui.h"
 #include "imgui_stdlib.h"
@@ -69,20 +70,26 @@ static void drawRequest(App& app) {
     ImGui::InputInt("workers", &f.workers);
 }
 
-// A text field whose rectangle is recorded under `id` (tests click into it and type).
+// A text field whose rectangle (the input box only, not its label) is recorded under `id`
+// (tests click into it and type). The label's text before "##" is drawn after the box.
 static void trackedInput(App& app, const char* label, const char* hint, std::string& value, float width,
                          const std::string& id) {
+    const std::string_view l(label);
+    const std::string visible(l.substr(0, l.find("##")));
     ImGui::SetNextItemWidth(width);
-    ImGui::InputTextWithHint(label, hint, &value);
+    ImGui::InputTextWithHint(("##" + id).c_str(), hint, &value);
     app.widgets.recordLastItem(id);
+    if (!visible.empty()) {
+        ImGui::SameLine(0, ImGui::GetStyle().ItemInnerSpacing.x);
+        ImGui::TextUnformatted(visible.c_str());
+    }
 }
 
 // Stages, the orchestration's budget and blackouts (SPEC 10).
 static void drawRollout(App& app) {
     RequestForm& f = app.form;
-    trackedInput(app, "strategy.maxFailures", "none, 10 or 1%", f.maxFailures, 110, "form.maxFailures");
-    if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("Failure budget of the whole orchestration: more failed operations pause it.");
+    trackedInput(app, "orchestration maxFailures", "none, 10 or 1%",
+                 f.maxFailures, 110, "form.maxFailures");
     ImGui::Separator();
     ImGui::TextUnformatted("strategy.stages (in order; a runtime goes to the first stage that matches)");
     int remove = -1;
@@ -120,11 +127,10 @@ static void drawRollout(App& app) {
         bool any = false;
         for (const RuleRow& r : st.include) any = any || r.field == 0 || !r.value.empty();
         ImGui::TextDisabled(any ? "targets.include" : "no targets: takes the rest (last stage only)");
+        trackedInput(app, "soak##s", "0, 30m, 24h", st.soak, 70, p + ".soak");
+        ImGui::SameLine();
         trackedInput(app, "workers##w", "default", st.workers, 60, p + ".workers");
-        ImGui::SameLine();
-        trackedInput(app, "soak##s", "0, 30m, 24h", st.soak, 60, p + ".soak");
-        ImGui::SameLine();
-        trackedInput(app, "maxFailures##m", "none, 2, 5%", st.maxFailures, 60, p + ".maxFailures");
+        trackedInput(app, "maxFailures (stage budget)##m", "none, 2, 5%", st.maxFailures, 70, p + ".maxFailures");
         ImGui::Unindent(16);
         ImGui::PopID();
         ImGui::PopID();
@@ -150,11 +156,12 @@ static void drawRollout(App& app) {
     }
     if (remove >= 0) f.blackouts.erase(f.blackouts.begin() + remove);
     if (trackedButton(app, "+ blackout", "form.blackout.add")) {
-        // Prefilled with the next day at the simulated time, so only the times need editing.
+        // Prefilled with 4 hours starting 2 hours after the simulated time (so it is on the
+        // timeline at once); edit the times as needed.
         BlackoutRow b;
         if (app.sim()) {
-            b.from = formatRfc3339(app.sim()->now() / kHour * kHour + kDay);
-            b.to = formatRfc3339(app.sim()->now() / kHour * kHour + kDay + 4 * kHour);
+            b.from = formatRfc3339(app.sim()->now() / kHour * kHour + 2 * kHour);
+            b.to = formatRfc3339(app.sim()->now() / kHour * kHour + 6 * kHour);
         }
         f.blackouts.push_back(std::move(b));
     }

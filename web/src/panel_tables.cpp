@@ -121,8 +121,8 @@ void drawStages(App& app, const std::vector<StageRowView>& rows, Millis now) {
     ImGui::TableSetupColumn("stage", 0, 1.0f);
     ImGui::TableSetupColumn("state", 0, 0.8f);
     ImGui::TableSetupColumn("progress", 0, 1.3f);
-    ImGui::TableSetupColumn("failures / budget", 0, 0.9f);
-    ImGui::TableSetupColumn("soak / times (UTC)", 0, 1.4f);
+    ImGui::TableSetupColumn("failed/budget", 0, 0.9f);
+    ImGui::TableSetupColumn("soak / UTC", 0, 1.4f);
     ImGui::TableHeadersRow();
     for (std::size_t k = 0; k < rows.size(); ++k) {
         const StageRowView& r = rows[k];

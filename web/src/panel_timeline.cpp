@@ -161,8 +161,10 @@ void drawTimelinePanel(App& app) {
     }
     // Stage boundaries and pauses (from the event log): a line each, labelled at the top.
     app.shownMarks = 0;
-    float lastLabelX = -1e9f;
-    int labelRow = 0;
+    // Labels go on the first of kRows rows where they do not overlap the previous label.
+    constexpr int kRows = 5;
+    float rowEnd[kRows];
+    for (float& e : rowEnd) e = -1e9f;
     for (const StageMark& m : app.stageMarks.marks()) {
         if (m.at < viewFrom || m.at > viewTo) continue;
         const float mx = xOf(m.at);
@@ -172,10 +174,17 @@ void drawTimelinePanel(App& app) {
         } else {
             dl->AddLine(ImVec2(mx, y0), ImVec2(mx, y1), c, m.kind == MarkKind::Paused ? 2.5f : 1.5f);
         }
-        // Labels of marks close together go on successive rows.
-        labelRow = mx - lastLabelX < 70 ? (labelRow + 1) % 4 : 0;
-        lastLabelX = mx;
-        dl->AddText(ImVec2(mx + 2, y0 + 16 + 13 * static_cast<float>(labelRow)), c, markLabel(m).c_str());
+        const std::string label = markLabel(m);
+        int row = 0;
+        for (int r = 0; r < kRows; ++r) {
+            if (rowEnd[r] <= mx) {
+                row = r;
+                break;
+            }
+            if (rowEnd[r] < rowEnd[row]) row = r;
+        }
+        rowEnd[row] = mx + 6 + ImGui::CalcTextSize(label.c_str()).x;
+        dl->AddText(ImVec2(mx + 2, y0 + 16 + 13 * static_cast<float>(row)), c, label.c_str());
         ++app.shownMarks;
     }
     // Now marker.
