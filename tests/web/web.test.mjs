@@ -301,6 +301,91 @@ async function main() {
       assert.equal(back.restarts, 0);
     });
 
+    await step('UI: a staged orchestration from the form (400 shown, then 202); stage table; Pause/Resume; timeline marks', async () => {
+      // 20 runtimes, 3 of them in the canary region; every upgrade takes 10 minutes, none fails.
+      const runtimes = Array.from({ length: 20 }, (_, i) => ({ runtimeID: `rt-${i + 1}`, shootName: `c-${i + 1}`,
+        region: i < 3 ? 'canary-land' : 'westeurope' }));
+      const scenario = JSON.stringify({ name: 'stages ui', maxDuration: '3d', fleet: { size: 0, runtimes },
+        faults: { duration: { distribution: 'fixed', value: '10m' } } });
+      await page.evaluate((t) => window.kebSim.loadScenario(t, null, null, 'stages-ui.json'), scenario);
+      const formBody = async () => (await page.evaluate(() => window.kebSim.state())).formBody;
+      const typeInto = async (widget, text) => {
+        await clickWidget(page, widget);
+        await page.keyboard.press('Control+a');
+        await waitFrames(page, 1);
+        await page.keyboard.press('Delete');
+        await waitFrames(page, 1);
+        await page.keyboard.type(text);
+        await page.keyboard.press('Enter');
+        await waitFrames(page, 2);
+      };
+      await clickWidget(page, 'form.tab.rollout');
+      await clickWidget(page, 'form.stage.add');
+      assert.equal((await formBody()).strategy.stages.length, 1, 'the + stage button added no stage');
+      await typeInto('form.stage0.rule0', 'canary-land');
+      await typeInto('form.stage0.soak', '2x');  // not a duration: the router's 400 must name it
+      await typeInto('form.stage0.maxFailures', '0');
+      await clickWidget(page, 'form.stage.add');  // stage-2 without targets: takes the rest
+      await clickWidget(page, 'form.blackout.add');
+      await typeInto('form.blackout0.reason', 'freeze');
+      let body = await formBody();
+      assert.deepEqual(body.strategy.stages[0], { name: 'stage-1', targets: { include: [{ region: 'canary-land' }] },
+        soak: '2x', maxFailures: 0 }, JSON.stringify(body.strategy));
+      assert.deepEqual(body.strategy.stages[1], { name: 'stage-2' });
+      assert.equal(body.strategy.blackouts[0].reason, 'freeze');
+      await clickWidget(page, 'form.submit');
+      let st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(st.lastSubmit.status, 400, JSON.stringify(st.lastSubmit));
+      assert.match(st.lastSubmit.body.error, /strategy\.stages\[0\]\.soak/);
+      await typeInto('form.stage0.soak', '2h');
+      assert.equal((await formBody()).strategy.stages[0].soak, '2h');
+      await clickWidget(page, 'form.submit');
+      st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(st.lastSubmit.status, 202, JSON.stringify(st.lastSubmit));
+      const id = st.lastSubmit.body.orchestrationID;
+      assert.equal(st.selectedOrchestration, id);
+      // One simulated hour: the canary (3 runtimes) is done and soaking; stage-2 waits.
+      await clickWidget(page, 'playback.plus1h');
+      const one = await page.evaluate((i) => window.kebSim.api('GET', `/orchestrations/${i}`), id);
+      assert.equal(one.body.state, 'in progress', JSON.stringify(one.body));
+      assert.equal(one.body.stages[0].state, 'soaking', JSON.stringify(one.body.stages));
+      await waitFrames(page, 2);
+      st = await page.evaluate(() => window.kebSim.state());
+      assert.deepEqual(st.shown.stages.map((s) => [s.name, s.state, s.done, s.total]),
+        [['stage-1', 'soaking', 3, 3], ['stage-2', 'pending', 0, 17]], JSON.stringify(st.shown));
+      assert.match(st.shown.stages[0].soak, /^soak 1h \d\dm left$/);
+      assert.equal(st.shown.stages[0].maxFailures, 0);
+      assert.ok(await page.evaluate(() => window.kebSim.widgetRect('stages.row1')), 'stage table not drawn');
+      // Pause: the orchestration and the panel say paused; a second Pause is a 409 shown in red.
+      await clickWidget(page, 'orchestration.pause');
+      let now = await page.evaluate((i) => window.kebSim.api('GET', `/orchestrations/${i}`), id);
+      assert.equal(now.body.state, 'paused');
+      assert.equal(now.body.description, 'paused by operator');
+      await waitFrames(page, 2);
+      assert.equal((await page.evaluate(() => window.kebSim.state())).shown.state, 'paused');
+      await clickWidget(page, 'orchestration.pause');
+      st = await page.evaluate(() => window.kebSim.state());
+      assert.ok(st.shown.messageIsError && /^pause: 409 orchestration is paused/.test(st.shown.message), JSON.stringify(st.shown));
+      await clickWidget(page, 'orchestration.resume');
+      now = await page.evaluate((i) => window.kebSim.api('GET', `/orchestrations/${i}`), id);
+      assert.equal(now.body.state, 'in progress');
+      await waitFrames(page, 2);
+      st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(st.shown.state, 'in progress');
+      assert.ok(!st.shown.messageIsError, JSON.stringify(st.shown));
+      // Timeline: the request's blackout is shaded; stage start, soak, pause and resume are marked.
+      assert.ok(st.timeline.blackouts >= 1, JSON.stringify(st.timeline));
+      assert.ok(st.timeline.marks >= 4, JSON.stringify(st.timeline));
+      // Play on to the end: stage-2 runs after the soak (and the blackout) and the rollout succeeds.
+      await page.evaluate(() => window.kebSim.jumpTo(new Date(Date.parse(window.kebSim.state().now) + 12 * 3600e3).toISOString().replace('.000Z', 'Z')));
+      now = await page.evaluate((i) => window.kebSim.api('GET', `/orchestrations/${i}`), id);
+      assert.equal(now.body.state, 'succeeded', JSON.stringify(now.body));
+      assert.deepEqual(now.body.stages.map((s) => s.state), ['succeeded', 'succeeded']);
+      await waitFrames(page, 2);
+      numbers.stageTimeline = (await page.evaluate(() => window.kebSim.state())).timeline;
+      await page.screenshot({ path: path.join(artifacts, 'web-stages.png') });
+    });
+
     await step(`frame time with 10,000 shoots at 10,000x (${perfSeconds} s)`, async () => {
       const name = bundled.find((n) => /fleet|large|10k/i.test(n)) || bundled[0];
       const text = await page.evaluate((n) => window.kebSim.scenarioText(n), name);
@@ -355,6 +440,32 @@ async function main() {
       const states = Object.keys(perState);
       assert.ok(states.length >= 2, `fleet map shows ${states.length} cell state colour(s): ${JSON.stringify(perState)}`);
       assert.ok(states.some((s) => s !== 'no operation'), `no operation state visible on the map: ${JSON.stringify(perState)}`);
+    });
+
+    await step(`frame time with a selected 3-stage rollout of 10,000 shoots at 10,000x (${perfSeconds} s)`, async () => {
+      const scenario = JSON.stringify({ name: 'staged 10k', maxDuration: '7d', fleet: { size: 10000 },
+        faults: { duration: { distribution: 'uniform', min: '5m', max: '20m' }, failureProbability: 0.002 } });
+      await page.evaluate((t) => window.kebSim.loadScenario(t, 7, null, 'staged-10k.json'), scenario);
+      const r = await page.evaluate(() => window.kebSim.api('POST', '/upgrade/kyma', {
+        targets: { include: [{ target: 'all' }] },
+        strategy: { type: 'parallel', schedule: 'immediate', parallel: { workers: 200 }, maxFailures: '2%',
+          stages: [{ name: 'canary', targets: { include: [{ region: '^eu-central-1$' }] }, soak: '2h', maxFailures: '1%' },
+            { name: 'wave', targets: { include: [{ region: '^(eu|us)' }] }, soak: '1h' }, { name: 'rest' }] },
+        kyma: { version: '2.20.0' } }));
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      await waitFrames(page, 2);
+      await clickWidget(page, 'orchestrations.row0', 20);  // the stage table is drawn (and its GET asked) while playing
+      assert.equal((await page.evaluate(() => window.kebSim.state())).selectedOrchestration, r.body.orchestrationID);
+      await page.evaluate(() => { window.kebSim.setSpeed(10000); window.kebSim.play(); });
+      await page.waitForTimeout(500);
+      await page.evaluate(() => window.kebSim.resetFrameStats());
+      await page.waitForTimeout(perfSeconds * 1000);
+      const stats = await page.evaluate(() => window.kebSim.frameStats());
+      const st = await page.evaluate(() => window.kebSim.state());
+      await page.evaluate(() => window.kebSim.pause());
+      assert.equal(st.shown.stages.length, 3, JSON.stringify(st.shown));
+      assert.ok(st.shown.stages[0].done > 0, `no canary progress shown: ${JSON.stringify(st.shown)}`);
+      numbers.frameStaged10k = { ...stats, shown: st.shown.stages, timeline: st.timeline };
     });
 
     await step('no console errors', async () => {

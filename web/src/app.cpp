@@ -44,6 +44,9 @@ bool App::load(const std::string& jsonText, const std::string& name, std::option
             sc.fleet.size = *fleetSize;
         }
         auto next = std::make_unique<sim::Simulation>(std::move(sc), seed);
+        // Stage and pause events for the timeline and the table: a short compare per log line.
+        stageMarks.clear();
+        next->setTraceSink([this](const std::string& line) { stageMarks.consume(line); });
         sim_ = std::move(next);
     } catch (const std::exception& e) {
         if (error) *error = e.what();
@@ -60,7 +63,12 @@ bool App::load(const std::string& jsonText, const std::string& name, std::option
     selectedOrchestration.clear();
     orchPage = opPage = 1;
     filter = FleetFilter{};
+    tableMessage.clear();
+    blackouts_.clear();
+    blackoutOrchestrationsSeen_ = 0;
+    engineBlackoutsRead_ = false;
     fleet.rebuild(*sim_);
+    syncRollout();
     jumpText = formatRfc3339(sim_->now());
     return true;
 }
@@ -98,7 +106,37 @@ void App::advance(double realMs) {
     else if (lastRefreshVersion_ != version())
         fleet.refresh(*sim_);
     lastRefreshVersion_ = version();
+    syncRollout();
     lastRefreshMs = emscripten_get_now() - r0;
+}
+
+void App::syncRollout() {
+    if (!sim_) return;
+    // Server-wide blackouts first (the engine's configuration), then each new orchestration's own,
+    // read once through the router (its parameters never change).
+    if (!engineBlackoutsRead_) {
+        blackouts_ = engineBlackoutSpans(sim_->engine().config().blackouts);
+        engineBlackoutsRead_ = true;
+    }
+    const auto& orchs = sim_->orchestrations();
+    for (; blackoutOrchestrationsSeen_ < orchs.size(); ++blackoutOrchestrationsSeen_) {
+        const std::string& id = orchs[blackoutOrchestrationsSeen_].orchestrationID;
+        const ApiResponse r = sim_->api("GET", "/orchestrations/" + id);
+        if (r.status != 200) continue;
+        for (BlackoutSpan& b : requestBlackoutSpans(r.body)) blackouts_.push_back(std::move(b));
+    }
+    // Stage names the log lines did not carry: from the stored orchestration, once per mark.
+    std::string lastID;
+    std::optional<Orchestration> stored;
+    for (StageMark& m : stageMarks.marks()) {
+        if (m.nameLookedUp) continue;
+        if (m.orchestrationID != lastID) {
+            lastID = m.orchestrationID;
+            stored = sim_->store().getOrchestration(lastID);
+        }
+        if (stored) resolveStageName(m, *stored);
+        else m.nameLookedUp = true;
+    }
 }
 
 bool App::stepOnce() {
@@ -156,19 +194,25 @@ ApiAnswer App::api(const std::string& method, const std::string& pathAndQuery, c
     ++mutations_;
     ApiResponse r = sim_->api(method, pathAndQuery, body, contentType);
     fleet.refresh(*sim_);
+    syncRollout();
     return {r.status, std::move(r.body)};
 }
 
 const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQuery) {
     std::uint64_t v = version();
-    if (slot.pathAndQuery != pathAndQuery || slot.version != v) {
+    const double nowMs = emscripten_get_now();
+    const bool throttled = playing && slot.pathAndQuery == pathAndQuery &&
+                           nowMs - slot.fetchedAtMs < std::max(kPlayingRefreshMs, kPlayingCostFactor * slot.costMs);
+    if (slot.pathAndQuery != pathAndQuery || (slot.version != v && !throttled)) {
         slot.pathAndQuery = pathAndQuery;
+        slot.fetchedAtMs = nowMs;
         if (sim_) {
             slot.response = sim_->api("GET", pathAndQuery);
         } else {
             slot.response = ApiResponse{409, errorJson("no scenario loaded")};
         }
         slot.version = v;
+        slot.costMs = emscripten_get_now() - nowMs;
     }
     return slot.response;
 }
@@ -196,7 +240,19 @@ Json App::stateJson() {
         s["restarts"] = sim_->restarts();
         s["eventsProcessed"] = sim_->eventsProcessed();
     }
-    if (!selectedOrchestration.empty()) s["selectedOrchestration"] = selectedOrchestration;
+    if (!selectedOrchestration.empty()) {
+        s["selectedOrchestration"] = selectedOrchestration;
+        Json stages = Json::array();
+        for (const StageRowView& r : shownStages)
+            stages.push_back({{"name", r.name}, {"state", r.state}, {"done", r.done}, {"total", r.total},
+                              {"failures", r.failures}, {"maxFailures", r.maxFailures},
+                              {"soak", sim_ ? soakText(r, sim_->now()) : ""}});
+        s["shown"] = {{"state", shownState}, {"stages", stages}, {"message", tableMessage},
+                      {"messageIsError", tableMessageError}};
+    }
+    s["timeline"] = {{"blackouts", shownBlackouts}, {"marks", shownMarks},
+                     {"knownBlackouts", blackouts_.size()}, {"knownMarks", stageMarks.marks().size()}};
+    s["formBody"] = requestBody(form);
     if (lastSubmit) s["lastSubmit"] = {{"status", lastSubmit->status}, {"body", lastSubmit->body}};
     if (!loadError.empty()) s["loadError"] = loadError;
     if (!playbackError.empty()) s["playbackError"] = playbackError;

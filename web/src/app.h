@@ -13,6 +13,7 @@
 #include "keb/api.h"
 #include "keb/sim/simulation.h"
 #include "request_form.h"
+#include "stage_view.h"
 #include "widget_registry.h"
 
 namespace keb::web {
@@ -21,6 +22,8 @@ namespace keb::web {
 struct CachedGet {
     std::string pathAndQuery;
     std::uint64_t version = ~0ull;
+    double fetchedAtMs = 0;  // real time of the last ask (emscripten_get_now)
+    double costMs = 0;       // how long the last ask took
     ApiResponse response;
 };
 
@@ -62,8 +65,12 @@ public:
     // ---- the core's API router, as a client ----
     ApiAnswer api(const std::string& method, const std::string& pathAndQuery, const std::string& body,
                   const std::string& contentType = "application/json");
-    // GET with a per-key cache (tables): re-asked when the simulation changed.
+    // GET with a per-key cache (tables): re-asked when the simulation changed; while playing at
+    // most every kPlayingRefreshMs, or kPlayingCostFactor times what the last ask cost when that
+    // is longer (a staged orchestration's GET counts its operations per stage: ~10-30 ms for
+    // 100,000 operations, so at most a few percent of the real time goes to it).
     const ApiResponse& cachedGet(CachedGet& slot, const std::string& pathAndQuery);
+    static constexpr double kPlayingRefreshMs = 250, kPlayingCostFactor = 40;
     // Bumped by every event, API call, load and injection.
     std::uint64_t version() const;
 
@@ -108,6 +115,18 @@ public:
     int opStateFilter = 0;
     CachedGet orchList, orchOne, opList;
     std::string tableMessage;
+    bool tableMessageError = false;
+    // What the orchestration panel drew last frame (kebSim.state().shown, for tests).
+    std::string shownState;
+    std::vector<StageRowView> shownStages;
+
+    // ---- progressive rollout (SPEC 10), kept up to date without scanning operations ----
+    // Stage and pause/resume marks from the event log (the simulation's trace sink).
+    StageMarks stageMarks;
+    // Blackouts: the engine's (server-wide) and every orchestration's own (read once per orchestration).
+    const std::vector<BlackoutSpan>& blackouts() const { return blackouts_; }
+    // What the timeline drew last frame (kebSim.state().timeline).
+    int shownBlackouts = 0, shownMarks = 0;
 
     FrameStats frames;
     WidgetRegistry widgets;
@@ -120,6 +139,11 @@ private:
     std::optional<int> fleetSizeOverride_;
     std::uint64_t mutations_ = 0;
     std::uint64_t lastRefreshVersion_ = ~0ull;
+    // syncRollout: orchestrations whose blackouts were read; marks whose stage name was looked up.
+    void syncRollout();
+    std::vector<BlackoutSpan> blackouts_;
+    std::size_t blackoutOrchestrationsSeen_ = 0;
+    bool engineBlackoutsRead_ = false;
     // While playing, the fleet map re-reads this many shoots per frame (all of them in a few frames).
     static constexpr std::size_t kRefreshCellsPerFrame = 2500;
 };

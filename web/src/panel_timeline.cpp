@@ -1,5 +1,7 @@
 // Timeline: operations started / finished per simulated hour (bars), workers in use (line),
 // maintenance windows shaded (how many shoots have their window open in that hour), in UTC.
+// Progressive rollouts (SPEC 10): blackouts shaded red over the whole height (the engine's and
+// each request's), stage boundaries as vertical lines (start, soak start, finish) and pauses.
 #include <algorithm>
 #include <cstdio>
 
@@ -11,6 +13,29 @@
 namespace keb::web {
 
 namespace {
+ImU32 markColor(MarkKind k) {
+    switch (k) {
+        case MarkKind::StageStarted: return IM_COL32(120, 230, 140, 255);
+        case MarkKind::StageSoaking: return IM_COL32(120, 210, 230, 255);
+        case MarkKind::StageFinished: return IM_COL32(230, 230, 230, 255);
+        case MarkKind::Paused: return IM_COL32(255, 110, 60, 255);
+        case MarkKind::Resumed: return IM_COL32(255, 200, 60, 255);
+    }
+    return IM_COL32(255, 255, 255, 255);
+}
+
+// Label of a mark at the top of the plot.
+std::string markLabel(const StageMark& m) {
+    switch (m.kind) {
+        case MarkKind::StageStarted: return m.stage.empty() ? "stage" : m.stage;
+        case MarkKind::StageSoaking: return (m.stage.empty() ? std::string("stage") : m.stage) + " soak";
+        case MarkKind::StageFinished: return (m.stage.empty() ? std::string("stage") : m.stage) + " done";
+        case MarkKind::Paused: return "paused";
+        case MarkKind::Resumed: return "resumed";
+    }
+    return "";
+}
+
 // Hour of the week (0 = Monday 00:00 UTC) of an absolute time.
 int hourOfWeek(Millis t) {
     constexpr Millis kMonday = 4 * kDay;  // 1970-01-05 was a Monday
@@ -41,6 +66,20 @@ void drawTimelinePanel(App& app) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(0.55f, 0.55f, 0.85f, 1), "windows open (shaded)");
     ImGui::SameLine();
+    if (!app.blackouts().empty()) {
+        ImGui::TextColored(ImVec4(0.9f, 0.35f, 0.35f, 1), "blackouts");
+        ImGui::SameLine();
+    }
+    if (!app.stageMarks.marks().empty()) {
+        ImGui::TextColored(ImVec4(0.47f, 0.9f, 0.55f, 1), "stage start");
+        ImGui::SameLine();
+        ImGui::TextColored(ImVec4(0.47f, 0.82f, 0.9f, 1), "soak");
+        ImGui::SameLine();
+        ImGui::TextColored(ImVec4(0.9f, 0.9f, 0.9f, 1), "done");
+        ImGui::SameLine();
+        ImGui::TextColored(ImVec4(1.0f, 0.43f, 0.24f, 1), "paused");
+        ImGui::SameLine();
+    }
     ImGui::TextDisabled("| per hour, UTC");
 
     // Under the plot: why operations did not run (superseded, skipped, waiting), newest first.
@@ -101,6 +140,53 @@ void drawTimelinePanel(App& app) {
         prev = p;
         havePrev = true;
     }
+    // Blackouts: no operation starts inside them (SPEC 10). Shaded over the whole plot height.
+    const Millis viewFrom = start + static_cast<Millis>(first) * kHour, viewTo = start + static_cast<Millis>(last) * kHour;
+    auto xOf = [&](Millis t) {
+        return x0 + static_cast<float>(static_cast<double>(t - viewFrom) / static_cast<double>(kHour)) * bw;
+    };
+    app.shownBlackouts = 0;
+    for (const BlackoutSpan& b : app.blackouts()) {
+        if (b.to <= viewFrom || b.from >= viewTo) continue;
+        const float bx0 = xOf(std::max(b.from, viewFrom)), bx1 = std::max(bx0 + 1.0f, xOf(std::min(b.to, viewTo)));
+        dl->AddRectFilled(ImVec2(bx0, y0), ImVec2(bx1, y1), IM_COL32(220, 60, 60, 55));
+        dl->AddLine(ImVec2(bx0, y0), ImVec2(bx0, y1), IM_COL32(230, 80, 80, 200));
+        dl->AddLine(ImVec2(bx1, y0), ImVec2(bx1, y1), IM_COL32(230, 80, 80, 200));
+        if (bx1 - bx0 > 40 && !b.reason.empty()) {
+            dl->PushClipRect(ImVec2(bx0, y0), ImVec2(bx1, y1), true);
+            dl->AddText(ImVec2(bx0 + 3, y1 - 16), IM_COL32(255, 150, 150, 255), b.reason.c_str());
+            dl->PopClipRect();
+        }
+        ++app.shownBlackouts;
+    }
+    // Stage boundaries and pauses (from the event log): a line each, labelled at the top.
+    app.shownMarks = 0;
+    // Labels go on the first of kRows rows where they do not overlap the previous label.
+    constexpr int kRows = 5;
+    float rowEnd[kRows];
+    for (float& e : rowEnd) e = -1e9f;
+    for (const StageMark& m : app.stageMarks.marks()) {
+        if (m.at < viewFrom || m.at > viewTo) continue;
+        const float mx = xOf(m.at);
+        const ImU32 c = markColor(m.kind);
+        if (m.kind == MarkKind::StageSoaking) {
+            for (float y = y0; y < y1; y += 6) dl->AddLine(ImVec2(mx, y), ImVec2(mx, std::min(y + 3, y1)), c, 1.5f);
+        } else {
+            dl->AddLine(ImVec2(mx, y0), ImVec2(mx, y1), c, m.kind == MarkKind::Paused ? 2.5f : 1.5f);
+        }
+        const std::string label = markLabel(m);
+        int row = 0;
+        for (int r = 0; r < kRows; ++r) {
+            if (rowEnd[r] <= mx) {
+                row = r;
+                break;
+            }
+            if (rowEnd[r] < rowEnd[row]) row = r;
+        }
+        rowEnd[row] = mx + 6 + ImGui::CalcTextSize(label.c_str()).x;
+        dl->AddText(ImVec2(mx + 2, y0 + 16 + 13 * static_cast<float>(row)), c, label.c_str());
+        ++app.shownMarks;
+    }
     // Now marker.
     const float nx = x0 + static_cast<float>(static_cast<double>(sim->now() - start - first * kHour) / kHour) * bw;
     dl->AddLine(ImVec2(nx, y0), ImVec2(nx, y1), IM_COL32(255, 255, 255, 200), 1.5f);
@@ -119,6 +205,16 @@ void drawTimelinePanel(App& app) {
                 ImGui::Text("started %lld, finished %lld, peak workers %d", static_cast<long long>(hourly[h].started),
                             static_cast<long long>(hourly[h].finished), hourly[h].peakWorkers);
             ImGui::Text("maintenance windows open: %d shoots", coverage[hourOfWeek(t)]);
+            for (const BlackoutSpan& b : app.blackouts())
+                if (b.from < t + kHour && b.to > t)
+                    ImGui::TextColored(ImVec4(1, 0.5f, 0.5f, 1), "blackout %s .. %s (%s)%s%s", formatRfc3339(b.from).c_str(),
+                                       formatRfc3339(b.to).c_str(), b.source == "engine" ? "server-wide" : b.source.c_str(),
+                                       b.reason.empty() ? "" : ": ", b.reason.c_str());
+            for (const StageMark& m : app.stageMarks.marks())
+                if (m.at >= t && m.at < t + kHour)
+                    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(markColor(m.kind)), "%s %s %s (%s)%s%s",
+                                       formatRfc3339(m.at).substr(11, 8).c_str(), markKindName(m.kind), m.stage.c_str(),
+                                       m.orchestrationID.substr(0, 8).c_str(), m.detail.empty() ? "" : ": ", m.detail.c_str());
             ImGui::EndTooltip();
         }
     }
