@@ -69,9 +69,10 @@ run_one() {
   [ -d "$seeds" ] && dirs+=("$seeds")
   [ -d "$regs" ] && dirs+=("$regs")
   # -timeout: one input running longer is a hang; -rss_limit_mb: memory blow-up is a finding.
-  local rc=0
-  "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
-    -artifact_prefix="$out/artifacts/$t-" "${dict[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?
+  local rc=0 TIMEFORMAT='%U %S'
+  # CPU seconds too: on a shared machine executions per CPU second say more than exec/s.
+  { time "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+      -artifact_prefix="$out/artifacts/$t-" "${dict[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?; } 2>"$out/$t.cpu"
   echo "$rc" >"$out/$t.rc"
 }
 
@@ -85,7 +86,7 @@ status=0
 declare -A rc
 for t in "${targets[@]}"; do rc[$t]=$(cat "$out/$t.rc" 2>/dev/null || echo missing); done
 
-printf '%-18s %12s %10s %8s %8s %s\n' target executions exec/s cov ft result
+printf '%-18s %12s %10s %8s %12s %8s %8s %s\n' target executions exec/s cpu-s exec/cpu-s cov ft result
 total=0
 for t in "${targets[@]}"; do
   log="$out/$t.log"
@@ -99,7 +100,9 @@ for t in "${targets[@]}"; do
     status=1
   fi
   total=$(( total + ${execs:-0} ))
-  printf '%-18s %12s %10s %8s %8s %s\n' "$t" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "$result"
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "$out/$t.cpu" 2>/dev/null || true)
+  per=$(( ${cpu:-0} > 0 ? ${execs:-0} / cpu : 0 ))
+  printf '%-18s %12s %10s %8s %12s %8s %8s %s\n' "$t" "${execs:-?}" "${speed:-?}" "${cpu:-?}" "$per" "${cov:-?}" "${ft:-?}" "$result"
 done
 echo "fuzz: $total executions in total, $(( $(date +%s) - t0 )) s"
 if ((status)); then
