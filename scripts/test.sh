@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite, from a bare machine: installs what is missing, builds native and wasm,
 # runs every ctest suite (core, store contract, simulator scenarios, server end-to-end, Gardener
-# with kubectl, core under wasm) and the browser test in headless Chromium.
+# with kubectl), every fuzz target for 20 s (scripts/fuzz.sh, KEB_FUZZ_SECONDS), the core under wasm
+# and the browser test in headless Chromium.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -10,6 +11,8 @@ scripts/setup.sh
 scripts/build.sh
 echo "== native tests (ctest)"
 ctest --test-dir build --output-on-failure -j"${KEB_TEST_JOBS:-2}" --timeout 900
+echo "== fuzz targets (libFuzzer + ASan + UBSan, ${KEB_FUZZ_SECONDS:-20} s each)"
+scripts/fuzz.sh "${KEB_FUZZ_SECONDS:-20}"
 echo "== core under WebAssembly"
 scripts/test-wasm.sh
 if [ -x scripts/test-web.sh ]; then

@@ -39,6 +39,22 @@ std::string hmacSha256(std::string_view key, std::string_view data) {
     return std::string(reinterpret_cast<char*>(out), len);
 }
 
+// A string member of a JSON object, "" when absent or of another type (Json::value() would throw
+// on {"alg": 1}; found by tests/fuzz/fuzz_jwt.cpp).
+std::string stringMember(const Json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A numeric claim as whole seconds, saturated: a double outside the int64 range (exp 1e300)
+// must not be cast directly (undefined behaviour; found by tests/fuzz/fuzz_jwt.cpp).
+std::int64_t claimSeconds(double v) {
+    constexpr double kLimit = 9.2e18;  // below INT64_MAX, above any real time
+    if (!(v > -kLimit)) return -static_cast<std::int64_t>(kLimit);
+    if (!(v < kLimit)) return static_cast<std::int64_t>(kLimit);
+    return static_cast<std::int64_t>(v);
+}
+
 struct PkeyDeleter {
     void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 };
@@ -211,7 +227,7 @@ public:
     Principal authenticate(std::string_view authorization, std::int64_t now, std::string* error) const override {
         auto t = parseToken(authorization, error);
         if (!t) return {};
-        if (t->header.value("alg", "") != "HS256") {
+        if (stringMember(t->header, "alg") != "HS256") {
             *error = "token alg must be HS256";
             return {};
         }
@@ -239,7 +255,7 @@ public:
     Principal authenticate(std::string_view authorization, std::int64_t now, std::string* error) const override {
         auto t = parseToken(authorization, error);
         if (!t) return {};
-        if (t->header.value("alg", "") != "RS256") {
+        if (stringMember(t->header, "alg") != "RS256") {
             *error = "token alg must be RS256";
             return {};
         }
@@ -274,7 +290,7 @@ public:
             auto it = cache_.find(authorization);
             if (it != cache_.end()) {
                 const Entry& e = it->second;
-                if (now > e.exp + leeway_) {
+                if (now - leeway_ > e.exp) {
                     *error = "token expired";
                     return {};
                 }
@@ -292,8 +308,8 @@ public:
         if (!t) return p;
         Entry e;
         e.principal = p;
-        e.exp = static_cast<std::int64_t>(t->payload["exp"].get<double>());
-        if (t->payload.contains("nbf")) e.nbf = static_cast<std::int64_t>(t->payload["nbf"].get<double>());
+        e.exp = claimSeconds(t->payload["exp"].get<double>());
+        if (t->payload.contains("nbf")) e.nbf = claimSeconds(t->payload["nbf"].get<double>());
         std::unique_lock<std::shared_mutex> lk(mu_);
         if (cache_.size() >= 10000) cache_.clear();
         cache_.emplace(std::string(authorization), std::move(e));
@@ -382,7 +398,7 @@ std::unique_ptr<Authenticator> Authenticator::create(const std::string& spec, st
         }
         std::vector<JwksAuth::Key> keys;
         for (const auto& k : doc["keys"]) {
-            if (!k.is_object() || k.value("kty", "") != "RSA") continue;
+            if (!k.is_object() || stringMember(k, "kty") != "RSA") continue;
             if (k.contains("use") && k["use"] != "sig") continue;
             if (k.contains("alg") && k["alg"] != "RS256") continue;
             if (!k.contains("n") || !k["n"].is_string() || !k.contains("e") || !k["e"].is_string()) {
@@ -395,7 +411,7 @@ std::unique_ptr<Authenticator> Authenticator::create(const std::string& spec, st
                 *error = "JWKS file '" + file + "': " + err;
                 return nullptr;
             }
-            keys.push_back({k.value("kid", ""), std::move(pkey)});
+            keys.push_back({stringMember(k, "kid"), std::move(pkey)});
         }
         if (keys.empty()) {
             *error = "JWKS file '" + file + "' has no RSA signing key (kty RSA, RS256)";

@@ -61,7 +61,7 @@ Weighted weighted(const Node& n) {
     n.requireObject();
     Weighted w;
     for (auto it = n.json().begin(); it != n.json().end(); ++it) {
-        if (!it.value().is_number() || it.value().get<double>() < 0) n[it.key().c_str()].fail("expected a weight >= 0");
+        if (!it.value().is_number() || it.value().get<double>() < 0) n[it.key()].fail("expected a weight >= 0");
         w.emplace_back(it.key(), it.value().get<double>());
     }
     if (w.empty()) n.fail("expected at least one entry");
@@ -71,7 +71,7 @@ Weighted weighted(const Node& n) {
 std::map<std::string, double> probabilities(const Node& n) {
     n.requireObject();
     std::map<std::string, double> m;
-    for (auto it = n.json().begin(); it != n.json().end(); ++it) m[it.key()] = n[it.key().c_str()].probability();
+    for (auto it = n.json().begin(); it != n.json().end(); ++it) m[it.key()] = n[it.key()].probability();
     return m;
 }
 
@@ -279,7 +279,7 @@ std::map<OperationState, CountExpect> parseStateCounts(const Node& n) {
     n.requireObject();
     std::map<OperationState, CountExpect> m;
     for (auto it = n.json().begin(); it != n.json().end(); ++it) {
-        Node v = n[it.key().c_str()];
+        Node v = n[it.key()];
         auto s = parseOperationState(it.key());
         if (!s) v.fail("unknown operation state (pending, in progress, succeeded, failed, canceled)");
         m[*s] = parseCount(v);
@@ -485,10 +485,10 @@ void parseExpect(const Node& n, Scenario& sc) {
         if (!spec) {
             std::string list;
             for (const CheckerSpec* c : checkers) list += std::string(list.empty() ? "" : ", ") + c->name;
-            n[it.key().c_str()].fail("unknown field (allowed: " + list + ")");
+            n[it.key()].fail("unknown field (allowed: " + list + ")");
         }
         if (it.value().is_null()) continue;
-        spec->parse(n[it.key().c_str()], sc);
+        spec->parse(n[it.key()], sc);
     }
 }
 

@@ -33,6 +33,11 @@ public:
     ScenarioNode operator[](const char* key) const {
         return ScenarioNode(j_.at(key), path_.empty() ? std::string(key) : path_ + "." + key, file_);
     }
+    // For keys taken from the document: they may hold a NUL byte, which a const char* would cut
+    // (j_.at then threw nlohmann's out_of_range; found by tests/fuzz/fuzz_scenario.cpp).
+    ScenarioNode operator[](const std::string& key) const {
+        return ScenarioNode(j_.at(key), path_.empty() ? key : path_ + "." + key, file_);
+    }
     ScenarioNode at(std::size_t i) const { return ScenarioNode(j_.at(i), path_ + "[" + std::to_string(i) + "]", file_); }
     std::size_t size() const { return j_.size(); }
 
