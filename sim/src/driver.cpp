@@ -28,11 +28,11 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
       seed_(seedOverride.value_or(scenario_.seed)),
       ids_(mix64(seed_ ^ 0x6f7263686964ull)) {
     now_ = scenario_.start;
-    fleet_ = std::make_unique<SimFleet>(scenario_.fleet, seed_);
+    fleet_ = std::make_unique<world::SimFleet>(scenario_.fleet, seed_);
     initialFleet_ = fleet_->size();
     runtimes_.reserve(initialFleet_);  // one entry per runtime that gets an operation
     for (const auto& o : scenario_.outages) fleet_->addOutage(o.from, o.to, o.error);
-    backend_ = std::make_unique<SimBackend>(scenario_.faults, seed_);
+    backend_ = std::make_unique<world::SimBackend>(scenario_.faults, seed_);
     submitToOrch_.assign(static_cast<std::size_t>(scenario_.submitCount), -1);
     for (std::size_t i = 0; i < scenario_.timeline.size(); ++i)
         queue_.push(scenario_.timeline[i].at, SimEvent::Kind::Timeline, static_cast<std::uint32_t>(i));
@@ -149,7 +149,7 @@ void Simulation::process(const SimEvent& ev) {
             }
             // A final result ends the operation: its runtime's entry is updated from onEvent
             // (operation.state) once the engine has written the store; start loading it now.
-            if (p.result.kind != StepResult::Kind::Again) runtimes_.prefetch(hashWords(p.action.operation().runtimeID));
+            if (p.result.kind != StepResult::Kind::Again) runtimes_.prefetch(world::hashWords(p.action.operation().runtimeID));
             try {
                 engine_->complete(p.action, p.result, now_);
             } catch (const std::exception& ex) {
@@ -199,7 +199,7 @@ void Simulation::tickEngine() {
             const std::uint64_t before = backend_->upgrades();
             r = backend_->start(a.type, a.operation(), now_);
             if (backend_->upgrades() > before) {
-                const UpgradeFate& f = backend_->lastFate();
+                const world::UpgradeFate& f = backend_->lastFate();
                 simEvent("sim.upgrade", {{"operationID", a.operation().operationID},
                                          {"runtimeID", a.operation().runtimeID},
                                          {"fate", f.hangs ? "hangs" : f.fails ? "fails" : "succeeds"},
@@ -380,7 +380,7 @@ void Simulation::gardenerOutage(Millis span, const std::string& error) {
 }
 
 void Simulation::failureBurst(Millis span, double probability, const std::string& region) {
-    backend_->plan().bursts.push_back(FailureBurst{now_, now_ + span, probability, region});
+    backend_->plan().bursts.push_back(world::FailureBurst{now_, now_ + span, probability, region});
     char p[32];
     std::snprintf(p, sizeof p, "%g", probability);
     if (region.empty())  // the line of a burst over every region is as before
@@ -392,7 +392,7 @@ void Simulation::failureBurst(Millis span, double probability, const std::string
 std::size_t Simulation::disappear(int count) {
     std::vector<std::uint32_t> idx(fleet_->size());
     for (std::uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    Rng rng(mix64(seed_ ^ static_cast<std::uint64_t>(now_) ^ 0x646973ull));
+    world::Rng rng(mix64(seed_ ^ static_cast<std::uint64_t>(now_) ^ 0x646973ull));
     const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(0, count)), idx.size());
     std::vector<std::string> ids;
     for (std::size_t i = 0; i < n; ++i) {
@@ -445,7 +445,7 @@ HourStats& Simulation::hour(Millis t) {
 
 OrchestrationInfo* Simulation::infoFor(std::string_view orchestrationID) {
     if (lastInfo_ < orchs_.size() && orchs_[lastInfo_].orchestrationID == orchestrationID) return &orchs_[lastInfo_];
-    auto it = orchIndex_.find(hashWords(orchestrationID));
+    auto it = orchIndex_.find(world::hashWords(orchestrationID));
     if (it == orchIndex_.end() || orchs_[it->second].orchestrationID != orchestrationID) return nullptr;
     lastInfo_ = it->second;
     return &orchs_[it->second];
@@ -461,7 +461,7 @@ void Simulation::observe(const EngineEvent& e) {
 
     const std::string_view k = e.kind;
     if (k == "orchestration.created") {
-        if (!orchIndex_.count(hashWords(e.orchestrationID))) {
+        if (!orchIndex_.count(world::hashWords(e.orchestrationID))) {
             OrchestrationInfo info;
             info.orchestrationID = std::string(e.orchestrationID);
             if (auto o = store_.getOrchestration(info.orchestrationID)) {
@@ -472,7 +472,7 @@ void Simulation::observe(const EngineEvent& e) {
                 info.blackouts = st.blackouts;
                 info.limit = info.stages.empty() ? info.workers : std::max(1, st.stages[0].workers.value_or(st.workers));
             }
-            orchIndex_[hashWords(e.orchestrationID)] = static_cast<std::uint32_t>(orchs_.size());
+            orchIndex_[world::hashWords(e.orchestrationID)] = static_cast<std::uint32_t>(orchs_.size());
             orchs_.push_back(std::move(info));
         }
         return;
@@ -493,14 +493,14 @@ void Simulation::observe(const EngineEvent& e) {
     OrchestrationInfo* info = infoFor(e.orchestrationID);
     const int orchIdx = info ? static_cast<int>(info - orchs_.data()) : -1;
     if (created) {
-        runtimes_[hashWords(e.runtimeID)].status = RuntimeStatus{orchIdx, OperationState::Pending};
+        runtimes_[world::hashWords(e.runtimeID)].status = RuntimeStatus{orchIdx, OperationState::Pending};
     } else if (start) {
         // The Start action comes out of this tick and checkStartWindow looks the runtime up in
         // the fleet: start loading its index slot now, while the engine finishes the tick.
         if (info && info->usesWindows) fleet_->prefetch(e.runtimeID);
-        RuntimeEntry& rt = runtimes_[hashWords(e.runtimeID)];
+        RuntimeEntry& rt = runtimes_[world::hashWords(e.runtimeID)];
         rt.status = RuntimeStatus{orchIdx, OperationState::InProgress};
-        if (!inProgress_.emplace(hashWords(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;
+        if (!inProgress_.emplace(world::hashWords(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;
         HourStats& h = hour(e.at);
         ++h.started;
         ++inProgressTotal_;
@@ -530,11 +530,11 @@ void Simulation::observe(const EngineEvent& e) {
     } else {  // operation.state
         auto st = parseOperationState(e.state);
         if (!st) return;
-        RuntimeEntry& rt = runtimes_[hashWords(e.runtimeID)];
+        RuntimeEntry& rt = runtimes_[world::hashWords(e.runtimeID)];
         rt.status = RuntimeStatus{orchIdx, *st};
         if (!isFinished(*st)) return;
         ++hour(e.at).finished;
-        auto it = inProgress_.find(hashWords(e.operationID));
+        auto it = inProgress_.find(world::hashWords(e.operationID));
         if (it == inProgress_.end()) return;
         if (it->second < orchs_.size()) --orchs_[it->second].running;
         inProgress_.erase(it);
@@ -559,7 +559,7 @@ void Simulation::observeStage(const EngineEvent& e) {
     info->limit = k < info->stages.size() ? std::max(1, info->stages[k].workers.value_or(info->workers)) : info->workers;
 }
 
-std::size_t Simulation::WindowKeyHash::operator()(const SimFleet::WindowKey& k) const {
+std::size_t Simulation::WindowKeyHash::operator()(const world::SimFleet::WindowKey& k) const {
     std::uint64_t h = mix64(k.account ^ (std::uint64_t{k.planName} << 32));
     h = mix64(h ^ k.region ^ (std::uint64_t{k.windowBegin} << 32));
     return static_cast<std::size_t>(mix64(h ^ k.windowEnd));
@@ -571,7 +571,7 @@ void Simulation::checkStartWindow(const Action& a) {
     if (!info || !info->usesWindows || op.immediate) return;
     bool ok = op.maintenanceWindowBegin <= now_ && now_ < op.maintenanceWindowEnd;
     bool outsideRuntimeWindow = false;
-    SimFleet::WindowKey key;
+    world::SimFleet::WindowKey key;
     if (fleet_->windowKeyOf(op.runtimeID, &key)) {  // the runtime's window now, from the fleet
         const MaintenancePolicy& policy = scenario_.engine.policy;
         if (policy.rules.empty()) key.account = key.planName = key.region = 0;  // only the window decides
@@ -602,7 +602,7 @@ std::string Simulation::submitted(int i) const {
 }
 
 std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {
-    const RuntimeEntry* rt = runtimes_.find(hashWords(runtimeID));
+    const RuntimeEntry* rt = runtimes_.find(world::hashWords(runtimeID));
     if (!rt) return std::nullopt;
     return rt->status;
 }

@@ -8,7 +8,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "keb/sim/world.h"
+#include "keb/world/random.h"
 #include "keb/timefmt.h"
 
 namespace keb::sim {
@@ -95,11 +95,11 @@ inline char* writeValue(char* d, std::string_view v) {
     }
 #endif
     for (; i + 8 <= n; i += 8) {
-        if (wordNeedsEscape(loadLittleEndian64(p + i))) return writeEscaped(d + i, p + i, n - i);
+        if (wordNeedsEscape(world::loadLittleEndian64(p + i))) return writeEscaped(d + i, p + i, n - i);
         std::memcpy(d + i, p + i, 8);
     }
     if (i < n) {
-        if (wordNeedsEscape(loadLittleEndian64(p + n - 8))) return writeEscaped(d + i, p + i, n - i);
+        if (wordNeedsEscape(world::loadLittleEndian64(p + n - 8))) return writeEscaped(d + i, p + i, n - i);
         std::memcpy(d + n - 8, p + n - 8, 8);
     }
     return d + n;
@@ -207,8 +207,8 @@ void EventLog::finishLine() {
         line_.commit(d);
     }
     const std::string_view line = line_.view();
-    hash_ = hashWords(line, hash_);
-    hash_ = hashWords("\n", hash_);
+    hash_ = world::hashWords(line, hash_);
+    hash_ = world::hashWords("\n", hash_);
     ++lines_;
     if (!trace_ && capacity_ == 0) return;
     lineText_.assign(line);

@@ -57,9 +57,9 @@ namespace {
 
 using Node = ScenarioNode;
 
-Weighted weighted(const Node& n) {
+world::Weighted weighted(const Node& n) {
     n.requireObject();
-    Weighted w;
+    world::Weighted w;
     for (auto it = n.json().begin(); it != n.json().end(); ++it) {
         if (!it.value().is_number() || it.value().get<double>() < 0) n[it.key()].fail("expected a weight >= 0");
         w.emplace_back(it.key(), it.value().get<double>());
@@ -92,7 +92,7 @@ Runtime parseRuntime(const Node& n, std::size_t i) {
     r.globalAccountID = s("globalAccountID", "ga-explicit");
     r.subAccountID = s("subAccountID", "sa-explicit");
     r.planName = s("planName", "azure");
-    r.planID = s("planID", planIdFor(r.planName));
+    r.planID = s("planID", world::planIdFor(r.planName));
     r.region = s("region", "westeurope");
     r.shootName = s("shootName", "x-" + std::to_string(i));
     r.windowBegin = s("windowBegin", "000000+0000");
@@ -106,10 +106,10 @@ Runtime parseRuntime(const Node& n, std::size_t i) {
     return r;
 }
 
-FleetSpec parseFleet(const Node& n) {
+world::FleetSpec parseFleet(const Node& n) {
     n.onlyKeys({"size", "globalAccounts", "subAccounts", "accountSkew", "plans", "regionSkew", "operatorWindowShare",
                 "windowOffsets", "kubernetesVersions", "deletingShare", "suspendedShare", "runtimes"});
-    FleetSpec f;
+    world::FleetSpec f;
     if (n.has("size")) f.size = static_cast<int>(n["size"].integer(0, 2000000));
     if (n.has("globalAccounts")) f.globalAccounts = static_cast<int>(n["globalAccounts"].integer(1, 2000000));
     if (n.has("subAccounts")) f.subAccounts = static_cast<int>(n["subAccounts"].integer(1, 2000000));
@@ -138,14 +138,14 @@ FleetSpec parseFleet(const Node& n) {
     return f;
 }
 
-DurationDist parseDurationDist(const Node& n) {
+world::DurationDist parseDurationDist(const Node& n) {
     n.onlyKeys({"distribution", "value", "min", "max", "median", "sigma", "mean"});
-    DurationDist d;
+    world::DurationDist d;
     const std::string kind = n.has("distribution") ? n["distribution"].str() : "uniform";
-    if (kind == "fixed") d.kind = DurationDist::Kind::Fixed;
-    else if (kind == "uniform") d.kind = DurationDist::Kind::Uniform;
-    else if (kind == "lognormal") d.kind = DurationDist::Kind::LogNormal;
-    else if (kind == "exponential") d.kind = DurationDist::Kind::Exponential;
+    if (kind == "fixed") d.kind = world::DurationDist::Kind::Fixed;
+    else if (kind == "uniform") d.kind = world::DurationDist::Kind::Uniform;
+    else if (kind == "lognormal") d.kind = world::DurationDist::Kind::LogNormal;
+    else if (kind == "exponential") d.kind = world::DurationDist::Kind::Exponential;
     else n["distribution"].fail("expected one of fixed, uniform, lognormal, exponential");
     if (n.has("value")) d.value = n["value"].duration();
     if (n.has("min")) d.min = n["min"].duration();
@@ -153,18 +153,18 @@ DurationDist parseDurationDist(const Node& n) {
     if (n.has("median")) d.median = n["median"].duration();
     if (n.has("sigma")) d.sigma = n["sigma"].number(0.0, 5.0);
     if (n.has("mean")) d.mean = n["mean"].duration();
-    if (d.kind == DurationDist::Kind::Fixed && !n.has("value")) n.fail("a fixed distribution needs \"value\"");
-    if (d.kind != DurationDist::Kind::Fixed && d.max < d.min) n["max"].fail("must not be below min");
-    if (d.kind == DurationDist::Kind::LogNormal && !n.has("max")) d.max = 24 * kHour;
-    if (d.kind == DurationDist::Kind::Exponential && !n.has("max")) d.max = 24 * kHour;
-    if (d.kind != DurationDist::Kind::Uniform && !n.has("min")) d.min = kSecond;
+    if (d.kind == world::DurationDist::Kind::Fixed && !n.has("value")) n.fail("a fixed distribution needs \"value\"");
+    if (d.kind != world::DurationDist::Kind::Fixed && d.max < d.min) n["max"].fail("must not be below min");
+    if (d.kind == world::DurationDist::Kind::LogNormal && !n.has("max")) d.max = 24 * kHour;
+    if (d.kind == world::DurationDist::Kind::Exponential && !n.has("max")) d.max = 24 * kHour;
+    if (d.kind != world::DurationDist::Kind::Uniform && !n.has("min")) d.min = kSecond;
     return d;
 }
 
 void parseFaults(const Node& n, Scenario& sc) {
     n.onlyKeys({"failureProbability", "failureByRegion", "failureByPlan", "failureReason", "hangProbability",
                 "duration", "gardenerOutages", "disappear", "failureBursts", "backendLatency"});
-    FaultPlan& f = sc.faults;
+    world::FaultPlan& f = sc.faults;
     if (n.has("failureProbability")) f.failureProbability = n["failureProbability"].probability();
     if (n.has("failureByRegion")) f.failureByRegion = probabilities(n["failureByRegion"]);
     if (n.has("failureByPlan")) f.failureByPlan = probabilities(n["failureByPlan"]);
@@ -191,7 +191,7 @@ void parseFaults(const Node& n, Scenario& sc) {
             Node o = a.at(i);
             o.onlyKeys({"from", "to", "probability", "region"});
             if (!o.has("from") || !o.has("to")) o.fail("from and to are required");
-            FailureBurst b{o["from"].time(sc.start), o["to"].time(sc.start),
+            world::FailureBurst b{o["from"].time(sc.start), o["to"].time(sc.start),
                            o.has("probability") ? o["probability"].probability() : 1.0,
                            o.has("region") ? o["region"].str() : std::string()};
             if (b.to <= b.from) o["to"].fail("must be after from");

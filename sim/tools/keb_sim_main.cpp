@@ -12,7 +12,7 @@
 #include <random>
 #include <string>
 
-#include "keb/sim/world.h"
+
 #include "keb/sim/simulation.h"
 #include "keb/sim/swarm.h"
 #include "keb/timefmt.h"

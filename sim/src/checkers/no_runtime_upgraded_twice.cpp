@@ -6,7 +6,7 @@
 #include <unordered_set>
 
 #include "common.h"
-#include "keb/sim/world.h"
+#include "keb/world/random.h"
 
 namespace keb::sim::checkers {
 namespace {
@@ -16,7 +16,7 @@ public:
     void scan(Simulation& sim, const OrchestrationInfo& info, const Operation& op) override {
         (void)info;
         if (sim.backend().started(op.operationID))
-            started_.push_back({hashWords(op.runtimeID), op.startedAt, op.seq, op.state, hashWords(op.operationID)});
+            started_.push_back({world::hashWords(op.runtimeID), op.startedAt, op.seq, op.state, world::hashWords(op.operationID)});
     }
 
     void scanDone(Simulation& sim, const OrchestrationInfo& info) override {
@@ -30,7 +30,7 @@ public:
         started_.clear();
         if (!repeatedAfter.empty())  // second pass only to name them
             sim.store().forEachOperation(info.orchestrationID, [&](const Operation& op) {
-                if (samples_.size() < Simulation::kMaxSamples && repeatedAfter.count(hashWords(op.operationID)))
+                if (samples_.size() < Simulation::kMaxSamples && repeatedAfter.count(world::hashWords(op.operationID)))
                     samples_.push_back("runtime " + op.runtimeID + " upgraded again after operation " +
                                        op.operationID + " ended " + toString(op.state));
             });

@@ -5,7 +5,7 @@
 
 #include "common.h"
 #include "keb/rollout.h"
-#include "keb/sim/world.h"
+#include "keb/world/random.h"
 #include "keb/timefmt.h"
 
 namespace keb::sim::checkers {
@@ -37,7 +37,7 @@ public:
 private:
     // The engine's blackouts merged with the orchestration's own (those without own share engine_).
     const BlackoutCalendar& calendarOf(Simulation& sim, std::string_view orchestrationID) {
-        const std::uint64_t h = hashWords(orchestrationID);
+        const std::uint64_t h = world::hashWords(orchestrationID);
         if (lastOrch_ == h && last_) return *last_;
         auto it = own_.find(h);
         if (it == own_.end()) {

@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "common.h"
-#include "keb/sim/world.h"
+#include "keb/world/random.h"
 #include "keb/timefmt.h"
 
 namespace keb::sim::checkers {
@@ -17,7 +17,7 @@ public:
         (void)sim;
         const std::string_view k = e.kind;
         if (k == "operation.start") {
-            auto it = paused_.find(hashWords(e.orchestrationID));
+            auto it = paused_.find(world::hashWords(e.orchestrationID));
             if (it == paused_.end() || !it->second) return;
             ++violations_;
             if (samples_.size() < Simulation::kMaxSamples)
@@ -27,7 +27,7 @@ public:
         }
         if (k != "orchestration.state" && k != "orchestration.recovered") return;
         const bool paused = e.state == std::string_view("paused");
-        bool& was = paused_[hashWords(e.orchestrationID)];
+        bool& was = paused_[world::hashWords(e.orchestrationID)];
         if (paused && !was) ++pauses_;
         was = paused;
     }

@@ -6,7 +6,8 @@
 #include <utility>
 
 #include "common.h"
-#include "keb/sim/world.h"
+#include "keb/world/flat_map.h"
+#include "keb/world/random.h"
 
 namespace keb::sim::checkers {
 namespace {
@@ -18,7 +19,7 @@ public:
         snap.reserve(atRestart_.size() + atRestart_.size() / 8 + 16);
         for (const auto& info : sim.orchestrations())
             sim.store().forEachOperationBrief(info.orchestrationID, [&](const Store::OperationBrief& op) {
-                snap.emplace_back(hashWords(op.operationID), op.state);
+                snap.emplace_back(world::hashWords(op.operationID), op.state);
             });
         std::sort(snap.begin(), snap.end());
         // Since the previous restart nothing may have vanished and no final state may have changed.
@@ -40,7 +41,7 @@ public:
     void scan(Simulation& sim, const OrchestrationInfo& info, const Operation& op) override {
         (void)sim;
         (void)info;
-        current_[hashWords(op.operationID)] = op.state;
+        current_[world::hashWords(op.operationID)] = op.state;
     }
 
     void verdict(Simulation& sim, std::vector<CheckResult>& out) override {
@@ -60,14 +61,14 @@ public:
                        std::to_string(restarts) + " restart(s); " + std::to_string(lost) +
                            " operation(s) lost or changed after finishing, " + std::to_string(stuck) +
                            " never finished, " + std::to_string(orchLost) + " orchestration(s) unfinished"});
-        current_ = FlatMap<OperationState>();  // the next verdict scans again
+        current_ = world::FlatMap<OperationState>();  // the next verdict scans again
     }
 
 private:
     // Operation states at the last restart: hashWords(operationID) -> state, sorted.
     std::vector<std::pair<std::uint64_t, OperationState>> atRestart_;
     std::int64_t lost_ = 0;  // found missing or changed at a later restart
-    FlatMap<OperationState> current_;  // the end's scan: hashWords(operationID) -> state
+    world::FlatMap<OperationState> current_;  // the end's scan: hashWords(operationID) -> state
 };
 
 }  // namespace

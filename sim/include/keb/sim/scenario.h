@@ -11,7 +11,8 @@
 
 #include "keb/engine.h"
 #include "keb/model.h"
-#include "keb/sim/world.h"
+#include "keb/world/faults.h"
+#include "keb/world/fleet_gen.h"
 #include "keb/wire.h"
 
 namespace keb::sim {

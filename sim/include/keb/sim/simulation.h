@@ -131,10 +131,10 @@ public:
     // --- reading ---
     const Scenario& scenario() const { return scenario_; }
     std::uint64_t seed() const { return seed_; }
-    const SimFleet& fleet() const { return *fleet_; }
+    const world::SimFleet& fleet() const { return *fleet_; }
     MemoryStore& store() { return store_; }
     Engine& engine() { return *engine_; }
-    const SimBackend& backend() const { return *backend_; }
+    const world::SimBackend& backend() const { return *backend_; }
     // Orchestrations in creation order (index = position).
     const std::vector<OrchestrationInfo>& orchestrations() const { return orchs_; }
     // What the simulator knows about an orchestration by id (nullptr: never seen created).
@@ -204,8 +204,8 @@ private:
     std::uint64_t seed_;
     MemoryStore store_;
     FaultyStore faulty_{store_};  // what the engine and the router write through
-    std::unique_ptr<SimFleet> fleet_;
-    std::unique_ptr<SimBackend> backend_;
+    std::unique_ptr<world::SimFleet> fleet_;
+    std::unique_ptr<world::SimBackend> backend_;
     SeededIdGenerator ids_;
     std::unique_ptr<Engine> engine_;
     std::unique_ptr<ApiRouter> router_;
@@ -219,9 +219,9 @@ private:
     // checkStartWindow: the effective window by what decides it (without rules in the policy only
     // windowBegin/windowEnd do; the other ids are 0 then). Bounded: cleared when it gets large.
     struct WindowKeyHash {
-        std::size_t operator()(const SimFleet::WindowKey& k) const;
+        std::size_t operator()(const world::SimFleet::WindowKey& k) const;
     };
-    std::unordered_map<SimFleet::WindowKey, std::optional<WindowSpec>, WindowKeyHash> windowCache_;
+    std::unordered_map<world::SimFleet::WindowKey, std::optional<WindowSpec>, WindowKeyHash> windowCache_;
     std::size_t lastInfo_ = SIZE_MAX;  // infoFor: the orchestration found last (nearly always the next one)
     std::vector<std::uint32_t> freeSlots_;
     std::uint64_t eventsProcessed_ = 0;
@@ -236,7 +236,7 @@ private:
         RuntimeStatus status;
         int busy = 0;  // upgrades in progress
     };
-    FlatMap<RuntimeEntry> runtimes_;  // hashWords(runtimeID): one lookup per event serves both
+    world::FlatMap<RuntimeEntry> runtimes_;  // hashWords(runtimeID): one lookup per event serves both
     int inProgressTotal_ = 0;
     int peakWorkers_ = 0;
     std::vector<HourStats> hourly_;
