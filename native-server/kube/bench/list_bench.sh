@@ -4,6 +4,8 @@
 # Usage: list_bench.sh BINDIR [N]      (BINDIR holds keb-fake-gardener and keb-kube-bench)
 set -euo pipefail
 BIN=${1:?usage: list_bench.sh BINDIR [N]}; N=${2:-50000}
+[ -d "$BIN" ] || { echo "list_bench.sh: $BIN is not a directory" >&2; exit 2; }
+BIN=$(cd "$BIN" && pwd)  # absolute: the script changes directory below
 W=$(mktemp -d /tmp/keb-list-bench.XXXXXX)
 FAKE_PID=""
 cleanup() { [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
