@@ -355,10 +355,10 @@ public:
         }
         if (!v.is_string()) return fail(path + kWant);
         const std::string& t = v.get_ref<const std::string&>();
-        if (t.size() < 2 || t.size() > 4 || t.back() != '%') return fail(path + ": invalid percent " + quoted(t) + "," + kWant.substr(1));
+        if (t.size() < 2 || t.size() > 4 || t.back() != '%') return fail(path + ": invalid percent " + quoted(t) + "," + kWant);
         std::int64_t n = 0;
         for (std::size_t i = 0; i + 1 < t.size(); ++i) {
-            if (t[i] < '0' || t[i] > '9') return fail(path + ": invalid percent " + quoted(t) + "," + kWant.substr(1));
+            if (t[i] < '0' || t[i] > '9') return fail(path + ": invalid percent " + quoted(t) + "," + kWant);
             n = n * 10 + (t[i] - '0');
         }
         if (n > 100) return fail(path + ": invalid percent " + quoted(t) + " (at most \"100%\")");
