@@ -7,6 +7,7 @@
 #include "keb/engine.h"
 
 #include "keb/bits.h"
+#include "keb/notify.h"
 
 #include "detail/packed_id.h"
 #include "detail/ready_calendar.h"
@@ -292,6 +293,22 @@ struct Engine::Impl {
     void commitProgress(const Active& a) {
         progressBatch.progress[0].orchestrationID = a.orch.orchestrationID;
         e.store_.apply(progressBatch);
+    }
+    // commitProgress with one outbox row in the same transaction (SPEC 14).
+    void commitProgress(const Active& a, Notification::Kind kind, std::string payload) {
+        Notification& n = progressBatch.notifications.emplace_back();
+        n.kind = kind;
+        n.orchestrationID = a.orch.orchestrationID;
+        n.payload = std::move(payload);
+        struct Clear {
+            std::vector<Notification>& v;
+            ~Clear() { v.clear(); }
+        } clear{progressBatch.notifications};
+        commitProgress(a);
+    }
+    // SPEC 14: does this orchestration's state change write notifications?
+    bool notifies(const Active& a) const {
+        return e.config_.notifications && a.orch.parameters.notification && !a.orch.parameters.dryRun;
     }
     // Writes orchestration `o` (whole record). The batch borrows it (a swap, no copy).
     void writeOrchestration(Orchestration& o) {
@@ -592,6 +609,8 @@ struct Engine::Impl {
         const std::vector<std::uint32_t>& order = a.staged ? stagedOrder : targets;
         const std::optional<std::uint64_t> gen = e.fleet_.generation();  // the snapshot's generation
         a.slots.reserve(static_cast<std::size_t>(a.nextSeq) + targets.size());
+        const bool notify = notifies(a);
+        std::vector<NotificationTenant> tenants;  // SPEC 14 create event (when notify)
         Store::WriteBatch batch;
         batch.label = "updateOrchestrationAddingOperations";
         batch.updatedOrchestrations.resize(1);  // filled from a.orch after the producer's last call
@@ -643,6 +662,16 @@ struct Engine::Impl {
                 f.window = spec;
                 remember(a.slots[static_cast<std::size_t>(op.seq)], gen, f);
                 created.push_back(idx);
+                if (notify) {  // SPEC 14: the operation's window, or now and "" when immediate
+                    NotificationTenant& t = tenants.emplace_back();
+                    t.instanceID = op.instanceID;
+                    if (op.maintenanceWindowBegin) {
+                        t.startDateTime = formatNotificationTime(op.maintenanceWindowBegin);
+                        t.endDateTime = formatNotificationTime(op.maintenanceWindowEnd);
+                    } else {
+                        t.startDateTime = formatNotificationTime(op.startAt);
+                    }
+                }
                 return true;
             }
             // Last call: the store writes the orchestration after this (see store.h).
@@ -681,6 +710,13 @@ struct Engine::Impl {
                 }
             }
             batch.updatedOrchestrations[0] = a.orch;  // written after the operations (store.h)
+            if (notify && !created.empty()) {  // SPEC 14: written last, in this transaction
+                Notification& n = batch.notifications.emplace_back();
+                n.kind = Notification::Kind::Create;
+                n.orchestrationID = id;
+                n.payload = createEventPayload(id, a.orch.type, tenants);
+                tenants = {};
+            }
             return false;
         };
         e.store_.apply(batch);
@@ -747,7 +783,18 @@ struct Engine::Impl {
         // Only the state, description and updatedAt change: a progress write, no record read.
         const Store::ProgressChange& c = progressOf(a, s, seq, state, &description, now);
         a.runtimeIDInto(s, rtBuf);
-        commitProgress(a);
+        if (state != OperationState::Canceled && notifies(a)) {  // SPEC 14: it ended (success or failure)
+            std::string instanceID;
+            if (s.snap) {
+                instanceID = s.snap->instanceID;
+            } else {
+                Operation op;
+                if (e.store_.readOperationAt(a.orch.orchestrationID, c.operationID, seq, op)) instanceID = op.instanceID;
+            }
+            commitProgress(a, Notification::Kind::End, endEventPayload(a.orch.orchestrationID, instanceID, now));
+        } else {
+            commitProgress(a);
+        }
         emit(now, "operation.state", a.orch.orchestrationID, c.operationID, rtBuf, toString(state), description);
         noteOperationState(a, rtBuf, c.operationID, state);
         if (s.state == OperationState::InProgress) {
@@ -889,7 +936,11 @@ struct Engine::Impl {
             Store::ProgressChange& c = progressOf(a, s, seq, op.state, &op.description, now);
             c.startedAt = now;
             if (windowed) c.window = std::make_pair(window.begin, window.end);
-            commitProgress(a);  // recorded before the backend is called
+            // recorded before the backend is called (with its SPEC 14 start event, if any)
+            if (!dryRun && notifies(a))
+                commitProgress(a, Notification::Kind::Start, startEventPayload(a.orch.orchestrationID, op.instanceID, now));
+            else
+                commitProgress(a);
             if (dryRun) {
                 emit(now, "operation.state", a.orch.orchestrationID, op.operationID, op.runtimeID, "succeeded",
                      op.description);
@@ -1155,7 +1206,8 @@ struct Engine::Impl {
     // Cancels every pending operation of `a`, in one transaction with the orchestration `next`
     // (nullptr: as it is). Memory and events change only after the write: a failed write (the
     // caller sees the throw, e.g. an API 500) leaves the engine as it was.
-    void cancelPending(Active& a, Millis now, const Orchestration* next = nullptr) {
+    // With notifyCancel, the batch carries the SPEC 14 cancel event (when the orchestration notifies).
+    void cancelPending(Active& a, Millis now, const Orchestration* next = nullptr, bool notifyCancel = false) {
         std::vector<Operation> changed;
         std::vector<std::size_t> seqs;
         for (std::size_t seq = 0; seq < a.slots.size(); ++seq) {
@@ -1173,6 +1225,12 @@ struct Engine::Impl {
         batch.label = "updateOrchestrationWithOperations";
         batch.updatedOperations = std::move(changed);
         batch.updatedOrchestrations.push_back(next ? *next : a.orch);
+        if (notifyCancel && notifies(a)) {
+            Notification& n = batch.notifications.emplace_back();
+            n.kind = Notification::Kind::Cancel;
+            n.orchestrationID = a.orch.orchestrationID;
+            n.payload = cancelEventPayload(a.orch.orchestrationID);
+        }
         e.store_.apply(batch);
         changed = std::move(batch.updatedOperations);
         if (next) setOrchState(a, next->state, next->description, now);
@@ -1225,7 +1283,7 @@ bool Engine::cancel(const std::string& orchestrationID, Millis now) {
     }
     next.state = OrchestrationState::Canceling;
     next.description = "canceling: waiting for operations in progress";
-    impl_->cancelPending(*a, now, &next);
+    impl_->cancelPending(*a, now, &next, /*notifyCancel=*/true);
     if (a->staged) impl_->stageStep(*a, now);
     impl_->maybeFinish(*a, now);
     return true;

@@ -1080,6 +1080,31 @@ void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const
 // Records and pool entries the batch appended go with the usual rollback, orchestrations it
 // added are taken back last.
 void MemoryStore::apply(const WriteBatch& b) {
+    applyParts(b);
+    // Last, once nothing else can throw (only an allocation could, before anything is kept).
+    if (b.notifications.empty()) return;
+    std::vector<Notification> rows(b.notifications);
+    for (Notification& n : rows) n.sequence = lastNotification_ + 1 + (&n - rows.data());
+    for (Notification& n : rows) outbox_.emplace(n.sequence, std::move(n));
+    lastNotification_ += static_cast<std::int64_t>(rows.size());
+}
+
+std::vector<Notification> MemoryStore::pendingNotifications(std::size_t limit) {
+    std::vector<Notification> out;
+    for (const auto& [seq, n] : outbox_) {
+        if (out.size() >= limit) break;
+        out.push_back(n);
+    }
+    return out;
+}
+
+void MemoryStore::markNotificationsDelivered(const std::vector<std::int64_t>& sequences) {
+    for (std::int64_t s : sequences) outbox_.erase(s);
+}
+
+std::int64_t MemoryStore::pendingNotificationCount() { return static_cast<std::int64_t>(outbox_.size()); }
+
+void MemoryStore::applyParts(const WriteBatch& b) {
     // The engine's batches are nearly always one part: those take the single write's path, which
     // is all-or-nothing without an undo log (it checks, or interns, before the first change).
     const bool io = !b.insertedOrchestrations.empty(), uo = !b.updatedOrchestrations.empty(),

@@ -203,7 +203,29 @@ void ReferenceStore::apply(const WriteBatch& b) {
         for (const WriteBatch::Progress& p : b.progress)
             applyProgress(p.change, existing(d, p.orchestrationID, p.change.operationID));
         for (const Orchestration& o : b.updatedOrchestrations) replaceOrchestration(d, o);
+        for (const Notification& n : b.notifications) {
+            Notification row = n;
+            row.sequence = ++d.lastNotification;
+            d.outbox.emplace(row.sequence, std::move(row));
+        }
     });
 }
+
+std::vector<Notification> ReferenceStore::pendingNotifications(std::size_t limit) {
+    std::vector<Notification> out;
+    for (const auto& [seq, n] : data_.outbox) {
+        if (out.size() >= limit) break;
+        out.push_back(n);
+    }
+    return out;
+}
+
+void ReferenceStore::markNotificationsDelivered(const std::vector<std::int64_t>& sequences) {
+    write([&](Data& d) {
+        for (std::int64_t s : sequences) d.outbox.erase(s);
+    });
+}
+
+std::int64_t ReferenceStore::pendingNotificationCount() { return static_cast<std::int64_t>(data_.outbox.size()); }
 
 }  // namespace keb

@@ -3,6 +3,17 @@
 
 namespace keb {
 
+const char* toString(Notification::Kind k) {
+    switch (k) {
+        case Notification::Kind::Create: return "create";
+        case Notification::Kind::Start: return "start";
+        case Notification::Kind::End: return "end";
+        case Notification::Kind::Cancel: return "cancel";
+    }
+    return "create";
+}
+
+// The outbox part (notifications) does not change the name: a batch is named by its state change.
 const char* Store::WriteBatch::describe() const {
     if (label) return label;
     const bool io = !insertedOrchestrations.empty(), uo = !updatedOrchestrations.empty(),

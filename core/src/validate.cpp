@@ -6,7 +6,7 @@
 //   field is a 400 naming its path, so a typo such as {"runtimeId": "rt-1"} cannot drop a
 //   filter and widen a rollout to the whole fleet. The lists hold every field KEB's own Go
 //   client (kcp) marshals from orchestration.Parameters; those this broker has no use for
-//   (strategy.ScheduleTime, retryoperation, notification) are type-checked and ignored;
+//   (strategy.ScheduleTime, retryoperation) are type-checked and ignored;
 // - a target with no field set ({} or only empty values) is a 400: it would select every
 //   runtime, which must be asked for explicitly with {"target": "all"};
 // - a JSON null is treated like an absent field, and so is an empty string in a Target field
@@ -563,8 +563,7 @@ public:
         if (!targetList(*targets, "exclude", false, &p->targets.exclude)) return false;
         if (!strategy(body, &p->strategy)) return false;
         if (!booleanField(body, "dryRun", "dryRun", &p->dryRun)) return false;
-        bool notification = false;  // KEB's customer notification: accepted, not implemented
-        if (!booleanField(body, "notification", "notification", &notification)) return false;
+        if (!booleanField(body, "notification", "notification", &p->notification)) return false;
         if (!retryOperation(body)) return false;
         std::optional<KymaParams> kymaParams;
         std::optional<KubernetesParams> kubernetesParams;
@@ -713,6 +712,7 @@ Parameters parametersFromJson(const Json& j) {
         p.strategy.blackouts = std::move(extra.blackouts);
     }
     if (auto it = j.find("dryRun"); it != j.end()) p.dryRun = it->get<bool>();
+    if (auto it = j.find("notification"); it != j.end()) p.notification = it->get<bool>();
     if (auto it = j.find("kyma"); it != j.end() && !it->is_null()) {
         KymaParams k;
         if (auto v = it->find("version"); v != it->end()) k.version = v->get<std::string>();

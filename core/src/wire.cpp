@@ -126,6 +126,7 @@ Json toJson(const Parameters& p) {
         for (const Blackout& b : p.strategy.blackouts) list.push_back(toJson(b));
         st["blackouts"] = std::move(list);
     }
+    if (p.notification) j["notification"] = true;  // SPEC 14: only when set
     if (p.kyma) j["kyma"] = kymaJson(*p.kyma);
     if (p.kubernetes) j["kubernetes"] = kubernetesJson(*p.kubernetes);
     return j;

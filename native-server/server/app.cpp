@@ -30,6 +30,7 @@
 #include "keb/windows.h"
 #include "log.h"
 #include "metrics.h"
+#include "notification_sender.h"
 #include "store_factory.h"
 #include "keb/world/fleet_gen.h"
 #ifdef KEB_HAVE_KUBE
@@ -174,6 +175,8 @@ private:
     int setUpEngineConfig();
     int setUpFleet();
     void startEngine();
+    void startNotifications();
+    void stopNotifications();
     int setUpHttp();
     int serve();
 
@@ -204,6 +207,7 @@ private:
     Metrics metrics_;
     std::unique_ptr<LoggingListener> listener_;
     std::unique_ptr<EngineLoop> loop_;
+    std::unique_ptr<NotificationSender> notifications_;  // SPEC 14, with --notification-url
     std::unique_ptr<QueryApi> queries_;     // over store_, on the engine thread
     std::unique_ptr<CommandApi> commands_;  // over the engine, on the engine thread
     std::unique_ptr<ApiRouter> writeRouter_;
@@ -378,6 +382,12 @@ std::string App::renderMetrics() {
     }
     std::map<OrchestrationState, std::int64_t>& orch = counts.orchestrations;
     std::map<OperationState, std::int64_t>& ops = counts.operations;
+    if (notifications_) {
+        const std::int64_t queued =
+            opened_.readers ? opened_.readers->borrow()->pendingNotificationCount()
+                            : loop_->call([&](Engine&, Millis) { return opened_.store->pendingNotificationCount(); });
+        metrics_.setNotifications(notifications_->sent(), notifications_->failed(), queued);
+    }
     return metrics_.render(orch, ops, loop_->activeOrchestrations(), loop_->actionsOut());
 }
 
@@ -432,7 +442,9 @@ int App::run() {
     if (int rc = setUpEngineConfig()) return rc;
     if (int rc = setUpFleet()) return rc;
     startEngine();
+    startNotifications();
     if (int rc = setUpHttp()) {
+        stopNotifications();
         loop_->stop();
         return rc;
     }
@@ -479,6 +491,7 @@ int App::setUpEngineConfig() {
     ec.pollInterval = o_.pollInterval ? *o_.pollInterval : (o_.demoFleet > 0 ? std::max<Millis>(o_.demoUpgradeDuration, 100) : kMinute);
     ec.stepRetryInterval = o_.stepRetryInterval;
     ec.operationTimeout = o_.operationTimeout;
+    ec.notifications = !o_.notificationUrl.empty();  // SPEC 14: the engine writes outbox rows
     if (!o_.maintenancePolicyFile.empty()) {
         std::ifstream in(o_.maintenancePolicyFile);
         if (!in) {
@@ -585,6 +598,34 @@ void App::startEngine() {
              {{"durationMs", recoverMs}, {"activeOrchestrations", loop_->activeOrchestrations()}});
 }
 
+// SPEC 14: the background sender (--notification-url). It reads the outbox through a reader beside
+// the engine when the store has one (else on the engine thread, a short store call) and marks
+// rows delivered on the engine thread (the engine's store has one writer); the HTTP calls to the
+// notification service run on its own thread only.
+void App::startNotifications() {
+    if (o_.notificationUrl.empty()) return;
+    std::string err;
+    const std::optional<NotificationUrl> url = parseNotificationUrl(o_.notificationUrl, &err);
+    if (!url) throw std::runtime_error(err);  // checked when the flags were parsed
+    NotificationSender::StoreAccess access;
+    access.pending = [this](std::size_t n) {
+        if (opened_.readers) return opened_.readers->borrow()->pendingNotifications(n);
+        return loop_->call([&](Engine&, Millis) { return opened_.store->pendingNotifications(n); });
+    };
+    // The outbox is not part of any API answer: marking bypasses the response cache's generation.
+    access.markDelivered = [this](const std::vector<std::int64_t>& seqs) {
+        loop_->call([&](Engine&, Millis) { opened_.store->markNotificationsDelivered(seqs); });
+    };
+    notifications_ = std::make_unique<NotificationSender>(*url, std::move(access), o_.notificationRetry);
+    notifications_->start();
+    logEvent("info", "notifications.on",
+             {{"url", url->schemeHostPort() + url->path}, {"retry", formatDuration(o_.notificationRetry)}});
+}
+
+void App::stopNotifications() {
+    if (notifications_) notifications_->stop();  // before the engine loop its store calls go through
+}
+
 // The HTTP(S) server: limits, handlers, bound to its port (listening starts in serve()). The
 // caller stops the engine loop when this fails.
 int App::setUpHttp() {
@@ -682,6 +723,7 @@ int App::serve() {
     const bool ok = http->listen_after_bind();
     ::kill(::getpid(), SIGUSR1);  // wakes the signal thread if it still waits (else stays pending, blocked)
     signals.join();
+    stopNotifications();
     loop_->stop();
 #ifdef KEB_HAVE_KUBE
     if (gardener_) gardener_->stop();

@@ -66,6 +66,17 @@ std::string Metrics::render(const std::map<OrchestrationState, std::int64_t>& or
     for (int k = 0; k < 2; ++k)
         out << "keb_step_failures_total{step=\"" << names[k] << "\"} " << steps_[static_cast<std::size_t>(k)].errors.load()
             << "\n";
+    if (const std::int64_t queued = notificationsQueued_.load(); queued >= 0) {
+        out << "# HELP keb_notifications_sent_total Customer notifications the service accepted (2xx).\n"
+               "# TYPE keb_notifications_sent_total counter\nkeb_notifications_sent_total "
+            << notificationsSent_.load() << "\n";
+        out << "# HELP keb_notifications_failed_total Customer notification sends that failed (retried).\n"
+               "# TYPE keb_notifications_failed_total counter\nkeb_notifications_failed_total "
+            << notificationsFailed_.load() << "\n";
+        out << "# HELP keb_notifications_queued Customer notifications in the outbox, not yet delivered.\n"
+               "# TYPE keb_notifications_queued gauge\nkeb_notifications_queued "
+            << queued << "\n";
+    }
     return out.str();
 }
 

@@ -20,6 +20,13 @@ public:
     void stepLatency(int kind, double seconds, bool failed);
     void engineEvent() { engineEvents_.fetch_add(1, std::memory_order_relaxed); }
     std::uint64_t httpTotal() const;
+    // SPEC 14: the sender's counts and the outbox size, set before rendering. Never set:
+    // notifications are off and the three series are not rendered.
+    void setNotifications(std::uint64_t sent, std::uint64_t failed, std::int64_t queued) {
+        notificationsSent_.store(sent, std::memory_order_relaxed);
+        notificationsFailed_.store(failed, std::memory_order_relaxed);
+        notificationsQueued_.store(queued, std::memory_order_relaxed);
+    }
 
     std::string render(const std::map<OrchestrationState, std::int64_t>& orchestrations,
                        const std::map<OperationState, std::int64_t>& operations, std::size_t activeOrchestrations,
@@ -35,6 +42,8 @@ private:
     };
     std::array<Histogram, 2> steps_;
     std::atomic<std::uint64_t> engineEvents_{0};
+    std::atomic<std::uint64_t> notificationsSent_{0}, notificationsFailed_{0};
+    std::atomic<std::int64_t> notificationsQueued_{-1};
 };
 
 }  // namespace keb::server

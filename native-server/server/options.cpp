@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "keb/timefmt.h"
+#include "notification_sender.h"
 #include "store_factory.h"
 
 namespace keb::server {
@@ -47,6 +48,10 @@ Server flags:
                                 "reason": "..."}; no operation of any orchestration starts inside
                                 [from, to) (SPEC 10; a request's strategy.blackouts add to them).
                                 A bad file stops the server at start (exit 2) naming the entry
+  --notification-url URL        send customer notifications (SPEC 14) for requests with
+                                "notification": true to the notification service at URL
+                                (http(s)://HOST[:PORT][/PATH]); a URL that does not parse stops the
+                                server at start (exit 2). Failed sends are retried every 5s.
   --workers N                   upgrade worker threads (default 16)
   --http-threads N              HTTP handler threads (default 32)
   --web-root DIR                serve static files (the browser simulator) at /
@@ -202,6 +207,15 @@ std::optional<ServerOptions> parseServerOptions(const std::vector<std::string>& 
         } else if (flag == "--blackouts") {
             if (!(ok = need())) break;
             o.blackoutsFile = value;
+        } else if (flag == "--notification-url") {
+            if (!(ok = need())) break;
+            if (!parseNotificationUrl(value, error)) {
+                ok = false;
+                break;
+            }
+            o.notificationUrl = value;
+        } else if (flag == "--notification-retry") {  // tests: the retry interval (default 5s)
+            ok = duration(&o.notificationRetry);
         } else if (flag == "--workers") {
             ok = integer(&o.workers, 1, 1024);
         } else if (flag == "--http-threads") {

@@ -40,6 +40,9 @@ struct ServerOptions {
     bool engineLog = true;
     bool responseCache = true;
     std::string portFile;
+    // SPEC 14: customer notifications (unset: off). Checked when parsed (a bad URL: exit 2).
+    std::string notificationUrl;
+    Millis notificationRetry = 5 * kSecond;  // --notification-retry (for tests; not in --help)
 };
 
 // Parses argv (without the program name). On error returns nullopt with *error set;

@@ -179,6 +179,17 @@ ALTER TABLE operations ADD COLUMN wire TEXT;
     R"SQL(
 ALTER TABLE operations ADD COLUMN stage TEXT NOT NULL DEFAULT '';
 )SQL",
+    // 5 (SPEC 14): the customer-notification outbox. A row is written in the transaction of the
+    // state change that causes it and deleted once the sender delivered it; AUTOINCREMENT keeps
+    // sequences from ever being reused. kind: 0 create, 1 start, 2 end, 3 cancel.
+    R"SQL(
+CREATE TABLE notification_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind INTEGER NOT NULL,
+    orchestration_id TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+)SQL",
 };
 
 const char* kOpColumns =
@@ -518,7 +529,47 @@ void SqliteStore::apply(const WriteBatch& b) {
             doUpdateOperation(*op);
         }
         for (const Orchestration& o : b.updatedOrchestrations) doUpdateOrchestration(o);
+        for (const Notification& n : b.notifications)
+            stmt("INSERT INTO notification_outbox(kind, orchestration_id, payload) VALUES (?, ?, ?)")
+                .bind(static_cast<int>(n.kind))
+                .bind(n.orchestrationID)
+                .bind(n.payload)
+                .run();
     });
+}
+
+std::vector<Notification> SqliteStore::pendingNotifications(std::size_t limit) {
+    auto& s = stmt("SELECT seq, kind, orchestration_id, payload FROM notification_outbox ORDER BY seq LIMIT ?");
+    s.bind(static_cast<std::int64_t>(limit));
+    std::vector<Notification> out;
+    while (s.step()) {
+        Notification& n = out.emplace_back();
+        n.sequence = s.i64(0);
+        const std::int64_t kind = s.i64(1);
+        if (kind < 0 || kind > 3) {
+            s.reset();
+            throw SqliteError("corrupt notification kind in store");
+        }
+        n.kind = static_cast<Notification::Kind>(kind);
+        n.orchestrationID = s.text(2);
+        n.payload = s.text(3);
+    }
+    return out;
+}
+
+void SqliteStore::markNotificationsDelivered(const std::vector<std::int64_t>& sequences) {
+    if (sequences.empty()) return;
+    KEB_TX({
+        for (std::int64_t seq : sequences) stmt("DELETE FROM notification_outbox WHERE seq=?").bind(seq).run();
+    });
+}
+
+std::int64_t SqliteStore::pendingNotificationCount() {
+    auto& s = stmt("SELECT count(*) FROM notification_outbox");
+    s.step();
+    const std::int64_t n = s.i64(0);
+    s.reset();
+    return n;
 }
 
 namespace {

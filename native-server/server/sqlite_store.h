@@ -66,6 +66,10 @@ public:
                                              const std::function<bool(Operation&)>& next) override;
     // Every part in one transaction (one commit, one fsync).
     void apply(const WriteBatch& batch) override;
+    // SPEC 14 outbox (migration 5).
+    std::vector<Notification> pendingNotifications(std::size_t limit) override;
+    void markNotificationsDelivered(const std::vector<std::int64_t>& sequences) override;
+    std::int64_t pendingNotificationCount() override;
     // From the per-state counters, in one read snapshot.
     StateCounts stateCounts() override;
     OperationPageSource* pageSource() override { return this; }

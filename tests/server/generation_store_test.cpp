@@ -138,6 +138,8 @@ std::map<std::string, std::function<void(Store&)>> writeCases() {
                  return true;
              });
          }},
+        {"markNotificationsDelivered",
+         [](Store& s) { s.markNotificationsDelivered({1}); }},  // the outbox row of the setup below
         {"apply",
          [](Store& s) {
              Store::WriteBatch b;
@@ -162,6 +164,9 @@ TEST(GenerationStore, EveryWriteOfStoreBumpsTheGeneration) {
         MemoryStore inner;
         inner.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
         inner.insertOperations({makeOp("o", "a", 1, 0), makeOp("o", "b", 1, 1)});
+        Store::WriteBatch outbox;  // one undelivered notification (sequence 1)
+        outbox.notifications.push_back(Notification{Notification::Kind::Cancel, "o", "{}", 0});
+        inner.apply(outbox);
         const contract::Snapshot before = contract::snapshotOf(inner);
         server::GenerationStore g(inner);
         const std::uint64_t gen = g.generation();

@@ -125,8 +125,9 @@ TEST(SqliteMigration, SchemaVersion3StoreMigratesAndReadsAsWritten) {
     keb::test::writeSchemaV3Data(ref);
     {
         SqliteStore s(file);
-        EXPECT_EQ(s.schemaVersion(), 4);
+        EXPECT_EQ(s.schemaVersion(), 5);
         EXPECT_EQ(columnCount(file, "operations", "stage"), 1);
+        EXPECT_EQ(s.pendingNotificationCount(), 0) << "migration 5: an empty outbox";
         expectSameReads(s, ref);
         // Nothing old is staged or has rollout progress.
         for (const keb::Orchestration& o : s.listOrchestrations({}).data) {
@@ -169,7 +170,7 @@ TEST(SqliteMigration, SchemaVersion3StoreMigratesAndReadsAsWritten) {
         expectSameReads(s, ref);
     }
     SqliteStore again(file);  // the migration runs once; the new rows survive the reopen
-    EXPECT_EQ(again.schemaVersion(), 4);
+    EXPECT_EQ(again.schemaVersion(), 5);
     expectSameReads(again, ref);
     keb::OrchestrationQuery paused;
     paused.states = {keb::OrchestrationState::Paused};
@@ -185,14 +186,14 @@ TEST(SqliteMigration, NewerSchemaIsRefused) {
     { SqliteStore s(file); }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (5, 'later')", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (6, 'later')", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
     try {
         SqliteStore s(file);
-        FAIL() << "a schema 5 store was opened";
+        FAIL() << "a schema 6 store was opened";
     } catch (const keb::server::SqliteError& e) {
-        EXPECT_NE(std::string(e.what()).find("schema version 5"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("(4)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("schema version 6"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("(5)"), std::string::npos) << e.what();
     }
 }
 

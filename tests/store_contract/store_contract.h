@@ -769,6 +769,7 @@ struct Snapshot {
     std::vector<std::vector<Operation>> operations;  // per orchestration, in list order
     std::vector<OperationStats> stats;
     StoreReader::StateCounts counts;
+    std::vector<Notification> outbox;  // SPEC 14: undelivered notifications
     bool operator==(const Snapshot&) const = default;
 };
 inline Snapshot snapshotOf(StoreReader& s) {
@@ -781,6 +782,7 @@ inline Snapshot snapshotOf(StoreReader& s) {
         out.stats.push_back(s.operationStats(o.orchestrationID));
     }
     out.counts = s.stateCounts();
+    out.outbox = s.pendingNotifications(1000000);
     return out;
 }
 
@@ -904,6 +906,7 @@ TYPED_TEST_P(StoreContract, BatchIsAllOrNothing) {
         c.state = OperationState::Succeeded;
         c.updatedAt = 9;
         b.progress.push_back({"p", c});
+        b.notifications.push_back(Notification{Notification::Kind::Start, "o", R"({"orchestrationId":"o"})", 0});
         breakIt(b);
         return b;
     };
@@ -960,6 +963,115 @@ TYPED_TEST_P(StoreContract, BatchIsAllOrNothing) {
     EXPECT_EQ(s.getOperation("p", "x")->state, OperationState::Succeeded);
     EXPECT_EQ(s.operationStats("o")[OperationState::Canceled], 1);
     EXPECT_EQ(s.stateCounts().operations[OperationState::Pending], 3 + 50);  // b, n1, m1 and the stream
+    EXPECT_EQ(s.pendingNotificationCount(), 1) << "the outbox row came with the rest, once";
+}
+
+// SPEC 14: the outbox. Rows come with a batch, get sequences 1, 2, 3, ... in write order, are read
+// lowest first up to a limit and disappear once marked delivered.
+TYPED_TEST_P(StoreContract, OutboxKeepsNotificationsUntilDelivered) {
+    Store& s = this->store();
+    EXPECT_EQ(s.pendingNotificationCount(), 0);
+    EXPECT_TRUE(s.pendingNotifications(10).empty());
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.insertOperations({makeOp("o", "a", 1, 0)});
+    auto note = [](Notification::Kind k, const std::string& payload) {
+        return Notification{k, "o", payload, 0};
+    };
+    Store::WriteBatch b;
+    b.notifications = {note(Notification::Kind::Create, R"({"tenants":[]})"),
+                       note(Notification::Kind::Start, "{\"x\":\"\u00e9 \\\" ' \"}")};
+    s.apply(b);  // an outbox-only batch is a write too
+    Store::WriteBatch p;
+    Store::ProgressChange c;
+    c.operationID = "a";
+    c.seq = 0;
+    c.state = OperationState::Succeeded;
+    c.updatedAt = 5;
+    p.progress.push_back({"o", c});
+    p.notifications = {note(Notification::Kind::End, "end"), note(Notification::Kind::Cancel, "cancel")};
+    s.apply(p);  // a one-progress batch (a store's fast path) with its rows
+    EXPECT_EQ(s.getOperation("o", "a")->state, OperationState::Succeeded);
+    EXPECT_EQ(s.pendingNotificationCount(), 4);
+    std::vector<Notification> all = s.pendingNotifications(100);
+    ASSERT_EQ(all.size(), 4u);
+    for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].sequence, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(all[0].kind, Notification::Kind::Create);
+    EXPECT_EQ(all[1].kind, Notification::Kind::Start);
+    EXPECT_EQ(all[1].payload, b.notifications[1].payload) << "payload bytes kept exactly";
+    EXPECT_EQ(all[2].kind, Notification::Kind::End);
+    EXPECT_EQ(all[3].payload, "cancel");
+    EXPECT_EQ(all[3].orchestrationID, "o");
+    EXPECT_EQ(s.pendingNotifications(2).size(), 2u);
+    EXPECT_EQ(s.pendingNotifications(2)[1].sequence, 2);
+
+    s.markNotificationsDelivered({1, 3, 99});  // 99: unknown, ignored
+    EXPECT_EQ(s.pendingNotificationCount(), 2);
+    all = s.pendingNotifications(100);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].sequence, 2);
+    EXPECT_EQ(all[1].sequence, 4);
+    s.markNotificationsDelivered({1});  // already delivered: nothing happens
+    EXPECT_EQ(s.pendingNotificationCount(), 2);
+    s.markNotificationsDelivered({});
+
+    // Sequences are never reused, even after every row was delivered.
+    s.markNotificationsDelivered({2, 4});
+    EXPECT_EQ(s.pendingNotificationCount(), 0);
+    Store::WriteBatch more;
+    more.notifications = {note(Notification::Kind::Cancel, "again")};
+    s.apply(more);
+    all = s.pendingNotifications(10);
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].sequence, 5);
+
+    if (!this->reopen()) return;  // durable stores keep the outbox and its sequence
+    Store& r = this->store();
+    all = r.pendingNotifications(10);
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].sequence, 5);
+    EXPECT_EQ(all[0].payload, "again");
+    r.markNotificationsDelivered({5});
+    r.apply(more);
+    EXPECT_EQ(r.pendingNotifications(10).at(0).sequence, 6);
+}
+
+// Rows an operation producer adds while it runs (the engine's create event lists the tenants it
+// produced) are written with the batch; a batch that fails writes none.
+TYPED_TEST_P(StoreContract, OutboxRowsFromTheProducerAndFailedBatches) {
+    Store& s = this->store();
+    s.insertOrchestration(makeOrch("o", 1, OrchestrationState::Pending));
+    Store::WriteBatch b;
+    b.updatedOrchestrations.push_back(*s.getOrchestration("o"));
+    b.operationSource = [&b, i = 0](Operation& out) mutable {
+        if (i == 3) {
+            b.notifications.push_back(Notification{Notification::Kind::Create, "o", "three", 0});
+            return false;
+        }
+        out = makeOp("o", "s" + std::to_string(i), 1, i);
+        ++i;
+        return true;
+    };
+    s.apply(b);
+    EXPECT_EQ(s.operationsOf("o").size(), 3u);
+    ASSERT_EQ(s.pendingNotificationCount(), 1);
+    EXPECT_EQ(s.pendingNotifications(1)[0].payload, "three");
+
+    Store::WriteBatch bad;
+    bad.updatedOperations.push_back(makeOp("o", "ghost", 1, 9));
+    bad.notifications.push_back(Notification{Notification::Kind::End, "o", "lost", 0});
+    EXPECT_THROW(s.apply(bad), std::exception);
+    Store::WriteBatch badProgress;  // the one-progress shape
+    Store::ProgressChange c;
+    c.operationID = "ghost";
+    c.state = OperationState::Failed;
+    badProgress.progress.push_back({"o", c});
+    badProgress.notifications.push_back(Notification{Notification::Kind::End, "o", "lost", 0});
+    EXPECT_THROW(s.apply(badProgress), std::exception);
+    EXPECT_EQ(s.pendingNotificationCount(), 1) << "a failed batch wrote outbox rows";
+    Store::WriteBatch ok;
+    ok.notifications.push_back(Notification{Notification::Kind::End, "o", "next", 0});
+    s.apply(ok);
+    EXPECT_EQ(s.pendingNotifications(5).back().sequence, 2) << "a failed batch used up a sequence";
 }
 
 TYPED_TEST_P(StoreContract, StateCountsCoverTheWholeStore) {
@@ -1163,6 +1275,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, InsertGetUpdateOrchestration, InsertG
                             RescheduleChangesOnlyTheScheduleFields, BriefsMatchTheOperations,
                             ProgressChangesOnlyItsFields, BatchAppliesEveryPartInOrder, BatchIsAllOrNothing,
                             StateCountsCoverTheWholeStore, PausedIsUnfinishedFilterableAndCounted,
-                            RolloutAndStageRoundTrip);
+                            RolloutAndStageRoundTrip, OutboxKeepsNotificationsUntilDelivered,
+                            OutboxRowsFromTheProducerAndFailedBatches);
 
 }  // namespace keb::contract

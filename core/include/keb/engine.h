@@ -40,6 +40,10 @@ struct EngineConfig {
     MaintenancePolicy policy;
     // SPEC 10: server-wide blackouts (keb-server --blackouts FILE); a request's own add to them.
     std::vector<Blackout> blackouts;
+    // SPEC 14: customer notifications are on (keb-server --notification-url). The engine then
+    // writes outbox rows (Store::WriteBatch::notifications) for orchestrations whose request has
+    // "notification": true, in the same batch as the state change; dry runs get none.
+    bool notifications = false;
 };
 
 // Answer of pause/resume (SPEC 10): 200, 404 unknown id, 409 wrong state (error says why).

@@ -48,6 +48,10 @@ public:
     }
     StateCounts stateCounts() override { return inner_.stateCounts(); }
     OperationPageSource* pageSource() override { return inner_.pageSource(); }
+    std::vector<Notification> pendingNotifications(std::size_t limit) override {
+        return inner_.pendingNotifications(limit);
+    }
+    std::int64_t pendingNotificationCount() override { return inner_.pendingNotificationCount(); }
 
     // --- writes
     void insertOrchestration(const Orchestration& o) override {
@@ -82,6 +86,9 @@ public:
     }
     void apply(const WriteBatch& batch) override {
         write(batch.describe(), [&] { inner_.apply(batch); });
+    }
+    void markNotificationsDelivered(const std::vector<std::int64_t>& sequences) override {
+        write("markNotificationsDelivered", [&] { inner_.markNotificationsDelivered(sequences); });
     }
 
 protected:

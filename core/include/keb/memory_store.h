@@ -58,6 +58,9 @@ public:
     // All parts or none: every record, orchestration and count a part changed is restored from
     // an undo log when a later part throws.
     void apply(const WriteBatch& batch) override;
+    std::vector<Notification> pendingNotifications(std::size_t limit) override;
+    void markNotificationsDelivered(const std::vector<std::int64_t>& sequences) override;
+    std::int64_t pendingNotificationCount() override;
 
     std::size_t operationCount() const;
     // Heap bytes held by the store: string pool blocks and its hash table, operation records,
@@ -66,8 +69,13 @@ public:
     std::size_t approxBytes() const;
 
 private:
+    void applyParts(const WriteBatch& batch);
     struct Impl;
     std::unique_ptr<Impl> impl_;
+    // SPEC 14 outbox: undelivered notifications by sequence (appended after the batch's other
+    // parts succeeded, so the batch stays all-or-nothing).
+    std::map<std::int64_t, Notification> outbox_;
+    std::int64_t lastNotification_ = 0;
 };
 
 }  // namespace keb

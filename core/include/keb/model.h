@@ -122,6 +122,8 @@ struct Parameters {
     Targets targets;
     Strategy strategy;
     bool dryRun = false;
+    // SPEC 14: top-level "notification": true (customer notifications, when the server sends them).
+    bool notification = false;
     std::optional<KymaParams> kyma;
     std::optional<KubernetesParams> kubernetes;
     bool operator==(const Parameters&) const = default;

@@ -38,11 +38,16 @@ public:
     void updateOrchestrationAddingOperations(const Orchestration& o,
                                              const std::function<bool(Operation&)>& next) override;
     void apply(const WriteBatch& batch) override;
+    std::vector<Notification> pendingNotifications(std::size_t limit) override;
+    void markNotificationsDelivered(const std::vector<std::int64_t>& sequences) override;
+    std::int64_t pendingNotificationCount() override;
 
 private:
     struct Data {
         std::map<std::string, Orchestration> orchestrations;                  // by id
         std::map<std::string, std::map<std::string, Operation>> operations;  // orchestration id -> id -> op
+        std::map<std::int64_t, Notification> outbox;  // undelivered, by sequence
+        std::int64_t lastNotification = 0;            // the last sequence assigned
     };
     // The single-write steps, on a copy (each throws std::runtime_error naming what is wrong).
     static void addOrchestration(Data& d, const Orchestration& o);

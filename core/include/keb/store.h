@@ -30,6 +30,21 @@ namespace keb {
 
 class OperationPageSource;  // keb/api.h: the GET fast paths
 
+// SPEC 14: one customer notification waiting in the outbox. The engine writes it in the same
+// batch as the state change that causes it; the server's sender reads the pending ones in
+// sequence order, sends them and marks them delivered (at least once: a crash between the send
+// and the mark sends it again).
+struct Notification {
+    enum class Kind { Create, Start, End, Cancel };
+    Kind kind = Kind::Create;
+    std::string orchestrationID;
+    std::string payload;        // the JSON body sent to the notification service
+    std::int64_t sequence = 0;  // assigned by the store when written: 1, 2, 3, ... in write order
+    bool operator==(const Notification&) const = default;
+};
+// "create", "start", "end", "cancel"
+const char* toString(Notification::Kind k);
+
 class StoreReader {
 public:
     virtual ~StoreReader() = default;
@@ -118,6 +133,12 @@ public:
     // as the JSON path), when this store has them; nullptr otherwise. The source reads this
     // store's data and lives as long as it.
     virtual OperationPageSource* pageSource() { return nullptr; }
+
+    // SPEC 14 outbox: up to `limit` undelivered notifications, lowest sequence first (the
+    // server's sender; Store::markNotificationsDelivered removes them).
+    virtual std::vector<Notification> pendingNotifications(std::size_t limit) = 0;
+    // Undelivered notifications (the server's keb_notifications_queued).
+    virtual std::int64_t pendingNotificationCount() = 0;
 };
 
 class Store : public StoreReader {
@@ -222,8 +243,8 @@ public:
     // updateOrchestrationAddingOperations). Each part has the semantics of the single write named
     // next to it, including what makes it throw (an unknown orchestration or operation, a
     // duplicate id, a failing producer).
-    // Planned parts, in this order: a lease-epoch check first (the batch is refused, nothing
-    // written, when another engine holds a newer lease), notification outbox rows last.
+    // Planned part: a lease-epoch check first (the batch is refused, nothing written, when
+    // another engine holds a newer lease).
     struct WriteBatch {
         std::vector<Orchestration> insertedOrchestrations;  // insertOrchestration
         std::vector<Operation> insertedOperations;          // insertOperations
@@ -243,11 +264,16 @@ public:
             ProgressChange change;
         };
         std::vector<Progress> progress;
-        std::vector<Orchestration> updatedOrchestrations;  // updateOrchestration (whole record), last
+        std::vector<Orchestration> updatedOrchestrations;  // updateOrchestration (whole record)
+        // SPEC 14 outbox rows, written after every other part (an operationSource may still add
+        // to them, as it may set updatedOrchestrations); the store assigns their sequence in
+        // vector order. Only kind, orchestrationID and payload are read.
+        std::vector<Notification> notifications;
 
         bool empty() const {
             return insertedOrchestrations.empty() && updatedOrchestrations.empty() && insertedOperations.empty() &&
-                   !operationSource && updatedOperations.empty() && moves.empty() && progress.empty();
+                   !operationSource && updatedOperations.empty() && moves.empty() && progress.empty() &&
+                   notifications.empty();
         }
         // Empties every part, keeping the vectors' capacity (a writer may reuse one batch).
         void clear() {
@@ -258,6 +284,7 @@ public:
             moves.clear();
             progress.clear();
             updatedOrchestrations.clear();
+            notifications.clear();
             label = nullptr;
         }
         // What the writer calls this write (logs, fault injection), e.g. the engine's
@@ -268,6 +295,12 @@ public:
         const char* describe() const;
     };
     virtual void apply(const WriteBatch& batch) = 0;
+
+    // --- SPEC 14 outbox (the sender's side; the engine writes through WriteBatch::notifications;
+    // the reads are StoreReader's pendingNotifications and pendingNotificationCount)
+    // Marks notifications delivered (they are never returned again); unknown or already
+    // delivered sequences are ignored. Durable when it returns.
+    virtual void markNotificationsDelivered(const std::vector<std::int64_t>& sequences) = 0;
 };
 
 }  // namespace keb
