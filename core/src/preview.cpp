@@ -146,28 +146,20 @@ UpgradeModel upgradeModelFromHistory(StoreReader& store, OrchestrationType type,
 
 namespace {
 
-// The fleet as listed once: every runtime the preview's engine looks up comes from this listing.
-class SnapshotFleet final : public FleetSource {
+// The fleet as listed once for the preview: resolution sees that listing (both runs), lookups
+// before a start go to the source (the caller holds it still: keb-server previews on the engine's
+// thread, where the fleet is read). Nothing is copied: 100,000 runtimes cost no extra memory.
+class ListedFleet final : public FleetSource {
 public:
-    SnapshotFleet(const RuntimeList& list) : list_(list) {
-        index_.reserve(list.size());
-        for (std::size_t i = 0; i < list.size(); ++i) index_.emplace(list.at(i).runtimeID, i);
-    }
-    FleetSnapshot snapshot(Millis) override {
-        FleetSnapshot s;
-        s.list = &list_;
-        return s;
-    }
-    std::optional<Runtime> find(const std::string& id, Millis) override {
-        auto it = index_.find(id);
-        if (it == index_.end()) return std::nullopt;
-        return list_.at(it->second);
-    }
-    std::optional<std::uint64_t> generation() const override { return 1; }  // never changes
+    ListedFleet(FleetSource& live, const FleetSnapshot& snap) : live_(live), snap_(snap) {}
+    FleetSnapshot snapshot(Millis) override { return snap_; }
+    std::optional<Runtime> find(const std::string& id, Millis now) override { return live_.find(id, now); }
+    bool findInto(const std::string& id, Millis now, Runtime& out) override { return live_.findInto(id, now, out); }
+    std::optional<std::uint64_t> generation() const override { return live_.generation(); }
 
 private:
-    const RuntimeList& list_;
-    std::unordered_map<std::string, std::size_t> index_;
+    FleetSource& live_;
+    FleetSnapshot snap_;
 };
 
 // Upgrades in simulated time: an operation takes a lognormal duration (its median and p90 from
@@ -237,31 +229,14 @@ struct RunResult {
     std::vector<std::tuple<std::string, std::int64_t, Millis, Millis>> stages;
 };
 
+// The preview orchestration's skipped runtimes (resolution skips them before any operation exists).
 class Watch final : public EngineListener {
 public:
     std::string id;
-    std::int64_t running = 0, peak = 0;
-    Millis firstStart = 0;
-    std::map<Millis, std::int64_t> hourly;
     std::vector<std::pair<std::string, std::string>> skipped;
     std::int64_t skippedCount = 0;
-    std::unordered_map<std::string, bool> started;
     void onEvent(const EngineEvent& e) override {
-        if (id.empty() || e.orchestrationID != id) return;
-        if (e.kind == "operation.start") {
-            if (!firstStart) firstStart = e.at;
-            ++hourly[e.at - ((e.at % kHour) + kHour) % kHour];
-            started[std::string(e.operationID)] = true;
-            peak = std::max(peak, ++running);
-        } else if (e.kind == "operation.state" && (e.state == "succeeded" || e.state == "failed" || e.state == "canceled")) {
-            auto it = started.find(std::string(e.operationID));
-            if (it != started.end() && it->second) {
-                it->second = false;
-                --running;
-            }
-        } else if (e.kind == "operation.skipped") {
-            note(e.runtimeID, e.detail);
-        }
+        if (e.kind == "operation.skipped" && !id.empty() && e.orchestrationID == id) note(e.runtimeID, e.detail);
     }
     void note(std::string_view runtimeID, std::string_view reason) {
         if (skipped.size() < 100) skipped.emplace_back(std::string(runtimeID), std::string(reason));
@@ -269,7 +244,7 @@ public:
     }
 };
 
-RunResult run(OrchestrationType type, const Parameters& params, StoreReader& real, const RuntimeList& list,
+RunResult run(OrchestrationType type, const Parameters& params, StoreReader& real, FleetSource& fleet,
               const EngineConfig& config, Millis now, const UpgradeModel& model, std::uint64_t seed, bool atP90) {
     MemoryStore store;
     // The unfinished orchestrations of the real store: their runtimes are busy, their targets count.
@@ -278,7 +253,6 @@ RunResult run(OrchestrationType type, const Parameters& params, StoreReader& rea
         std::vector<Operation> ops = real.operationsOf(o.orchestrationID);
         if (!ops.empty()) store.insertOperations(ops);
     }
-    SnapshotFleet fleet(list);
     SeqIds ids(seed);
     ModelBackend backend(model, seed, atP90);
     Watch watch;
@@ -314,18 +288,26 @@ RunResult run(OrchestrationType type, const Parameters& params, StoreReader& rea
         t = std::max(t, *next);
     }
     watch.id.clear();
-    r.firstStart = watch.firstStart;
-    r.peakWorkers = watch.peak;
-    r.hourly = std::move(watch.hourly);
     r.skipped = std::move(watch.skipped);
     r.skippedCount = watch.skippedCount;
+    // Starts and ends of the upgrades: first start, starts per hour, most running at once.
+    std::vector<std::pair<Millis, int>> edges;
     store.forEachOperation(r.orchestrationID, [&](const Operation& op) {
         ++r.operations;
+        if (op.startedAt > 0) {
+            if (!r.firstStart || op.startedAt < r.firstStart) r.firstStart = op.startedAt;
+            ++r.hourly[op.startedAt - ((op.startedAt % kHour) + kHour) % kHour];
+            edges.emplace_back(op.startedAt, 1);
+            if (isFinished(op.state)) edges.emplace_back(op.updatedAt, -1);
+        }
         if (op.description.rfind("skipped:", 0) == 0 || op.description.rfind("preempted:", 0) == 0) {
             if (r.skipped.size() < 100) r.skipped.emplace_back(op.runtimeID, op.description);
             ++r.skippedCount;
         }
     });
+    std::sort(edges.begin(), edges.end());  // an end before a start at the same time
+    std::int64_t running = 0;
+    for (const auto& [t, d] : edges) r.peakWorkers = std::max(r.peakWorkers, running += d);
     if (auto o = store.getOrchestration(r.orchestrationID)) {
         const auto& st = o->parameters.strategy.stages;
         for (std::size_t i = 0; i < st.size(); ++i) {
@@ -345,19 +327,15 @@ PreviewAnswer previewUpgrade(OrchestrationType type, const Parameters& params, S
                              const EngineConfig& config, Millis now) {
     FleetSnapshot snap = fleet.snapshot(now);
     if (!snap.ok) return {503, errorJson("cannot list the fleet: " + snap.error)};
-    // The listing is copied: the runs below must not depend on later calls into the source.
-    std::vector<Runtime> copy;
-    if (snap.list) {
-        copy.reserve(snap.list->size());
-        for (std::size_t i = 0; i < snap.list->size(); ++i) copy.push_back(snap.list->at(i));
-    } else {
-        copy = *snap.runtimes;
-    }
-    VectorRuntimeList list(copy);
+    ListedFleet listed(fleet, snap);
     const UpgradeModel model = upgradeModelFromHistory(store, type);
     const std::uint64_t seed = mix64(fnv1a(dumpWire(toJson(params)), static_cast<std::uint64_t>(type)));
-    RunResult med = run(type, params, store, list, config, now, model, seed, false);
-    RunResult p90 = run(type, params, store, list, config, now, model, seed, true);
+    RunResult med = run(type, params, store, listed, config, now, model, seed, false);
+    // The p90 end: the same run with every upgrade taking the p90 duration (not needed when
+    // every upgrade takes the median: history of one fixed duration).
+    const bool fixed = model.p90 == model.median;
+    RunResult p90 = fixed ? RunResult{} : run(type, params, store, listed, config, now, model, seed, true);
+    if (fixed) p90.end = med.end;
 
     Json skipped = Json::array();
     for (const auto& [id, why] : med.skipped) skipped.push_back({{"runtimeID", id}, {"reason", why}});
