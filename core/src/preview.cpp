@@ -235,8 +235,19 @@ public:
     std::string id;
     std::vector<std::pair<std::string, std::string>> skipped;
     std::int64_t skippedCount = 0;
+    bool finished = false;  // the orchestration reached a final state (at `end`)
+    Millis end = 0;
     void onEvent(const EngineEvent& e) override {
-        if (e.kind == "operation.skipped" && !id.empty() && e.orchestrationID == id) note(e.runtimeID, e.detail);
+        if (id.empty() || e.orchestrationID != id) return;
+        if (e.kind == "operation.skipped") {
+            note(e.runtimeID, e.detail);
+        } else if (e.kind == "orchestration.state") {
+            const auto s = parseOrchestrationState(e.state);
+            if (s && isFinished(*s)) {
+                finished = true;
+                end = e.at;
+            }
+        }
     }
     void note(std::string_view runtimeID, std::string_view reason) {
         if (skipped.size() < 100) skipped.emplace_back(std::string(runtimeID), std::string(reason));
@@ -274,9 +285,8 @@ RunResult run(OrchestrationType type, const Parameters& params, StoreReader& rea
                                                                  : backend.poll(a.type, a.operation(), t);
             engine.complete(a, res, t);
         }
-        auto o = store.getOrchestration(r.orchestrationID);
-        if (o && isFinished(o->state)) {
-            r.end = o->updatedAt;
+        if (watch.finished) {
+            r.end = watch.end;
             break;
         }
         if (!actions.empty()) continue;  // completions may make more work due now
