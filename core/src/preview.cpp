@@ -162,45 +162,31 @@ private:
     FleetSnapshot snap_;
 };
 
-// Upgrades in simulated time: an operation takes a lognormal duration (its median and p90 from
-// the model, or exactly `fixed` when set) and fails with the model's rate; both drawn from a hash
-// of the seed and the operation's runtime and attempt, so the same inputs give the same run.
+// Upgrades in simulated time: every operation takes the same duration (the model's median, or its
+// p90 for the pessimistic run) and fails with the model's rate, drawn from a hash of the seed and
+// the runtime, so the same inputs give the same run. (Sampling each duration from the lognormal
+// through median and p90 was tried: one slow outlier in history widens it, and the run's mean
+// duration, median * exp(sigma^2 / 2), then overshoots the real rollout by up to 2x.)
 class ModelBackend final : public UpgradeBackend {
 public:
-    ModelBackend(const UpgradeModel& m, std::uint64_t seed, bool atP90) : m_(m), seed_(seed), atP90_(atP90) {
-        const double ratio = static_cast<double>(m.p90) / static_cast<double>(std::max<Millis>(m.median, 1));
-        sigma_ = ratio > 1 ? std::log(ratio) / 1.2815515655446004 : 0;
-    }
-    StepResult start(OrchestrationType, const Operation& op, Millis) override {
-        return StepResult::again(std::max<Millis>(duration(op), 1));
-    }
+    ModelBackend(const UpgradeModel& m, std::uint64_t seed, bool atP90)
+        : m_(m), seed_(seed), duration_(std::max<Millis>(atP90 ? m.p90 : m.median, 1)) {}
+    StepResult start(OrchestrationType, const Operation&, Millis) override { return StepResult::again(duration_); }
     StepResult poll(OrchestrationType, const Operation& op, Millis now) override {
-        const Millis d = duration(op);
-        if (op.startedAt > 0 && op.startedAt + d > now) return StepResult::again(op.startedAt + d - now);
+        if (op.startedAt > 0 && op.startedAt + duration_ > now) return StepResult::again(op.startedAt + duration_ - now);
         if (fails(op)) return StepResult::failed("predicted failure");
         return StepResult::done();
     }
 
 private:
-    std::uint64_t key(const Operation& op, std::uint64_t salt) const {
-        return mix64(fnv1a(op.operationID.empty() ? op.runtimeID : op.runtimeID + "/" + op.retryOf, seed_ ^ salt));
-    }
-    Millis duration(const Operation& op) const {
-        if (atP90_ || sigma_ == 0) return atP90_ ? m_.p90 : m_.median;
-        const std::uint64_t a = key(op, 1), b = key(op, 2);
-        const double u1 = (static_cast<double>(a >> 11) + 1) / 9007199254740993.0;  // (0, 1]
-        const double u2 = static_cast<double>(b >> 11) / 9007199254740992.0;
-        const double z = std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-        return static_cast<Millis>(static_cast<double>(m_.median) * std::exp(sigma_ * z));
-    }
     bool fails(const Operation& op) const {
         if (m_.failureRate <= 0) return false;
-        return static_cast<double>(key(op, 3) >> 11) / 9007199254740992.0 < m_.failureRate;
+        const std::uint64_t h = mix64(fnv1a(op.runtimeID, seed_ ^ fnv1a(op.retryOf)));
+        return static_cast<double>(h >> 11) / 9007199254740992.0 < m_.failureRate;
     }
     UpgradeModel m_;
     std::uint64_t seed_;
-    bool atP90_;
-    double sigma_ = 0;
+    Millis duration_;
 };
 
 // Ids of the preview's own orchestration and operations. They start with "ffffffff": SPEC 4's
@@ -341,8 +327,8 @@ PreviewAnswer previewUpgrade(OrchestrationType type, const Parameters& params, S
     const UpgradeModel model = upgradeModelFromHistory(store, type);
     const std::uint64_t seed = mix64(fnv1a(dumpWire(toJson(params)), static_cast<std::uint64_t>(type)));
     RunResult med = run(type, params, store, listed, config, now, model, seed, false);
-    // The p90 end: the same run with every upgrade taking the p90 duration (not needed when
-    // every upgrade takes the median: history of one fixed duration).
+    // The p90 end: the same run with every upgrade taking the p90 duration (the same run when
+    // p90 and median agree).
     const bool fixed = model.p90 == model.median;
     RunResult p90 = fixed ? RunResult{} : run(type, params, store, listed, config, now, model, seed, true);
     if (fixed) p90.end = med.end;

@@ -3,6 +3,8 @@
 // The preview runs the real engine on a private MemoryStore (a copy of the unfinished
 // orchestrations, so busy runtimes and supersession count) over the live fleet, with an upgrade
 // model from history, in simulated time: deterministic for the same store, fleet and request.
+// predictedEnd is the run with every upgrade taking the median duration, predictedEndP90 the run
+// with every upgrade taking the p90 duration; failures are drawn at the model's rate.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -34,7 +36,7 @@ RuntimesAnswer listRuntimes(FleetSource& fleet, StoreReader& store, const Runtim
 // The duration and failure model of one operation type (SPEC 12).
 struct UpgradeModel {
     Millis median = 15 * kMinute;
-    Millis p90 = 30 * kMinute;  // default: lognormal with median 15m, p90 30m (sigma = ln 2 / 1.2816)
+    Millis p90 = 30 * kMinute;  // default: the lognormal of median 15m and sigma ln 2 / 1.2816 (p90 30m)
     double failureRate = 0;
     bool fromHistory = false;
     std::int64_t historyOperations = 0;
