@@ -28,6 +28,22 @@ struct Paging {
     int pageSize = 100;
 };
 
+std::optional<int> parseBoundedInt(std::string_view v, int lo, int hi);
+
+// SPEC 12: `preview=true|false` on the upgrade routes, at most once. Returns an error message or "".
+std::string parsePreview(const ApiRequest& req, bool& preview) {
+    bool seen = false;
+    for (const auto& [k, v] : req.query) {
+        if (k != "preview") continue;
+        if (seen) return "preview: given more than once";
+        seen = true;
+        if (v == "true") preview = true;
+        else if (v == "false") preview = false;
+        else return "preview: must be true or false, got \"" + v + "\"";
+    }
+    return {};
+}
+
 std::optional<int> parseBoundedInt(std::string_view v, int lo, int hi) {
     int out = 0;
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
@@ -37,7 +53,8 @@ std::optional<int> parseBoundedInt(std::string_view v, int lo, int hi) {
 
 // Fills paging and the state filter from the query; returns an error message or "".
 template <class State, class Parse>
-std::string parseListQuery(const ApiRequest& req, Paging& paging, std::vector<State>& states, Parse parse) {
+std::string parseListQuery(const ApiRequest& req, Paging& paging, std::vector<State>& states, Parse parse,
+                           int maxPageSize = 100) {
     bool seenPage = false, seenSize = false;
     for (const auto& [k, v] : req.query) {
         if (k == "page") {
@@ -49,8 +66,9 @@ std::string parseListQuery(const ApiRequest& req, Paging& paging, std::vector<St
         } else if (k == "page_size") {
             if (seenSize) return "page_size: given more than once";
             seenSize = true;
-            auto n = parseBoundedInt(v, 1, 100);
-            if (!n) return "page_size: must be an integer from 1 to 100, got \"" + v + "\"";
+            auto n = parseBoundedInt(v, 1, maxPageSize);
+            if (!n)
+                return "page_size: must be an integer from 1 to " + std::to_string(maxPageSize) + ", got \"" + v + "\"";
             paging.pageSize = *n;
         } else if (k == "state") {
             auto s = parse(v);
@@ -141,11 +159,23 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
         }
         const Route& route = *match.route;
         if (!req.principal.authenticated) return error(401, "missing or invalid bearer token");
-        if (!hasScope(req.principal, route.scope)) return error(403, std::string("token lacks scope ") + route.scope);
+        // SPEC 12: a preview writes nothing: the read scope suffices (the write scope too).
+        bool preview = false;
+        const bool upgrade = route.id == RouteId::UpgradeKyma || route.id == RouteId::UpgradeCluster;
+        const std::string previewError = upgrade ? parsePreview(req, preview) : std::string();
+        if (preview) {
+            if (!hasScope(req.principal, kScopeRead) && !hasScope(req.principal, kScopeWrite))
+                return error(403, std::string("token lacks scope ") + kScopeRead);
+        } else if (!hasScope(req.principal, route.scope)) {
+            return error(403, std::string("token lacks scope ") + route.scope);
+        }
         // Before anything acts: `?preview=true` on a server without preview must not start a rollout.
         if (std::string e = unknownQueryParameter(route, req.query); !e.empty()) return error(400, e);
+        if (!previewError.empty()) return error(400, previewError);
         if (route.access == Access::Write && !commands_)
             return error(503, "read-only server: " + describe(route) + " is answered by the server that runs the engine");
+        if (route.access == Access::Fleet && !commands_)
+            return error(503, "read-only server: " + describe(route) + " is answered by the server that sees the fleet");
         if (requireJson_ && route.body == RouteBody::Json && !isJsonContentType(req.contentType))
             return error(415, "Content-Type must be application/json (got '" + req.contentType + "')");
 
@@ -158,6 +188,7 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
                 std::string err;
                 auto params = parseUpgradeRequest(type, std::string_view(req.body), &err);
                 if (!params) return error(400, err);
+                if (preview) return commands_->preview(type, *params, now);
                 return commands_->upgrade(type, *params, now);
             }
             case RouteId::ListOrchestrations: {
@@ -230,6 +261,25 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
                 }
                 if (!err.empty()) return error(400, err);
                 return commands_->retry(id, opIDs, immediate, now);
+            }
+            case RouteId::ListRuntimes: {
+                Paging pg;
+                RuntimeQuery q;
+                std::string err = parseListQuery(req, pg, q.states, parseOperationState, 1000);
+                if (!err.empty()) return error(400, err);
+                for (const auto& [k, v] : req.query) {
+                    std::string* field = k == "region" ? &q.region
+                                         : k == "globalAccountID" ? &q.globalAccountID
+                                         : k == "planName" ? &q.planName
+                                                           : nullptr;
+                    if (!field) continue;
+                    if (!field->empty()) return error(400, k + ": given more than once");
+                    if (v.empty()) return error(400, k + ": must not be empty");
+                    *field = v;
+                }
+                q.page = pg.page;
+                q.pageSize = pg.pageSize;
+                return commands_->runtimes(q, now);
             }
             case RouteId::Healthz:
             case RouteId::Metrics:

@@ -33,4 +33,14 @@ ApiResponse CommandApi::retry(const std::string& id, const std::vector<std::stri
                       {"msg", r.msg}}};
 }
 
+ApiResponse CommandApi::preview(OrchestrationType type, const Parameters& params, Millis now) {
+    PreviewAnswer a = previewUpgrade(type, params, engine_.store(), engine_.fleet(), engine_.config(), now);
+    return {a.status, std::move(a.body)};
+}
+
+ApiResponse CommandApi::runtimes(const RuntimeQuery& q, Millis now) {
+    RuntimesAnswer a = listRuntimes(engine_.fleet(), engine_.store(), q, now);
+    return {a.status, std::move(a.body)};
+}
+
 }  // namespace keb

@@ -13,11 +13,14 @@ constexpr const char* kWrite = kScopeWrite;
 constexpr std::string_view kListQuery[] = {"page", "page_size", "state"};
 // KEB reads both from r.Form: the query and an application/x-www-form-urlencoded body.
 constexpr std::string_view kRetryQuery[] = {"operation-id", "immediate"};
+constexpr std::string_view kRuntimesQuery[] = {"page", "page_size", "region", "globalAccountID", "planName", "state"};
+// SPEC 12: ?preview=true answers a prediction instead of creating the orchestration.
+constexpr std::string_view kUpgradeQuery[] = {"preview"};
 constexpr std::span<const std::string_view> kNone{};  // accepts no query parameter
 
 const Route kRoutes[] = {
-    {RouteId::UpgradeKyma, "POST", "/upgrade/kyma", Access::Write, kWrite, kNone, RouteBody::Json},
-    {RouteId::UpgradeCluster, "POST", "/upgrade/cluster", Access::Write, kWrite, kNone, RouteBody::Json},
+    {RouteId::UpgradeKyma, "POST", "/upgrade/kyma", Access::Write, kWrite, kUpgradeQuery, RouteBody::Json},
+    {RouteId::UpgradeCluster, "POST", "/upgrade/cluster", Access::Write, kWrite, kUpgradeQuery, RouteBody::Json},
     {RouteId::ListOrchestrations, "GET", "/orchestrations", Access::Read, kRead, kListQuery, RouteBody::None},
     {RouteId::GetOrchestration, "GET", "/orchestrations/{id}", Access::Read, kRead, kNone, RouteBody::None},
     {RouteId::ListOperations, "GET", "/orchestrations/{id}/operations", Access::Read, kRead, kListQuery,
@@ -32,6 +35,7 @@ const Route kRoutes[] = {
      RouteBody::None},
     {RouteId::ResumeOrchestration, "PUT", "/orchestrations/{id}/resume", Access::Write, kWrite, kNone,
      RouteBody::None},
+    {RouteId::ListRuntimes, "GET", "/runtimes", Access::Fleet, kRead, kRuntimesQuery, RouteBody::None},
     {RouteId::Healthz, "GET", "/healthz", Access::Public, nullptr, kNone, RouteBody::None},
     {RouteId::Metrics, "GET", "/metrics", Access::Public, nullptr, kNone, RouteBody::None},
     {RouteId::OpenApi, "GET", "/openapi.json", Access::Public, nullptr, kNone, RouteBody::None},

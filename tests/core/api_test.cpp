@@ -340,19 +340,19 @@ TEST(Api, UnknownQueryParametersAre400OnEveryRouteAndChangeNothing) {
         ++apiRoutes;
         const std::string path = fillPattern(r.pattern, id, opID);
         // Alone, after a parameter the route accepts, percent-encoded, and as a bare flag.
-        std::vector<std::string> queries = {"?preview=true", "?%70review=1", "?preview"};
-        if (!r.query.empty()) queries.push_back("?" + std::string(r.query[0]) + "=1&preview=true");
+        std::vector<std::string> queries = {"?bogus=true", "?%62ogus=1", "?bogus"};
+        if (!r.query.empty()) queries.push_back("?" + std::string(r.query[0]) + "=1&bogus=true");
         for (const std::string& q : queries) {
             auto resp = h.call(std::string(r.method), path + q, bodyFor(r));
             EXPECT_EQ(resp.status, 400) << describe(r) << q << " -> " << resp.body.dump();
             ASSERT_TRUE(resp.body["error"].is_string()) << describe(r);
-            EXPECT_NE(resp.body["error"].get<std::string>().find("\"preview\""), std::string::npos)
+            EXPECT_NE(resp.body["error"].get<std::string>().find("\"bogus\""), std::string::npos)
                 << describe(r) << q << " -> " << resp.body["error"];
         }
         // Any other unknown name too.
         EXPECT_EQ(h.call(std::string(r.method), path + "?x=1", bodyFor(r)).status, 400) << describe(r);
     }
-    EXPECT_EQ(apiRoutes, 10);  // SPEC 2 (8) and SPEC 10 pause, resume
+    EXPECT_EQ(apiRoutes, 11);  // SPEC 2 (8), SPEC 10 pause, resume, SPEC 12 /runtimes
     // Nothing was created, canceled or retried.
     EXPECT_EQ(h.call("GET", "/orchestrations").body["totalCount"], 1);
     EXPECT_EQ(h.orch(id).state, OrchestrationState::Failed);
@@ -367,7 +367,8 @@ TEST(Api, AcceptedQueryParametersAreNotUnknown) {
     h.runToEnd();
     const std::string opID = h.ops(id)[0].operationID;
     const std::map<std::string_view, std::string> valid = {
-        {"page", "1"}, {"page_size", "10"}, {"state", "failed"}, {"operation-id", opID}, {"immediate", "true"}};
+        {"page", "1"}, {"page_size", "10"}, {"state", "failed"}, {"operation-id", opID}, {"immediate", "true"},
+        {"preview", "true"}, {"region", "r"}, {"globalAccountID", "g"}, {"planName", "p"}};
     for (const Route& r : routes()) {
         if (r.access == Access::Public) continue;
         std::string q;
@@ -387,16 +388,16 @@ TEST(Api, RoutingAndAuthAnswersComeBeforeTheQueryCheck) {
     const std::string id = h.submit(kAll);
     Principal none;
     Principal reader{true, "r", {kScopeRead}};
-    EXPECT_EQ(h.call("GET", "/nothing?preview=1").status, 404);
-    EXPECT_EQ(h.call("GET", "/upgrade/kyma?preview=1").status, 405);
-    EXPECT_EQ(h.call("POST", "/upgrade/kyma?preview=true", kAll, none).status, 401);
-    EXPECT_EQ(h.call("POST", "/upgrade/kyma?preview=true", kAll, reader).status, 403);
+    EXPECT_EQ(h.call("GET", "/nothing?bogus=1").status, 404);
+    EXPECT_EQ(h.call("GET", "/upgrade/kyma?bogus=1").status, 405);
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma?bogus=true", kAll, none).status, 401);
+    EXPECT_EQ(h.call("POST", "/upgrade/kyma?bogus=true", kAll, reader).status, 403);
     // Before the route's own checks: a bad body with an unknown parameter names the parameter.
-    auto r = h.call("POST", "/upgrade/kyma?preview=true", "{}");
+    auto r = h.call("POST", "/upgrade/kyma?bogus=true", "{}");
     EXPECT_EQ(r.status, 400);
-    EXPECT_NE(r.body["error"].get<std::string>().find("preview"), std::string::npos) << r.body;
+    EXPECT_NE(r.body["error"].get<std::string>().find("bogus"), std::string::npos) << r.body;
     // And before a 404 of the item.
-    r = h.call("GET", "/orchestrations/nope?preview=1");
+    r = h.call("GET", "/orchestrations/nope?bogus=1");
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(h.call("GET", "/orchestrations/" + id + "?x=1").status, 400);
 }
@@ -454,7 +455,9 @@ TEST(Api, RouterWithoutCommandApiServesReadsAndRefusesWrites) {
                               h.now)
                   .status,
               503);
-    EXPECT_EQ(readOnly.handle(request("POST", "/upgrade/kyma?preview=true", kAll, json), h.now).status, 400);
+    // SPEC 12: previews and the fleet are answered where the engine and its fleet are.
+    EXPECT_EQ(readOnly.handle(request("POST", "/upgrade/kyma?preview=true", kAll, json), h.now).status, 503);
+    EXPECT_EQ(readOnly.handle(request("GET", "/runtimes", "", json), h.now).status, 503);
     EXPECT_EQ(h.call("GET", "/orchestrations").body["totalCount"], 1);
     EXPECT_EQ(h.orch(id).state, OrchestrationState::Pending);
 }

@@ -623,10 +623,17 @@ TEST_F(Kebctl, RuntimesPreviewAndNotification) {
     // GET /runtimes (SPEC 12): a table when the server has it, else a clear error with exit 1.
     Reply rt = api().get("/runtimes");
     Result r = run({"runtimes"});
+    EXPECT_EQ(rt.status, 200) << "keb-server serves GET /runtimes (SPEC 12)";
     if (rt.status == 200) {
         EXPECT_EQ(r.code, 0) << r.err;
         EXPECT_EQ(lines(r.out).size(), 6u) << r.out;
         EXPECT_EQ(run({"rt", "-o", "json"}).code, 0);
+        // Filters go to the server (region and account of the first runtime: at least that one).
+        const std::string region = rt.json["data"][0]["region"], ga = rt.json["data"][0]["globalAccountID"];
+        Result f = run({"runtimes", "-R", region, "-g", ga, "-o", "json"});
+        EXPECT_EQ(f.code, 0) << f.err;
+        EXPECT_NE(f.out.find(rt.json["data"][0]["runtimeID"].get<std::string>()), std::string::npos) << f.out;
+        EXPECT_EQ(run({"runtimes", "-S", "failed"}).code, 0);
     } else {
         EXPECT_EQ(r.code, 1);
         EXPECT_NE(r.err.find("HTTP " + std::to_string(rt.status)), std::string::npos) << r.err;
@@ -638,9 +645,11 @@ TEST_F(Kebctl, RuntimesPreviewAndNotification) {
     // --preview: POST ?preview=true; nothing may start either way.
     Reply pv = api().post("/upgrade/kyma?preview=true", R"({"targets":{"include":[{"target":"all"}]},"kyma":{"version":"2.20.0"}})");
     Result p = run({"upgrade", "kyma", "-t", "all", "--version", "2.20.0", "--preview"});
+    EXPECT_EQ(pv.status, 200) << "keb-server answers previews (SPEC 12)";
     if (pv.status == 200) {
         EXPECT_EQ(p.code, 0) << p.err;
         EXPECT_NE(p.out.find("Runtimes:"), std::string::npos) << p.out;
+        EXPECT_NE(p.out.find("Predicted End"), std::string::npos) << p.out;
     } else {
         EXPECT_EQ(p.code, 1);
         EXPECT_NE(p.err.find("HTTP 400"), std::string::npos) << p.err;

@@ -177,8 +177,11 @@ TEST(Routes, UnknownQueryParameterNamesItAndWhatIsAccepted) {
               "unknown query parameter \"pagesize\" (GET /orchestrations accepts page, page_size, state)");
     const Route& kyma = *matchRoute("POST", "/upgrade/kyma").route;
     EXPECT_EQ(unknownQueryParameter(kyma, {}), "");
-    EXPECT_EQ(unknownQueryParameter(kyma, {{"preview", "true"}}),
-              "unknown query parameter \"preview\" (POST /upgrade/kyma accepts none)");
+    EXPECT_EQ(unknownQueryParameter(kyma, {{"preview", "true"}}), "");  // SPEC 12
+    EXPECT_EQ(unknownQueryParameter(kyma, {{"dryrun", "true"}}),
+              "unknown query parameter \"dryrun\" (POST /upgrade/kyma accepts preview)");
+    const Route& health = *matchRoute("GET", "/healthz").route;
+    EXPECT_EQ(unknownQueryParameter(health, {{"x", "1"}}), "unknown query parameter \"x\" (GET /healthz accepts none)");
     EXPECT_NE(unknownQueryParameter(kyma, {{"", "x"}}), "");  // "?=x": a nameless parameter is unknown too
     const Route& retry = *matchRoute("POST", "/orchestrations/o/retry").route;
     EXPECT_EQ(unknownQueryParameter(retry, {{"operation-id", "a"}, {"operation-id", "b"}, {"immediate", "true"}}), "");

@@ -7,6 +7,7 @@
 
 #include "keb/api_types.h"
 #include "keb/engine.h"
+#include "keb/preview.h"
 
 namespace keb {
 
@@ -23,6 +24,10 @@ public:
     // SPEC 10: 200 {"orchestrationID"}, 404 unknown, 409 wrong state.
     ApiResponse pause(const std::string& id, Millis now);
     ApiResponse resume(const std::string& id, Millis now);
+    // SPEC 12 (read the engine's fleet and store, write nothing): the prediction of an upgrade
+    // request (200, 503 when the fleet cannot be listed) and the fleet page (200, 503).
+    ApiResponse preview(OrchestrationType type, const Parameters& params, Millis now);
+    ApiResponse runtimes(const RuntimeQuery& q, Millis now);
 
 private:
     Engine& engine_;

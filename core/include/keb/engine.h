@@ -97,6 +97,9 @@ public:
 
     void setListener(EngineListener* l) { listener_ = l; }
     const EngineConfig& config() const { return config_; }
+    // What it runs on (SPEC 12: GET /runtimes and previews read them on the engine's thread).
+    Store& store() { return store_; }
+    FleetSource& fleet() { return fleet_; }
 
     // --- API side (each call persists before it returns) ---
     std::string create(OrchestrationType type, const Parameters& params, Millis now);

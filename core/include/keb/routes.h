@@ -29,6 +29,7 @@ enum class RouteId : std::uint8_t {
     RetryOrchestration,
     PauseOrchestration,   // SPEC 10
     ResumeOrchestration,  // SPEC 10
+    ListRuntimes,         // SPEC 12
     Healthz,
     Metrics,
     OpenApi,
@@ -38,6 +39,8 @@ enum class Access : std::uint8_t {
     Read,    // query API over a store reader: any replica can answer
     Write,   // command API over the engine: only the replica that runs the engine
     Public,  // the server shell's own (no token, not routed by ApiRouter)
+    Fleet,   // reads the fleet (and the store): answered where the fleet source lives (the engine's
+             // thread in keb-server); a router without a fleet answers 503
 };
 
 enum class RouteBody : std::uint8_t {
