@@ -364,6 +364,7 @@ TEST(SqlitePages, MigratesAVersion1StoreAndServesOldRowsWithoutRenderedJson) {
                             "ALTER TABLE orchestrations DROP COLUMN wire_split",
                             "ALTER TABLE operations DROP COLUMN wire",
                             "ALTER TABLE operations DROP COLUMN stage",
+                            "DROP TABLE notification_outbox",
                             "DELETE FROM schema_migrations WHERE version >= 2"})
         ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(raw);
     sqlite3_close(raw);
