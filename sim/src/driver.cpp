@@ -38,6 +38,10 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
         queue_.push(scenario_.timeline[i].at, SimEvent::Kind::Timeline, static_cast<std::uint32_t>(i));
     for (std::size_t i = 0; i < scenario_.disappearances.size(); ++i)
         queue_.push(scenario_.disappearances[i].at, SimEvent::Kind::Disappear, static_cast<std::uint32_t>(i));
+    // SPEC 14: when the notification service is up again the rows kept meanwhile go out, even if
+    // nothing else happens then (the server's sender retries every 5 s).
+    if (scenario_.engine.notifications)
+        for (const auto& o : scenario_.notificationOutages) queue_.push(o.to, SimEvent::Kind::NotificationsUp);
     simEvent("sim.start", {{"scenario", scenario_.name},
                            {"seed", std::to_string(seed_)},
                            {"runtimes", std::to_string(initialFleet_)}});
@@ -105,7 +109,23 @@ bool Simulation::step() {
     now_ = std::max(now_, ev.at);
     ++eventsProcessed_;
     process(ev);
+    if (scenario_.engine.notifications) deliverNotifications();
     return true;
+}
+
+// SPEC 14: what keb-server's sender thread does, once per step: the outbox rows the engine wrote
+// (WriteBatch::notifications) are read from the store in sequence order, delivered, and marked.
+// It reads and marks through the store itself, not the FaultyStore the engine writes through: a
+// storeFailure is the broker's, the sender is not what it aims at.
+void Simulation::deliverNotifications() {
+    for (const auto& o : scenario_.notificationOutages)
+        if (o.from <= now_ && now_ < o.to) return;  // down: the rows wait in the outbox
+    notifications_.drain(store_, [&](const Notification& n, std::size_t tenants) {
+        simEvent("sim.notify", {{"notification", toString(n.kind)},
+                                {"orchestrationID", n.orchestrationID},
+                                {"sequence", std::to_string(n.sequence)},
+                                {"tenants", std::to_string(tenants)}});
+    });
 }
 
 std::size_t Simulation::run(std::size_t maxEvents) {
@@ -167,6 +187,7 @@ void Simulation::process(const SimEvent& ev) {
             break;
         }
         case SimEvent::Kind::End:
+        case SimEvent::Kind::NotificationsUp:  // delivered by step() after this
             break;
     }
     scheduleWakeup();
@@ -667,6 +688,11 @@ Json Simulation::summary() {
                     {"failed", backend_->failuresReported()},     {"unknownPolls", backend_->pollsOfUnknown()},
                     {"droppedCompletions", droppedCompletions_}};
     j["resolveErrors"] = resolveErrors_;
+    if (scenario_.engine.notifications) {  // SPEC 14 (only then: older reports stay as they were)
+        Json n = notifications_.summary();
+        n["queued"] = store_.pendingNotificationCount();
+        j["notifications"] = std::move(n);
+    }
     Json orchs = Json::array();
     OperationStats totals;
     for (const auto& info : orchs_) {

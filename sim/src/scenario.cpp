@@ -163,7 +163,7 @@ world::DurationDist parseDurationDist(const Node& n) {
 
 void parseFaults(const Node& n, Scenario& sc) {
     n.onlyKeys({"failureProbability", "failureByRegion", "failureByPlan", "failureReason", "hangProbability",
-                "duration", "gardenerOutages", "disappear", "failureBursts", "backendLatency"});
+                "duration", "gardenerOutages", "disappear", "failureBursts", "backendLatency", "notificationOutages"});
     world::FaultPlan& f = sc.faults;
     if (n.has("failureProbability")) f.failureProbability = n["failureProbability"].probability();
     if (n.has("failureByRegion")) f.failureByRegion = probabilities(n["failureByRegion"]);
@@ -182,6 +182,18 @@ void parseFaults(const Node& n, Scenario& sc) {
             Scenario::Outage out{o["from"].time(sc.start), o["to"].time(sc.start), o.has("error") ? o["error"].str() : ""};
             if (out.to <= out.from) o["to"].fail("must be after from");
             sc.outages.push_back(std::move(out));
+        }
+    }
+    if (n.has("notificationOutages")) {  // SPEC 14: the notification service is down
+        Node a = n["notificationOutages"];
+        a.requireArray();
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            Node o = a.at(i);
+            o.onlyKeys({"from", "to"});
+            if (!o.has("from") || !o.has("to")) o.fail("from and to are required");
+            Scenario::NotificationOutage out{o["from"].time(sc.start), o["to"].time(sc.start)};
+            if (out.to <= out.from) o["to"].fail("must be after from");
+            sc.notificationOutages.push_back(out);
         }
     }
     if (n.has("failureBursts")) {
@@ -237,7 +249,7 @@ std::vector<Blackout> parseEngineBlackouts(const Node& n, Millis start) {
 
 void parseEngine(const Node& n, EngineConfig& c, Millis start) {
     n.onlyKeys({"pollInterval", "stepRetryInterval", "operationTimeout", "resolveRetryInterval", "resolveTimeout",
-                "maintenancePolicy", "blackouts"});
+                "maintenancePolicy", "blackouts", "notifications"});
     auto positive = [&](const char* k, Millis& out) {
         if (!n.has(k)) return;
         out = n[k].duration();
@@ -257,6 +269,7 @@ void parseEngine(const Node& n, EngineConfig& c, Millis start) {
         c.policy = std::move(*policy);
     }
     if (n.has("blackouts")) c.blackouts = parseEngineBlackouts(n["blackouts"], start);
+    if (n.has("notifications")) c.notifications = n["notifications"].boolean();  // SPEC 14
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "keb/sim/event_queue.h"
 #include "keb/world/random.h"
+#include "keb/notify.h"
 #include "keb/sim/simulation.h"
 #include "keb/timefmt.h"
 
@@ -780,4 +781,124 @@ TEST(Stages, RetriedOperationsAreNotStaged) {
         }
     EXPECT_EQ(retried, 4);
     EXPECT_TRUE(s.summary()["passed"].get<bool>()) << s.summary()["checks"].dump();
+}
+
+// ------------------------------------------------------------------ SPEC 14 notifications
+
+namespace {
+
+// 40 runtimes (small()), 4 workers, immediate; `notification` in the request, `engine` and
+// `faults` extra JSON for the scenario.
+Scenario notifying(bool engineOn, bool requestOn, const std::string& faultsExtra = "") {
+    std::string body = submitBody(4);
+    if (requestOn) body.insert(body.size() - 1, R"(,"notification":true)");
+    return parseScenario(R"({"seed": 5, "fleet": {"size": 40, "deletingShare": 0},
+        "faults": {"duration": {"distribution": "fixed", "value": "10m"}, "backendLatency": "30s")" +
+                             faultsExtra + R"(},
+        "engine": {"notifications": )" + (engineOn ? "true" : "false") + R"(},
+        "timeline": [{"at": "+0s", "event": "submit", "body": )" + body + R"(}]})",
+                         "notifying.json");
+}
+
+std::size_t countLines(Simulation& s, const std::string& needle) {
+    std::size_t n = 0;
+    s.setTraceSink([&](const std::string& line) { n += line.find(needle) != std::string::npos; });
+    s.runToEnd();
+    return n;
+}
+
+}  // namespace
+
+TEST(Notifications, TheSinkDrainsTheRowsTheEngineWroteToTheStore) {
+    Simulation s(notifying(true, true));
+    const std::size_t lines = countLines(s, R"("kind":"sim.notify")");
+    const NotificationSink& n = s.notifications();
+    EXPECT_EQ(n.count(Notification::Kind::Create), 1);
+    EXPECT_EQ(n.count(Notification::Kind::Start), 40);
+    EXPECT_EQ(n.count(Notification::Kind::End), 40);
+    EXPECT_EQ(n.count(Notification::Kind::Cancel), 0);
+    EXPECT_EQ(n.tenantsAnnounced(), 40u);
+    EXPECT_EQ(n.instancesStarted(), 40u);
+    EXPECT_EQ(n.instancesEnded(), 40u);
+    EXPECT_EQ(n.problems(), 0);
+    EXPECT_EQ(s.store().pendingNotificationCount(), 0);  // every row marked delivered
+    EXPECT_EQ(lines, 81u);                                // one sim.notify line each
+    const Json sum = s.summary();
+    EXPECT_EQ(sum["notifications"]["start"], 40);
+    EXPECT_EQ(sum["notifications"]["queued"], 0);
+}
+
+// Without engine.notifications (keb-server without --notification-url) the engine writes no
+// rows; the request's flag changes nothing in the log, and the report has no notifications part.
+TEST(Notifications, OffInTheEngineNothingIsWrittenAndTheLogIsTheSame) {
+    Simulation off(notifying(false, true));
+    Simulation plain(notifying(false, false));
+    Simulation optedOut(notifying(true, false));  // on in the engine, the request did not ask
+    off.runToEnd();
+    plain.runToEnd();
+    optedOut.runToEnd();
+    EXPECT_EQ(off.store().pendingNotificationCount(), 0);
+    EXPECT_EQ(off.notifications().total(), 0);
+    EXPECT_EQ(optedOut.notifications().total(), 0);
+    EXPECT_EQ(off.eventLogHash(), plain.eventLogHash());
+    EXPECT_EQ(optedOut.eventLogHash(), plain.eventLogHash());
+    EXPECT_FALSE(off.summary().contains("notifications"));
+}
+
+// The service is down: rows stay in the store's outbox, across a restart, and all go out (once
+// each) when it is up again, even when nothing else happens then.
+TEST(Notifications, RowsWaitInTheOutboxWhileTheServiceIsDownAndSurviveARestart) {
+    Simulation s(notifying(true, true, R"(, "notificationOutages": [{"from": "+1m", "to": "+10h"}])"));
+    s.advanceTo(s.startTime() + kHour);
+    const std::int64_t early = s.notifications().total();  // the create and the first 4 starts
+    EXPECT_EQ(early, 5);
+    const std::int64_t queued = s.store().pendingNotificationCount();
+    EXPECT_GT(queued, 10);
+    s.restart();
+    EXPECT_EQ(s.store().pendingNotificationCount(), queued);
+    EXPECT_EQ(s.notifications().total(), early);
+    s.advanceTo(s.startTime() + 10 * kHour - kSecond);
+    EXPECT_EQ(s.notifications().total(), early);  // still down; the rollout has finished
+    EXPECT_EQ(s.store().pendingNotificationCount(), 81 - early);
+    s.runToEnd();
+    EXPECT_EQ(s.now(), s.startTime() + 10 * kHour);  // the service came back: that was an event
+    EXPECT_EQ(s.store().pendingNotificationCount(), 0);
+    EXPECT_EQ(s.notifications().count(Notification::Kind::Start), 40);
+    EXPECT_EQ(s.notifications().count(Notification::Kind::End), 40);
+    EXPECT_EQ(s.notifications().problems(), 0);
+}
+
+// The payload checks can fail: rows that break keb/notify.h's shapes, or name a tenant their
+// orchestration never announced, are counted as problems with a sample each.
+TEST(Notifications, PayloadsThatBreakTheContractAreReported) {
+    MemoryStore store;
+    Store::WriteBatch b;
+    auto row = [&](Notification::Kind k, std::string id, std::string payload) {
+        Notification& n = b.notifications.emplace_back();
+        n.kind = k;
+        n.orchestrationID = std::move(id);
+        n.payload = std::move(payload);
+    };
+    row(Notification::Kind::Create, "o1", createEventPayload("o1", OrchestrationType::UpgradeKyma, {{"i1", "a", "b"}}));
+    row(Notification::Kind::Start, "o1", startEventPayload("o1", "i1", 0));     // fine
+    row(Notification::Kind::Start, "o1", startEventPayload("o1", "i2", 0));     // never announced
+    row(Notification::Kind::End, "o1", startEventPayload("o1", "i1", 0));       // eventState "1" in an end
+    row(Notification::Kind::Start, "o1", startEventPayload("o2", "i1", 0));     // another orchestration's id
+    row(Notification::Kind::Cancel, "o1", "not json");
+    row(Notification::Kind::End, "o1", endEventPayload("o1", "i1", 0));         // fine
+    store.apply(b);
+    NotificationSink sink;
+    std::vector<std::int64_t> seen;
+    EXPECT_EQ(sink.drain(store, [&](const Notification& n, std::size_t) { seen.push_back(n.sequence); }), 7u);
+    EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7}));
+    EXPECT_EQ(store.pendingNotificationCount(), 0);
+    EXPECT_EQ(sink.problems(), 4);
+    ASSERT_EQ(sink.problemSamples().size(), 4u);
+    EXPECT_NE(sink.problemSamples()[0].find("tenant i2 was never announced"), std::string::npos);
+    EXPECT_NE(sink.problemSamples()[1].find("eventState \"2\""), std::string::npos);
+    EXPECT_NE(sink.problemSamples()[2].find("orchestrationId is not the row's"), std::string::npos);
+    EXPECT_NE(sink.problemSamples()[3].find("not a JSON object"), std::string::npos);
+    EXPECT_EQ(sink.count(Notification::Kind::Start), 3);
+    EXPECT_EQ(sink.endsWithoutStart(), 0);
+    EXPECT_EQ(sink.drain(store, nullptr), 0u);  // nothing twice
 }

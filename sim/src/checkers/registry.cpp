@@ -10,7 +10,7 @@ namespace keb::sim {
 namespace checkers {
 extern const CheckerSpec kOrchestrations, kOperationStates, kAllStartedInsideWindow, kWorkersNeverExceeded,
     kMaxWorkersInUse, kPeakWorkersInUse, kAllFinished, kFinishBefore, kNoRuntimeUpgradedTwice,
-    kNothingLostAcrossRestarts, kStagesInOrder, kNoStartWhilePaused, kNoStartInBlackout, kUpgrades, kResolveErrors,
+    kNothingLostAcrossRestarts, kStagesInOrder, kNoStartWhilePaused, kNoStartInBlackout, kUpgrades, kResolveErrors, kNotifications,
     kTestOnlyNoFailedOperations;
 }  // namespace checkers
 
@@ -37,6 +37,7 @@ const std::vector<const CheckerSpec*>& checkerRegistry() {
         &kNoStartInBlackout,
         &kUpgrades,
         &kResolveErrors,
+        &kNotifications,
         &kTestOnlyNoFailedOperations,
     };
     static const std::vector<const CheckerSpec*> enabled = [] {

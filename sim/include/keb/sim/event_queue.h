@@ -17,7 +17,7 @@
 namespace keb::sim {
 
 struct SimEvent {
-    enum class Kind : std::uint8_t { Timeline, Wakeup, Completion, Disappear, End };
+    enum class Kind : std::uint8_t { Timeline, Wakeup, Completion, Disappear, End, NotificationsUp };
     Millis at = 0;
     std::uint64_t seq = 0;
     Kind kind = Kind::Wakeup;

@@ -76,6 +76,12 @@ struct TimelineEvent {
     OrchestrationExpect check;
 };
 
+// SPEC 14: expect.notifications: delivered notifications by kind, and rows still queued at the end
+// (a key left out is not checked).
+struct NotificationsExpect {
+    std::optional<CountExpect> create, start, end, cancel, queued;
+};
+
 // The "expect" section: one entry per checker (checker.h, sim/src/checkers/), in registry order.
 struct Expectations {
     std::vector<OrchestrationExpect> orchestrations;
@@ -94,6 +100,7 @@ struct Expectations {
     std::optional<bool> stagesInOrder;       // no operation of stage k+1 started before stage k ended + its soak
     std::optional<bool> noStartWhilePaused;  // no operation.start of an orchestration while it is paused
     std::optional<bool> noStartInBlackout;   // no operation.start inside a blackout (engine's or the request's)
+    std::optional<NotificationsExpect> notifications;  // SPEC 14: what the notification service received
     // The values of checkers without a field above (checker.h): name -> the JSON value, for
     // checkers that parse their own form.
     std::map<std::string, Json> other;
@@ -119,6 +126,12 @@ struct Scenario {
         std::string error;
     };
     std::vector<Outage> outages;
+    // SPEC 14: the notification service is down in [from, to) (faults.notificationOutages): the
+    // outbox keeps the rows until it is up again.
+    struct NotificationOutage {
+        Millis from = 0, to = 0;
+    };
+    std::vector<NotificationOutage> notificationOutages;
     std::vector<Disappearance> disappearances;
     EngineConfig engine;
     std::vector<TimelineEvent> timeline;  // sorted by time, file order for ties

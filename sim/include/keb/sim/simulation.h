@@ -41,6 +41,7 @@
 #include "keb/sim/event_log.h"
 #include "keb/sim/event_queue.h"
 #include "keb/sim/faulty_store.h"
+#include "keb/sim/notification_sink.h"
 #include "keb/world/fleet_gen.h"
 #include "keb/world/flat_map.h"
 #include "keb/sim/scenario.h"
@@ -162,6 +163,10 @@ public:
     std::int64_t workerViolations() const { return workerViolations_; }
     std::int64_t concurrentUpgrades() const { return concurrentUpgrades_; }
     std::int64_t resolveErrors() const { return resolveErrors_; }
+    // SPEC 14: what the simulated notification service received (scenario engine.notifications;
+    // drained after every step while the service is up) and what is still in the store's outbox.
+    const NotificationSink& notifications() const { return notifications_; }
+    std::int64_t notificationsQueued() { return store_.pendingNotificationCount(); }
     // SPEC 10: how often an orchestration went paused (a budget's pause or an operator's).
     std::int64_t pauses() const { return pauses_; }
     // Up to kMaxSamples descriptions of violations, for check details.
@@ -192,6 +197,7 @@ private:
     void simEvent(const char* kind, std::initializer_list<std::pair<const char*, std::string_view>> fields) {
         log_.simEvent(now_, kind, fields);
     }
+    void deliverNotifications();  // SPEC 14: the sender's round, unless the service is down now
     void recoverEngine();  // builds an engine and recovers, again while the store fails (restarts)
     void fatal(const std::exception& ex);  // a store write threw under the engine: restart
     OrchestrationInfo* infoFor(std::string_view orchestrationID);
@@ -258,6 +264,7 @@ private:
     std::vector<std::unique_ptr<Checker>> checkers_;
     std::vector<Checker*> watchers_;
     std::vector<Checker*> scanners_;
+    NotificationSink notifications_;  // SPEC 14: the notification service (not the broker: survives restarts)
 
     EventLog log_;
 };
