@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "bundled_scenarios.h"
 #include "keb/sim/scenario.h"
 #include "keb/timefmt.h"
 
@@ -54,6 +55,18 @@ bool App::load(const std::string& jsonText, const std::string& name, std::option
     }
     scenarioText_ = jsonText;
     scenarioName_ = name;
+    // The scenario picker follows every load (the panel's, kebSim.loadScenario's, a file's):
+    // the bundled entry of that file name, else the loaded name itself.
+    {
+        const std::string base = name.substr(name.find_last_of('/') == std::string::npos ? 0 : name.find_last_of('/') + 1);
+        pickerShowsLoaded = true;
+        const auto& bundled = bundledScenarios();
+        for (std::size_t i = 0; i < bundled.size(); ++i)
+            if (bundled[i].name == base) {
+                selectedScenario = static_cast<int>(i);
+                pickerShowsLoaded = false;
+            }
+    }
     seedOverride_ = seed;
     fleetSizeOverride_ = fleetSize;
     ++mutations_;
@@ -79,6 +92,10 @@ std::uint64_t App::version() const {
 }
 
 void App::advance(double realMs) {
+    if (live) {
+        pollLive();
+        return;
+    }
     if (!sim_) return;
     if (playing) {
         realMs = std::clamp(realMs, 0.0, 100.0);  // a hidden tab does not make one huge jump
@@ -201,6 +218,32 @@ ApiAnswer App::api(const std::string& method, const std::string& pathAndQuery, c
 const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQuery) {
     std::uint64_t v = version();
     const double nowMs = emscripten_get_now();
+    if (live) {
+        // The server's answer, asked again every kLivePollMs (or at once after an action);
+        // the last answer is shown meanwhile (status 0 until the first one arrives).
+        if (slot.pathAndQuery != pathAndQuery) {
+            slot.pathAndQuery = pathAndQuery;
+            slot.response = ApiResponse{0, Json{{"error", "loading"}}};
+            slot.inFlight = false;
+            slot.fetchedAtMs = 0;
+            ++slot.generation;
+        }
+        if (!slot.inFlight && !token.empty() && (slot.fetchedAtMs == 0 || nowMs - slot.fetchedAtMs > kLivePollMs)) {
+            slot.inFlight = true;
+            slot.fetchedAtMs = nowMs;
+            CachedGet* sp = &slot;
+            const std::uint64_t gen = slot.generation;
+            liveFetch("GET", pathAndQuery, "", "", token, [this, sp, gen](const LiveAnswer& a) {
+                if (sp->generation != gen) return;
+                sp->inFlight = false;
+                sp->fetchedAtMs = emscripten_get_now();
+                sp->response = ApiResponse{a.status, a.body};
+                noteLive(a);
+            });
+        }
+        if (token.empty()) slot.response = ApiResponse{401, Json{{"error", "enter a token and press Connect"}}};
+        return slot.response;
+    }
     const bool throttled = playing && slot.pathAndQuery == pathAndQuery &&
                            nowMs - slot.fetchedAtMs < std::max(kPlayingRefreshMs, kPlayingCostFactor * slot.costMs);
     if (slot.pathAndQuery != pathAndQuery || (slot.version != v && !throttled)) {
@@ -252,11 +295,191 @@ Json App::stateJson() {
     }
     s["timeline"] = {{"blackouts", shownBlackouts}, {"marks", shownMarks},
                      {"knownBlackouts", blackouts_.size()}, {"knownMarks", stageMarks.marks().size()}};
+    s["liveAvailable"] = liveAvailable;
+    s["picker"] = shownPickerName;
+    if (live) {
+        const auto& c = liveFleet.counts();
+        Json counts = Json::object();
+        for (int i = 0; i < kCellStates; ++i)
+            if (c[i]) counts[cellStateName(static_cast<CellState>(i))] = c[i];
+        Json l = {{"connected", !token.empty()}, {"status", liveStatus}, {"error", liveError},
+                  {"fleetSize", liveFleet.size()}, {"runtimesTotal", liveRuntimesTotal},
+                  {"runtimePages", liveRuntimePages}, {"fleetCounts", counts}, {"inFlight", liveInFlight()},
+                  {"orchestrations", orchList.response.status == 200 ? orchList.response.body.value("totalCount", 0) : -1},
+                  {"operations", opList.response.status == 200 ? opList.response.body.value("totalCount", 0) : -1},
+                  {"operationsShown", opList.response.status == 200 && opList.response.body.contains("data")
+                                          ? opList.response.body["data"].size() : 0},
+                  {"operationsQuery", opList.pathAndQuery}};
+        if (preview) l["preview"] = {{"status", preview->status}, {"body", preview->body}, {"drawn", shownPreviewBars}};
+        s["live"] = l;
+    }
+    s["mode"] = live ? "live" : "simulator";
     s["formBody"] = requestBody(form);
     if (lastSubmit) s["lastSubmit"] = {{"status", lastSubmit->status}, {"body", lastSubmit->body}};
     if (!loadError.empty()) s["loadError"] = loadError;
     if (!playbackError.empty()) s["playbackError"] = playbackError;
     return s;
+}
+
+}  // namespace keb::web
+
+// ---------------------------------------------------------------- live mode (SPEC 12)
+namespace keb::web {
+
+namespace {
+std::string errorText(const Json& body) {
+    if (body.is_object() && body.contains("error") && body["error"].is_string()) return body["error"].get<std::string>();
+    return body.dump();
+}
+}  // namespace
+
+void App::enterLive() {
+    if (!liveAvailable) return;
+    live = true;
+    playing = false;
+    selectedOrchestration.clear();
+    tableMessage.clear();
+    lastSubmit.reset();
+    preview.reset();
+    orchPage = opPage = 1;
+    filter = FleetFilter{};
+    if (!tokenInput.empty() && token.empty()) connect();
+    refreshLive();
+}
+
+void App::leaveLive() {
+    live = false;
+    selectedOrchestration.clear();
+    tableMessage.clear();
+    lastSubmit.reset();
+    filter = FleetFilter{};
+    for (CachedGet* s : {&orchList, &orchOne, &opList}) *s = CachedGet{};
+    ++mutations_;
+}
+
+void App::connect() {
+    token = tokenInput;
+    EM_ASM({ if (Module.kebRememberToken) Module.kebRememberToken(UTF8ToString($0)); }, token.c_str());
+    liveError.clear();
+    liveStatus = 0;
+    liveFleet.clear();
+    liveOps.clear();
+    liveRuntimesLoaded = liveRuntimesTotal = 0;
+    liveFleetAtMs = 0;
+    selectedOrchestration.clear();
+    refreshLive();
+}
+
+void App::refreshLive() {
+    ++liveGeneration_;
+    for (CachedGet* s : {&orchList, &orchOne, &opList}) {
+        s->fetchedAtMs = 0;
+        s->inFlight = false;
+        ++s->generation;
+    }
+    runtimesInFlight_ = false;
+    runtimesAskedAtMs_ = 0;
+}
+
+void App::noteLive(const LiveAnswer& a) {
+    liveStatus = a.status;
+    if (a.status == 401 || a.status == 403 || a.status == 0)
+        liveError = (a.status ? std::to_string(a.status) + " " : std::string()) + errorText(a.body);
+    else if (a.status / 100 == 2)
+        liveError.clear();
+}
+
+void App::request(const std::string& method, const std::string& pathAndQuery, const std::string& body,
+                  const std::string& contentType, std::function<void(const ApiAnswer&)> cb) {
+    if (!live) {
+        cb(api(method, pathAndQuery, body, contentType));
+        return;
+    }
+    liveFetch(method, pathAndQuery, body, contentType, token, [this, cb](const LiveAnswer& a) {
+        noteLive(a);
+        refreshLive();  // the action changed the server: ask the tables and the fleet again
+        cb(ApiAnswer{a.status, a.body});
+    });
+}
+
+Millis App::nowMs() {
+    if (live) return static_cast<Millis>(wallClockMs());
+    return sim_ ? sim_->now() : 0;
+}
+
+void App::pollLive() {
+    if (!live || token.empty()) return;
+    const double now = emscripten_get_now();
+    if (!runtimesInFlight_ && (runtimesAskedAtMs_ == 0 || now - runtimesAskedAtMs_ > kLivePollMs)) {
+        runtimesInFlight_ = true;
+        runtimesAskedAtMs_ = now;
+        runtimesAccum_.clear();
+        fetchRuntimes(1, liveGeneration_);
+    }
+}
+
+void App::fetchRuntimes(int page, std::uint64_t generation) {
+    constexpr int kPageSize = 1000;  // the server's maximum (SPEC 12)
+    const std::string path = "/runtimes?page=" + std::to_string(page) + "&page_size=" + std::to_string(kPageSize);
+    liveFetch("GET", path, "", "", token, [this, page, generation](const LiveAnswer& a) {
+        if (generation != liveGeneration_) return;  // a newer refresh started
+        noteLive(a);
+        if (a.status != 200 || !a.body.contains("data") || !a.body["data"].is_array()) {
+            runtimesInFlight_ = false;
+            return;
+        }
+        for (const Json& item : a.body["data"]) runtimesAccum_.push_back(item);
+        const std::size_t total = a.body.value("totalCount", static_cast<std::size_t>(0));
+        liveRuntimesTotal = total;
+        liveRuntimesLoaded = runtimesAccum_.size();
+        if (runtimesAccum_.size() < total && !a.body["data"].empty()) {
+            fetchRuntimes(page + 1, generation);
+            return;
+        }
+        liveRuntimePages = page;
+        applyLiveRuntimes();
+        runtimesInFlight_ = false;
+    });
+}
+
+void App::applyLiveRuntimes() {
+    auto s = [](const Json& j, const char* k) {
+        auto it = j.find(k);
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::vector<Runtime> runtimes;
+    std::vector<CellState> states;
+    std::vector<LiveOp> ops;
+    runtimes.reserve(runtimesAccum_.size());
+    for (const Json& item : runtimesAccum_) {
+        Runtime r;
+        r.runtimeID = s(item, "runtimeID");
+        r.instanceID = s(item, "instanceID");
+        r.globalAccountID = s(item, "globalAccountID");
+        r.subAccountID = s(item, "subAccountID");
+        r.planName = s(item, "planName");
+        r.region = s(item, "region");
+        r.shootName = s(item, "shootName");
+        r.windowBegin = s(item, "maintenanceWindowBegin");
+        r.windowEnd = s(item, "maintenanceWindowEnd");
+        r.kubernetesVersion = s(item, "kubernetesVersion");
+        LiveOp op;
+        if (auto it = item.find("lastOperation"); it != item.end() && it->is_object()) {
+            op.operationID = s(*it, "operationID");
+            op.orchestrationID = s(*it, "orchestrationID");
+            op.state = s(*it, "state");
+        }
+        states.push_back(op.state.empty() ? CellState::NoOperation : cellStateFromApi(op.state));
+        runtimes.push_back(std::move(r));
+        ops.push_back(std::move(op));
+    }
+    if (liveFleet.sameRuntimes(runtimes))
+        liveFleet.setStates(states);
+    else
+        liveFleet.rebuild(runtimes, MaintenancePolicy{}, states);
+    liveOps = std::move(ops);
+    liveFleetAtMs = wallClockMs();
+    runtimesAccum_.clear();
 }
 
 }  // namespace keb::web

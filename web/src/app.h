@@ -3,6 +3,7 @@
 // do exactly the same thing.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "frame_stats.h"
 #include "keb/api.h"
 #include "keb/sim/simulation.h"
+#include "live.h"
 #include "request_form.h"
 #include "stage_view.h"
 #include "widget_registry.h"
@@ -25,6 +27,9 @@ struct CachedGet {
     double fetchedAtMs = 0;  // real time of the last ask (emscripten_get_now)
     double costMs = 0;       // how long the last ask took
     ApiResponse response;
+    // Live mode: a request is on its way (answers of an older generation are dropped).
+    bool inFlight = false;
+    std::uint64_t generation = 0;
 };
 
 struct ApiAnswer {
@@ -76,6 +81,41 @@ public:
 
     Json stateJson();
 
+    // ---- live mode (SPEC 12): the server that served the page instead of the simulator ----
+    // Tables, actions, the form and the fleet map read the server through HTTP (live.h); the
+    // same panels draw both. Entered from the Scenario panel when the page came from keb-server.
+    bool liveAvailable = false;   // /healthz answered: the page is served by keb-server
+    bool live = false;
+    std::string tokenInput;       // the token field
+    std::string token;            // the token in use (kept in sessionStorage for the tab only)
+    void enterLive();
+    void leaveLive();
+    void connect();               // uses tokenInput; refreshes everything
+    void refreshLive();           // asks every table and the fleet again now
+    bool hasData() const { return live || loaded(); }
+    // Request through the current transport: the simulation's router (answer at once) or the
+    // server (answer later). cb gets {status, body} either way.
+    void request(const std::string& method, const std::string& pathAndQuery, const std::string& body,
+                 const std::string& contentType, std::function<void(const ApiAnswer&)> cb);
+    // "Now" for countdowns: simulated time, or the browser's clock in live mode.
+    Millis nowMs();
+    // The fleet the map draws: the simulated one, or the server's (GET /runtimes, all pages).
+    FleetView& activeFleet() { return live ? liveFleet : fleet; }
+    FleetView liveFleet;
+    struct LiveOp {
+        std::string operationID, orchestrationID, state;
+    };
+    std::vector<LiveOp> liveOps;  // per live fleet cell: its lastOperation
+    std::size_t liveRuntimesLoaded = 0, liveRuntimesTotal = 0;
+    int liveRuntimePages = 0;
+    double liveFleetAtMs = 0;     // wall clock of the last complete /runtimes read
+    int liveStatus = 0;           // status of the latest answer
+    std::string liveError;        // the latest failed answer ("401 <server's message>")
+    std::optional<ApiAnswer> preview;  // the latest POST ...?preview=true answer
+    std::string previewRequest;        // its request body
+    int shownPreviewBars = 0;          // hourly bars the timeline drew for it last frame
+    static constexpr double kLivePollMs = 2000;
+
     // ---- UI state (drawn every frame) ----
     bool playing = false;
     double speed = 1000;          // simulated ms per real ms
@@ -88,6 +128,8 @@ public:
     double lastRefreshMs = 0;     // time the fleet map's state refresh took in the last frame
     // scenario panel
     int selectedScenario = 0;
+    bool pickerShowsLoaded = false;
+    std::string shownPickerName;     // what the picker showed last frame (kebSim.state().picker)  // the loaded scenario is not a bundled one: the picker shows its name
     std::string pasteBuffer;
     std::string seedText;
     int fleetSizeOverride = 0;    // 0: the scenario's own
@@ -146,6 +188,15 @@ private:
     bool engineBlackoutsRead_ = false;
     // While playing, the fleet map re-reads this many shoots per frame (all of them in a few frames).
     static constexpr std::size_t kRefreshCellsPerFrame = 2500;
+    // live mode
+    void noteLive(const LiveAnswer& a);
+    void pollLive();
+    void fetchRuntimes(int page, std::uint64_t generation);
+    void applyLiveRuntimes();
+    std::vector<Json> runtimesAccum_;
+    bool runtimesInFlight_ = false;
+    double runtimesAskedAtMs_ = 0;
+    std::uint64_t liveGeneration_ = 0;
 };
 
 // Parses a decimal unsigned 64-bit seed; nullopt (and *error) when not a number. Empty: nullopt, no error.

@@ -18,6 +18,8 @@ namespace keb::web {
 enum class CellState : std::uint8_t { NoOperation, Pending, InProgress, Succeeded, Failed, Canceled, Skipped, Gone, Count };
 constexpr int kCellStates = static_cast<int>(CellState::Count);
 const char* cellStateName(CellState s);
+// An operation state as the HTTP API writes it ("in progress") -> cell state; NoOperation if unknown.
+CellState cellStateFromApi(const std::string& state);
 // RGBA (ImGui's IM_COL32 layout: 0xAABBGGRR).
 std::uint32_t cellStateColor(CellState s);
 
@@ -44,6 +46,13 @@ struct FleetCell {
 class FleetView {
 public:
     void rebuild(sim::Simulation& sim);
+    // Live mode: the server's fleet (GET /runtimes, every page) with each runtime's state from
+    // its lastOperation. Same cells, windows and filters as the simulated fleet.
+    void rebuild(const std::vector<Runtime>& runtimes, const MaintenancePolicy& policy,
+                 const std::vector<CellState>& states);
+    // Live mode, same runtimes in the same order: only the states changed.
+    void setStates(const std::vector<CellState>& states);
+    bool sameRuntimes(const std::vector<Runtime>& runtimes) const;
     void clear();
     // Re-reads every cell's state from the simulation (one hash lookup per shoot).
     void refresh(sim::Simulation& sim);
@@ -63,6 +72,8 @@ public:
     int maxCoverage() const { return maxCoverage_; }
 
 private:
+    template <class Get>
+    void buildCells(std::size_t n, Get&& get, const MaintenancePolicy& policy);
     std::vector<FleetCell> cells_;
     std::vector<CellState> states_;
     std::vector<std::uint8_t> accountMatch_;

@@ -161,6 +161,22 @@ EMSCRIPTEN_KEEPALIVE const char* keb_ui_text_arrived(const char* text, const cha
     });
 }
 
+// Live mode: the JS bridge's answer to request id (web/src/live.cpp).
+EMSCRIPTEN_KEEPALIVE const char* keb_live_response(int id, int status, const char* text) {
+    return guarded([&] {
+        keb::web::liveDeliver(id, status, text ? text : "");
+        return out(nlohmann::json{{"ok", true}});
+    });
+}
+
+// The page is served by keb-server (its /healthz answered); token: the one this tab kept.
+EMSCRIPTEN_KEEPALIVE const char* keb_live_available(const char* token) {
+    App& app = App::instance();
+    app.liveAvailable = true;
+    if (token && *token && app.tokenInput.empty()) app.tokenInput = token;
+    return out(nlohmann::json{{"ok", true}});
+}
+
 }  // extern "C"
 
 extern "C" {

@@ -26,12 +26,12 @@ static std::string daysText(std::uint8_t days) {
     return out;
 }
 
-static void drawTooltip(App& app, std::size_t index) {
-    const FleetCell& c = app.fleet.cell(index);
+static void drawTooltip(App& app, FleetView& fleet, std::size_t index) {
+    const FleetCell& c = fleet.cell(index);
     ImGui::BeginTooltip();
     ImGui::Text("shoot %s", c.shootName.c_str());
     ImGui::TextDisabled("runtime %s", c.runtimeID.c_str());
-    ImGui::Text("region %s | plan %s", app.fleet.regions()[c.region].c_str(), c.planName.c_str());
+    ImGui::Text("region %s | plan %s", fleet.regions()[c.region].c_str(), c.planName.c_str());
     ImGui::Text("account %s / %s", c.globalAccountID.c_str(), c.subAccountID.c_str());
     ImGui::Text("window %s - %s", c.windowBegin.c_str(), c.windowEnd.c_str());
     if (c.hasWindow)
@@ -40,11 +40,17 @@ static void drawTooltip(App& app, std::size_t index) {
     else
         ImGui::TextColored(ImVec4(1, 0.5f, 0.5f, 1), "  unparsable window: skipped by window schedules");
     ImGui::Separator();
-    CellState s = app.fleet.state(index);
+    CellState s = fleet.state(index);
     ImGui::ColorButton("##s", ImGui::ColorConvertU32ToFloat4(cellStateColor(s)), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
     ImGui::SameLine();
     ImGui::Text("%s", cellStateName(s));
-    if (auto op = app.sim()->latestOperation(c.runtimeID)) {
+    if (app.live) {
+        if (index < app.liveOps.size() && !app.liveOps[index].operationID.empty()) {
+            ImGui::Text("operation %s", app.liveOps[index].operationID.c_str());
+            ImGui::TextDisabled("orchestration %s", app.liveOps[index].orchestrationID.c_str());
+            ImGui::Text("state %s", app.liveOps[index].state.c_str());
+        }
+    } else if (auto op = app.sim()->latestOperation(c.runtimeID)) {
         ImGui::Text("operation %s", op->operationID.c_str());
         ImGui::TextDisabled("orchestration %s", op->orchestrationID.c_str());
         ImGui::Text("state %s%s", toString(op->state), op->dryRun ? " (dry run)" : "");
@@ -57,11 +63,19 @@ static void drawTooltip(App& app, std::size_t index) {
 }
 
 void drawFleetMapPanel(App& app) {
-    if (!app.sim()) {
+    if (!app.hasData()) {
         ImGui::TextDisabled("Load a scenario to see its fleet.");
         return;
     }
-    FleetView& fleet = app.fleet;
+    // The simulated fleet or the server's (GET /runtimes): the same cells, filters and drawing.
+    FleetView& fleet = app.activeFleet();
+    if (app.live && fleet.size() == 0) {
+        if (app.liveRuntimesTotal > 0)
+            ImGui::TextDisabled("reading GET /runtimes: %zu of %zu", app.liveRuntimesLoaded, app.liveRuntimesTotal);
+        else
+            ImGui::TextDisabled("%s", app.token.empty() ? "Enter a token and press Connect." : "reading GET /runtimes...");
+        return;
+    }
     // Filters.
     {
         const auto& regions = fleet.regions();
@@ -87,18 +101,31 @@ void drawFleetMapPanel(App& app) {
             ImGui::EndCombo();
         }
     }
-    // Legend with counts.
+    // Legend with counts; an entry that does not fit on the line starts the next one.
     const auto& counts = fleet.counts();
+    const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
+    bool first = true;
     for (int s = 0; s < kCellStates; ++s) {
         if (counts[s] == 0) continue;
+        char text[96];
+        std::snprintf(text, sizeof text, "%s %d", cellStateName(static_cast<CellState>(s)), counts[s]);
+        const ImGuiStyle& style = ImGui::GetStyle();
+        const float w = 10 + style.ItemSpacing.x + ImGui::CalcTextSize(text).x;
+        if (!first) {
+            ImGui::SameLine();
+            if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
+        }
+        first = false;
         ImGui::ColorButton(cellStateName(static_cast<CellState>(s)),
                            ImGui::ColorConvertU32ToFloat4(cellStateColor(static_cast<CellState>(s))),
                            ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
         ImGui::SameLine();
-        ImGui::Text("%s %d", cellStateName(static_cast<CellState>(s)), counts[s]);
-        ImGui::SameLine();
+        ImGui::TextUnformatted(text);
+        app.widgets.recordLastItem(std::string("fleet.legend.") + cellStateName(static_cast<CellState>(s)));
     }
-    ImGui::NewLine();
+    if (app.live)
+        ImGui::TextDisabled("GET /runtimes: %zu runtimes (%d pages), read %.1f s ago", fleet.size(), app.liveRuntimePages,
+                            (wallClockMs() - app.liveFleetAtMs) / 1000.0);
 
     const std::vector<std::uint32_t>& cells = fleet.visible(app.filter);
     ImVec2 origin = ImGui::GetCursorScreenPos();
@@ -162,7 +189,7 @@ void drawFleetMapPanel(App& app) {
             if (k < n) {
                 const float x = origin.x + static_cast<float>(cx) * pitch, y = origin.y + static_cast<float>(cy) * pitch;
                 dl->AddRect(ImVec2(x - 1, y - 1), ImVec2(x + size + 1, y + size + 1), IM_COL32(255, 255, 255, 255));
-                drawTooltip(app, cells[k]);
+                drawTooltip(app, fleet, cells[k]);
             }
         }
     }

@@ -37,22 +37,33 @@ void drawUi(App& app) {
     const float mid = std::max(200.0f, d.x - left - right);
     const float scenarioH = 250, playbackH = 235;
 
-    place(0, 0, left, scenarioH);
-    if (ImGui::Begin("Scenario", nullptr, kPanelFlags)) drawScenarioPanel(app);
-    ImGui::End();
-    place(0, scenarioH, left, playbackH);
-    if (ImGui::Begin("Playback", nullptr, kPanelFlags)) drawPlaybackPanel(app);
-    ImGui::End();
+    if (app.live) {
+        place(0, 0, left, scenarioH + playbackH);
+        if (ImGui::Begin("Live: keb-server", nullptr, kPanelFlags)) drawLivePanel(app);
+        ImGui::End();
+    } else {
+        place(0, 0, left, scenarioH);
+        if (ImGui::Begin("Scenario", nullptr, kPanelFlags)) drawScenarioPanel(app);
+        ImGui::End();
+        place(0, scenarioH, left, playbackH);
+        if (ImGui::Begin("Playback", nullptr, kPanelFlags)) drawPlaybackPanel(app);
+        ImGui::End();
+    }
     place(0, scenarioH + playbackH, left, std::max(100.0f, d.y - scenarioH - playbackH));
     if (ImGui::Begin("New orchestration", nullptr, kPanelFlags)) drawNewOrchestrationPanel(app);
     ImGui::End();
 
     const float mapH = std::floor(d.y * 0.62f);
     place(left, 0, mid, mapH);
-    if (ImGui::Begin("Fleet map", nullptr, kPanelFlags)) drawFleetMapPanel(app);
+    if (ImGui::Begin(app.live ? "Fleet map (server)###fleet" : "Fleet map###fleet", nullptr, kPanelFlags)) drawFleetMapPanel(app);
     ImGui::End();
     place(left, mapH, mid, d.y - mapH);
-    if (ImGui::Begin("Timeline (UTC)", nullptr, kPanelFlags)) drawTimelinePanel(app);
+    if (ImGui::Begin(app.live ? "Preview (UTC)###timeline" : "Timeline (UTC)###timeline", nullptr, kPanelFlags)) {
+        if (app.live)
+            drawLiveTimeline(app);
+        else
+            drawTimelinePanel(app);
+    }
     ImGui::End();
 
     place(left + mid, 0, d.x - left - mid, d.y);
