@@ -260,6 +260,13 @@ const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQue
     return slot.response;
 }
 
+// totalCount of a list answer, -1 when there is none (not asked, loading, an error).
+static std::int64_t totalOf(const ApiResponse& r) {
+    if (r.status != 200 || !r.body.is_object()) return -1;
+    auto it = r.body.find("totalCount");
+    return it != r.body.end() && it->is_number_integer() ? it->get<std::int64_t>() : -1;
+}
+
 Json App::stateJson() {
     Json s = {{"loaded", loaded()}, {"playing", playing}, {"speed", speed}, {"lagging", lagging},
               {"lastRefreshMs", lastRefreshMs}};
@@ -305,9 +312,10 @@ Json App::stateJson() {
         Json l = {{"connected", !token.empty()}, {"status", liveStatus}, {"error", liveError},
                   {"fleetSize", liveFleet.size()}, {"runtimesTotal", liveRuntimesTotal},
                   {"runtimePages", liveRuntimePages}, {"fleetCounts", counts}, {"inFlight", liveInFlight()},
-                  {"orchestrations", orchList.response.status == 200 ? orchList.response.body.value("totalCount", 0) : -1},
-                  {"operations", opList.response.status == 200 ? opList.response.body.value("totalCount", 0) : -1},
-                  {"operationsShown", opList.response.status == 200 && opList.response.body.contains("data")
+                  {"orchestrations", totalOf(orchList.response)},
+                  {"operations", totalOf(opList.response)},
+                  {"operationsShown", opList.response.status == 200 && opList.response.body.is_object() &&
+                                              opList.response.body.contains("data") && opList.response.body["data"].is_array()
                                           ? opList.response.body["data"].size() : 0},
                   {"operationsQuery", opList.pathAndQuery}};
         if (preview) l["preview"] = {{"status", preview->status}, {"body", preview->body}, {"drawn", shownPreviewBars}};

@@ -70,6 +70,8 @@ public:
     // Runtimes whose maintenance window covers each hour of the week (0 = Monday 00:00 UTC).
     const std::array<int, 168>& windowCoverage() const { return coverage_; }
     int maxCoverage() const { return maxCoverage_; }
+    // Bumped whenever a cell's state or the cells change (the map's texture is rebuilt then).
+    std::uint64_t version() const { return version_; }
 
 private:
     template <class Get>

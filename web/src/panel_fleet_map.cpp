@@ -1,8 +1,11 @@
 // Fleet map: every shoot as one cell colored by the state of its latest operation;
 // hover shows the shoot, its window and its operation; filter by region, account, state.
 // Drawn with ImDrawList rectangles (one quad per cell, 10,000+ cells per frame).
+#include <GLES3/gl3.h>
+
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "imgui.h"
 #include "imgui_stdlib.h"
@@ -61,6 +64,53 @@ static void drawTooltip(App& app, FleetView& fleet, std::size_t index) {
     }
     ImGui::EndTooltip();
 }
+
+namespace {
+// Large fleets (cells under 4 px): one texel per cell in a texture drawn as one quad, updated
+// only when a state, the filter or the layout changed. Drawing 100,000 cells as quads (runs of
+// equal cells) cost ~4 MB of vertices per frame; the texture costs 4 bytes per cell per change.
+struct MapTexture {
+    GLuint id = 0;
+    int w = 0, h = 0;
+    const FleetView* fleet = nullptr;
+    std::uint64_t version = ~0ull;
+    FleetFilter filter;
+    std::vector<std::uint32_t> pixels;
+};
+MapTexture g_tex;
+
+void drawAsTexture(ImDrawList* dl, FleetView& fleet, const FleetFilter& filter, const std::vector<std::uint32_t>& cells,
+                   ImVec2 origin, int cols, float pitch) {
+    const std::size_t n = cells.size();
+    const int rows = static_cast<int>((n + cols - 1) / cols);
+    const bool resized = g_tex.w != cols || g_tex.h != rows;
+    if (!g_tex.id) {
+        glGenTextures(1, &g_tex.id);
+        glBindTexture(GL_TEXTURE_2D, g_tex.id);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    }
+    if (resized || g_tex.fleet != &fleet || g_tex.version != fleet.version() || !(g_tex.filter == filter)) {
+        g_tex.pixels.assign(static_cast<std::size_t>(cols) * rows, 0xff1e1a18u);  // background (24, 26, 30)
+        for (std::size_t k = 0; k < n; ++k) g_tex.pixels[k] = cellStateColor(fleet.state(cells[k]));
+        glBindTexture(GL_TEXTURE_2D, g_tex.id);
+        glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+        if (resized)
+            glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, cols, rows, 0, GL_RGBA, GL_UNSIGNED_BYTE, g_tex.pixels.data());
+        else
+            glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, cols, rows, GL_RGBA, GL_UNSIGNED_BYTE, g_tex.pixels.data());
+        g_tex.w = cols;
+        g_tex.h = rows;
+        g_tex.fleet = &fleet;
+        g_tex.version = fleet.version();
+        g_tex.filter = filter;
+    }
+    dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(g_tex.id)), origin,
+                 ImVec2(origin.x + static_cast<float>(cols) * pitch, origin.y + static_cast<float>(rows) * pitch));
+}
+}  // namespace
 
 void drawFleetMapPanel(App& app) {
     if (!app.hasData()) {
@@ -165,21 +215,8 @@ void drawFleetMapPanel(App& app) {
             dl->PrimRect(ImVec2(x, y), ImVec2(x + size, y + size), cellStateColor(fleet.state(cells[k])));
         }
     } else {
-        // Tiny cells (very large fleets) touch each other: one quad per run of equal cells in a row.
-        for (std::size_t row0 = 0; row0 < n; row0 += cols) {
-            const std::size_t rowEnd = std::min(n, row0 + cols);
-            const float y = origin.y + static_cast<float>(row0 / cols) * pitch;
-            std::size_t k = row0;
-            while (k < rowEnd) {
-                const CellState s = fleet.state(cells[k]);
-                std::size_t e = k + 1;
-                while (e < rowEnd && fleet.state(cells[e]) == s) ++e;
-                const float xa = origin.x + static_cast<float>(k - row0) * pitch;
-                const float xb = origin.x + static_cast<float>(e - row0) * pitch;
-                dl->AddRectFilled(ImVec2(xa, y), ImVec2(xb, y + size), cellStateColor(s));
-                k = e;
-            }
-        }
+        // Tiny cells (very large fleets) touch each other: a texture, one texel per cell.
+        drawAsTexture(dl, fleet, app.filter, cells, origin, cols, pitch);
     }
     if (hovered) {
         ImVec2 m = ImGui::GetIO().MousePos;

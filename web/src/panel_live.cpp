@@ -32,13 +32,12 @@ std::string shortTime(Millis t) {
     return s.size() >= 16 ? s.substr(5, 11) : s;
 }
 
-std::string durationText(double ms) {
-    char buf[48];
-    if (ms >= kHour) std::snprintf(buf, sizeof buf, "%.1f h", ms / kHour);
-    else if (ms >= kMinute) std::snprintf(buf, sizeof buf, "%.1f min", ms / kMinute);
-    else std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000.0);
-    return buf;
+// A number of a server answer, or def when absent or not a number (never throws).
+double numOr(const Json& j, const char* key, double def = 0) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : def;
 }
+long long intOr(const Json& j, const char* key) { return static_cast<long long>(numOr(j, key)); }
 
 }  // namespace
 
@@ -95,27 +94,28 @@ void drawLiveTimeline(App& app) {
     }
     const Json& b = p.body;
     const Millis start = timeOf(b, "predictedStart"), end = timeOf(b, "predictedEnd"), p90 = timeOf(b, "predictedEndP90");
-    const Json assumptions = b.value("assumptions", Json::object());
-    ImGui::Text("preview: %lld runtimes (%lld skipped), peak workers %lld", static_cast<long long>(b.value("runtimes", 0)),
-                static_cast<long long>(b.value("skippedCount", 0)), static_cast<long long>(b.value("peakWorkers", 0)));
+    const Json assumptions = b.contains("assumptions") && b["assumptions"].is_object() ? b["assumptions"] : Json::object();
+    ImGui::Text("preview: %lld runtimes (%lld skipped), peak workers %lld", intOr(b, "runtimes"), intOr(b, "skippedCount"),
+                intOr(b, "peakWorkers"));
     app.widgets.recordLastItem("preview.summary");
     ImGui::Text("start %s   end %s   p90 end %s (UTC)", shortTime(start).c_str(), shortTime(end).c_str(), shortTime(p90).c_str());
-    ImGui::TextDisabled("assumptions: median %s, p90 %s, failure rate %.1f%%, from %s (%lld operations)",
-                        durationText(assumptions.value("durationMedian", 0.0)).c_str(),
-                        durationText(assumptions.value("durationP90", 0.0)).c_str(),
-                        100.0 * assumptions.value("failureRate", 0.0), str(assumptions, "source").c_str(),
-                        static_cast<long long>(assumptions.value("historyOperations", 0)));
+    ImGui::TextDisabled("assumptions: upgrade median %s, p90 %s, failure rate %.1f%%, from %s (%lld operations)",
+                        str(assumptions, "durationMedian").c_str(), str(assumptions, "durationP90").c_str(),
+                        100.0 * numOr(assumptions, "failureRate"), str(assumptions, "source").c_str(),
+                        intOr(assumptions, "historyOperations"));
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", assumptions.dump(2).c_str());
 
     // Hourly starts.
     std::vector<std::pair<Millis, std::int64_t>> hours;
     if (auto it = b.find("hourly"); it != b.end() && it->is_array())
-        for (const Json& h : *it) hours.push_back({timeOf(h, "hour"), h.value("starts", static_cast<std::int64_t>(0))});
+        for (const Json& h : *it)
+            if (h.is_object()) hours.push_back({timeOf(h, "hour"), static_cast<std::int64_t>(numOr(h, "starts"))});
     std::vector<std::tuple<std::string, Millis, Millis, std::int64_t>> stages;
     if (auto it = b.find("stages"); it != b.end() && it->is_array())
         for (const Json& s : *it)
-            stages.emplace_back(str(s, "name"), timeOf(s, "predictedStart"), timeOf(s, "predictedEnd"),
-                                s.value("runtimes", static_cast<std::int64_t>(0)));
+            if (s.is_object())
+                stages.emplace_back(str(s, "name"), timeOf(s, "predictedStart"), timeOf(s, "predictedEnd"),
+                                    static_cast<std::int64_t>(numOr(s, "runtimes")));
     Millis t0 = start ? start / kHour * kHour : 0, t1 = std::max(end, p90);
     for (auto& [h, n] : hours) {
         if (!t0 || h < t0) t0 = h;

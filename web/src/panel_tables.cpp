@@ -82,7 +82,7 @@ void pager(App& app, const char* id, int& page, int& pageSize, std::int64_t tota
 }
 
 void errorLine(App& app, const ApiResponse& r) {
-    if (r.status == 0 && app.live && r.body.value("error", "") == "loading") {
+    if (r.status == 0 && app.live && r.body.is_object() && r.body.value("error", "") == "loading") {
         ImGui::TextDisabled("loading...");
         return;
     }
