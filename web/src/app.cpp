@@ -33,26 +33,78 @@ std::optional<std::uint64_t> parseSeed(const std::string& text, std::string* err
     return v;
 }
 
-bool App::load(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
-               std::optional<int> fleetSize, std::string* error) {
+std::unique_ptr<sim::Simulation> App::prepare(const std::string& jsonText, const std::string& name,
+                                              std::optional<std::uint64_t> seed, std::optional<int> fleetSize,
+                                              std::string* error) {
     try {
         sim::Scenario sc = sim::parseScenario(jsonText, name);
         if (fleetSize) {
             if (*fleetSize < 1 || *fleetSize > 200000) {
                 if (error) *error = "fleet size must be between 1 and 200000";
-                return false;
+                return nullptr;
             }
             sc.fleet.size = *fleetSize;
         }
-        auto next = std::make_unique<sim::Simulation>(std::move(sc), seed);
-        // Stage and pause events for the timeline and the table: a short compare per log line.
-        stageMarks.clear();
-        next->setTraceSink([this](const std::string& line) { stageMarks.consume(line); });
-        sim_ = std::move(next);
+        return std::make_unique<sim::Simulation>(std::move(sc), seed);
     } catch (const std::exception& e) {
         if (error) *error = e.what();
-        return false;
+        return nullptr;
     }
+}
+
+bool App::load(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
+               std::optional<int> fleetSize, std::string* error) {
+    auto next = prepare(jsonText, name, seed, fleetSize, error);
+    if (!next) return false;
+    install(std::move(next), jsonText, name, seed, fleetSize);
+    return true;
+}
+
+void App::startLoad(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
+                    std::optional<int> fleetSize) {
+    pendingLoad.emplace();
+    pendingLoad->text = jsonText;
+    pendingLoad->name = name;
+    pendingLoad->seed = seed;
+    pendingLoad->fleetSize = fleetSize;
+    pendingLoad->phase = 0;
+    pendingLoad->startedAtMs = emscripten_get_now();
+}
+
+// One phase per frame, so the overlay (drawUi) shows where the load is between them:
+// 0 requested -> 1 scenario parsed and shoots generated -> 2 fleet map built, done.
+void App::stepLoad() {
+    if (!pendingLoad) return;
+    PendingLoad& p = *pendingLoad;
+    if (!p.drawn) return;  // the overlay of this phase has not been on screen yet
+    p.drawn = false;
+    if (p.phase == 0) {
+        std::string err;
+        p.next = prepare(p.text, p.name, p.seed, p.fleetSize, &err);
+        if (!p.next) {
+            loadError = err;
+            pendingLoad.reset();
+            return;
+        }
+        p.shoots = p.next->fleet().size();
+        p.phase = 1;
+        return;
+    }
+    const std::string name = p.name;
+    install(std::move(p.next), p.text, p.name, p.seed, p.fleetSize);
+    loadMessage = "Loaded " + name + " (" + std::to_string(sim_->fleet().size()) + " shoots, seed " +
+                  std::to_string(sim_->seed()) + ") in " +
+                  std::to_string(static_cast<int>(emscripten_get_now() - p.startedAtMs)) + " ms";
+    lastLoadMs = emscripten_get_now() - p.startedAtMs;
+    pendingLoad.reset();
+}
+
+void App::install(std::unique_ptr<sim::Simulation> next, const std::string& jsonText, const std::string& name,
+                  std::optional<std::uint64_t> seed, std::optional<int> fleetSize) {
+    // Stage and pause events for the timeline and the table: a short compare per log line.
+    stageMarks.clear();
+    next->setTraceSink([this](const std::string& line) { stageMarks.consume(line); });
+    sim_ = std::move(next);
     scenarioText_ = jsonText;
     scenarioName_ = name;
     // The scenario picker follows every load (the panel's, kebSim.loadScenario's, a file's):
@@ -83,7 +135,6 @@ bool App::load(const std::string& jsonText, const std::string& name, std::option
     fleet.rebuild(*sim_);
     syncRollout();
     jumpText = formatRfc3339(sim_->now());
-    return true;
 }
 
 std::uint64_t App::version() const {
@@ -92,6 +143,7 @@ std::uint64_t App::version() const {
 }
 
 void App::advance(double realMs) {
+    stepLoad();
     if (live) {
         pollLive();
         return;
@@ -245,7 +297,8 @@ const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQue
         return slot.response;
     }
     const bool throttled = playing && slot.pathAndQuery == pathAndQuery &&
-                           nowMs - slot.fetchedAtMs < std::max(kPlayingRefreshMs, kPlayingCostFactor * slot.costMs);
+                           (nowMs - slot.fetchedAtMs < std::max(kPlayingRefreshMs, kPlayingCostFactor * slot.costMs) ||
+                            lastGetFrame_ == frameNumber);
     if (slot.pathAndQuery != pathAndQuery || (slot.version != v && !throttled)) {
         slot.pathAndQuery = pathAndQuery;
         slot.fetchedAtMs = nowMs;
@@ -256,6 +309,7 @@ const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQue
         }
         slot.version = v;
         slot.costMs = emscripten_get_now() - nowMs;
+        if (playing) lastGetFrame_ = frameNumber;
     }
     return slot.response;
 }
@@ -303,6 +357,10 @@ Json App::stateJson() {
     s["timeline"] = {{"blackouts", shownBlackouts}, {"marks", shownMarks},
                      {"knownBlackouts", blackouts_.size()}, {"knownMarks", stageMarks.marks().size()}};
     s["liveAvailable"] = liveAvailable;
+    if (pendingLoad)
+        s["loading"] = {{"name", pendingLoad->name}, {"phase", pendingLoad->phase}, {"shoots", pendingLoad->shoots}};
+    s["lastLoadMs"] = lastLoadMs;
+    s["panelMs"] = panelMs;
     s["picker"] = shownPickerName;
     if (live) {
         const auto& c = liveFleet.counts();

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,22 @@ public:
     bool load(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
               std::optional<int> fleetSize, std::string* error);
     bool loaded() const { return sim_ != nullptr; }
+    // The Scenario panel's load: spread over frames with a progress overlay (100,000 shoots take
+    // seconds): parse + generate the shoots in one frame, build the fleet map in the next.
+    void startLoad(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
+                   std::optional<int> fleetSize);
+    struct PendingLoad {
+        std::string text, name;
+        std::optional<std::uint64_t> seed;
+        std::optional<int> fleetSize;
+        int phase = 0;          // 0: requested, 1: shoots generated
+        bool drawn = false;     // the overlay showed this phase (set by drawUi)
+        std::size_t shoots = 0;
+        double startedAtMs = 0;
+        std::unique_ptr<sim::Simulation> next;
+    };
+    std::optional<PendingLoad> pendingLoad;
+    double lastLoadMs = 0;
     sim::Simulation* sim() { return sim_.get(); }
     const std::string& scenarioName() const { return scenarioName_; }
 
@@ -75,7 +92,11 @@ public:
     // is longer (a staged orchestration's GET counts its operations per stage: ~10-30 ms for
     // 100,000 operations, so at most a few percent of the real time goes to it).
     const ApiResponse& cachedGet(CachedGet& slot, const std::string& pathAndQuery);
-    static constexpr double kPlayingRefreshMs = 250, kPlayingCostFactor = 40;
+    // While playing, at most one table is re-asked per frame (the others keep their answer a
+    // frame longer), so a frame never pays for three GETs at once.
+    static constexpr double kPlayingRefreshMs = 500, kPlayingCostFactor = 40;
+    std::uint64_t frameNumber = 0;           // set by the frame loop
+    std::uint64_t lastGetFrame_ = ~0ull;     // frame of the last re-ask while playing
     // Bumped by every event, API call, load and injection.
     std::uint64_t version() const;
 
@@ -171,6 +192,7 @@ public:
     int shownBlackouts = 0, shownMarks = 0;
 
     FrameStats frames;
+    std::map<std::string, double> panelMs;  // UI time per panel (moving average), panels.cpp
     WidgetRegistry widgets;
 
 private:
@@ -188,6 +210,12 @@ private:
     bool engineBlackoutsRead_ = false;
     // While playing, the fleet map re-reads this many shoots per frame (all of them in a few frames).
     static constexpr std::size_t kRefreshCellsPerFrame = 2500;
+    std::unique_ptr<sim::Simulation> prepare(const std::string& jsonText, const std::string& name,
+                                             std::optional<std::uint64_t> seed, std::optional<int> fleetSize,
+                                             std::string* error);
+    void install(std::unique_ptr<sim::Simulation> next, const std::string& jsonText, const std::string& name,
+                 std::optional<std::uint64_t> seed, std::optional<int> fleetSize);
+    void stepLoad();
     // live mode
     void noteLive(const LiveAnswer& a);
     void pollLive();

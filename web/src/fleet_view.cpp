@@ -60,6 +60,8 @@ void FleetView::clear() {
     visible_.clear();
     cachedVersion_ = ~0ull;  // account matches are recomputed for the new cells
     ++version_;
+    dirtyLo_ = 0;
+    dirtyHi_ = ~std::size_t{0} >> 1;
 }
 
 template <class Get>
@@ -159,6 +161,8 @@ void FleetView::setState(std::size_t i, CellState s) {
     ++counts_[static_cast<int>(s)];
     states_[i] = s;
     ++version_;
+    dirtyLo_ = std::min(dirtyLo_, i);
+    dirtyHi_ = std::max(dirtyHi_, i + 1);
 }
 
 void FleetView::refresh(sim::Simulation& sim) {
@@ -184,6 +188,11 @@ void FleetView::refreshSlice(sim::Simulation& sim, std::size_t maxCells) {
 
 const std::vector<std::uint32_t>& FleetView::visible(const FleetFilter& f) {
     if (f == cachedFilter_ && cachedVersion_ == version_) return visible_;
+    // No filter: every cell in fleet order, whatever the states (no rescan while playing).
+    if (f == FleetFilter{} && cachedFilter_ == f && cachedVersion_ != ~0ull && visible_.size() == cells_.size()) {
+        cachedVersion_ = version_;
+        return visible_;
+    }
     if (f.account != cachedFilter_.account || cachedVersion_ == ~0ull || accountMatch_.size() != cells_.size()) {
         accountMatch_.assign(cells_.size(), 1);
         if (!f.account.empty())

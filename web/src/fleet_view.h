@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "keb/model.h"
@@ -72,6 +73,14 @@ public:
     int maxCoverage() const { return maxCoverage_; }
     // Bumped whenever a cell's state or the cells change (the map's texture is rebuilt then).
     std::uint64_t version() const { return version_; }
+    // Cells whose state changed since the last call, as an index range [lo, hi) (empty: lo >= hi);
+    // resets it. All cells after rebuild/clear.
+    std::pair<std::size_t, std::size_t> takeDirty() {
+        auto r = std::make_pair(dirtyLo_, dirtyHi_);
+        dirtyLo_ = ~std::size_t{0};
+        dirtyHi_ = 0;
+        return r;
+    }
 
 private:
     template <class Get>
@@ -91,6 +100,7 @@ private:
     FleetFilter cachedFilter_;
     std::uint64_t cachedVersion_ = ~0ull;
     std::uint64_t version_ = 0;
+    std::size_t dirtyLo_ = 0, dirtyHi_ = ~std::size_t{0} >> 1;
     std::vector<std::uint32_t> visible_;
 };
 

@@ -33,6 +33,7 @@ void frame() {
     const double interval = g_lastFrameStart > 0 ? start - g_lastFrameStart : 0;
     g_lastFrameStart = start;
 
+    ++app.frameNumber;
     syncCanvasSize();
     glfwPollEvents();
     app.advance(interval);

@@ -92,21 +92,31 @@ void drawAsTexture(ImDrawList* dl, FleetView& fleet, const FleetFilter& filter, 
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
     }
-    if (resized || g_tex.fleet != &fleet || g_tex.version != fleet.version() || !(g_tex.filter == filter)) {
+    const bool identity = filter == FleetFilter{} && n == fleet.size();  // position k is cell k
+    const bool layoutChanged = resized || g_tex.fleet != &fleet || !(g_tex.filter == filter);
+    auto [lo, hi] = fleet.takeDirty();
+    glBindTexture(GL_TEXTURE_2D, g_tex.id);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    if (layoutChanged || (g_tex.version != fleet.version() && !identity)) {
         g_tex.pixels.assign(static_cast<std::size_t>(cols) * rows, 0xff1e1a18u);  // background (24, 26, 30)
         for (std::size_t k = 0; k < n; ++k) g_tex.pixels[k] = cellStateColor(fleet.state(cells[k]));
-        glBindTexture(GL_TEXTURE_2D, g_tex.id);
-        glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
         if (resized)
             glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, cols, rows, 0, GL_RGBA, GL_UNSIGNED_BYTE, g_tex.pixels.data());
         else
             glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, cols, rows, GL_RGBA, GL_UNSIGNED_BYTE, g_tex.pixels.data());
-        g_tex.w = cols;
-        g_tex.h = rows;
-        g_tex.fleet = &fleet;
-        g_tex.version = fleet.version();
-        g_tex.filter = filter;
+    } else if (g_tex.version != fleet.version() && lo < hi) {
+        // Unfiltered: only the rows holding changed cells (playback re-reads 2,500 cells a frame).
+        hi = std::min(hi, n);
+        for (std::size_t k = lo; k < hi; ++k) g_tex.pixels[k] = cellStateColor(fleet.state(k));
+        const int r0 = static_cast<int>(lo / cols), r1 = static_cast<int>((hi - 1) / cols) + 1;
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, r0, cols, r1 - r0, GL_RGBA, GL_UNSIGNED_BYTE,
+                        g_tex.pixels.data() + static_cast<std::size_t>(r0) * cols);
     }
+    g_tex.w = cols;
+    g_tex.h = rows;
+    g_tex.fleet = &fleet;
+    g_tex.version = fleet.version();
+    g_tex.filter = filter;
     dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(g_tex.id)), origin,
                  ImVec2(origin.x + static_cast<float>(cols) * pitch, origin.y + static_cast<float>(rows) * pitch));
 }

@@ -44,12 +44,7 @@ static void loadFromPanel(App& app, const std::string& text, const std::string& 
     }
     std::optional<int> size;
     if (app.fleetSizeOverride > 0) size = app.fleetSizeOverride;
-    if (app.load(text, name, seed, size, &err)) {
-        app.loadMessage = "Loaded " + name + " (" + std::to_string(app.sim()->fleet().size()) + " shoots, seed " +
-                          std::to_string(app.sim()->seed()) + ")";
-    } else {
-        app.loadError = err;
-    }
+    app.startLoad(text, name, seed, size);  // over the next frames, with a progress overlay
 }
 
 void drawScenarioPanel(App& app) {
@@ -89,6 +84,7 @@ void drawScenarioPanel(App& app) {
     }
     ImGui::SetNextItemWidth(120);
     ImGui::InputInt("fleet size", &app.fleetSizeOverride, 1000, 10000);
+    app.widgets.recordLastItem("scenario.fleetSize");
     if (app.fleetSizeOverride < 0) app.fleetSizeOverride = 0;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("0: the scenario's own fleet size");
     ImGui::SameLine();

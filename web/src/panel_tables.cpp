@@ -236,7 +236,13 @@ void drawOperations(App& app, const std::string& id, float height) {
         ImGui::TableSetupColumn("window (UTC)", 0, 1.4f);
         ImGui::TableSetupColumn("description", 0, 2.0f);
         ImGui::TableHeadersRow();
-        for (const Json& op : r.body["data"]) {
+        // Only the rows in view are laid out (ImGuiListClipper): a 100-row page costs what fits.
+        const Json& data = r.body["data"];
+        ImGuiListClipper clipper;
+        clipper.Begin(static_cast<int>(data.size()));
+        while (clipper.Step())
+        for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
+            const Json& op = data[static_cast<std::size_t>(row)];
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(str(op, "shootName").c_str());
