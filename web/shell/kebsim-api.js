@@ -78,6 +78,7 @@
     pause: function () { return callJson('keb_control', ['pause', '']); },
     step: function () { return callJson('keb_control', ['step', '']); },
     jumpTo: function (t) { return callJson('keb_control', ['jump', String(t)]); },
+    setPanelFleetSize: function (n) { return callJson('keb_control', ['panelFleetSize', String(n)]); },
     inject: function (kind) { return callJson('keb_control', ['inject', String(kind)]); },
     frameStats: function () { return callJson('keb_frame_stats', []); },
     resetFrameStats: function () { return callJson('keb_control', ['resetFrameStats', '']); },

@@ -78,6 +78,7 @@ void App::stepLoad() {
     PendingLoad& p = *pendingLoad;
     if (!p.drawn) return;  // the overlay of this phase has not been on screen yet
     p.drawn = false;
+    ++p.phasesShown;
     if (p.phase == 0) {
         std::string err;
         p.next = prepare(p.text, p.name, p.seed, p.fleetSize, &err);
@@ -96,6 +97,7 @@ void App::stepLoad() {
                   std::to_string(sim_->seed()) + ") in " +
                   std::to_string(static_cast<int>(emscripten_get_now() - p.startedAtMs)) + " ms";
     lastLoadMs = emscripten_get_now() - p.startedAtMs;
+    lastLoadPhasesShown = p.phasesShown;
     pendingLoad.reset();
 }
 
@@ -360,6 +362,7 @@ Json App::stateJson() {
     if (pendingLoad)
         s["loading"] = {{"name", pendingLoad->name}, {"phase", pendingLoad->phase}, {"shoots", pendingLoad->shoots}};
     s["lastLoadMs"] = lastLoadMs;
+    s["lastLoadPhasesShown"] = lastLoadPhasesShown;
     s["panelMs"] = panelMs;
     s["picker"] = shownPickerName;
     if (live) {

@@ -59,12 +59,14 @@ public:
         std::optional<int> fleetSize;
         int phase = 0;          // 0: requested, 1: shoots generated
         bool drawn = false;     // the overlay showed this phase (set by drawUi)
+        int phasesShown = 0;    // phases whose overlay was on screen before they ran
         std::size_t shoots = 0;
         double startedAtMs = 0;
         std::unique_ptr<sim::Simulation> next;
     };
     std::optional<PendingLoad> pendingLoad;
     double lastLoadMs = 0;
+    int lastLoadPhasesShown = 0;  // of the last panel load: 2 = both steps were on screen
     sim::Simulation* sim() { return sim_.get(); }
     const std::string& scenarioName() const { return scenarioName_; }
 

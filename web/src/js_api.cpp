@@ -102,6 +102,12 @@ EMSCRIPTEN_KEEPALIVE const char* keb_control(const char* cmdText, const char* ar
             app.frames.reset();
             return out(app.frames.toJson());
         }
+        if (cmd == "panelFleetSize") {  // the Scenario panel's "fleet size" field (0: the scenario's)
+            auto v = keb::web::parseSeed(arg, nullptr);
+            if (!v || *v > 200000) return err("fleet size must be an integer from 0 to 200000");
+            app.fleetSizeOverride = static_cast<int>(*v);
+            return out(app.stateJson());
+        }
         if (!app.loaded()) return err("no scenario loaded");
         if (cmd == "play") {
             app.play();
