@@ -497,6 +497,8 @@ async function main() {
         const legend = Object.keys(w).filter((k) => k.startsWith('fleet.legend.'));
         assert.ok(legend.includes('fleet.legend.deprovisioning/suspended'), `legend: ${legend.join(', ')} ${JSON.stringify(st).slice(0, 300)}`);
         const map = w['fleet.map'];
+        // The UI was laid out for 1440x900 (a canvas as large as the screen used to stay at its old size).
+        assert.ok(map.x + map.w <= 1440 && map.y + map.h <= 900, `fleet map outside 1440x900: ${JSON.stringify(map)}`);
         for (const k of legend) {
           const r = w[k];
           assert.ok(r.x >= map.x - 1 && r.x + r.w <= map.x + map.w + 1 && r.y + r.h <= 900, `${k} cut off: ${JSON.stringify(r)} map ${JSON.stringify(map)}`);
