@@ -2,8 +2,10 @@
 # Browser test of the simulator: builds build/web if needed (scripts/build-web.sh), installs
 # playwright-core + pngjs in tests/web (npm ci from the lock file), and runs tests/web/web.test.mjs
 # in headless Debian chromium. Needs the native keb-sim (build/bin/keb-sim, or KEB_SIM=path) to
-# compare summaries. Artifacts (screenshot, summaries, numbers) go to test-artifacts/.
-# Env: KEB_WEB_REBUILD=1 forces a rebuild of the page; KEB_SIM, KEB_WEB_ROOT, KEB_ARTIFACTS.
+# compare summaries. Then tests/web/live.test.mjs: Live mode (SPEC 12) against a real keb-server
+# it starts itself (build/bin/keb-server, or KEB_SERVER=path) serving the same page.
+# Artifacts (screenshots, summaries, numbers) go to test-artifacts/.
+# Env: KEB_WEB_REBUILD=1 forces a rebuild of the page; KEB_SIM, KEB_SERVER, KEB_WEB_ROOT, KEB_ARTIFACTS.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/setup.sh"
@@ -21,4 +23,9 @@ cd "$repo/tests/web"
 if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/pngjs ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-exec node web.test.mjs
+export KEB_SERVER=${KEB_SERVER:-$repo/build/bin/keb-server}
+[ -x "$KEB_SERVER" ] || { echo "test-web: $KEB_SERVER not found: build the native project first (keb-server)" >&2; exit 1; }
+rc=0
+node web.test.mjs || rc=$?
+node live.test.mjs || rc=$?
+exit $rc

@@ -368,6 +368,9 @@ void App::serveStatic(const httplib::Request& req, httplib::Response& res) {
     std::ostringstream ss;
     ss << in.rdbuf();
     res.status = 200;
+    // The page asks for itself once and finds this header: it is served by keb-server, so it
+    // offers Live mode (SPEC 12); a plain static server has no such header.
+    res.set_header("X-Keb-Server", "1");
     res.set_content(ss.str(), contentTypeFor(p.string()));
 }
 

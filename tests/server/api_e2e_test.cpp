@@ -403,6 +403,11 @@ TEST_F(ServerTest, StaticFilesFromWebRoot) {
     EXPECT_EQ(idx->status, 200);
     EXPECT_EQ(idx->body, "<html>sim</html>");
     EXPECT_NE(idx->get_header_value("Content-Type").find("text/html"), std::string::npos);
+    // The page looks for this header to offer Live mode (SPEC 12); API answers do not carry it.
+    EXPECT_EQ(idx->get_header_value("X-Keb-Server"), "1");
+    auto health = c.Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_FALSE(health->has_header("X-Keb-Server"));
     auto w = c.Get("/app.wasm");
     ASSERT_TRUE(w);
     EXPECT_EQ(w->get_header_value("Content-Type"), "application/wasm");

@@ -208,6 +208,7 @@ async function main() {
 
     await step('UI: load a bundled scenario and start an orchestration by clicking', async () => {
       await clickWidget(page, 'scenario.load');
+      await page.waitForFunction(() => !window.kebSim.state().loading, null, { timeout: 30000 });  // loads over 2 frames
       const st = await page.evaluate(() => window.kebSim.state());
       assert.ok(st.loaded, `scenario not loaded: ${JSON.stringify(st)}`);
       const before = await page.evaluate(() => window.kebSim.api('GET', '/orchestrations'));
@@ -266,6 +267,7 @@ async function main() {
       await page.keyboard.type('{"fleet":{"size":"x"}}');
       await waitFrames(page, 2);
       await clickWidget(page, 'scenario.loadPasted');
+      await page.waitForFunction(() => !window.kebSim.state().loading, null, { timeout: 30000 });
       const after = await page.evaluate(() => window.kebSim.state());
       assert.ok(after.loadError && /fleet\.size/.test(after.loadError), `expected an error naming fleet.size, got ${JSON.stringify(after.loadError)}`);
       assert.equal(after.name, name, 'a bad scenario replaced the loaded one');
@@ -466,6 +468,95 @@ async function main() {
       assert.equal(st.shown.stages.length, 3, JSON.stringify(st.shown));
       assert.ok(st.shown.stages[0].done > 0, `no canary progress shown: ${JSON.stringify(st.shown)}`);
       numbers.frameStaged10k = { ...stats, shown: st.shown.stages, timeline: st.timeline };
+    });
+
+    await step('the scenario picker shows what kebSim.loadScenario loaded', async () => {
+      const names = await page.evaluate(() => window.kebSim.scenarios());
+      const other = names[names.length - 1];
+      await page.evaluate((n) => window.kebSim.loadScenario(window.kebSim.scenarioText(n), null, null, 'scenarios/' + n), other);
+      await waitFrames(page, 2);
+      assert.equal((await page.evaluate(() => window.kebSim.state())).picker, other);
+      await page.evaluate((n) => window.kebSim.loadScenario(window.kebSim.scenarioText(n), null, null, 'my-own.json'), names[0]);
+      await waitFrames(page, 2);
+      assert.equal((await page.evaluate(() => window.kebSim.state())).picker, 'my-own.json (loaded)');
+    });
+
+    await step('at 1440x900 the legend and the scenario\'s time span are inside their panels', async () => {
+      await page.setViewportSize({ width: 1440, height: 900 });
+      try {
+        // A fleet with deprovisioning/suspended shoots and a long name: the legend's widest
+        // entry and the span line are the ones that used to be cut off.
+        const sc = JSON.stringify({ name: 'wide', maxDuration: '7d', fleet: { size: 3000, deletingShare: 0.02, suspendedShare: 0.02 } });
+        await page.evaluate((t) => window.kebSim.loadScenario(t, 7, null, 'scenarios/a-rather-long-scenario-file-name-for-the-panel.json'), sc);
+        await page.evaluate(() => window.kebSim.api('POST', '/upgrade/kyma', { targets: { include: [{ target: 'all' }] },
+          strategy: { type: 'parallel', schedule: 'immediate', parallel: { workers: 50 } }, kyma: { version: '2.20.0' } }));
+        await page.evaluate(() => window.kebSim.jumpTo(new Date(Date.parse(window.kebSim.state().start) + 6 * 3600e3).toISOString().replace('.000Z', 'Z')));
+        await waitFrames(page, 4);
+        const st = await page.evaluate(() => window.kebSim.state());
+        const w = await page.evaluate(() => window.kebSim.widgets());
+        const legend = Object.keys(w).filter((k) => k.startsWith('fleet.legend.'));
+        assert.ok(legend.includes('fleet.legend.deprovisioning/suspended'), `legend: ${legend.join(', ')} ${JSON.stringify(st).slice(0, 300)}`);
+        const map = w['fleet.map'];
+        // The UI was laid out for 1440x900 (a canvas as large as the screen used to stay at its old size).
+        assert.ok(map.x + map.w <= 1440 && map.y + map.h <= 900, `fleet map outside 1440x900: ${JSON.stringify(map)}`);
+        for (const k of legend) {
+          const r = w[k];
+          assert.ok(r.x >= map.x - 1 && r.x + r.w <= map.x + map.w + 1 && r.y + r.h <= 900, `${k} cut off: ${JSON.stringify(r)} map ${JSON.stringify(map)}`);
+        }
+        const span = w['scenario.span'];
+        const left = Math.max(360, 1440 * 0.24);
+        assert.ok(span && span.x + span.w <= left && span.y + span.h <= 250, `time span cut off: ${JSON.stringify(span)}`);
+        await page.screenshot({ path: path.join(artifacts, 'web-1440x900.png') });
+      } finally {
+        await page.setViewportSize({ width: 1600, height: 1000 });
+        await waitFrames(page, 2);
+      }
+    });
+
+    await step('loading 100,000 shoots from the Scenario panel shows progress', async () => {
+      await page.evaluate(() => window.kebSim.setPanelFleetSize(100000));  // the panel's "fleet size" field
+      const r = await page.evaluate(() => window.kebSim.widgetRect('scenario.load'));
+      await page.mouse.move(r.x + r.w / 2, r.y + r.h / 2);
+      await waitFrames(page, 2);
+      await page.mouse.down();
+      await waitFrames(page, 1);
+      await page.mouse.up();
+      // The load runs one step per frame; the overlay is drawn before each step.
+      let shot = false;
+      const t0 = Date.now();
+      for (;;) {
+        const st = await page.evaluate(() => window.kebSim.state());
+        if (!st.loading && st.fleetSize === 100000) break;
+        if (st.loading && !shot) {
+          await page.screenshot({ path: path.join(artifacts, 'web-loading-100k.png') });
+          shot = true;
+        }
+        assert.ok(Date.now() - t0 < 60000, 'load did not finish in 60 s');
+        await page.waitForTimeout(20);
+      }
+      const st = await page.evaluate(() => window.kebSim.state());
+      assert.equal(st.fleetSize, 100000);
+      assert.equal(st.lastLoadPhasesShown, 2, 'the progress overlay was on screen before both load steps');
+      assert.ok(await page.evaluate(() => window.kebSim.widgetRect('load.progress')), 'no progress bar was drawn');
+      numbers.load100k = { ms: st.lastLoadMs, screenshotWhileLoading: shot };
+      await page.evaluate(() => window.kebSim.setPanelFleetSize(0));
+    });
+
+    await step(`frame time with 100,000 runtimes on the fleet map at 10,000x (${perfSeconds} s)`, async () => {
+      const r = await page.evaluate(() => window.kebSim.api('POST', '/upgrade/kyma', { targets: { include: [{ target: 'all' }] },
+        strategy: { type: 'parallel', schedule: 'immediate', parallel: { workers: 500 } }, kyma: { version: '2.20.0' } }));
+      assert.equal(r.status, 202);
+      await page.evaluate(() => { window.kebSim.setSpeed(10000); window.kebSim.play(); });
+      await page.waitForTimeout(500);
+      await page.evaluate(() => window.kebSim.resetFrameStats());
+      await page.waitForTimeout(perfSeconds * 1000);
+      const stats = await page.evaluate(() => window.kebSim.frameStats());
+      const st = await page.evaluate(() => window.kebSim.state());
+      await page.evaluate(() => window.kebSim.pause());
+      assert.equal(st.fleetSize, 100000);
+      assert.ok(st.operationsStarted > 0);
+      numbers.frame100k = { ...stats, operationsStarted: st.operationsStarted, lagging: st.lagging };
+      await page.screenshot({ path: path.join(artifacts, 'web-fleet-100k.png') });
     });
 
     await step('no console errors', async () => {

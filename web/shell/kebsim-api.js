@@ -78,6 +78,7 @@
     pause: function () { return callJson('keb_control', ['pause', '']); },
     step: function () { return callJson('keb_control', ['step', '']); },
     jumpTo: function (t) { return callJson('keb_control', ['jump', String(t)]); },
+    setPanelFleetSize: function (n) { return callJson('keb_control', ['panelFleetSize', String(n)]); },
     inject: function (kind) { return callJson('keb_control', ['inject', String(kind)]); },
     frameStats: function () { return callJson('keb_frame_stats', []); },
     resetFrameStats: function () { return callJson('keb_control', ['resetFrameStats', '']); },
@@ -87,8 +88,29 @@
     },
     widgets: function () { return callJson('keb_widgets', []); },
     palette: function () { return callJson('keb_palette', []); },
+    // Live mode: state().live has what the live panels show.
+    liveAvailable: function () { return !!api.state().liveAvailable; },
     // Internal: the file picker / clipboard of the Scenario panel hand their text back here.
     _textArrived: function (text, name, kind) { return call('keb_ui_text_arrived', [String(text), String(name), kind | 0]); },
+  };
+
+  // Live mode (SPEC 12): HTTP to the server that served the page, for web/src/live.cpp.
+  // The answer (status, body text) goes back into the wasm through keb_live_response.
+  Module.kebFetch = function (id, method, path, body, ctype, token) {
+    var headers = {};
+    if (token) headers['Authorization'] = 'Bearer ' + token;
+    if (body && ctype) headers['Content-Type'] = ctype;
+    var init = { method: method, headers: headers, cache: 'no-store' };
+    if (body && method !== 'GET') init.body = body;
+    fetch(path, init).then(function (r) {
+      return r.text().then(function (t) { call('keb_live_response', [id, r.status, t]); });
+    }, function (e) {
+      call('keb_live_response', [id, 0, JSON.stringify({ error: 'network error: ' + String(e && e.message || e) })]);
+    });
+  };
+  // The token lives in sessionStorage (this tab's session only), never in localStorage.
+  Module.kebRememberToken = function (token) {
+    try { if (token) sessionStorage.setItem('kebToken', token); else sessionStorage.removeItem('kebToken'); } catch (e) {}
   };
 
   // Called by main() (web/src/main.cpp) once the app is initialised.
@@ -97,5 +119,13 @@
     var s = document.getElementById('status');
     if (s) s.remove();
     resolveReady(api);
+    // Served by keb-server? Its static files carry X-Keb-Server (a plain static server's do not);
+    // asking for the page itself never produces a 404 in the console.
+    fetch(location.href.split('#')[0], { cache: 'no-store' }).then(function (r) {
+      if (!r.ok || r.headers.get('X-Keb-Server') !== '1') return;
+      var t = '';
+      try { t = sessionStorage.getItem('kebToken') || ''; } catch (e) {}
+      call('keb_live_available', [t]);
+    }, function () {});
   };
 })();

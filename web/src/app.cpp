@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "bundled_scenarios.h"
 #include "keb/sim/scenario.h"
 #include "keb/timefmt.h"
 
@@ -32,28 +33,94 @@ std::optional<std::uint64_t> parseSeed(const std::string& text, std::string* err
     return v;
 }
 
-bool App::load(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
-               std::optional<int> fleetSize, std::string* error) {
+std::unique_ptr<sim::Simulation> App::prepare(const std::string& jsonText, const std::string& name,
+                                              std::optional<std::uint64_t> seed, std::optional<int> fleetSize,
+                                              std::string* error) {
     try {
         sim::Scenario sc = sim::parseScenario(jsonText, name);
         if (fleetSize) {
             if (*fleetSize < 1 || *fleetSize > 200000) {
                 if (error) *error = "fleet size must be between 1 and 200000";
-                return false;
+                return nullptr;
             }
             sc.fleet.size = *fleetSize;
         }
-        auto next = std::make_unique<sim::Simulation>(std::move(sc), seed);
-        // Stage and pause events for the timeline and the table: a short compare per log line.
-        stageMarks.clear();
-        next->setTraceSink([this](const std::string& line) { stageMarks.consume(line); });
-        sim_ = std::move(next);
+        return std::make_unique<sim::Simulation>(std::move(sc), seed);
     } catch (const std::exception& e) {
         if (error) *error = e.what();
-        return false;
+        return nullptr;
     }
+}
+
+bool App::load(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
+               std::optional<int> fleetSize, std::string* error) {
+    auto next = prepare(jsonText, name, seed, fleetSize, error);
+    if (!next) return false;
+    install(std::move(next), jsonText, name, seed, fleetSize);
+    return true;
+}
+
+void App::startLoad(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
+                    std::optional<int> fleetSize) {
+    pendingLoad.emplace();
+    pendingLoad->text = jsonText;
+    pendingLoad->name = name;
+    pendingLoad->seed = seed;
+    pendingLoad->fleetSize = fleetSize;
+    pendingLoad->phase = 0;
+    pendingLoad->startedAtMs = emscripten_get_now();
+}
+
+// One phase per frame, so the overlay (drawUi) shows where the load is between them:
+// 0 requested -> 1 scenario parsed and shoots generated -> 2 fleet map built, done.
+void App::stepLoad() {
+    if (!pendingLoad) return;
+    PendingLoad& p = *pendingLoad;
+    if (!p.drawn) return;  // the overlay of this phase has not been on screen yet
+    p.drawn = false;
+    ++p.phasesShown;
+    if (p.phase == 0) {
+        std::string err;
+        p.next = prepare(p.text, p.name, p.seed, p.fleetSize, &err);
+        if (!p.next) {
+            loadError = err;
+            pendingLoad.reset();
+            return;
+        }
+        p.shoots = p.next->fleet().size();
+        p.phase = 1;
+        return;
+    }
+    const std::string name = p.name;
+    install(std::move(p.next), p.text, p.name, p.seed, p.fleetSize);
+    loadMessage = "Loaded " + name + " (" + std::to_string(sim_->fleet().size()) + " shoots, seed " +
+                  std::to_string(sim_->seed()) + ") in " +
+                  std::to_string(static_cast<int>(emscripten_get_now() - p.startedAtMs)) + " ms";
+    lastLoadMs = emscripten_get_now() - p.startedAtMs;
+    lastLoadPhasesShown = p.phasesShown;
+    pendingLoad.reset();
+}
+
+void App::install(std::unique_ptr<sim::Simulation> next, const std::string& jsonText, const std::string& name,
+                  std::optional<std::uint64_t> seed, std::optional<int> fleetSize) {
+    // Stage and pause events for the timeline and the table: a short compare per log line.
+    stageMarks.clear();
+    next->setTraceSink([this](const std::string& line) { stageMarks.consume(line); });
+    sim_ = std::move(next);
     scenarioText_ = jsonText;
     scenarioName_ = name;
+    // The scenario picker follows every load (the panel's, kebSim.loadScenario's, a file's):
+    // the bundled entry of that file name, else the loaded name itself.
+    {
+        const std::string base = name.substr(name.find_last_of('/') == std::string::npos ? 0 : name.find_last_of('/') + 1);
+        pickerShowsLoaded = true;
+        const auto& bundled = bundledScenarios();
+        for (std::size_t i = 0; i < bundled.size(); ++i)
+            if (bundled[i].name == base) {
+                selectedScenario = static_cast<int>(i);
+                pickerShowsLoaded = false;
+            }
+    }
     seedOverride_ = seed;
     fleetSizeOverride_ = fleetSize;
     ++mutations_;
@@ -70,7 +137,6 @@ bool App::load(const std::string& jsonText, const std::string& name, std::option
     fleet.rebuild(*sim_);
     syncRollout();
     jumpText = formatRfc3339(sim_->now());
-    return true;
 }
 
 std::uint64_t App::version() const {
@@ -79,6 +145,11 @@ std::uint64_t App::version() const {
 }
 
 void App::advance(double realMs) {
+    stepLoad();
+    if (live) {
+        pollLive();
+        return;
+    }
     if (!sim_) return;
     if (playing) {
         realMs = std::clamp(realMs, 0.0, 100.0);  // a hidden tab does not make one huge jump
@@ -201,8 +272,35 @@ ApiAnswer App::api(const std::string& method, const std::string& pathAndQuery, c
 const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQuery) {
     std::uint64_t v = version();
     const double nowMs = emscripten_get_now();
+    if (live) {
+        // The server's answer, asked again every kLivePollMs (or at once after an action);
+        // the last answer is shown meanwhile (status 0 until the first one arrives).
+        if (slot.pathAndQuery != pathAndQuery) {
+            slot.pathAndQuery = pathAndQuery;
+            slot.response = ApiResponse{0, Json{{"error", "loading"}}};
+            slot.inFlight = false;
+            slot.fetchedAtMs = 0;
+            ++slot.generation;
+        }
+        if (!slot.inFlight && !token.empty() && (slot.fetchedAtMs == 0 || nowMs - slot.fetchedAtMs > kLivePollMs)) {
+            slot.inFlight = true;
+            slot.fetchedAtMs = nowMs;
+            CachedGet* sp = &slot;
+            const std::uint64_t gen = slot.generation;
+            liveFetch("GET", pathAndQuery, "", "", token, [this, sp, gen](const LiveAnswer& a) {
+                if (sp->generation != gen) return;
+                sp->inFlight = false;
+                sp->fetchedAtMs = emscripten_get_now();
+                sp->response = ApiResponse{a.status, a.body};
+                noteLive(a);
+            });
+        }
+        if (token.empty()) slot.response = ApiResponse{401, Json{{"error", "enter a token and press Connect"}}};
+        return slot.response;
+    }
     const bool throttled = playing && slot.pathAndQuery == pathAndQuery &&
-                           nowMs - slot.fetchedAtMs < std::max(kPlayingRefreshMs, kPlayingCostFactor * slot.costMs);
+                           (nowMs - slot.fetchedAtMs < std::max(kPlayingRefreshMs, kPlayingCostFactor * slot.costMs) ||
+                            lastGetFrame_ == frameNumber);
     if (slot.pathAndQuery != pathAndQuery || (slot.version != v && !throttled)) {
         slot.pathAndQuery = pathAndQuery;
         slot.fetchedAtMs = nowMs;
@@ -213,8 +311,16 @@ const ApiResponse& App::cachedGet(CachedGet& slot, const std::string& pathAndQue
         }
         slot.version = v;
         slot.costMs = emscripten_get_now() - nowMs;
+        if (playing) lastGetFrame_ = frameNumber;
     }
     return slot.response;
+}
+
+// totalCount of a list answer, -1 when there is none (not asked, loading, an error).
+static std::int64_t totalOf(const ApiResponse& r) {
+    if (r.status != 200 || !r.body.is_object()) return -1;
+    auto it = r.body.find("totalCount");
+    return it != r.body.end() && it->is_number_integer() ? it->get<std::int64_t>() : -1;
 }
 
 Json App::stateJson() {
@@ -252,11 +358,197 @@ Json App::stateJson() {
     }
     s["timeline"] = {{"blackouts", shownBlackouts}, {"marks", shownMarks},
                      {"knownBlackouts", blackouts_.size()}, {"knownMarks", stageMarks.marks().size()}};
+    s["liveAvailable"] = liveAvailable;
+    if (pendingLoad)
+        s["loading"] = {{"name", pendingLoad->name}, {"phase", pendingLoad->phase}, {"shoots", pendingLoad->shoots}};
+    s["lastLoadMs"] = lastLoadMs;
+    s["lastLoadPhasesShown"] = lastLoadPhasesShown;
+    s["panelMs"] = panelMs;
+    s["picker"] = shownPickerName;
+    if (live) {
+        const auto& c = liveFleet.counts();
+        Json counts = Json::object();
+        for (int i = 0; i < kCellStates; ++i)
+            if (c[i]) counts[cellStateName(static_cast<CellState>(i))] = c[i];
+        Json l = {{"connected", !token.empty()}, {"status", liveStatus}, {"error", liveError},
+                  {"fleetSize", liveFleet.size()}, {"runtimesTotal", liveRuntimesTotal},
+                  {"runtimePages", liveRuntimePages}, {"fleetCounts", counts}, {"inFlight", liveInFlight()},
+                  {"orchestrations", totalOf(orchList.response)},
+                  {"operations", totalOf(opList.response)},
+                  {"operationsShown", opList.response.status == 200 && opList.response.body.is_object() &&
+                                              opList.response.body.contains("data") && opList.response.body["data"].is_array()
+                                          ? opList.response.body["data"].size() : 0},
+                  {"operationsQuery", opList.pathAndQuery}};
+        if (preview) l["preview"] = {{"status", preview->status}, {"body", preview->body}, {"drawn", shownPreviewBars}};
+        s["live"] = l;
+    }
+    s["mode"] = live ? "live" : "simulator";
     s["formBody"] = requestBody(form);
     if (lastSubmit) s["lastSubmit"] = {{"status", lastSubmit->status}, {"body", lastSubmit->body}};
     if (!loadError.empty()) s["loadError"] = loadError;
     if (!playbackError.empty()) s["playbackError"] = playbackError;
     return s;
+}
+
+}  // namespace keb::web
+
+// ---------------------------------------------------------------- live mode (SPEC 12)
+namespace keb::web {
+
+namespace {
+std::string errorText(const Json& body) {
+    if (body.is_object() && body.contains("error") && body["error"].is_string()) return body["error"].get<std::string>();
+    return body.dump();
+}
+}  // namespace
+
+void App::enterLive() {
+    if (!liveAvailable) return;
+    live = true;
+    playing = false;
+    selectedOrchestration.clear();
+    tableMessage.clear();
+    lastSubmit.reset();
+    preview.reset();
+    orchPage = opPage = 1;
+    filter = FleetFilter{};
+    if (!tokenInput.empty() && token.empty()) connect();
+    refreshLive();
+}
+
+void App::leaveLive() {
+    live = false;
+    selectedOrchestration.clear();
+    tableMessage.clear();
+    lastSubmit.reset();
+    filter = FleetFilter{};
+    for (CachedGet* s : {&orchList, &orchOne, &opList}) *s = CachedGet{};
+    ++mutations_;
+}
+
+void App::connect() {
+    token = tokenInput;
+    EM_ASM({ if (Module.kebRememberToken) Module.kebRememberToken(UTF8ToString($0)); }, token.c_str());
+    liveError.clear();
+    liveStatus = 0;
+    liveFleet.clear();
+    liveOps.clear();
+    liveRuntimesLoaded = liveRuntimesTotal = 0;
+    liveFleetAtMs = 0;
+    selectedOrchestration.clear();
+    refreshLive();
+}
+
+void App::refreshLive() {
+    ++liveGeneration_;
+    for (CachedGet* s : {&orchList, &orchOne, &opList}) {
+        s->fetchedAtMs = 0;
+        s->inFlight = false;
+        ++s->generation;
+    }
+    runtimesInFlight_ = false;
+    runtimesAskedAtMs_ = 0;
+}
+
+void App::noteLive(const LiveAnswer& a) {
+    liveStatus = a.status;
+    if (a.status == 401 || a.status == 403 || a.status == 0)
+        liveError = (a.status ? std::to_string(a.status) + " " : std::string()) + errorText(a.body);
+    else if (a.status / 100 == 2)
+        liveError.clear();
+}
+
+void App::request(const std::string& method, const std::string& pathAndQuery, const std::string& body,
+                  const std::string& contentType, std::function<void(const ApiAnswer&)> cb) {
+    if (!live) {
+        cb(api(method, pathAndQuery, body, contentType));
+        return;
+    }
+    liveFetch(method, pathAndQuery, body, contentType, token, [this, cb](const LiveAnswer& a) {
+        noteLive(a);
+        refreshLive();  // the action changed the server: ask the tables and the fleet again
+        cb(ApiAnswer{a.status, a.body});
+    });
+}
+
+Millis App::nowMs() {
+    if (live) return static_cast<Millis>(wallClockMs());
+    return sim_ ? sim_->now() : 0;
+}
+
+void App::pollLive() {
+    if (!live || token.empty()) return;
+    const double now = emscripten_get_now();
+    if (!runtimesInFlight_ && (runtimesAskedAtMs_ == 0 || now - runtimesAskedAtMs_ > kLivePollMs)) {
+        runtimesInFlight_ = true;
+        runtimesAskedAtMs_ = now;
+        runtimesAccum_.clear();
+        fetchRuntimes(1, liveGeneration_);
+    }
+}
+
+void App::fetchRuntimes(int page, std::uint64_t generation) {
+    constexpr int kPageSize = 1000;  // the server's maximum (SPEC 12)
+    const std::string path = "/runtimes?page=" + std::to_string(page) + "&page_size=" + std::to_string(kPageSize);
+    liveFetch("GET", path, "", "", token, [this, page, generation](const LiveAnswer& a) {
+        if (generation != liveGeneration_) return;  // a newer refresh started
+        noteLive(a);
+        if (a.status != 200 || !a.body.contains("data") || !a.body["data"].is_array()) {
+            runtimesInFlight_ = false;
+            return;
+        }
+        for (const Json& item : a.body["data"]) runtimesAccum_.push_back(item);
+        const std::size_t total = a.body.value("totalCount", static_cast<std::size_t>(0));
+        liveRuntimesTotal = total;
+        liveRuntimesLoaded = runtimesAccum_.size();
+        if (runtimesAccum_.size() < total && !a.body["data"].empty()) {
+            fetchRuntimes(page + 1, generation);
+            return;
+        }
+        liveRuntimePages = page;
+        applyLiveRuntimes();
+        runtimesInFlight_ = false;
+    });
+}
+
+void App::applyLiveRuntimes() {
+    auto s = [](const Json& j, const char* k) {
+        auto it = j.find(k);
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::vector<Runtime> runtimes;
+    std::vector<CellState> states;
+    std::vector<LiveOp> ops;
+    runtimes.reserve(runtimesAccum_.size());
+    for (const Json& item : runtimesAccum_) {
+        Runtime r;
+        r.runtimeID = s(item, "runtimeID");
+        r.instanceID = s(item, "instanceID");
+        r.globalAccountID = s(item, "globalAccountID");
+        r.subAccountID = s(item, "subAccountID");
+        r.planName = s(item, "planName");
+        r.region = s(item, "region");
+        r.shootName = s(item, "shootName");
+        r.windowBegin = s(item, "maintenanceWindowBegin");
+        r.windowEnd = s(item, "maintenanceWindowEnd");
+        r.kubernetesVersion = s(item, "kubernetesVersion");
+        LiveOp op;
+        if (auto it = item.find("lastOperation"); it != item.end() && it->is_object()) {
+            op.operationID = s(*it, "operationID");
+            op.orchestrationID = s(*it, "orchestrationID");
+            op.state = s(*it, "state");
+        }
+        states.push_back(op.state.empty() ? CellState::NoOperation : cellStateFromApi(op.state));
+        runtimes.push_back(std::move(r));
+        ops.push_back(std::move(op));
+    }
+    if (liveFleet.sameRuntimes(runtimes))
+        liveFleet.setStates(states);
+    else
+        liveFleet.rebuild(runtimes, MaintenancePolicy{}, states);
+    liveOps = std::move(ops);
+    liveFleetAtMs = wallClockMs();
+    runtimesAccum_.clear();
 }
 
 }  // namespace keb::web

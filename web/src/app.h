@@ -3,6 +3,8 @@
 // do exactly the same thing.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +14,7 @@
 #include "frame_stats.h"
 #include "keb/api.h"
 #include "keb/sim/simulation.h"
+#include "live.h"
 #include "request_form.h"
 #include "stage_view.h"
 #include "widget_registry.h"
@@ -25,6 +28,9 @@ struct CachedGet {
     double fetchedAtMs = 0;  // real time of the last ask (emscripten_get_now)
     double costMs = 0;       // how long the last ask took
     ApiResponse response;
+    // Live mode: a request is on its way (answers of an older generation are dropped).
+    bool inFlight = false;
+    std::uint64_t generation = 0;
 };
 
 struct ApiAnswer {
@@ -43,6 +49,24 @@ public:
     bool load(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
               std::optional<int> fleetSize, std::string* error);
     bool loaded() const { return sim_ != nullptr; }
+    // The Scenario panel's load: spread over frames with a progress overlay (100,000 shoots take
+    // seconds): parse + generate the shoots in one frame, build the fleet map in the next.
+    void startLoad(const std::string& jsonText, const std::string& name, std::optional<std::uint64_t> seed,
+                   std::optional<int> fleetSize);
+    struct PendingLoad {
+        std::string text, name;
+        std::optional<std::uint64_t> seed;
+        std::optional<int> fleetSize;
+        int phase = 0;          // 0: requested, 1: shoots generated
+        bool drawn = false;     // the overlay showed this phase (set by drawUi)
+        int phasesShown = 0;    // phases whose overlay was on screen before they ran
+        std::size_t shoots = 0;
+        double startedAtMs = 0;
+        std::unique_ptr<sim::Simulation> next;
+    };
+    std::optional<PendingLoad> pendingLoad;
+    double lastLoadMs = 0;
+    int lastLoadPhasesShown = 0;  // of the last panel load: 2 = both steps were on screen
     sim::Simulation* sim() { return sim_.get(); }
     const std::string& scenarioName() const { return scenarioName_; }
 
@@ -70,11 +94,50 @@ public:
     // is longer (a staged orchestration's GET counts its operations per stage: ~10-30 ms for
     // 100,000 operations, so at most a few percent of the real time goes to it).
     const ApiResponse& cachedGet(CachedGet& slot, const std::string& pathAndQuery);
-    static constexpr double kPlayingRefreshMs = 250, kPlayingCostFactor = 40;
+    // While playing, at most one table is re-asked per frame (the others keep their answer a
+    // frame longer), so a frame never pays for three GETs at once.
+    static constexpr double kPlayingRefreshMs = 500, kPlayingCostFactor = 40;
+    std::uint64_t frameNumber = 0;           // set by the frame loop
+    std::uint64_t lastGetFrame_ = ~0ull;     // frame of the last re-ask while playing
     // Bumped by every event, API call, load and injection.
     std::uint64_t version() const;
 
     Json stateJson();
+
+    // ---- live mode (SPEC 12): the server that served the page instead of the simulator ----
+    // Tables, actions, the form and the fleet map read the server through HTTP (live.h); the
+    // same panels draw both. Entered from the Scenario panel when the page came from keb-server.
+    bool liveAvailable = false;   // /healthz answered: the page is served by keb-server
+    bool live = false;
+    std::string tokenInput;       // the token field
+    std::string token;            // the token in use (kept in sessionStorage for the tab only)
+    void enterLive();
+    void leaveLive();
+    void connect();               // uses tokenInput; refreshes everything
+    void refreshLive();           // asks every table and the fleet again now
+    bool hasData() const { return live || loaded(); }
+    // Request through the current transport: the simulation's router (answer at once) or the
+    // server (answer later). cb gets {status, body} either way.
+    void request(const std::string& method, const std::string& pathAndQuery, const std::string& body,
+                 const std::string& contentType, std::function<void(const ApiAnswer&)> cb);
+    // "Now" for countdowns: simulated time, or the browser's clock in live mode.
+    Millis nowMs();
+    // The fleet the map draws: the simulated one, or the server's (GET /runtimes, all pages).
+    FleetView& activeFleet() { return live ? liveFleet : fleet; }
+    FleetView liveFleet;
+    struct LiveOp {
+        std::string operationID, orchestrationID, state;
+    };
+    std::vector<LiveOp> liveOps;  // per live fleet cell: its lastOperation
+    std::size_t liveRuntimesLoaded = 0, liveRuntimesTotal = 0;
+    int liveRuntimePages = 0;
+    double liveFleetAtMs = 0;     // wall clock of the last complete /runtimes read
+    int liveStatus = 0;           // status of the latest answer
+    std::string liveError;        // the latest failed answer ("401 <server's message>")
+    std::optional<ApiAnswer> preview;  // the latest POST ...?preview=true answer
+    std::string previewRequest;        // its request body
+    int shownPreviewBars = 0;          // hourly bars the timeline drew for it last frame
+    static constexpr double kLivePollMs = 2000;
 
     // ---- UI state (drawn every frame) ----
     bool playing = false;
@@ -88,6 +151,8 @@ public:
     double lastRefreshMs = 0;     // time the fleet map's state refresh took in the last frame
     // scenario panel
     int selectedScenario = 0;
+    bool pickerShowsLoaded = false;
+    std::string shownPickerName;     // what the picker showed last frame (kebSim.state().picker)  // the loaded scenario is not a bundled one: the picker shows its name
     std::string pasteBuffer;
     std::string seedText;
     int fleetSizeOverride = 0;    // 0: the scenario's own
@@ -129,6 +194,7 @@ public:
     int shownBlackouts = 0, shownMarks = 0;
 
     FrameStats frames;
+    std::map<std::string, double> panelMs;  // UI time per panel (moving average), panels.cpp
     WidgetRegistry widgets;
 
 private:
@@ -146,6 +212,21 @@ private:
     bool engineBlackoutsRead_ = false;
     // While playing, the fleet map re-reads this many shoots per frame (all of them in a few frames).
     static constexpr std::size_t kRefreshCellsPerFrame = 2500;
+    std::unique_ptr<sim::Simulation> prepare(const std::string& jsonText, const std::string& name,
+                                             std::optional<std::uint64_t> seed, std::optional<int> fleetSize,
+                                             std::string* error);
+    void install(std::unique_ptr<sim::Simulation> next, const std::string& jsonText, const std::string& name,
+                 std::optional<std::uint64_t> seed, std::optional<int> fleetSize);
+    void stepLoad();
+    // live mode
+    void noteLive(const LiveAnswer& a);
+    void pollLive();
+    void fetchRuntimes(int page, std::uint64_t generation);
+    void applyLiveRuntimes();
+    std::vector<Json> runtimesAccum_;
+    bool runtimesInFlight_ = false;
+    double runtimesAskedAtMs_ = 0;
+    std::uint64_t liveGeneration_ = 0;
 };
 
 // Parses a decimal unsigned 64-bit seed; nullopt (and *error) when not a number. Empty: nullopt, no error.

@@ -60,25 +60,26 @@ void FleetView::clear() {
     visible_.clear();
     cachedVersion_ = ~0ull;  // account matches are recomputed for the new cells
     ++version_;
+    dirtyLo_ = 0;
+    dirtyHi_ = ~std::size_t{0} >> 1;
 }
 
-void FleetView::rebuild(sim::Simulation& sim) {
+template <class Get>
+void FleetView::buildCells(std::size_t n, Get&& get, const MaintenancePolicy& policy) {
     clear();
-    const world::SimFleet& fleet = sim.fleet();  // at(i): a runtime built into one buffer
-    const MaintenancePolicy& policy = sim.scenario().engine.policy;
     std::map<std::string, std::uint16_t> regionIndex;
-    for (std::size_t i = 0; i < fleet.size(); ++i) regionIndex.emplace(fleet.at(i).region, 0);
-    std::uint16_t n = 0;
+    for (std::size_t i = 0; i < n; ++i) regionIndex.emplace(get(i).region, 0);
+    std::uint16_t next = 0;
     for (auto& [name, idx] : regionIndex) {
-        idx = n++;
+        idx = next++;
         regions_.push_back(name);
     }
-    cells_.reserve(fleet.size());
+    cells_.reserve(n);
     // Monday 1970-01-05 00:00 UTC: hour-of-week buckets are sampled at their middle.
     constexpr Millis kMonday = 4 * kDay;
     std::map<std::tuple<int, int, std::uint8_t>, int> windows;
-    for (std::size_t i = 0; i < fleet.size(); ++i) {
-        const Runtime& r = fleet.at(i);
+    for (std::size_t i = 0; i < n; ++i) {
+        const Runtime& r = get(i);
         FleetCell c;
         c.runtimeID = r.runtimeID;
         c.shootName = r.shootName;
@@ -107,9 +108,44 @@ void FleetView::rebuild(sim::Simulation& sim) {
     }
     for (int v : coverage_) maxCoverage_ = std::max(maxCoverage_, v);
     states_.assign(cells_.size(), CellState::NoOperation);
+    counts_.fill(0);
+    counts_[static_cast<int>(CellState::NoOperation)] = static_cast<int>(cells_.size());
     accountMatch_.assign(cells_.size(), 1);
+}
+
+void FleetView::rebuild(sim::Simulation& sim) {
+    const world::SimFleet& fleet = sim.fleet();  // at(i): a runtime built into one buffer
+    buildCells(fleet.size(), [&](std::size_t i) -> const Runtime& { return fleet.at(i); }, sim.scenario().engine.policy);
     lastFleetSize_ = fleet.size();
     refresh(sim);
+}
+
+void FleetView::rebuild(const std::vector<Runtime>& runtimes, const MaintenancePolicy& policy,
+                        const std::vector<CellState>& states) {
+    buildCells(runtimes.size(), [&](std::size_t i) -> const Runtime& { return runtimes[i]; }, policy);
+    lastFleetSize_ = runtimes.size();
+    setStates(states);
+}
+
+bool FleetView::sameRuntimes(const std::vector<Runtime>& runtimes) const {
+    if (runtimes.size() != cells_.size()) return false;
+    for (std::size_t i = 0; i < runtimes.size(); ++i)
+        if (runtimes[i].runtimeID != cells_[i].runtimeID) return false;
+    return true;
+}
+
+void FleetView::setStates(const std::vector<CellState>& states) {
+    for (std::size_t i = 0; i < cells_.size() && i < states.size(); ++i)
+        setState(i, cells_[i].skipped && states[i] == CellState::NoOperation ? CellState::Skipped : states[i]);
+}
+
+CellState cellStateFromApi(const std::string& s) {
+    if (s == "pending") return CellState::Pending;
+    if (s == "in progress") return CellState::InProgress;
+    if (s == "succeeded") return CellState::Succeeded;
+    if (s == "failed") return CellState::Failed;
+    if (s == "canceled") return CellState::Canceled;
+    return CellState::NoOperation;
 }
 
 CellState FleetView::readState(sim::Simulation& sim, std::size_t i, bool fleetChanged) const {
@@ -125,6 +161,8 @@ void FleetView::setState(std::size_t i, CellState s) {
     ++counts_[static_cast<int>(s)];
     states_[i] = s;
     ++version_;
+    dirtyLo_ = std::min(dirtyLo_, i);
+    dirtyHi_ = std::max(dirtyHi_, i + 1);
 }
 
 void FleetView::refresh(sim::Simulation& sim) {
@@ -150,6 +188,11 @@ void FleetView::refreshSlice(sim::Simulation& sim, std::size_t maxCells) {
 
 const std::vector<std::uint32_t>& FleetView::visible(const FleetFilter& f) {
     if (f == cachedFilter_ && cachedVersion_ == version_) return visible_;
+    // No filter: every cell in fleet order, whatever the states (no rescan while playing).
+    if (f == FleetFilter{} && cachedFilter_ == f && cachedVersion_ != ~0ull && visible_.size() == cells_.size()) {
+        cachedVersion_ = version_;
+        return visible_;
+    }
     if (f.account != cachedFilter_.account || cachedVersion_ == ~0ull || accountMatch_.size() != cells_.size()) {
         accountMatch_.assign(cells_.size(), 1);
         if (!f.account.empty())

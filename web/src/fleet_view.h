@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "keb/model.h"
@@ -18,6 +19,8 @@ namespace keb::web {
 enum class CellState : std::uint8_t { NoOperation, Pending, InProgress, Succeeded, Failed, Canceled, Skipped, Gone, Count };
 constexpr int kCellStates = static_cast<int>(CellState::Count);
 const char* cellStateName(CellState s);
+// An operation state as the HTTP API writes it ("in progress") -> cell state; NoOperation if unknown.
+CellState cellStateFromApi(const std::string& state);
 // RGBA (ImGui's IM_COL32 layout: 0xAABBGGRR).
 std::uint32_t cellStateColor(CellState s);
 
@@ -44,6 +47,13 @@ struct FleetCell {
 class FleetView {
 public:
     void rebuild(sim::Simulation& sim);
+    // Live mode: the server's fleet (GET /runtimes, every page) with each runtime's state from
+    // its lastOperation. Same cells, windows and filters as the simulated fleet.
+    void rebuild(const std::vector<Runtime>& runtimes, const MaintenancePolicy& policy,
+                 const std::vector<CellState>& states);
+    // Live mode, same runtimes in the same order: only the states changed.
+    void setStates(const std::vector<CellState>& states);
+    bool sameRuntimes(const std::vector<Runtime>& runtimes) const;
     void clear();
     // Re-reads every cell's state from the simulation (one hash lookup per shoot).
     void refresh(sim::Simulation& sim);
@@ -61,8 +71,20 @@ public:
     // Runtimes whose maintenance window covers each hour of the week (0 = Monday 00:00 UTC).
     const std::array<int, 168>& windowCoverage() const { return coverage_; }
     int maxCoverage() const { return maxCoverage_; }
+    // Bumped whenever a cell's state or the cells change (the map's texture is rebuilt then).
+    std::uint64_t version() const { return version_; }
+    // Cells whose state changed since the last call, as an index range [lo, hi) (empty: lo >= hi);
+    // resets it. All cells after rebuild/clear.
+    std::pair<std::size_t, std::size_t> takeDirty() {
+        auto r = std::make_pair(dirtyLo_, dirtyHi_);
+        dirtyLo_ = ~std::size_t{0};
+        dirtyHi_ = 0;
+        return r;
+    }
 
 private:
+    template <class Get>
+    void buildCells(std::size_t n, Get&& get, const MaintenancePolicy& policy);
     std::vector<FleetCell> cells_;
     std::vector<CellState> states_;
     std::vector<std::uint8_t> accountMatch_;
@@ -78,6 +100,7 @@ private:
     FleetFilter cachedFilter_;
     std::uint64_t cachedVersion_ = ~0ull;
     std::uint64_t version_ = 0;
+    std::size_t dirtyLo_ = 0, dirtyHi_ = ~std::size_t{0} >> 1;
     std::vector<std::uint32_t> visible_;
 };
 

@@ -102,6 +102,12 @@ EMSCRIPTEN_KEEPALIVE const char* keb_control(const char* cmdText, const char* ar
             app.frames.reset();
             return out(app.frames.toJson());
         }
+        if (cmd == "panelFleetSize") {  // the Scenario panel's "fleet size" field (0: the scenario's)
+            auto v = keb::web::parseSeed(arg, nullptr);
+            if (!v || *v > 200000) return err("fleet size must be an integer from 0 to 200000");
+            app.fleetSizeOverride = static_cast<int>(*v);
+            return out(app.stateJson());
+        }
         if (!app.loaded()) return err("no scenario loaded");
         if (cmd == "play") {
             app.play();
@@ -159,6 +165,22 @@ EMSCRIPTEN_KEEPALIVE const char* keb_ui_text_arrived(const char* text, const cha
         keb::web::onTextArrived(App::instance(), text, name, kind);
         return out(App::instance().stateJson());
     });
+}
+
+// Live mode: the JS bridge's answer to request id (web/src/live.cpp).
+EMSCRIPTEN_KEEPALIVE const char* keb_live_response(int id, int status, const char* text) {
+    return guarded([&] {
+        keb::web::liveDeliver(id, status, text ? text : "");
+        return out(nlohmann::json{{"ok", true}});
+    });
+}
+
+// The page is served by keb-server (its /healthz answered); token: the one this tab kept.
+EMSCRIPTEN_KEEPALIVE const char* keb_live_available(const char* token) {
+    App& app = App::instance();
+    app.liveAvailable = true;
+    if (token && *token && app.tokenInput.empty()) app.tokenInput = token;
+    return out(nlohmann::json{{"ok", true}});
 }
 
 }  // extern "C"

@@ -23,8 +23,19 @@ void syncCanvasSize() {
     emscripten_get_element_css_size("#canvas", &w, &h);
     int cw = 0, ch = 0;
     glfwGetWindowSize(g_window, &cw, &ch);
-    if (w >= 1 && h >= 1 && (static_cast<int>(w) != cw || static_cast<int>(h) != ch))
-        glfwSetWindowSize(g_window, static_cast<int>(w), static_cast<int>(h));
+    if (w >= 1 && h >= 1 && (static_cast<int>(w) != cw || static_cast<int>(h) != ch)) {
+        // What glfwSetWindowSize does, minus its first branch: Emscripten's GLFW asks for
+        // fullscreen (and pointer lock) instead of resizing when the size equals the screen's, so
+        // a canvas as large as the screen (a kiosk browser, headless chromium at 1440x900) was
+        // never resized and the page threw "Permissions check failed" every frame.
+        EM_ASM({
+            var win = GLFW.WindowFromId($0);
+            if (!win) return;
+            Browser.setCanvasSize($1, $2);
+            win.width = $1;
+            win.height = $2;
+        }, g_window, static_cast<int>(w), static_cast<int>(h));
+    }
 }
 
 void frame() {
@@ -33,6 +44,7 @@ void frame() {
     const double interval = g_lastFrameStart > 0 ? start - g_lastFrameStart : 0;
     g_lastFrameStart = start;
 
+    ++app.frameNumber;
     syncCanvasSize();
     glfwPollEvents();
     app.advance(interval);

@@ -1,8 +1,11 @@
 // Fleet map: every shoot as one cell colored by the state of its latest operation;
 // hover shows the shoot, its window and its operation; filter by region, account, state.
 // Drawn with ImDrawList rectangles (one quad per cell, 10,000+ cells per frame).
+#include <GLES3/gl3.h>
+
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "imgui.h"
 #include "imgui_stdlib.h"
@@ -26,12 +29,12 @@ static std::string daysText(std::uint8_t days) {
     return out;
 }
 
-static void drawTooltip(App& app, std::size_t index) {
-    const FleetCell& c = app.fleet.cell(index);
+static void drawTooltip(App& app, FleetView& fleet, std::size_t index) {
+    const FleetCell& c = fleet.cell(index);
     ImGui::BeginTooltip();
     ImGui::Text("shoot %s", c.shootName.c_str());
     ImGui::TextDisabled("runtime %s", c.runtimeID.c_str());
-    ImGui::Text("region %s | plan %s", app.fleet.regions()[c.region].c_str(), c.planName.c_str());
+    ImGui::Text("region %s | plan %s", fleet.regions()[c.region].c_str(), c.planName.c_str());
     ImGui::Text("account %s / %s", c.globalAccountID.c_str(), c.subAccountID.c_str());
     ImGui::Text("window %s - %s", c.windowBegin.c_str(), c.windowEnd.c_str());
     if (c.hasWindow)
@@ -40,11 +43,17 @@ static void drawTooltip(App& app, std::size_t index) {
     else
         ImGui::TextColored(ImVec4(1, 0.5f, 0.5f, 1), "  unparsable window: skipped by window schedules");
     ImGui::Separator();
-    CellState s = app.fleet.state(index);
+    CellState s = fleet.state(index);
     ImGui::ColorButton("##s", ImGui::ColorConvertU32ToFloat4(cellStateColor(s)), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
     ImGui::SameLine();
     ImGui::Text("%s", cellStateName(s));
-    if (auto op = app.sim()->latestOperation(c.runtimeID)) {
+    if (app.live) {
+        if (index < app.liveOps.size() && !app.liveOps[index].operationID.empty()) {
+            ImGui::Text("operation %s", app.liveOps[index].operationID.c_str());
+            ImGui::TextDisabled("orchestration %s", app.liveOps[index].orchestrationID.c_str());
+            ImGui::Text("state %s", app.liveOps[index].state.c_str());
+        }
+    } else if (auto op = app.sim()->latestOperation(c.runtimeID)) {
         ImGui::Text("operation %s", op->operationID.c_str());
         ImGui::TextDisabled("orchestration %s", op->orchestrationID.c_str());
         ImGui::Text("state %s%s", toString(op->state), op->dryRun ? " (dry run)" : "");
@@ -56,12 +65,77 @@ static void drawTooltip(App& app, std::size_t index) {
     ImGui::EndTooltip();
 }
 
+namespace {
+// Large fleets (cells under 4 px): one texel per cell in a texture drawn as one quad, updated
+// only when a state, the filter or the layout changed. Drawing 100,000 cells as quads (runs of
+// equal cells) cost ~4 MB of vertices per frame; the texture costs 4 bytes per cell per change.
+struct MapTexture {
+    GLuint id = 0;
+    int w = 0, h = 0;
+    const FleetView* fleet = nullptr;
+    std::uint64_t version = ~0ull;
+    FleetFilter filter;
+    std::vector<std::uint32_t> pixels;
+};
+MapTexture g_tex;
+
+void drawAsTexture(ImDrawList* dl, FleetView& fleet, const FleetFilter& filter, const std::vector<std::uint32_t>& cells,
+                   ImVec2 origin, int cols, float pitch) {
+    const std::size_t n = cells.size();
+    const int rows = static_cast<int>((n + cols - 1) / cols);
+    const bool resized = g_tex.w != cols || g_tex.h != rows;
+    if (!g_tex.id) {
+        glGenTextures(1, &g_tex.id);
+        glBindTexture(GL_TEXTURE_2D, g_tex.id);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    }
+    const bool identity = filter == FleetFilter{} && n == fleet.size();  // position k is cell k
+    const bool layoutChanged = resized || g_tex.fleet != &fleet || !(g_tex.filter == filter);
+    auto [lo, hi] = fleet.takeDirty();
+    glBindTexture(GL_TEXTURE_2D, g_tex.id);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    if (layoutChanged || (g_tex.version != fleet.version() && !identity)) {
+        g_tex.pixels.assign(static_cast<std::size_t>(cols) * rows, 0xff1e1a18u);  // background (24, 26, 30)
+        for (std::size_t k = 0; k < n; ++k) g_tex.pixels[k] = cellStateColor(fleet.state(cells[k]));
+        if (resized)
+            glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, cols, rows, 0, GL_RGBA, GL_UNSIGNED_BYTE, g_tex.pixels.data());
+        else
+            glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, cols, rows, GL_RGBA, GL_UNSIGNED_BYTE, g_tex.pixels.data());
+    } else if (g_tex.version != fleet.version() && lo < hi) {
+        // Unfiltered: only the rows holding changed cells (playback re-reads 2,500 cells a frame).
+        hi = std::min(hi, n);
+        for (std::size_t k = lo; k < hi; ++k) g_tex.pixels[k] = cellStateColor(fleet.state(k));
+        const int r0 = static_cast<int>(lo / cols), r1 = static_cast<int>((hi - 1) / cols) + 1;
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, r0, cols, r1 - r0, GL_RGBA, GL_UNSIGNED_BYTE,
+                        g_tex.pixels.data() + static_cast<std::size_t>(r0) * cols);
+    }
+    g_tex.w = cols;
+    g_tex.h = rows;
+    g_tex.fleet = &fleet;
+    g_tex.version = fleet.version();
+    g_tex.filter = filter;
+    dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(g_tex.id)), origin,
+                 ImVec2(origin.x + static_cast<float>(cols) * pitch, origin.y + static_cast<float>(rows) * pitch));
+}
+}  // namespace
+
 void drawFleetMapPanel(App& app) {
-    if (!app.sim()) {
+    if (!app.hasData()) {
         ImGui::TextDisabled("Load a scenario to see its fleet.");
         return;
     }
-    FleetView& fleet = app.fleet;
+    // The simulated fleet or the server's (GET /runtimes): the same cells, filters and drawing.
+    FleetView& fleet = app.activeFleet();
+    if (app.live && fleet.size() == 0) {
+        if (app.liveRuntimesTotal > 0)
+            ImGui::TextDisabled("reading GET /runtimes: %zu of %zu", app.liveRuntimesLoaded, app.liveRuntimesTotal);
+        else
+            ImGui::TextDisabled("%s", app.token.empty() ? "Enter a token and press Connect." : "reading GET /runtimes...");
+        return;
+    }
     // Filters.
     {
         const auto& regions = fleet.regions();
@@ -87,18 +161,31 @@ void drawFleetMapPanel(App& app) {
             ImGui::EndCombo();
         }
     }
-    // Legend with counts.
+    // Legend with counts; an entry that does not fit on the line starts the next one.
     const auto& counts = fleet.counts();
+    const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
+    bool first = true;
     for (int s = 0; s < kCellStates; ++s) {
         if (counts[s] == 0) continue;
+        char text[96];
+        std::snprintf(text, sizeof text, "%s %d", cellStateName(static_cast<CellState>(s)), counts[s]);
+        const ImGuiStyle& style = ImGui::GetStyle();
+        const float w = 10 + style.ItemSpacing.x + ImGui::CalcTextSize(text).x;
+        if (!first) {
+            ImGui::SameLine();
+            if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
+        }
+        first = false;
         ImGui::ColorButton(cellStateName(static_cast<CellState>(s)),
                            ImGui::ColorConvertU32ToFloat4(cellStateColor(static_cast<CellState>(s))),
                            ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
         ImGui::SameLine();
-        ImGui::Text("%s %d", cellStateName(static_cast<CellState>(s)), counts[s]);
-        ImGui::SameLine();
+        ImGui::TextUnformatted(text);
+        app.widgets.recordLastItem(std::string("fleet.legend.") + cellStateName(static_cast<CellState>(s)));
     }
-    ImGui::NewLine();
+    if (app.live)
+        ImGui::TextDisabled("GET /runtimes: %zu runtimes (%d pages), read %.1f s ago", fleet.size(), app.liveRuntimePages,
+                            (wallClockMs() - app.liveFleetAtMs) / 1000.0);
 
     const std::vector<std::uint32_t>& cells = fleet.visible(app.filter);
     ImVec2 origin = ImGui::GetCursorScreenPos();
@@ -138,21 +225,8 @@ void drawFleetMapPanel(App& app) {
             dl->PrimRect(ImVec2(x, y), ImVec2(x + size, y + size), cellStateColor(fleet.state(cells[k])));
         }
     } else {
-        // Tiny cells (very large fleets) touch each other: one quad per run of equal cells in a row.
-        for (std::size_t row0 = 0; row0 < n; row0 += cols) {
-            const std::size_t rowEnd = std::min(n, row0 + cols);
-            const float y = origin.y + static_cast<float>(row0 / cols) * pitch;
-            std::size_t k = row0;
-            while (k < rowEnd) {
-                const CellState s = fleet.state(cells[k]);
-                std::size_t e = k + 1;
-                while (e < rowEnd && fleet.state(cells[e]) == s) ++e;
-                const float xa = origin.x + static_cast<float>(k - row0) * pitch;
-                const float xb = origin.x + static_cast<float>(e - row0) * pitch;
-                dl->AddRectFilled(ImVec2(xa, y), ImVec2(xb, y + size), cellStateColor(s));
-                k = e;
-            }
-        }
+        // Tiny cells (very large fleets) touch each other: a texture, one texel per cell.
+        drawAsTexture(dl, fleet, app.filter, cells, origin, cols, pitch);
     }
     if (hovered) {
         ImVec2 m = ImGui::GetIO().MousePos;
@@ -162,7 +236,7 @@ void drawFleetMapPanel(App& app) {
             if (k < n) {
                 const float x = origin.x + static_cast<float>(cx) * pitch, y = origin.y + static_cast<float>(cy) * pitch;
                 dl->AddRect(ImVec2(x - 1, y - 1), ImVec2(x + size + 1, y + size + 1), IM_COL32(255, 255, 255, 255));
-                drawTooltip(app, cells[k]);
+                drawTooltip(app, fleet, cells[k]);
             }
         }
     }

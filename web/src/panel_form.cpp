@@ -159,9 +159,10 @@ static void drawRollout(App& app) {
         // Prefilled with 4 hours starting 2 hours after the simulated time (so it is on the
         // timeline at once); edit the times as needed.
         BlackoutRow b;
-        if (app.sim()) {
-            b.from = formatRfc3339(app.sim()->now() / kHour * kHour + 2 * kHour);
-            b.to = formatRfc3339(app.sim()->now() / kHour * kHour + 6 * kHour);
+        if (app.hasData()) {
+            const Millis now = app.nowMs();
+            b.from = formatRfc3339(now / kHour * kHour + 2 * kHour);
+            b.to = formatRfc3339(now / kHour * kHour + 6 * kHour);
         }
         f.blackouts.push_back(std::move(b));
     }
@@ -193,10 +194,26 @@ void drawNewOrchestrationPanel(App& app) {
 
     if (trackedButton(app, "Submit", "form.submit")) {
         std::string body = requestBody(f).dump();
-        app.lastSubmit = app.api("POST", requestPath(f), body);
-        if (app.lastSubmit->status == 202 && app.lastSubmit->body.contains("orchestrationID")) {
-            app.selectedOrchestration = app.lastSubmit->body["orchestrationID"].get<std::string>();
-            app.tableMessage.clear();
+        if (app.live) app.lastSubmit = ApiAnswer{0, Json{{"sent", requestPath(f)}}};
+        app.request("POST", requestPath(f), body, "application/json", [&app](const ApiAnswer& a) {
+            app.lastSubmit = a;
+            if (a.status == 202 && a.body.contains("orchestrationID")) {
+                app.selectedOrchestration = a.body["orchestrationID"].get<std::string>();
+                app.opPage = 1;
+                app.tableMessage.clear();
+            }
+        });
+    }
+    if (app.live) {
+        // SPEC 12: the same request with ?preview=true (nothing stored or started); the
+        // prediction is drawn on the timeline.
+        ImGui::SameLine();
+        if (trackedButton(app, "Preview", "form.preview")) {
+            std::string body = requestBody(f).dump();
+            app.previewRequest = body;
+            app.preview = ApiAnswer{0, Json{{"sent", requestPath(f) + "?preview=true"}}};
+            app.request("POST", requestPath(f) + "?preview=true", body, "application/json",
+                        [&app](const ApiAnswer& a) { app.preview = a; });
         }
     }
     ImGui::SameLine();
@@ -205,8 +222,11 @@ void drawNewOrchestrationPanel(App& app) {
     if (app.lastSubmit) {
         const bool ok = app.lastSubmit->status / 100 == 2;
         ImGui::BeginChild("answer");
-        textWrappedColored(ok ? IM_COL32(120, 220, 140, 255) : IM_COL32(255, 110, 110, 255),
-                           std::to_string(app.lastSubmit->status) + " " + app.lastSubmit->body.dump());
+        if (app.lastSubmit->status == 0)
+            ImGui::TextDisabled("sent, waiting for the server...");
+        else
+            textWrappedColored(ok ? IM_COL32(120, 220, 140, 255) : IM_COL32(255, 110, 110, 255),
+                               std::to_string(app.lastSubmit->status) + " " + app.lastSubmit->body.dump());
         ImGui::EndChild();
     }
 }

@@ -44,26 +44,34 @@ static void loadFromPanel(App& app, const std::string& text, const std::string& 
     }
     std::optional<int> size;
     if (app.fleetSizeOverride > 0) size = app.fleetSizeOverride;
-    if (app.load(text, name, seed, size, &err)) {
-        app.loadMessage = "Loaded " + name + " (" + std::to_string(app.sim()->fleet().size()) + " shoots, seed " +
-                          std::to_string(app.sim()->seed()) + ")";
-    } else {
-        app.loadError = err;
-    }
+    app.startLoad(text, name, seed, size);  // over the next frames, with a progress overlay
 }
 
 void drawScenarioPanel(App& app) {
+    if (app.liveAvailable) {
+        // SPEC 12: the page came from keb-server: its real orchestrations instead of a scenario.
+        if (trackedButton(app, "Live mode (this keb-server)", "mode.live")) {
+            app.enterLive();
+            return;
+        }
+        ImGui::Separator();
+    }
     const auto& bundled = bundledScenarios();
     if (bundled.empty()) {
         ImGui::TextDisabled("No bundled scenarios (scenarios/*.json)");
     } else {
         app.selectedScenario = std::clamp(app.selectedScenario, 0, static_cast<int>(bundled.size()) - 1);
         std::string current(bundled[app.selectedScenario].name);
+        if (app.pickerShowsLoaded && app.loaded()) current = app.scenarioName() + " (loaded)";
+        app.shownPickerName = current;
         ImGui::SetNextItemWidth(-80);
         if (ImGui::BeginCombo("##bundled", current.c_str())) {
             for (int i = 0; i < static_cast<int>(bundled.size()); ++i) {
                 std::string n(bundled[i].name);
-                if (ImGui::Selectable(n.c_str(), i == app.selectedScenario)) app.selectedScenario = i;
+                if (ImGui::Selectable(n.c_str(), i == app.selectedScenario && !app.pickerShowsLoaded)) {
+                    app.selectedScenario = i;
+                    app.pickerShowsLoaded = false;
+                }
             }
             ImGui::EndCombo();
         }
@@ -76,6 +84,7 @@ void drawScenarioPanel(App& app) {
     }
     ImGui::SetNextItemWidth(120);
     ImGui::InputInt("fleet size", &app.fleetSizeOverride, 1000, 10000);
+    app.widgets.recordLastItem("scenario.fleetSize");
     if (app.fleetSizeOverride < 0) app.fleetSizeOverride = 0;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("0: the scenario's own fleet size");
     ImGui::SameLine();
@@ -98,8 +107,12 @@ void drawScenarioPanel(App& app) {
     if (!app.loadError.empty()) textWrappedColored(IM_COL32(255, 110, 110, 255), "Error: " + app.loadError);
     if (!app.loadMessage.empty()) textWrappedColored(IM_COL32(120, 220, 140, 255), app.loadMessage);
     if (auto* sim = app.sim()) {
-        ImGui::TextDisabled("%s: %s .. %s", app.scenarioName().c_str(), formatRfc3339(sim->startTime()).c_str(),
-                            formatRfc3339(sim->endTime()).c_str());
+        // Name and span on their own wrapped lines: a long name must not push the span out of the panel.
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("%s (%zu shoots)", app.scenarioName().c_str(), sim->fleet().size());
+        ImGui::TextWrapped("%s .. %s", formatRfc3339(sim->startTime()).c_str(), formatRfc3339(sim->endTime()).c_str());
+        ImGui::PopStyleColor();
+        app.widgets.recordLastItem("scenario.span");
     } else if (app.loadError.empty()) {
         ImGui::TextDisabled("Pick a scenario and press Load.");
     }

@@ -53,18 +53,20 @@ ImU32 stateColor(const std::string& s) {
 }
 
 // Paging controls; returns true when the page changed.
-void pager(const char* id, int& page, int& pageSize, std::int64_t total) {
+void pager(App& app, const char* id, int& page, int& pageSize, std::int64_t total) {
     ImGui::PushID(id);
     const int pages = std::max<std::int64_t>(1, (total + pageSize - 1) / pageSize);
     if (page > pages) page = pages;
     ImGui::BeginDisabled(page <= 1);
     if (ImGui::ArrowButton("prev", ImGuiDir_Left)) --page;
+    app.widgets.recordLastItem(std::string(id) + ".prev");
     ImGui::EndDisabled();
     ImGui::SameLine();
     ImGui::Text("page %d / %d (%lld)", page, pages, static_cast<long long>(total));
     ImGui::SameLine();
     ImGui::BeginDisabled(page >= pages);
     if (ImGui::ArrowButton("next", ImGuiDir_Right)) ++page;
+    app.widgets.recordLastItem(std::string(id) + ".next");
     ImGui::EndDisabled();
     ImGui::SameLine();
     ImGui::SetNextItemWidth(60);
@@ -79,8 +81,16 @@ void pager(const char* id, int& page, int& pageSize, std::int64_t total) {
     ImGui::PopID();
 }
 
-void errorLine(const ApiResponse& r) {
-    textWrappedColored(IM_COL32(255, 110, 110, 255), std::to_string(r.status) + " " + r.body.dump());
+void errorLine(App& app, const ApiResponse& r) {
+    if (r.status == 0 && app.live && r.body.is_object() && r.body.value("error", "") == "loading") {
+        ImGui::TextDisabled("loading...");
+        return;
+    }
+    // The server's (or the router's) message as it is: "401 invalid token: ...".
+    const bool plain = r.body.is_object() && r.body.contains("error") && r.body["error"].is_string();
+    textWrappedColored(IM_COL32(255, 110, 110, 255),
+                       std::to_string(r.status) + " " + (plain ? r.body["error"].get<std::string>() : r.body.dump()));
+    app.widgets.recordLastItem("tables.error");
 }
 
 // Number of stages of a list item or GET answer (parameters.strategy.stages), 0 when unstaged.
@@ -180,27 +190,43 @@ void drawStages(App& app, const std::vector<StageRowView>& rows, Millis now) {
 // panel's message line (red unless 2xx: a 409 says why the state does not allow it).
 void control(App& app, const char* what, const std::string& method, const std::string& path, const std::string& body,
              const std::string& contentType = "application/json") {
-    auto a = app.api(method, path, body, contentType);
-    app.tableMessageError = a.status / 100 != 2;
-    std::string text = a.body.is_object() && a.body.contains("error") && a.body["error"].is_string()
-                           ? a.body["error"].get<std::string>()
-                           : a.body.dump();
-    app.tableMessage = std::string(what) + ": " + std::to_string(a.status) + " " + text;
+    std::string label = what;
+    if (app.live) {
+        app.tableMessageError = false;
+        app.tableMessage = label + ": sent";
+    }
+    app.request(method, path, body, contentType, [&app, label](const ApiAnswer& a) {
+        app.tableMessageError = a.status / 100 != 2;
+        std::string text = a.body.is_object() && a.body.contains("error") && a.body["error"].is_string()
+                               ? a.body["error"].get<std::string>()
+                               : a.body.dump();
+        app.tableMessage = label + ": " + std::to_string(a.status) + " " + text;
+    });
 }
 
 void drawOperations(App& app, const std::string& id, float height) {
     ImGui::SetNextItemWidth(110);
-    if (ImGui::Combo("##opstate", &app.opStateFilter, kOpStates, 6)) app.opPage = 1;
+    if (ImGui::BeginCombo("##opstate", kOpStates[app.opStateFilter])) {
+        for (int i = 0; i < 6; ++i) {
+            if (ImGui::Selectable(kOpStates[i], i == app.opStateFilter)) {
+                app.opStateFilter = i;
+                app.opPage = 1;
+            }
+            app.widgets.recordLastItem(std::string("operations.state.") + kOpStates[i]);
+        }
+        ImGui::EndCombo();
+    }
+    app.widgets.recordLastItem("operations.stateFilter");
     ImGui::SameLine();
     std::string q = "/orchestrations/" + urlEncode(id) + "/operations?page=" + std::to_string(app.opPage) +
                     "&page_size=" + std::to_string(app.opPageSize);
     if (app.opStateFilter > 0) q += "&state=" + urlEncode(kOpStates[app.opStateFilter]);
     const ApiResponse& r = app.cachedGet(app.opList, q);
     if (r.status != 200) {
-        errorLine(r);
+        errorLine(app, r);
         return;
     }
-    pager("ops", app.opPage, app.opPageSize, num(r.body, "totalCount"));
+    pager(app, "ops", app.opPage, app.opPageSize, num(r.body, "totalCount"));
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_Resizable | ImGuiTableFlags_SizingStretchProp;
     if (ImGui::BeginTable("operations", 4, flags, ImVec2(0, height))) {
@@ -210,7 +236,13 @@ void drawOperations(App& app, const std::string& id, float height) {
         ImGui::TableSetupColumn("window (UTC)", 0, 1.4f);
         ImGui::TableSetupColumn("description", 0, 2.0f);
         ImGui::TableHeadersRow();
-        for (const Json& op : r.body["data"]) {
+        // Only the rows in view are laid out (ImGuiListClipper): a 100-row page costs what fits.
+        const Json& data = r.body["data"];
+        ImGuiListClipper clipper;
+        clipper.Begin(static_cast<int>(data.size()));
+        while (clipper.Step())
+        for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
+            const Json& op = data[static_cast<std::size_t>(row)];
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(str(op, "shootName").c_str());
@@ -237,21 +269,26 @@ void drawOperations(App& app, const std::string& id, float height) {
 }  // namespace
 
 void drawOrchestrationsPanel(App& app) {
-    if (!app.sim()) {
+    if (!app.hasData()) {
         ImGui::TextDisabled("Load a scenario; its orchestrations are listed here.");
         return;
     }
     ImGui::SetNextItemWidth(110);
     if (ImGui::Combo("##orchstate", &app.orchStateFilter, kOrchStates, kOrchStateCount)) app.orchPage = 1;
+    app.widgets.recordLastItem("orchestrations.stateFilter");
     ImGui::SameLine();
+    if (app.live) {
+        if (trackedButton(app, "Refresh", "orchestrations.refresh")) app.refreshLive();
+        ImGui::SameLine();
+    }
     std::string q = "/orchestrations?page=" + std::to_string(app.orchPage) + "&page_size=" + std::to_string(app.orchPageSize);
     if (app.orchStateFilter > 0) q += "&state=" + urlEncode(kOrchStates[app.orchStateFilter]);
     const ApiResponse& list = app.cachedGet(app.orchList, q);
     if (list.status != 200) {
-        errorLine(list);
+        errorLine(app, list);
         return;
     }
-    pager("orch", app.orchPage, app.orchPageSize, num(list.body, "totalCount"));
+    pager(app, "orch", app.orchPage, app.orchPageSize, num(list.body, "totalCount"));
     const float total = ImGui::GetContentRegionAvail().y;
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_Resizable | ImGuiTableFlags_SizingStretchProp;
@@ -302,7 +339,7 @@ void drawOrchestrationsPanel(App& app) {
     if (one.status != 200) {
         app.shownState.clear();
         app.shownStages.clear();
-        errorLine(one);
+        errorLine(app, one);
         return;
     }
     const std::string st = str(one.body, "state");
@@ -327,7 +364,7 @@ void drawOrchestrationsPanel(App& app) {
         const std::string budget = orchestrationBudgetText(one.body);
         ImGui::TextDisabled("%zu stages%s%s", app.shownStages.size(), budget.empty() ? "" : "; orchestration budget ",
                             budget.c_str());
-        drawStages(app, app.shownStages, app.sim()->now());
+        drawStages(app, app.shownStages, app.nowMs());
     } else if (const std::string budget = orchestrationBudgetText(one.body); !budget.empty()) {
         ImGui::TextDisabled("orchestration budget %s", budget.c_str());
     }

@@ -83,7 +83,17 @@ void drawTimelinePanel(App& app) {
     ImGui::TextDisabled("| per hour, UTC");
 
     // Under the plot: why operations did not run (superseded, skipped, waiting), newest first.
-    const EventNotes notes = collectEventNotes(sim->recentLog(), 2);
+    // The recent log (2,000 lines) is scanned when the simulation moved, and while playing at
+    // most every 500 ms: the counts are for reading, not for every frame.
+    static EventNotes notes;
+    static std::uint64_t notesVersion = ~0ull;
+    static double notesAtMs = -1e9;
+    const double nowMs = ImGui::GetTime() * 1000.0;
+    if (notesVersion != app.version() && (!app.playing || nowMs - notesAtMs >= 500)) {
+        notes = collectEventNotes(sim->recentLog(), 2);
+        notesVersion = app.version();
+        notesAtMs = nowMs;
+    }
     const float notesH = ImGui::GetTextLineHeightWithSpacing() * 3;
 
     ImVec2 origin = ImGui::GetCursorScreenPos();

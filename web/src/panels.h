@@ -13,6 +13,8 @@ void drawNewOrchestrationPanel(App& app);
 void drawFleetMapPanel(App& app);
 void drawTimelinePanel(App& app);
 void drawOrchestrationsPanel(App& app);
+void drawLivePanel(App& app);      // live mode: token, connect, status (panel_live.cpp)
+void drawLiveTimeline(App& app);   // live mode: the preview's prediction
 
 // Small helpers shared by the panels.
 // A button whose screen rectangle is recorded under `id` (kebSim.widgetRect(id)).
