@@ -331,8 +331,8 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, const R
         out = router.handle(ar, wallClockMillis());
     } else if (auto lead = leading()) {
         out = lead->loop->call([&](Engine&, Millis now) { return lead->router->handle(ar, now); });
-    } else if (match.route && match.route->access == Access::Write) {
-        return forwardWrite(req, res);  // a follower: the leader answers
+    } else if (match.route) {
+        return forwardWrite(req, res);  // a follower: the leader answers writes (and fleet reads)
     } else {
         throw std::runtime_error("not the leader and the store has no readers");
     }
@@ -768,7 +768,7 @@ void App::stopLeadership() {
     lease_->stop(true);
 }
 
-// A write on a follower: sent to the leader named in the lease row, its answer returned as is.
+// A write (or a fleet read) on a follower: sent to the leader named in the lease row, its answer returned as is.
 void App::forwardWrite(const httplib::Request& req, httplib::Response& res) {
     const LeaseView v = lease_ ? lease_->view() : LeaseView{};
     auto unavailable = [&](const std::string& why) {
@@ -787,8 +787,9 @@ void App::forwardWrite(const httplib::Request& req, httplib::Response& res) {
     httplib::Headers headers = {{"X-Keb-Forwarded-By", o_.replicaId}};
     if (req.has_header("Authorization")) headers.emplace("Authorization", req.get_header_value("Authorization"));
     const std::string contentType = req.get_header_value("Content-Type");
-    httplib::Result r = req.method == "PUT" ? cli.Put(req.target.c_str(), headers, req.body, contentType.c_str())
-                                            : cli.Post(req.target.c_str(), headers, req.body, contentType.c_str());
+    httplib::Result r = req.method == "PUT"    ? cli.Put(req.target.c_str(), headers, req.body, contentType.c_str())
+                        : req.method == "POST" ? cli.Post(req.target.c_str(), headers, req.body, contentType.c_str())
+                                               : cli.Get(req.target.c_str(), headers);
     if (!r) return unavailable("the leader (" + v.holder + ") did not answer: " + httplib::to_string(r.error()));
     res.status = r->status;
     res.body = r->body;
