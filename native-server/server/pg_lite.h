@@ -19,6 +19,7 @@ public:
 class PgLiteResult {
 public:
     explicit PgLiteResult(PGresult* r) : r_(r, &PQclear) {}
+    // (PQexec of a script returns the last statement's result)
     int rows() const { return PQntuples(r_.get()); }
     bool null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
     std::string text(int row, int col) const { return PQgetvalue(r_.get(), row, col); }
@@ -44,8 +45,10 @@ public:
     PgLiteResult exec(const std::string& sql, const std::vector<std::string>& params = {}) {
         std::vector<const char*> p;
         for (auto& s : params) p.push_back(s.c_str());
-        PGresult* r = PQexecParams(c_.get(), sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr,
-                                   nullptr, 0);
+        // Without parameters: the simple protocol (a script of several statements is allowed).
+        PGresult* r = p.empty() ? PQexec(c_.get(), sql.c_str())
+                                : PQexecParams(c_.get(), sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
+                                               nullptr, nullptr, 0);
         ExecStatusType st = PQresultStatus(r);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c_.get());

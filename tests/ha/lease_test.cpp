@@ -28,6 +28,11 @@ bool eventually(F f, int ms) {
     return f();
 }
 
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
 LeaseOptions opts(const std::string& uri, const std::string& id) {
     LeaseOptions o;
     o.uri = uri;
@@ -67,7 +72,7 @@ TEST_F(LeaseTest, OneLeaderHandsOverOnReleaseAndEpochsGrow) {
     ASSERT_TRUE(eventually([&] { return b.view().leader; }, 2000));
     EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 1.0) << "hand-over on release";
     EXPECT_EQ(b.view().epoch, 2);
-    EXPECT_EQ(pg_.psql("SELECT string_agg(epoch || ':' || holder, ',' ORDER BY epoch) FROM keb_lease_history", "lease"),
+    EXPECT_EQ(trim(pg_.psql("SELECT string_agg(epoch || ':' || holder, ',' ORDER BY epoch) FROM keb_lease_history", "lease")),
               "1:a,2:b");
 }
 
@@ -117,7 +122,7 @@ TEST_F(LeaseTest, FencedJournalStartsNothing) {
     EXPECT_FALSE(journal.find("op-2").has_value());
     myEpoch = std::nullopt;
     EXPECT_THROW(journal.startOnce(op, {3000, 500, false}), keb::server::JournalFencedError);
-    EXPECT_EQ(pg_.psql("SELECT count(*) FROM keb_demo_upgrades", "lease"), "1");
+    EXPECT_EQ(trim(pg_.psql("SELECT count(*) FROM keb_demo_upgrades", "lease")), "1");
 }
 
 }  // namespace
