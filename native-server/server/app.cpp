@@ -173,6 +173,11 @@ void setJson(httplib::Response& res, int status, const Json& body) {
 // at each take-over. HTTP threads hold a shared_ptr while they use it.
 struct Leading {
     std::int64_t epoch = 0;
+    // Replicas: each term of leadership opens its own connection (a session left broken by a
+    // lost database or pg_terminate_backend is never reused for a new term).
+    std::unique_ptr<Store> ownStore;
+    std::unique_ptr<GenerationStore> ownGeneration;
+    Store* store = nullptr;  // the engine's store (App::store_ or ownGeneration)
     std::unique_ptr<EngineLoop> loop;
     std::unique_ptr<QueryApi> queries;      // over the store, on the engine thread
     std::unique_ptr<CommandApi> commands;   // over the engine, on the engine thread
@@ -205,7 +210,6 @@ private:
     void stepDown(const std::string& why);
     void stopLeadership();
     void forwardWrite(const httplib::Request& req, httplib::Response& res);
-    void setFence(std::optional<std::int64_t> epoch);
     void startNotifications();
     void stopNotifications();
     int setUpHttp(int* boundPort);
@@ -666,7 +670,17 @@ void App::startEngine() {
 std::shared_ptr<Leading> App::makeLeading(std::int64_t epoch) {
     auto lead = std::make_shared<Leading>();
     lead->epoch = epoch;
-    lead->loop = std::make_unique<EngineLoop>(*store_, *fleet_, *backend_, ids_, engineConfig_, o_.workers, metrics_,
+    lead->store = store_.get();
+    if (replicated_) {
+#if __has_include("postgres_store.h")
+        auto pg = std::make_unique<PostgresStore>(o_.store);
+        pg->setFence(epoch);  // every write checks the lease epoch first (SPEC 11)
+        lead->ownStore = std::move(pg);
+#endif
+        lead->ownGeneration = std::make_unique<GenerationStore>(*lead->ownStore);
+        lead->store = lead->ownGeneration.get();
+    }
+    lead->loop = std::make_unique<EngineLoop>(*lead->store, *fleet_, *backend_, ids_, engineConfig_, o_.workers, metrics_,
                                               listener_.get());
     if (replicated_) {
         lead->loop->setOnStoreFailure([this](const std::string&) {
@@ -674,7 +688,7 @@ std::shared_ptr<Leading> App::makeLeading(std::int64_t epoch) {
         });
         lead->loop->setMayAct([this, epoch] { return !engineFailed_ && lease_->holds(epoch); });
     }
-    lead->queries = std::make_unique<QueryApi>(*store_);
+    lead->queries = std::make_unique<QueryApi>(*lead->store);
     lead->commands = std::make_unique<CommandApi>(lead->loop->engineUnsafe());
     lead->router = std::make_unique<ApiRouter>(*lead->queries, lead->commands.get());
     lead->router->setRequireJsonContentType(true);
@@ -687,15 +701,6 @@ std::shared_ptr<Leading> App::makeLeading(std::int64_t epoch) {
 std::shared_ptr<Leading> App::leading() {
     std::lock_guard<std::mutex> lk(leadMu_);
     return leading_;
-}
-
-void App::setFence(std::optional<std::int64_t> epoch) {
-#if __has_include("postgres_store.h")
-    if (auto* pg = dynamic_cast<PostgresStore*>(opened_.store.get())) pg->setFence(epoch);
-#else
-    (void)epoch;
-    throw std::runtime_error("this build has no PostgreSQL store");
-#endif
 }
 
 // SPEC 11: take part in the lease; roleMain runs the engine while we hold it.
@@ -735,7 +740,6 @@ void App::roleMain() {
         } else if (v.leader && v.problem.empty()) {
             try {
                 engineFailed_ = false;
-                setFence(v.epoch);
                 auto fresh = makeLeading(v.epoch);
                 std::lock_guard<std::mutex> lk(leadMu_);
                 leading_ = std::move(fresh);
@@ -755,7 +759,7 @@ void App::stepDown(const std::string& why) {
         lead.swap(leading_);
     }
     if (!lead) return;
-    lead->loop->stop();  // the fence stays at the old epoch: a late write is refused
+    lead->loop->stop();  // its store keeps the old epoch as fence: a late write is refused
     logEvent("warn", "replica.following", {{"replica", o_.replicaId}, {"epoch", lead->epoch}, {"reason", why}});
 }
 
@@ -811,13 +815,13 @@ void App::startNotifications() {
         auto lead = leading();
         if (!lead) return std::vector<Notification>{};  // only the leader sends
         if (opened_.readers) return opened_.readers->borrow()->pendingNotifications(n);
-        return lead->loop->call([&](Engine&, Millis) { return opened_.store->pendingNotifications(n); });
+        return lead->loop->call([&](Engine&, Millis) { return lead->store->pendingNotifications(n); });
     };
     // The outbox is not part of any API answer: marking bypasses the response cache's generation.
     access.markDelivered = [this](const std::vector<std::int64_t>& seqs) {
         auto lead = leading();
         if (!lead) throw std::runtime_error("not the leader");
-        lead->loop->call([&](Engine&, Millis) { opened_.store->markNotificationsDelivered(seqs); });
+        lead->loop->call([&](Engine&, Millis) { lead->store->markNotificationsDelivered(seqs); });
     };
     notifications_ = std::make_unique<NotificationSender>(*url, std::move(access), o_.notificationRetry);
     notifications_->start();

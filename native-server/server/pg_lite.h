@@ -38,6 +38,7 @@ public:
     explicit PgLite(const std::string& uri, int statementTimeoutMs = 0) : c_(connect(uri, statementTimeoutMs), &PQfinish) {
         if (!c_ || PQstatus(c_.get()) != CONNECTION_OK)
             throw PgLiteError(std::string("cannot connect to PostgreSQL: ") + (c_ ? PQerrorMessage(c_.get()) : "out of memory"));
+        PQsetNoticeProcessor(c_.get(), [](void*, const char*) {}, nullptr);  // "already exists, skipping"
     }
     bool ok() const { return PQstatus(c_.get()) == CONNECTION_OK; }
 
