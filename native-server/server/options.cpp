@@ -20,12 +20,13 @@ Usage: keb-server [flags]
                         [--ttl 1h] [--sub NAME] [--nbf-in DUR]      mint an HS256 token
        keb-server token --rsa-key KEY.pem [--kid K] [...]          mint an RS256 token
        keb-server jwks --rsa-key KEY.pem [--kid K]                 print the JWKS of a key
-       keb-server fill --store sqlite:PATH --operations N [--state succeeded|in-progress]
+       keb-server fill --store SPEC --operations N [--state succeeded|in-progress]
                                                                    benchmark data, one transaction
 
 Server flags:
   --listen HOST:PORT            address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
-  --store sqlite:PATH|memory    where state lives (default sqlite:keb.db)
+  --store SPEC                  where state lives: sqlite:PATH, memory or a postgresql://
+                                (postgres://) libpq URI, passed as-is (default sqlite:keb.db)
   --sqlite-synchronous full|normal
                                 full (default): each commit is fsynced (survives power loss);
                                 normal: survives kill -9 but not power loss (faster writes)
