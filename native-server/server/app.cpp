@@ -38,9 +38,7 @@
 #include "store_factory.h"
 #include "keb/world/fleet_gen.h"
 #include "lease.h"
-#if __has_include("postgres_store.h")
 #include "postgres_store.h"
-#endif
 #ifdef KEB_HAVE_KUBE
 #include "keb/kube/gardener.h"
 #endif
@@ -672,11 +670,9 @@ std::shared_ptr<Leading> App::makeLeading(std::int64_t epoch) {
     lead->epoch = epoch;
     lead->store = store_.get();
     if (replicated_) {
-#if __has_include("postgres_store.h")
         auto pg = std::make_unique<PostgresStore>(o_.store);
         pg->setFence(epoch);  // every write checks the lease epoch first (SPEC 11)
         lead->ownStore = std::move(pg);
-#endif
         lead->ownGeneration = std::make_unique<GenerationStore>(*lead->ownStore);
         lead->store = lead->ownGeneration.get();
     }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "keb/model.h"
+#include "keb/store.h"
 
 namespace keb::server {
 
@@ -31,9 +32,9 @@ struct UpgradeRecord {
 };
 
 // A start refused because this replica no longer holds the lease epoch it acts under.
-class JournalFencedError : public std::runtime_error {
+class JournalFencedError : public StoreFencedError {
 public:
-    using std::runtime_error::runtime_error;
+    using StoreFencedError::StoreFencedError;
 };
 
 class PgUpgradeJournal {
