@@ -8,7 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
@@ -33,6 +37,8 @@
 #include "notification_sender.h"
 #include "store_factory.h"
 #include "keb/world/fleet_gen.h"
+#include "lease.h"
+#include "postgres_store.h"
 #ifdef KEB_HAVE_KUBE
 #include "keb/kube/gardener.h"
 #endif
@@ -160,6 +166,25 @@ void setJson(httplib::Response& res, int status, const Json& body) {
     res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
+// The engine and the write side of the API while this replica leads: always with SQLite or
+// memory; with PostgreSQL while it holds the lease (SPEC 11), rebuilt (recovered as at a restart)
+// at each take-over. HTTP threads hold a shared_ptr while they use it.
+struct Leading {
+    std::int64_t epoch = 0;
+    // Replicas: each term of leadership opens its own connection (a session left broken by a
+    // lost database or pg_terminate_backend is never reused for a new term).
+    std::unique_ptr<Store> ownStore;
+    std::unique_ptr<GenerationStore> ownGeneration;
+    Store* store = nullptr;  // the engine's store (App::store_ or ownGeneration)
+    std::unique_ptr<EngineLoop> loop;
+    std::unique_ptr<QueryApi> queries;      // over the store, on the engine thread
+    std::unique_ptr<CommandApi> commands;   // over the engine, on the engine thread
+    std::unique_ptr<ApiRouter> router;
+    ~Leading() {
+        if (loop) loop->stop();
+    }
+};
+
 // ---------------------------------------------------------------- the server
 
 class App {
@@ -175,9 +200,17 @@ private:
     int setUpEngineConfig();
     int setUpFleet();
     void startEngine();
+    std::shared_ptr<Leading> makeLeading(std::int64_t epoch);
+    std::shared_ptr<Leading> leading();
+    // SPEC 11, PostgreSQL only: the lease and the thread that starts/stops the engine with it.
+    void startLeadership(int port);
+    void roleMain();
+    void stepDown(const std::string& why);
+    void stopLeadership();
+    void forwardWrite(const httplib::Request& req, httplib::Response& res);
     void startNotifications();
     void stopNotifications();
-    int setUpHttp();
+    int setUpHttp(int* boundPort);
     int serve();
 
     void handle(const httplib::Request& req, httplib::Response& res);
@@ -206,11 +239,15 @@ private:
     RandomIdGenerator ids_;
     Metrics metrics_;
     std::unique_ptr<LoggingListener> listener_;
-    std::unique_ptr<EngineLoop> loop_;
+    std::mutex leadMu_;
+    std::shared_ptr<Leading> leading_;  // null: a follower (or between leaders)
+    bool replicated_ = false;           // PostgreSQL: leadership by lease
+    std::unique_ptr<LeaseManager> lease_;
+    std::string advertiseUrl_;
+    std::thread roleThread_;
+    std::atomic<bool> roleStop_{false};
+    std::atomic<bool> engineFailed_{false};
     std::unique_ptr<NotificationSender> notifications_;  // SPEC 14, with --notification-url
-    std::unique_ptr<QueryApi> queries_;     // over store_, on the engine thread
-    std::unique_ptr<CommandApi> commands_;  // over the engine, on the engine thread
-    std::unique_ptr<ApiRouter> writeRouter_;
     std::unique_ptr<httplib::Server> http_;
 
     struct CacheEntry {
@@ -255,7 +292,8 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, const R
     // Cache hits first: nothing else of the request is needed (the key is the raw target, and
     // only answers a token with the route's scope may see are cached). Only 200 answers are
     // cached, so a hit's target has passed the router's checks (unknown query parameters: 400).
-    const bool cacheable = o_.responseCache && match.route && match.route->access == Access::Read &&
+    // Replicas: another replica's writes do not bump our generation, so nothing is cached.
+    const bool cacheable = o_.responseCache && !replicated_ && match.route && match.route->access == Access::Read &&
                            principal.authenticated && principal.scopes.count(match.route->scope);
     if (cacheable) {
         std::shared_lock<std::shared_mutex> lk(cacheMu_);
@@ -293,8 +331,12 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, const R
         QueryApi queries(*reader, reader->pageSource());  // pages rendered straight from the rows
         ApiRouter router(queries, nullptr);
         out = router.handle(ar, wallClockMillis());
+    } else if (auto lead = leading()) {
+        out = lead->loop->call([&](Engine&, Millis now) { return lead->router->handle(ar, now); });
+    } else if (match.route) {
+        return forwardWrite(req, res);  // a follower: the leader answers writes (and fleet reads)
     } else {
-        out = loop_->call([&](Engine&, Millis now) { return writeRouter_->handle(ar, now); });
+        throw std::runtime_error("not the leader and the store has no readers");
     }
     if (out.status == 401 && !authError.empty()) out.body = errorJson("unauthorized: " + authError);
     if (out.status == 401) res.set_header("WWW-Authenticate", "Bearer");
@@ -325,10 +367,23 @@ void App::handleOther(const httplib::Request& req, httplib::Response& res) {
         }
         switch (route->id) {
             case RouteId::Healthz: {
+                auto lead = leading();
                 Json h = {{"status", "ok"},
-                          {"store", o_.store},
+                          {"store", replicated_ ? std::string("postgresql") : o_.store},  // the URI may hold a password
                           {"fleet", fleetDescription_},
-                          {"activeOrchestrations", loop_->activeOrchestrations()}};
+                          {"activeOrchestrations", lead ? lead->loop->activeOrchestrations() : 0},
+                          {"role", lead ? "leader" : "follower"},
+                          {"epoch", lead ? lead->epoch : 0},
+                          {"replica", o_.replicaId}};
+                if (lease_) {
+                    const LeaseView v = lease_->view();
+                    if (!lead) h["epoch"] = v.epoch;
+                    h["leader"] = v.leaderUrl.empty() ? "" : v.holder;
+                    if (!v.problem.empty()) {
+                        h["status"] = "degraded";
+                        h["problem"] = "database: " + v.problem;
+                    }
+                }
                 return setJson(res, 200, h);
             }
             case RouteId::Metrics:
@@ -380,18 +435,25 @@ std::string App::renderMetrics() {
     StoreReader::StateCounts counts;
     if (opened_.readers) {
         counts = opened_.readers->borrow()->stateCounts();
-    } else {
-        counts = loop_->call([&](Engine&, Millis) { return store_->stateCounts(); });
+    } else if (leading()) {
+        counts = leading()->loop->call([&](Engine&, Millis) { return store_->stateCounts(); });
     }
     std::map<OrchestrationState, std::int64_t>& orch = counts.orchestrations;
     std::map<OperationState, std::int64_t>& ops = counts.operations;
-    if (notifications_) {
+    if (notifications_ && (opened_.readers || leading())) {
         const std::int64_t queued =
             opened_.readers ? opened_.readers->borrow()->pendingNotificationCount()
-                            : loop_->call([&](Engine&, Millis) { return opened_.store->pendingNotificationCount(); });
+                            : leading()->loop->call([&](Engine&, Millis) { return opened_.store->pendingNotificationCount(); });
         metrics_.setNotifications(notifications_->sent(), notifications_->failed(), queued);
     }
-    return metrics_.render(orch, ops, loop_->activeOrchestrations(), loop_->actionsOut());
+    auto lead = leading();
+    std::string text = metrics_.render(orch, ops, lead ? lead->loop->activeOrchestrations() : 0,
+                                       lead ? lead->loop->actionsOut() : 0);
+    const std::int64_t epoch = lead ? lead->epoch : lease_ ? lease_->view().epoch : 0;
+    text += "# HELP keb_leader 1 when this replica leads (runs the engine), else 0.\n# TYPE keb_leader gauge\nkeb_leader " +
+            std::to_string(lead ? 1 : 0) + "\n# HELP keb_lease_epoch The lease epoch this replica leads under or last saw.\n"
+            "# TYPE keb_lease_epoch gauge\nkeb_lease_epoch " + std::to_string(epoch) + "\n";
+    return text;
 }
 
 void App::printHowTo(int port) {
@@ -444,13 +506,16 @@ int App::run() {
     if (int rc = setUpAuth()) return rc;
     if (int rc = setUpEngineConfig()) return rc;
     if (int rc = setUpFleet()) return rc;
-    startEngine();
+    listener_ = std::make_unique<LoggingListener>(metrics_, o_.engineLog);
+    if (!replicated_) startEngine();
     startNotifications();
-    if (int rc = setUpHttp()) {
+    int port = 0;
+    if (int rc = setUpHttp(&port)) {
         stopNotifications();
-        loop_->stop();
+        leading_.reset();
         return rc;
     }
+    if (replicated_) startLeadership(port);
     return serve();
 }
 
@@ -461,6 +526,7 @@ void App::setUpStore() {
     so.synchronousFull = o_.sqliteSynchronousFull;
     opened_ = openStore(o_.store, so);  // holds the store's one-engine lock while open
     store_ = std::make_unique<GenerationStore>(*opened_.store);
+    replicated_ = opened_.kind == "postgres" || opened_.kind == "postgresql";
 }
 
 // Token verification (--auth, or an HS256 secret kept next to the SQLite file).
@@ -571,6 +637,13 @@ int App::setUpFleet() {
         bo.seed = o_.demoSeed;
         bo.fsync = o_.sqliteSynchronousFull;
         bo.callLatency = o_.demoStepLatency;
+        if (replicated_) {  // SPEC 11: the start journal in the same database, fenced by the lease epoch
+            bo.pgJournal = std::make_shared<PgUpgradeJournal>(o_.store, o_.replicaId, [this]() -> std::optional<std::int64_t> {
+                auto lead = leading();
+                if (!lead || engineFailed_ || !lease_ || !lease_->holds(lead->epoch)) return std::nullopt;
+                return lead->epoch;
+            });
+        }
         ownedBackend_ = std::make_unique<DemoBackend>(bo);
         fleetDescription_ = "demo fleet of " + std::to_string(o_.demoFleet) + " simulated runtimes (seed " +
                             std::to_string(o_.demoSeed) + ", upgrades take " + formatDuration(o_.demoUpgradeDuration) + ")";
@@ -589,16 +662,142 @@ int App::setUpFleet() {
 
 // The engine loop (recovery first) and the write side of the API on its thread.
 void App::startEngine() {
-    listener_ = std::make_unique<LoggingListener>(metrics_, o_.engineLog);
-    loop_ = std::make_unique<EngineLoop>(*store_, *fleet_, *backend_, ids_, engineConfig_, o_.workers, metrics_,
-                                         listener_.get());
-    queries_ = std::make_unique<QueryApi>(*store_);
-    commands_ = std::make_unique<CommandApi>(loop_->engineUnsafe());
-    writeRouter_ = std::make_unique<ApiRouter>(*queries_, commands_.get());
-    writeRouter_->setRequireJsonContentType(true);
-    const double recoverMs = loop_->start();
+    auto lead = makeLeading(0);
+    std::lock_guard<std::mutex> lk(leadMu_);
+    leading_ = std::move(lead);
+}
+
+// Builds and starts (recovers) an engine: at start (SQLite, memory) or at each take-over.
+std::shared_ptr<Leading> App::makeLeading(std::int64_t epoch) {
+    auto lead = std::make_shared<Leading>();
+    lead->epoch = epoch;
+    lead->store = store_.get();
+    if (replicated_) {
+        auto pg = std::make_unique<PostgresStore>(o_.store);
+        pg->setFence(epoch);  // every write checks the lease epoch first (SPEC 11)
+        lead->ownStore = std::move(pg);
+        lead->ownGeneration = std::make_unique<GenerationStore>(*lead->ownStore);
+        lead->store = lead->ownGeneration.get();
+    }
+    lead->loop = std::make_unique<EngineLoop>(*lead->store, *fleet_, *backend_, ids_, engineConfig_, o_.workers, metrics_,
+                                              listener_.get());
+    if (replicated_) {
+        lead->loop->setOnStoreFailure([this](const std::string&) {
+            engineFailed_ = true;  // roleMain steps down
+        });
+        lead->loop->setMayAct([this, epoch] { return !engineFailed_ && lease_->holds(epoch); });
+    }
+    lead->queries = std::make_unique<QueryApi>(*lead->store);
+    lead->commands = std::make_unique<CommandApi>(lead->loop->engineUnsafe());
+    lead->router = std::make_unique<ApiRouter>(*lead->queries, lead->commands.get());
+    lead->router->setRequireJsonContentType(true);
+    const double recoverMs = lead->loop->start();
     logEvent("info", "startup.recovered",
-             {{"durationMs", recoverMs}, {"activeOrchestrations", loop_->activeOrchestrations()}});
+             {{"durationMs", recoverMs}, {"activeOrchestrations", lead->loop->activeOrchestrations()}, {"epoch", epoch}});
+    return lead;
+}
+
+std::shared_ptr<Leading> App::leading() {
+    std::lock_guard<std::mutex> lk(leadMu_);
+    return leading_;
+}
+
+// SPEC 11: take part in the lease; roleMain runs the engine while we hold it.
+void App::startLeadership(int port) {
+    const std::string scheme = o_.tlsCert.empty() ? "http" : "https";
+    const std::string host = o_.host == "0.0.0.0" || o_.host == "::" ? "127.0.0.1" : o_.host;
+    advertiseUrl_ = o_.advertiseUrl.empty() ? scheme + "://" + host + ":" + std::to_string(port) : o_.advertiseUrl;
+    LeaseOptions lo;
+    lo.uri = o_.store;
+    lo.replicaId = o_.replicaId;
+    lo.advertiseUrl = advertiseUrl_;
+    lo.ttl = o_.leaseTtl;
+    lease_ = std::make_unique<LeaseManager>(lo);
+    lease_->start();
+    logEvent("info", "replica.started", {{"replica", o_.replicaId}, {"advertiseUrl", advertiseUrl_},
+                                         {"leaseTtl", formatDuration(o_.leaseTtl)}});
+    roleThread_ = std::thread([this] { roleMain(); });
+}
+
+// Follows the lease: starts the engine (recovering as at a restart) when we take it, stops it when
+// we lose it or when a store write failed (fenced by a newer epoch, or the database is gone).
+void App::roleMain() {
+    std::uint64_t seen = 0;
+    while (!roleStop_) {
+        const LeaseView v = lease_->waitChange(seen, 100);
+        seen = v.version;
+        if (roleStop_) break;
+        auto lead = leading();
+        if (lead) {
+            std::string why;
+            if (!v.leader || v.epoch != lead->epoch) why = "lost the lease";
+            else if (engineFailed_) why = "a store write failed (fenced or database lost)";
+            if (!why.empty()) {
+                stepDown(why);
+                lease_->demote(why);
+            }
+        } else if (v.leader && v.problem.empty()) {
+            try {
+                engineFailed_ = false;
+                auto fresh = makeLeading(v.epoch);
+                std::lock_guard<std::mutex> lk(leadMu_);
+                leading_ = std::move(fresh);
+                logEvent("info", "replica.leading", {{"replica", o_.replicaId}, {"epoch", v.epoch}});
+            } catch (const std::exception& ex) {
+                logEvent("error", "replica.lead_failed", {{"epoch", v.epoch}, {"error", ex.what()}});
+                lease_->demote(std::string("recovery failed: ") + ex.what());
+            }
+        }
+    }
+}
+
+void App::stepDown(const std::string& why) {
+    std::shared_ptr<Leading> lead;
+    {
+        std::lock_guard<std::mutex> lk(leadMu_);
+        lead.swap(leading_);
+    }
+    if (!lead) return;
+    lead->loop->stop();  // its store keeps the old epoch as fence: a late write is refused
+    logEvent("warn", "replica.following", {{"replica", o_.replicaId}, {"epoch", lead->epoch}, {"reason", why}});
+}
+
+// Shutdown: stop the engine, then give the lease up so that a follower leads at its next poll.
+void App::stopLeadership() {
+    if (!lease_) return;
+    roleStop_ = true;
+    if (roleThread_.joinable()) roleThread_.join();
+    stepDown("shutting down");
+    lease_->stop(true);
+}
+
+// A write (or a fleet read) on a follower: sent to the leader named in the lease row, its answer returned as is.
+void App::forwardWrite(const httplib::Request& req, httplib::Response& res) {
+    const LeaseView v = lease_ ? lease_->view() : LeaseView{};
+    auto unavailable = [&](const std::string& why) {
+        res.set_header("Retry-After", std::to_string(std::max<Millis>(1, (o_.leaseTtl + 999) / 1000 / 3)));
+        setJson(res, 503, errorJson(why));
+    };
+    if (req.has_header("X-Keb-Forwarded-By"))
+        return unavailable("replica " + o_.replicaId + " is not the leader (request already forwarded once)");
+    if (v.leaderUrl.empty() || v.leaderUrl == advertiseUrl_)
+        return unavailable(v.problem.empty() ? "no leader at the moment; retry shortly"
+                                             : "no leader: database unreachable (" + v.problem + ")");
+    httplib::Client cli(v.leaderUrl);
+    cli.set_connection_timeout(std::chrono::seconds(2));
+    cli.set_read_timeout(std::chrono::milliseconds(o_.readTimeout));
+    cli.enable_server_certificate_verification(false);  // a replica of ours, reached by its advertised URL
+    httplib::Headers headers = {{"X-Keb-Forwarded-By", o_.replicaId}};
+    if (req.has_header("Authorization")) headers.emplace("Authorization", req.get_header_value("Authorization"));
+    const std::string contentType = req.get_header_value("Content-Type");
+    httplib::Result r = req.method == "PUT"    ? cli.Put(req.target.c_str(), headers, req.body, contentType.c_str())
+                        : req.method == "POST" ? cli.Post(req.target.c_str(), headers, req.body, contentType.c_str())
+                                               : cli.Get(req.target.c_str(), headers);
+    if (!r) return unavailable("the leader (" + v.holder + ") did not answer: " + httplib::to_string(r.error()));
+    res.status = r->status;
+    res.body = r->body;
+    for (const char* h : {"Content-Type", "Retry-After", "WWW-Authenticate", "Location"})
+        if (r->has_header(h)) res.set_header(h, r->get_header_value(h));
 }
 
 // SPEC 14: the background sender (--notification-url). It reads the outbox through a reader beside
@@ -612,12 +811,16 @@ void App::startNotifications() {
     if (!url) throw std::runtime_error(err);  // checked when the flags were parsed
     NotificationSender::StoreAccess access;
     access.pending = [this](std::size_t n) {
+        auto lead = leading();
+        if (!lead) return std::vector<Notification>{};  // only the leader sends
         if (opened_.readers) return opened_.readers->borrow()->pendingNotifications(n);
-        return loop_->call([&](Engine&, Millis) { return opened_.store->pendingNotifications(n); });
+        return lead->loop->call([&](Engine&, Millis) { return lead->store->pendingNotifications(n); });
     };
     // The outbox is not part of any API answer: marking bypasses the response cache's generation.
     access.markDelivered = [this](const std::vector<std::int64_t>& seqs) {
-        loop_->call([&](Engine&, Millis) { opened_.store->markNotificationsDelivered(seqs); });
+        auto lead = leading();
+        if (!lead) throw std::runtime_error("not the leader");
+        lead->loop->call([&](Engine&, Millis) { lead->store->markNotificationsDelivered(seqs); });
     };
     notifications_ = std::make_unique<NotificationSender>(*url, std::move(access), o_.notificationRetry);
     notifications_->start();
@@ -631,7 +834,7 @@ void App::stopNotifications() {
 
 // The HTTP(S) server: limits, handlers, bound to its port (listening starts in serve()). The
 // caller stops the engine loop when this fails.
-int App::setUpHttp() {
+int App::setUpHttp(int* boundPort) {
     auto& http = http_;
     if (!o_.tlsCert.empty()) {
         auto s = std::make_unique<httplib::SSLServer>(o_.tlsCert.c_str(), o_.tlsKey.c_str());
@@ -699,6 +902,7 @@ int App::setUpHttp() {
               {"pollInterval", formatDuration(engineConfig_.pollInterval)},
               {"workers", o_.workers},
               {"httpThreads", o_.httpThreads}});
+    *boundPort = port;
     printHowTo(port);
     if (!o_.portFile.empty()) {  // last: whoever waits for it may use everything above
         std::string tmp = o_.portFile + ".tmp";
@@ -727,7 +931,8 @@ int App::serve() {
     ::kill(::getpid(), SIGUSR1);  // wakes the signal thread if it still waits (else stays pending, blocked)
     signals.join();
     stopNotifications();
-    loop_->stop();
+    stopLeadership();
+    if (auto lead = leading()) lead->loop->stop();
 #ifdef KEB_HAVE_KUBE
     if (gardener_) gardener_->stop();
 #endif

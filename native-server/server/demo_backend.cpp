@@ -69,16 +69,7 @@ void DemoBackend::append(const std::string& line) {
         throw std::runtime_error(std::string("demo upgrade journal fsync failed: ") + std::strerror(errno));
 }
 
-StepResult DemoBackend::start(OrchestrationType, const Operation& op, Millis now) {
-    if (options_.callLatency > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options_.callLatency));
-    if (op.dryRun) return StepResult::done();
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = started_.find(op.operationID);
-    if (it != started_.end()) {
-        append(Json{{"kind", "duplicate-start"}, {"operationID", op.operationID}}.dump());
-        Millis left = it->second.startedAt + it->second.duration - now;
-        return StepResult::again(std::max<Millis>(left, 1), "upgrade already started");
-    }
+UpgradeRecord DemoBackend::fateOf(const Operation& op, Millis now) const {
     world::FaultPlan plan;
     plan.failureProbability = options_.failureProbability;
     plan.duration.kind = world::DurationDist::Kind::Fixed;
@@ -86,10 +77,25 @@ StepResult DemoBackend::start(OrchestrationType, const Operation& op, Millis now
     plan.duration.min = 0;
     plan.duration.max = options_.upgradeDuration;
     const world::UpgradeFate fate = world::decideFate(plan, options_.seed, op, now);
-    Record r;
-    r.startedAt = now;
-    r.duration = fate.duration;
-    r.fails = fate.fails;
+    return Record{now, fate.duration, fate.fails};
+}
+
+StepResult DemoBackend::start(OrchestrationType, const Operation& op, Millis now) {
+    if (options_.callLatency > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options_.callLatency));
+    if (op.dryRun) return StepResult::done();
+    if (options_.pgJournal) {  // shared with the other replicas; recorded (fenced) before it counts
+        auto [r, fresh] = options_.pgJournal->startOnce(op, fateOf(op, now));
+        if (!fresh) return StepResult::again(std::max<Millis>(r.startedAt + r.duration - now, 1), "upgrade already started");
+        return StepResult::again(std::max<Millis>(r.duration, 1), "upgrade started");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = started_.find(op.operationID);
+    if (it != started_.end()) {
+        append(Json{{"kind", "duplicate-start"}, {"operationID", op.operationID}}.dump());
+        Millis left = it->second.startedAt + it->second.duration - now;
+        return StepResult::again(std::max<Millis>(left, 1), "upgrade already started");
+    }
+    const Record r = fateOf(op, now);
     // Durable before the upgrade counts as started (and before the engine hears about it).
     append(Json{{"kind", "upgrade"},
                 {"operationID", op.operationID},
@@ -108,7 +114,9 @@ StepResult DemoBackend::poll(OrchestrationType type, const Operation& op, Millis
     if (op.dryRun) return StepResult::done();
     Record r;
     bool known = false;
-    {
+    if (options_.pgJournal) {
+        if (auto found = options_.pgJournal->find(op.operationID)) known = true, r = *found;
+    } else {
         std::lock_guard<std::mutex> lock(mu_);
         auto it = started_.find(op.operationID);
         if (it != started_.end()) {

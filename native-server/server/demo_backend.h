@@ -10,11 +10,13 @@
 // A torn last line (crash while writing) is ignored on load.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "keb/backend.h"
+#include "pg_upgrade_journal.h"
 
 namespace keb::server {
 
@@ -25,6 +27,9 @@ struct DemoBackendOptions {
     std::uint64_t seed = 1;
     bool fsync = true;
     Millis callLatency = 0;  // every start()/poll() blocks this long first (a slow network)
+    // Set when the store is PostgreSQL (SPEC 11): started upgrades are recorded there, shared by
+    // every replica, instead of in journalPath.
+    std::shared_ptr<PgUpgradeJournal> pgJournal;
 };
 
 class DemoBackend : public UpgradeBackend {
@@ -38,11 +43,8 @@ public:
     std::size_t loadedFromJournal() const { return loaded_; }
 
 private:
-    struct Record {
-        Millis startedAt = 0;
-        Millis duration = 0;
-        bool fails = false;
-    };
+    using Record = UpgradeRecord;
+    Record fateOf(const Operation& op, Millis now) const;
     void append(const std::string& line);
     DemoBackendOptions options_;
     mutable std::mutex mu_;

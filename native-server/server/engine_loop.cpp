@@ -111,6 +111,11 @@ void EngineLoop::engineMain() {
             active_ = engine_.activeOrchestrations();
             out_ = engine_.actionsOut();
         } catch (const std::exception& ex) {
+            if (onStoreFailure_) {  // a replica: stop driving, the leadership code decides what next
+                logEvent("error", "engine.stopped", {{"error", ex.what()}});
+                onStoreFailure_(ex.what());
+                return;
+            }
             // The store failed under the engine (disk full, I/O error): its in-memory state may
             // no longer match the store. Everything acknowledged is on disk; exit and let the
             // supervisor restart us (recovery takes up the work again).
@@ -141,6 +146,7 @@ void EngineLoop::workerMain() {
             work_.pop_front();
         }
         const int kind = a.kind == Action::Kind::Start ? 0 : 1;
+        if (mayAct_ && !mayAct_()) continue;  // lost the lease: no backend call (the next leader recovers it)
         auto t0 = std::chrono::steady_clock::now();
         StepResult r;
         try {

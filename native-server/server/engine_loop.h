@@ -45,6 +45,13 @@ public:
         return fut.get();
     }
 
+    // Replicas (SPEC 11). onStoreFailure: a store error under tick/complete (a fenced write, a lost
+    // database) stops this loop's engine thread and is reported here, instead of exiting the
+    // process. mayAct: asked before every backend call; false drops the call (we no longer lead).
+    // Set both before start().
+    void setOnStoreFailure(std::function<void(const std::string&)> f) { onStoreFailure_ = std::move(f); }
+    void setMayAct(std::function<bool()> f) { mayAct_ = std::move(f); }
+
     Engine& engineUnsafe() { return engine_; }  // only for constructing read-side routers
     std::size_t activeOrchestrations() const { return active_.load(); }
     std::size_t actionsOut() const { return out_.load(); }
@@ -61,6 +68,8 @@ private:
     Metrics& metrics_;
     Clock clock_;
     int workerCount_;
+    std::function<void(const std::string&)> onStoreFailure_;
+    std::function<bool()> mayAct_;
 
     std::mutex mu_;
     std::condition_variable cv_;

@@ -11,6 +11,7 @@
 #include "keb/timefmt.h"
 #include "options.h"
 #include "sqlite_store.h"
+#include "store_factory.h"
 
 namespace {
 
@@ -111,7 +112,7 @@ int tokenCommand(const std::vector<std::string>& args, bool jwksOnly) {
     return 0;
 }
 
-// keb-server fill --store sqlite:PATH --operations N [--state succeeded|in-progress]
+// keb-server fill --store sqlite:PATH|postgresql://... --operations N [--state succeeded|in-progress]
 // Benchmark/test helper: writes one orchestration with N operations in ONE transaction and
 // prints {"orchestrationID","operations","insertMs"} as JSON.
 int fillCommand(const std::vector<std::string>& args) {
@@ -126,12 +127,17 @@ int fillCommand(const std::vector<std::string>& args) {
             return 2;
         }
     }
-    if (store.rfind("sqlite:", 0) != 0 || n <= 0 || (state != "succeeded" && state != "in-progress")) {
-        std::cerr << "usage: keb-server fill --store sqlite:PATH --operations N [--state succeeded|in-progress]\n";
+    if (store == "memory" || !keb::server::storeSpecError(store).empty() || n <= 0 ||
+        (state != "succeeded" && state != "in-progress")) {
+        std::cerr << "usage: keb-server fill --store sqlite:PATH|postgresql://... --operations N "
+                     "[--state succeeded|in-progress]\n";
         return 2;
     }
     try {
-        keb::server::SqliteStore db(store.substr(7));
+        keb::server::StoreOpenOptions fillOpen;
+        fillOpen.exclusive = false;  // an offline tool: no one-engine lock
+        keb::server::OpenedStore opened = keb::server::openStore(store, fillOpen);
+        keb::Store& db = *opened.store;
         const keb::Millis now =
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
         keb::Orchestration o;

@@ -1,6 +1,9 @@
 #include "options.h"
 
+#include <unistd.h>
+
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 
 #include "keb/timefmt.h"
@@ -17,12 +20,13 @@ Usage: keb-server [flags]
                         [--ttl 1h] [--sub NAME] [--nbf-in DUR]      mint an HS256 token
        keb-server token --rsa-key KEY.pem [--kid K] [...]          mint an RS256 token
        keb-server jwks --rsa-key KEY.pem [--kid K]                 print the JWKS of a key
-       keb-server fill --store sqlite:PATH --operations N [--state succeeded|in-progress]
+       keb-server fill --store SPEC --operations N [--state succeeded|in-progress]
                                                                    benchmark data, one transaction
 
 Server flags:
   --listen HOST:PORT            address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
-  --store sqlite:PATH|memory    where state lives (default sqlite:keb.db)
+  --store SPEC                  where state lives: sqlite:PATH, memory or a postgresql://
+                                (postgres://) libpq URI, passed as-is (default sqlite:keb.db)
   --sqlite-synchronous full|normal
                                 full (default): each commit is fsynced (survives power loss);
                                 normal: survives kill -9 but not power loss (faster writes)
@@ -52,6 +56,11 @@ Server flags:
                                 "notification": true to the notification service at URL
                                 (http(s)://HOST[:PORT][/PATH]); a URL that does not parse stops the
                                 server at start (exit 2). Failed sends are retried every 5s.
+  --lease-ttl DUR               PostgreSQL store with several replicas: the leader lease (default
+                                15s; renewed every ttl/3; a killed leader is replaced within about ttl)
+  --replica-id ID               this replica's name in the lease and /healthz (default HOSTNAME-PID)
+  --advertise-url URL           where the other replicas forward writes to this one when it leads
+                                (default http://HOST:PORT as bound by --listen)
   --workers N                   upgrade worker threads (default 16)
   --http-threads N              HTTP handler threads (default 32)
   --web-root DIR                serve static files (the browser simulator) at /
@@ -216,6 +225,26 @@ std::optional<ServerOptions> parseServerOptions(const std::vector<std::string>& 
             o.notificationUrl = value;
         } else if (flag == "--notification-retry") {  // tests: the retry interval (default 5s)
             ok = duration(&o.notificationRetry);
+        } else if (flag == "--lease-ttl") {
+            ok = duration(&o.leaseTtl);
+            if (ok && o.leaseTtl < 300) {
+                *error = "--lease-ttl must be at least 300ms, got '" + value + "'";
+                return std::nullopt;
+            }
+        } else if (flag == "--replica-id") {
+            if (!(ok = need())) break;
+            if (value.empty() || value.size() > 200) {
+                *error = "--replica-id: expected 1 to 200 characters";
+                return std::nullopt;
+            }
+            o.replicaId = value;
+        } else if (flag == "--advertise-url") {
+            if (!(ok = need())) break;
+            if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0) {
+                *error = "--advertise-url: expected http(s)://HOST:PORT, got '" + value + "'";
+                return std::nullopt;
+            }
+            o.advertiseUrl = value;
         } else if (flag == "--workers") {
             ok = integer(&o.workers, 1, 1024);
         } else if (flag == "--http-threads") {
@@ -277,6 +306,11 @@ std::optional<ServerOptions> parseServerOptions(const std::vector<std::string>& 
         if (!o.kubeconfig.empty() && o.demoFleet > 0) {
             *error = "--demo-fleet and --kubeconfig exclude each other";
             return std::nullopt;
+        }
+        if (o.replicaId.empty()) {
+            char host[256] = {0};
+            if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "keb");
+            o.replicaId = std::string(host) + "-" + std::to_string(::getpid());
         }
         return o;
     }

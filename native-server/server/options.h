@@ -43,6 +43,10 @@ struct ServerOptions {
     // SPEC 14: customer notifications (unset: off). Checked when parsed (a bad URL: exit 2).
     std::string notificationUrl;
     Millis notificationRetry = 5 * kSecond;  // --notification-retry (for tests; not in --help)
+    // SPEC 11: several replicas on one PostgreSQL store (ignored with SQLite or memory).
+    Millis leaseTtl = 15 * kSecond;
+    std::string replicaId;     // default hostname-pid (filled by the parser)
+    std::string advertiseUrl;  // where followers forward writes; default http://HOST:PORT as bound
 };
 
 // Parses argv (without the program name). On error returns nullopt with *error set;

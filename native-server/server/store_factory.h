@@ -5,7 +5,8 @@
 //   memory          MemoryStore: no files, no concurrent readers (reads go to the engine thread)
 //   sqlite:PATH     SqliteStore on PATH (WAL), the one-engine-per-store lock PATH.lock, and a
 //                   pool of read-only connections for the HTTP threads
-//   postgres://...  (and postgresql://) not built in yet: a clear error
+//   postgres://...  (and postgresql://) PostgresStore: the URI passed to libpq as-is, migrated at
+//                   open; readers are connections of their own (SPEC 11)
 //
 // Adding a store: a branch in openStore (store_factory.cpp) that fills an OpenedStore, a case in
 // tests/server/store_factory_test.cpp, and an instantiation of the store contract and the
@@ -92,7 +93,8 @@ struct OpenedStore {
 std::string storeSpecError(const std::string& spec);
 
 // Opens (creating if needed) the store. Throws StoreSpecError for a spec this build does not
-// have, SqliteError when the file cannot be opened or migrated, std::runtime_error when another
+// have, SqliteError when the file cannot be opened or migrated, PgError when PostgreSQL cannot be
+// reached or migrated, std::runtime_error when another
 // keb-server holds the store's lock.
 OpenedStore openStore(const std::string& spec, const StoreOpenOptions& options = {});
 

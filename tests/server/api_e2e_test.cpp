@@ -78,13 +78,16 @@ TEST_F(ServerTest, HealthzMetricsOpenApi) {
     auto h = a.get("/healthz");
     EXPECT_EQ(h.status, 200);
     EXPECT_EQ(h.json["status"], "ok");
+    EXPECT_EQ(h.json["role"], "leader");  // SPEC 11: a single SQLite replica always leads
+    EXPECT_EQ(h.json["epoch"], 0);
+    EXPECT_FALSE(h.json.value("replica", "").empty());
     a.get("/orchestrations");  // at least one counted request
     auto m = a.get("/metrics");
     EXPECT_EQ(m.status, 200);
     EXPECT_NE(m.contentType.find("text/plain"), std::string::npos);
     for (const char* needle : {"keb_orchestrations{state=\"in progress\"}", "keb_operations{state=\"succeeded\"}",
                                "keb_http_requests_total{code=\"200\"}", "keb_step_duration_seconds_bucket{step=\"start\"",
-                               "keb_step_duration_seconds_count{step=\"poll\"}"})
+                               "keb_step_duration_seconds_count{step=\"poll\"}", "keb_leader 1", "keb_lease_epoch 0"})
         EXPECT_NE(m.body.find(needle), std::string::npos) << needle;
     EXPECT_EQ(a.get("/openapi.json").json["openapi"], "3.0.3");
     EXPECT_EQ(a.call("POST", "/healthz", "{}").status, 405);

@@ -11,6 +11,7 @@
 #include "keb/memory_store.h"
 #include "sqlite_store.h"
 #include "store_contract.h"
+#include "postgres_store.h"
 #include "store_factory.h"
 
 // Only the test data helpers of the contract header are used here (it runs in keb-store-contract-tests).
@@ -114,20 +115,18 @@ TEST(StoreFactory, SqliteHoldsTheOneEngineLockWhileOpen) {
     EXPECT_THROW(openStore(spec), std::runtime_error);
 }
 
-TEST(StoreFactory, UnknownAndNotYetBuiltStoresGiveClearErrors) {
+TEST(StoreFactory, UnknownStoresGiveClearErrors) {
     struct Case {
         std::string spec, mentions;
     };
-    for (const Case& c : {Case{"postgres://keb:secret@db.example:5432/keb", "PostgreSQL stores (postgres://...) are not built in yet"},
-                          Case{"postgresql://db/keb", "PostgreSQL stores (postgresql://...) are not built in yet"},
-                          Case{"sqlite:", "has no file path"},
+    for (const Case& c : {Case{"sqlite:", "has no file path"},
                           Case{"", "no store given"},
                           Case{"mysql://db", "unknown store 'mysql://db'"},
                           Case{"Memory", "unknown store 'Memory'"},
                           Case{"sqlite", "unknown store 'sqlite'"}}) {
         const std::string err = storeSpecError(c.spec);
         EXPECT_NE(err.find(c.mentions), std::string::npos) << c.spec << " -> " << err;
-        EXPECT_NE(err.find("expected memory or sqlite:PATH"), std::string::npos) << err;
+        EXPECT_NE(err.find("expected memory, sqlite:PATH or a postgresql:// URI"), std::string::npos) << err;
         EXPECT_EQ(err.find("secret"), std::string::npos) << "a password in the URL was echoed: " << err;
         try {
             openStore(c.spec);
@@ -138,6 +137,23 @@ TEST(StoreFactory, UnknownAndNotYetBuiltStoresGiveClearErrors) {
     }
     EXPECT_EQ(storeSpecError("memory"), "");
     EXPECT_EQ(storeSpecError("sqlite:/tmp/x.db"), "");
+    // PostgreSQL URIs are accepted as-is (libpq judges them when the store opens).
+    EXPECT_EQ(storeSpecError("postgres://keb:secret@db.example:5432/keb"), "");
+    EXPECT_EQ(storeSpecError("postgresql:///keb?host=/tmp"), "");
+}
+
+// A PostgreSQL that cannot be reached: a PgError with libpq's reason, never the password.
+TEST(StoreFactory, AnUnreachablePostgresIsAPgErrorWithoutThePassword) {
+    TempDir tmp;  // an empty socket directory: nothing listens there
+    const std::string uri = "postgresql://keb:s3cr3t-pw@/keb?host=" + tmp.dir.string() + "&port=5999&connect_timeout=2";
+    try {
+        openStore(uri);
+        FAIL() << "opened an unreachable PostgreSQL";
+    } catch (const PgError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("cannot connect to PostgreSQL"), std::string::npos) << what;
+        EXPECT_EQ(what.find("s3cr3t-pw"), std::string::npos) << "password echoed: " << what;
+    }
 }
 
 TEST(StoreFactory, AnUnopenableFileIsASqliteErrorNamingThePath) {

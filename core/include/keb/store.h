@@ -30,6 +30,14 @@ namespace keb {
 
 class OperationPageSource;  // keb/api.h: the GET fast paths
 
+// SPEC 11 fencing: a write refused because this process no longer holds the lease epoch it was
+// fenced with (another replica took over). Nothing of the refused write was applied. The engine
+// loop catches it by type: stop the engine, become a follower.
+class StoreFencedError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // SPEC 14: one customer notification waiting in the outbox. The engine writes it in the same
 // batch as the state change that causes it; the server's sender reads the pending ones in
 // sequence order, sends them and marks them delivered (at least once: a crash between the send
@@ -243,8 +251,8 @@ public:
     // updateOrchestrationAddingOperations). Each part has the semantics of the single write named
     // next to it, including what makes it throw (an unknown orchestration or operation, a
     // duplicate id, a failing producer).
-    // Planned part: a lease-epoch check first (the batch is refused, nothing written, when
-    // another engine holds a newer lease).
+    // A fenced store (PostgresStore::setFence, SPEC 11) checks the lease epoch first and throws
+    // StoreFencedError (nothing written) when another engine holds a newer lease.
     struct WriteBatch {
         std::vector<Orchestration> insertedOrchestrations;  // insertOrchestration
         std::vector<Operation> insertedOperations;          // insertOperations

@@ -1,0 +1,92 @@
+#include "pg_upgrade_journal.h"
+
+#include "lease.h"
+#include "pg_lite.h"
+
+namespace keb::server {
+
+namespace {
+const char* const kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS keb_demo_upgrades (operation_id text PRIMARY KEY, orchestration_id text NOT NULL,
+    runtime_id text NOT NULL, started_at bigint NOT NULL, duration_ms bigint NOT NULL, fails boolean NOT NULL,
+    epoch bigint NOT NULL, replica text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp());
+CREATE TABLE IF NOT EXISTS keb_demo_duplicate_starts (operation_id text NOT NULL, epoch bigint NOT NULL,
+    replica text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp());
+)SQL";
+
+UpgradeRecord recordOf(const PgLiteResult& r) {
+    return UpgradeRecord{r.integer(0, 0), r.integer(0, 1), r.boolean(0, 2)};
+}
+}  // namespace
+
+PgUpgradeJournal::PgUpgradeJournal(std::string uri, std::string replicaId,
+                                   std::function<std::optional<std::int64_t>()> fenceEpoch)
+    : uri_(std::move(uri)), replica_(std::move(replicaId)), fenceEpoch_(std::move(fenceEpoch)) {
+    PgLite db(uri_);
+    db.exec("BEGIN");
+    db.exec("SELECT pg_advisory_xact_lock(7160201)");
+    db.exec(kLeaseSchemaSql);
+    db.exec(kSchema);
+    db.exec("COMMIT");
+}
+
+PgUpgradeJournal::~PgUpgradeJournal() = default;
+
+std::unique_ptr<PgLite> PgUpgradeJournal::take() {
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (!idle_.empty()) {
+            auto c = std::move(idle_.back());
+            idle_.pop_back();
+            if (c->ok()) return c;
+        }
+    }
+    return std::make_unique<PgLite>(uri_, 5000);
+}
+
+void PgUpgradeJournal::give(std::unique_ptr<PgLite> c) {
+    std::lock_guard<std::mutex> lk(mu_);
+    idle_.push_back(std::move(c));
+}
+
+std::optional<UpgradeRecord> PgUpgradeJournal::find(const std::string& operationID) {
+    auto c = take();  // an exception drops the connection (its session may be gone)
+    auto r = c->exec("SELECT started_at, duration_ms, fails FROM keb_demo_upgrades WHERE operation_id = $1",
+                     {operationID});
+    give(std::move(c));
+    if (r.rows() == 0) return std::nullopt;
+    return recordOf(r);
+}
+
+std::pair<UpgradeRecord, bool> PgUpgradeJournal::startOnce(const Operation& op, const UpgradeRecord& fresh) {
+    const std::optional<std::int64_t> epoch = fenceEpoch_();
+    if (!epoch) throw JournalFencedError("not the leader: upgrade not started");
+    auto c = take();
+    c->exec("BEGIN");
+    auto lease = c->exec("SELECT epoch FROM keb_lease WHERE id = 1 FOR SHARE");
+    if (lease.rows() != 1 || lease.integer(0, 0) != *epoch) {
+        c->exec("ROLLBACK");
+        give(std::move(c));
+        throw JournalFencedError("fenced: the lease epoch is no longer " + std::to_string(*epoch));
+    }
+    const std::string e = std::to_string(*epoch);
+    auto ins = c->exec(
+        "INSERT INTO keb_demo_upgrades (operation_id, orchestration_id, runtime_id, started_at, duration_ms, fails, "
+        "epoch, replica) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (operation_id) DO NOTHING "
+        "RETURNING started_at, duration_ms, fails",
+        {op.operationID, op.orchestrationID, op.runtimeID, std::to_string(fresh.startedAt),
+         std::to_string(fresh.duration), fresh.fails ? "true" : "false", e, replica_});
+    std::pair<UpgradeRecord, bool> out{fresh, true};
+    if (ins.rows() == 0) {
+        c->exec("INSERT INTO keb_demo_duplicate_starts (operation_id, epoch, replica) VALUES ($1, $2, $3)",
+                {op.operationID, e, replica_});
+        auto old = c->exec("SELECT started_at, duration_ms, fails FROM keb_demo_upgrades WHERE operation_id = $1",
+                           {op.operationID});
+        out = {recordOf(old), false};
+    }
+    c->exec("COMMIT");
+    give(std::move(c));
+    return out;
+}
+
+}  // namespace keb::server

@@ -1,0 +1,753 @@
+#include "postgres_store.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "keb/wire.h"
+
+namespace keb::server {
+
+using pg::Params;
+using pg::Result;
+using pg::Transaction;
+
+namespace {
+
+// Stored state codes: the same as SqliteStore's (positions in these arrays; append, never reorder).
+constexpr std::array<OrchestrationState, 8> kOrchStates = {
+    OrchestrationState::Pending,  OrchestrationState::InProgress, OrchestrationState::Canceling,
+    OrchestrationState::Canceled, OrchestrationState::Retrying,   OrchestrationState::Succeeded,
+    OrchestrationState::Failed,   OrchestrationState::Paused};
+static_assert(kOrchStates.size() == kOrchestrationStateCount, "a new orchestration state needs a stored code");
+constexpr std::array<OperationState, 5> kOpStates = {OperationState::Pending, OperationState::InProgress,
+                                                     OperationState::Succeeded, OperationState::Failed,
+                                                     OperationState::Canceled};
+constexpr int kInProgressCode = 1;
+
+template <class S, std::size_t N>
+int stateCode(const std::array<S, N>& all, S s) {
+    for (std::size_t i = 0; i < N; ++i)
+        if (all[i] == s) return static_cast<int>(i);
+    return -1;
+}
+template <class S, std::size_t N>
+S stateFrom(const std::array<S, N>& all, std::int64_t code) {
+    if (code < 0 || code >= static_cast<std::int64_t>(N)) throw PgError("corrupt state code in store");
+    return all[static_cast<std::size_t>(code)];
+}
+
+// " AND state IN (1,3)" for the distinct states asked (codes are small integers: inlined, so each
+// filter is its own prepared statement); "" for none (all states).
+template <class S, std::size_t N>
+std::string stateFilter(const std::array<S, N>& all, const std::vector<S>& states) {
+    std::vector<int> codes;
+    for (S s : states) {
+        const int c = stateCode(all, s);
+        if (std::find(codes.begin(), codes.end(), c) == codes.end()) codes.push_back(c);
+    }
+    if (codes.empty()) return "";
+    std::sort(codes.begin(), codes.end());
+    std::string out = " AND state IN (";
+    for (std::size_t i = 0; i < codes.size(); ++i) out += (i ? "," : "") + std::to_string(codes[i]);
+    return out + ")";
+}
+
+// Migrations, applied in order; never edit a released one, append a new one.
+const char* const kMigrations[] = {
+    // 1: the whole schema of SqliteStore's migrations 1-5 (typed operation columns, the wire JSON
+    // of rows, stages, counters kept by triggers, the SPEC 14 outbox) and the SPEC 11 lease row.
+    R"SQL(
+CREATE TABLE orchestrations (
+  id          text COLLATE "C" PRIMARY KEY,
+  seq         bigint NOT NULL,
+  created_at  bigint NOT NULL,
+  state       smallint NOT NULL,
+  data        text NOT NULL,
+  wire        text,      -- GET /orchestrations/{id} without operationStats; NULL: staged (JSON path)
+  wire_split  bigint     -- where operationStats goes into wire
+);
+CREATE INDEX orchestrations_order ON orchestrations(created_at, id);
+CREATE INDEX orchestrations_state ON orchestrations(state, created_at, id);
+CREATE TABLE operations (
+  orchestration_id  text COLLATE "C" NOT NULL REFERENCES orchestrations(id),
+  id                text COLLATE "C" NOT NULL,
+  seq               bigint NOT NULL,
+  created_at        bigint NOT NULL,
+  updated_at        bigint NOT NULL,
+  state             smallint NOT NULL,
+  description       bytea NOT NULL,     -- bytes as given: may be invalid UTF-8 (backend messages)
+  runtime_id        text COLLATE "C" NOT NULL,
+  instance_id       text NOT NULL,
+  global_account_id text NOT NULL,
+  sub_account_id    text NOT NULL,
+  service_plan_id   text NOT NULL,
+  service_plan_name text NOT NULL,
+  region            text NOT NULL,
+  shoot_name        text NOT NULL,
+  dry_run           boolean NOT NULL,
+  mw_begin          bigint NOT NULL,
+  mw_end            bigint NOT NULL,
+  start_at          bigint NOT NULL,
+  started_at        bigint NOT NULL,
+  upgrade_started   boolean NOT NULL,
+  immediate         boolean NOT NULL,
+  retry_of          text NOT NULL,
+  config_kind       smallint NOT NULL,  -- 0 none, 1 kymaConfig, 2 clusterConfig
+  config_a          text NOT NULL,      -- kyma version | kubernetesVersion
+  config_b          text NOT NULL,      -- machineImage
+  config_c          text NOT NULL,      -- machineImageVersion
+  stage             text NOT NULL,
+  wire              text NOT NULL,      -- the operation's rendered list item
+  PRIMARY KEY (orchestration_id, id)
+);
+CREATE INDEX operations_order ON operations(orchestration_id, created_at, seq, id);
+CREATE INDEX operations_state ON operations(orchestration_id, state, created_at, seq, id);
+CREATE TABLE orchestration_counts (state smallint PRIMARY KEY, n bigint NOT NULL);
+CREATE TABLE operation_counts (
+  orchestration_id text COLLATE "C" NOT NULL, state smallint NOT NULL, n bigint NOT NULL,
+  PRIMARY KEY (orchestration_id, state));
+CREATE FUNCTION keb_count_orchestration() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    UPDATE orchestration_counts SET n = n - 1 WHERE state = OLD.state;
+  END IF;
+  INSERT INTO orchestration_counts(state, n) VALUES (NEW.state, 1)
+    ON CONFLICT (state) DO UPDATE SET n = orchestration_counts.n + 1;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER orchestrations_ins AFTER INSERT ON orchestrations
+  FOR EACH ROW EXECUTE FUNCTION keb_count_orchestration();
+CREATE TRIGGER orchestrations_upd AFTER UPDATE OF state ON orchestrations
+  FOR EACH ROW WHEN (OLD.state <> NEW.state) EXECUTE FUNCTION keb_count_orchestration();
+-- Inserted operations are counted by the store per batch (one upsert per orchestration and
+-- state, not one per row); state changes by this trigger.
+CREATE FUNCTION keb_count_operation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE operation_counts SET n = n - 1 WHERE orchestration_id = OLD.orchestration_id AND state = OLD.state;
+  INSERT INTO operation_counts(orchestration_id, state, n) VALUES (NEW.orchestration_id, NEW.state, 1)
+    ON CONFLICT (orchestration_id, state) DO UPDATE SET n = operation_counts.n + 1;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER operations_upd AFTER UPDATE OF state ON operations
+  FOR EACH ROW WHEN (OLD.state <> NEW.state) EXECUTE FUNCTION keb_count_operation();
+-- SPEC 14 outbox. Sequences come from notification_seq (transactional: no gaps, never reused).
+-- kind: 0 create, 1 start, 2 end, 3 cancel.
+CREATE TABLE notification_outbox (
+  seq bigint PRIMARY KEY,
+  kind smallint NOT NULL,
+  orchestration_id text NOT NULL,
+  payload text NOT NULL
+);
+CREATE TABLE notification_seq (id integer PRIMARY KEY CHECK (id = 1), last bigint NOT NULL);
+INSERT INTO notification_seq VALUES (1, 0);
+-- SPEC 11: the leader's lease (written by the replicas' leadership code; read here for fencing).
+CREATE TABLE IF NOT EXISTS keb_lease (
+  id integer PRIMARY KEY CHECK (id = 1),
+  holder text NOT NULL,
+  epoch bigint NOT NULL,
+  expires_at timestamptz NOT NULL,
+  advertise_url text NOT NULL DEFAULT ''
+);
+)SQL",
+};
+
+// SPEC 11: no runtime upgraded twice at once, across replicas. A partial (WHERE state = in
+// progress) unique constraint on runtime_id, checked at commit (deferred), so one batch may end
+// one operation of a runtime and start the next in either order.
+const char* const kRuntimeGuardName = "operations_one_in_progress_per_runtime";
+const char* const kRuntimeGuard =
+    "ALTER TABLE operations ADD CONSTRAINT operations_one_in_progress_per_runtime "
+    "EXCLUDE USING btree (runtime_id WITH =) WHERE (state = 1) DEFERRABLE INITIALLY DEFERRED";
+static_assert(kInProgressCode == 1);
+
+const char* const kOpColumns =
+    "orchestration_id, id, seq, created_at, updated_at, state, description, runtime_id, instance_id, "
+    "global_account_id, sub_account_id, service_plan_id, service_plan_name, region, shoot_name, dry_run, "
+    "mw_begin, mw_end, start_at, started_at, upgrade_started, immediate, retry_of, config_kind, config_a, "
+    "config_b, config_c, stage";
+constexpr int kOpColumnCount = 29;  // kOpColumns and wire
+constexpr const char* kOpOrder = " ORDER BY created_at, seq, id";
+
+// bytea as a text parameter / from a text result (bytea_output = hex): "\x" and two hex digits a byte.
+std::string byteaParam(std::string_view bytes) {
+    static const char* const hex = "0123456789abcdef";
+    std::string out = "\\x";
+    out.reserve(2 + bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+std::string byteaValue(std::string_view v) {
+    if (v.size() < 2 || v[0] != '\\' || v[1] != 'x') throw PgError("postgres: unexpected bytea text (bytea_output must be hex)");
+    auto digit = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        throw PgError("postgres: bad hex digit in bytea");
+    };
+    std::string out;
+    out.reserve((v.size() - 2) / 2);
+    for (std::size_t i = 2; i + 1 < v.size(); i += 2) out += static_cast<char>(digit(v[i]) * 16 + digit(v[i + 1]));
+    return out;
+}
+
+// The body columns from seq on (as kOpColumns, then wire).
+void addOperationBody(Params& p, const Operation& op, std::string& wireBuf) {
+    int kind = 0;
+    std::string a, b, c;
+    if (op.kymaConfig) {
+        kind = 1;
+        a = op.kymaConfig->version;
+    } else if (op.clusterConfig) {
+        kind = 2;
+        a = op.clusterConfig->kubernetesVersion;
+        b = op.clusterConfig->machineImage;
+        c = op.clusterConfig->machineImageVersion;
+    }
+    p.add(op.seq).add(op.createdAt).add(op.updatedAt).add(stateCode(kOpStates, op.state))
+        .add(byteaParam(op.description)).add(op.runtimeID).add(op.instanceID).add(op.globalAccountID).add(op.subAccountID).add(op.servicePlanID)
+        .add(op.servicePlanName).add(op.region).add(op.shootName).add(op.dryRun).add(op.maintenanceWindowBegin)
+        .add(op.maintenanceWindowEnd).add(op.startAt).add(op.startedAt).add(op.upgradeStarted).add(op.immediate)
+        .add(op.retryOf).add(kind).add(a).add(b).add(c).add(op.stage);
+    wireBuf.clear();
+    appendOperationItem(wireBuf, itemView(op));
+    p.add(wireBuf);
+}
+
+Operation rowToOperation(const Result& r, int i) {
+    Operation op;
+    op.orchestrationID = r.text(i, 0);
+    op.operationID = r.text(i, 1);
+    op.seq = r.i64(i, 2);
+    op.createdAt = r.i64(i, 3);
+    op.updatedAt = r.i64(i, 4);
+    op.state = stateFrom(kOpStates, r.i64(i, 5));
+    op.description = byteaValue(r.view(i, 6));
+    op.runtimeID = r.text(i, 7);
+    op.instanceID = r.text(i, 8);
+    op.globalAccountID = r.text(i, 9);
+    op.subAccountID = r.text(i, 10);
+    op.servicePlanID = r.text(i, 11);
+    op.servicePlanName = r.text(i, 12);
+    op.region = r.text(i, 13);
+    op.shootName = r.text(i, 14);
+    op.dryRun = r.boolean(i, 15);
+    op.maintenanceWindowBegin = r.i64(i, 16);
+    op.maintenanceWindowEnd = r.i64(i, 17);
+    op.startAt = r.i64(i, 18);
+    op.startedAt = r.i64(i, 19);
+    op.upgradeStarted = r.boolean(i, 20);
+    op.immediate = r.boolean(i, 21);
+    op.retryOf = r.text(i, 22);
+    switch (r.i64(i, 23)) {
+        case 1: op.kymaConfig = KymaParams{r.text(i, 24)}; break;
+        case 2: op.clusterConfig = KubernetesParams{r.text(i, 24), r.text(i, 25), r.text(i, 26)}; break;
+        default: break;
+    }
+    op.stage = r.text(i, 27);
+    return op;
+}
+
+Orchestration readOrchestration(std::string_view data) { return orchestrationFromStoreJson(Json::parse(data)); }
+
+// The orchestration's pre-rendered GET /orchestrations/{id} text, NULL for a staged one (its
+// answer adds `stages`, counted from its operations at read time: the JSON path renders it).
+void addOrchestrationWire(Params& p, const Orchestration& o) {
+    std::size_t split = 0;
+    if (!o.parameters.strategy.stages.empty()) {
+        p.addNull().addNull();
+        return;
+    }
+    std::string text = orchestrationWireText(o, &split);
+    if (split == 0) p.addNull().addNull();
+    else p.add(text).add(static_cast<std::int64_t>(split));
+}
+
+const char* const kReadTx = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+}  // namespace
+
+PostgresStore::PostgresStore(const std::string& uri, PostgresOptions options) : options_(options) {
+    conn_ = std::make_unique<pg::Connection>(uri);
+    conn_->exec("SET client_min_messages = warning; SET bytea_output = hex");
+    if (!options_.readOnly) {
+        migrate();
+    } else if (schemaVersion() < static_cast<int>(std::size(kMigrations))) {
+        throw PgError("PostgreSQL store is not initialised (open it read-write first)");
+    }
+}
+
+PostgresStore::~PostgresStore() = default;
+
+void PostgresStore::setFence(std::optional<std::int64_t> epoch) {
+    std::lock_guard<std::mutex> lk(fenceMu_);
+    fence_ = epoch;
+}
+
+std::optional<std::int64_t> PostgresStore::fence() const {
+    std::lock_guard<std::mutex> lk(fenceMu_);
+    return fence_;
+}
+
+int PostgresStore::schemaVersion() {
+    Result has = conn_->query("SELECT to_regclass('schema_migrations') IS NOT NULL");
+    if (!has.boolean(0, 0)) return 0;
+    Result v = conn_->query("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    return static_cast<int>(v.i64(0, 0));
+}
+
+void PostgresStore::migrate() {
+    Transaction tx(*conn_);
+    conn_->queryOnce("SELECT pg_advisory_xact_lock($1)", Params().add(kMigrationLock));
+    conn_->exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+        "applied_at timestamptz NOT NULL DEFAULT now())");
+    const int have = static_cast<int>(
+        conn_->queryOnce("SELECT coalesce(max(version), 0) FROM schema_migrations").i64(0, 0));
+    const int known = static_cast<int>(std::size(kMigrations));
+    if (have > known)
+        throw PgError("PostgreSQL store has schema version " + std::to_string(have) + ", newer than this keb-server knows (" +
+                      std::to_string(known) + ")");
+    for (int v = have + 1; v <= known; ++v) {
+        conn_->exec(kMigrations[v - 1]);
+        conn_->queryOnce("INSERT INTO schema_migrations(version) VALUES ($1)", Params().add(v));
+    }
+    if (options_.oneInProgressPerRuntime &&
+        conn_->queryOnce("SELECT 1 FROM pg_constraint WHERE conname = $1", Params().add(kRuntimeGuardName)).rows() == 0)
+        conn_->exec(kRuntimeGuard);
+    tx.commit();
+}
+
+void PostgresStore::checkFence() {
+    const std::optional<std::int64_t> want = fence();
+    if (!want) return;
+    Result r = conn_->query("SELECT epoch FROM keb_lease WHERE id = 1 FOR SHARE");
+    if (r.rows() == 0)
+        throw StoreFencedError("write fenced: no lease row (this replica was fenced with epoch " +
+                               std::to_string(*want) + ")");
+    const std::int64_t epoch = r.i64(0, 0);
+    if (epoch != *want)
+        throw StoreFencedError("write fenced: the lease has epoch " + std::to_string(epoch) + ", this replica holds " +
+                               std::to_string(*want));
+}
+
+void PostgresStore::writeTx(const std::function<void()>& body) {
+    conn_->ensureConnected();
+    Transaction tx(*conn_);  // rolls back unless committed (a throw anywhere below)
+    checkFence();
+    body();
+    tx.commit();
+}
+
+void PostgresStore::doInsertOrchestration(const Orchestration& o) {
+    Params p;
+    p.add(o.orchestrationID).add(o.seq).add(o.createdAt).add(stateCode(kOrchStates, o.state)).add(toStoreJson(o).dump());
+    addOrchestrationWire(p, o);
+    conn_->query(
+        "INSERT INTO orchestrations(id, seq, created_at, state, data, wire, wire_split) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        p);
+}
+
+void PostgresStore::doUpdateOrchestration(const Orchestration& o) {
+    Params p;
+    p.add(o.seq).add(o.createdAt).add(stateCode(kOrchStates, o.state)).add(toStoreJson(o).dump());
+    addOrchestrationWire(p, o);
+    p.add(o.orchestrationID);
+    Result r = conn_->query(
+        "UPDATE orchestrations SET seq=$1, created_at=$2, state=$3, data=$4, wire=$5, wire_split=$6 WHERE id=$7", p);
+    if (r.affected() == 0) throw PgError("no orchestration " + o.orchestrationID);
+}
+
+namespace {
+std::string insertOperationsSql(std::size_t rows) {
+    std::string sql = std::string("INSERT INTO operations(") + kOpColumns + ", wire) VALUES ";
+    int n = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        sql += r ? ",(" : "(";
+        for (int c = 0; c < kOpColumnCount; ++c) sql += (c ? ",$" : "$") + std::to_string(++n);
+        sql += ')';
+    }
+    return sql;
+}
+constexpr std::size_t kInsertChunk = 256;  // rows per INSERT (29 parameters each)
+}  // namespace
+
+// Multi-row INSERTs of up to kInsertChunk rows, then one counter upsert per (orchestration, state).
+void PostgresStore::doInsertOperationStream(const std::function<bool(Operation&)>* next,
+                                            const std::vector<Operation>* batch) {
+    static const std::string fullSql = insertOperationsSql(kInsertChunk);
+    std::map<std::pair<std::string, int>, std::int64_t> counts;
+    Params p;
+    std::size_t rows = 0;
+    std::string wireBuf;
+    auto flush = [&] {
+        if (rows == 0) return;
+        if (rows == kInsertChunk) conn_->query(fullSql, p);
+        else conn_->queryOnce(insertOperationsSql(rows), p);
+        p.clear();
+        rows = 0;
+    };
+    auto insertOne = [&](const Operation& op) {
+        const int code = stateCode(kOpStates, op.state);
+        p.add(op.orchestrationID).add(op.operationID);
+        addOperationBody(p, op, wireBuf);
+        if (++rows == kInsertChunk) flush();
+        ++counts[{op.orchestrationID, code}];
+    };
+    if (batch) {
+        for (const auto& op : *batch) insertOne(op);
+    } else {
+        for (Operation op; (*next)(op); op = Operation{}) insertOne(op);
+    }
+    flush();
+    for (const auto& [key, n] : counts)
+        conn_->query(
+            "INSERT INTO operation_counts(orchestration_id, state, n) VALUES ($1,$2,$3) "
+            "ON CONFLICT (orchestration_id, state) DO UPDATE SET n = operation_counts.n + excluded.n",
+            Params().add(key.first).add(key.second).add(n));
+}
+
+void PostgresStore::doUpdateOperation(const Operation& op) {
+    Params p;
+    std::string wireBuf;
+    addOperationBody(p, op, wireBuf);
+    p.add(op.orchestrationID).add(op.operationID);
+    Result r = conn_->query(
+        "UPDATE operations SET seq=$1, created_at=$2, updated_at=$3, state=$4, description=$5, runtime_id=$6, "
+        "instance_id=$7, global_account_id=$8, sub_account_id=$9, service_plan_id=$10, service_plan_name=$11, "
+        "region=$12, shoot_name=$13, dry_run=$14, mw_begin=$15, mw_end=$16, start_at=$17, started_at=$18, "
+        "upgrade_started=$19, immediate=$20, retry_of=$21, config_kind=$22, config_a=$23, config_b=$24, "
+        "config_c=$25, stage=$26, wire=$27 WHERE orchestration_id=$28 AND id=$29",
+        p);
+    if (r.affected() == 0) throw PgError("no operation " + op.operationID + " in orchestration " + op.orchestrationID);
+}
+
+bool PostgresStore::readOp(const std::string& orchestrationID, const std::string& operationID, Operation& out) {
+    Result r = conn_->query(std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1 AND id=$2",
+                            Params().add(orchestrationID).add(operationID));
+    if (r.rows() == 0) return false;
+    out = rowToOperation(r, 0);
+    return true;
+}
+
+void PostgresStore::doInsertNotifications(const std::vector<Notification>& ns) {
+    if (ns.empty()) return;
+    const std::int64_t last =
+        conn_->query("UPDATE notification_seq SET last = last + $1 WHERE id = 1 RETURNING last",
+                     Params().add(static_cast<std::int64_t>(ns.size())))
+            .i64(0, 0);
+    std::int64_t seq = last - static_cast<std::int64_t>(ns.size());
+    for (const Notification& n : ns)
+        conn_->query("INSERT INTO notification_outbox(seq, kind, orchestration_id, payload) VALUES ($1,$2,$3,$4)",
+                     Params().add(++seq).add(static_cast<int>(n.kind)).add(n.orchestrationID).add(n.payload));
+}
+
+void PostgresStore::insertOrchestration(const Orchestration& o) {
+    writeTx([&] { doInsertOrchestration(o); });
+}
+void PostgresStore::updateOrchestration(const Orchestration& o) {
+    writeTx([&] { doUpdateOrchestration(o); });
+}
+void PostgresStore::insertOperations(const std::vector<Operation>& ops) {
+    if (ops.empty()) return;
+    writeTx([&] { doInsertOperationStream(nullptr, &ops); });
+}
+void PostgresStore::updateOperations(const std::vector<Operation>& ops) {
+    if (ops.empty()) return;
+    writeTx([&] {
+        for (const auto& op : ops) doUpdateOperation(op);
+    });
+}
+void PostgresStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
+    writeTx([&] {
+        Operation op;
+        if (!readOp(orchestrationID, c.operationID, op))
+            throw PgError("no operation " + c.operationID + " in orchestration " + orchestrationID);
+        applyProgress(c, op);
+        doUpdateOperation(op);
+    });
+}
+void PostgresStore::rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
+                                         const std::string* description, Millis updatedAt) {
+    writeTx([&] {
+        for (const ScheduleChange& c : changes) {
+            Operation op;
+            if (!readOp(orchestrationID, c.operationID, op))
+                throw PgError("no operation " + c.operationID + " in orchestration " + orchestrationID);
+            applySchedule(c, description, updatedAt, op);
+            doUpdateOperation(op);
+        }
+    });
+}
+void PostgresStore::updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
+                                                      const std::vector<Operation>& updated) {
+    writeTx([&] {
+        if (!inserted.empty()) doInsertOperationStream(nullptr, &inserted);
+        for (const auto& op : updated) doUpdateOperation(op);
+        doUpdateOrchestration(o);
+    });
+}
+void PostgresStore::updateOrchestrationAddingOperations(const Orchestration& o,
+                                                        const std::function<bool(Operation&)>& next) {
+    writeTx([&] {
+        doInsertOperationStream(&next, nullptr);
+        doUpdateOrchestration(o);
+    });
+}
+
+void PostgresStore::apply(const WriteBatch& b) {
+    if (b.empty()) return;
+    writeTx([&] {
+        for (const Orchestration& o : b.insertedOrchestrations) doInsertOrchestration(o);
+        if (!b.insertedOperations.empty()) doInsertOperationStream(nullptr, &b.insertedOperations);
+        if (b.operationSource) doInsertOperationStream(&b.operationSource, nullptr);
+        for (const Operation& op : b.updatedOperations) doUpdateOperation(op);
+        for (const WriteBatch::Moves& mv : b.moves) {
+            const std::string* description = mv.description ? &*mv.description : nullptr;
+            for (const ScheduleChange& c : mv.changes) {
+                Operation op;
+                if (!readOp(mv.orchestrationID, c.operationID, op))
+                    throw PgError("no operation " + c.operationID + " in orchestration " + mv.orchestrationID);
+                applySchedule(c, description, mv.updatedAt, op);
+                doUpdateOperation(op);
+            }
+        }
+        for (const WriteBatch::Progress& p : b.progress) {
+            Operation op;
+            if (!readOp(p.orchestrationID, p.change.operationID, op))
+                throw PgError("no operation " + p.change.operationID + " in orchestration " + p.orchestrationID);
+            applyProgress(p.change, op);
+            doUpdateOperation(op);
+        }
+        for (const Orchestration& o : b.updatedOrchestrations) doUpdateOrchestration(o);
+        doInsertNotifications(b.notifications);
+    });
+}
+
+std::vector<Notification> PostgresStore::pendingNotifications(std::size_t limit) {
+    conn_->ensureConnected();
+    Result r = conn_->query("SELECT seq, kind, orchestration_id, payload FROM notification_outbox ORDER BY seq LIMIT $1",
+                            Params().add(static_cast<std::int64_t>(limit)));
+    std::vector<Notification> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        Notification& n = out.emplace_back();
+        n.sequence = r.i64(i, 0);
+        const std::int64_t kind = r.i64(i, 1);
+        if (kind < 0 || kind > 3) throw PgError("corrupt notification kind in store");
+        n.kind = static_cast<Notification::Kind>(kind);
+        n.orchestrationID = r.text(i, 2);
+        n.payload = r.text(i, 3);
+    }
+    return out;
+}
+
+void PostgresStore::markNotificationsDelivered(const std::vector<std::int64_t>& sequences) {
+    if (sequences.empty()) return;
+    std::string arr = "{";
+    for (std::size_t i = 0; i < sequences.size(); ++i) arr += (i ? "," : "") + std::to_string(sequences[i]);
+    arr += "}";
+    writeTx([&] { conn_->query("DELETE FROM notification_outbox WHERE seq = ANY($1::bigint[])", Params().add(arr)); });
+}
+
+std::int64_t PostgresStore::pendingNotificationCount() {
+    conn_->ensureConnected();
+    return conn_->query("SELECT count(*) FROM notification_outbox").i64(0, 0);
+}
+
+std::optional<Orchestration> PostgresStore::getOrchestration(const std::string& id) {
+    conn_->ensureConnected();
+    Result r = conn_->query("SELECT data FROM orchestrations WHERE id=$1", Params().add(id));
+    if (r.rows() == 0) return std::nullopt;
+    return readOrchestration(r.view(0, 0));
+}
+
+Page<Orchestration> PostgresStore::listOrchestrations(const OrchestrationQuery& q) {
+    conn_->ensureConnected();
+    const std::string filter = stateFilter(kOrchStates, q.states);
+    const std::int64_t size = std::max(q.pageSize, 1);
+    const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    Page<Orchestration> out;
+    Transaction tx(*conn_, kReadTx);  // the count and the rows from one snapshot
+    out.totalCount = conn_->query("SELECT coalesce(sum(n),0) FROM orchestration_counts WHERE true" + filter).i64(0, 0);
+    if (offset < out.totalCount) {
+        Result r = conn_->query("SELECT data FROM orchestrations WHERE true" + filter +
+                                    " ORDER BY created_at, id LIMIT $1 OFFSET $2",
+                                Params().add(size).add(offset));
+        for (int i = 0; i < r.rows(); ++i) out.data.push_back(readOrchestration(r.view(i, 0)));
+    }
+    tx.commit();
+    out.count = static_cast<std::int64_t>(out.data.size());
+    return out;
+}
+
+std::vector<Orchestration> PostgresStore::unfinishedOrchestrations() {
+    conn_->ensureConnected();
+    // Every state but the final ones: a paused orchestration (SPEC 10) is taken up again too.
+    const std::string filter = stateFilter(
+        kOrchStates, std::vector<OrchestrationState>{OrchestrationState::Pending, OrchestrationState::InProgress,
+                                                     OrchestrationState::Canceling, OrchestrationState::Retrying,
+                                                     OrchestrationState::Paused});
+    Result r = conn_->query("SELECT data FROM orchestrations WHERE true" + filter + " ORDER BY created_at, id");
+    std::vector<Orchestration> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(readOrchestration(r.view(i, 0)));
+    return out;
+}
+
+std::optional<Operation> PostgresStore::getOperation(const std::string& orchestrationID,
+                                                     const std::string& operationID) {
+    conn_->ensureConnected();
+    Operation op;
+    if (!readOp(orchestrationID, operationID, op)) return std::nullopt;
+    return op;
+}
+
+Page<Operation> PostgresStore::listOperations(const std::string& orchestrationID, const OperationQuery& q) {
+    conn_->ensureConnected();
+    const std::string filter = stateFilter(kOpStates, q.states);
+    const std::int64_t size = std::max(q.pageSize, 1);
+    const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    Page<Operation> out;
+    Transaction tx(*conn_, kReadTx);
+    out.totalCount = conn_->query("SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter,
+                                  Params().add(orchestrationID))
+                         .i64(0, 0);
+    if (offset < out.totalCount) {
+        Result r = conn_->query(std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1" +
+                                    filter + kOpOrder + " LIMIT $2 OFFSET $3",
+                                Params().add(orchestrationID).add(size).add(offset));
+        for (int i = 0; i < r.rows(); ++i) out.data.push_back(rowToOperation(r, i));
+    }
+    tx.commit();
+    out.count = static_cast<std::int64_t>(out.data.size());
+    return out;
+}
+
+std::vector<Operation> PostgresStore::operationsOf(const std::string& orchestrationID) {
+    std::vector<Operation> out;
+    forEachOperation(orchestrationID, [&](const Operation& op) { out.push_back(op); });
+    return out;
+}
+
+namespace {
+// Streams a query's rows through a cursor in one read snapshot, `batch` rows per fetch.
+void streamRows(pg::Connection& c, const std::string& sql, const Params& params, int batch,
+                const std::function<void(const Result&, int)>& fn) {
+    Transaction tx(c, kReadTx);
+    c.queryOnce("DECLARE keb_stream NO SCROLL CURSOR FOR " + sql, params);
+    const std::string fetch = "FETCH " + std::to_string(batch) + " FROM keb_stream";
+    for (;;) {
+        Result r = c.query(fetch);
+        for (int i = 0; i < r.rows(); ++i) fn(r, i);
+        if (r.rows() < batch) break;
+    }
+    tx.commit();
+}
+}  // namespace
+
+void PostgresStore::forEachOperation(const std::string& orchestrationID,
+                                     const std::function<void(const Operation&)>& fn) {
+    conn_->ensureConnected();
+    streamRows(*conn_, std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1" + kOpOrder,
+               Params().add(orchestrationID), 5000, [&](const Result& r, int i) { fn(rowToOperation(r, i)); });
+}
+
+void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
+                                          const std::function<void(const OperationBrief&)>& fn) {
+    conn_->ensureConnected();
+    streamRows(*conn_,
+               std::string("SELECT id, runtime_id, seq, state, start_at, immediate, retry_of <> '' FROM operations "
+                           "WHERE orchestration_id=$1") +
+                   kOpOrder,
+               Params().add(orchestrationID), 20000, [&](const Result& r, int i) {
+                   fn(OperationBrief{r.view(i, 0), r.view(i, 1), r.i64(i, 2), stateFrom(kOpStates, r.i64(i, 3)),
+                                     r.i64(i, 4), r.boolean(i, 5), r.boolean(i, 6)});
+               });
+}
+
+OperationStats PostgresStore::operationStats(const std::string& orchestrationID) {
+    conn_->ensureConnected();
+    OperationStats stats;
+    for (auto st : kOpStates) stats[st] = 0;
+    Result r = conn_->query("SELECT state, n FROM operation_counts WHERE orchestration_id=$1", Params().add(orchestrationID));
+    for (int i = 0; i < r.rows(); ++i) stats[stateFrom(kOpStates, r.i64(i, 0))] += r.i64(i, 1);
+    return stats;
+}
+
+Store::StateCounts PostgresStore::stateCounts() {
+    conn_->ensureConnected();
+    StateCounts c;
+    for (auto st : kOrchStates) c.orchestrations[st] = 0;
+    for (auto st : kOpStates) c.operations[st] = 0;
+    // Both maps from one statement: one snapshot.
+    Result r = conn_->query(
+        "SELECT 0, state, n FROM orchestration_counts UNION ALL "
+        "SELECT 1, state, sum(n)::bigint FROM operation_counts GROUP BY state");
+    for (int i = 0; i < r.rows(); ++i) {
+        if (r.i64(i, 0) == 0) c.orchestrations[stateFrom(kOrchStates, r.i64(i, 1))] += r.i64(i, 2);
+        else c.operations[stateFrom(kOpStates, r.i64(i, 1))] += r.i64(i, 2);
+    }
+    return c;
+}
+
+// One statement (one snapshot, one round trip): existence, totalCount from the counters, and the
+// page's stored items joined in list order.
+bool PostgresStore::appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
+    conn_->ensureConnected();
+    const std::string filter = stateFilter(kOpStates, q.states);
+    const std::int64_t size = std::max(q.pageSize, 1);
+    const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    Result r = conn_->query(
+        "SELECT EXISTS (SELECT 1 FROM orchestrations WHERE id=$1), "
+        "(SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter + "), "
+        "p.n, p.items FROM (SELECT count(*) AS n, string_agg(wire, ',' ORDER BY created_at, seq, id) AS items "
+        "FROM (SELECT wire, created_at, seq, id FROM operations WHERE orchestration_id=$1" + filter + kOpOrder +
+            " LIMIT $2 OFFSET $3) s) p",
+        Params().add(orchestrationID).add(size).add(offset));
+    if (!r.boolean(0, 0)) return false;
+    appendPagePrefix(out, r.i64(0, 2));
+    if (!r.isNull(0, 3)) {
+        const std::string_view items = r.view(0, 3);
+        out.append(items.data(), items.size());
+    }
+    appendPageSuffix(out, r.i64(0, 1));
+    return true;
+}
+
+OperationPageSource::Render PostgresStore::appendOrchestration(const std::string& orchestrationID, std::string& out) {
+    conn_->ensureConnected();
+    Result r = conn_->query(
+        "SELECT wire, wire_split, (SELECT string_agg(state || ':' || n, ',') FROM operation_counts "
+        "WHERE orchestration_id=$1) FROM orchestrations WHERE id=$1",
+        Params().add(orchestrationID));
+    if (r.rows() == 0) return Render::NotFound;
+    if (r.isNull(0, 0) || r.isNull(0, 1)) return Render::Unavailable;
+    const std::string_view wire = r.view(0, 0);
+    const std::int64_t split = r.i64(0, 1);
+    if (split <= 0 || static_cast<std::size_t>(split) >= wire.size()) return Render::Unavailable;
+    OperationStats stats;
+    for (auto st : kOpStates) stats[st] = 0;
+    if (!r.isNull(0, 2)) {
+        std::string_view list = r.view(0, 2);
+        while (!list.empty()) {
+            const std::size_t comma = list.find(',');
+            const std::string_view item = list.substr(0, comma);
+            const std::size_t colon = item.find(':');
+            stats[stateFrom(kOpStates, std::stoll(std::string(item.substr(0, colon))))] +=
+                std::stoll(std::string(item.substr(colon + 1)));
+            if (comma == std::string_view::npos) break;
+            list.remove_prefix(comma + 1);
+        }
+    }
+    const auto at = static_cast<std::size_t>(split);
+    out.append(wire.data(), at);
+    out += ",\"operationStats\":";
+    appendOperationStats(out, stats);
+    out.append(wire.data() + at, wire.size() - at);
+    return Render::Found;
+}
+
+}  // namespace keb::server

@@ -1,0 +1,111 @@
+// Durable keb::Store on PostgreSQL 15 (SPEC 11), over libpq (pg.h).
+//
+// - The same semantics as SqliteStore (store.h): typed operation columns, the store JSON of each
+//   orchestration, per-state counters kept by triggers in the same transaction (totalCount and
+//   operationStats cost O(states)), the wire JSON of every row (GET fast paths: a page is one
+//   query concatenating stored items), and the SPEC 14 notification outbox.
+// - Migrations run at open inside one transaction holding pg_advisory_xact_lock(kMigrationLock):
+//   replicas starting together migrate once, one after the other.
+// - Every write is one transaction (apply(WriteBatch) included). Ids sort bytewise (COLLATE "C")
+//   whatever the database's collation, as in every other store.
+// - Fencing (SPEC 11): with setFence(epoch), every write transaction first reads the lease row
+//   (`SELECT epoch FROM keb_lease WHERE id = 1 FOR SHARE`) and, when it is missing or holds
+//   another epoch, rolls back and throws keb::StoreFencedError. No fence: no check.
+// - At most one in-progress operation per runtime (SPEC 11): a partial unique index on
+//   operations(runtime_id) WHERE state = in progress; a write breaking it throws (nothing written).
+// One instance (one connection) is used by one thread at a time; setFence may be called from any
+// thread. Readers on other threads open their own instances (readOnly: no migration).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "keb/api.h"
+#include "keb/store.h"
+#include "pg.h"
+
+namespace keb::server {
+
+using PgError = pg::PgError;
+
+struct PostgresOptions {
+    // false: only check the schema is there (a reader beside the engine).
+    bool readOnly = false;
+    // The SPEC 11 partial unique index (one in-progress operation per runtime). Only the store
+    // contract and the differential test turn it off: the generic Store contract (and the reference
+    // store) allow two in-progress operations of one runtime; the engine never writes them.
+    bool oneInProgressPerRuntime = true;
+};
+
+class PostgresStore : public Store, public OperationPageSource {
+public:
+    // The advisory lock key serialising migrations between processes.
+    static constexpr std::int64_t kMigrationLock = 0x6b65625f6d6967;  // "keb_mig"
+
+    // Connects (uri passed to libpq as-is) and migrates. Throws PgError with the server's message.
+    explicit PostgresStore(const std::string& uri, PostgresOptions options = {});
+    ~PostgresStore() override;
+    PostgresStore(const PostgresStore&) = delete;
+    PostgresStore& operator=(const PostgresStore&) = delete;
+
+    // SPEC 11 fencing: nullopt (the default) turns the check off. Thread-safe.
+    void setFence(std::optional<std::int64_t> epoch);
+    std::optional<std::int64_t> fence() const;
+
+    void insertOrchestration(const Orchestration& o) override;
+    void updateOrchestration(const Orchestration& o) override;
+    std::optional<Orchestration> getOrchestration(const std::string& id) override;
+    Page<Orchestration> listOrchestrations(const OrchestrationQuery& q) override;
+    std::vector<Orchestration> unfinishedOrchestrations() override;
+    void insertOperations(const std::vector<Operation>& ops) override;
+    void updateOperations(const std::vector<Operation>& ops) override;
+    void updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) override;
+    void rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
+                              const std::string* description, Millis updatedAt) override;
+    void updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
+                                           const std::vector<Operation>& updated) override;
+    void updateOrchestrationAddingOperations(const Orchestration& o,
+                                             const std::function<bool(Operation&)>& next) override;
+    std::optional<Operation> getOperation(const std::string& orchestrationID, const std::string& operationID) override;
+    Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) override;
+    std::vector<Operation> operationsOf(const std::string& orchestrationID) override;
+    OperationStats operationStats(const std::string& orchestrationID) override;
+    void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) override;
+    void forEachOperationBrief(const std::string& orchestrationID,
+                               const std::function<void(const OperationBrief&)>& fn) override;
+    void apply(const WriteBatch& batch) override;
+    std::vector<Notification> pendingNotifications(std::size_t limit) override;
+    void markNotificationsDelivered(const std::vector<std::int64_t>& sequences) override;
+    std::int64_t pendingNotificationCount() override;
+    StateCounts stateCounts() override;
+    OperationPageSource* pageSource() override { return this; }
+
+    bool appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) override;
+    Render appendOrchestration(const std::string& orchestrationID, std::string& out) override;
+
+    int schemaVersion();
+    pg::Connection& connection() { return *conn_; }
+
+private:
+    // Runs body in one write transaction (fence check first); rolls back and rethrows on error.
+    void writeTx(const std::function<void()>& body);
+    void migrate();
+    void checkFence();
+    void doInsertOrchestration(const Orchestration& o);
+    void doUpdateOrchestration(const Orchestration& o);
+    void doInsertOperationStream(const std::function<bool(Operation&)>* next, const std::vector<Operation>* batch);
+    void doUpdateOperation(const Operation& op);
+    bool readOp(const std::string& orchestrationID, const std::string& operationID, Operation& out);
+    void doInsertNotifications(const std::vector<Notification>& ns);
+
+    PostgresOptions options_;
+    std::unique_ptr<pg::Connection> conn_;
+    mutable std::mutex fenceMu_;
+    std::optional<std::int64_t> fence_;
+};
+
+}  // namespace keb::server

@@ -1,0 +1,128 @@
+// The leader lease (native-server/server/lease.h) and the demo backend's fenced journal
+// (pg_upgrade_journal.h) against a real, throwaway PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "lease.h"
+#include "pg_lite.h"
+#include "pg_server.h"
+#include "pg_upgrade_journal.h"
+
+namespace {
+
+using keb::server::LeaseManager;
+using keb::server::LeaseOptions;
+using keb::server::LeaseView;
+using keb::test::PgServer;
+using Clock = std::chrono::steady_clock;
+
+template <class F>
+bool eventually(F f, int ms) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(ms);
+    while (Clock::now() < deadline) {
+        if (f()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return f();
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+LeaseOptions opts(const std::string& uri, const std::string& id) {
+    LeaseOptions o;
+    o.uri = uri;
+    o.replicaId = id;
+    o.advertiseUrl = "http://" + id + ":1";
+    o.ttl = 1000;
+    return o;
+}
+
+class LeaseTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!PgServer::available(&why)) GTEST_SKIP() << "PostgreSQL not installed: " << why;
+        pg_.start();
+        uri_ = pg_.createDatabase("lease");
+    }
+    PgServer pg_;
+    std::string uri_;
+};
+
+TEST_F(LeaseTest, OneLeaderHandsOverOnReleaseAndEpochsGrow) {
+    LeaseManager a(opts(uri_, "a")), b(opts(uri_, "b"));
+    a.start();
+    ASSERT_TRUE(eventually([&] { return a.view().leader; }, 3000));
+    EXPECT_EQ(a.view().epoch, 1);
+    EXPECT_TRUE(a.holds(1));
+    b.start();
+    ASSERT_TRUE(eventually([&] { return b.view().leaderUrl == "http://a:1"; }, 3000));
+    EXPECT_FALSE(b.view().leader);
+    // Renewals keep a leading past several ttls.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    EXPECT_TRUE(a.holds(1));
+    EXPECT_FALSE(b.view().leader);
+    const auto t0 = Clock::now();
+    a.stop(true);
+    ASSERT_TRUE(eventually([&] { return b.view().leader; }, 2000));
+    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 1.0) << "hand-over on release";
+    EXPECT_EQ(b.view().epoch, 2);
+    EXPECT_EQ(trim(pg_.psql("SELECT string_agg(epoch || ':' || holder, ',' ORDER BY epoch) FROM keb_lease_history", "lease")),
+              "1:a,2:b");
+}
+
+TEST_F(LeaseTest, TakesOverAnExpiredLeaseAndStepsDownWithoutTheDatabase) {
+    // A dead leader's row (expired by the database clock) is taken with epoch + 1.
+    {
+        keb::server::PgLite db(uri_);
+        db.exec(keb::server::kLeaseSchemaSql);
+        db.exec("INSERT INTO keb_lease VALUES (1, 'dead', 41, now() - interval '1 second', 'http://dead:1')");
+    }
+    LeaseManager a(opts(uri_, "a"));
+    a.start();
+    ASSERT_TRUE(eventually([&] { return a.view().leader; }, 3000));
+    EXPECT_EQ(a.view().epoch, 42);
+    // The database goes away: a steps down by its own clock within the ttl, and says why.
+    const auto t0 = Clock::now();
+    pg_.stop();
+    ASSERT_TRUE(eventually([&] { return !a.view().leader; }, 2000));
+    EXPECT_LE(std::chrono::duration<double>(Clock::now() - t0).count(), 1.0);
+    EXPECT_FALSE(a.holds(42));
+    ASSERT_TRUE(eventually([&] { return !a.view().problem.empty(); }, 2000));
+    // It comes back: a leads again, under a new epoch.
+    pg_.start();
+    ASSERT_TRUE(eventually([&] { return a.view().leader && a.view().problem.empty(); }, 6000)) << a.view().problem;
+    EXPECT_GT(a.view().epoch, 42);
+}
+
+TEST_F(LeaseTest, FencedJournalStartsNothing) {
+    LeaseManager a(opts(uri_, "a"));
+    a.start();
+    ASSERT_TRUE(eventually([&] { return a.view().leader; }, 3000));
+    std::optional<std::int64_t> myEpoch = a.view().epoch;
+    keb::server::PgUpgradeJournal journal(uri_, "a", [&] { return myEpoch; });
+    keb::Operation op;
+    op.operationID = "op-1";
+    op.orchestrationID = "o-1";
+    op.runtimeID = "rt-1";
+    auto [rec, fresh] = journal.startOnce(op, {1000, 500, false});
+    EXPECT_TRUE(fresh);
+    auto again = journal.startOnce(op, {2000, 500, false});  // idempotent per operation
+    EXPECT_FALSE(again.second);
+    EXPECT_EQ(again.first.startedAt, 1000);
+    // Acting under an epoch that is no longer the lease's: refused, nothing recorded.
+    myEpoch = *myEpoch - 1;
+    op.operationID = "op-2";
+    EXPECT_THROW(journal.startOnce(op, {3000, 500, false}), keb::server::JournalFencedError);
+    EXPECT_FALSE(journal.find("op-2").has_value());
+    myEpoch = std::nullopt;
+    EXPECT_THROW(journal.startOnce(op, {3000, 500, false}), keb::server::JournalFencedError);
+    EXPECT_EQ(trim(pg_.psql("SELECT count(*) FROM keb_demo_upgrades", "lease")), "1");
+}
+
+}  // namespace
