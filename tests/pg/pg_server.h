@@ -38,7 +38,7 @@ public:
     // The URI of database `name` on this server.
     std::string uri(const std::string& name = "postgres") const;
     // Runs SQL through psql on database `name` (throws on failure); returns psql's stdout
-    // (unaligned, tuples only).
+    // (unaligned, tuples only, trailing newline removed).
     std::string psql(const std::string& sql, const std::string& name = "postgres") const;
     const std::string& dir() const { return dir_; }
 
