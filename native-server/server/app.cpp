@@ -31,6 +31,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notification_sender.h"
+#include "sqlite_store.h"
 #include "store_factory.h"
 #include "keb/world/fleet_gen.h"
 #ifdef KEB_HAVE_KUBE
@@ -589,6 +590,12 @@ void App::startEngine() {
     listener_ = std::make_unique<LoggingListener>(metrics_, o_.engineLog);
     loop_ = std::make_unique<EngineLoop>(*store_, *fleet_, *backend_, ids_, engineConfig_, o_.workers, metrics_,
                                          listener_.get());
+    if (auto* sqlite = dynamic_cast<SqliteStore*>(opened_.store.get()))  // group commit (issue 15)
+        loop_->setCommitGroup([sqlite] { sqlite->beginGroup(); },
+                              [sqlite, gen = store_.get()] {
+                                  sqlite->commitGroup();
+                                  gen->committed();
+                              });
     queries_ = std::make_unique<QueryApi>(*store_);
     commands_ = std::make_unique<CommandApi>(loop_->engineUnsafe());
     writeRouter_ = std::make_unique<ApiRouter>(*queries_, commands_.get());
