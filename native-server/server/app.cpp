@@ -35,6 +35,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notification_sender.h"
+#include "sqlite_store.h"
 #include "store_factory.h"
 #include "keb/world/fleet_gen.h"
 #include "lease.h"
@@ -687,6 +688,12 @@ std::shared_ptr<Leading> App::makeLeading(std::int64_t epoch) {
         });
         lead->loop->setMayAct([this, epoch] { return !engineFailed_ && lease_->holds(epoch); });
     }
+    else if (auto* sqlite = dynamic_cast<SqliteStore*>(opened_.store.get()))  // group commit (issue 15)
+        lead->loop->setCommitGroup([sqlite] { sqlite->beginGroup(); },
+                                   [sqlite, gen = store_.get()] {
+                                       sqlite->commitGroup();
+                                       gen->committed();
+                                   });
     lead->queries = std::make_unique<QueryApi>(*lead->store);
     lead->commands = std::make_unique<CommandApi>(lead->loop->engineUnsafe());
     lead->router = std::make_unique<ApiRouter>(*lead->queries, lead->commands.get());

@@ -98,9 +98,15 @@ void EngineLoop::engineMain() {
         results.swap(results_);
         lk.unlock();
         try {
-            for (auto& t : tasks) t(engine_, clock_());  // packaged_task: exceptions go to the caller
+            std::vector<Release> releases;
+            releases.reserve(tasks.size());
+            if (groupBegin_) groupBegin_();
+            for (auto& t : tasks) releases.push_back(t(engine_, clock_()));  // exceptions go to the caller
             for (auto& [a, r] : results) engine_.complete(a, r, clock_());
             std::vector<Action> actions = engine_.tick(clock_());
+            // Durable first: an answer (a 202) and a start handed to a worker both follow the commit.
+            if (groupCommit_) groupCommit_();
+            for (auto& r : releases) r();
             if (!actions.empty()) {
                 {
                     std::lock_guard<std::mutex> wl(wmu_);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "keb/engine.h"
@@ -35,13 +36,28 @@ public:
     double start();
     void stop();
 
-    // Runs fn(engine, now) on the engine thread and waits for its result.
+    // Runs fn(engine, now) on the engine thread and waits for its result, which is handed back
+    // only after what the engine thread wrote in that round is committed (group commit): a 202
+    // is never sent for a write that is not durable yet.
     template <class F>
     auto call(F&& fn) -> decltype(fn(std::declval<Engine&>(), Millis{})) {
         using R = decltype(fn(std::declval<Engine&>(), Millis{}));
-        auto task = std::make_shared<std::packaged_task<R(Engine&, Millis)>>(std::forward<F>(fn));
-        auto fut = task->get_future();
-        post([task](Engine& e, Millis now) { (*task)(e, now); });
+        auto promise = std::make_shared<std::promise<R>>();
+        auto fut = promise->get_future();
+        auto f = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
+        post([promise, f](Engine& e, Millis now) -> Release {
+            try {
+                if constexpr (std::is_void_v<R>) {
+                    (*f)(e, now);
+                    return [promise] { promise->set_value(); };
+                } else {
+                    auto r = std::make_shared<R>((*f)(e, now));
+                    return [promise, r] { promise->set_value(std::move(*r)); };
+                }
+            } catch (...) {
+                return [promise, ex = std::current_exception()] { promise->set_exception(ex); };
+            }
+        });
         return fut.get();
     }
 
@@ -52,12 +68,22 @@ public:
     void setOnStoreFailure(std::function<void(const std::string&)> f) { onStoreFailure_ = std::move(f); }
     void setMayAct(std::function<bool()> f) { mayAct_ = std::move(f); }
 
+    // Group commit (issue 15): when set, each round of the engine thread (posted calls, step
+    // results, one tick) runs between begin() and commit(); callers get their results and
+    // workers their actions only after commit() returned. A commit that throws ends the process
+    // (exit 70) with nothing of the round acknowledged or handed to a backend. Set before start().
+    void setCommitGroup(std::function<void()> begin, std::function<void()> commit) {
+        groupBegin_ = std::move(begin);
+        groupCommit_ = std::move(commit);
+    }
+
     Engine& engineUnsafe() { return engine_; }  // only for constructing read-side routers
     std::size_t activeOrchestrations() const { return active_.load(); }
     std::size_t actionsOut() const { return out_.load(); }
 
 private:
-    using Task = std::function<void(Engine&, Millis)>;
+    using Release = std::function<void()>;  // hands a call's result over (after the commit)
+    using Task = std::function<Release(Engine&, Millis)>;
     void post(Task t);
     void engineMain();
     void workerMain();
@@ -85,6 +111,7 @@ private:
     std::vector<std::thread> workers_;
 
     std::atomic<std::size_t> active_{0}, out_{0};
+    std::function<void()> groupBegin_, groupCommit_;
 };
 
 }  // namespace keb::server

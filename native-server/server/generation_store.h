@@ -15,6 +15,10 @@ class GenerationStore : public ForwardingStore {
 public:
     explicit GenerationStore(Store& inner) : ForwardingStore(inner) {}
     std::uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
+    // A commit group's transaction committed (issue 15): its writes bumped the generation when
+    // they ran, but readers on other connections see them only now, so an answer computed in
+    // between (and tagged with the bumped generation) must not be served from the cache.
+    void committed() noexcept { afterWrite(); }
 
 protected:
     // Bumps on failure too: a failed transaction may have been partly visible to nobody,

@@ -331,10 +331,64 @@ void SqliteStore::migrate() {
     }
 }
 
-void SqliteStore::begin() { stmt("BEGIN IMMEDIATE").run(); }
-void SqliteStore::commit() { stmt("COMMIT").run(); }
+// Inside a commit group (beginGroup .. commitGroup) every write is a savepoint of the group's one
+// transaction, which the first write opens: a failed write still rolls back alone, and nothing of
+// the group is durable (or visible to other connections) before commitGroup.
+void SqliteStore::begin() {
+    if (!group_) {
+        stmt("BEGIN IMMEDIATE").run();
+        return;
+    }
+    if (!groupTx_) {
+        stmt("BEGIN IMMEDIATE").run();
+        groupTx_ = true;
+    }
+    stmt("SAVEPOINT keb_write").run();
+}
+void SqliteStore::commit() { stmt(group_ ? "RELEASE keb_write" : "COMMIT").run(); }
 void SqliteStore::rollback() {
-    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (sqlite3_get_autocommit(db_)) return;  // no transaction (SQLite may have rolled it back itself)
+    if (group_) {
+        sqlite3_exec(db_, "ROLLBACK TO keb_write; RELEASE keb_write", nullptr, nullptr, nullptr);
+    } else {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
+void SqliteStore::beginGroup() {
+    if (group_) throw SqliteError("SQLite store '" + path_ + "': commit group already open");
+    group_ = true;
+    groupTx_ = false;
+}
+
+void SqliteStore::commitGroup() {
+    if (!group_) return;
+    group_ = false;
+    if (!groupTx_) return;  // nothing was written
+    groupTx_ = false;
+    // An I/O error or a full disk may make SQLite roll the whole transaction back: then writes the
+    // engine believes done are gone, and nothing of the group may be acknowledged.
+    if (sqlite3_get_autocommit(db_)) throw SqliteError("SQLite store '" + path_ + "': the group's transaction was rolled back");
+    try {
+        stmt("COMMIT").run();
+    } catch (...) {
+        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+// A read snapshot: BEGIN unless a transaction (a commit group's) is already open on this
+// connection, which is a snapshot already. Returns whether it began one.
+bool SqliteStore::readBegin() {
+    if (!sqlite3_get_autocommit(db_)) return false;
+    stmt("BEGIN").run();
+    return true;
+}
+void SqliteStore::readEnd(bool began) {
+    if (began) stmt("COMMIT").run();
+}
+void SqliteStore::readAbort(bool began) {
+    if (began && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 // Runs f inside one transaction; rolls back and rethrows on error.
@@ -727,14 +781,14 @@ void SqliteStore::forEachOperation(const std::string& orchestrationID,
 bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
     // One read transaction: existence, totalCount and the rows come from one snapshot even while
     // the engine commits.
-    stmt("BEGIN").run();
+    const bool began = readBegin();
     const std::size_t start = out.size();
     try {
         const bool found = doAppendOperationPage(orchestrationID, q, out);
-        stmt("COMMIT").run();
+        readEnd(began);
         return found;
     } catch (...) {
-        rollback();
+        readAbort(began);
         out.resize(start);
         throw;
     }
@@ -832,7 +886,7 @@ bool SqliteStore::doAppendOperationPage(const std::string& orchestrationID, cons
 }
 
 OperationPageSource::Render SqliteStore::appendOrchestration(const std::string& orchestrationID, std::string& out) {
-    stmt("BEGIN").run();  // the orchestration and its counters from one snapshot
+    const bool began = readBegin();  // the orchestration and its counters from one snapshot
     const std::size_t start = out.size();
     try {
         Render r = Render::NotFound;
@@ -854,10 +908,10 @@ OperationPageSource::Render SqliteStore::appendOrchestration(const std::string& 
             }
         }
         s.reset();
-        stmt("COMMIT").run();
+        readEnd(began);
         return r;
     } catch (...) {
-        rollback();
+        readAbort(began);
         out.resize(start);
         throw;
     }
@@ -873,15 +927,15 @@ OperationStats SqliteStore::operationStats(const std::string& orchestrationID) {
 }
 
 Store::StateCounts SqliteStore::stateCounts() {
-    stmt("BEGIN").run();  // both maps from one snapshot
+    const bool began = readBegin();  // both maps from one snapshot
     try {
         StateCounts c;
         c.orchestrations = orchestrationCountsByState();
         c.operations = operationCountsByState();
-        stmt("COMMIT").run();
+        readEnd(began);
         return c;
     } catch (...) {
-        rollback();
+        readAbort(began);
         throw;
     }
 }

@@ -88,6 +88,13 @@ public:
     void resetStatements();
     const std::string& path() const { return path_; }
 
+    // Group commit (issue 15): between beginGroup() and commitGroup() every write (each still
+    // all-or-nothing, as a savepoint) goes into ONE transaction, committed (and fsynced) by
+    // commitGroup(), which throws when it cannot commit. The server's engine loop groups what
+    // one engine tick writes and acknowledges none of it before commitGroup() returns.
+    void beginGroup();
+    void commitGroup();
+
 private:
     class Stmt;
     Stmt& stmt(const std::string& sql);
@@ -96,6 +103,9 @@ private:
     void begin();
     void commit();
     void rollback();
+    bool readBegin();
+    void readEnd(bool began);
+    void readAbort(bool began);
     void doInsertOrchestration(const Orchestration& o);
     void doUpdateOrchestration(const Orchestration& o);
     void doInsertOperations(const std::vector<Operation>& ops);
@@ -108,6 +118,8 @@ private:
     SqliteOptions options_;
     sqlite3* db_ = nullptr;
     std::map<std::string, std::unique_ptr<Stmt>> stmts_;
+    bool group_ = false;    // inside beginGroup .. commitGroup
+    bool groupTx_ = false;  // the group's transaction is open (its first write began it)
     std::string wireBuf_;  // an operation's rendered list item, bound while its row is written
 };
 
