@@ -8,6 +8,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/setup.sh"
 "$repo/scripts/fetch-imgui.sh"
+"$repo/scripts/fetch-re2.sh"   # RE2 sources for the wasm core (native: libre2-dev)
 # Emscripten 3.1.6 traps (shared/TOOLCHAIN.md): -O2 links need acorn from Debian's node path.
 export NODE_PATH=/usr/share/nodejs
 out=${KEB_WEB_OUT:-$repo/build/web}

@@ -6,6 +6,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/setup.sh"
+"$repo/scripts/fetch-re2.sh"   # RE2 sources for the wasm core (native: libre2-dev)
 # Emscripten 3.1.6 traps (see shared/TOOLCHAIN.md): acorn for -O2 links, and Node 20's fetch.
 export NODE_PATH=/usr/share/nodejs
 bdir=${KEB_WASM_BUILD_DIR:-$repo/build/wasm}

@@ -1,12 +1,9 @@
-// A small regular-expression engine with Go RE2 syntax and RE2's guarantee:
-// matching is linear in the input (Pike VM over a compiled program, no
-// backtracking), so an operator's pattern can never blow up on 100,000 runtimes.
+// Target regular expressions: Go RE2 syntax, unanchored search, matching linear in the input
+// (no backtracking), so an operator's pattern can never blow up on 100,000 runtimes.
+// Backed by RE2 (core/src/regex.cpp): Debian's libre2 natively, the same RE2 release compiled
+// with em++ in the browser core. Until December 2026 this was a 1,200-line engine of our own;
+// the tests in tests/core/regex_test.cpp and tests/fuzz/fuzz_regex.cpp were kept for RE2.
 // Why not std::regex: ECMAScript semantics (not RE2), backtracking, and very slow.
-// Why not libre2: it does not build for the browser core (em++) without extra
-// sources; the subset used by orchestration targets is small.
-// Supported: literals, escapes (\. \d \w \s \D \W \S \b \B), ., [...] classes with
-// ranges and negation and [[:alpha:]]-style classes, ^ $, groups ( ) (?: ) (?i),
-// alternation |, quantifiers * + ? {n} {n,} {n,m} and their lazy forms.
 #pragma once
 #include <memory>
 #include <optional>

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The native test suite under sanitizers (issue 15):
+#   asan  build-asan: everything built with -fsanitize=address,undefined (KEB_SANITIZE), every
+#         ctest suite run (core, store contract, sim + scenarios, server end-to-end, Gardener,
+#         kebctl); the server and fake Gardener processes the tests start are instrumented too.
+#   tsan  build-tsan: -fsanitize=thread, only the threaded test binaries (server end to end,
+#         engine loop, Gardener client; keb-server and keb-fake-gardener they start) are built
+#         and run.
+# Any report, also from a child process (written to <build>/sanitizer-logs/), fails the run.
+# Suppressions (tests/sanitizers/*.supp) need a written reason there.
+#   scripts/test-sanitizers.sh [asan|tsan|all] [extra ctest args for asan]
+# Env: KEB_JOBS (build jobs, default nproc), KEB_TEST_JOBS (ctest jobs, default 2),
+#      KEB_ASAN_BUILD / KEB_TSAN_BUILD (folders, default build-asan / build-tsan),
+#      KEB_SAN_EXCLUDE (ctest -E regex for the asan run; default: the long scenarios, see below).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+what=${1:-all}
+shift || true
+jobs=${KEB_JOBS:-$(nproc)}
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+supp=$repo/tests/sanitizers
+
+# Reports of every process go to files (children of the tests included); stderr keeps a copy
+# through the test's own failure output where the sanitizer aborts.
+check_logs() {  # dir label
+  local dir=$1 label=$2 found=0 f
+  for f in "$dir"/*; do
+    [ -s "$f" ] || continue
+    found=1
+    echo "---- $label report: $f"
+    head -80 "$f"
+  done
+  if ((found)); then
+    echo "sanitizers: $label reported findings (above); fix them (or suppress with a reason in tests/sanitizers/)" >&2
+    return 1
+  fi
+  echo "sanitizers: $label: no reports"
+}
+
+run_asan() {
+  local b=${KEB_ASAN_BUILD:-build-asan} t0 t1
+  t0=$(date +%s)
+  if [ ! -f "$b/build.ninja" ]; then
+    cmake -S . -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+      -DKEB_SANITIZE=address,undefined -DKEB_BUILD_BENCH=OFF -DKEB_BUILD_WEB=OFF >/dev/null
+  fi
+  cmake --build "$b" -j"$jobs"
+  t1=$(date +%s)
+  echo "sanitizers: asan build $(( t1 - t0 )) s"
+  local logs=$repo/$b/sanitizer-logs
+  rm -rf "$logs"; mkdir -p "$logs"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:log_path=$logs/asan"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp:log_path=$logs/ubsan"
+  export LSAN_OPTIONS="suppressions=$supp/lsan.supp"
+  # The long scenarios (rollout_100k_7d: "long": true) already run only with KEB_LONG_TESTS=1.
+  local rc=0
+  ctest --test-dir "$b" --output-on-failure -j"${KEB_TEST_JOBS:-2}" --timeout 900 \
+    ${KEB_SAN_EXCLUDE:+-E "$KEB_SAN_EXCLUDE"} "$@" || rc=$?
+  unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+  echo "sanitizers: asan tests $(( $(date +%s) - t1 )) s"
+  check_logs "$logs" "ASan/UBSan" || rc=1
+  return $rc
+}
+
+run_tsan() {
+  local b=${KEB_TSAN_BUILD:-build-tsan} t0 t1
+  local bins=(keb-engine-loop-tests keb-gardener-tests keb-server-e2e-tests)
+  t0=$(date +%s)
+  if [ ! -f "$b/build.ninja" ]; then
+    cmake -S . -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+      -DKEB_SANITIZE=thread -DKEB_BUILD_BENCH=OFF -DKEB_BUILD_WEB=OFF >/dev/null
+  fi
+  cmake --build "$b" -j"$jobs" --target "${bins[@]}" keb-server keb-fake-gardener
+  t1=$(date +%s)
+  echo "sanitizers: tsan build $(( t1 - t0 )) s"
+  local logs=$repo/$b/sanitizer-logs
+  rm -rf "$logs"; mkdir -p "$logs"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:log_path=$logs/tsan"
+  local rc=0 pids=() bin
+  for bin in "${bins[@]}"; do
+    ( cd "$b" && "bin/$bin" --gtest_brief=1 >"$logs/../tsan-$bin.out" 2>&1 ) &
+    pids+=($!)
+    # two binaries at a time (2 cores)
+    if (( ${#pids[@]} >= ${KEB_TEST_JOBS:-2} )); then wait "${pids[0]}" || rc=1; pids=("${pids[@]:1}"); fi
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  unset TSAN_OPTIONS
+  for bin in "${bins[@]}"; do
+    echo "tsan: $bin: $(grep -E '^\[  (PASSED|FAILED)' "$b/tsan-$bin.out" | tr '\n' ' ')"
+  done
+  if ((rc)); then
+    for bin in "${bins[@]}"; do grep -q '^\[  FAILED' "$b/tsan-$bin.out" && tail -40 "$b/tsan-$bin.out"; done
+  fi
+  echo "sanitizers: tsan tests $(( $(date +%s) - t1 )) s"
+  check_logs "$logs" "TSan" || rc=1
+  return $rc
+}
+
+status=0
+case $what in
+  asan) run_asan "$@" || status=1 ;;
+  tsan) run_tsan || status=1 ;;
+  all) run_asan "$@" || status=1; run_tsan || status=1 ;;
+  *) echo "usage: scripts/test-sanitizers.sh [asan|tsan|all] [ctest args]" >&2; exit 2 ;;
+esac
+exit $status
