@@ -22,12 +22,15 @@ TEST(PostgresE2E, SigkillDuringRolloutThenRestartEverythingFinishes) {
     TempDir dir;
     const std::vector<std::string> args = {"--store", uri, "--auth", "none", "--demo-fleet", "30", "--demo-seed", "7",
                                            "--demo-upgrade-duration", "300ms", "--workers", "4", "--access-log", "off",
-                                           "--engine-log", "off"};
+                                           "--engine-log", "off", "--lease-ttl", "2s"};
     ServerProcess s;
     ASSERT_TRUE(s.start(args, dir.path.string())) << s.stderrText();
     std::vector<std::string> ids;
     {
         Api a(s.port());
+        // A PostgreSQL store is replicated (SPEC 11): writes wait for this process to take the lease.
+        ASSERT_TRUE(eventually([&] { return a.get("/healthz").json.value("role", "") == "leader"; }, 20000))
+            << a.get("/healthz").body;
         for (const std::string& body : {kymaBody(3), kymaBody(4), kymaBody(2, R"(,"dryRun":true)")}) {
             auto r = a.post("/upgrade/kyma", body);
             ASSERT_EQ(r.status, 202) << r.body;
