@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "../common/eventually.h"
 #include "lease.h"
 #include "pg_lite.h"
 #include "pg_server.h"
@@ -18,15 +19,8 @@ using keb::server::LeaseView;
 using keb::test::PgServer;
 using Clock = std::chrono::steady_clock;
 
-template <class F>
-bool eventually(F f, int ms) {
-    auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-    while (Clock::now() < deadline) {
-        if (f()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return f();
-}
+// Lease views change within a renewal; poll them finely.
+bool eventually(const std::function<bool()>& pred, int ms) { return keb::test::eventually(pred, ms, 20); }
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "../common/eventually.h"
+
 #ifndef KEB_SERVER_BIN
 #error "KEB_SERVER_BIN must be defined (path of keb-server)"
 #endif
@@ -327,15 +329,6 @@ private:
     const Json* doc_ = nullptr;
 };
 
-// Polls until pred() or the timeout; returns pred()'s last value.
-inline bool eventually(const std::function<bool()>& pred, int timeoutMs, int stepMs = 50) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(stepMs));
-    }
-    return pred();
-}
 
 inline std::string kymaBody(int workers = 5, const std::string& extra = "") {
     return R"({"targets":{"include":[{"target":"all"}]},"strategy":{"type":"parallel","schedule":"immediate","parallel":{"workers":)" +
