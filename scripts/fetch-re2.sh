@@ -2,7 +2,7 @@
 # Fetches the RE2 sources for the wasm build from Debian's source archive into third_party/re2
 # (ignored by git, never committed), the same upstream release as the native libre2-dev, so the
 # browser core matches exactly like the native one. Same method as scripts/fetch-imgui.sh: a
-# private apt lists folder, the system's apt configuration is not touched.
+# private apt lists folder (scripts/lib/debian-source.sh), the system's apt configuration is not touched.
 # Usage: scripts/fetch-re2.sh [dest]   (default <repo>/third_party/re2)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,19 +17,10 @@ if [ -f "$dest/re2/unicode_groups.cc" ] && [ -f "$dest/.keb-version" ]; then
   fi
   echo "fetch-re2: $dest has RE2 $have but libre2-dev is $native: fetching again"
 fi
-command -v apt-get >/dev/null || { echo "fetch-re2: apt-get not found (Debian needed)" >&2; exit 1; }
-command -v xz >/dev/null || { echo "fetch-re2: xz not found (install xz-utils)" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/parts" "$work/dl"
+. "$repo/scripts/lib/debian-source.sh"
+debian_source_init fetch-re2
 for suite in ${KEB_RE2_SUITES:-bookworm trixie}; do
-  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    "$suite" > "$work/parts/src.sources"
-  O=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$work/parts"
-     -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache" -o APT::Sandbox::User=root)
-  rm -rf "$work/lists"/* "$work/dl"/*; mkdir -p "$work/lists/partial"
-  if apt-get "${O[@]}" -q update >"$work/update.log" 2>&1 &&
-     (cd "$work/dl" && apt-get "${O[@]}" -q source --download-only re2 >"$work/source.log" 2>&1); then
+  if debian_source_download re2 "$suite"; then
     tarball=$(ls "$work"/dl/re2_*.orig.tar.* 2>/dev/null | head -1 || true)
     if [ -n "$tarball" ]; then
       version=$(basename "$tarball" | sed 's/^re2_//; s/[+.].*//')
@@ -65,8 +56,7 @@ for suite in ${KEB_RE2_SUITES:-bookworm trixie}; do
       exit 0
     fi
   fi
-  echo "fetch-re2: suite $suite failed, see below; trying the next one" >&2
-  tail -5 "$work/update.log" "$work/source.log" 2>/dev/null >&2 || true
+  debian_source_failed "$suite"
 done
 echo "fetch-re2: could not download the re2 source package ($native) from deb.debian.org" >&2
 exit 1
