@@ -26,5 +26,9 @@ debian_source_download() {
 
 debian_source_failed() {
   echo "$_ds_name: suite $1 failed, see below; trying the next one" >&2
-  tail -5 "$work/update.log" "$work/source.log" 2>/dev/null >&2 || true
+  local log
+  for log in "$work/update.log" "$work/source.log"; do
+    [ -s "$log" ] && tail -5 "$log" >&2
+  done
+  return 0
 }

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clickWidget, stepRunner, waitFrames } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -21,35 +22,9 @@ const artifacts = path.resolve(process.env.KEB_ARTIFACTS || path.join(repo, 'tes
 const chromiumPath = process.env.KEB_CHROMIUM || '/usr/bin/chromium';
 const fleetSize = 400;
 
-const results = [];
 const numbers = {};
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`PASS ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: e });
-    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
-  }
-}
+const { results, step } = stepRunner();
 
-async function waitFrames(page, n) {
-  const start = await page.evaluate(() => window.kebSim.frameStats().frames);
-  await page.waitForFunction((target) => window.kebSim.frameStats().frames >= target, start + n, { timeout: 10000 });
-}
-async function clickWidget(page, label, dx) {
-  const r = await page.evaluate((l) => window.kebSim.widgetRect(l), label);
-  assert.ok(r, `widget '${label}' is not on screen (known: ${Object.keys(await page.evaluate(() => window.kebSim.widgets())).join(', ')})`);
-  await page.mouse.move(dx === undefined ? r.x + r.w / 2 : r.x + dx, r.y + r.h / 2);
-  await waitFrames(page, 2);
-  await page.mouse.down();
-  await waitFrames(page, 1);
-  await page.mouse.up();
-  await waitFrames(page, 2);
-  return r;
-}
 async function typeInto(page, label, text) {
   await clickWidget(page, label);
   await page.keyboard.press('Control+a');

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { clickWidget, stepRunner, waitFrames } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -30,21 +31,9 @@ const scenarioDir = path.resolve(process.env.KEB_SCENARIO_DIR || path.join(repo,
 // The two bundled scenarios compared with keb-sim (names under scenarios/), and their seeds.
 const compareRuns = (process.env.KEB_WEB_COMPARE || '').split(',').filter(Boolean);
 
-const results = [];
 const numbers = {};
 const only = process.env.KEB_WEB_ONLY ? new RegExp(process.env.KEB_WEB_ONLY) : null;  // dev: run matching steps
-async function step(name, fn) {
-  if (only && !only.test(name) && !/page loads|bundled scenarios are listed/.test(name)) return;
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`PASS ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: e });
-    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
-  }
-}
+const { results, step } = stepRunner((name) => only && !only.test(name) && !/page loads|bundled scenarios are listed/.test(name));
 
 // ---- a tiny static server (wasm needs application/wasm for streaming compilation) ----
 const mime = {
@@ -92,24 +81,16 @@ function firstDifference(a, b, where = '$') {
   return `${where}: page=${JSON.stringify(a)} keb-sim=${JSON.stringify(b)}`;
 }
 
-// Clicks a widget recorded by the page (kebSim.widgetRect); dx: offset from the left edge
-// instead of the centre (table rows: the centre may sit on a column's resize border).
-async function clickWidget(page, label, dx) {
-  const r = await page.evaluate((l) => window.kebSim.widgetRect(l), label);
-  assert.ok(r, `widget '${label}' is not on screen (known: ${Object.keys(await page.evaluate(() => window.kebSim.widgets())).join(', ')})`);
-  await page.mouse.move(dx === undefined ? r.x + r.w / 2 : r.x + dx, r.y + r.h / 2);
-  await waitFrames(page, 2);  // ImGui sees the hover before the press
-  await page.mouse.down();
-  await waitFrames(page, 1);
-  await page.mouse.up();
-  await waitFrames(page, 2);  // ImGui acts on the click
-  return r;
-}
-
-// Waits until the page has drawn n more frames (slow machines draw few frames a second).
-async function waitFrames(page, n) {
-  const start = await page.evaluate(() => window.kebSim.frameStats().frames);
-  await page.waitForFunction((target) => window.kebSim.frameStats().frames >= target, start + n, { timeout: 10000 });
+// Plays at 10,000x and measures frames for `seconds` after 500 ms of warm-up; the caller pauses.
+async function measurePlaying(page, seconds) {
+  await page.evaluate(() => { window.kebSim.setSpeed(10000); window.kebSim.play(); });
+  await page.waitForTimeout(500);
+  await page.evaluate(() => window.kebSim.resetFrameStats());
+  const t0 = await page.evaluate(() => window.kebSim.state().now);
+  await page.waitForTimeout(seconds * 1000);
+  const stats = await page.evaluate(() => window.kebSim.frameStats());
+  const st = await page.evaluate(() => window.kebSim.state());
+  return { stats, st, t0 };
 }
 
 async function main() {
@@ -393,13 +374,7 @@ async function main() {
       const text = await page.evaluate((n) => window.kebSim.scenarioText(n), name);
       const loaded = await page.evaluate(([t, n]) => window.kebSim.loadScenario(t, 7, 10000, n), [text, name]);
       assert.equal(loaded.fleetSize, 10000, JSON.stringify(loaded));
-      await page.evaluate(() => { window.kebSim.setSpeed(10000); window.kebSim.play(); });
-      await page.waitForTimeout(500);
-      await page.evaluate(() => window.kebSim.resetFrameStats());
-      const t0 = await page.evaluate(() => window.kebSim.state().now);
-      await page.waitForTimeout(perfSeconds * 1000);
-      const stats = await page.evaluate(() => window.kebSim.frameStats());
-      const st = await page.evaluate(() => window.kebSim.state());
+      const { stats, st, t0 } = await measurePlaying(page, perfSeconds);
       numbers.frame10k = stats;
       numbers.simulatedSecondsPerRealSecond = (Date.parse(st.now) - Date.parse(t0)) / 1000 / perfSeconds;
       assert.ok(stats.frames > 10, `only ${stats.frames} frames in ${perfSeconds} s`);
@@ -458,12 +433,7 @@ async function main() {
       await waitFrames(page, 2);
       await clickWidget(page, 'orchestrations.row0', 20);  // the stage table is drawn (and its GET asked) while playing
       assert.equal((await page.evaluate(() => window.kebSim.state())).selectedOrchestration, r.body.orchestrationID);
-      await page.evaluate(() => { window.kebSim.setSpeed(10000); window.kebSim.play(); });
-      await page.waitForTimeout(500);
-      await page.evaluate(() => window.kebSim.resetFrameStats());
-      await page.waitForTimeout(perfSeconds * 1000);
-      const stats = await page.evaluate(() => window.kebSim.frameStats());
-      const st = await page.evaluate(() => window.kebSim.state());
+      const { stats, st } = await measurePlaying(page, perfSeconds);
       await page.evaluate(() => window.kebSim.pause());
       assert.equal(st.shown.stages.length, 3, JSON.stringify(st.shown));
       assert.ok(st.shown.stages[0].done > 0, `no canary progress shown: ${JSON.stringify(st.shown)}`);
@@ -546,12 +516,7 @@ async function main() {
       const r = await page.evaluate(() => window.kebSim.api('POST', '/upgrade/kyma', { targets: { include: [{ target: 'all' }] },
         strategy: { type: 'parallel', schedule: 'immediate', parallel: { workers: 500 } }, kyma: { version: '2.20.0' } }));
       assert.equal(r.status, 202);
-      await page.evaluate(() => { window.kebSim.setSpeed(10000); window.kebSim.play(); });
-      await page.waitForTimeout(500);
-      await page.evaluate(() => window.kebSim.resetFrameStats());
-      await page.waitForTimeout(perfSeconds * 1000);
-      const stats = await page.evaluate(() => window.kebSim.frameStats());
-      const st = await page.evaluate(() => window.kebSim.state());
+      const { stats, st } = await measurePlaying(page, perfSeconds);
       await page.evaluate(() => window.kebSim.pause());
       assert.equal(st.fleetSize, 100000);
       assert.ok(st.operationsStarted > 0);
