@@ -64,11 +64,19 @@ public:
                 "--lease-ttl", "2s", "--demo-fleet", std::to_string(kFleet), "--demo-upgrade-duration", "300ms",
                 "--auth", "none", "--access-log", "off", "--engine-log", "off", "--workers", "24"};
     }
-    bool start(int i) { return p_[i].start(args(i), dir_.path.string(), 20000); }
+    bool start(int i) {
+        const bool ok = p_[i].start(args(i), dir_.path.string(), 20000);
+        std::lock_guard<std::mutex> lk(mu_);
+        ports_[i] = ok ? p_[i].port() : 0;
+        return ok;
+    }
     ServerProcess& at(int i) { return p_[i]; }
+    // For the writer thread: the published port (0 while down). It must not read p_[i] itself:
+    // start() rewrites the process's pid and port on the main thread (ThreadSanitizer reported
+    // ServerProcess::running() racing with ServerProcess::start() under killAndRestart).
     int port(int i) {
         std::lock_guard<std::mutex> lk(mu_);
-        return p_[i].running() ? p_[i].port() : 0;
+        return ports_[i];
     }
     // The replica whose /healthz says leader (-1 when none within timeoutMs).
     int leader(int timeoutMs = 15000) {
@@ -95,6 +103,7 @@ public:
     void killAndRestart(int i) {
         {
             std::lock_guard<std::mutex> lk(mu_);
+            ports_[i] = 0;
             p_[i].kill(SIGKILL);
         }
         ASSERT_TRUE(start(i)) << p_[i].stderrText();
@@ -110,6 +119,7 @@ private:
     TempDir& dir_;
     std::mutex mu_;
     ServerProcess p_[kReplicas];
+    int ports_[kReplicas] = {0, 0, 0};
     std::int64_t lastEpoch_[kReplicas] = {0, 0, 0};
     bool restartedSinceEpoch_[kReplicas] = {false, false, false};
 };

@@ -74,7 +74,9 @@ TEST(EngineLoop, ABackendCallThatThrowsIsTriedAgainAfterTheStepRetryInterval) {
         loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
     OrchestrationState state = OrchestrationState::Pending;
     while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
-        state = store.getOrchestration(id)->state;
+        // Read on the engine thread: the loop owns the store while it runs (reading it from here
+        // raced with the engine's writes; ThreadSanitizer reported it).
+        state = loop.call([&](Engine&, Millis) { return store.getOrchestration(id)->state; });
         if (isFinished(state)) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
