@@ -373,6 +373,8 @@ Json App::stateJson() {
         Json l = {{"connected", !token.empty()}, {"status", liveStatus}, {"error", liveError},
                   {"fleetSize", liveFleet.size()}, {"runtimesTotal", liveRuntimesTotal},
                   {"runtimePages", liveRuntimePages}, {"fleetCounts", counts}, {"inFlight", liveInFlight()},
+                  {"reads", {{"full", liveFullReads}, {"lastCycleMs", liveLastCycleMs}, {"pagesRead", livePagesApplied},
+                             {"pageReadMaxMs", livePageApplyMaxMs}, {"pageReadLastMs", livePageApplyLastMs}}},
                   {"orchestrations", totalOf(orchList.response)},
                   {"operations", totalOf(opList.response)},
                   {"operationsShown", opList.response.status == 200 && opList.response.body.is_object() &&
@@ -480,75 +482,144 @@ void App::pollLive() {
     if (!live || token.empty()) return;
     const double now = emscripten_get_now();
     if (!runtimesInFlight_ && (runtimesAskedAtMs_ == 0 || now - runtimesAskedAtMs_ > kLivePollMs)) {
+        abortRuntimesCycle();
         runtimesInFlight_ = true;
-        runtimesAskedAtMs_ = now;
-        runtimesAccum_.clear();
+        runtimesAskedAtMs_ = cycleStartMs_ = now;
+        // Page 1 alone first: its totalCount says how many pages there are.
+        nextRuntimePageToAsk_ = 2;
         fetchRuntimes(1, liveGeneration_);
     }
+    stepLiveRuntimes();
+}
+
+void App::abortRuntimesCycle() {
+    runtimesInFlight_ = false;
+    runtimePagesArrived_.clear();
+    runtimePagesAsking_ = 0;
+    nextRuntimePageToAsk_ = nextRuntimePageToApply_ = 1;
+    cycleRows_ = 0;
+    cycleMismatch_ = false;
+    cycleRuntimes_.clear();
+    cycleStates_.clear();
+    cycleOps_.clear();
 }
 
 void App::fetchRuntimes(int page, std::uint64_t generation) {
-    constexpr int kPageSize = 1000;  // the server's maximum (SPEC 12)
-    const std::string path = "/runtimes?page=" + std::to_string(page) + "&page_size=" + std::to_string(kPageSize);
-    liveFetch("GET", path, "", "", token, [this, page, generation](const LiveAnswer& a) {
+    const std::string path = "/runtimes?page=" + std::to_string(page) + "&page_size=" + std::to_string(kRuntimesPageSize);
+    ++runtimePagesAsking_;
+    liveFetchRaw(path, token, [this, page, generation](int status, std::string&& text) {
         if (generation != liveGeneration_) return;  // a newer refresh started
-        noteLive(a);
-        if (a.status != 200 || !a.body.contains("data") || !a.body["data"].is_array()) {
-            runtimesInFlight_ = false;
-            return;
-        }
-        for (const Json& item : a.body["data"]) runtimesAccum_.push_back(item);
-        const std::size_t total = a.body.value("totalCount", static_cast<std::size_t>(0));
-        liveRuntimesTotal = total;
-        liveRuntimesLoaded = runtimesAccum_.size();
-        if (runtimesAccum_.size() < total && !a.body["data"].empty()) {
-            fetchRuntimes(page + 1, generation);
-            return;
-        }
-        liveRuntimePages = page;
-        applyLiveRuntimes();
-        runtimesInFlight_ = false;
+        --runtimePagesAsking_;
+        // Only kept here (between frames): the frame reads it (stepLiveRuntimes).
+        runtimePagesArrived_[page] = {status, std::move(text)};
     });
 }
 
-void App::applyLiveRuntimes() {
-    auto s = [](const Json& j, const char* k) {
-        auto it = j.find(k);
-        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    std::vector<Runtime> runtimes;
-    std::vector<CellState> states;
-    std::vector<LiveOp> ops;
-    runtimes.reserve(runtimesAccum_.size());
-    for (const Json& item : runtimesAccum_) {
-        Runtime r;
-        r.runtimeID = s(item, "runtimeID");
-        r.instanceID = s(item, "instanceID");
-        r.globalAccountID = s(item, "globalAccountID");
-        r.subAccountID = s(item, "subAccountID");
-        r.planName = s(item, "planName");
-        r.region = s(item, "region");
-        r.shootName = s(item, "shootName");
-        r.windowBegin = s(item, "maintenanceWindowBegin");
-        r.windowEnd = s(item, "maintenanceWindowEnd");
-        r.kubernetesVersion = s(item, "kubernetesVersion");
-        LiveOp op;
-        if (auto it = item.find("lastOperation"); it != item.end() && it->is_object()) {
-            op.operationID = s(*it, "operationID");
-            op.orchestrationID = s(*it, "orchestrationID");
-            op.state = s(*it, "state");
+void App::askRuntimePages() {
+    const std::size_t pages = (liveRuntimesTotal + kRuntimesPageSize - 1) / kRuntimesPageSize;
+    // The page to read next is always asked (a page shorter than the page size with a grown
+    // total would otherwise wait forever).
+    const std::size_t last = std::max(pages, static_cast<std::size_t>(nextRuntimePageToApply_));
+    while (runtimePagesAsking_ + static_cast<int>(runtimePagesArrived_.size()) < kRuntimePagesInFlight &&
+           static_cast<std::size_t>(nextRuntimePageToAsk_) <= last)
+        fetchRuntimes(nextRuntimePageToAsk_++, liveGeneration_);
+}
+
+void App::stepLiveRuntimes() {
+    if (!runtimesInFlight_) return;
+    const double t0 = emscripten_get_now();
+    while (runtimesInFlight_) {
+        auto it = runtimePagesArrived_.find(nextRuntimePageToApply_);
+        if (it == runtimePagesArrived_.end()) break;
+        auto [status, text] = std::move(it->second);
+        runtimePagesArrived_.erase(it);
+        const double a0 = emscripten_get_now();
+        const bool more = applyRuntimesPage(status, text);
+        livePageApplyLastMs = emscripten_get_now() - a0;
+        livePageApplyMaxMs = std::max(livePageApplyMaxMs, livePageApplyLastMs);
+        ++livePagesApplied;
+        if (!runtimesInFlight_) break;  // an error ended the cycle
+        ++nextRuntimePageToApply_;
+        if (!more) {
+            finishRuntimesCycle();
+            break;
         }
-        states.push_back(op.state.empty() ? CellState::NoOperation : cellStateFromApi(op.state));
-        runtimes.push_back(std::move(r));
-        ops.push_back(std::move(op));
+        askRuntimePages();
+        if (emscripten_get_now() - t0 > kLivePageBudgetMs) break;  // the next frame goes on
     }
-    if (liveFleet.sameRuntimes(runtimes))
-        liveFleet.setStates(states);
-    else
-        liveFleet.rebuild(runtimes, MaintenancePolicy{}, states);
-    liveOps = std::move(ops);
+}
+
+// Reads one page; false when it was the last one. Errors end the cycle (runtimesInFlight_ false).
+bool App::applyRuntimesPage(int status, const std::string& text) {
+    if (status != 200) {
+        noteLive(liveAnswerOf(status, text));
+        abortRuntimesCycle();
+        return false;
+    }
+    std::string error;
+    if (!scanRuntimesPage(text, runtimesPage_, &error) || !runtimesPage_.hasData) {
+        liveStatus = status;
+        liveError = error.empty() ? std::string("GET /runtimes: the answer has no data array") : error;
+        abortRuntimesCycle();
+        return false;
+    }
+    LiveAnswer ok;
+    ok.status = status;
+    noteLive(ok);
+    liveRuntimesTotal = runtimesPage_.hasTotal ? runtimesPage_.totalCount : 0;
+    const auto& rows = runtimesPage_.rows;
+    const std::size_t offset = cycleRows_;
+    auto stateOf = [](const LiveRuntimeRow& r) {
+        return r.state.empty() ? CellState::NoOperation : cellStateFromApi(std::string(r.state));
+    };
+    if (!cycleMismatch_) {
+        bool same = offset + rows.size() <= liveFleet.size();
+        for (std::size_t i = 0; same && i < rows.size(); ++i)
+            same = liveFleet.cell(offset + i).runtimeID == rows[i].runtimeID;
+        if (!same) {
+            // Everything read before this page was the cells themselves: take them over.
+            cycleMismatch_ = true;
+            cycleRuntimes_.reserve(std::max(liveRuntimesTotal, offset + rows.size()));
+            for (std::size_t k = 0; k < offset; ++k) {
+                cycleRuntimes_.push_back(liveFleet.runtimeOf(k));
+                cycleStates_.push_back(liveFleet.state(k));
+                cycleOps_.push_back(k < liveOps.size() ? liveOps[k] : LiveOp{});
+            }
+        }
+    }
+    if (cycleMismatch_) {
+        for (const LiveRuntimeRow& r : rows) {
+            cycleRuntimes_.push_back(r.toRuntime());
+            cycleStates_.push_back(stateOf(r));
+            cycleOps_.push_back(LiveOp{std::string(r.operationID), std::string(r.orchestrationID), std::string(r.state)});
+        }
+    } else {
+        // The same runtimes in the same places: only states and last operations (most unchanged).
+        if (liveOps.size() != liveFleet.size()) liveOps.resize(liveFleet.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            liveFleet.setLiveState(offset + i, stateOf(rows[i]));
+            LiveOp& op = liveOps[offset + i];
+            if (op.operationID != rows[i].operationID) op.operationID = rows[i].operationID;
+            if (op.orchestrationID != rows[i].orchestrationID) op.orchestrationID = rows[i].orchestrationID;
+            if (op.state != rows[i].state) op.state = rows[i].state;
+        }
+    }
+    cycleRows_ += rows.size();
+    liveRuntimesLoaded = cycleRows_;
+    return !rows.empty() && cycleRows_ < liveRuntimesTotal;
+}
+
+void App::finishRuntimesCycle() {
+    if (cycleMismatch_ || cycleRows_ != liveFleet.size()) {
+        // New runtimes, others gone, or another order: build the map again from this cycle's read.
+        liveFleet.rebuild(cycleRuntimes_, MaintenancePolicy{}, cycleStates_);
+        liveOps = std::move(cycleOps_);
+    }
+    liveRuntimePages = nextRuntimePageToApply_ - 1;
     liveFleetAtMs = wallClockMs();
-    runtimesAccum_.clear();
+    liveLastCycleMs = emscripten_get_now() - cycleStartMs_;
+    ++liveFullReads;
+    abortRuntimesCycle();
 }
 
 }  // namespace keb::web

@@ -15,6 +15,7 @@
 #include "keb/api.h"
 #include "keb/sim/simulation.h"
 #include "live.h"
+#include "live_runtimes.h"
 #include "request_form.h"
 #include "stage_view.h"
 #include "widget_registry.h"
@@ -221,12 +222,39 @@ private:
     // live mode
     void noteLive(const LiveAnswer& a);
     void pollLive();
+    // GET /runtimes, every page, every kLivePollMs: up to kRuntimePagesInFlight pages asked at a
+    // time; their texts are kept as they arrive (between frames) and read in page order in the
+    // frame (stepLiveRuntimes), at most kLivePageBudgetMs per frame (always at least one page).
+    // A page whose runtimes are the cells at its offset only updates states; otherwise the cycle
+    // collects the runtimes and the map is rebuilt once the last page is read.
     void fetchRuntimes(int page, std::uint64_t generation);
-    void applyLiveRuntimes();
-    std::vector<Json> runtimesAccum_;
-    bool runtimesInFlight_ = false;
+    void askRuntimePages();
+    void stepLiveRuntimes();
+    bool applyRuntimesPage(int status, const std::string& text);
+    void finishRuntimesCycle();
+    void abortRuntimesCycle();
+    static constexpr int kRuntimesPageSize = 1000;  // the server's maximum (SPEC 12)
+    static constexpr int kRuntimePagesInFlight = 3;
+    static constexpr double kLivePageBudgetMs = 4;
+    std::map<int, std::pair<int, std::string>> runtimePagesArrived_;
+    RuntimesPage runtimesPage_;      // the page being read (views into its text)  // page -> status, text
+    int runtimePagesAsking_ = 0;     // requests on their way
+    int nextRuntimePageToAsk_ = 1, nextRuntimePageToApply_ = 1;
+    std::size_t cycleRows_ = 0;      // runtimes read in this cycle so far
+    bool cycleMismatch_ = false;     // the cycle's runtimes are not the cells: rebuild at its end
+    std::vector<Runtime> cycleRuntimes_;
+    std::vector<CellState> cycleStates_;
+    std::vector<LiveOp> cycleOps_;
+    double cycleStartMs_ = 0;
+    bool runtimesInFlight_ = false;  // a cycle is running
     double runtimesAskedAtMs_ = 0;
     std::uint64_t liveGeneration_ = 0;
+
+public:
+    // Numbers of the /runtimes reads (kebSim.state().live.reads).
+    std::uint64_t liveFullReads = 0;
+    double liveLastCycleMs = 0, livePageApplyMaxMs = 0, livePageApplyLastMs = 0;
+    std::uint64_t livePagesApplied = 0;
 };
 
 // Parses a decimal unsigned 64-bit seed; nullopt (and *error) when not a number. Empty: nullopt, no error.

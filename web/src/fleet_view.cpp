@@ -135,8 +135,26 @@ bool FleetView::sameRuntimes(const std::vector<Runtime>& runtimes) const {
 }
 
 void FleetView::setStates(const std::vector<CellState>& states) {
-    for (std::size_t i = 0; i < cells_.size() && i < states.size(); ++i)
-        setState(i, cells_[i].skipped && states[i] == CellState::NoOperation ? CellState::Skipped : states[i]);
+    for (std::size_t i = 0; i < cells_.size() && i < states.size(); ++i) setLiveState(i, states[i]);
+}
+
+void FleetView::setLiveState(std::size_t i, CellState s) {
+    if (i >= cells_.size()) return;
+    setState(i, cells_[i].skipped && s == CellState::NoOperation ? CellState::Skipped : s);
+}
+
+Runtime FleetView::runtimeOf(std::size_t i) const {
+    const FleetCell& c = cells_[i];
+    Runtime r;
+    r.runtimeID = c.runtimeID;
+    r.shootName = c.shootName;
+    r.globalAccountID = c.globalAccountID;
+    r.subAccountID = c.subAccountID;
+    r.planName = c.planName;
+    r.region = c.region < regions_.size() ? regions_[c.region] : std::string();
+    r.windowBegin = c.windowBegin;
+    r.windowEnd = c.windowEnd;
+    return r;
 }
 
 CellState cellStateFromApi(const std::string& s) {

@@ -53,6 +53,10 @@ public:
                  const std::vector<CellState>& states);
     // Live mode, same runtimes in the same order: only the states changed.
     void setStates(const std::vector<CellState>& states);
+    // Live mode: one cell's state (a page of GET /runtimes at a time).
+    void setLiveState(std::size_t i, CellState s);
+    // Live mode: the runtime a cell was built from (the fields the map keeps).
+    Runtime runtimeOf(std::size_t i) const;
     bool sameRuntimes(const std::vector<Runtime>& runtimes) const;
     void clear();
     // Re-reads every cell's state from the simulation (one hash lookup per shoot).

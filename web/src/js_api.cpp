@@ -100,6 +100,7 @@ EMSCRIPTEN_KEEPALIVE const char* keb_control(const char* cmdText, const char* ar
         const std::string cmd = cmdText, arg = argText ? argText : "";
         if (cmd == "resetFrameStats") {
             app.frames.reset();
+            app.livePageApplyMaxMs = 0;  // live mode: the slowest /runtimes page read since the reset
             return out(app.frames.toJson());
         }
         if (cmd == "panelFleetSize") {  // the Scenario panel's "fleet size" field (0: the scenario's)

@@ -17,8 +17,12 @@ EM_JS(double, keb_js_now, (), { return Date.now(); });
 namespace keb::web {
 
 namespace {
-std::map<int, LiveCallback>& pending() {
-    static std::map<int, LiveCallback> m;
+struct Pending {
+    LiveCallback cb;
+    LiveRawCallback raw;
+};
+std::map<int, Pending>& pending() {
+    static std::map<int, Pending> m;
     return m;
 }
 int g_nextId = 1;
@@ -27,15 +31,17 @@ int g_nextId = 1;
 void liveFetch(const std::string& method, const std::string& pathAndQuery, const std::string& body,
                const std::string& contentType, const std::string& token, LiveCallback cb) {
     const int id = g_nextId++;
-    pending()[id] = std::move(cb);
+    pending()[id] = Pending{std::move(cb), nullptr};
     keb_js_fetch(id, method.c_str(), pathAndQuery.c_str(), body.c_str(), contentType.c_str(), token.c_str());
 }
 
-void liveDeliver(int id, int status, const std::string& text) {
-    auto it = pending().find(id);
-    if (it == pending().end()) return;
-    LiveCallback cb = std::move(it->second);
-    pending().erase(it);
+void liveFetchRaw(const std::string& pathAndQuery, const std::string& token, LiveRawCallback cb) {
+    const int id = g_nextId++;
+    pending()[id] = Pending{nullptr, std::move(cb)};
+    keb_js_fetch(id, "GET", pathAndQuery.c_str(), "", "", token.c_str());
+}
+
+LiveAnswer liveAnswerOf(int status, const std::string& text) {
     LiveAnswer a;
     a.status = status;
     a.body = Json::parse(text, nullptr, false);
@@ -43,7 +49,19 @@ void liveDeliver(int id, int status, const std::string& text) {
         // Not JSON (a proxy's page, a network error): keep the text as the error.
         a.body = Json{{"error", text.empty() ? std::string("empty answer") : text.substr(0, 500)}};
     }
-    if (cb) cb(a);
+    return a;
+}
+
+void liveDeliver(int id, int status, std::string text) {
+    auto it = pending().find(id);
+    if (it == pending().end()) return;
+    Pending p = std::move(it->second);
+    pending().erase(it);
+    if (p.raw) {
+        p.raw(status, std::move(text));
+        return;
+    }
+    if (p.cb) p.cb(liveAnswerOf(status, text));
 }
 
 int liveInFlight() { return static_cast<int>(pending().size()); }

@@ -15,13 +15,18 @@ struct LiveAnswer {
     Json body;
 };
 using LiveCallback = std::function<void(const LiveAnswer&)>;
+// The answer's text as it came (no JSON tree built): for GET /runtimes pages (live_runtimes.h).
+using LiveRawCallback = std::function<void(int status, std::string&& text)>;
 
 // Starts one request to the page's origin with `Authorization: Bearer token` (when not empty).
 // cb runs later, from the browser's event loop, between frames.
 void liveFetch(const std::string& method, const std::string& pathAndQuery, const std::string& body,
                const std::string& contentType, const std::string& token, LiveCallback cb);
+void liveFetchRaw(const std::string& pathAndQuery, const std::string& token, LiveRawCallback cb);
+// status + text -> LiveAnswer: the JSON body, or {"error": text} when the text is not JSON.
+LiveAnswer liveAnswerOf(int status, const std::string& text);
 // Called by JS with the answer of request `id`: status and the body text (JSON, or anything).
-void liveDeliver(int id, int status, const std::string& text);
+void liveDeliver(int id, int status, std::string text);
 // Requests sent and not answered yet.
 int liveInFlight();
 // Milliseconds since the epoch (the browser's clock: live data is wall-clock data).
