@@ -30,6 +30,8 @@ TEST(PostgresE2E, SigkillDuringRolloutThenRestartEverythingFinishes) {
     std::vector<std::string> ids;
     {
         Api a(s.port());
+        // It answers HTTP before it leads (SPEC 11: a write before that gets 503 "no leader").
+        ASSERT_TRUE(eventually([&] { return a.get("/healthz").json.value("role", "") == "leader"; }, 30000));
         for (const std::string& body : {kymaBody(3), kymaBody(4), kymaBody(2, R"(,"dryRun":true)")}) {
             auto r = a.post("/upgrade/kyma", body);
             ASSERT_EQ(r.status, 202) << r.body;
