@@ -288,6 +288,8 @@ ApiResponse ApiRouter::handle(const ApiRequest& req, Millis now) {
         }
         return error(404, "no route for " + req.path);
     } catch (const std::exception& ex) {
+        if (dynamic_cast<const StoreUnavailable*>(&ex))  // fenced, or the database is gone: retry (SPEC 11)
+            return error(503, std::string("service unavailable: ") + ex.what());
         return error(500, std::string("internal error: ") + ex.what());
     } catch (...) {
         return error(500, "internal error");

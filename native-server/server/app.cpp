@@ -37,6 +37,7 @@
 #include "notification_sender.h"
 #include "sqlite_store.h"
 #include "store_factory.h"
+#include "redact.h"
 #include "keb/world/fleet_gen.h"
 #include "lease.h"
 #include "postgres_store.h"
@@ -226,6 +227,8 @@ private:
     void stepDown(const std::string& why);
     void stopLeadership();
     void forwardWrite(const httplib::Request& req, httplib::Response& res);
+    // Retry-After of a 503: a third of the lease (the time a new leader needs), at least 1 s.
+    long long retryAfterSeconds() const { return std::max<long long>(1, (o_.leaseTtl + 999) / 1000 / 3); }
     void startNotifications();
     void stopNotifications();
     int setUpHttp(int* boundPort);
@@ -287,6 +290,7 @@ void App::handle(const httplib::Request& req, httplib::Response& res) {
         if (match.route ? match.route->access != Access::Public : isApiPath(req.path)) handleApi(req, res, match, &note);
         else handleOther(req, res);
     } catch (const std::exception& ex) {
+        res.set_header("Retry-After", "1");
         setJson(res, 503, errorJson(std::string("service unavailable: ") + ex.what()));
         logEvent("error", "http.error", {{"path", req.path}, {"error", ex.what()}});
     }
@@ -358,6 +362,12 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, const R
     }
     if (out.status == 401 && !authError.empty()) out.body = errorJson("unauthorized: " + authError);
     if (out.status == 401) res.set_header("WWW-Authenticate", "Bearer");
+    // The store is unavailable (fenced, database gone: keb::StoreUnavailable): the client retries
+    // and then reaches the new leader, or this one once the database is back (SPEC 11).
+    if (out.status == 503) {
+        res.set_header("Retry-After", std::to_string(retryAfterSeconds()));
+        logEvent("warn", "api.unavailable", {{"path", ar.path}, {"body", out.body}});
+    }
     if (out.status == 500) logEvent("error", "api.error", {{"path", ar.path}, {"body", out.body}});
     std::string body = out.text.empty() ? dumpWire(out.body) : std::move(out.text);
     if (cacheable && out.status == 200) {
@@ -481,7 +491,7 @@ void App::printHowTo(int port) {
     const std::string base = scheme + "://" + host + ":" + std::to_string(port);
     const std::string k = o_.tlsCert.empty() ? "" : "-k ";
     std::ostringstream out;
-    out << "\nkeb-server is listening on " << base << "  (store " << o_.store << ", fleet: " << fleetDescription_
+    out << "\nkeb-server is listening on " << base << "  (store " << redactStoreSpec(o_.store) << ", fleet: " << fleetDescription_
         << ")\n";
     std::string authHeader;
     if (auth_->isNone()) {
@@ -799,7 +809,7 @@ void App::stopLeadership() {
 void App::forwardWrite(const httplib::Request& req, httplib::Response& res) {
     const LeaseView v = lease_ ? lease_->view() : LeaseView{};
     auto unavailable = [&](const std::string& why) {
-        res.set_header("Retry-After", std::to_string(std::max<Millis>(1, (o_.leaseTtl + 999) / 1000 / 3)));
+        res.set_header("Retry-After", std::to_string(retryAfterSeconds()));
         setJson(res, 503, errorJson(why));
     };
     if (req.has_header("X-Keb-Forwarded-By"))
@@ -928,7 +938,7 @@ int App::setUpHttp(int* boundPort) {
     logEvent("info", "startup.listening",
              {{"address", o_.host + ":" + std::to_string(port)},
               {"tls", !o_.tlsCert.empty()},
-              {"store", o_.store},
+              {"store", redactStoreSpec(o_.store)},
               {"auth", auth_->describe()},
               {"fleet", fleetDescription_},
               {"pollInterval", formatDuration(engineConfig_.pollInterval)},
@@ -984,12 +994,16 @@ int runServer(const ServerOptions& options) {
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    // The store URI's password never reaches a log line or the terminal (redact.h).
+    const std::vector<std::string> secrets = storeSecrets(options.store);
+    setLogSecrets(secrets);
     try {
         App app(options);
         return app.run();
     } catch (const std::exception& ex) {
-        logEvent("error", "startup.failed", {{"error", ex.what()}});
-        std::cerr << "keb-server: " << ex.what() << "\n";
+        const std::string why = scrubSecrets(ex.what(), secrets);
+        logEvent("error", "startup.failed", {{"error", why}});
+        std::cerr << "keb-server: " << why << "\n";
         return 2;
     }
 }

@@ -1,4 +1,5 @@
 #include "lease.h"
+#include "redact.h"
 
 #include <memory>
 
@@ -157,6 +158,7 @@ void LeaseManager::tick(PgLite& db) {
 void LeaseManager::run() {
     std::unique_ptr<PgLite> db;
     const Millis followerPoll = std::clamp<Millis>(o_.ttl / 10, 50, 500);
+    const std::vector<std::string> secrets = storeSecrets(o_.uri);
     for (;;) {
         {
             std::unique_lock<std::mutex> lk(mu_);
@@ -176,12 +178,14 @@ void LeaseManager::run() {
             }
         } catch (const std::exception& ex) {
             db.reset();  // reconnect next round (terminated session, restarted server)
+            // Shown by /healthz and in 503 answers: never the URI's password (redact.h).
+            const std::string problem = scrubSecrets(ex.what(), secrets);
             std::lock_guard<std::mutex> lk(mu_);
-            if (view_.problem != ex.what()) {
-                view_.problem = ex.what();
+            if (view_.problem != problem) {
+                view_.problem = problem;
                 ++view_.version;
                 cv_.notify_all();
-                logEvent("warn", "lease.database_error", {{"error", ex.what()}});
+                logEvent("warn", "lease.database_error", {{"error", problem}});
             }
         }
         std::unique_lock<std::mutex> lk(mu_);

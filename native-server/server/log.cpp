@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "keb/timefmt.h"
+#include "redact.h"
 
 namespace keb::server {
 
@@ -204,7 +205,25 @@ void logAccess(std::string_view method, std::string_view path, int status, std::
     accessSink().add(line);
 }
 
-void logEvent(std::string_view level, std::string_view event, const Json& fields) {
+namespace {
+// Every string in `j` scrubbed of the store's password (redact.h), before it is serialised.
+void scrubStrings(Json& j, const std::vector<std::string>& secrets) {
+    if (j.is_string()) {
+        j = scrubSecrets(j.get<std::string>(), secrets);
+    } else if (j.is_object() || j.is_array()) {
+        for (auto& v : j) scrubStrings(v, secrets);
+    }
+}
+}  // namespace
+
+void logEvent(std::string_view level, std::string_view event, const Json& fieldsIn) {
+    Json scrubbed;
+    const bool scrub = !logSecrets().empty();
+    if (scrub) {
+        scrubbed = fieldsIn;
+        scrubStrings(scrubbed, logSecrets());
+    }
+    const Json& fields = scrub ? scrubbed : fieldsIn;
     const Millis now = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
     // ts, level and event first, then the fields (sorted), on one line.

@@ -12,6 +12,7 @@
 #include "options.h"
 #include "sqlite_store.h"
 #include "store_factory.h"
+#include "redact.h"
 
 namespace {
 
@@ -198,7 +199,7 @@ int fillCommand(const std::vector<std::string>& args) {
                   << "\n";
         return 0;
     } catch (const std::exception& ex) {
-        std::cerr << "keb-server fill: " << ex.what() << "\n";
+        std::cerr << "keb-server fill: " << keb::server::scrubSecrets(ex.what(), keb::server::storeSecrets(store)) << "\n";
         return 1;
     }
 }
@@ -218,7 +219,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!options) {
-        std::cerr << "keb-server: " << error << "\n";
+        std::cerr << "keb-server: " << keb::server::redactStoreSpec(error) << "\n";
         return 2;
     }
     return keb::server::runServer(*options);

@@ -49,7 +49,7 @@ Connection::Connection(const std::string& uri) {
         std::string msg = c_ ? trimmed(PQerrorMessage(c_)) : "out of memory";
         if (c_) PQfinish(c_);
         c_ = nullptr;
-        throw PgError("cannot connect to PostgreSQL: " + msg);
+        throw PgUnavailableError("cannot connect to PostgreSQL: " + msg);
     }
     // Notices (e.g. "relation already exists, skipping") are not errors: keep them off stderr.
     PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
@@ -81,7 +81,12 @@ Result Connection::check(pg_result* r, const std::string& sql) {
     std::string head = sql.substr(0, 80);
     for (char& ch : head)
         if (ch == '\n') ch = ' ';
-    throw PgError("postgres: " + msg + " (in: " + head + (sql.size() > 80 ? "..." : "") + ")", state ? state : "");
+    std::string what = "postgres: " + msg + " (in: " + head + (sql.size() > 80 ? "..." : "") + ")";
+    const std::string code = state ? state : "";
+    // No SQLSTATE: libpq's own error (the connection broke under the query), not the server's.
+    if (PQstatus(c_) != CONNECTION_OK || code.empty() || code.rfind("08", 0) == 0 || code.rfind("57P", 0) == 0)
+        throw PgUnavailableError(what, code);
+    throw PgError(what, code);
 }
 
 void Connection::exec(const std::string& sql) { check(PQexec(c_, sql.c_str()), sql); }

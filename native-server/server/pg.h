@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "keb/store.h"
+
 struct pg_conn;
 struct pg_result;
 
@@ -23,6 +25,13 @@ public:
 
 private:
     std::string sqlstate_;
+};
+
+// The database cannot be reached: connecting failed, the connection broke, the server is shutting
+// down or refuses connections (SQLSTATE classes 08 and 57P). A request that meets it answers 503.
+class PgUnavailableError : public PgError, public keb::StoreUnavailable {
+public:
+    using PgError::PgError;
 };
 
 // One query's answer. Values are views into the result (valid while it lives).

@@ -12,6 +12,7 @@
 
 #include "keb/memory_store.h"
 #include "postgres_store.h"
+#include "redact.h"
 #include "sqlite_store.h"
 
 namespace keb::server {
@@ -129,7 +130,7 @@ std::string storeSpecError(const std::string& spec) {
     }
     if (startsWith(spec, "postgres://") || startsWith(spec, "postgresql://")) return "";  // libpq judges the rest
     if (spec.empty()) return std::string("no store given; ") + kAccepted;
-    return "unknown store '" + spec + "'; " + kAccepted;
+    return "unknown store '" + redactStoreSpec(spec) + "'; " + kAccepted;
 }
 
 OpenedStore openStore(const std::string& spec, const StoreOpenOptions& options) {

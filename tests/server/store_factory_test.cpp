@@ -13,6 +13,7 @@
 #include "store_contract.h"
 #include "postgres_store.h"
 #include "store_factory.h"
+#include "redact.h"
 
 // Only the test data helpers of the contract header are used here (it runs in keb-store-contract-tests).
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreContract);
@@ -23,6 +24,22 @@ using namespace keb;
 using namespace keb::server;
 using contract::makeOp;
 using contract::makeOrch;
+
+// The store URI's password never printed (redact.h, SPEC 11).
+TEST(RedactStoreSpec, HidesEveryFormOfThePassword) {
+    EXPECT_EQ(redactStoreSpec("postgresql://keb:s3cret@db.example:5432/keb"), "postgresql://keb:***@db.example:5432/keb");
+    EXPECT_EQ(redactStoreSpec("postgres://keb:p%40ss@h/db?sslmode=require&password=two&x=1"),
+              "postgres://keb:***@h/db?sslmode=require&password=***&x=1");
+    EXPECT_EQ(redactStoreSpec("host=h user=keb password='a b\\'c' dbname=keb"), "host=h user=keb password=*** dbname=keb");
+    EXPECT_EQ(redactStoreSpec("host=h PASSWORD = pw dbname=keb"), "host=h PASSWORD = *** dbname=keb");
+    EXPECT_EQ(redactStoreSpec("postgresql://keb@h/db"), "postgresql://keb@h/db");  // no password: unchanged
+    EXPECT_EQ(redactStoreSpec("sqlite:/var/lib/keb.db"), "sqlite:/var/lib/keb.db");
+    EXPECT_EQ(redactStoreSpec("password authentication failed for user \"keb\""),
+              "password authentication failed for user \"keb\"");
+    const auto secrets = storeSecrets("postgresql://keb:p%40ss-word@h/db?password=other1");
+    EXPECT_EQ(scrubSecrets("invalid token \"p%40ss-word\", p@ss-word, other1", secrets), "invalid token \"***\", ***, ***");
+    EXPECT_EQ(storeSpecError("postgre://keb:s3cret@h/db").find("s3cret"), std::string::npos);
+}
 
 struct TempDir {
     std::filesystem::path dir;

@@ -33,7 +33,16 @@ class OperationPageSource;  // keb/api.h: the GET fast paths
 // SPEC 11 fencing: a write refused because this process no longer holds the lease epoch it was
 // fenced with (another replica took over). Nothing of the refused write was applied. The engine
 // loop catches it by type: stop the engine, become a follower.
-class StoreFencedError : public std::runtime_error {
+// A store call that failed because the store cannot be used right now (this replica was fenced, the
+// database is unreachable), not because of the request: the API answers 503 and the client
+// retries (SPEC 11). A marker base next to the exception's std::exception base; the API finds it
+// with dynamic_cast.
+class StoreUnavailable {
+public:
+    virtual ~StoreUnavailable() = default;
+};
+
+class StoreFencedError : public std::runtime_error, public StoreUnavailable {
 public:
     using std::runtime_error::runtime_error;
 };
