@@ -55,6 +55,19 @@ Answer call(int port, const std::string& method, const std::string& path, const 
     return a;
 }
 
+// As a client honouring Retry-After: repeats a request answered 503 (no leader known yet: a
+// follower that has just started learns the leader from the lease on its next read) for up to
+// timeoutMs. A 503 wrote nothing, so repeating a POST is safe.
+Answer callUntilLed(int port, const std::string& method, const std::string& path, const std::string& body = "",
+                    int timeoutMs = 15000) {
+    Answer a;
+    keb::test::eventually([&] {
+        a = call(port, method, path, body, 10000);
+        return a.status != 503;
+    }, timeoutMs, 200);
+    return a;
+}
+
 class Cluster {
 public:
     Cluster(PgServer& pg, std::string dbUri, TempDir& dir) : pg_(pg), uri_(std::move(dbUri)), dir_(dir) {}
@@ -174,7 +187,7 @@ CREATE TRIGGER keb_ha_audit_p AFTER INSERT OR UPDATE OR DELETE ON operations
     const int follower = (lead + 1) % kReplicas;
 
     // Runtime ids for small orchestrations (a fleet read, forwarded by the follower).
-    auto rts = call(cluster.port(follower), "GET", "/runtimes?page_size=100");
+    auto rts = callUntilLed(cluster.port(follower), "GET", "/runtimes?page_size=100");
     ASSERT_EQ(rts.status, 200) << rts.body;
     std::vector<std::string> runtimeIDs;
     for (const auto& r : rts.json["data"]) runtimeIDs.push_back(r["runtimeID"]);
@@ -182,7 +195,7 @@ CREATE TRIGGER keb_ha_audit_p AFTER INSERT OR UPDATE OR DELETE ON operations
 
     // The rollout, sent to a follower: every runtime of the fleet, 16 at a time.
     const std::string big = R"({"targets":{"include":[{"target":"all"}]},"strategy":{"type":"parallel","schedule":"immediate","parallel":{"workers":16}},"kyma":{"version":"2.20.0"}})";
-    auto first = call(cluster.port(follower), "POST", "/upgrade/kyma", big, 10000);
+    auto first = callUntilLed(cluster.port(follower), "POST", "/upgrade/kyma", big);
     ASSERT_EQ(first.status, 202) << first.body;
     std::mutex ackMu;
     // orchestrationID -> least operations expected (a runtime being deprovisioned or suspended is
