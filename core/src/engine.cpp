@@ -1489,6 +1489,12 @@ ControlResult Engine::resume(const std::string& orchestrationID, Millis now) {
     return {};
 }
 
+namespace {
+// Up to this many operations in progress, a restart reads each by id (an orchestration with a few
+// in progress among 100,000 does not read them all); above it, one streamed read of the state.
+constexpr std::size_t kRecoverReadEachMax = 64;
+}  // namespace
+
 void Engine::recover(Millis now) {
     for (const Orchestration& o : store_.unfinishedOrchestrations()) {
         if (impl_->find(o.orchestrationID)) continue;
@@ -1549,11 +1555,24 @@ void Engine::recover(Millis now) {
             }
         });
         if (!moved.empty()) impl_->writeMoves(o.orchestrationID, moved, nullptr, now);
-        for (const std::string& id : inProgress) {
-            Operation op;
-            if (!store_.readOperation(o.orchestrationID, id, op)) continue;
-            Slot& s = impl_->slotFor(a, op);
-            s.snap = std::make_shared<const Operation>(std::move(op));
+        // Operations in progress, whole: one streamed read (in creation order, as the visit above)
+        // when there are many, one read each when there are few.
+        std::vector<std::shared_ptr<const Operation>> snaps;
+        snaps.reserve(inProgress.size());
+        if (inProgress.size() > kRecoverReadEachMax) {
+            store_.forEachOperationInState(o.orchestrationID, OperationState::InProgress, [&](const Operation& op) {
+                snaps.push_back(std::make_shared<const Operation>(op));
+            });
+        } else {
+            for (const std::string& id : inProgress) {
+                Operation op;
+                if (store_.readOperation(o.orchestrationID, id, op))
+                    snaps.push_back(std::make_shared<const Operation>(std::move(op)));
+            }
+        }
+        for (std::shared_ptr<const Operation>& snap : snaps) {
+            Slot& s = impl_->slotFor(a, *snap);
+            s.snap = std::move(snap);
             s.noteHash = hashNote(s.snap->description);
             s.acked = s.snap->upgradeStarted;
             ++a.running;

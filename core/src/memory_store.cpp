@@ -976,6 +976,20 @@ void MemoryStore::forEachOperation(const std::string& orchestrationID,
     }
 }
 
+void MemoryStore::forEachOperationInState(const std::string& orchestrationID, OperationState state,
+                                          const std::function<void(const Operation&)>& fn) {
+    const Impl& d = *impl_;
+    const std::uint32_t no = d.orchNo(orchestrationID);
+    if (no == kNone) return;
+    const Impl::OrchRec& rec = *d.orchs[no];
+    Operation op;
+    for (std::size_t i = 0; i < rec.order.size(); ++i) {
+        if (static_cast<OperationState>(d.recs[rec.order[i]].state) != state) continue;
+        d.load(rec.order[i], op);
+        fn(op);
+    }
+}
+
 void MemoryStore::forEachOperationBrief(const std::string& orchestrationID,
                                         const std::function<void(const OperationBrief&)>& fn) {
     const Impl& d = *impl_;

@@ -655,6 +655,16 @@ void PostgresStore::forEachOperation(const std::string& orchestrationID,
                Params().add(orchestrationID), 5000, [&](const Result& r, int i) { fn(rowToOperation(r, i)); });
 }
 
+void PostgresStore::forEachOperationInState(const std::string& orchestrationID, OperationState state,
+                                            const std::function<void(const Operation&)>& fn) {
+    conn_->ensureConnected();
+    streamRows(*conn_,
+               std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1 AND state=$2" +
+                   kOpOrder,
+               Params().add(orchestrationID).add(stateCode(kOpStates, state)), 5000,
+               [&](const Result& r, int i) { fn(rowToOperation(r, i)); });
+}
+
 void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
                                           const std::function<void(const OperationBrief&)>& fn) {
     conn_->ensureConnected();

@@ -75,6 +75,8 @@ public:
     std::vector<Operation> operationsOf(const std::string& orchestrationID) override;
     OperationStats operationStats(const std::string& orchestrationID) override;
     void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) override;
+    void forEachOperationInState(const std::string& orchestrationID, OperationState state,
+                                 const std::function<void(const Operation&)>& fn) override;
     void forEachOperationBrief(const std::string& orchestrationID,
                                const std::function<void(const OperationBrief&)>& fn) override;
     void apply(const WriteBatch& batch) override;

@@ -778,6 +778,19 @@ void SqliteStore::forEachOperation(const std::string& orchestrationID,
     }
 }
 
+void SqliteStore::forEachOperationInState(const std::string& orchestrationID, OperationState state,
+                                          const std::function<void(const Operation&)>& fn) {
+    auto& s = stmt(std::string("SELECT ") + kOpColumns +
+                   " FROM operations WHERE orchestration_id=? AND state=? ORDER BY created_at, seq, id");
+    s.bind(orchestrationID).bind(stateCode(kOpStates, state));
+    try {
+        while (s.step()) fn(rowToOperation(s));
+    } catch (...) {
+        s.reset();
+        throw;
+    }
+}
+
 bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
     // One read transaction: existence, totalCount and the rows come from one snapshot even while
     // the engine commits.

@@ -61,6 +61,8 @@ public:
     std::vector<Operation> operationsOf(const std::string& orchestrationID) override;
     OperationStats operationStats(const std::string& orchestrationID) override;
     void forEachOperation(const std::string& orchestrationID, const std::function<void(const Operation&)>& fn) override;
+    void forEachOperationInState(const std::string& orchestrationID, OperationState state,
+                                 const std::function<void(const Operation&)>& fn) override;
     // Streams the new rows into one transaction (no vector of all of them).
     void updateOrchestrationAddingOperations(const Orchestration& o,
                                              const std::function<bool(Operation&)>& next) override;

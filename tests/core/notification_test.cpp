@@ -144,7 +144,9 @@ TEST(Notifications, CancelWritesTheCancelEvent) {
     // The running one ends; the canceled pending ones are covered by the cancel event.
     EXPECT_EQ(h.kinds(), (std::map<std::string, int>{{"create", 1}, {"start", 1}, {"end", 1}, {"cancel", 1}}));
     for (const Notification& n : h.outbox())
-        if (n.kind == Notification::Kind::Cancel) EXPECT_EQ(n.payload, R"({"orchestrationId":")" + id + R"("})");
+        if (n.kind == Notification::Kind::Cancel) {
+            EXPECT_EQ(n.payload, R"({"orchestrationId":")" + id + R"("})");
+        }
     // Canceled before it was scheduled: no create was sent, so no cancel either.
     const std::string early = h.submit(
         R"({"targets":{"include":[{"target":"all"}]},"notification":true,"strategy":{"type":"parallel","schedule":"2030-01-01T00:00:00Z"},"kyma":{"version":"2.20.0"}})");
@@ -180,7 +182,9 @@ TEST(Notifications, RowsAreWrittenInTheBatchOfTheirStateChange) {
     Millis now = T("2026-11-23T10:00:00Z");
     engine.recover(now);
     Parameters p;
-    p.targets.include.push_back(Target{.all = true});
+    Target all;
+    all.all = true;
+    p.targets.include.push_back(all);
     p.strategy.workers = 2;
     p.notification = true;
     p.kyma = KymaParams{"2.20.0"};

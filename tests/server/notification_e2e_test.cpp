@@ -237,7 +237,9 @@ TEST(NotificationE2E, CancelSendsTheCancelEvent) {
     EXPECT_EQ(t.starts, 1);
     EXPECT_EQ(t.cancels, 1);
     for (const auto& e : rx.events())
-        if (e.path == "/notify/cancelMaintenanceEvent") EXPECT_EQ(e.body, Json({{"orchestrationId", id}}));
+        if (e.path == "/notify/cancelMaintenanceEvent") {
+            EXPECT_EQ(e.body, Json({{"orchestrationId", id}}));
+        }
 }
 
 // The receiver is down for 30 s (the default 5 s retry): nothing is lost, the rollout is not held

@@ -641,6 +641,14 @@ TYPED_TEST_P(StoreContract, BriefsMatchTheOperations) {
     int none = 0;
     s.forEachOperationBrief("ghost", [&](const Store::OperationBrief&) { ++none; });
     EXPECT_EQ(none, 0);
+    // Whole operations of one state, in creation order (a restart reads those in progress so).
+    std::vector<Operation> inProgress, failed;
+    s.forEachOperationInState("o", OperationState::InProgress, [&](const Operation& op) { inProgress.push_back(op); });
+    s.forEachOperationInState("o", OperationState::Failed, [&](const Operation& op) { failed.push_back(op); });
+    s.forEachOperationInState("ghost", OperationState::Pending, [&](const Operation&) { ++none; });
+    EXPECT_EQ(inProgress, std::vector<Operation>{b});
+    EXPECT_EQ(failed, std::vector<Operation>{a});
+    EXPECT_EQ(none, 0);
 }
 
 TYPED_TEST_P(StoreContract, RescheduleChangesOnlyTheScheduleFields) {

@@ -463,6 +463,13 @@ private:
             s.forEachOperation(orch, [&](const Operation& op) { seen.push_back(op); });
             ASSERT_EQ(seen, want) << at << " forEachOperation " << orch;
             ASSERT_EQ(briefs(s, orch), briefs(ref_, orch)) << at << " forEachOperationBrief " << orch;
+            for (OperationState st : {OperationState::InProgress, OperationState::Pending, OperationState::Failed}) {
+                std::vector<Operation> inState, wantInState;
+                s.forEachOperationInState(orch, st, [&](const Operation& op) { inState.push_back(op); });
+                for (const Operation& op : want)
+                    if (op.state == st) wantInState.push_back(op);
+                ASSERT_EQ(inState, wantInState) << at << " forEachOperationInState " << toString(st) << " " << orch;
+            }
             for (int k = 0; k < 3; ++k) {
                 OperationQuery q;
                 q.pageSize = 1 + static_cast<int>(pick(8));

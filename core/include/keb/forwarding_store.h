@@ -43,6 +43,10 @@ public:
     void forEachOperation(const std::string& oid, const std::function<void(const Operation&)>& fn) override {
         inner_.forEachOperation(oid, fn);
     }
+    void forEachOperationInState(const std::string& oid, OperationState state,
+                                 const std::function<void(const Operation&)>& fn) override {
+        inner_.forEachOperationInState(oid, state, fn);
+    }
     void forEachOperationBrief(const std::string& oid, const std::function<void(const OperationBrief&)>& fn) override {
         inner_.forEachOperationBrief(oid, fn);
     }
