@@ -2,7 +2,8 @@
 # Builds the browser simulator into build/web/ (index.html, kebsim-api.js, keb-web.js,
 # keb-web.wasm, scenarios/) from a bare Debian machine: installs the packages of
 # scripts/packages/*.txt, fetches the Dear ImGui sources if missing, configures the top-level
-# project with emcmake (CMake tree in build/web-cmake) and builds the keb-web target.
+# project with emcmake (CMake tree in build/web-cmake, shared with scripts/test-wasm.sh) and
+# builds the keb-web target.
 # Env: KEB_WEB_OUT (default build/web), KEB_JOBS (default 2), KEB_WEB_BUILD_TYPE (default MinSizeRel).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,16 +15,9 @@ export NODE_PATH=/usr/share/nodejs
 out=${KEB_WEB_OUT:-$repo/build/web}
 bdir=${KEB_WEB_CMAKE_DIR:-$repo/build/web-cmake}
 jobs=${KEB_JOBS:-2}
-mkdir -p "$bdir"
-if ! emcmake cmake -S "$repo" -B "$bdir" -G Ninja \
-    -DCMAKE_BUILD_TYPE="${KEB_WEB_BUILD_TYPE:-MinSizeRel}" \
-    -DKEB_BUILD_WEB=ON -DKEB_BUILD_TESTS=OFF -DKEB_BUILD_SERVER=OFF -DKEB_BUILD_BENCH=OFF \
-    -DKEB_WEB_OUTPUT_DIR="$out" -DKEB_IMGUI_DIR="$repo/third_party/imgui" \
-    "-DCMAKE_CXX_FLAGS=-fexceptions" "-DCMAKE_EXE_LINKER_FLAGS=-fexceptions" \
-    >"$bdir/configure.log" 2>&1; then
-  cat "$bdir/configure.log" >&2
-  exit 1
-fi
+# shellcheck source=lib/wasm-build.sh
+. "$repo/scripts/lib/wasm-build.sh"
+configure_wasm_build "$bdir" "$out"
 ninja -C "$bdir" -j"$jobs" keb-web
 for f in index.html kebsim-api.js keb-web.js keb-web.wasm; do
   [ -s "$out/$f" ] || { echo "build-web: $out/$f missing" >&2; exit 1; }

@@ -1,40 +1,31 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of tests/fuzz (clang, -fsanitize=fuzzer,address,undefined) in their
-# own build folder and runs each for SECONDS (default 20), starting from the committed seeds
+# Builds the libFuzzer targets of tests/fuzz (clang, -fsanitize=fuzzer,address,undefined) in the
+# ASan+UBSan build folder and runs each for SECONDS (default 20), starting from the committed seeds
 # (tests/fuzz/corpus/<target>/) and crash reproducers (tests/fuzz/regressions/<target>/).
 # Prints executions and coverage per target; exits non-zero on any crash, leak, timeout or
 # out-of-memory (the reproducer is left in $KEB_FUZZ_OUT/artifacts/).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# Environment: KEB_JOBS (build jobs, default nproc), KEB_FUZZ_BUILD (build folder, default build-fuzz), KEB_FUZZ_JOBS (targets run at
-# once, default 2), KEB_FUZZ_OUT (working corpora and artifacts, default $KEB_FUZZ_BUILD/fuzz-run).
+# Environment: KEB_JOBS (build jobs, default nproc), KEB_FUZZ_BUILD (build folder, default
+# build-asan, shared with scripts/test-sanitizers.sh asan), KEB_FUZZ_JOBS (targets run at once,
+# default 2), KEB_FUZZ_OUT (working corpora and artifacts, default $KEB_FUZZ_BUILD/fuzz-run).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 secs=${1:-20}
 shift || true
-build=${KEB_FUZZ_BUILD:-build-fuzz}
+build=${KEB_FUZZ_BUILD:-build-asan}
 jobs=${KEB_FUZZ_JOBS:-2}
 out=${KEB_FUZZ_OUT:-$build/fuzz-run}
 all_targets=(fuzz_api_router fuzz_validate fuzz_scenario fuzz_jwt fuzz_kube_watch fuzz_kubeconfig fuzz_time fuzz_regex)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 
-cxx=${KEB_FUZZ_CXX:-$(command -v clang++-14 || command -v clang++ || true)}
-cc=${KEB_FUZZ_CC:-$(command -v clang-14 || command -v clang || true)}
-if [ -z "$cxx" ] || [ -z "$cc" ]; then
-  echo "fuzz: clang is not installed (scripts/packages/fuzz.txt; scripts/setup.sh installs it)" >&2
-  exit 1
-fi
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-
+# The build is the ASan+UBSan build the native test suite also runs in (scripts/lib/asan-build.sh).
+# shellcheck source=lib/asan-build.sh
+. "$repo/scripts/lib/asan-build.sh"
 t0=$(date +%s)
-if [ ! -f "$build/build.ninja" ]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_C_COMPILER="$cc" "${launcher[@]}" \
-    -DKEB_FUZZ=ON -DKEB_BUILD_TESTS=OFF -DKEB_BUILD_BENCH=OFF -DKEB_BUILD_WEB=OFF >/dev/null
-fi
+configure_asan_build "$build"
 cmake --build "$build" -j"${KEB_JOBS:-$(nproc)}" --target "${targets[@]}"
 echo "fuzz: built ${#targets[@]} targets in $(( $(date +%s) - t0 )) s"
 

@@ -23,6 +23,8 @@ jobs=${KEB_JOBS:-$(nproc)}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 supp=$repo/tests/sanitizers
+# shellcheck source=lib/asan-build.sh
+. "$repo/scripts/lib/asan-build.sh"
 
 # Reports of every process go to files (children of the tests included); stderr keeps a copy
 # through the test's own failure output where the sanitizer aborts.
@@ -44,10 +46,7 @@ check_logs() {  # dir label
 run_asan() {
   local b=${KEB_ASAN_BUILD:-build-asan} t0 t1
   t0=$(date +%s)
-  if [ ! -f "$b/build.ninja" ]; then
-    cmake -S . -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
-      -DKEB_SANITIZE=address,undefined -DKEB_BUILD_BENCH=OFF -DKEB_BUILD_WEB=OFF >/dev/null
-  fi
+  configure_asan_build "$b"
   cmake --build "$b" -j"$jobs"
   t1=$(date +%s)
   echo "sanitizers: asan build $(( t1 - t0 )) s"
@@ -76,7 +75,12 @@ run_tsan() {
   [ "${KEB_TSAN_HA:-1}" = 1 ] && bins=(keb-ha-test "${bins[@]}")
   t0=$(date +%s)
   if [ ! -f "$b/build.ninja" ]; then
+    local cxx cc
+    cxx=$(command -v clang++-14 || command -v clang++); cc=$(command -v clang-14 || command -v clang)
     cmake -S . -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+      -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_C_COMPILER="$cc" \
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+      "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
       -DKEB_SANITIZE=thread -DKEB_BUILD_BENCH=OFF -DKEB_BUILD_WEB=OFF >/dev/null
   fi
   cmake --build "$b" -j"$jobs" --target "${bins[@]}" keb-server keb-fake-gardener

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "../common/eventually.h"
 #include "fake_gardener.h"
 #include "keb/kube/backends.h"
 #include "keb/kube/client.h"
@@ -28,15 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-template <class F>
-bool eventually(F f, double seconds = 10) {
-    auto t0 = Clock::now();
-    while (secondsSince(t0) < seconds) {
-        if (f()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return f();
-}
+using keb::test::eventually;  // (pred, timeoutMs, stepMs)
 
 std::string readFile(const fs::path& p) {
     std::ifstream in(p);
@@ -472,8 +465,8 @@ TEST(ShootCache, PagedListThenWatchFollowsChanges) {
     // Another actor changes the shoot: the watch delivers it.
     auto before = cache.watchEvents.load();
     ASSERT_TRUE(g.touch(first.shootName));
-    EXPECT_TRUE(eventually([&] { return cache.watchEvents.load() > before; }));
-    EXPECT_TRUE(eventually([&] { return cache.bookmarks.load() > 0; })) << "bookmarks arrive on idle watches";
+    EXPECT_TRUE(eventually([&] { return cache.watchEvents.load() > before; }, 10000, 20));
+    EXPECT_TRUE(eventually([&] { return cache.bookmarks.load() > 0; }, 10000, 20)) << "bookmarks arrive on idle watches";
     EXPECT_EQ(cache.resourceVersion(), std::to_string(g.resourceVersion()));
     cache.stop();
 }
@@ -494,7 +487,7 @@ TEST(ShootCache, RelistsOn410FromWatch) {
     fake::Faults f;
     f.pWatch410 = 1.0;  // plain 410 or an ERROR event inside a 200, at random
     g.setFaults(f);
-    EXPECT_TRUE(eventually([&] { return cache.relists410.load() >= 3; }, 15)) << cache.relists410.load();
+    EXPECT_TRUE(eventually([&] { return cache.relists410.load() >= 3; }, 15000, 20)) << cache.relists410.load();
     EXPECT_GE(cache.lists.load(), 3);
     g.setFaults(fake::Faults{});
     auto snap = cache.snapshot(0);
@@ -505,7 +498,7 @@ TEST(ShootCache, RelistsOn410FromWatch) {
     ASSERT_TRUE(g.touch(name));
     // After relists the watch resumes and still sees changes.
     auto target = std::to_string(g.resourceVersion());
-    EXPECT_TRUE(eventually([&] { return cache.resourceVersion() == target; }, 10));
+    EXPECT_TRUE(eventually([&] { return cache.resourceVersion() == target; }, 10000, 20));
     cache.stop();
 }
 
@@ -593,7 +586,7 @@ TEST(ShootCache, BothKindsOf410RelistAndByteChunkedEvents) {
     ShootCache cache(*c, "garden-keb", o);
     cache.start();
     ASSERT_TRUE(cache.waitSynced(5000)) << cache.lastError();
-    EXPECT_TRUE(eventually([&] { return cache.resourceVersion() == "7"; }, 10)) << cache.resourceVersion();
+    EXPECT_TRUE(eventually([&] { return cache.resourceVersion() == "7"; }, 10000, 20)) << cache.resourceVersion();
     EXPECT_EQ(lists.load(), 3) << "initial list + one relist per 410";
     EXPECT_EQ(cache.relists410.load(), 2);
     EXPECT_EQ(cache.bookmarks.load(), 1);

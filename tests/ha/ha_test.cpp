@@ -42,7 +42,7 @@ struct Answer {
 };
 
 Answer call(int port, const std::string& method, const std::string& path, const std::string& body = "",
-            int timeoutMs = 3000) {
+            int timeoutMs = 3000 * keb::test::kTimeScale) {
     httplib::Client cli("127.0.0.1", port);
     cli.set_connection_timeout(std::chrono::milliseconds(timeoutMs));
     cli.set_read_timeout(std::chrono::milliseconds(timeoutMs));
@@ -59,10 +59,10 @@ Answer call(int port, const std::string& method, const std::string& path, const 
 // follower that has just started learns the leader from the lease on its next read) for up to
 // timeoutMs. A 503 wrote nothing, so repeating a POST is safe.
 Answer callUntilLed(int port, const std::string& method, const std::string& path, const std::string& body = "",
-                    int timeoutMs = 15000) {
+                    int timeoutMs = 15000 * keb::test::kTimeScale) {
     Answer a;
     keb::test::eventually([&] {
-        a = call(port, method, path, body, 10000);
+        a = call(port, method, path, body, 10000 * keb::test::kTimeScale);
         return a.status != 503;
     }, timeoutMs, 200);
     return a;

@@ -20,7 +20,11 @@ using keb::test::PgServer;
 using Clock = std::chrono::steady_clock;
 
 // Lease views change within a renewal; poll them finely.
-bool eventually(const std::function<bool()>& pred, int ms) { return keb::test::eventually(pred, ms, 20); }
+// In sanitizer builds the lease's ttl and every bound below scale together (kTimeScale).
+bool eventually(const std::function<bool()>& pred, int ms) {
+    return keb::test::eventually(pred, ms * keb::test::kTimeScale, 20);
+}
+constexpr double kSecond = 1.0 * keb::test::kTimeScale;  // the ttl, in seconds
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -32,7 +36,7 @@ LeaseOptions opts(const std::string& uri, const std::string& id) {
     o.uri = uri;
     o.replicaId = id;
     o.advertiseUrl = "http://" + id + ":1";
-    o.ttl = 1000;
+    o.ttl = 1000 * keb::test::kTimeScale;
     return o;
 }
 
@@ -58,13 +62,13 @@ TEST_F(LeaseTest, OneLeaderHandsOverOnReleaseAndEpochsGrow) {
     ASSERT_TRUE(eventually([&] { return b.view().leaderUrl == "http://a:1"; }, 3000));
     EXPECT_FALSE(b.view().leader);
     // Renewals keep a leading past several ttls.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500 * keb::test::kTimeScale));
     EXPECT_TRUE(a.holds(1));
     EXPECT_FALSE(b.view().leader);
     const auto t0 = Clock::now();
     a.stop(true);
     ASSERT_TRUE(eventually([&] { return b.view().leader; }, 2000));
-    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 1.0) << "hand-over on release";
+    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), kSecond) << "hand-over on release";
     EXPECT_EQ(b.view().epoch, 2);
     EXPECT_EQ(trim(pg_.psql("SELECT string_agg(epoch || ':' || holder, ',' ORDER BY epoch) FROM keb_lease_history", "lease")),
               "1:a,2:b");
@@ -85,7 +89,7 @@ TEST_F(LeaseTest, TakesOverAnExpiredLeaseAndStepsDownWithoutTheDatabase) {
     const auto t0 = Clock::now();
     pg_.stop();
     ASSERT_TRUE(eventually([&] { return !a.view().leader; }, 2000));
-    EXPECT_LE(std::chrono::duration<double>(Clock::now() - t0).count(), 1.0);
+    EXPECT_LE(std::chrono::duration<double>(Clock::now() - t0).count(), kSecond);
     EXPECT_FALSE(a.holds(42));
     ASSERT_TRUE(eventually([&] { return !a.view().problem.empty(); }, 2000));
     // It comes back: a leads again, under a new epoch.

@@ -719,8 +719,10 @@ TEST(ServerSetup, SlowUpgradeStepsDoNotBlockRequests) {
     // Every backend call blocks 3 s (a slow network); GETs and new POSTs must still answer at once.
     TempDir dir;
     ServerProcess s;
+    // (Sanitizer builds: latency and bound both x kTimeScale, the bound stays half the latency.)
     ASSERT_TRUE(s.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none", "--demo-fleet", "10",
-                         "--demo-step-latency", "3s", "--workers", "4", "--access-log", "off"},
+                         "--demo-step-latency", std::to_string(3 * keb::test::kTimeScale) + "s", "--workers", "4",
+                         "--access-log", "off"},
                         dir.path.string()))
         << s.stderrText();
     Api a(s.port());
@@ -737,7 +739,7 @@ TEST(ServerSetup, SlowUpgradeStepsDoNotBlockRequests) {
     EXPECT_EQ(a.post("/upgrade/kyma", kymaBody(1)).status, 202);
     EXPECT_EQ(a.put("/orchestrations/" + id + "/cancel").status, 200);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_LT(ms, 1500) << "42 requests took " << ms << " ms while upgrade steps were blocked";
+    EXPECT_LT(ms, 1500 * keb::test::kTimeScale) << "42 requests took " << ms << " ms while upgrade steps were blocked";
     s.kill(SIGKILL);
 }
 
@@ -747,10 +749,11 @@ TEST(ServerSetup, CachedTokenStillExpires) {
     ServerProcess s;
     ASSERT_TRUE(s.start({"--store", "memory", "--auth", "hs256:expiry-secret-1", "--auth-leeway", "0s"}, dir.path.string()))
         << s.stderrText();
-    Api a(s.port(), token("expiry-secret-1", "broker-upgrade:read", "--ttl 1s"));
+    const int ttl = keb::test::kTimeScale;  // seconds (1 s; longer in sanitizer builds)
+    Api a(s.port(), token("expiry-secret-1", "broker-upgrade:read", "--ttl " + std::to_string(ttl) + "s"));
     EXPECT_EQ(a.get("/orchestrations").status, 200);
     EXPECT_EQ(a.get("/orchestrations").status, 200);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(ttl * 1000 + 1200));
     auto r = a.get("/orchestrations");
     EXPECT_EQ(r.status, 401);
     EXPECT_NE(r.body.find("expired"), std::string::npos) << r.body;
@@ -765,7 +768,7 @@ TEST(ServerSetup, GardenerModeAgainstTheFakeGardener) {
     ASSERT_TRUE(garden.start({"--shoots", "20", "--seed", "3", "--token", "garden-token", "--speed", "600",
                               "--upgrade-duration", "10m", "--kubernetes-versions", "1.29.5:1", "--deleting-share", "0",
                               "--write-kubeconfig", dir / "kubeconfig"},
-                             dir.path.string(), 15000, KEB_FAKE_GARDENER_BIN))
+                             dir.path.string(), 15000 * keb::test::kTimeScale, KEB_FAKE_GARDENER_BIN))
         << garden.stderrText();
     ServerProcess s;
     ASSERT_TRUE(s.start({"--store", "sqlite:" + (dir / "keb.db"), "--auth", "none", "--kubeconfig", dir / "kubeconfig",
@@ -817,7 +820,7 @@ TEST(ServerSetup, DemoPollIntervalFollowsTheUpgradeDuration) {
     const int n = a.get("/orchestrations/" + id).json["operationStats"]["succeeded"];
     const int rounds = (n + 4) / 5;
     EXPECT_GE(secs, rounds * 1.0 - 0.5) << "upgrades cannot be faster than 1 s each";
-    EXPECT_LE(secs, rounds * 1.0 + 5.0) << n << " runtimes took " << secs << " s";
+    EXPECT_LE(secs, rounds * 1.0 + 5.0 * keb::test::kTimeScale) << n << " runtimes took " << secs << " s";
 }
 
 TEST(ServerSetup, DemoFailureRateIsHonoured) {

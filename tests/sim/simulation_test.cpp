@@ -718,7 +718,8 @@ TEST(Stages, NoStartInBlackoutDetectsStartsInTheEnginesAndTheRequestsBlackouts) 
     EXPECT_EQ(violations(), 2);
     feed(s, "operation.start", "another-orchestration", "op-x", *parseRfc3339("2026-01-09T07:00:00Z"), "in progress");
     EXPECT_EQ(violations(), 2) << "the request's own blackout is not another orchestration's";
-    const CheckResult* c = findCheck(s.checks(), "noStartInBlackout");
+    const auto finalChecks = s.checks();  // (the pointer below points into it: ASan found a temporary here)
+    const CheckResult* c = findCheck(finalChecks, "noStartInBlackout");
     EXPECT_FALSE(c->ok);
     EXPECT_NE(c->detail.find("operation op-saturday of orchestration " + id + " started 2026-01-10T12:00:00Z"),
               std::string::npos)

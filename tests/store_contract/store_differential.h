@@ -390,8 +390,10 @@ private:
                 break;
             }
             case 9: {
-                auto [orch, id] = operationRef();
-                const Store::ProgressChange c = progress(orch, id);
+                // (not a structured binding: clang 14 cannot capture one in a lambda)
+                const auto ref = operationRef();
+                const std::string& orch = ref.first;
+                const Store::ProgressChange c = progress(orch, ref.second);
                 both("updateOperationProgress", [&](Store& s) { s.updateOperationProgress(orch, c); });
                 break;
             }

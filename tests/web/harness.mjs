@@ -1,6 +1,11 @@
-// What web.test.mjs and live.test.mjs share: named steps that record PASS/FAIL and go on, and
-// driving the ImGui canvas through the page's kebSim API (frames, widget clicks).
+// What web.test.mjs, live.test.mjs and live100k.mjs share: named steps that record PASS/FAIL and
+// go on, driving the ImGui canvas through the page's kebSim API (frames, widget clicks, typing,
+// waiting for a state), and starting keb-server with a demo fleet for live mode.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 // results: [{name, ok, error}]; step(name, fn) runs fn and records it. skip(name): true leaves a step out.
 export function stepRunner(skip = () => false) {
@@ -20,10 +25,15 @@ export function stepRunner(skip = () => false) {
   return { results, step };
 }
 
+// How long waitFrames waits for the frames (ms). A page that draws 100,000 runtimes draws few
+// frames a second on a slow machine: live100k.mjs raises it.
+let frameTimeoutMs = 10000;
+export function setFrameTimeout(ms) { frameTimeoutMs = ms; }
+
 // Waits until the page has drawn n more frames (slow machines draw few frames a second).
 export async function waitFrames(page, n) {
   const start = await page.evaluate(() => window.kebSim.frameStats().frames);
-  await page.waitForFunction((target) => window.kebSim.frameStats().frames >= target, start + n, { timeout: 10000 });
+  await page.waitForFunction((target) => window.kebSim.frameStats().frames >= target, start + n, { timeout: frameTimeoutMs });
 }
 
 // Clicks a widget recorded by the page (kebSim.widgetRect); dx: offset from the left edge
@@ -38,4 +48,56 @@ export async function clickWidget(page, label, dx) {
   await page.mouse.up();
   await waitFrames(page, 2);  // ImGui acts on the click
   return r;
+}
+
+// Replaces the text of an input widget: click it, select all, delete, type.
+export async function typeInto(page, label, text) {
+  await clickWidget(page, label);
+  await page.keyboard.press('Control+a');
+  await waitFrames(page, 1);
+  await page.keyboard.press('Delete');
+  await waitFrames(page, 1);
+  await page.keyboard.type(text);
+  await waitFrames(page, 2);
+}
+
+export const pageState = (page) => page.evaluate(() => window.kebSim.state());
+
+// Polls kebSim.state() until pred holds; the error shows the last state (its live part if any).
+export async function waitState(page, pred, what, timeout = 20000, everyMs = 150) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < timeout) {
+    last = await pageState(page);
+    if (pred(last)) return last;
+    await page.waitForTimeout(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last && (last.live || last)).slice(0, 1500)}`);
+}
+
+// Starts keb-server with an in-memory store, a demo fleet of fleetSize runtimes, HS256 auth with
+// `secret` and the page from webRoot, on a free loopback port (read from --port-file). Waits up to
+// startTimeoutMs for the port (a 100,000-runtime fleet takes seconds to generate).
+// Returns {proc, port, base, dir, stderr()}; the caller stops proc.
+export async function startDemoServer({ serverBin, webRoot, secret, fleetSize, upgradeDuration = '5s',
+  startTimeoutMs = 20000, tmpPrefix = 'keb-live-' }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
+  const portFile = path.join(dir, 'port');
+  const proc = spawn(serverBin, ['--store', 'memory', '--demo-fleet', String(fleetSize), '--demo-seed', '5',
+    '--demo-upgrade-duration', upgradeDuration, '--listen', '127.0.0.1:0', '--port-file', portFile,
+    '--auth', `hs256:${secret}`, '--web-root', webRoot, '--engine-log', 'off', '--access-log', 'off'],
+  { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const portWritten = () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim();
+  for (const t0 = Date.now(); Date.now() - t0 < startTimeoutMs && !portWritten();) {
+    if (proc.exitCode !== null) throw new Error(`keb-server exited ${proc.exitCode}: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const port = Number(portWritten() || 0);
+  if (!(port > 0)) {
+    proc.kill('SIGTERM');
+    throw new Error(`no port from keb-server within ${startTimeoutMs} ms: ${stderr}`);
+  }
+  return { proc, port, base: `http://127.0.0.1:${port}`, dir, stderr: () => stderr };
 }

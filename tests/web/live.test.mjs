@@ -7,12 +7,12 @@
 // Env: KEB_SERVER (build/bin/keb-server), KEB_WEB_ROOT (build/web), KEB_ARTIFACTS, KEB_CHROMIUM.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clickWidget, stepRunner, waitFrames } from './harness.mjs';
+import { clickWidget, pageState, startDemoServer, stepRunner, typeInto, waitFrames, waitState } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -25,44 +25,7 @@ const fleetSize = 400;
 const numbers = {};
 const { results, step } = stepRunner();
 
-async function typeInto(page, label, text) {
-  await clickWidget(page, label);
-  await page.keyboard.press('Control+a');
-  await waitFrames(page, 1);
-  await page.keyboard.press('Delete');
-  await waitFrames(page, 1);
-  await page.keyboard.type(text);
-  await waitFrames(page, 2);
-}
-const state = (page) => page.evaluate(() => window.kebSim.state());
-async function waitState(page, pred, what, timeout = 20000) {
-  const t0 = Date.now();
-  let last;
-  while (Date.now() - t0 < timeout) {
-    last = await state(page);
-    if (pred(last)) return last;
-    await page.waitForTimeout(150);
-  }
-  throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last.live || last).slice(0, 1500)}`);
-}
-
-async function startServer(secret) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keb-live-'));
-  const portFile = path.join(dir, 'port');
-  const proc = spawn(serverBin, ['--store', 'memory', '--demo-fleet', String(fleetSize), '--demo-seed', '5',
-    '--demo-upgrade-duration', '5s', '--listen', '127.0.0.1:0', '--port-file', portFile,
-    '--auth', `hs256:${secret}`, '--web-root', webRoot, '--engine-log', 'off', '--access-log', 'off'],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  for (let i = 0; i < 200 && !(fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim()); i++) {
-    if (proc.exitCode !== null) throw new Error(`keb-server exited ${proc.exitCode}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const port = Number(fs.readFileSync(portFile, 'utf8').trim());
-  assert.ok(port > 0, `no port from keb-server: ${stderr}`);
-  return { proc, port, dir, stderr: () => stderr };
-}
+const state = pageState;
 
 async function main() {
   assert.ok(fs.existsSync(serverBin), `${serverBin} missing: cmake --build build --target keb-server`);
@@ -71,8 +34,8 @@ async function main() {
   const secret = 'live-test-secret-' + process.pid;
   const token = execFileSync(serverBin, ['token', '--secret', secret, '--scope', 'broker-upgrade:read broker-upgrade:write'],
     { encoding: 'utf8' }).trim();
-  const server = await startServer(secret);
-  const base = `http://127.0.0.1:${server.port}`;
+  const server = await startDemoServer({ serverBin, webRoot, secret, fleetSize });
+  const base = server.base;
   const api = async (method, p, body, tok = token) => {
     const r = await fetch(base + p, { method, headers: { Authorization: `Bearer ${tok}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined });

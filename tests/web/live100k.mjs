@@ -9,11 +9,12 @@
 //      KEB_LIVE_SECONDS (default 5), KEB_LIVE_MAX_P50 / KEB_LIVE_MAX_P95 (fail above these, ms; unset: print only).
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clickWidget, pageState, setFrameTimeout, startDemoServer, typeInto, waitState } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -24,38 +25,8 @@ const chromiumPath = process.env.KEB_CHROMIUM || '/usr/bin/chromium';
 const fleetSize = Number(process.env.KEB_LIVE_FLEET || 100000);
 const seconds = Number(process.env.KEB_LIVE_SECONDS || 5);
 
-async function waitFrames(page, n) {
-  const start = await page.evaluate(() => window.kebSim.frameStats().frames);
-  await page.waitForFunction((target) => window.kebSim.frameStats().frames >= target, start + n, { timeout: 30000 });
-}
-async function clickWidget(page, label) {
-  const r = await page.evaluate((l) => window.kebSim.widgetRect(l), label);
-  assert.ok(r, `widget '${label}' is not on screen`);
-  await page.mouse.move(r.x + r.w / 2, r.y + r.h / 2);
-  await waitFrames(page, 2);
-  await page.mouse.down();
-  await waitFrames(page, 1);
-  await page.mouse.up();
-  await waitFrames(page, 2);
-}
-async function typeInto(page, label, text) {
-  await clickWidget(page, label);
-  await page.keyboard.press('Control+a');
-  await page.keyboard.press('Delete');
-  await page.keyboard.type(text);
-  await waitFrames(page, 2);
-}
-const state = (page) => page.evaluate(() => window.kebSim.state());
-async function waitState(page, pred, what, timeout) {
-  const t0 = Date.now();
-  let last;
-  while (Date.now() - t0 < timeout) {
-    last = await state(page);
-    if (pred(last)) return last;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last.live || last).slice(0, 800)}`);
-}
+setFrameTimeout(30000);  // 100,000 runtimes: few frames a second on a slow machine
+const state = pageState;
 const uptime = () => { try { return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { return '?'; } };
 
 async function main() {
@@ -65,19 +36,9 @@ async function main() {
   const secret = 'live100k-secret-' + process.pid;
   const token = execFileSync(serverBin, ['token', '--secret', secret, '--scope', 'broker-upgrade:read broker-upgrade:write'],
     { encoding: 'utf8' }).trim();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keb-live100k-'));
-  const portFile = path.join(dir, 'port');
-  const proc = spawn(serverBin, ['--store', 'memory', '--demo-fleet', String(fleetSize), '--demo-seed', '5',
-    '--demo-upgrade-duration', '20s', '--listen', '127.0.0.1:0', '--port-file', portFile,
-    '--auth', `hs256:${secret}`, '--web-root', webRoot, '--engine-log', 'off', '--access-log', 'off'],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  for (let i = 0; i < 600 && !(fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim()); i++) {
-    if (proc.exitCode !== null) throw new Error(`keb-server exited ${proc.exitCode}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const base = `http://127.0.0.1:${Number(fs.readFileSync(portFile, 'utf8').trim())}`;
+  const server = await startDemoServer({ serverBin, webRoot, secret, fleetSize, upgradeDuration: '20s',
+    startTimeoutMs: 60000, tmpPrefix: 'keb-live100k-' });
+  const { proc, base } = server;
   const api = async (method, p, body) => {
     const r = await fetch(base + p, { method, headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined });
