@@ -92,7 +92,8 @@ run_tsan() {
   local rc=0 pids=() bin
   for bin in "${bins[@]}"; do
     # exit 77: skipped (the PostgreSQL tests when PostgreSQL is not installed)
-    ( cd "$b" && { "bin/$bin" --gtest_brief=1 >"$logs/../tsan-$bin.out" 2>&1 || { r=$?; ((r == 77)) || exit $r; echo "[  SKIPPED ] exit 77" >>"$logs/../tsan-$bin.out"; }; } ) &
+    # timeout: a hang fails the run instead of stalling it (the longest binary takes ~3 minutes here)
+    ( cd "$b" && { timeout -k 10 1200 "bin/$bin" --gtest_brief=1 >"$logs/../tsan-$bin.out" 2>&1 || { r=$?; ((r == 77)) || exit $r; echo "[  SKIPPED ] exit 77" >>"$logs/../tsan-$bin.out"; }; } ) &
     pids+=($!)
     # two binaries at a time (2 cores)
     if (( ${#pids[@]} >= ${KEB_TEST_JOBS:-2} )); then wait "${pids[0]}" || rc=1; pids=("${pids[@]:1}"); fi

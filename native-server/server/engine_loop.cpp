@@ -77,13 +77,14 @@ void EngineLoop::stop() {
         std::lock_guard<std::mutex> lk(mu_);
         left.swap(tasks_);
     }
-    left.clear();  // destroying packaged_tasks makes their futures throw broken_promise
+    left.clear();  // destroying the tasks breaks their promises: call() throws EngineStoppedError
 }
 
 void EngineLoop::post(Task t) {
     {
         std::lock_guard<std::mutex> lk(mu_);
-        if (stopping_) throw std::runtime_error("server is shutting down");
+        if (stopping_) throw EngineStoppedError("server is shutting down");
+        if (failed_) throw EngineStoppedError("the engine stopped after a store failure");
         tasks_.push_back(std::move(t));
     }
     cv_.notify_all();
@@ -97,8 +98,8 @@ void EngineLoop::engineMain() {
         tasks.swap(tasks_);
         results.swap(results_);
         lk.unlock();
+        std::vector<Release> releases;
         try {
-            std::vector<Release> releases;
             releases.reserve(tasks.size());
             if (groupBegin_) groupBegin_();
             for (auto& t : tasks) releases.push_back(t(engine_, clock_()));  // exceptions go to the caller
@@ -119,6 +120,22 @@ void EngineLoop::engineMain() {
         } catch (const std::exception& ex) {
             if (onStoreFailure_) {  // a replica: stop driving, the leadership code decides what next
                 logEvent("error", "engine.stopped", {{"error", ex.what()}});
+                // Without group commit every write of a call was committed when it ran: answer
+                // the calls that ran. With it nothing of the round is durable: their promises
+                // break (below) and the callers get a 503.
+                if (!groupCommit_)
+                    for (auto& r : releases) r();
+                releases.clear();
+                // Nothing runs posted calls any more: refuse new ones, fail the queued ones (their
+                // callers would otherwise wait until the loop is stopped, or forever).
+                std::deque<Task> left;
+                {
+                    std::lock_guard<std::mutex> g(mu_);
+                    failed_ = true;
+                    left.swap(tasks_);
+                }
+                left.clear();
+                tasks.clear();
                 onStoreFailure_(ex.what());
                 return;
             }

@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -22,6 +23,14 @@ namespace keb::server {
 
 using Clock = std::function<Millis()>;
 Millis wallClockMillis();
+
+// A call the engine thread will never answer: the loop stopped (shutdown, stepping down) or its
+// engine thread ended on a store failure (a replica that was fenced or lost its database). The API
+// answers 503 with Retry-After (keb::StoreUnavailable), and the client retries.
+class EngineStoppedError : public std::runtime_error, public keb::StoreUnavailable {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 class EngineLoop {
 public:
@@ -45,7 +54,10 @@ public:
         auto promise = std::make_shared<std::promise<R>>();
         auto fut = promise->get_future();
         auto f = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
-        post([promise, f](Engine& e, Millis now) -> Release {
+        // Only the task (and the release it returns) owns the promise, not this caller: a task
+        // dropped unanswered (the loop stopped, its engine thread ended on a store failure)
+        // breaks the promise and the caller gets EngineStoppedError instead of waiting forever.
+        post([promise = std::move(promise), f](Engine& e, Millis now) -> Release {
             try {
                 if constexpr (std::is_void_v<R>) {
                     (*f)(e, now);
@@ -58,7 +70,11 @@ public:
                 return [promise, ex = std::current_exception()] { promise->set_exception(ex); };
             }
         });
-        return fut.get();
+        try {
+            return fut.get();
+        } catch (const std::future_error&) {
+            throw EngineStoppedError("the engine stopped before answering (store failure or shutdown)");
+        }
     }
 
     // Replicas (SPEC 11). onStoreFailure: a store error under tick/complete (a fenced write, a lost
@@ -102,6 +118,7 @@ private:
     std::deque<Task> tasks_;
     std::deque<std::pair<Action, StepResult>> results_;
     bool stopping_ = false;
+    bool failed_ = false;  // the engine thread ended on a store failure (under mu_)
     std::thread engineThread_;
 
     std::mutex wmu_;

@@ -4,10 +4,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
+#include "../common/eventually.h"
 #include "engine_loop.h"
+#include "keb/forwarding_store.h"
 #include "keb/memory_store.h"
 #include "metrics.h"
 
@@ -88,6 +94,84 @@ TEST(EngineLoop, ABackendCallThatThrowsIsTriedAgainAfterTheStepRetryInterval) {
     const auto ops = store.operationsOf(id);
     ASSERT_EQ(ops.size(), 1u);
     EXPECT_EQ(ops[0].state, OperationState::Succeeded);
+}
+
+// Every write fails while `down` (a replica fenced, or its database gone).
+class LosableStore : public ForwardingStore {
+public:
+    explicit LosableStore(Store& inner) : ForwardingStore(inner) {}
+    void apply(const WriteBatch& b) override {
+        if (down) throw StoreFencedError("database gone");
+        ForwardingStore::apply(b);
+    }
+    std::atomic<bool> down{false};
+};
+
+// start() waits until the test opens the gate, then succeeds.
+class GateBackend : public UpgradeBackend {
+public:
+    StepResult start(OrchestrationType, const Operation&, Millis) override {
+        started = true;
+        while (!open) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return StepResult::done();
+    }
+    StepResult poll(OrchestrationType, const Operation&, Millis) override { return StepResult::done(); }
+    std::atomic<bool> started{false}, open{false};
+};
+
+// A replica whose store fails under the engine thread (SPEC 11): the thread ends and reports it;
+// a call posted afterwards must fail at once (the API answers 503), never wait forever. (It did
+// wait forever: call() kept its own reference to the promise, so the dropped task never broke it.
+// keb-server's PostgresE2E.LosingTheDatabaseWhileRunning hung on it under ThreadSanitizer.)
+TEST(EngineLoop, CallsAfterAStoreFailureFailInsteadOfWaitingForever) {
+    MemoryStore inner;
+    LosableStore store(inner);
+    OneRuntimeFleet fleet;
+    GateBackend backend;
+    SeededIdGenerator ids(7);
+    Metrics metrics;
+    EngineConfig config;
+    EngineLoop loop(store, fleet, backend, ids, config, 2, metrics, nullptr);
+    std::atomic<bool> failed{false};
+    loop.setOnStoreFailure([&](const std::string&) { failed = true; });
+    loop.start();
+    Parameters p;
+    Target all;
+    all.all = true;
+    p.targets.include.push_back(all);
+    p.kyma = KymaParams{"2.20.0"};
+    loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
+    auto waitFor = [](const std::atomic<bool>& flag) {
+        const auto t0 = std::chrono::steady_clock::now();
+        while (!flag && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10 * keb::test::kTimeScale))
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return flag.load();
+    };
+    ASSERT_TRUE(waitFor(backend.started));
+    store.down = true;
+    backend.open = true;  // its result is written by the engine thread: that write fails
+    ASSERT_TRUE(waitFor(failed)) << "the engine thread did not report the store failure";
+    // The call runs on a thread of its own so that a regression fails here instead of hanging.
+    auto outcome = std::make_shared<std::promise<std::string>>();
+    auto answered = outcome->get_future();
+    std::thread([&loop, outcome] {
+        try {
+            loop.call([](Engine&, Millis) { return 1; });
+            outcome->set_value("answered");
+        } catch (const EngineStoppedError& ex) {
+            outcome->set_value(std::string("EngineStoppedError: ") + ex.what());
+        } catch (const std::exception& ex) {
+            outcome->set_value(std::string("other exception: ") + ex.what());
+        }
+    }).detach();
+    if (answered.wait_for(std::chrono::seconds(5 * keb::test::kTimeScale)) != std::future_status::ready) {
+        ADD_FAILURE() << "a call after the store failure waits forever";
+        std::fflush(nullptr);
+        std::_Exit(1);  // the detached caller still refers to the loop
+    }
+    const std::string what = answered.get();
+    EXPECT_EQ(what.rfind("EngineStoppedError", 0), 0u) << what;
+    loop.stop();
 }
 
 }  // namespace
