@@ -43,6 +43,16 @@ private:
     std::vector<Runtime> runtimes_;
 };
 
+// An upgrade of every runtime to Kyma 2.20.0.
+Parameters kymaForAll() {
+    Parameters p;
+    Target all;
+    all.all = true;
+    p.targets.include.push_back(all);
+    p.kyma = KymaParams{"2.20.0"};
+    return p;
+}
+
 // start() throws the first `throws` times (a broken connection); every later call succeeds.
 class FlakyBackend : public UpgradeBackend {
 public:
@@ -70,11 +80,7 @@ TEST(EngineLoop, ABackendCallThatThrowsIsTriedAgainAfterTheStepRetryInterval) {
     config.stepRetryInterval = 50;
     EngineLoop loop(store, fleet, backend, ids, config, 2, metrics, nullptr);
     loop.start();
-    Parameters p;
-    Target all;
-    all.all = true;
-    p.targets.include.push_back(all);
-    p.kyma = KymaParams{"2.20.0"};
+    const Parameters p = kymaForAll();
     const auto t0 = std::chrono::steady_clock::now();
     const std::string id =
         loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
@@ -135,11 +141,7 @@ TEST(EngineLoop, CallsAfterAStoreFailureFailInsteadOfWaitingForever) {
     std::atomic<bool> failed{false};
     loop.setOnStoreFailure([&](const std::string&) { failed = true; });
     loop.start();
-    Parameters p;
-    Target all;
-    all.all = true;
-    p.targets.include.push_back(all);
-    p.kyma = KymaParams{"2.20.0"};
+    const Parameters p = kymaForAll();
     loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
     auto waitFor = [](const std::atomic<bool>& flag) {
         const auto t0 = std::chrono::steady_clock::now();
