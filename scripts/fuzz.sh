@@ -28,6 +28,7 @@ t0=$(date +%s)
 configure_asan_build "$build"
 cmake --build "$build" -j"${KEB_JOBS:-$(nproc)}" --target "${targets[@]}"
 echo "fuzz: built ${#targets[@]} targets in $(( $(date +%s) - t0 )) s"
+[ "${KEB_FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0   # (scripts/test.sh: built in the background)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -11,6 +11,8 @@
 # Any report, also from a child process (written to <build>/sanitizer-logs/), fails the run.
 # Suppressions (tests/sanitizers/*.supp) need a written reason there.
 #   scripts/test-sanitizers.sh [asan|tsan|all] [extra ctest args for asan]
+#   scripts/test-sanitizers.sh build-asan|build-tsan   (only the build; scripts/test.sh runs these
+#   in the background while other suites run)
 # Env: KEB_JOBS (build jobs, default nproc), KEB_TEST_JOBS (ctest jobs, default 2),
 #      KEB_ASAN_BUILD / KEB_TSAN_BUILD (folders, default build-asan / build-tsan),
 #      KEB_SAN_EXCLUDE (ctest -E regex for the asan run; default: the long scenarios, see below).
@@ -43,13 +45,18 @@ check_logs() {  # dir label
   echo "sanitizers: $label: no reports"
 }
 
-run_asan() {
-  local b=${KEB_ASAN_BUILD:-build-asan} t0 t1
+build_asan() {
+  local b=${KEB_ASAN_BUILD:-build-asan} t0
   t0=$(date +%s)
   configure_asan_build "$b"
   cmake --build "$b" -j"$jobs"
+  echo "sanitizers: asan build $(( $(date +%s) - t0 )) s"
+}
+
+run_asan() {
+  local b=${KEB_ASAN_BUILD:-build-asan} t1
+  build_asan
   t1=$(date +%s)
-  echo "sanitizers: asan build $(( t1 - t0 )) s"
   local logs=$repo/$b/sanitizer-logs
   rm -rf "$logs"; mkdir -p "$logs"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:log_path=$logs/asan"
@@ -65,14 +72,15 @@ run_asan() {
   return $rc
 }
 
-run_tsan() {
-  local b=${KEB_TSAN_BUILD:-build-tsan} t0 t1
-  # Longest first (two run at a time). The three-replica fault test (keb-ha-test) took 94 s under
-  # TSan alone; on a heavily loaded machine its forwarded POST of the whole fleet can time out
-  # (10 s, ha_test.cpp:176). KEB_TSAN_HA=0 leaves it out.
-  local bins=(keb-notification-e2e-tests keb-server-e2e-tests keb-lease-test
-              keb-postgres-e2e-tests keb-engine-loop-tests keb-gardener-tests)
-  [ "${KEB_TSAN_HA:-1}" = 1 ] && bins=(keb-ha-test "${bins[@]}")
+# Longest first (two run at a time). The three-replica fault test (keb-ha-test) took 94 s under
+# TSan alone; on a heavily loaded machine its forwarded POST of the whole fleet can time out
+# (10 s, ha_test.cpp:176). KEB_TSAN_HA=0 leaves it out.
+tsan_bins=(keb-notification-e2e-tests keb-server-e2e-tests keb-lease-test
+           keb-postgres-e2e-tests keb-engine-loop-tests keb-gardener-tests)
+[ "${KEB_TSAN_HA:-1}" = 1 ] && tsan_bins=(keb-ha-test "${tsan_bins[@]}")
+
+build_tsan() {
+  local b=${KEB_TSAN_BUILD:-build-tsan} t0
   t0=$(date +%s)
   if [ ! -f "$b/build.ninja" ]; then
     local cxx cc
@@ -83,9 +91,14 @@ run_tsan() {
       "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
       -DKEB_SANITIZE=thread -DKEB_BUILD_BENCH=OFF -DKEB_BUILD_WEB=OFF >/dev/null
   fi
-  cmake --build "$b" -j"$jobs" --target "${bins[@]}" keb-server keb-fake-gardener
+  cmake --build "$b" -j"$jobs" --target "${tsan_bins[@]}" keb-server keb-fake-gardener
+  echo "sanitizers: tsan build $(( $(date +%s) - t0 )) s"
+}
+
+run_tsan() {
+  local b=${KEB_TSAN_BUILD:-build-tsan} t1 bins=("${tsan_bins[@]}")
+  build_tsan
   t1=$(date +%s)
-  echo "sanitizers: tsan build $(( t1 - t0 )) s"
   local logs=$repo/$b/sanitizer-logs
   rm -rf "$logs"; mkdir -p "$logs"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:log_path=$logs/tsan"
@@ -113,9 +126,11 @@ run_tsan() {
 
 status=0
 case $what in
+  build-asan) build_asan ;;
+  build-tsan) build_tsan ;;
   asan) run_asan "$@" || status=1 ;;
   tsan) run_tsan || status=1 ;;
   all) run_asan "$@" || status=1; run_tsan || status=1 ;;
-  *) echo "usage: scripts/test-sanitizers.sh [asan|tsan|all] [ctest args]" >&2; exit 2 ;;
+  *) echo "usage: scripts/test-sanitizers.sh [asan|tsan|all|build-asan|build-tsan] [ctest args]" >&2; exit 2 ;;
 esac
 exit $status

@@ -3,6 +3,7 @@
 # build/web-cmake (the browser page's tree, scripts/lib/wasm-build.sh; -Os), builds keb-core-tests (and, when the
 # simulator is there, keb-world-tests: the simulated world, and keb-web-unit-tests: sim + the
 # web UI's model) for wasm and runs them under Node through ctest. Usage: scripts/test-wasm.sh [extra ctest args]
+# (KEB_WASM_BUILD_ONLY=1: only the build)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/setup.sh"
@@ -27,5 +28,7 @@ if grep -q '^keb-web-unit-tests:' <<<"$all_targets"; then
   pattern+='|keb-web-unit-tests-wasm'
 fi
 ninja -C "$bdir" -j"$jobs" "${targets[@]}"
+# KEB_WASM_BUILD_ONLY=1: build, do not run (scripts/test.sh builds in the background meanwhile)
+[ "${KEB_WASM_BUILD_ONLY:-0}" = 1 ] && exit 0
 cd "$bdir"
 ctest --output-on-failure -R "$pattern" "$@"
