@@ -881,7 +881,7 @@ struct Engine::Impl {
             if (!(gen && s.factsKnown && s.factsGeneration == *gen && (!windowed || s.facts.hasWindow))) {
                 s.factsKnown = false;
                 a.runtimeIDInto(s, rtBuf);
-                if (!e.fleet_.findInto(rtBuf, now, runtime)) {
+                if (!e.fleet_.findWindowInto(rtBuf, now, runtime)) {
                     finishOperation(a, seq, OperationState::Succeeded,
                                     "preempted: runtime " + rtBuf + " no longer exists", now);
                     continue;
@@ -1086,7 +1086,7 @@ struct Engine::Impl {
                     a.runtimeIDInto(*s, rtBuf);
                     RuntimeFacts f;
                     std::string why;
-                    if (e.fleet_.findInto(rtBuf, now, runtime) && !runtime.deprovisioning && !runtime.suspended &&
+                    if (e.fleet_.findWindowInto(rtBuf, now, runtime) && !runtime.deprovisioning && !runtime.suspended &&
                         derive(runtime, true, f, &why)) {
                         remember(*s, gen, f);
                         known = true;
@@ -1511,6 +1511,7 @@ void Engine::recover(Millis now) {
         std::vector<std::string> inProgress;
         std::vector<Store::ScheduleChange> moved;
         Runtime& rt = impl_->runtime;
+        std::string rtText;  // the runtime id of the operation visited (its capacity is reused)
         const std::optional<std::uint64_t> gen = fleet_.generation();
         {
             std::int64_t total = 0;
@@ -1540,7 +1541,7 @@ void Engine::recover(Millis now) {
                 RuntimeFacts f;
                 std::string why;
                 const bool placed = !canceling && impl_->usesWindows(a, op.immediate) &&
-                                    fleet_.findInto(std::string(op.runtimeID), now, rt) &&
+                                    fleet_.findWindowInto(rtText.assign(op.runtimeID), now, rt) &&
                                     impl_->derive(rt, true, f, &why);
                 if (placed) {
                     const WindowInstance w = nextWindow(f.window, now);

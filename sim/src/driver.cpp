@@ -33,6 +33,7 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
     runtimes_.reserve(initialFleet_);  // one entry per runtime that gets an operation
     for (const auto& o : scenario_.outages) fleet_->addOutage(o.from, o.to, o.error);
     backend_ = std::make_unique<world::SimBackend>(scenario_.faults, seed_);
+    backend_->reserve(initialFleet_, initialFleet_);  // about one upgrade per runtime: no regrowth
     submitToOrch_.assign(static_cast<std::size_t>(scenario_.submitCount), -1);
     for (std::size_t i = 0; i < scenario_.timeline.size(); ++i)
         queue_.push(scenario_.timeline[i].at, SimEvent::Kind::Timeline, static_cast<std::uint32_t>(i));
@@ -202,6 +203,14 @@ void Simulation::tickEngine() {
         actions.clear();  // never handed to a worker: the process died in the tick
         fatal(ex);
         return;
+    }
+    // The backend's records (and, for starts, the fleet's record the window check reads) are
+    // random over 100,000 operations and runtimes: start loading them for every action of the
+    // tick before the first one is served, so that the misses overlap.
+    for (const Action& a : actions) {
+        const bool starting = a.kind == Action::Kind::Start;
+        backend_->prefetch(a.operation(), starting);
+        if (starting) fleet_->prefetch(a.operation().runtimeID);
     }
     for (Action& a : actions) {
         // The result goes straight into a free slot (no Pending moved around per action).
@@ -518,7 +527,7 @@ void Simulation::observe(const EngineEvent& e) {
     } else if (start) {
         // The Start action comes out of this tick and checkStartWindow looks the runtime up in
         // the fleet: start loading its index slot now, while the engine finishes the tick.
-        if (info && info->usesWindows) fleet_->prefetch(e.runtimeID);
+        if (info && info->usesWindows) fleet_->prefetchIndex(e.runtimeID);
         RuntimeEntry& rt = runtimes_[world::hashWords(e.runtimeID)];
         rt.status = RuntimeStatus{orchIdx, OperationState::InProgress};
         if (!inProgress_.emplace(world::hashWords(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;

@@ -57,6 +57,14 @@ public:
         out = std::move(*r);
         return true;
     }
+    // findInto() for the engine's checks of a runtime (is it skipped, what is its effective
+    // window): only deprovisioning, suspended and what effectiveWindow reads (globalAccountID,
+    // planName, region, windowBegin, windowEnd) need be set; out's other fields may keep what
+    // they held. A source that keeps runtimes compactly builds just these (the engine looks up
+    // every pending operation of a 100,000-runtime rollout on recovery).
+    virtual bool findWindowInto(const std::string& runtimeID, Millis now, Runtime& out) {
+        return findInto(runtimeID, now, out);
+    }
 };
 
 // Identifiers: deterministic in the simulator (seeded), random in the server.

@@ -46,6 +46,11 @@ StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) 
     return StepResult::done();
 }
 
+void SimBackend::prefetch(const Operation& op, bool starting) const {
+    ops_.prefetch(hashWords(op.operationID));
+    if (starting) perRuntime_.prefetch(hashWords(op.runtimeID));
+}
+
 bool SimBackend::started(const std::string& operationID) const { return ops_.contains(hashWords(operationID)); }
 
 std::uint32_t SimBackend::upgradesOf(const std::string& runtimeID) const {

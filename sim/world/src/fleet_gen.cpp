@@ -654,6 +654,30 @@ bool SimFleet::windowFieldsInto(const std::string& runtimeID, Runtime& out) cons
     return true;
 }
 
+bool SimFleet::findWindowInto(const std::string& runtimeID, Millis, Runtime& out) {
+    const auto i = indexOf(runtimeID);
+    if (!i) return false;
+    const Rec& r = recs_[*i];
+    setText(out.globalAccountID, pool_.view(r.account));
+    setText(out.planName, pool_.view(r.planName));
+    setText(out.region, pool_.view(r.region));
+    setText(out.windowBegin, pool_.view(r.windowBegin));
+    setText(out.windowEnd, pool_.view(r.windowEnd));
+    out.deprovisioning = r.flags & kDeprovisioning;
+    out.suspended = r.flags & kSuspended;
+    return true;
+}
+
+void SimFleet::prefetchIndex(std::string_view runtimeID) const {
+#if defined(__GNUC__) || defined(__clang__)
+    std::uint8_t bytes[16];
+    if (index_.empty() || !packUuid(runtimeID, bytes)) return;
+    keb::prefetch(&index_[hashOf(bytes, false) & (index_.size() - 1)]);
+#else
+    (void)runtimeID;
+#endif
+}
+
 void SimFleet::prefetch(std::string_view runtimeID) const {
 #if defined(__GNUC__) || defined(__clang__)
     std::uint8_t bytes[16];

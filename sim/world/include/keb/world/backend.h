@@ -20,6 +20,16 @@ public:
     StepResult start(OrchestrationType type, const Operation& op, Millis now) override;
     StepResult poll(OrchestrationType type, const Operation& op, Millis now) override;
 
+    // Room for this many operations and runtimes without growing (the simulator reserves the
+    // fleet's size: a rollout starts about one operation per runtime).
+    void reserve(std::size_t operations, std::size_t runtimes) {
+        ops_.reserve(operations);
+        perRuntime_.reserve(runtimes);
+    }
+    // A hint that start(op) or poll(op) follows soon: starts loading the table slots it reads
+    // (the record of op, and for a start the runtime's count). No effect on results.
+    void prefetch(const Operation& op, bool starting) const;
+
     FaultPlan& plan() { return plan_; }
     const FaultPlan& plan() const { return plan_; }
 

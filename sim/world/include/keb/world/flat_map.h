@@ -54,7 +54,7 @@ public:
     void reserve(std::size_t n) {
         std::size_t cap = slots_.empty() ? 64 : slots_.size();
         while (n * 2 > cap) cap *= 2;
-        while (slots_.size() < cap) grow();
+        if (cap > slots_.size()) rehash(cap);
     }
 
     // A hint that key is looked up soon: starts loading its first slot. No effect on contents.
@@ -79,9 +79,10 @@ private:
     };
     // Key 0 marks a free slot; a key that hashes to 0 is stored as another constant.
     static std::uint64_t fix(std::uint64_t k) { return k != 0 ? k : kGoldenGamma; }
-    void grow() {
+    void grow() { rehash(slots_.empty() ? 64 : slots_.size() * 2); }
+    void rehash(std::size_t cap) {  // cap: a power of two
         std::vector<Slot, BigAllocator<Slot>> old = std::move(slots_);
-        slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+        slots_.assign(cap, Slot{});
         const std::size_t mask = slots_.size() - 1;
         for (const Slot& s : old) {
             if (s.key == 0) continue;

@@ -75,6 +75,9 @@ public:
     // Only what decides a runtime's effective window (globalAccountID, planName, region,
     // windowBegin, windowEnd) into out; its other fields are left as they were. false: unknown.
     bool windowFieldsInto(const std::string& runtimeID, Runtime& out) const;
+    // FleetSource::findWindowInto: windowFieldsInto plus deprovisioning and suspended (no other
+    // string is built). false when unknown.
+    bool findWindowInto(const std::string& runtimeID, Millis now, Runtime& out) override;
     // What decides a runtime's effective window (globalAccountID, planName, region, windowBegin,
     // windowEnd) as ids of the fleet's string pool: equal ids, equal strings (ids never change
     // meaning). false: unknown runtime.
@@ -85,7 +88,12 @@ public:
     bool windowKeyOf(const std::string& runtimeID, WindowKey* key) const;
     // A hint that indexOf(runtimeID) follows soon: starts loading the index slot it will read
     // (the lookups of the window check are random over the whole fleet). No effect on results.
+    // It loads that slot to prefetch the record too: call it where the slot is likely cached
+    // (after prefetchIndex) or where a stall does not matter.
     void prefetch(std::string_view runtimeID) const;
+    // Only starts loading the index slot (never waits for memory): the first step of a
+    // lookup far ahead, prefetch() the second.
+    void prefetchIndex(std::string_view runtimeID) const;
     // Bumped by add(), remove() and setWindow().
     std::optional<std::uint64_t> generation() const override { return generation_; }
 
