@@ -7,6 +7,7 @@
 #include "keb/engine.h"
 
 #include "keb/bits.h"
+#include "keb/big_alloc.h"
 #include "keb/notify.h"
 
 #include "detail/packed_id.h"
@@ -100,7 +101,9 @@ using detail::ReadyEntry;
 struct Active {
     Orchestration orch;
     std::uint32_t handle = 0;
-    std::vector<Slot> slots;  // by seq
+    // By seq. 128 bytes per operation (12.8 MB for 100,000): huge pages when that big, so that
+    // filling it at resolution or recovery takes a few page faults instead of thousands.
+    std::vector<Slot, BigAllocator<Slot>> slots;
     detail::IdTable ids;      // the odd (not UUID-shaped) ids of its slots
     std::size_t liveCount = 0;
     // Pending, not blocked operations by (startAt, seq); stale entries are skipped (lazy removal).
@@ -1495,6 +1498,9 @@ namespace {
 constexpr std::size_t kRecoverReadEachMax = 64;
 }  // namespace
 
+// How far ahead recover() hints the fleet lookups of pending operations (FleetSource::prefetch).
+constexpr std::size_t kPlaceFar = 16, kPlaceNear = 4;
+
 void Engine::recover(Millis now) {
     for (const Orchestration& o : store_.unfinishedOrchestrations()) {
         if (impl_->find(o.orchestrationID)) continue;
@@ -1510,6 +1516,15 @@ void Engine::recover(Millis now) {
         // read whole (their snapshot). Store calls wait until the visit is over.
         std::vector<std::string> inProgress;
         std::vector<Store::ScheduleChange> moved;
+        // Pending operations placed in their windows after the visit: seq, stored start, runtime id
+        // (in placeIds).
+        struct ToPlace {
+            std::int64_t seq;
+            Millis startAt;
+            std::uint32_t idAt, idLen;
+        };
+        std::vector<ToPlace> toPlace;
+        std::string placeIds;
         Runtime& rt = impl_->runtime;
         std::string rtText;  // the runtime id of the operation visited (its capacity is reused)
         const std::optional<std::uint64_t> gen = fleet_.generation();
@@ -1536,25 +1551,44 @@ void Engine::recover(Millis now) {
                 impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, OperationState::Pending,
                                op.immediate);
             } else if (op.state == OperationState::Pending) {
-                // Windows are recomputed: the runtime's window may have changed while we were down.
-                Millis startAt = op.startAt;
-                RuntimeFacts f;
-                std::string why;
-                const bool placed = !canceling && impl_->usesWindows(a, op.immediate) &&
-                                    fleet_.findWindowInto(rtText.assign(op.runtimeID), now, rt) &&
-                                    impl_->derive(rt, true, f, &why);
-                if (placed) {
-                    const WindowInstance w = nextWindow(f.window, now);
-                    startAt = std::max(now, w.begin);
-                    if (startAt != op.startAt)
-                        moved.push_back({std::string(op.operationID), startAt, w.begin, w.end, op.seq});
+                impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, OperationState::Pending,
+                               op.immediate);
+                if (!canceling && impl_->usesWindows(a, op.immediate)) {  // placed below
+                    toPlace.push_back({op.seq, op.startAt, static_cast<std::uint32_t>(placeIds.size()),
+                                       static_cast<std::uint32_t>(op.runtimeID.size())});
+                    placeIds.append(op.runtimeID);
+                } else {
+                    a.pushReady(op.startAt, op.seq);
                 }
-                Slot& s = impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, startAt, OperationState::Pending,
-                                         op.immediate);
-                if (placed) impl_->remember(s, gen, f);
-                a.pushReady(startAt, op.seq);
             }
         });
+        // Windows are recomputed: the runtime's window may have changed while we were down. The
+        // lookups are random over the fleet: a few ahead are prefetched, so that they overlap.
+        {
+            auto idOf = [&](std::size_t i) {
+                return std::string_view(placeIds).substr(toPlace[i].idAt, toPlace[i].idLen);
+            };
+            std::string why, idText;
+            for (std::size_t i = 0; i < toPlace.size(); ++i) {
+                if (i + kPlaceFar < toPlace.size()) fleet_.prefetch(idOf(i + kPlaceFar), true);
+                if (i + kPlaceNear < toPlace.size()) fleet_.prefetch(idOf(i + kPlaceNear), false);
+                const ToPlace& p = toPlace[i];
+                Millis startAt = p.startAt;
+                RuntimeFacts f;
+                if (fleet_.findWindowInto(rtText.assign(idOf(i)), now, rt) && impl_->derive(rt, true, f, &why)) {
+                    const WindowInstance w = nextWindow(f.window, now);
+                    startAt = std::max(now, w.begin);
+                    Slot& s = a.slots[static_cast<std::size_t>(p.seq)];
+                    if (startAt != p.startAt) {
+                        a.operationIDInto(s, idText);
+                        moved.push_back({idText, startAt, w.begin, w.end, p.seq});
+                        s.startAt = startAt;
+                    }
+                    impl_->remember(s, gen, f);
+                }
+                a.pushReady(startAt, p.seq);
+            }
+        }
         if (!moved.empty()) impl_->writeMoves(o.orchestrationID, moved, nullptr, now);
         // Operations in progress, whole: one streamed read (in creation order, as the visit above)
         // when there are many, one read each when there are few.

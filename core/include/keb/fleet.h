@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "keb/model.h"
@@ -64,6 +65,13 @@ public:
     // every pending operation of a 100,000-runtime rollout on recovery).
     virtual bool findWindowInto(const std::string& runtimeID, Millis now, Runtime& out) {
         return findInto(runtimeID, now, out);
+    }
+    // A hint that a lookup of runtimeID follows: `far` some dozen lookups ahead (a source may
+    // start loading the first memory it reads, e.g. an index slot), else a few lookups ahead (it
+    // may read that and start loading the rest). No effect on results; by default nothing.
+    virtual void prefetch(std::string_view runtimeID, bool far) const {
+        (void)runtimeID;
+        (void)far;
     }
 };
 

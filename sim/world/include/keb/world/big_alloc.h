@@ -1,55 +1,11 @@
-// An allocator for the big tables of the simulated world and the simulator (the fleet's records
-// and id index, the flat hash maps over 100,000 runtimes and operations): blocks of 2 MiB and
-// more are 2 MiB aligned and, on Linux, advised for transparent huge pages before they are first
-// touched. Lookups into these tables are random (a runtime starts, an operation is polled), so
-// with 4 KiB pages nearly every one also misses the TLB; with 2 MiB pages a 100k-shoot fleet is
-// a handful of pages.
-// Elsewhere (and for small blocks) it is plain operator new. Contents and behaviour are the
-// same either way: only the page size differs.
+// The huge-page allocator of the world's big tables is the core's (keb/big_alloc.h), shared with
+// the engine's per-operation slots.
 #pragma once
-#include <cstddef>
-#include <new>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
+#include "keb/big_alloc.h"
 
 namespace keb::world {
-
-inline constexpr std::size_t kBigBlock = std::size_t{2} << 20;
-
-inline void* allocateBig(std::size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (bytes >= kBigBlock) {
-        const std::size_t rounded = (bytes + kBigBlock - 1) & ~(kBigBlock - 1);
-        void* p = ::operator new(rounded, std::align_val_t{kBigBlock});
-        ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: a failure leaves 4 KiB pages
-        return p;
-    }
-#endif
-    return ::operator new(bytes);
-}
-
-inline void deallocateBig(void* p, std::size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (bytes >= kBigBlock) {
-        ::operator delete(p, std::align_val_t{kBigBlock});
-        return;
-    }
-#endif
-    ::operator delete(p);
-}
-
-template <class T>
-struct BigAllocator {
-    using value_type = T;
-    BigAllocator() = default;
-    template <class U>
-    BigAllocator(const BigAllocator<U>&) noexcept {}
-    T* allocate(std::size_t n) { return static_cast<T*>(allocateBig(n * sizeof(T))); }
-    void deallocate(T* p, std::size_t n) noexcept { deallocateBig(p, n * sizeof(T)); }
-    template <class U>
-    bool operator==(const BigAllocator<U>&) const noexcept { return true; }
-};
-
+using keb::allocateBig;
+using keb::BigAllocator;
+using keb::deallocateBig;
+using keb::kBigBlock;
 }  // namespace keb::world

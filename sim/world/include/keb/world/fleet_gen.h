@@ -94,6 +94,11 @@ public:
     // Only starts loading the index slot (never waits for memory): the first step of a
     // lookup far ahead, prefetch() the second.
     void prefetchIndex(std::string_view runtimeID) const;
+    // FleetSource::prefetch: prefetchIndex when far, else prefetch.
+    void prefetch(std::string_view runtimeID, bool far) const override {
+        if (far) prefetchIndex(runtimeID);
+        else prefetch(runtimeID);
+    }
     // Bumped by add(), remove() and setWindow().
     std::optional<std::uint64_t> generation() const override { return generation_; }
 
