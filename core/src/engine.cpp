@@ -15,6 +15,7 @@
 #include "detail/timer_queue.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 #include <map>
@@ -145,11 +146,14 @@ struct Active {
         ready.push(startAt, seq);
         readyTopChecked = false;
     }
-    void popReady() {
+    // Returns the seq whose slot it prefetched (-1: none), read a few pops from now.
+    std::int64_t popReady() {
         ready.pop();
         readyTopChecked = false;
         const std::int64_t next = ready.ahead(4);  // its slot is read a few pops from now
-        if (next >= 0 && static_cast<std::size_t>(next) < slots.size()) prefetchSlot(&slots[static_cast<std::size_t>(next)]);
+        if (next < 0 || static_cast<std::size_t>(next) >= slots.size()) return -1;
+        prefetchSlot(&slots[static_cast<std::size_t>(next)]);
+        return next;
     }
     void pruneReady() {
         if (readyTopChecked) return;
@@ -850,7 +854,8 @@ struct Engine::Impl {
             a.pruneReady();
             if (a.ready.empty() || a.ready.top().startAt > now) break;
             const std::int64_t seq = a.ready.top().seq;
-            a.popReady();
+            // Its stored record is read (a start) or written (a move) soon, like its slot.
+            if (const std::int64_t soon = a.popReady(); soon >= 0) e.store_.prefetchOperation(a.orch.orchestrationID, soon);
             Slot& s = *a.slot(seq);
             // SPEC 4 (b): a newer orchestration already upgraded (or is upgrading) the runtime:
             // this one must not take it back to an older target.
@@ -1499,7 +1504,8 @@ constexpr std::size_t kRecoverReadEachMax = 64;
 }  // namespace
 
 // How far ahead recover() hints the fleet lookups of pending operations (FleetSource::prefetch).
-constexpr std::size_t kPlaceFar = 16, kPlaceNear = 4;
+constexpr std::size_t kPlaceFar = 16, kPlaceNear = 4, kPlaceRing = 32;
+static_assert(kPlaceRing > kPlaceFar, "the ring holds the ids from the current operation to the farthest one");
 
 void Engine::recover(Millis now) {
     for (const Orchestration& o : store_.unfinishedOrchestrations()) {
@@ -1516,17 +1522,13 @@ void Engine::recover(Millis now) {
         // read whole (their snapshot). Store calls wait until the visit is over.
         std::vector<std::string> inProgress;
         std::vector<Store::ScheduleChange> moved;
-        // Pending operations placed in their windows after the visit: seq, stored start, runtime id
-        // (in placeIds).
+        // Pending operations placed in their windows after the visit: seq and stored start.
         struct ToPlace {
             std::int64_t seq;
             Millis startAt;
-            std::uint32_t idAt, idLen;
         };
         std::vector<ToPlace> toPlace;
-        std::string placeIds;
         Runtime& rt = impl_->runtime;
-        std::string rtText;  // the runtime id of the operation visited (its capacity is reused)
         const std::optional<std::uint64_t> gen = fleet_.generation();
         {
             std::int64_t total = 0;
@@ -1554,9 +1556,7 @@ void Engine::recover(Millis now) {
                 impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, OperationState::Pending,
                                op.immediate);
                 if (!canceling && impl_->usesWindows(a, op.immediate)) {  // placed below
-                    toPlace.push_back({op.seq, op.startAt, static_cast<std::uint32_t>(placeIds.size()),
-                                       static_cast<std::uint32_t>(op.runtimeID.size())});
-                    placeIds.append(op.runtimeID);
+                    toPlace.push_back({op.seq, op.startAt});
                 } else {
                     a.pushReady(op.startAt, op.seq);
                 }
@@ -1565,17 +1565,23 @@ void Engine::recover(Millis now) {
         // Windows are recomputed: the runtime's window may have changed while we were down. The
         // lookups are random over the fleet: a few ahead are prefetched, so that they overlap.
         {
-            auto idOf = [&](std::size_t i) {
-                return std::string_view(placeIds).substr(toPlace[i].idAt, toPlace[i].idLen);
+            // The runtime ids of the next kPlaceFar operations, from their slots (a ring).
+            std::array<std::string, kPlaceRing> ids;
+            auto idOf = [&](std::size_t i) -> std::string& { return ids[i % kPlaceRing]; };
+            auto ahead = [&](std::size_t i) {  // operation i is looked up kPlaceFar operations from now
+                if (i >= toPlace.size()) return;
+                a.runtimeIDInto(a.slots[static_cast<std::size_t>(toPlace[i].seq)], idOf(i));
+                fleet_.prefetch(idOf(i), true);
             };
+            for (std::size_t i = 0; i < kPlaceFar; ++i) ahead(i);
             std::string why, idText;
             for (std::size_t i = 0; i < toPlace.size(); ++i) {
-                if (i + kPlaceFar < toPlace.size()) fleet_.prefetch(idOf(i + kPlaceFar), true);
+                ahead(i + kPlaceFar);
                 if (i + kPlaceNear < toPlace.size()) fleet_.prefetch(idOf(i + kPlaceNear), false);
                 const ToPlace& p = toPlace[i];
                 Millis startAt = p.startAt;
                 RuntimeFacts f;
-                if (fleet_.findWindowInto(rtText.assign(idOf(i)), now, rt) && impl_->derive(rt, true, f, &why)) {
+                if (fleet_.findWindowInto(idOf(i), now, rt) && impl_->derive(rt, true, f, &why)) {
                     const WindowInstance w = nextWindow(f.window, now);
                     startAt = std::max(now, w.begin);
                     Slot& s = a.slots[static_cast<std::size_t>(p.seq)];

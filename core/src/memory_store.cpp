@@ -897,6 +897,19 @@ bool MemoryStore::readOperation(const std::string& orchestrationID, const std::s
     return readOperationAt(orchestrationID, operationID, -1, out);  // no hint: the id index
 }
 
+void MemoryStore::prefetchOperation(const std::string& orchestrationID, std::int64_t seq) {
+    const Impl& d = *impl_;
+    const std::uint32_t no = d.orchNo(orchestrationID);
+    if (no == kNone) return;
+    const auto& order = d.orchs[no]->order;
+    if (seq < 0 || static_cast<std::uint64_t>(seq) >= order.size()) return;
+    const char* r = reinterpret_cast<const char*>(&d.recs[order[static_cast<std::size_t>(seq)]]);
+    static_assert(sizeof(OpRec) <= 192, "three cache lines");
+    prefetch(r);
+    prefetch(r + 64);
+    prefetch(r + sizeof(OpRec) - 1);
+}
+
 bool MemoryStore::readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
                                   Operation& out) {
     const std::uint32_t slot = impl_->slotAt(orchestrationID, operationID, seq);

@@ -110,6 +110,7 @@ bool Simulation::step() {
     now_ = std::max(now_, ev.at);
     ++eventsProcessed_;
     process(ev);
+    flushCreated();  // nothing held back between steps
     if (scenario_.engine.notifications) deliverNotifications();
     return true;
 }
@@ -523,8 +524,11 @@ void Simulation::observe(const EngineEvent& e) {
     OrchestrationInfo* info = infoFor(e.orchestrationID);
     const int orchIdx = info ? static_cast<int>(info - orchs_.data()) : -1;
     if (created) {
-        runtimes_[world::hashWords(e.runtimeID)].status = RuntimeStatus{orchIdx, OperationState::Pending};
-    } else if (start) {
+        noteCreated(world::hashWords(e.runtimeID), orchIdx);
+        return;
+    }
+    flushCreated();
+    if (start) {
         // The Start action comes out of this tick and checkStartWindow looks the runtime up in
         // the fleet: start loading its index slot now, while the engine finishes the tick.
         if (info && info->usesWindows) fleet_->prefetchIndex(e.runtimeID);
@@ -631,7 +635,28 @@ std::string Simulation::submitted(int i) const {
     return orchs_[static_cast<std::size_t>(submitToOrch_[i])].orchestrationID;
 }
 
+void Simulation::noteCreated(std::uint64_t key, int orchestration) {
+    runtimes_.prefetch(key);
+    if (createdCount_ == kCreatedLag) {  // the oldest one's slot has had kCreatedLag events to load
+        const CreatedNote& n = created_[createdHead_];
+        runtimes_[n.key].status = RuntimeStatus{n.orchestration, OperationState::Pending};
+        createdHead_ = (createdHead_ + 1) % kCreatedLag;
+        --createdCount_;
+    }
+    created_[(createdHead_ + createdCount_) % kCreatedLag] = CreatedNote{key, orchestration};
+    ++createdCount_;
+}
+
+void Simulation::flushCreated() const {
+    for (; createdCount_ > 0; --createdCount_) {
+        const CreatedNote& n = created_[createdHead_];
+        runtimes_[n.key].status = RuntimeStatus{n.orchestration, OperationState::Pending};
+        createdHead_ = (createdHead_ + 1) % kCreatedLag;
+    }
+}
+
 std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {
+    flushCreated();
     const RuntimeEntry* rt = runtimes_.find(world::hashWords(runtimeID));
     if (!rt) return std::nullopt;
     return rt->status;

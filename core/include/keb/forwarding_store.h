@@ -35,6 +35,7 @@ public:
     bool readOperationAt(const std::string& oid, const std::string& opid, std::int64_t seq, Operation& out) override {
         return inner_.readOperationAt(oid, opid, seq, out);
     }
+    void prefetchOperation(const std::string& oid, std::int64_t seq) override { inner_.prefetchOperation(oid, seq); }
     Page<Operation> listOperations(const std::string& oid, const OperationQuery& q) override {
         return inner_.listOperations(oid, q);
     }

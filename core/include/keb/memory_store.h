@@ -52,6 +52,8 @@ public:
     // In place: the records' times and window (and one interned description).
     bool readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
                          Operation& out) override;
+    // Starts loading the record the seq-th of the orchestration's order names (slotAt's guess).
+    void prefetchOperation(const std::string& orchestrationID, std::int64_t seq) override;
     void updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) override;
     void rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
                               const std::string* description, Millis updatedAt) override;

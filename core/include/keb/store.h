@@ -88,6 +88,13 @@ public:
         (void)seq;
         return readOperation(orchestrationID, operationID, out);
     }
+    // A hint that the operation with this seq is read or written soon (readOperationAt, a progress
+    // change or a move naming its seq): a store holding records in memory may start loading it.
+    // No effect on results; by default nothing.
+    virtual void prefetchOperation(const std::string& orchestrationID, std::int64_t seq) {
+        (void)orchestrationID;
+        (void)seq;
+    }
     virtual Page<Operation> listOperations(const std::string& orchestrationID, const OperationQuery& q) = 0;
     // Every operation of an orchestration in creation order (restart, retry).
     virtual std::vector<Operation> operationsOf(const std::string& orchestrationID) = 0;
