@@ -210,6 +210,49 @@ TEST(MemoryStore, FailedWritesGiveTheirMemoryBack) {
     for (const Operation& op : ops) EXPECT_EQ(*s.getOperation("o", op.operationID), op);
 }
 
+// Records live in a small first chunk, then in 4 MiB chunks (huge pages): a failed stream that
+// crossed both boundaries gives its chunks back, and records on either side of a boundary are
+// found and read back exactly afterwards.
+TEST(MemoryStore, RecordChunkBoundariesAndRollback) {
+    MemoryStore s;
+    s.insertOrchestration(makeOrch("o", 1));
+    std::vector<Operation> first;
+    for (int k = 0; k < 1000; ++k) first.push_back(makeOp("o", "a" + std::to_string(k), 1, k));
+    s.insertOperations(first);
+    const std::size_t before = s.approxBytes();
+    const int many = 60000;  // past the first chunk and more than two big ones
+    int i = 0;
+    EXPECT_THROW(s.updateOrchestrationAddingOperations(makeOrch("o", 1), [&](Operation& out) {
+        out = i < many ? makeOp("o", "b" + std::to_string(i), 2, 1000 + i) : makeOp("o", "a7", 2, 1000 + i);
+        ++i;
+        return true;
+    }), std::exception);
+    EXPECT_EQ(s.operationCount(), 1000u);
+    // Its three 4 MiB record chunks are freed (the id and string tables keep their grown capacity).
+    const std::size_t afterFailure = s.approxBytes();
+    std::printf("MemoryStore: %zu bytes before, %zu after a failed stream of %d operations\n", before, afterFailure, many);
+    EXPECT_LT(afterFailure, before + 8 * 1024 * 1024);
+    EXPECT_FALSE(s.getOperation("o", "b0"));
+    i = 0;
+    s.updateOrchestrationAddingOperations(makeOrch("o", 1), [&](Operation& out) {
+        if (i == many) return false;
+        out = makeOp("o", "b" + std::to_string(i), 2, 1000 + i);
+        out.description = "d" + std::to_string(i);
+        ++i;
+        return true;
+    });
+    ASSERT_EQ(s.operationCount(), static_cast<std::size_t>(1000 + many));
+    for (int k : {0, 23, 24, 25, 26000, 26237, 26238, 26239, 52000, 52451, 52452, 52453, many - 1}) {
+        Operation want = makeOp("o", "b" + std::to_string(k), 2, 1000 + k);
+        want.description = "d" + std::to_string(k);
+        EXPECT_EQ(*s.getOperation("o", want.operationID), want) << k;
+        Operation got;
+        ASSERT_TRUE(s.readOperationAt("o", want.operationID, 1000 + k, got));
+        EXPECT_EQ(got, want) << k;
+    }
+    EXPECT_EQ(*s.getOperation("o", "a999"), first[999]);
+}
+
 TEST(MemoryStore, MovedStoreKeepsItsData) {
     MemoryStore a;
     a.insertOrchestration(makeOrch("o", 1));
