@@ -27,6 +27,8 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -
 supp=$repo/tests/sanitizers
 # shellcheck source=lib/asan-build.sh
 . "$repo/scripts/lib/asan-build.sh"
+# shellcheck source=lib/ctest-costs.sh
+. "$repo/scripts/lib/ctest-costs.sh"
 
 # Reports of every process go to files (children of the tests included); stderr keeps a copy
 # through the test's own failure output where the sanitizer aborts.
@@ -64,6 +66,7 @@ run_asan() {
   export LSAN_OPTIONS="suppressions=$supp/lsan.supp"
   # The long scenarios (rollout_100k_7d: "long": true) already run only with KEB_LONG_TESTS=1.
   local rc=0
+  seed_ctest_costs "$b"
   ctest --test-dir "$b" --output-on-failure -j"${KEB_TEST_JOBS:-2}" --timeout 900 \
     ${KEB_SAN_EXCLUDE:+-E "$KEB_SAN_EXCLUDE"} "$@" || rc=$?
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
