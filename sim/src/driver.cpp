@@ -635,24 +635,23 @@ std::string Simulation::submitted(int i) const {
     return orchs_[static_cast<std::size_t>(submitToOrch_[i])].orchestrationID;
 }
 
+void Simulation::writeOldestCreated() const {
+    const CreatedNote& n = created_[createdHead_];
+    runtimes_[n.key].status = RuntimeStatus{n.orchestration, OperationState::Pending};
+    createdHead_ = (createdHead_ + 1) % kCreatedLag;
+    --createdCount_;
+}
+
 void Simulation::noteCreated(std::uint64_t key, int orchestration) {
     runtimes_.prefetch(key);
-    if (createdCount_ == kCreatedLag) {  // the oldest one's slot has had kCreatedLag events to load
-        const CreatedNote& n = created_[createdHead_];
-        runtimes_[n.key].status = RuntimeStatus{n.orchestration, OperationState::Pending};
-        createdHead_ = (createdHead_ + 1) % kCreatedLag;
-        --createdCount_;
-    }
+    // The oldest one's slot has had kCreatedLag events to load.
+    if (createdCount_ == kCreatedLag) writeOldestCreated();
     created_[(createdHead_ + createdCount_) % kCreatedLag] = CreatedNote{key, orchestration};
     ++createdCount_;
 }
 
 void Simulation::flushCreated() const {
-    for (; createdCount_ > 0; --createdCount_) {
-        const CreatedNote& n = created_[createdHead_];
-        runtimes_[n.key].status = RuntimeStatus{n.orchestration, OperationState::Pending};
-        createdHead_ = (createdHead_ + 1) % kCreatedLag;
-    }
+    while (createdCount_ > 0) writeOldestCreated();
 }
 
 std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {

@@ -642,15 +642,18 @@ bool SimFleet::findInto(const std::string& runtimeID, Millis, Runtime& out) {
     return true;
 }
 
-bool SimFleet::windowFieldsInto(const std::string& runtimeID, Runtime& out) const {
-    const auto i = indexOf(runtimeID);
-    if (!i) return false;
-    const Rec& r = recs_[*i];
+void SimFleet::windowFieldsOf(const Rec& r, Runtime& out) const {
     setText(out.globalAccountID, pool_.view(r.account));
     setText(out.planName, pool_.view(r.planName));
     setText(out.region, pool_.view(r.region));
     setText(out.windowBegin, pool_.view(r.windowBegin));
     setText(out.windowEnd, pool_.view(r.windowEnd));
+}
+
+bool SimFleet::windowFieldsInto(const std::string& runtimeID, Runtime& out) const {
+    const auto i = indexOf(runtimeID);
+    if (!i) return false;
+    windowFieldsOf(recs_[*i], out);
     return true;
 }
 
@@ -658,21 +661,21 @@ bool SimFleet::findWindowInto(const std::string& runtimeID, Millis, Runtime& out
     const auto i = indexOf(runtimeID);
     if (!i) return false;
     const Rec& r = recs_[*i];
-    setText(out.globalAccountID, pool_.view(r.account));
-    setText(out.planName, pool_.view(r.planName));
-    setText(out.region, pool_.view(r.region));
-    setText(out.windowBegin, pool_.view(r.windowBegin));
-    setText(out.windowEnd, pool_.view(r.windowEnd));
+    windowFieldsOf(r, out);
     out.deprovisioning = r.flags & kDeprovisioning;
     out.suspended = r.flags & kSuspended;
     return true;
 }
 
+const std::uint32_t* SimFleet::firstIndexSlot(std::string_view runtimeID) const {
+    std::uint8_t bytes[16];
+    if (index_.empty() || !packUuid(runtimeID, bytes)) return nullptr;  // ids of other shapes: no hint
+    return &index_[hashOf(bytes, false) & (index_.size() - 1)];
+}
+
 void SimFleet::prefetchIndex(std::string_view runtimeID) const {
 #if defined(__GNUC__) || defined(__clang__)
-    std::uint8_t bytes[16];
-    if (index_.empty() || !packUuid(runtimeID, bytes)) return;
-    keb::prefetch(&index_[hashOf(bytes, false) & (index_.size() - 1)]);
+    if (const std::uint32_t* slot = firstIndexSlot(runtimeID)) keb::prefetch(slot);
 #else
     (void)runtimeID;
 #endif
@@ -680,12 +683,10 @@ void SimFleet::prefetchIndex(std::string_view runtimeID) const {
 
 void SimFleet::prefetch(std::string_view runtimeID) const {
 #if defined(__GNUC__) || defined(__clang__)
-    std::uint8_t bytes[16];
-    if (!packUuid(runtimeID, bytes)) return;  // ids of other shapes: no hint
     // The slot's record too, when the slot is already in (out-of-order execution goes on past
     // a missing load, so this rarely stalls): usually the first slot probed is the runtime's.
-    const std::uint32_t at = index_[hashOf(bytes, false) & (index_.size() - 1)];
-    if (at != 0) keb::prefetch(&recs_[at - 1]);
+    const std::uint32_t* slot = firstIndexSlot(runtimeID);
+    if (slot && *slot != 0) keb::prefetch(&recs_[*slot - 1]);
 #else
     (void)runtimeID;
 #endif

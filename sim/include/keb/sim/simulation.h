@@ -260,6 +260,7 @@ private:
     mutable std::size_t createdHead_ = 0, createdCount_ = 0;
     void noteCreated(std::uint64_t key, int orchestration);
     void flushCreated() const;
+    void writeOldestCreated() const;  // the oldest held-back entry into runtimes_
     int inProgressTotal_ = 0;
     int peakWorkers_ = 0;
     std::vector<HourStats> hourly_;

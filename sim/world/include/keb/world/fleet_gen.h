@@ -183,6 +183,11 @@ private:
     static std::uint64_t hashOf(const std::uint8_t* bytes, bool pooled);
     static bool sameKey(const Rec& r, const IdKey& k);
     void build(std::size_t i, Runtime& out) const;
+    // The five strings that decide a runtime's effective window (windowFieldsInto, findWindowInto).
+    void windowFieldsOf(const Rec& r, Runtime& out) const;
+    // The index slot a lookup of runtimeID probes first; nullptr when it is not UUID-shaped (no
+    // hint for those) or the index is empty.
+    const std::uint32_t* firstIndexSlot(std::string_view runtimeID) const;
 
     std::vector<Rec, BigAllocator<Rec>> recs_;
     std::vector<PackedId, BigAllocator<PackedId>> instanceIDs_;  // instanceIDs_[i] belongs to recs_[i]
