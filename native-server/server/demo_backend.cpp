@@ -43,7 +43,7 @@ DemoBackend::DemoBackend(DemoBackendOptions options) : options_(std::move(option
             if (::pread(rfd, &last, 1, size - 1) != 1) last = '\n';
             ::close(rfd);
         }
-        if (last != '\n') append("");
+        if (last != '\n') makeDurable(append(""));
     }
 }
 
@@ -51,8 +51,8 @@ DemoBackend::~DemoBackend() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-void DemoBackend::append(const std::string& line) {
-    if (fd_ < 0) return;
+std::uint64_t DemoBackend::append(const std::string& line) {
+    if (fd_ < 0) return 0;
     std::string text = line + "\n";
     const char* p = text.data();
     std::size_t left = text.size();
@@ -65,8 +65,19 @@ void DemoBackend::append(const std::string& line) {
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    if (options_.fsync && ::fdatasync(fd_) != 0)
+    return appended_.fetch_add(1) + 1;
+}
+
+void DemoBackend::makeDurable(std::uint64_t line) {
+    if (fd_ < 0 || !options_.fsync || line == 0) return;
+    std::lock_guard<std::mutex> lock(syncMu_);
+    if (synced_ >= line) return;  // a sync that started after our write covered it
+    // Every line numbered up to `upto` was written before this load: one sync covers them all.
+    const std::uint64_t upto = appended_.load();
+    if (::fdatasync(fd_) != 0)
         throw std::runtime_error(std::string("demo upgrade journal fsync failed: ") + std::strerror(errno));
+    syncs_.fetch_add(1);
+    synced_ = upto;
 }
 
 UpgradeRecord DemoBackend::fateOf(const Operation& op, Millis now) const {
@@ -88,25 +99,34 @@ StepResult DemoBackend::start(OrchestrationType, const Operation& op, Millis now
         if (!fresh) return StepResult::again(std::max<Millis>(r.startedAt + r.duration - now, 1), "upgrade already started");
         return StepResult::again(std::max<Millis>(r.duration, 1), "upgrade started");
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = started_.find(op.operationID);
-    if (it != started_.end()) {
-        append(Json{{"kind", "duplicate-start"}, {"operationID", op.operationID}}.dump());
-        Millis left = it->second.startedAt + it->second.duration - now;
-        return StepResult::again(std::max<Millis>(left, 1), "upgrade already started");
+    std::uint64_t line = 0;
+    StepResult result;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = started_.find(op.operationID);
+        if (it != started_.end()) {
+            line = append(Json{{"kind", "duplicate-start"}, {"operationID", op.operationID}}.dump());
+            Millis left = it->second.startedAt + it->second.duration - now;
+            result = StepResult::again(std::max<Millis>(left, 1), "upgrade already started");
+        } else {
+            const Record r = fateOf(op, now);
+            // Durable before the upgrade counts as started (and before the engine hears about it).
+            line = append(Json{{"kind", "upgrade"},
+                               {"operationID", op.operationID},
+                               {"orchestrationID", op.orchestrationID},
+                               {"runtimeID", op.runtimeID},
+                               {"startedAt", now},
+                               {"durationMs", r.duration},
+                               {"fails", r.fails}}
+                              .dump());
+            started_.emplace(op.operationID, r);
+            result = StepResult::again(std::max<Millis>(r.duration, 1), "upgrade started");
+        }
     }
-    const Record r = fateOf(op, now);
-    // Durable before the upgrade counts as started (and before the engine hears about it).
-    append(Json{{"kind", "upgrade"},
-                {"operationID", op.operationID},
-                {"orchestrationID", op.orchestrationID},
-                {"runtimeID", op.runtimeID},
-                {"startedAt", now},
-                {"durationMs", r.duration},
-                {"fails", r.fails}}
-               .dump());
-    started_.emplace(op.operationID, r);
-    return StepResult::again(std::max<Millis>(r.duration, 1), "upgrade started");
+    // The line (and every line before it, e.g. the first start of a duplicate) is on disk before
+    // the engine hears about the start.
+    makeDurable(line);
+    return result;
 }
 
 StepResult DemoBackend::poll(OrchestrationType type, const Operation& op, Millis now) {

@@ -516,6 +516,24 @@ void SqliteStore::doUpdateOperation(const Operation& op) {
     if (s.changes() == 0) throw SqliteError("no operation " + op.operationID + " in orchestration " + op.orchestrationID);
 }
 
+// The engine's progress and window moves change only these columns (Store::applyProgress,
+// applySchedule), never the key. Naming only them matters for speed: SQLite rewrites every index
+// holding a column named in SET, and for this WITHOUT ROWID table naming seq or created_at (key
+// columns) deletes and re-inserts the row and its entry in operations_id, an index ordered by a
+// random UUID, so every such write dirtied one more page of its own (issue 15, group commit).
+void SqliteStore::doUpdateOperationProgress(const Operation& op) {
+    auto& s = stmt(
+        "UPDATE operations SET updated_at=?, state=?, description=?, mw_begin=?, mw_end=?, start_at=?, started_at=?, "
+        "upgrade_started=?, wire=? WHERE orchestration_id=? AND id=?");
+    s.bind(op.updatedAt).bind(stateCode(kOpStates, op.state)).bindRef(op.description).bind(op.maintenanceWindowBegin)
+        .bind(op.maintenanceWindowEnd).bind(op.startAt).bind(op.startedAt).bind(op.upgradeStarted);
+    wireBuf_.clear();
+    appendOperationItem(wireBuf_, itemView(op));
+    s.bindRef(wireBuf_).bindRef(op.orchestrationID).bindRef(op.operationID);
+    s.run();
+    if (s.changes() == 0) throw SqliteError("no operation " + op.operationID + " in orchestration " + op.orchestrationID);
+}
+
 void SqliteStore::insertOrchestration(const Orchestration& o) { KEB_TX(doInsertOrchestration(o)); }
 void SqliteStore::updateOrchestration(const Orchestration& o) { KEB_TX(doUpdateOrchestration(o)); }
 
@@ -536,7 +554,7 @@ void SqliteStore::updateOperationProgress(const std::string& orchestrationID, co
         std::optional<Operation> op = getOperation(orchestrationID, c.operationID);
         if (!op) throw SqliteError("no operation " + c.operationID + " in orchestration " + orchestrationID);
         applyProgress(c, *op);
-        doUpdateOperation(*op);
+        doUpdateOperationProgress(*op);
     });
 }
 
@@ -572,7 +590,7 @@ void SqliteStore::apply(const WriteBatch& b) {
                 std::optional<Operation> op = getOperation(mv.orchestrationID, c.operationID);
                 if (!op) throw SqliteError("no operation " + c.operationID + " in orchestration " + mv.orchestrationID);
                 applySchedule(c, description, mv.updatedAt, *op);
-                doUpdateOperation(*op);
+                doUpdateOperationProgress(*op);
             }
         }
         for (const WriteBatch::Progress& p : b.progress) {
@@ -580,7 +598,7 @@ void SqliteStore::apply(const WriteBatch& b) {
             if (!op)
                 throw SqliteError("no operation " + p.change.operationID + " in orchestration " + p.orchestrationID);
             applyProgress(p.change, *op);
-            doUpdateOperation(*op);
+            doUpdateOperationProgress(*op);
         }
         for (const Orchestration& o : b.updatedOrchestrations) doUpdateOrchestration(o);
         for (const Notification& n : b.notifications)

@@ -113,6 +113,7 @@ private:
     void doInsertOperations(const std::vector<Operation>& ops);
     void doInsertOperationStream(const std::function<bool(Operation&)>& next, const std::vector<Operation>* batch);
     void doUpdateOperation(const Operation& op);
+    void doUpdateOperationProgress(const Operation& op);  // the columns progress and moves change
     bool doAppendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out);
     [[noreturn]] void fail(const std::string& what);
 

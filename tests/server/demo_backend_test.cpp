@@ -7,7 +7,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 #include <unistd.h>
 
 #include "keb/world/faults.h"
@@ -93,6 +96,53 @@ TEST(DemoBackend, FateSurvivesARestartThroughTheJournal) {
     DemoBackend again(o);
     EXPECT_EQ(again.loadedFromJournal(), 1u);
     EXPECT_EQ(again.poll(OrchestrationType::UpgradeKyma, op(1), 100).kind, StepResult::Kind::Failed);
+    std::remove(path.c_str());
+}
+
+// Many workers start upgrades at once with fsync on (the server's --workers): every start is in
+// the journal when start() returns and survives a restart, and the syncs are shared (the
+// journal's group commit), never more than one per start.
+TEST(DemoBackend, ConcurrentStartsAreAllJournaledWithSharedSyncs) {
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("keb-demo-backend-conc-" + std::to_string(::getpid()) + ".jsonl"))
+                                 .string();
+    std::remove(path.c_str());
+    DemoBackendOptions o = options(0.0);
+    o.journalPath = path;
+    o.fsync = true;
+    constexpr int kThreads = 16, kEach = 50;
+    {
+        DemoBackend b(o);
+        std::vector<std::thread> ts;
+        for (int t = 0; t < kThreads; ++t)
+            ts.emplace_back([&b, t] {
+                for (int i = 0; i < kEach; ++i) {
+                    const Operation o1 = op(t * kEach + i);
+                    EXPECT_EQ(b.start(OrchestrationType::UpgradeKyma, o1, 0).kind, StepResult::Kind::Again);
+                }
+            });
+        for (auto& t : ts) t.join();
+        // A start again (a restarted engine) is a duplicate, also journaled and synced.
+        EXPECT_EQ(b.start(OrchestrationType::UpgradeKyma, op(7), 50).kind, StepResult::Kind::Again);
+        EXPECT_EQ(b.upgrades(), static_cast<std::size_t>(kThreads * kEach));
+        EXPECT_GE(b.journalSyncs(), 1u);
+        EXPECT_LE(b.journalSyncs(), static_cast<std::uint64_t>(kThreads * kEach + 1));
+        std::printf("%d starts on %d threads: %llu journal syncs\n", kThreads * kEach, kThreads,
+                    static_cast<unsigned long long>(b.journalSyncs()));
+    }
+    std::ifstream in(path);
+    std::string line;
+    int upgrades = 0, duplicates = 0;
+    while (std::getline(in, line)) {
+        upgrades += line.find("\"kind\":\"upgrade\"") != std::string::npos;
+        duplicates += line.find("\"kind\":\"duplicate-start\"") != std::string::npos;
+    }
+    EXPECT_EQ(upgrades, kThreads * kEach);
+    EXPECT_EQ(duplicates, 1);
+    DemoBackend again(o);
+    EXPECT_EQ(again.loadedFromJournal(), static_cast<std::size_t>(kThreads * kEach));
+    for (int i = 0; i < kThreads * kEach; i += 37)
+        EXPECT_EQ(again.poll(OrchestrationType::UpgradeKyma, op(i), 100).kind, StepResult::Kind::Done) << i;
     std::remove(path.c_str());
 }
 
