@@ -115,7 +115,24 @@ std::string PgServer::start() {
     if (run(bin_ + "/pg_ctl -D " + dir_ + "/data -w -t 60 -l " + dir_ + "/log -o \"" + opts + "\" start", &out) != 0)
         throw std::runtime_error("pg_ctl start failed: " + out + "\nserver log:\n" + tail(dir_ + "/log"));
     running_ = true;
+    startWatchdog();
     return uri();
+}
+
+// pg_ctl daemonises the server: a test process killed on a ctest timeout (or kill -9, or an
+// abort) never runs the destructor, and the server, its shared memory and its folder stayed
+// behind. A watchdog in its own session (ctest kills the test's process group, not this) waits
+// for this process to end, then stops the server if it still runs and deletes the folder. One
+// per PgServer; on a normal end the destructor has done both and it finds nothing to do.
+void PgServer::startWatchdog() {
+    if (watchdog_) return;
+    const std::string pgctl = bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate stop";
+    const std::string stopCmd = isRoot() ? "runuser -u postgres -- " + pgctl : pgctl;
+    const std::string script = "while kill -0 " + std::to_string(::getpid()) + " 2>/dev/null; do sleep 1; done; " +
+                               "if [ -f " + dir_ + "/data/postmaster.pid ]; then " + stopCmd + "; fi; rm -rf " + dir_;
+    const std::string cmd = "setsid sh -c '" + script + "' </dev/null >/dev/null 2>&1 &";
+    if (std::system(cmd.c_str()) != 0) return;  // no watchdog: the destructor still cleans up
+    watchdog_ = true;
 }
 
 void PgServer::stop() {

@@ -8,6 +8,8 @@
 //   std::string uri = pg.start();      // postgresql:///postgres?host=DIR&port=5432&user=postgres
 //   std::string db = pg.createDatabase("keb_1");   // a fresh database's URI
 //   pg.restart();  pg.stop();          // the destructor stops it and deletes the folder
+// A process that ends without the destructor (ctest timeout, kill -9) leaves nothing running: a
+// watchdog stops the server and deletes the folder within about a second.
 #pragma once
 #include <string>
 
@@ -43,10 +45,12 @@ public:
     const std::string& dir() const { return dir_; }
 
 private:
+    void startWatchdog();
     std::string bin_;
     std::string dir_;
     bool initialised_ = false;
     bool running_ = false;
+    bool watchdog_ = false;
     int port_ = 5432;
 };
 

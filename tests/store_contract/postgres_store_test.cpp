@@ -3,7 +3,14 @@
 // nothing), the one-in-progress-operation-per-runtime constraint, migrations racing from several
 // connections, and reconnecting after the server restarts. Each case gets a fresh database.
 // Exit code 77 (ctest: skipped) only when the PostgreSQL binaries are not installed.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -220,6 +227,55 @@ TEST(PostgresStoreErrors, ServerMessagesAndUnknownRows) {
 
 // Last: restarts the shared server. A store's connection breaks; the call that finds it broken
 // fails, the next one reconnects.
+// A test process killed without running its destructors (a ctest timeout, kill -9) leaves no
+// throwaway PostgreSQL running and no folder behind: PgServer's watchdog cleans up.
+TEST(PgServerWatchdog, AKilledTestLeavesNoServerBehind) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(fds[0]);
+        try {
+            auto* pg = new keb::test::PgServer;  // never destroyed: the process is killed
+            pg->start();
+            const std::string dir = pg->dir() + "\n";
+            if (::write(fds[1], dir.data(), dir.size()) != static_cast<ssize_t>(dir.size())) ::_exit(4);
+        } catch (...) {
+            ::_exit(3);
+        }
+        ::kill(::getpid(), SIGKILL);
+        ::_exit(5);
+    }
+    ::close(fds[1]);
+    std::string dir;
+    char c;
+    while (::read(fds[0], &c, 1) == 1 && c != '\n') dir += c;
+    ::close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+    ASSERT_FALSE(dir.empty());
+    pid_t postmaster = 0;
+    {
+        std::ifstream pidFile(dir + "/data/postmaster.pid");
+        pidFile >> postmaster;
+    }
+    ASSERT_GT(postmaster, 0) << "the killed process's server was running";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::filesystem::exists(dir) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(std::filesystem::exists(dir)) << dir << " left behind";
+    // Gone, or a zombie nobody reaped (its parent was the killed process's pg_ctl).
+    std::string state;
+    {
+        std::ifstream stat("/proc/" + std::to_string(postmaster) + "/stat");
+        std::string pid, comm;
+        stat >> pid >> comm >> state;
+    }
+    EXPECT_TRUE(state.empty() || state == "Z" || state == "X") << "postmaster " << postmaster << " still running: " << state;
+}
+
 TEST(PostgresZReconnect, AStoreReconnectsAfterTheServerRestarts) {
     PostgresStore s(freshDatabase());
     s.insertOrchestration(makeOrch("o1", 1000));
