@@ -70,7 +70,7 @@ Answer callUntilLed(int port, const std::string& method, const std::string& path
 
 class Cluster {
 public:
-    Cluster(PgServer& pg, std::string dbUri, TempDir& dir) : pg_(pg), uri_(std::move(dbUri)), dir_(dir) {}
+    Cluster(std::string dbUri, TempDir& dir) : uri_(std::move(dbUri)), dir_(dir) {}
 
     std::vector<std::string> args(int i) const {
         return {"--store", uri_ + "&application_name=r" + std::to_string(i), "--replica-id", "r" + std::to_string(i),
@@ -127,7 +127,6 @@ public:
     bool epochWentBack_ = false;
 
 private:
-    PgServer& pg_;
     std::string uri_;
     TempDir& dir_;
     std::mutex mu_;
@@ -167,7 +166,7 @@ TEST(Replicas, FaultsDuringARolloutLoseNothingAndUpgradeOnce) {
     pg.start();
     const std::string db = "keb_ha";
     const std::string uri = pg.createDatabase(db);
-    Cluster cluster(pg, uri, dir);
+    Cluster cluster(uri, dir);
     ASSERT_TRUE(cluster.start(0)) << cluster.at(0).stderrText();  // migrates the schema
     // Audit: every statement on the store's tables, with the session's replica and the time
     // (read after the fence's FOR SHARE lock, so it orders against take-overs).

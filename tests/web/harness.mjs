@@ -50,14 +50,16 @@ export async function clickWidget(page, label, dx) {
   return r;
 }
 
-// Replaces the text of an input widget: click it, select all, delete, type.
-export async function typeInto(page, label, text) {
+// Replaces the text of an input widget: click it, select all, delete, type (then Enter when
+// { enter: true }, for fields that take their value on Enter).
+export async function typeInto(page, label, text, { enter = false } = {}) {
   await clickWidget(page, label);
   await page.keyboard.press('Control+a');
   await waitFrames(page, 1);
   await page.keyboard.press('Delete');
   await waitFrames(page, 1);
   await page.keyboard.type(text);
+  if (enter) await page.keyboard.press('Enter');
   await waitFrames(page, 2);
 }
 

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { clickWidget, stepRunner, waitFrames } from './harness.mjs';
+import { clickWidget, stepRunner, typeInto as typeIntoWidget, waitFrames } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -292,16 +292,7 @@ async function main() {
         faults: { duration: { distribution: 'fixed', value: '10m' } } });
       await page.evaluate((t) => window.kebSim.loadScenario(t, null, null, 'stages-ui.json'), scenario);
       const formBody = async () => (await page.evaluate(() => window.kebSim.state())).formBody;
-      const typeInto = async (widget, text) => {
-        await clickWidget(page, widget);
-        await page.keyboard.press('Control+a');
-        await waitFrames(page, 1);
-        await page.keyboard.press('Delete');
-        await waitFrames(page, 1);
-        await page.keyboard.type(text);
-        await page.keyboard.press('Enter');
-        await waitFrames(page, 2);
-      };
+      const typeInto = (widget, text) => typeIntoWidget(page, widget, text, { enter: true });
       await clickWidget(page, 'form.tab.rollout');
       await clickWidget(page, 'form.stage.add');
       assert.equal((await formBody()).strategy.stages.length, 1, 'the + stage button added no stage');
