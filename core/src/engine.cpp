@@ -621,6 +621,7 @@ struct Engine::Impl {
         Store::WriteBatch batch;
         batch.label = "updateOrchestrationAddingOperations";
         batch.updatedOrchestrations.resize(1);  // filled from a.orch after the producer's last call
+        batch.operationSourceSize = order.size();
         batch.operationSource = [&](Operation& op) {
             while (next < order.size()) {
                 const int stage = a.staged ? stagedStage[next] : -1;

@@ -26,6 +26,7 @@
 #include "keb/uuid.h"
 
 #include <algorithm>
+#include <cassert>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -104,6 +105,9 @@ public:
     std::string_view view(std::uint32_t h) const { return rawView(at(h)); }
 
     std::uint64_t mark() const { return used_; }
+
+    // Room in the table for n more entries without growing it (a hint).
+    void reserve(std::size_t n) { table_.reserve(table_.size() + n); }
 
     // Forgets every entry appended after mark (a failed write); nothing may reference them.
     void rollback(std::uint64_t mark) {
@@ -346,6 +350,8 @@ public:
     }
     // Keeps the slots below limit (a failed write).
     void dropFrom(std::uint32_t limit) { table_.dropFrom(limit); }
+    // Room for n more operations without growing (a hint).
+    void reserve(std::size_t n) { table_.reserve(table_.size() + n); }
     std::size_t bytes() const { return table_.bytes(); }
 
 private:
@@ -395,6 +401,30 @@ struct LookupCache {
     std::string orch, op;
 };
 thread_local LookupCache tlsLookup;
+
+// op = Operation{}, keeping the strings' capacity: a producer of many operations (an
+// operationSource) refills the same strings for each, so they need not be freed and allocated
+// again every time.
+void resetOperation(Operation& op) {
+    for (std::string* s : {&op.operationID, &op.orchestrationID, &op.runtimeID, &op.instanceID, &op.globalAccountID,
+                           &op.subAccountID, &op.servicePlanID, &op.servicePlanName, &op.region, &op.shootName,
+                           &op.description, &op.retryOf, &op.stage})
+        s->clear();
+    op.dryRun = false;
+    op.maintenanceWindowBegin = op.maintenanceWindowEnd = 0;
+    op.state = OperationState::Pending;
+    op.createdAt = op.updatedAt = 0;
+    op.seq = 0;
+    op.startAt = op.startedAt = 0;
+    op.upgradeStarted = op.immediate = false;
+    op.kymaConfig.reset();
+    op.clusterConfig.reset();
+    assert(op == Operation{});
+}
+// A field added to Operation must be reset above too.
+static_assert(sizeof(Operation) == 13 * sizeof(std::string) + 10 * sizeof(std::int64_t) +
+                                       sizeof(std::optional<KymaParams>) + sizeof(std::optional<KubernetesParams>),
+              "Operation changed: update resetOperation");
 std::atomic<std::uint64_t> nextStoreNumber{1};
 
 }  // namespace
@@ -1188,10 +1218,19 @@ void MemoryStore::applyParts(const WriteBatch& b) {
         for (const Orchestration& o : b.insertedOrchestrations) d.addOrchestration(o);
         for (const Operation& op : b.insertedOperations) d.append(m, op);
         if (b.operationSource) {
+            if (b.operationSourceSize > 0) {
+                // Sized up front: the index gets one entry per operation, the pool about one (the
+                // shoot name; the other strings repeat across a fleet or are UUIDs kept in the
+                // record). Growing them while 100,000 operations stream in rebuilt each table
+                // about 11 times.
+                const std::size_t n = std::min<std::size_t>(b.operationSourceSize, kNone / 2);
+                d.index.reserve(n);
+                d.pool.reserve(n);
+            }
             Operation op;
             while (b.operationSource(op)) {
                 d.append(m, op);
-                op = Operation{};
+                resetOperation(op);
             }
         }
         for (const Operation& op : b.updatedOperations) {

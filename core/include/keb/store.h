@@ -285,6 +285,9 @@ public:
         // More new operations produced one at a time, as in updateOrchestrationAddingOperations
         // (after insertedOperations; empty: none).
         std::function<bool(Operation&)> operationSource;
+        // About how many operations operationSource produces (0: unknown). A hint only: a store
+        // may size its tables for them up front instead of growing them while they stream in.
+        std::size_t operationSourceSize = 0;
         std::vector<Operation> updatedOperations;  // updateOperations (whole records)
         struct Moves {                             // rescheduleOperations
             std::string orchestrationID;
@@ -314,6 +317,7 @@ public:
             insertedOrchestrations.clear();
             insertedOperations.clear();
             operationSource = nullptr;
+            operationSourceSize = 0;
             updatedOperations.clear();
             moves.clear();
             progress.clear();

@@ -32,9 +32,16 @@ public:
         place(Entry{value, tag});
         ++count_;
     }
+    // Room for n values in all without growing (a hint: the values found and kept are the same).
+    void reserve(std::size_t n) {
+        std::size_t size = std::max<std::size_t>(64, table_.size());
+        while (n * 4 > size * 3) size *= 2;
+        if (size != table_.size()) rebuild(size, kNone);
+    }
     // Keeps only the values below limit (what a failed write added is dropped).
     void dropFrom(std::uint64_t limit) { rebuild(table_.size(), limit); }
     std::size_t bytes() const { return table_.capacity() * sizeof(Entry); }
+    std::size_t size() const { return count_; }  // values held
 
 private:
     struct Entry {
