@@ -1535,6 +1535,7 @@ void Engine::recover(Millis now) {
             std::int64_t total = 0;
             for (const auto& [state, n] : store_.operationStats(o.orchestrationID)) total += n;
             a.slots.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, total)));
+            toPlace.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, total)));
         }
         store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
             a.nextSeq = std::max(a.nextSeq, op.seq + 1);

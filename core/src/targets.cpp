@@ -231,6 +231,7 @@ std::vector<std::uint32_t> resolveTargetIndices(const Targets& targets, const Ru
 
     // The pass: each runtime read once.
     std::vector<Candidate> candidates;
+    candidates.reserve(n);  // a rollout targets most of the fleet: no copies while it grows
     std::vector<std::uint32_t> perRule(includes.size() + 1, 0);
     Current cur;
     cur.fields = fields;

@@ -16,7 +16,11 @@ class NothingLostAcrossRestarts : public Checker {
 public:
     void onRestart(Simulation& sim) override {
         std::vector<std::pair<std::uint64_t, OperationState>> snap;
-        snap.reserve(atRestart_.size() + atRestart_.size() / 8 + 16);
+        std::size_t total = 16;
+        for (const auto& info : sim.orchestrations())
+            for (const auto& [state, n] : sim.store().operationStats(info.orchestrationID))
+                total += static_cast<std::size_t>(n);
+        snap.reserve(total);
         for (const auto& info : sim.orchestrations())
             sim.store().forEachOperationBrief(info.orchestrationID, [&](const Store::OperationBrief& op) {
                 snap.emplace_back(world::hashWords(op.operationID), op.state);
