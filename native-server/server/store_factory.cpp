@@ -58,7 +58,7 @@ protected:
             if (!idle_.empty()) {
                 std::unique_ptr<SqliteStore> r = std::move(idle_.back());
                 idle_.pop_back();
-                r->resetStatements();  // a read that failed half-way must not pin an old snapshot
+                r->endAbandonedReads();  // a read that failed half-way must not pin an old snapshot
                 return r;
             }
         }
