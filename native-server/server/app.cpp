@@ -436,7 +436,9 @@ bool App::servePageFast(const httplib::Request& req, httplib::Response& res, con
     static thread_local std::string page;
     page.clear();
     try {
-        auto reader = opened_.readers->borrow();
+        // The generation was read before: a reader may answer from the snapshot it kept since a
+        // request at the same generation (no write committed since; see borrowAt).
+        auto reader = replicated_ ? opened_.readers->borrow() : opened_.readers->borrowAt(gen);
         OperationPageSource* pages = reader->pageSource();
         if (!pages || !pages->appendOperationPage(std::string(match.params[0]), q, page)) return false;
     } catch (...) {

@@ -350,10 +350,29 @@ SqliteStore::Stmt& SqliteStore::stmt(const std::string& sql) {
     return it->second->reset();
 }
 
-void SqliteStore::endAbandonedReads() {
+bool SqliteStore::checkpointAll() {
+    int log = -1, copied = -1;
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    return rc == SQLITE_OK && log == copied;
+}
+
+void SqliteStore::resetBusyStatements() {
     for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s))
         if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
+}
+
+void SqliteStore::endAbandonedReads() {
+    resetBusyStatements();
+    heldTag_ = 0;
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void SqliteStore::holdSnapshot(std::uint64_t tag) {
+    endAbandonedReads();
+    // Deferred: the snapshot is taken by the first read, after the caller read its generation.
+    stmt("BEGIN").run();
+    heldTag_ = tag;
+    heldSince_ = std::chrono::steady_clock::now();
 }
 
 int SqliteStore::schemaVersion() {
@@ -874,17 +893,16 @@ void SqliteStore::forEachOperationInState(const std::string& orchestrationID, Op
 
 bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
     const std::size_t start = out.size();
-    // The common page in one statement: its own read snapshot, no BEGIN/COMMIT (outside a commit
-    // group; inside one the group's transaction is the snapshot and the path below serves).
-    if (sqlite3_get_autocommit(db_)) {
-        try {
-            if (appendRenderedPage(orchestrationID, q, out)) return true;
-        } catch (...) {
-            out.resize(start);
-            throw;
-        }
+    // The common page in one statement: one snapshot by itself (its own outside a transaction,
+    // no BEGIN/COMMIT; else the open one's: a commit group's or a held read snapshot).
+    try {
+        if (appendRenderedPage(orchestrationID, q, out)) return true;
+    } catch (...) {
         out.resize(start);
+        if (heldTag_ != 0) endAbandonedReads();  // the next lease starts a new snapshot
+        throw;
     }
+    out.resize(start);
     // One read transaction: existence, totalCount and the rows come from one snapshot even while
     // the engine commits.
     const bool began = readBegin();
@@ -895,6 +913,7 @@ bool SqliteStore::appendOperationPage(const std::string& orchestrationID, const 
     } catch (...) {
         readAbort(began);
         out.resize(start);
+        if (heldTag_ != 0) endAbandonedReads();
         throw;
     }
 }
