@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -237,6 +238,7 @@ private:
     void handle(const httplib::Request& req, httplib::Response& res);
     void handleApi(const httplib::Request& req, httplib::Response& res, const RouteMatch& match, std::string* note);
     void handleOther(const httplib::Request& req, httplib::Response& res);
+    bool servePageFast(const httplib::Request& req, httplib::Response& res, const RouteMatch& match, bool cacheable);
     void serveStatic(const httplib::Request& req, httplib::Response& res);
     std::string renderMetrics();
     void printHowTo(int port);
@@ -335,6 +337,10 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, const R
         }
     }
 
+    if (readSide && principal.authenticated && match.route && match.route->id == RouteId::ListOperations &&
+        principal.scopes.count(match.route->scope) && servePageFast(req, res, match, cacheable))
+        return;
+
     ApiRequest ar;
     ar.method = req.method;
     ar.path = req.path;
@@ -378,6 +384,83 @@ void App::handleApi(const httplib::Request& req, httplib::Response& res, const R
     res.status = out.status;
     res.body = std::move(body);  // httplib 0.11 has no set_content(string&&): no copy of a 37 KB page
     res.set_header("Content-Type", "application/json");
+}
+
+namespace {
+// `page` / `page_size` of GET /orchestrations/{id}/operations when the query holds nothing else
+// and needs no decoding (each at most once, no %-escapes or '+', values ApiRouter accepts: the
+// same integer parse and bounds). false: anything else, which the generic path answers (its 400s).
+bool plainPaging(std::string_view query, OperationQuery& q) {
+    bool seenPage = false, seenSize = false;
+    while (!query.empty()) {
+        const std::size_t amp = std::min(query.find('&'), query.size());
+        const std::string_view part = query.substr(0, amp);
+        query.remove_prefix(std::min(amp + 1, query.size()));
+        const std::size_t eq = part.find('=');
+        if (eq == std::string_view::npos) return false;
+        const std::string_view key = part.substr(0, eq), value = part.substr(eq + 1);
+        if (value.empty() || value.size() > 10) return false;
+        int n = 0;
+        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (ec != std::errc() || ptr != value.data() + value.size()) return false;
+        if (key == "page" && !seenPage && n >= 1 && n <= 1'000'000'000) {
+            seenPage = true;
+            q.page = n;
+        } else if (key == "page_size" && !seenSize && n >= 1 && n <= 100) {
+            seenSize = true;
+            q.pageSize = n;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+}  // namespace
+
+// GET /orchestrations/{id}/operations?page=&page_size= (a dashboard polling a rollout: every
+// write invalidates the response cache) without the generic request objects: the token's scope
+// was checked by the caller, the query is parsed as ApiRouter parses it, and the page is rendered
+// by the reader's page source into this thread's buffer, which httplib writes from (it writes the
+// response on this thread before the thread reads its next request). Anything else, a missing
+// orchestration and any error: false, and the generic path answers as it always did (same status,
+// message and body).
+bool App::servePageFast(const httplib::Request& req, httplib::Response& res, const RouteMatch& match, bool cacheable) {
+    if (!opened_.readers || req.method != "GET") return false;
+    OperationQuery q;
+    q.page = 1;
+    q.pageSize = 100;
+    if (const auto at = req.target.find('?'); at != std::string::npos) {
+        if (!plainPaging(std::string_view(req.target).substr(at + 1), q)) return false;
+    }
+    const std::uint64_t gen = store_->generation();  // read BEFORE the data (see generation_store.h)
+    static thread_local std::string page;
+    page.clear();
+    try {
+        // The generation was read before: a reader may answer from the snapshot it kept since a
+        // request at the same generation (no write committed since; see borrowAt).
+        auto reader = replicated_ ? opened_.readers->borrow() : opened_.readers->borrowAt(gen);
+        OperationPageSource* pages = reader->pageSource();
+        if (!pages || !pages->appendOperationPage(std::string(match.params[0]), q, page)) return false;
+    } catch (...) {
+        return false;
+    }
+    if (cacheable) {
+        std::unique_lock<std::shared_mutex> lk(cacheMu_);
+        if (cache_.size() >= 1024) cache_.clear();
+        cache_[req.target] = CacheEntry{gen, 200, std::make_shared<const std::string>(page)};
+    }
+    res.status = 200;
+    if (req.has_header("Accept-Encoding")) {
+        // httplib compresses a body (not a content provider) for a client that accepts it: keep that.
+        res.body = page;
+        res.set_header("Content-Type", "application/json");
+        return true;
+    }
+    res.set_content_provider(page.size(), "application/json",
+                             [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                 return sink.write(page.data() + offset, length);
+                             });
+    return true;
 }
 
 void App::handleOther(const httplib::Request& req, httplib::Response& res) {

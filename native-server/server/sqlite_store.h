@@ -11,6 +11,8 @@
 // One instance is used by one thread at a time (the engine thread); a second instance may
 // open the same file read-only from another thread (WAL readers do not block the writer).
 #pragma once
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -86,8 +88,22 @@ public:
     std::map<OrchestrationState, std::int64_t> orchestrationCountsByState();
     std::map<OperationState, std::int64_t> operationCountsByState();
     int schemaVersion();
-    // Resets every cached statement: ends any read snapshot a failed read may have left open.
-    void resetStatements();
+    // A passive checkpoint: true when it copied every WAL frame into the database (no reader
+    // holds an older snapshot).
+    bool checkpointAll();
+    // Between two uses of a reader connection (the reader pool): resets the statements a failed
+    // read left on a row and rolls back a transaction left open, so no old read snapshot stays
+    // pinned (it would keep the WAL from being checkpointed). Cheap when there is none: it looks
+    // only at the statements SQLite reports busy. Never call it inside a commit group.
+    void endAbandonedReads();
+    // Only the statements SQLite reports busy (a read that stopped on a row); keeps a held snapshot.
+    void resetBusyStatements();
+    // A read snapshot kept open across calls on a read-only connection (the reader pool, issue 15):
+    // begins one tagged `tag` (the server's cache generation, read before this call; never 0).
+    // Every read until endAbandonedReads() sees that snapshot. heldSnapshot(): its tag, 0 if none.
+    void holdSnapshot(std::uint64_t tag);
+    std::uint64_t heldSnapshot() const { return heldTag_; }
+    std::chrono::steady_clock::time_point heldSince() const { return heldSince_; }
     const std::string& path() const { return path_; }
 
     // Group commit (issue 15): between beginGroup() and commitGroup() every write (each still
@@ -115,14 +131,23 @@ private:
     void doUpdateOperation(const Operation& op);
     void doUpdateOperationProgress(const Operation& op);  // the columns progress and moves change
     bool doAppendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out);
+    bool appendRenderedPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out);
+    Stmt& pageStmt(std::size_t states);   // the one-statement page, by the number of filtered states
+    Stmt& totalStmt(std::size_t states);  // existence and totalCount, by the number of filtered states
     [[noreturn]] void fail(const std::string& what);
 
     std::string path_;
     SqliteOptions options_;
     sqlite3* db_ = nullptr;
     std::map<std::string, std::unique_ptr<Stmt>> stmts_;
+    // The GET page's statements (owned by stmts_), found without building and looking up their SQL.
+    static constexpr std::size_t kFilterSlots = 6;  // 0..5 distinct operation states in the filter
+    std::array<Stmt*, kFilterSlots> pageStmts_{};
+    std::array<Stmt*, kFilterSlots> totalStmts_{};
     bool group_ = false;    // inside beginGroup .. commitGroup
     bool groupTx_ = false;  // the group's transaction is open (its first write began it)
+    std::uint64_t heldTag_ = 0;  // holdSnapshot's tag while its transaction is open
+    std::chrono::steady_clock::time_point heldSince_{};
     std::string wireBuf_;  // an operation's rendered list item, bound while its row is written
 };
 

@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -47,24 +50,49 @@ OpenedStore::~OpenedStore() = default;
 namespace {
 
 // Read-only SQLite connections on the store's file (WAL: readers never block the writer).
+// A reader taken with a generation keeps its read snapshot between leases while the generation
+// is unchanged (borrowAt); a snapshot pins the WAL frames it sees (the engine's checkpoints cannot
+// copy past them), so a sweeper ends the snapshots of idle readers older than kSnapshotMaxAge, and
+// a reader taken for anything else (borrow, another generation) ends its snapshot first.
 class SqliteReaderPool : public StoreReaderPool {
 public:
-    explicit SqliteReaderPool(std::string path) : path_(std::move(path)) {}
+    explicit SqliteReaderPool(std::string path) : path_(std::move(path)), sweeper_([this] { sweep(); }) {}
+    ~SqliteReaderPool() override {
+        {
+            std::lock_guard<std::mutex> lk(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        sweeper_.join();
+    }
 
 protected:
-    std::unique_ptr<Store> take() override {
+    std::unique_ptr<Store> take(std::uint64_t generation) override {
+        std::unique_ptr<SqliteStore> r;
         {
             std::lock_guard<std::mutex> lk(mu_);
             if (!idle_.empty()) {
-                std::unique_ptr<SqliteStore> r = std::move(idle_.back());
-                idle_.pop_back();
-                r->resetStatements();  // a read that failed half-way must not pin an old snapshot
-                return r;
+                auto it = idle_.end() - 1;  // the most recently used, unless another holds this generation's snapshot
+                if (generation != 0 && (*it)->heldSnapshot() != generation) {
+                    for (auto j = idle_.begin(); j != idle_.end(); ++j)
+                        if ((*j)->heldSnapshot() == generation) it = j;
+                }
+                r = std::move(*it);
+                idle_.erase(it);
             }
         }
-        SqliteOptions ro;
-        ro.readOnly = true;
-        return std::make_unique<SqliteStore>(path_, ro);
+        if (!r) {
+            SqliteOptions ro;
+            ro.readOnly = true;
+            r = std::make_unique<SqliteStore>(path_, ro);
+        }
+        if (generation != 0 && r->heldSnapshot() == generation) {
+            r->resetBusyStatements();
+        } else {
+            r->endAbandonedReads();  // a read that failed half-way (or an older snapshot) must not stay pinned
+            if (generation != 0) r->holdSnapshot(generation);
+        }
+        return r;
     }
     void give(std::unique_ptr<Store> reader) noexcept override {
         // Every reader of this pool was made by take(): a SqliteStore.
@@ -77,9 +105,22 @@ protected:
     }
 
 private:
+    static constexpr std::chrono::milliseconds kSnapshotMaxAge{100};
+    void sweep() {
+        std::unique_lock<std::mutex> lk(mu_);
+        while (!cv_.wait_for(lk, kSnapshotMaxAge / 2, [this] { return stop_; })) {
+            const auto now = std::chrono::steady_clock::now();
+            for (auto& r : idle_)
+                if (r->heldSnapshot() != 0 && now - r->heldSince() > kSnapshotMaxAge) r->endAbandonedReads();
+        }
+    }
+
     const std::string path_;
     std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
     std::vector<std::unique_ptr<SqliteStore>> idle_;
+    std::thread sweeper_;  // last: starts after everything it uses exists
 };
 
 // Connections of their own to the same PostgreSQL database (readOnly: they never migrate).
@@ -88,7 +129,7 @@ public:
     explicit PostgresReaderPool(std::string uri) : uri_(std::move(uri)) {}
 
 protected:
-    std::unique_ptr<Store> take() override {
+    std::unique_ptr<Store> take(std::uint64_t) override {
         {
             std::lock_guard<std::mutex> lk(mu_);
             while (!idle_.empty()) {

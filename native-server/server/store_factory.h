@@ -12,6 +12,7 @@
 // tests/server/store_factory_test.cpp, and an instantiation of the store contract and the
 // differential test (tests/store_contract/).
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -61,11 +62,17 @@ public:
     };
 
     // A reader from the pool, or a new one (throws when it cannot be opened). Back to the pool
-    // when the lease ends.
-    Lease borrow() { return Lease(*this, take()); }
+    // when the lease ends. Its reads see everything committed before the call.
+    Lease borrow() { return Lease(*this, take(0)); }
+    // The same, for a caller that read the server's cache generation (generation_store.h, never
+    // 0) BEFORE calling: its reads may come from a read snapshot the reader kept from an earlier
+    // lease taken at the same generation (no write has committed since, as for the response
+    // cache), which saves beginning and ending a snapshot per request. SQLite readers do so;
+    // other pools answer as borrow().
+    Lease borrowAt(std::uint64_t generation) { return Lease(*this, take(generation)); }
 
 protected:
-    virtual std::unique_ptr<Store> take() = 0;
+    virtual std::unique_ptr<Store> take(std::uint64_t generation) = 0;
     virtual void give(std::unique_ptr<Store> reader) noexcept = 0;
 };
 

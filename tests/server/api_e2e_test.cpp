@@ -171,6 +171,40 @@ TEST_F(ServerTest, PagingAndFilters) {
     EXPECT_EQ(a.get("/orchestrations/unknown").status, 404);
 }
 
+// GET .../operations with plain page/page_size is answered by the handler's fast path
+// (App::servePageFast), anything else by the router: the same query spelt with %-escapes (which
+// the fast path leaves to the router) gives the same status, headers and bytes, with and without
+// compression, for pages inside and past the end and for a missing orchestration.
+TEST_F(ServerTest, PlainPagingFastPathAnswersAsTheRouter) {
+    Api a = api();
+    const std::string id = runToEnd(a, kymaBody(10, R"(,"dryRun":true)"));
+    const std::vector<std::pair<std::string, std::string>> queries = {
+        {"", "?page_size=%31%30%30"},
+        {"?page_size=7&page=2", "?page_size=%37&page=%32"},
+        {"?page=2&page_size=7", "?page=%32&page_size=7"},
+        {"?page_size=1", "?page_size=%31"},
+        {"?page=999", "?page=%39%39%39"},
+    };
+    for (const bool gzip : {false, true}) {
+        httplib::Client c("127.0.0.1", server_->port());
+        c.set_decompress(false);  // no Accept-Encoding unless given: the raw bytes
+        httplib::Headers h = {{"Authorization", "Bearer " + *rw_}};
+        if (gzip) h.emplace("Accept-Encoding", "gzip, deflate");
+        for (const auto& [plain, escaped] : queries) {
+            for (const std::string& path : {"/orchestrations/" + id + "/operations", std::string("/orchestrations/nope/operations")}) {
+                auto fast = c.Get((path + plain).c_str(), h);
+                auto routed = c.Get((path + escaped).c_str(), h);
+                ASSERT_TRUE(fast && routed) << path << plain;
+                EXPECT_EQ(fast->status, routed->status) << path << plain << " gzip " << gzip;
+                EXPECT_EQ(fast->body, routed->body) << path << plain << " gzip " << gzip;
+                for (const char* name : {"Content-Type", "Content-Length", "Content-Encoding"})
+                    EXPECT_EQ(fast->get_header_value(name), routed->get_header_value(name)) << name << " " << path << plain;
+                EXPECT_EQ(fast->status, path.find("nope") == std::string::npos ? 200 : 404);
+            }
+        }
+    }
+}
+
 TEST_F(ServerTest, CancelPendingAndRunningAndFinished) {
     Api a = api();
     // Scheduled in the future: stays pending; cancel makes it canceled.

@@ -1,5 +1,5 @@
 // A store written by the previous schema (version 3, before SPEC 10) migrates when today's
-// SqliteStore opens it: every record reads back as the old server wrote it (new fields at their
+// SqliteStore opens it (migrations 4, 5 and 6, which rebuilds the operations table): every record reads back as the old server wrote it (new fields at their
 // defaults: no stage, no rollout), the GET fast paths still give the JSON path's bytes, the
 // engine's restart query sees the same unfinished orchestrations, and new data (paused, stages,
 // rollout) can be written next to the old rows and survives a reopen.
@@ -72,6 +72,36 @@ int columnCount(const std::string& file, const char* table, const char* column) 
     return n;
 }
 
+// One SQL answer as text ("" when there is no row).
+std::string queryText(const std::string& file, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* s = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+        sqlite3_column_text(s, 0))
+        out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+}
+
+// Migration 6 rebuilt `operations` with `wire` right after the key columns (the page reads it
+// without walking the record over the other columns) and recreated its indexes and trigger.
+void expectOperationsTableOfVersion6(const std::string& file) {
+    EXPECT_EQ(queryText(file, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('operations') ORDER BY cid)"),
+              "orchestration_id,id,seq,created_at,wire,updated_at,state,description,runtime_id,instance_id,"
+              "global_account_id,sub_account_id,service_plan_id,service_plan_name,region,shoot_name,dry_run,"
+              "mw_begin,mw_end,start_at,started_at,upgrade_started,immediate,retry_of,config_kind,config_a,"
+              "config_b,config_c,stage");
+    EXPECT_EQ(queryText(file, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE tbl_name='operations' "
+                              "AND type IN ('index','trigger') ORDER BY name)"),
+              "operations_id,operations_state,operations_upd");
+    EXPECT_EQ(queryText(file, "SELECT count(*) FROM sqlite_master WHERE name='operations_v6'"), "0");
+    EXPECT_EQ(queryText(file, "SELECT \"table\" FROM pragma_foreign_key_list('operations')"), "orchestrations");
+    EXPECT_EQ(queryText(file, "SELECT count(*) FROM pragma_index_list('operations') WHERE origin='pk'"), "1");
+}
+
 // Every read of `s` against the reference (which got the same writes as the old server).
 void expectSameReads(SqliteStore& s, keb::ReferenceStore& ref) {
     keb::OrchestrationQuery all;
@@ -125,8 +155,9 @@ TEST(SqliteMigration, SchemaVersion3StoreMigratesAndReadsAsWritten) {
     keb::test::writeSchemaV3Data(ref);
     {
         SqliteStore s(file);
-        EXPECT_EQ(s.schemaVersion(), 5);
+        EXPECT_EQ(s.schemaVersion(), 6);
         EXPECT_EQ(columnCount(file, "operations", "stage"), 1);
+        expectOperationsTableOfVersion6(file);
         EXPECT_EQ(s.pendingNotificationCount(), 0) << "migration 5: an empty outbox";
         expectSameReads(s, ref);
         // Nothing old is staged or has rollout progress.
@@ -170,7 +201,7 @@ TEST(SqliteMigration, SchemaVersion3StoreMigratesAndReadsAsWritten) {
         expectSameReads(s, ref);
     }
     SqliteStore again(file);  // the migration runs once; the new rows survive the reopen
-    EXPECT_EQ(again.schemaVersion(), 5);
+    EXPECT_EQ(again.schemaVersion(), 6);
     expectSameReads(again, ref);
     keb::OrchestrationQuery paused;
     paused.states = {keb::OrchestrationState::Paused};
@@ -186,14 +217,14 @@ TEST(SqliteMigration, NewerSchemaIsRefused) {
     { SqliteStore s(file); }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (6, 'later')", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (7, 'later')", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
     try {
         SqliteStore s(file);
-        FAIL() << "a schema 6 store was opened";
+        FAIL() << "a schema 7 store was opened";
     } catch (const keb::server::SqliteError& e) {
-        EXPECT_NE(std::string(e.what()).find("schema version 6"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("(5)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("schema version 7"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("(6)"), std::string::npos) << e.what();
     }
 }
 

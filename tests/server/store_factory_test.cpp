@@ -108,6 +108,59 @@ TEST(StoreFactory, SqliteGivesReadersThatSeeCommittedWritesAndTheFastPaths) {
     EXPECT_EQ(ok.load(), 80);
 }
 
+// borrowAt(generation): a SQLite reader keeps its read snapshot between leases at the same
+// generation (the caller's promise that nothing committed since), starts a new one at another
+// generation or for borrow(), and an idle reader's snapshot ends after ~100 ms (it would keep
+// the engine's checkpoints from copying the WAL past it).
+TEST(StoreFactory, SqliteReadersKeepASnapshotOnlyWhileTheGenerationIsUnchanged) {
+    TempDir tmp;
+    const std::string path = (tmp.dir / "keb.db").string();
+    OpenedStore s = openStore("sqlite:" + path, StoreOpenOptions{false, true});
+    ASSERT_NE(s.readers, nullptr);
+    s.store->insertOrchestration(makeOrch("o", 1, OrchestrationState::InProgress));
+    s.store->insertOperations({makeOp("o", "a", 1, 0), makeOp("o", "b", 1, 1)});
+    auto total = [](StoreReaderPool::Lease& r) {
+        std::string page;
+        EXPECT_TRUE(r->pageSource()->appendOperationPage("o", {}, page));
+        return Json::parse(page)["totalCount"].get<int>();
+    };
+    {
+        auto r = s.readers->borrowAt(5);
+        EXPECT_EQ(total(r), 2);
+    }
+    s.store->insertOperation(makeOp("o", "c", 1, 2));  // (the server would bump its generation here)
+    {
+        auto r = s.readers->borrowAt(5);
+        EXPECT_EQ(total(r), 2) << "the same generation reads the kept snapshot";
+        EXPECT_EQ(total(r), 2);
+    }
+    {
+        auto r = s.readers->borrowAt(6);
+        EXPECT_EQ(total(r), 3) << "a new generation starts a new snapshot";
+    }
+    s.store->insertOperation(makeOp("o", "d", 1, 3));
+    {
+        auto r = s.readers->borrow();
+        EXPECT_EQ(total(r), 4) << "borrow() ends a kept snapshot";
+        EXPECT_EQ(r->operationStats("o")[OperationState::Pending], 4);
+    }
+    {
+        auto r = s.readers->borrowAt(7);
+        EXPECT_EQ(total(r), 4);
+    }
+    s.store->insertOperation(makeOp("o", "e", 1, 4));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    {
+        auto r = s.readers->borrowAt(7);
+        EXPECT_EQ(total(r), 5) << "an idle reader's snapshot ends after ~100 ms";
+    }
+    // Nothing pins the WAL any more: a full checkpoint copies every frame.
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    auto* writer = dynamic_cast<SqliteStore*>(s.store.get());
+    ASSERT_NE(writer, nullptr);
+    EXPECT_TRUE(writer->checkpointAll()) << "a reader still holds a snapshot";
+}
+
 TEST(StoreFactory, SqliteHoldsTheOneEngineLockWhileOpen) {
     TempDir tmp;
     const std::string spec = "sqlite:" + (tmp.dir / "keb.db").string();
