@@ -591,6 +591,12 @@ void SqliteStore::doUpdateOperation(const Operation& op) {
         "shoot_name=?, dry_run=?, mw_begin=?, mw_end=?, start_at=?, started_at=?, upgrade_started=?, immediate=?, "
         "retry_of=?, config_kind=?, config_a=?, config_b=?, config_c=?, stage=?, wire=? WHERE orchestration_id=? AND id=?");
     bindOperationBody(s, op, stateCode(kOpStates, op.state));
+    runOperationUpdate(s, op);
+}
+
+// The end every UPDATE of an operation row shares: its rendered item (the `wire` column, bound
+// last among the SET values) and its key, run, and an unknown operation is an error.
+void SqliteStore::runOperationUpdate(Stmt& s, const Operation& op) {
     wireBuf_.clear();
     appendOperationItem(wireBuf_, itemView(op));
     s.bindRef(wireBuf_).bindRef(op.orchestrationID).bindRef(op.operationID);
@@ -609,11 +615,21 @@ void SqliteStore::doUpdateOperationProgress(const Operation& op) {
         "upgrade_started=?, wire=? WHERE orchestration_id=? AND id=?");
     s.bind(op.updatedAt).bind(stateCode(kOpStates, op.state)).bindRef(op.description).bind(op.maintenanceWindowBegin)
         .bind(op.maintenanceWindowEnd).bind(op.startAt).bind(op.startedAt).bind(op.upgradeStarted);
-    wireBuf_.clear();
-    appendOperationItem(wireBuf_, itemView(op));
-    s.bindRef(wireBuf_).bindRef(op.orchestrationID).bindRef(op.operationID);
-    s.run();
-    if (s.changes() == 0) throw SqliteError("no operation " + op.operationID + " in orchestration " + op.orchestrationID);
+    runOperationUpdate(s, op);
+}
+
+// The stored operation a progress change or a window move starts from (rows keep the operation's
+// rendered JSON, so a partial change still renders the whole operation).
+Operation SqliteStore::operationToChange(const std::string& orchestrationID, const std::string& operationID) {
+    std::optional<Operation> op = getOperation(orchestrationID, operationID);
+    if (!op) throw SqliteError("no operation " + operationID + " in orchestration " + orchestrationID);
+    return std::move(*op);
+}
+
+void SqliteStore::doUpdateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
+    Operation op = operationToChange(orchestrationID, c.operationID);
+    applyProgress(c, op);
+    doUpdateOperationProgress(op);
 }
 
 void SqliteStore::insertOrchestration(const Orchestration& o) { KEB_TX(doInsertOrchestration(o)); }
@@ -629,15 +645,9 @@ void SqliteStore::updateOperations(const std::vector<Operation>& ops) {
     KEB_TX(for (const auto& op : ops) doUpdateOperation(op));
 }
 
-// Read, change and write back in one transaction: rows keep the operation's rendered JSON, so a
-// partial write still renders the whole operation.
+// Read, change and write back in one transaction.
 void SqliteStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
-    KEB_TX({
-        std::optional<Operation> op = getOperation(orchestrationID, c.operationID);
-        if (!op) throw SqliteError("no operation " + c.operationID + " in orchestration " + orchestrationID);
-        applyProgress(c, *op);
-        doUpdateOperationProgress(*op);
-    });
+    KEB_TX(doUpdateOperationProgress(orchestrationID, c));
 }
 
 void SqliteStore::updateOrchestrationAddingOperations(const Orchestration& o,
@@ -657,8 +667,8 @@ void SqliteStore::updateOrchestrationWithOperations(const Orchestration& o, cons
     });
 }
 
-// Progress and moves read the row and write it back whole, as updateOperationProgress does (rows
-// keep the operation's rendered JSON).
+// Progress and moves read the row and write back the columns they change with its rendered item,
+// as updateOperationProgress does.
 void SqliteStore::apply(const WriteBatch& b) {
     if (b.empty()) return;
     KEB_TX({
@@ -669,19 +679,12 @@ void SqliteStore::apply(const WriteBatch& b) {
         for (const WriteBatch::Moves& mv : b.moves) {
             const std::string* description = mv.description ? &*mv.description : nullptr;
             for (const ScheduleChange& c : mv.changes) {
-                std::optional<Operation> op = getOperation(mv.orchestrationID, c.operationID);
-                if (!op) throw SqliteError("no operation " + c.operationID + " in orchestration " + mv.orchestrationID);
-                applySchedule(c, description, mv.updatedAt, *op);
-                doUpdateOperationProgress(*op);
+                Operation op = operationToChange(mv.orchestrationID, c.operationID);
+                applySchedule(c, description, mv.updatedAt, op);
+                doUpdateOperationProgress(op);
             }
         }
-        for (const WriteBatch::Progress& p : b.progress) {
-            std::optional<Operation> op = getOperation(p.orchestrationID, p.change.operationID);
-            if (!op)
-                throw SqliteError("no operation " + p.change.operationID + " in orchestration " + p.orchestrationID);
-            applyProgress(p.change, *op);
-            doUpdateOperationProgress(*op);
-        }
+        for (const WriteBatch::Progress& p : b.progress) doUpdateOperationProgress(p.orchestrationID, p.change);
         for (const Orchestration& o : b.updatedOrchestrations) doUpdateOrchestration(o);
         for (const Notification& n : b.notifications)
             stmt("INSERT INTO notification_outbox(kind, orchestration_id, payload) VALUES (?, ?, ?)")

@@ -130,6 +130,9 @@ private:
     void doInsertOperationStream(const std::function<bool(Operation&)>& next, const std::vector<Operation>* batch);
     void doUpdateOperation(const Operation& op);
     void doUpdateOperationProgress(const Operation& op);  // the columns progress and moves change
+    void doUpdateOperationProgress(const std::string& orchestrationID, const ProgressChange& c);
+    Operation operationToChange(const std::string& orchestrationID, const std::string& operationID);
+    void runOperationUpdate(Stmt& s, const Operation& op);  // binds wire and the key, runs, checks the row existed
     bool doAppendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out);
     bool appendRenderedPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out);
     Stmt& pageStmt(std::size_t states);   // the one-statement page, by the number of filtered states

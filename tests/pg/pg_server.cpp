@@ -126,8 +126,7 @@ std::string PgServer::start() {
 // per PgServer; on a normal end the destructor has done both and it finds nothing to do.
 void PgServer::startWatchdog() {
     if (watchdog_) return;
-    const std::string pgctl = bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate stop";
-    const std::string stopCmd = isRoot() ? "runuser -u postgres -- " + pgctl : pgctl;
+    const std::string stopCmd = (isRoot() ? "runuser -u postgres -- " : "") + stopCommand();
     const std::string script = "while kill -0 " + std::to_string(::getpid()) + " 2>/dev/null; do sleep 1; done; " +
                                "if [ -f " + dir_ + "/data/postmaster.pid ]; then " + stopCmd + "; fi; rm -rf " + dir_;
     const std::string cmd = "setsid sh -c '" + script + "' </dev/null >/dev/null 2>&1 &";
@@ -135,11 +134,13 @@ void PgServer::startWatchdog() {
     watchdog_ = true;
 }
 
+std::string PgServer::stopCommand() const { return bin_ + "/pg_ctl -D " + dir_ + "/data -w -m immediate stop"; }
+
 void PgServer::stop() {
     if (!running_) return;
     running_ = false;
     std::string out;
-    if (run(bin_ + "/pg_ctl -D " + dir_ + "/data -w -m immediate stop", &out) != 0)
+    if (run(stopCommand(), &out) != 0)
         throw std::runtime_error("pg_ctl stop failed: " + out);
 }
 

@@ -46,6 +46,7 @@ public:
 
 private:
     void startWatchdog();
+    std::string stopCommand() const;  // pg_ctl's immediate stop (run as `postgres` when we are root)
     std::string bin_;
     std::string dir_;
     bool initialised_ = false;

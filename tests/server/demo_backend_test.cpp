@@ -37,6 +37,15 @@ DemoBackendOptions options(double failureRate, std::uint64_t seed = 1) {
     return o;
 }
 
+// A journal path of this process in the temp folder, with no file at it yet.
+std::string freshJournalPath(const std::string& tag) {
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("keb-demo-backend-" + tag + "-" + std::to_string(::getpid()) + ".jsonl"))
+                                 .string();
+    std::remove(path.c_str());
+    return path;
+}
+
 // Starts op at t=0 and polls it once its upgrade is over: Done or Failed.
 StepResult runUpgrade(DemoBackend& b, const Operation& o) {
     const StepResult started = b.start(OrchestrationType::UpgradeKyma, o, 0);
@@ -81,10 +90,7 @@ TEST(DemoBackend, PartialRateGivesTheFaultModelsFates) {
 }
 
 TEST(DemoBackend, FateSurvivesARestartThroughTheJournal) {
-    const std::string path = (std::filesystem::temp_directory_path() /
-                              ("keb-demo-backend-test-" + std::to_string(::getpid()) + ".jsonl"))
-                                 .string();
-    std::remove(path.c_str());
+    const std::string path = freshJournalPath("test");
     DemoBackendOptions o = options(1.0);
     o.journalPath = path;
     {
@@ -103,10 +109,7 @@ TEST(DemoBackend, FateSurvivesARestartThroughTheJournal) {
 // the journal when start() returns and survives a restart, and the syncs are shared (the
 // journal's group commit), never more than one per start.
 TEST(DemoBackend, ConcurrentStartsAreAllJournaledWithSharedSyncs) {
-    const std::string path = (std::filesystem::temp_directory_path() /
-                              ("keb-demo-backend-conc-" + std::to_string(::getpid()) + ".jsonl"))
-                                 .string();
-    std::remove(path.c_str());
+    const std::string path = freshJournalPath("conc");
     DemoBackendOptions o = options(0.0);
     o.journalPath = path;
     o.fsync = true;
