@@ -6,7 +6,8 @@
 #  4. prints req/s, p99 and the ratio to the bare handler (target >= 70%), with the GET response
 #     cache on (hits) and off (every request reads SQLite and renders the page: what a client
 #     sees while a rollout writes, since every write invalidates the cache);
-#  5. restart time with 100,000 operations of an unfinished orchestration in the store (target < 1 s).
+#  5. one run against the last page (page=1000) without the cache (deep pages, OFFSET vs anchors);
+#  6. restart time with 100,000 operations of an unfinished orchestration in the store (target < 1 s).
 # Usage: bench/server/run.sh [BUILD_DIR]   (default: build). Env: KEB_BENCH_DURATION (10s),
 # KEB_BENCH_CONNECTIONS (32), KEB_BENCH_THREADS (2), KEB_BENCH_ROUNDS (3), KEB_BENCH_ACCESS_LOG (on),
 # KEB_BENCH_CACHE (both: a server with the GET response cache and one without, on copies of
@@ -139,6 +140,13 @@ if "bare2" in m:
             print(f"   operations page, cache {mode} / bare handler with a body of the page's size: "
                   f"{m[f'ops-{mode}']/m['bare2']*100:.0f}% (rounds {per_round} %; target >= {target}%)")
 PY
+if [ -n "${SPORT[off]:-}" ]; then
+  # The last page (offset 99,900): without the remembered keys SQLite's OFFSET walks every row
+  # before it (~45 req/s before the anchors of 2026-12-07).
+  echo "== deep page, cache off (one run)"
+  wrk_run "GET /orchestrations/{id}/operations?page_size=100&page=1000 [cache off]" \
+    "http://127.0.0.1:${SPORT[off]}$OPS_PATH&page=1000" "Authorization: Bearer $TOKEN"
+fi
 for p in "${SERVER_PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
 
 echo "== restart with 100,000 operations of an unfinished orchestration"

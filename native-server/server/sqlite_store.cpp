@@ -295,7 +295,10 @@ void configureSqliteOnce() {
 }
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path, SqliteOptions options) : path_(path), options_(options) {
+SqliteStore::SqliteStore(const std::string& path, SqliteOptions options)
+    : path_(path),
+      options_(options),
+      anchors_(options_.pageAnchors ? options_.pageAnchors : std::make_shared<SqlitePageAnchors>()) {
     configureSqliteOnce();
     int flags = options.readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     flags |= SQLITE_OPEN_NOMUTEX;
@@ -948,19 +951,51 @@ SqliteStore::Stmt& SqliteStore::totalStmt(std::size_t states) {
 // Answers false when it cannot tell, for the transactional path to answer: no row on the page
 // (past the end, nothing matches the filter, no such orchestration), a row from before
 // migration 3 (no rendered item), counters that disagree with the rows.
-bool SqliteStore::appendRenderedPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
+bool SqliteStore::appendRenderedPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out,
+                                     bool mayAnchor) {
     static_assert(kOpStates.size() + 1 == kFilterSlots, "one cached page statement per filter size");
     const auto states = distinctStates(q.states);
     const std::int64_t size = std::max(q.pageSize, 1);
     const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
-    Stmt& w = pageStmt(states.size());
-    w.bindRef(orchestrationID);
-    for (auto st : states) w.bind(stateCode(kOpStates, st));
-    w.bindRef(orchestrationID);
-    for (auto st : states) w.bind(stateCode(kOpStates, st));
-    w.bind(size).bind(offset);
+    // A deep unfiltered page starts at the nearest anchor: SQLite then skips fewer than `stride` rows.
+    const std::int64_t stride = options_.pageAnchorStride;
+    std::int64_t anchorTotal = -1;
+    std::int64_t skip = offset;
+    Stmt* sp = nullptr;
+    std::shared_ptr<const SqlitePageAnchors::Anchors> a;
+    if (mayAnchor && states.empty() && stride > 0 && offset >= stride) a = pageAnchors(orchestrationID);
+    if (a) {
+        const auto i = std::min<std::size_t>(static_cast<std::size_t>(offset / stride), a->keys.size());
+        if (i > 0) {
+            const SqlitePageAnchors::Key& k = a->keys[i - 1];
+            anchorTotal = a->total;
+            skip = offset - static_cast<std::int64_t>(i) * stride;
+            Stmt& s = stmt(
+                "SELECT wire, (SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=?) "
+                "FROM operations WHERE orchestration_id=? AND (created_at, seq, id) >= (?, ?, ?) "
+                "ORDER BY created_at, seq, id LIMIT ? OFFSET ?");
+            s.bindRef(orchestrationID).bindRef(orchestrationID).bind(k.createdAt).bind(k.seq).bind(k.id);
+            sp = &s;
+        }
+    }
+    if (!sp) {
+        sp = &pageStmt(states.size());
+        sp->bindRef(orchestrationID);
+        for (auto st : states) sp->bind(stateCode(kOpStates, st));
+        sp->bindRef(orchestrationID);
+        for (auto st : states) sp->bind(stateCode(kOpStates, st));
+    }
+    Stmt& w = *sp;
+    w.bind(size).bind(skip);
     if (!w.step()) return false;
     const std::int64_t total = w.i64(1);
+    if (anchorTotal >= 0 && total != anchorTotal) {
+        // Operations were added since the anchors were taken (positions moved): forget them (the
+        // next deep page takes new ones) and answer this page with OFFSET.
+        w.reset();
+        anchors_->drop(orchestrationID, a.get());
+        return appendRenderedPage(orchestrationID, q, out, false);
+    }
     const std::int64_t expected = std::clamp<std::int64_t>(total - offset, 0, size);
     appendPagePrefix(out, expected);
     out.reserve(out.size() + static_cast<std::size_t>(expected) * 400 + 64);
@@ -976,7 +1011,50 @@ bool SqliteStore::appendRenderedPage(const std::string& orchestrationID, const O
     } while (w.step());
     if (count != expected) return false;
     appendPageSuffix(out, total);
+    if (anchorTotal >= 0) ++anchoredPages_;
     return true;
+}
+
+std::shared_ptr<const SqlitePageAnchors::Anchors> SqliteStore::pageAnchors(const std::string& orchestrationID) {
+    const auto stride = static_cast<std::int64_t>(options_.pageAnchorStride);
+    if (auto found = anchors_->find(orchestrationID); found && found->stride == stride) return found;
+    // One pass over the orchestration's keys with its total, in one snapshot.
+    auto& s = stmt(
+        "SELECT created_at, seq, id, (SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=?) "
+        "FROM operations WHERE orchestration_id=? ORDER BY created_at, seq, id");
+    s.bindRef(orchestrationID).bindRef(orchestrationID);
+    auto a = std::make_shared<SqlitePageAnchors::Anchors>();
+    a->stride = stride;
+    std::int64_t n = 0;
+    while (s.step()) {
+        if (n == 0) a->total = s.i64(3);
+        if (n > 0 && n % stride == 0) a->keys.push_back(SqlitePageAnchors::Key{s.i64(0), s.i64(1), s.text(2)});
+        ++n;
+    }
+    // Counters that disagree with the rows (never expected): no anchors, every page uses OFFSET
+    // until the total changes.
+    if (n != a->total) a->keys.clear();
+    anchors_->put(orchestrationID, a);
+    return a;
+}
+
+std::shared_ptr<const SqlitePageAnchors::Anchors> SqlitePageAnchors::find(const std::string& orchestrationID) const {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = byOrchestration_.find(orchestrationID);
+    return it == byOrchestration_.end() ? nullptr : it->second;
+}
+
+void SqlitePageAnchors::put(const std::string& orchestrationID, std::shared_ptr<const Anchors> a) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (byOrchestration_.size() >= kMaxOrchestrations && !byOrchestration_.count(orchestrationID))
+        byOrchestration_.clear();  // bounded: the next deep page of each takes them again
+    byOrchestration_[orchestrationID] = std::move(a);
+}
+
+void SqlitePageAnchors::drop(const std::string& orchestrationID, const Anchors* stale) {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = byOrchestration_.find(orchestrationID);
+    if (it != byOrchestration_.end() && it->second.get() == stale) byOrchestration_.erase(it);
 }
 
 bool SqliteStore::doAppendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {

@@ -84,6 +84,7 @@ protected:
         if (!r) {
             SqliteOptions ro;
             ro.readOnly = true;
+            ro.pageAnchors = anchors_;  // one scan per orchestration for all readers
             r = std::make_unique<SqliteStore>(path_, ro);
         }
         if (generation != 0 && r->heldSnapshot() == generation) {
@@ -116,6 +117,7 @@ private:
     }
 
     const std::string path_;
+    const std::shared_ptr<SqlitePageAnchors> anchors_ = std::make_shared<SqlitePageAnchors>();
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;

@@ -239,6 +239,69 @@ TEST(SqlitePages, RowRenderedPagesEqualTheJsonPathForEveryPageAndFilterAfterUpda
     EXPECT_EQ(a, b);
 }
 
+// Deep pages seek from a remembered key every pageAnchorStride rows instead of OFFSET. Inserts land
+// in the middle of the order (createdAt ties, earlier times) and move every later position: pages
+// must still equal the OFFSET path's, on the writing connection and on a reader that took its
+// anchors before the insert; state updates move no position.
+TEST(SqlitePages, DeepPagesFromAnchorsEqualOffsetPagesAcrossInserts) {
+    TempDb db;
+    keb::server::SqliteOptions anchored;
+    anchored.pageAnchorStride = 7;
+    SqliteStore store(db.path(), anchored);
+    std::mt19937_64 rng(1234);
+    store.insertOrchestration(orchestration("o"));
+    store.insertOrchestration(orchestration("p"));
+    std::vector<Operation> ops;
+    for (int i = 0; i < 150; ++i) ops.push_back(randomOperation(rng, "o", i));
+    store.insertOperations(ops);
+    store.insertOperations({randomOperation(rng, "p", 0), randomOperation(rng, "p", 1)});
+    keb::server::SqliteOptions ro = anchored;
+    ro.readOnly = true;
+    ro.pageAnchors = std::make_shared<keb::server::SqlitePageAnchors>();  // shared, as in the reader pool
+    SqliteStore reader(db.path(), ro);
+    SqliteStore reader2(db.path(), ro);
+    ro.pageAnchors = nullptr;
+    ro.pageAnchorStride = 0;
+    SqliteStore plain(db.path(), ro);
+    auto checkAll = [&](const char* when) {
+        for (int size : {1, 3, 7, 10, 50}) {
+            OperationQuery q;
+            q.pageSize = size;
+            for (q.page = 1;; ++q.page) {
+                std::string a, b, c, d;
+                ASSERT_TRUE(store.appendOperationPage("o", q, a));
+                ASSERT_TRUE(reader.appendOperationPage("o", q, b));
+                ASSERT_TRUE(reader2.appendOperationPage("o", q, d));
+                ASSERT_TRUE(plain.appendOperationPage("o", q, c));
+                const std::string expected = domPage(store, "o", q);
+                ASSERT_EQ(a, expected) << when << ", page " << q.page << " size " << size;
+                ASSERT_EQ(b, expected) << when << ", reader, page " << q.page << " size " << size;
+                ASSERT_EQ(c, expected) << when << ", plain, page " << q.page << " size " << size;
+                ASSERT_EQ(d, expected) << when << ", second reader, page " << q.page << " size " << size;
+                if (Json::parse(expected)["count"].get<int>() == 0) break;
+            }
+        }
+    };
+    checkAll("after insert");
+    const auto afterFirst = reader.anchoredPages();
+    EXPECT_GT(afterFirst, 100u);  // every page past the 7th row came from an anchor
+    EXPECT_GT(reader2.anchoredPages(), 100u);  // from the anchors the first reader took
+    EXPECT_EQ(plain.anchoredPages(), 0u);
+
+    std::vector<Operation> more;
+    for (int i = 150; i < 190; ++i) {
+        more.push_back(randomOperation(rng, "o", i));
+        more.back().createdAt -= 10;  // sorts before many existing operations
+    }
+    store.insertOperations(more);
+    checkAll("after a second insert");
+    EXPECT_GT(reader.anchoredPages(), afterFirst);
+
+    for (auto& op : ops) op.state = static_cast<OperationState>(rng() % 5);
+    store.updateOperations(ops);
+    checkAll("after state updates");
+}
+
 // The page's "count" is written before the rows are read (taken from the per-state counters);
 // if counters and rows ever disagree, the count must still be the number of items sent.
 TEST(SqlitePages, CountFollowsTheRowsWhenCountersDisagree) {
