@@ -9,7 +9,7 @@
 #     process start -> /healthz answers, process start -> /healthz says leader (the lease taken
 #     and the engine recovered: writes are served), and the engine's own recover duration.
 # Usage: bench/server/pg_run.sh [BUILD_DIR]. Env: KEB_BENCH_DURATION (10s), KEB_BENCH_CONNECTIONS
-# (32), KEB_BENCH_THREADS (2), KEB_BENCH_ROUNDS (3), KEB_BENCH_ONLY_RESTART=1 (part 3 only). Needs root (the server runs as `postgres`)
+# (32), KEB_BENCH_THREADS (2), KEB_BENCH_ROUNDS (3), KEB_BENCH_PAGE (1), KEB_BENCH_ONLY_RESTART=1 (part 3 only). Needs root (the server runs as `postgres`)
 # or to be run as a user initdb accepts.
 set -euo pipefail
 BUILD=${1:-build}
@@ -22,6 +22,7 @@ DUR=${KEB_BENCH_DURATION:-10s}
 CONN=${KEB_BENCH_CONNECTIONS:-32}
 THREADS=${KEB_BENCH_THREADS:-2}
 ROUNDS=${KEB_BENCH_ROUNDS:-3}
+PAGE=${KEB_BENCH_PAGE:-1}  # 1000: the last page (deep pages: OFFSET vs anchors)
 WORK=$(mktemp -d /tmp/keb-pgbench-XXXXXX)
 AS=(); [ "$(id -u)" = 0 ] && { chown postgres "$WORK"; AS=(runuser -u postgres --); }
 PIDS=()
@@ -70,7 +71,7 @@ echo "== wrk -t$THREADS -c$CONN -d$DUR, response cache off, $ROUNDS interleaved 
 for r in $(seq 1 "$ROUNDS"); do
   for st in sq pg; do
     if [ $st = pg ]; then ID=$ID_PG; else ID=$ID_SQ; fi
-    out=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "http://127.0.0.1:${PORT[$st]}/orchestrations/$ID/operations?page_size=100")
+    out=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "http://127.0.0.1:${PORT[$st]}/orchestrations/$ID/operations?page_size=100&page=$PAGE")
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}'); p99=$(echo "$out" | awk '$1=="99%" {print $2}')
     non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
     printf '   round %d %-8s %10s req/s   p99 %8s%s\n' "$r" "$st" "$rps" "$p99" "${non2xx:+   NON-2xx: $non2xx}"

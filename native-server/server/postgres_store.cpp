@@ -270,7 +270,8 @@ const char* const kReadTx = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 }  // namespace
 
-PostgresStore::PostgresStore(const std::string& uri, PostgresOptions options) : options_(options) {
+PostgresStore::PostgresStore(const std::string& uri, PostgresOptions options)
+    : options_(options), anchors_(options_.pageAnchors ? options_.pageAnchors : std::make_shared<PageAnchors>()) {
     conn_ = std::make_unique<pg::Connection>(uri);
     conn_->exec("SET client_min_messages = warning; SET bytea_output = hex");
     if (!options_.readOnly) {
@@ -707,17 +708,41 @@ Store::StateCounts PostgresStore::stateCounts() {
 // every row, then the page's stored items in list order (one row with a NULL item when the page
 // is empty). Rows joined here rather than by string_agg(... ORDER BY ...): 4x faster measured.
 bool PostgresStore::appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {
+    return appendPage(orchestrationID, q, out, true);
+}
+
+bool PostgresStore::appendPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out,
+                               bool mayAnchor) {
     conn_->ensureConnected();
     const std::string filter = stateFilter(kOpStates, q.states);
     const std::int64_t size = std::max(q.pageSize, 1);
     const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
+    // A deep unfiltered page starts at the nearest anchor (page_anchors.h), not at OFFSET.
+    std::int64_t skip = offset;
+    std::shared_ptr<const PageAnchors::Anchors> anchors;
+    const PageAnchors::Key* k = nullptr;
+    const std::int64_t stride = options_.pageAnchorStride;
+    if (mayAnchor && q.states.empty() && stride > 0 && offset >= stride) {
+        anchors = pageAnchorsOf(orchestrationID);
+        if (anchors) k = anchors->before(offset, &skip);
+    }
+    Params params;
+    params.add(orchestrationID).add(size).add(skip);
+    if (k) params.add(k->createdAt).add(k->seq).add(k->id);
     Result r = conn_->query(
         "SELECT h.e, h.t, s.wire FROM (SELECT EXISTS (SELECT 1 FROM orchestrations WHERE id=$1) AS e, "
         "(SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter + ") AS t) h "
         "LEFT JOIN LATERAL (SELECT wire, created_at, seq, id FROM operations WHERE orchestration_id=$1" + filter +
-            kOpOrder + " LIMIT $2 OFFSET $3) s ON true ORDER BY s.created_at, s.seq, s.id",
-        Params().add(orchestrationID).add(size).add(offset));
+            (k ? " AND (created_at, seq, id) >= ($4, $5, $6)" : "") + kOpOrder +
+            " LIMIT $2 OFFSET $3) s ON true ORDER BY s.created_at, s.seq, s.id",
+        params);
     if (r.rows() == 0 || !r.boolean(0, 0)) return false;
+    if (k && r.i64(0, 1) != anchors->total) {
+        // Operations were added since the anchors were taken (positions moved): forget them (the
+        // next deep page takes new ones) and answer this page with OFFSET.
+        anchors_->drop(orchestrationID, anchors.get());
+        return appendPage(orchestrationID, q, out, false);
+    }
     std::int64_t count = 0;
     std::size_t bytes = 0;
     for (int i = 0; i < r.rows(); ++i)
@@ -736,7 +761,36 @@ bool PostgresStore::appendOperationPage(const std::string& orchestrationID, cons
         out.append(item.data(), item.size());
     }
     appendPageSuffix(out, r.i64(0, 1));
+    if (k) ++anchoredPages_;
     return true;
+}
+
+// The key of every stride-th operation (by position, from 1 * stride), the total from the counters
+// and the number of rows, in one statement (one snapshot).
+std::shared_ptr<const PageAnchors::Anchors> PostgresStore::pageAnchorsOf(const std::string& orchestrationID) {
+    const std::int64_t stride = options_.pageAnchorStride;
+    if (auto found = anchors_->find(orchestrationID, stride)) return found;
+    Result r = conn_->query(
+        "SELECT t.total, x.created_at, x.seq, x.id, x.n FROM "
+        "(SELECT coalesce(sum(n),0) AS total FROM operation_counts WHERE orchestration_id=$1) t "
+        "LEFT JOIN LATERAL (SELECT created_at, seq, id, pos, n FROM (SELECT created_at, seq, id, "
+        "row_number() OVER (" + std::string(kOpOrder) + ") - 1 AS pos, count(*) OVER () AS n "
+        "FROM operations WHERE orchestration_id=$1) w WHERE pos > 0 AND pos % $2 = 0) x ON true ORDER BY x.pos",
+        Params().add(orchestrationID).add(stride));
+    auto a = std::make_shared<PageAnchors::Anchors>();
+    a->stride = stride;
+    a->total = r.rows() > 0 ? r.i64(0, 0) : 0;
+    for (int i = 0; i < r.rows(); ++i) {
+        if (r.isNull(i, 1)) break;  // fewer than stride + 1 operations: no anchor
+        // Counters that disagree with the rows (never expected): no anchors, pages use OFFSET.
+        if (r.i64(i, 4) != a->total) {
+            a->keys.clear();
+            break;
+        }
+        a->keys.push_back(PageAnchors::Key{r.i64(i, 1), r.i64(i, 2), std::string(r.view(i, 3))});
+    }
+    anchors_->put(orchestrationID, a);
+    return a;
 }
 
 OperationPageSource::Render PostgresStore::appendOrchestration(const std::string& orchestrationID, std::string& out) {

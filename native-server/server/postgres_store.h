@@ -26,6 +26,7 @@
 
 #include "keb/api.h"
 #include "keb/store.h"
+#include "page_anchors.h"
 #include "pg.h"
 
 namespace keb::server {
@@ -39,6 +40,10 @@ struct PostgresOptions {
     // contract and the differential test turn it off: the generic Store contract (and the reference
     // store) allow two in-progress operations of one runtime; the engine never writes them.
     bool oneInProgressPerRuntime = true;
+    // Deep unfiltered pages seek from a remembered key every this many operations (page_anchors.h);
+    // 0: always OFFSET. pageAnchors: shared by a reader pool's connections (null: this one's own).
+    int pageAnchorStride = 256;
+    std::shared_ptr<PageAnchors> pageAnchors;
 };
 
 class PostgresStore : public Store, public OperationPageSource {
@@ -87,6 +92,8 @@ public:
     OperationPageSource* pageSource() override { return this; }
 
     bool appendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) override;
+    // Pages this connection answered from a remembered key (pageAnchorStride), for tests.
+    std::uint64_t anchoredPages() const { return anchoredPages_; }
     Render appendOrchestration(const std::string& orchestrationID, std::string& out) override;
 
     int schemaVersion();
@@ -103,8 +110,12 @@ private:
     void doUpdateOperation(const Operation& op);
     bool readOp(const std::string& orchestrationID, const std::string& operationID, Operation& out);
     void doInsertNotifications(const std::vector<Notification>& ns);
+    bool appendPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out, bool mayAnchor);
+    std::shared_ptr<const PageAnchors::Anchors> pageAnchorsOf(const std::string& orchestrationID);
 
     PostgresOptions options_;
+    std::shared_ptr<PageAnchors> anchors_;
+    std::uint64_t anchoredPages_ = 0;
     std::unique_ptr<pg::Connection> conn_;
     mutable std::mutex fenceMu_;
     std::optional<std::int64_t> fence_;

@@ -298,7 +298,7 @@ void configureSqliteOnce() {
 SqliteStore::SqliteStore(const std::string& path, SqliteOptions options)
     : path_(path),
       options_(options),
-      anchors_(options_.pageAnchors ? options_.pageAnchors : std::make_shared<SqlitePageAnchors>()) {
+      anchors_(options_.pageAnchors ? options_.pageAnchors : std::make_shared<PageAnchors>()) {
     configureSqliteOnce();
     int flags = options.readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     flags |= SQLITE_OPEN_NOMUTEX;
@@ -962,19 +962,16 @@ bool SqliteStore::appendRenderedPage(const std::string& orchestrationID, const O
     std::int64_t anchorTotal = -1;
     std::int64_t skip = offset;
     Stmt* sp = nullptr;
-    std::shared_ptr<const SqlitePageAnchors::Anchors> a;
+    std::shared_ptr<const PageAnchors::Anchors> a;
     if (mayAnchor && states.empty() && stride > 0 && offset >= stride) a = pageAnchors(orchestrationID);
     if (a) {
-        const auto i = std::min<std::size_t>(static_cast<std::size_t>(offset / stride), a->keys.size());
-        if (i > 0) {
-            const SqlitePageAnchors::Key& k = a->keys[i - 1];
+        if (const PageAnchors::Key* k = a->before(offset, &skip)) {
             anchorTotal = a->total;
-            skip = offset - static_cast<std::int64_t>(i) * stride;
             Stmt& s = stmt(
                 "SELECT wire, (SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=?) "
                 "FROM operations WHERE orchestration_id=? AND (created_at, seq, id) >= (?, ?, ?) "
                 "ORDER BY created_at, seq, id LIMIT ? OFFSET ?");
-            s.bindRef(orchestrationID).bindRef(orchestrationID).bind(k.createdAt).bind(k.seq).bind(k.id);
+            s.bindRef(orchestrationID).bindRef(orchestrationID).bind(k->createdAt).bind(k->seq).bind(k->id);
             sp = &s;
         }
     }
@@ -1015,20 +1012,20 @@ bool SqliteStore::appendRenderedPage(const std::string& orchestrationID, const O
     return true;
 }
 
-std::shared_ptr<const SqlitePageAnchors::Anchors> SqliteStore::pageAnchors(const std::string& orchestrationID) {
+std::shared_ptr<const PageAnchors::Anchors> SqliteStore::pageAnchors(const std::string& orchestrationID) {
     const auto stride = static_cast<std::int64_t>(options_.pageAnchorStride);
-    if (auto found = anchors_->find(orchestrationID); found && found->stride == stride) return found;
+    if (auto found = anchors_->find(orchestrationID, stride)) return found;
     // One pass over the orchestration's keys with its total, in one snapshot.
     auto& s = stmt(
         "SELECT created_at, seq, id, (SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=?) "
         "FROM operations WHERE orchestration_id=? ORDER BY created_at, seq, id");
     s.bindRef(orchestrationID).bindRef(orchestrationID);
-    auto a = std::make_shared<SqlitePageAnchors::Anchors>();
+    auto a = std::make_shared<PageAnchors::Anchors>();
     a->stride = stride;
     std::int64_t n = 0;
     while (s.step()) {
         if (n == 0) a->total = s.i64(3);
-        if (n > 0 && n % stride == 0) a->keys.push_back(SqlitePageAnchors::Key{s.i64(0), s.i64(1), s.text(2)});
+        if (n > 0 && n % stride == 0) a->keys.push_back(PageAnchors::Key{s.i64(0), s.i64(1), s.text(2)});
         ++n;
     }
     // Counters that disagree with the rows (never expected): no anchors, every page uses OFFSET
@@ -1036,25 +1033,6 @@ std::shared_ptr<const SqlitePageAnchors::Anchors> SqliteStore::pageAnchors(const
     if (n != a->total) a->keys.clear();
     anchors_->put(orchestrationID, a);
     return a;
-}
-
-std::shared_ptr<const SqlitePageAnchors::Anchors> SqlitePageAnchors::find(const std::string& orchestrationID) const {
-    std::lock_guard<std::mutex> lk(mu_);
-    auto it = byOrchestration_.find(orchestrationID);
-    return it == byOrchestration_.end() ? nullptr : it->second;
-}
-
-void SqlitePageAnchors::put(const std::string& orchestrationID, std::shared_ptr<const Anchors> a) {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (byOrchestration_.size() >= kMaxOrchestrations && !byOrchestration_.count(orchestrationID))
-        byOrchestration_.clear();  // bounded: the next deep page of each takes them again
-    byOrchestration_[orchestrationID] = std::move(a);
-}
-
-void SqlitePageAnchors::drop(const std::string& orchestrationID, const Anchors* stale) {
-    std::lock_guard<std::mutex> lk(mu_);
-    auto it = byOrchestration_.find(orchestrationID);
-    if (it != byOrchestration_.end() && it->second.get() == stale) byOrchestration_.erase(it);
 }
 
 bool SqliteStore::doAppendOperationPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out) {

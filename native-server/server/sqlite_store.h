@@ -25,6 +25,7 @@
 
 #include "keb/api.h"
 #include "keb/store.h"
+#include "page_anchors.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -36,35 +37,6 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Deep pages: OFFSET makes SQLite step through every skipped row (offset 99,900 of 100,000: ~14 ms
-// per request). For unfiltered pages the store remembers, per orchestration, the key of every
-// pageAnchorStride-th operation, and a page seeks to the nearest one at or before it. Operations
-// are never deleted, so an orchestration's keys change only by inserts, which change its total:
-// anchors are used only while the total read with the page (same snapshot) equals theirs.
-// Shared by the connections of one file (the reader pool): one scan per orchestration and total.
-class SqlitePageAnchors {
-public:
-    struct Key {
-        std::int64_t createdAt = 0;
-        std::int64_t seq = 0;
-        std::string id;
-    };
-    struct Anchors {
-        std::int64_t stride = 0;
-        std::int64_t total = 0;
-        std::vector<Key> keys;  // keys[i]: the key at position (i + 1) * stride
-    };
-    std::shared_ptr<const Anchors> find(const std::string& orchestrationID) const;
-    void put(const std::string& orchestrationID, std::shared_ptr<const Anchors> a);
-    // Forgets them unless another connection already put newer ones.
-    void drop(const std::string& orchestrationID, const Anchors* stale);
-    static constexpr std::size_t kMaxOrchestrations = 64;
-
-private:
-    mutable std::mutex mu_;
-    std::unordered_map<std::string, std::shared_ptr<const Anchors>> byOrchestration_;
-};
-
 struct SqliteOptions {
     bool synchronousFull = true;  // false: synchronous=NORMAL
     bool readOnly = false;
@@ -72,7 +44,7 @@ struct SqliteOptions {
     // Unfiltered operation pages past this many rows seek to the nearest remembered key (one per
     // stride) instead of letting SQLite's OFFSET walk every skipped row; 0: always OFFSET.
     int pageAnchorStride = 256;
-    std::shared_ptr<SqlitePageAnchors> pageAnchors;  // null: this connection keeps its own
+    std::shared_ptr<PageAnchors> pageAnchors;  // null: this connection keeps its own
 };
 
 class SqliteStore : public Store, public OperationPageSource {
@@ -176,8 +148,8 @@ private:
                             bool mayAnchor = true);
     Stmt& pageStmt(std::size_t states);   // the one-statement page, by the number of filtered states
     Stmt& totalStmt(std::size_t states);  // existence and totalCount, by the number of filtered states
-    // Deep pages (see SqlitePageAnchors): the anchors of an orchestration, taken on first use.
-    std::shared_ptr<const SqlitePageAnchors::Anchors> pageAnchors(const std::string& orchestrationID);
+    // Deep pages (see PageAnchors): the anchors of an orchestration, taken on first use.
+    std::shared_ptr<const PageAnchors::Anchors> pageAnchors(const std::string& orchestrationID);
     [[noreturn]] void fail(const std::string& what);
 
     std::string path_;
@@ -188,7 +160,7 @@ private:
     static constexpr std::size_t kFilterSlots = 6;  // 0..5 distinct operation states in the filter
     std::array<Stmt*, kFilterSlots> pageStmts_{};
     std::array<Stmt*, kFilterSlots> totalStmts_{};
-    std::shared_ptr<SqlitePageAnchors> anchors_;
+    std::shared_ptr<PageAnchors> anchors_;
     std::uint64_t anchoredPages_ = 0;
     bool group_ = false;    // inside beginGroup .. commitGroup
     bool groupTx_ = false;  // the group's transaction is open (its first write began it)

@@ -117,7 +117,7 @@ private:
     }
 
     const std::string path_;
-    const std::shared_ptr<SqlitePageAnchors> anchors_ = std::make_shared<SqlitePageAnchors>();
+    const std::shared_ptr<PageAnchors> anchors_ = std::make_shared<PageAnchors>();
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;
@@ -142,6 +142,7 @@ protected:
         }
         PostgresOptions ro;
         ro.readOnly = true;
+        ro.pageAnchors = anchors_;  // one scan per orchestration for all readers
         return std::make_unique<PostgresStore>(uri_, ro);
     }
     void give(std::unique_ptr<Store> reader) noexcept override {
@@ -155,6 +156,7 @@ protected:
 
 private:
     const std::string uri_;
+    const std::shared_ptr<PageAnchors> anchors_ = std::make_shared<PageAnchors>();
     std::mutex mu_;
     std::vector<std::unique_ptr<PostgresStore>> idle_;
 };

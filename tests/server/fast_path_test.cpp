@@ -257,7 +257,7 @@ TEST(SqlitePages, DeepPagesFromAnchorsEqualOffsetPagesAcrossInserts) {
     store.insertOperations({randomOperation(rng, "p", 0), randomOperation(rng, "p", 1)});
     keb::server::SqliteOptions ro = anchored;
     ro.readOnly = true;
-    ro.pageAnchors = std::make_shared<keb::server::SqlitePageAnchors>();  // shared, as in the reader pool
+    ro.pageAnchors = std::make_shared<keb::server::PageAnchors>();  // shared, as in the reader pool
     SqliteStore reader(db.path(), ro);
     SqliteStore reader2(db.path(), ro);
     ro.pageAnchors = nullptr;

@@ -187,6 +187,62 @@ TEST(PostgresRuntimeGuard, TwoInProgressOperationsOfOneRuntimeAreRefused) {
     s.insertOperations({e});
 }
 
+// Deep pages seek from a remembered key every pageAnchorStride rows (page_anchors.h) instead of
+// OFFSET. Inserts that sort into the middle move every later position; a state update moves none.
+// Pages of the writer, of two readers sharing anchors (as the reader pool does) and of a reader
+// without anchors must equal the JSON path (listOperations, OFFSET) each time.
+TEST(PostgresPages, DeepPagesFromAnchorsEqualOffsetPagesAcrossInserts) {
+    const std::string uri = freshDatabase();
+    keb::server::PostgresOptions anchored;
+    anchored.pageAnchorStride = 7;
+    PostgresStore store(uri, anchored);
+    store.insertOrchestration(makeOrch("o", 1000, OrchestrationState::InProgress));
+    store.insertOrchestration(makeOrch("p", 1000, OrchestrationState::InProgress));
+    std::vector<keb::Operation> ops;
+    for (int i = 0; i < 120; ++i) ops.push_back(makeOp("o", "op-" + std::to_string(1000 + i), 1000 + (i * 7) % 13, i));
+    store.insertOperations(ops);
+    store.insertOperations({makeOp("p", "p-1", 1000, 0)});
+    keb::server::PostgresOptions ro = anchored;
+    ro.readOnly = true;
+    ro.pageAnchors = std::make_shared<keb::server::PageAnchors>();
+    PostgresStore reader(uri, ro), reader2(uri, ro);
+    ro.pageAnchors = nullptr;
+    ro.pageAnchorStride = 0;
+    PostgresStore plain(uri, ro);
+    auto checkAll = [&](const char* when) {
+        for (int size : {1, 4, 7, 10, 50}) {
+            keb::OperationQuery q;
+            q.pageSize = size;
+            for (q.page = 1;; ++q.page) {
+                const auto want = store.listOperations("o", q);
+                const std::string expected = keb::dumpWire(keb::pageJson(want));
+                for (PostgresStore* s : {&store, &reader, &reader2, &plain}) {
+                    std::string text;
+                    ASSERT_TRUE(s->appendOperationPage("o", q, text));
+                    ASSERT_EQ(text, expected) << when << ", page " << q.page << " size " << size;
+                }
+                if (want.count == 0) break;
+            }
+        }
+    };
+    checkAll("after insert");
+    const auto afterFirst = reader.anchoredPages();
+    EXPECT_GT(afterFirst, 80u);
+    EXPECT_GT(reader2.anchoredPages(), 80u);
+    EXPECT_EQ(plain.anchoredPages(), 0u);
+
+    std::vector<keb::Operation> more;
+    for (int i = 120; i < 150; ++i) more.push_back(makeOp("o", "op-" + std::to_string(1000 + i), 1000 + i % 5, i));
+    store.insertOperations(more);  // created 1000-1004: before most of the first 120
+    checkAll("after a second insert");
+    EXPECT_GT(reader.anchoredPages(), afterFirst);
+
+    Store::WriteBatch b;
+    for (int i = 0; i < 120; i += 3) b.progress.push_back({"o", pc(ops[i].operationID, i, OperationState::Succeeded)});
+    store.apply(b);
+    checkAll("after state updates");
+}
+
 TEST(PostgresMigrations, ReplicasStartingTogetherMigrateOnce) {
     const std::string uri = freshDatabase();
     std::vector<std::thread> threads;
