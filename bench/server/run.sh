@@ -36,17 +36,24 @@ wait_port() {  # file -> port
   for _ in $(seq 1 500); do [ -s "$1" ] && { cat "$1"; return 0; }; sleep 0.01; done
   echo "server did not start" >&2; return 1
 }
-wrk_run() {  # name url [header] -> prints "name req/s p99"
-  local name=$1 url=$2 hdr=${3:-}
-  local out
+wrk_run() {  # name url [header] [server pid] -> prints "name req/s p99 [server CPU per request]"
+  local name=$1 url=$2 hdr=${3:-} pid=${4:-}
+  local out cpu0=0 cpu1=0
+  [ -n "$pid" ] && cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
   if [ -n "$hdr" ]; then out=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency -H "$hdr" "$url"); else out=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "$url"); fi
-  local rps p99 non2xx
+  [ -n "$pid" ] && cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  local rps p99 non2xx n cpu=nan
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  printf '%-52s %12s req/s   p99 %8s%s\n' "$name" "$rps" "$p99" "${non2xx:+   NON-2xx: $non2xx}"
-  echo "$rps ${p99:-nan}" > "$WORK/last"
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  # The server's user+system CPU per request (clock ticks from /proc): unlike req/s, it does not
+  # depend on how the two cores are shared with wrk.
+  [ -n "$pid" ] && [ "${n:-0}" -gt 0 ] && cpu=$(python3 -c "print(f'{($cpu1-$cpu0)/$HZ/$n*1e6:.1f}')")
+  printf '%-52s %12s req/s   p99 %8s   server CPU %6s us/req%s\n' "$name" "$rps" "$p99" "$cpu" "${non2xx:+   NON-2xx: $non2xx}"
+  echo "$rps ${p99:-nan} $cpu" > "$WORK/last"
 }
+HZ=$(getconf CLK_TCK)
 
 echo "== fill: 100,000 operations in one transaction"
 FILL=$("$BIN/keb-server" fill --store "sqlite:$WORK/bench.db" --operations 100000 --state succeeded)
@@ -57,7 +64,7 @@ SECRET=bench-secret-0123456789
 TOKEN=$("$BIN/keb-server" token --secret "$SECRET" --scope broker-upgrade:read --ttl 1h)
 # One keb-server per store (flock): the cache-off server gets its own copy of the filled file.
 case "$CACHE" in on) MODES="on" ;; off) MODES="off" ;; *) MODES="on off" ;; esac
-declare -A SPORT
+declare -A SPORT SPID
 for mode in $MODES; do
   cp "$WORK/bench.db" "$WORK/bench-$mode.db"
   [ -f "$WORK/bench.db-wal" ] && cp "$WORK/bench.db-wal" "$WORK/bench-$mode.db-wal"
@@ -66,6 +73,7 @@ for mode in $MODES; do
     >"$WORK/server-$mode.out" 2>"$WORK/server-$mode.log" &
   PIDS+=($!)
   SERVER_PIDS+=($!)
+  SPID[$mode]=$!
   SPORT[$mode]=$(wait_port "$WORK/port-$mode")
 done
 FIRST=${MODES%% *}
@@ -73,6 +81,7 @@ PORT=${SPORT[$FIRST]}
 BPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 "$BIN/keb-bare-http" "$BPORT" 32 10240 "$KA" >/dev/null 2>&1 &
 PIDS+=($!)
+BPID=$!
 for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$BPORT/" && break; sleep 0.01; done
 
 OPS_PATH="/orchestrations/$ID/operations?page_size=100"
@@ -84,6 +93,7 @@ OPS_BYTES=$(curl -s -H "Authorization: Bearer $TOKEN" "$OPS_URL" | wc -c)
 B2PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 "$BIN/keb-bare-http" "$B2PORT" 32 "$OPS_BYTES" "$KA" >/dev/null 2>&1 &
 PIDS+=($!)
+B2PID=$!
 for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$B2PORT/" && break; sleep 0.01; done
 echo "   page of 100 operations: $OPS_BYTES bytes; one orchestration: $(curl -s -H "Authorization: Bearer $TOKEN" "$ONE_URL" | wc -c) bytes; bare: $(curl -s "http://127.0.0.1:$BPORT/" | wc -c) bytes"
 if [ "$MODES" = "on off" ]; then  # both servers must answer the same bytes
@@ -97,28 +107,29 @@ ROUNDS=${KEB_BENCH_ROUNDS:-3}
 echo "== wrk -t$THREADS -c$CONN -d$DUR, $ROUNDS interleaved rounds (access log $ACCESS_LOG, response cache: $MODES, $KA requests per connection for keb-server and the bare handlers; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 : > "$WORK/results"
 for r in $(seq 1 "$ROUNDS"); do
-  wrk_run "bare cpp-httplib, fixed 10 KB JSON" "http://127.0.0.1:$BPORT/"
+  wrk_run "bare cpp-httplib, fixed 10 KB JSON" "http://127.0.0.1:$BPORT/" "" "$BPID"
   echo "bare $(cat "$WORK/last")" >> "$WORK/results"
   for mode in $MODES; do
-    wrk_run "GET /orchestrations/{id}/operations?page_size=100 [cache $mode]" "http://127.0.0.1:${SPORT[$mode]}$OPS_PATH" "Authorization: Bearer $TOKEN"
+    wrk_run "GET /orchestrations/{id}/operations?page_size=100 [cache $mode]" "http://127.0.0.1:${SPORT[$mode]}$OPS_PATH" "Authorization: Bearer $TOKEN" "${SPID[$mode]}"
     echo "ops-$mode $(cat "$WORK/last")" >> "$WORK/results"
-    wrk_run "GET /orchestrations/{id} [cache $mode]" "http://127.0.0.1:${SPORT[$mode]}$ONE_PATH" "Authorization: Bearer $TOKEN"
+    wrk_run "GET /orchestrations/{id} [cache $mode]" "http://127.0.0.1:${SPORT[$mode]}$ONE_PATH" "Authorization: Bearer $TOKEN" "${SPID[$mode]}"
     echo "one-$mode $(cat "$WORK/last")" >> "$WORK/results"
   done
-  wrk_run "(context) bare cpp-httplib, same size as the page" "http://127.0.0.1:$B2PORT/"
+  wrk_run "(context) bare cpp-httplib, same size as the page" "http://127.0.0.1:$B2PORT/" "" "$B2PID"
   echo "bare2 $(cat "$WORK/last")" >> "$WORK/results"
 done
 python3 - "$WORK/results" <<'PY'
 import sys, statistics
-rps, p99 = {}, {}
+rps, p99, cpu = {}, {}, {}
 def ms(v):
     for unit, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
         if v.endswith(unit): return float(v[:-len(unit)]) * f
     return float("nan")
 for line in open(sys.argv[1]):
-    k, r, p = line.split()
+    k, r, p, c = line.split()
     rps.setdefault(k, []).append(float(r))
     p99.setdefault(k, []).append(ms(p))
+    cpu.setdefault(k, []).append(float(c))
 m = {k: statistics.median(v) for k, v in rps.items()}
 q = {k: statistics.median(v) for k, v in p99.items()}
 names = {"bare": "bare cpp-httplib, fixed 10 KB JSON", "bare2": "(context) bare, body of the page's size",
@@ -139,13 +150,22 @@ if "bare2" in m:
             per_round = " / ".join(f"{o/b*100:.0f}" for o, b in zip(rps[f"ops-{mode}"], rps["bare2"]))
             print(f"   operations page, cache {mode} / bare handler with a body of the page's size: "
                   f"{m[f'ops-{mode}']/m['bare2']*100:.0f}% (rounds {per_round} %; target >= {target}%)")
+    # The same comparison by server CPU per request (bare's / keb-server's): wrk shares the two
+    # cores with the servers, so req/s moves with scheduling; CPU per request much less.
+    c = {k: statistics.median(v) for k, v in cpu.items()}
+    for mode in ("on", "off"):
+        k = f"ops-{mode}"
+        if k in c and c[k] == c[k] and c["bare2"] == c["bare2"]:
+            print(f"   operations page, cache {mode}: server CPU {c[k]:.1f} us/request, bare (page size) "
+                  f"{c['bare2']:.1f}: efficiency {c['bare2']/c[k]*100:.0f}% (rounds "
+                  + " / ".join(f"{b/o*100:.0f}" for o, b in zip(cpu[k], cpu["bare2"])) + " %)")
 PY
 if [ -n "${SPORT[off]:-}" ]; then
   # The last page (offset 99,900): without the remembered keys SQLite's OFFSET walks every row
   # before it (~45 req/s before the anchors of 2026-12-07).
   echo "== deep page, cache off (one run)"
   wrk_run "GET /orchestrations/{id}/operations?page_size=100&page=1000 [cache off]" \
-    "http://127.0.0.1:${SPORT[off]}$OPS_PATH&page=1000" "Authorization: Bearer $TOKEN"
+    "http://127.0.0.1:${SPORT[off]}$OPS_PATH&page=1000" "Authorization: Bearer $TOKEN" "${SPID[off]}"
 fi
 for p in "${SERVER_PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
 
