@@ -6,6 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <unistd.h>
 #include <future>
 #include <memory>
 #include <stdexcept>
@@ -16,6 +20,7 @@
 #include "keb/forwarding_store.h"
 #include "keb/memory_store.h"
 #include "metrics.h"
+#include "sqlite_store.h"
 
 namespace keb::server {
 namespace {
@@ -174,6 +179,105 @@ TEST(EngineLoop, CallsAfterAStoreFailureFailInsteadOfWaitingForever) {
     const std::string what = answered.get();
     EXPECT_EQ(what.rfind("EngineStoppedError", 0), 0u) << what;
     loop.stop();
+}
+
+
+// N runtimes rt-0 .. rt-(N-1).
+class ManyRuntimeFleet : public FleetSource {
+public:
+    explicit ManyRuntimeFleet(int n) {
+        for (int i = 0; i < n; ++i) {
+            Runtime r;
+            r.runtimeID = "rt-" + std::to_string(i);
+            r.instanceID = "inst-" + std::to_string(i);
+            r.globalAccountID = "ga-1";
+            r.subAccountID = "sa-" + std::to_string(i);
+            r.planName = "azure";
+            r.region = "westeurope";
+            r.shootName = "shoot-" + std::to_string(i);
+            runtimes_.push_back(r);
+        }
+    }
+    FleetSnapshot snapshot(Millis) override { return {true, "", &runtimes_, nullptr}; }
+    std::optional<Runtime> find(const std::string& id, Millis) override {
+        for (const auto& r : runtimes_)
+            if (r.runtimeID == id) return r;
+        return std::nullopt;
+    }
+
+private:
+    std::vector<Runtime> runtimes_;
+};
+
+// At every start() the operation is read from the database file through a connection of its own:
+// only committed writes are visible there.
+class CommittedStateBackend : public UpgradeBackend {
+public:
+    explicit CommittedStateBackend(const std::string& path) : reader_(path, readOnly()) {}
+    StepResult start(OrchestrationType, const Operation& op, Millis) override {
+        std::lock_guard<std::mutex> lk(mu_);
+        ++starts;
+        const auto stored = reader_.getOperation(op.orchestrationID, op.operationID);
+        if (!stored || stored->state != OperationState::InProgress)
+            notCommitted.push_back(op.operationID + (stored ? " " + std::string(toString(stored->state)) : " missing"));
+        return StepResult::done();
+    }
+    StepResult poll(OrchestrationType, const Operation&, Millis) override { return StepResult::done(); }
+    int starts = 0;
+    std::vector<std::string> notCommitted;
+    std::mutex mu_;
+
+private:
+    static SqliteOptions readOnly() {
+        SqliteOptions o;
+        o.readOnly = true;
+        return o;
+    }
+    SqliteStore reader_;
+};
+
+// Group commit (issue 15): a start goes to a worker only after the round that marked its operation
+// `in progress` is committed. Each commit here takes 20 ms longer, so a start handed out before
+// its round's commit finds the operation not yet `in progress` in the file, every time (unlike
+// CrashTest's kill -9, which needs a kill inside that window).
+TEST(EngineLoop, AStartIsHandedOutOnlyAfterItsInProgressIsCommitted) {
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("keb-loop-commit-" + std::to_string(::getpid()) + ".db")).string();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    {
+        SqliteStore store(path);
+        ManyRuntimeFleet fleet(24);
+        CommittedStateBackend backend(path);
+        SeededIdGenerator ids(7);
+        Metrics metrics;
+        EngineConfig config;
+        config.pollInterval = 10;
+        EngineLoop loop(store, fleet, backend, ids, config, 4, metrics, nullptr);
+        loop.setCommitGroup([&] { store.beginGroup(); },
+                            [&] {
+                                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                                store.commitGroup();
+                            });
+        loop.start();
+        Parameters p = kymaForAll();
+        p.strategy.workers = 6;
+        const std::string id =
+            loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
+        OrchestrationState state = OrchestrationState::Pending;
+        const auto t0 = std::chrono::steady_clock::now();
+        while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30 * keb::test::kTimeScale)) {
+            state = loop.call([&](Engine&, Millis) { return store.getOrchestration(id)->state; });
+            if (isFinished(state)) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        loop.stop();
+        EXPECT_EQ(state, OrchestrationState::Succeeded);
+        std::lock_guard<std::mutex> lk(backend.mu_);
+        EXPECT_EQ(backend.starts, 24);
+        EXPECT_TRUE(backend.notCommitted.empty())
+            << backend.notCommitted.size() << " starts before their commit, e.g. " << backend.notCommitted.front();
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
 }  // namespace
