@@ -236,11 +236,11 @@ private:
     SqliteStore reader_;
 };
 
-// Group commit (issue 15): a start goes to a worker only after the round that marked its operation
-// `in progress` is committed. Each commit here takes 20 ms longer, so a start handed out before
+// Group commit (issue 15): a call's answer (the 202), and a start to a worker, come only after the
+// round that wrote them (the orchestration; the operation `in progress`) is committed. Each commit here takes 20 ms longer, so a start handed out before
 // its round's commit finds the operation not yet `in progress` in the file, every time (unlike
 // CrashTest's kill -9, which needs a kill inside that window).
-TEST(EngineLoop, AStartIsHandedOutOnlyAfterItsInProgressIsCommitted) {
+TEST(EngineLoop, AnswersAndStartsAreHandedOutOnlyAfterTheirRoundIsCommitted) {
     const std::string path = (std::filesystem::temp_directory_path() /
                               ("keb-loop-commit-" + std::to_string(::getpid()) + ".db")).string();
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
@@ -263,6 +263,13 @@ TEST(EngineLoop, AStartIsHandedOutOnlyAfterItsInProgressIsCommitted) {
         p.strategy.workers = 6;
         const std::string id =
             loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
+        {
+            // The answer (the API's 202) follows the commit too: the orchestration is in the file.
+            SqliteOptions ro;
+            ro.readOnly = true;
+            SqliteStore check(path, ro);
+            EXPECT_TRUE(check.getOrchestration(id).has_value()) << "the call returned before its commit";
+        }
         OrchestrationState state = OrchestrationState::Pending;
         const auto t0 = std::chrono::steady_clock::now();
         while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30 * keb::test::kTimeScale)) {
