@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "keb/backend.h"
 #include "keb/model.h"
@@ -24,11 +25,12 @@ public:
     // fleet's size: a rollout starts about one operation per runtime).
     void reserve(std::size_t operations, std::size_t runtimes) {
         ops_.reserve(operations);
-        perRuntime_.reserve(runtimes);
+        upgradedRuntimes_.reserve(operations);
+        (void)runtimes;  // the per-runtime counts are only built when asked for (upgradesOf)
     }
-    // A hint that start(op) or poll(op) follows soon: starts loading the table slots it reads
-    // (the record of op, and for a start the runtime's count). No effect on results.
-    void prefetch(const Operation& op, bool starting) const;
+    // A hint that start(op) or poll(op) follows soon: starts loading the table slot it reads
+    // (the record of op). No effect on results.
+    void prefetch(const Operation& op) const;
 
     FaultPlan& plan() { return plan_; }
     const FaultPlan& plan() const { return plan_; }
@@ -60,8 +62,12 @@ private:
     FaultPlan plan_;
     std::uint64_t seed_;
     UpgradeFate lastFate_;
-    FlatMap<Record> ops_;                 // hashWords(operationID)
-    FlatMap<std::uint32_t> perRuntime_;   // hashWords(runtimeID)
+    FlatMap<Record> ops_;                 // idKey(operationID)
+    // The runtime of every real upgrade, in start order (idKey(runtimeID)): appending costs no
+    // table miss per start; upgradesOf() (tests, tools) folds them into perRuntime_ when asked.
+    std::vector<std::uint64_t> upgradedRuntimes_;
+    mutable FlatMap<std::uint32_t> perRuntime_;  // idKey(runtimeID), upgradedRuntimes_[0, folded_)
+    mutable std::size_t folded_ = 0;
     std::uint64_t upgrades_ = 0, duplicateStarts_ = 0, dryRunStarts_ = 0, polls_ = 0, failures_ = 0,
                   successes_ = 0, unknownPolls_ = 0;
 };

@@ -49,6 +49,23 @@ inline std::uint64_t hashWords(std::string_view s, std::uint64_t h = kFnvOffset)
     return h;
 }
 
+// A 64-bit key of an id for the simulator's own tables (the backend's records, the runtime
+// bookkeeping), never for anything reported or hashed into the event log. The 8-byte words of s
+// (the last one overlapping) are mixed independently and summed: a 36-character UUID is five
+// parallel mix64s, a few cycles of latency instead of hashWords' chain of nine dependent steps.
+// The same value on every platform. Shorter ids (tests) use hashWords.
+inline std::uint64_t idKey(std::string_view s) {
+    const std::size_t n = s.size();
+    if (n < 8) return hashWords(s);
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    std::uint64_t acc = mix64(n);
+    std::uint64_t k = 0x6a09e667f3bcc909ull;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8, k += kGoldenGamma) acc += mix64(loadLittleEndian64(p + i) ^ k);
+    if (i < n) acc += mix64(loadLittleEndian64(p + n - 8) ^ k);
+    return acc;
+}
+
 // Uniform double in [0, 1) from 53 bits of x.
 inline double unitFromBits(std::uint64_t x) { return static_cast<double>(x >> 11) * 0x1.0p-53; }
 
