@@ -22,7 +22,7 @@ StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now)
     }
     const UpgradeFate f = decideFate(plan_, seed_, op, now);
     lastFate_ = f;
-    *rec = Record{now, f.duration, f.fails, f.hangs};
+    *rec = Record::of(now + f.duration, f.fails, f.hangs);
     ++upgrades_;
     upgradedRuntimes_.push_back(idKey(op.runtimeID));
     return StepResult::again(0, "upgrade started");
@@ -37,8 +37,8 @@ StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) 
         return StepResult::failed("upgrade backend: no upgrade known for operation " + op.operationID);
     }
     const Record& r = *rec;
-    if (r.hangs || now < r.startedAt + r.duration) return StepResult::again(0);  // no new note: the operation keeps "upgrade started"
-    if (r.fails) {
+    if (r.hangs() || now < r.endsAt()) return StepResult::again(0);  // no new note: the operation keeps "upgrade started"
+    if (r.fails()) {
         ++failures_;
         return StepResult::failed(plan_.failureReason);
     }
