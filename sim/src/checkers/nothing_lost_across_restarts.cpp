@@ -16,8 +16,8 @@ namespace {
 using Snapshot = std::vector<std::pair<std::uint64_t, OperationState>>;
 
 // Sorts the pairs into the order std::sort gives them (key, then state): a stable LSD radix sort,
-// the state first, then the key 16 bits at a time. 100,000 pairs at each restart of a large
-// rollout, in four passes over them instead of a comparison sort.
+// the state first, then the key a byte at a time. 100,000 pairs at each restart of a large
+// rollout, in nine linear passes instead of a comparison sort.
 void sortSnapshot(Snapshot& v) {
     using Pair = Snapshot::value_type;
     Snapshot tmp(v.size());
@@ -32,8 +32,8 @@ void sortSnapshot(Snapshot& v) {
     // States are 0 .. Canceled: one byte, in enum order (what std::pair's < compares).
     static_assert(static_cast<int>(OperationState::Pending) == 0 && static_cast<int>(OperationState::Canceled) < 256);
     pass([](const Pair& p) { return static_cast<std::size_t>(p.second); }, 256);
-    for (int shift = 0; shift < 64; shift += 16)
-        pass([shift](const Pair& p) { return static_cast<std::size_t>((p.first >> shift) & 0xFFFF); }, 65536);
+    for (int shift = 0; shift < 64; shift += 8)  // 256 buckets a pass: the scattered writes stay in cache
+        pass([shift](const Pair& p) { return static_cast<std::size_t>((p.first >> shift) & 0xFF); }, 256);
 }
 
 class NothingLostAcrossRestarts : public Checker {
