@@ -69,6 +69,14 @@ public:
     // The handle of s, adding it when new. `current` (a handle or kNone) is checked first: an
     // update usually writes back the value a field already has.
     std::uint32_t intern(std::string_view s, std::uint32_t current = kNone) {
+        if (current != kNone) {
+            // The usual case of a hint (a field written back unchanged, the next operation of a
+            // rollout with the same plan, region, description): a raw entry compared as it is,
+            // nothing encoded. A raw entry never holds UUID-shaped text (that is packed), so an
+            // equal one is the entry encoding would find.
+            const unsigned char* e = at(current);
+            if (e[0] != kUuid && rawView(e) == s) return current;
+        }
         encode(s);  // once: the check against current compares encoded bytes
         ScratchTrim trim{key_};
         if (current != kNone && sameAsKey(current)) return current;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <string_view>
 
 namespace keb {
 namespace {
@@ -219,20 +220,33 @@ std::optional<Millis> parseDuration(std::string_view s) {
 
 std::string formatDuration(Millis d) {
     if (d == 0) return "0s";
-    std::string out;
+    // Written into a buffer (the simulator formats one per started upgrade): the same text as
+    // appending std::to_string(part) + unit for each non-zero part.
+    char buf[64];
+    char* out = buf;
     std::uint64_t u;
     if (d < 0) {
-        out = "-";
+        *out++ = '-';
         u = static_cast<std::uint64_t>(-(d + 1)) + 1;
     } else {
         u = static_cast<std::uint64_t>(d);
     }
-    const std::uint64_t h = u / kHour, m = (u / kMinute) % 60, s = (u / kSecond) % 60, ms = u % 1000;
-    if (h) out += std::to_string(h) + "h";
-    if (m) out += std::to_string(m) + "m";
-    if (s) out += std::to_string(s) + "s";
-    if (ms) out += std::to_string(ms) + "ms";
-    return out;
+    auto part = [&out](std::uint64_t v, std::string_view unit) {
+        if (!v) return;
+        char digits[20];
+        int n = 0;
+        do {
+            digits[n++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (n) *out++ = digits[--n];
+        for (char c : unit) *out++ = c;
+    };
+    part(u / kHour, "h");
+    part((u / kMinute) % 60, "m");
+    part((u / kSecond) % 60, "s");
+    part(u % 1000, "ms");
+    return std::string(buf, static_cast<std::size_t>(out - buf));
 }
 
 }  // namespace keb

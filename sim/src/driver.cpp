@@ -110,7 +110,6 @@ bool Simulation::step() {
     now_ = std::max(now_, ev.at);
     ++eventsProcessed_;
     process(ev);
-    flushCreated();  // nothing held back between steps
     if (scenario_.engine.notifications) deliverNotifications();
     return true;
 }
@@ -169,9 +168,6 @@ void Simulation::process(const SimEvent& ev) {
                 p.action.op.reset();
                 return;
             }
-            // A final result ends the operation: its runtime's entry is updated from onEvent
-            // (operation.state) once the engine has written the store; start loading it now.
-            if (p.result.kind != StepResult::Kind::Again) runtimes_.prefetch(world::hashWords(p.action.operation().runtimeID));
             try {
                 engine_->complete(p.action, p.result, now_);
             } catch (const std::exception& ex) {
@@ -210,7 +206,7 @@ void Simulation::tickEngine() {
     // tick before the first one is served, so that the misses overlap.
     for (const Action& a : actions) {
         const bool starting = a.kind == Action::Kind::Start;
-        backend_->prefetch(a.operation(), starting);
+        backend_->prefetch(a.operation());
         if (starting) fleet_->prefetch(a.operation().runtimeID);
     }
     for (Action& a : actions) {
@@ -523,18 +519,21 @@ void Simulation::observe(const EngineEvent& e) {
     }
     OrchestrationInfo* info = infoFor(e.orchestrationID);
     const int orchIdx = info ? static_cast<int>(info - orchs_.data()) : -1;
+    const std::uint64_t runtimeKey = world::idKey(e.runtimeID);
     if (created) {
-        noteCreated(world::hashWords(e.runtimeID), orchIdx);
+        noteStatus(runtimeKey, orchIdx, OperationState::Pending);
         return;
     }
-    flushCreated();
     if (start) {
         // The Start action comes out of this tick and checkStartWindow looks the runtime up in
         // the fleet: start loading its index slot now, while the engine finishes the tick.
         if (info && info->usesWindows) fleet_->prefetchIndex(e.runtimeID);
-        RuntimeEntry& rt = runtimes_[world::hashWords(e.runtimeID)];
-        rt.status = RuntimeStatus{orchIdx, OperationState::InProgress};
-        if (!inProgress_.emplace(world::hashWords(e.operationID), static_cast<std::uint32_t>(orchIdx)).second) return;
+        noteStatus(runtimeKey, orchIdx, OperationState::InProgress);
+        {
+            const auto [orch, inserted] = inProgress_.insert(world::idKey(e.operationID));
+            if (!inserted) return;
+            *orch = static_cast<std::uint32_t>(orchIdx);
+        }
         HourStats& h = hour(e.at);
         ++h.started;
         ++inProgressTotal_;
@@ -555,7 +554,7 @@ void Simulation::observe(const EngineEvent& e) {
                         " at " + formatRfc3339(e.at));
             }
         }
-        if (++rt.busy > 1) {
+        if (++busy_[runtimeKey] > 1) {
             ++concurrentUpgrades_;
             if (violationSamples_.size() < kMaxSamples)
                 violationSamples_.push_back("two upgrades of runtime " + std::string(e.runtimeID) + " at once at " +
@@ -564,16 +563,16 @@ void Simulation::observe(const EngineEvent& e) {
     } else {  // operation.state
         auto st = parseOperationState(e.state);
         if (!st) return;
-        RuntimeEntry& rt = runtimes_[world::hashWords(e.runtimeID)];
-        rt.status = RuntimeStatus{orchIdx, *st};
+        noteStatus(runtimeKey, orchIdx, *st);
         if (!isFinished(*st)) return;
         ++hour(e.at).finished;
-        auto it = inProgress_.find(world::hashWords(e.operationID));
-        if (it == inProgress_.end()) return;
-        if (it->second < orchs_.size()) --orchs_[it->second].running;
-        inProgress_.erase(it);
+        const std::uint64_t opKey = world::idKey(e.operationID);
+        const std::uint32_t* orch = inProgress_.find(opKey);
+        if (!orch) return;
+        if (*orch < orchs_.size()) --orchs_[*orch].running;
+        inProgress_.erase(opKey);
         --inProgressTotal_;
-        if (rt.busy > 0) --rt.busy;
+        if (int* b = busy_.find(runtimeKey); b && --*b == 0) busy_.erase(runtimeKey);
     }
 }
 
@@ -635,30 +634,30 @@ std::string Simulation::submitted(int i) const {
     return orchs_[static_cast<std::size_t>(submitToOrch_[i])].orchestrationID;
 }
 
-void Simulation::writeOldestCreated() const {
-    const CreatedNote& n = created_[createdHead_];
-    runtimes_[n.key].status = RuntimeStatus{n.orchestration, OperationState::Pending};
-    createdHead_ = (createdHead_ + 1) % kCreatedLag;
-    --createdCount_;
+void Simulation::writeOldestStatus() const {
+    const StatusNote& n = notes_[notesHead_];
+    runtimes_[n.key] = RuntimeStatus{n.orchestration, n.state};
+    notesHead_ = (notesHead_ + 1) % kStatusLag;
+    --notesCount_;
 }
 
-void Simulation::noteCreated(std::uint64_t key, int orchestration) {
+void Simulation::noteStatus(std::uint64_t key, int orchestration, OperationState state) {
     runtimes_.prefetch(key);
-    // The oldest one's slot has had kCreatedLag events to load.
-    if (createdCount_ == kCreatedLag) writeOldestCreated();
-    created_[(createdHead_ + createdCount_) % kCreatedLag] = CreatedNote{key, orchestration};
-    ++createdCount_;
+    // The oldest one's slot has had kStatusLag events to load.
+    if (notesCount_ == kStatusLag) writeOldestStatus();
+    notes_[(notesHead_ + notesCount_) % kStatusLag] = StatusNote{key, orchestration, state};
+    ++notesCount_;
 }
 
-void Simulation::flushCreated() const {
-    while (createdCount_ > 0) writeOldestCreated();
+void Simulation::flushStatus() const {
+    while (notesCount_ > 0) writeOldestStatus();
 }
 
 std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {
-    flushCreated();
-    const RuntimeEntry* rt = runtimes_.find(world::hashWords(runtimeID));
+    flushStatus();
+    const RuntimeStatus* rt = runtimes_.find(world::idKey(runtimeID));
     if (!rt) return std::nullopt;
-    return rt->status;
+    return *rt;
 }
 
 std::optional<Operation> Simulation::latestOperation(const std::string& runtimeID) {
@@ -673,7 +672,7 @@ std::optional<Operation> Simulation::latestOperation(const std::string& runtimeI
 
 std::size_t Simulation::approxBytes() const {
     return fleet_->approxBytes() + backend_->approxBytes() +
-           runtimes_.bytes() +
+           runtimes_.bytes() + inProgress_.bytes() + busy_.bytes() +
            queue_.size() * sizeof(SimEvent) + pending_.capacity() * sizeof(Pending);
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -81,6 +83,32 @@ TEST(TimeFmt, Durations) {
     EXPECT_EQ(formatDuration(-2 * kSecond), "-2s");
     for (Millis d : {Millis{1}, Millis{999}, kHour + 1, 3 * kDay + 7 * kSecond, Millis{123456789}})
         EXPECT_EQ(parseDuration(formatDuration(d)), d) << formatDuration(d);
+}
+
+// formatDuration writes its digits into a buffer: the same text as "<n>h<n>m<n>s<n>ms" built
+// with std::to_string (non-zero parts only, "-" first when negative), over many durations and the
+// extremes.
+TEST(TimeFormat, DurationTextMatchesToString) {
+    auto expected = [](Millis d) {
+        if (d == 0) return std::string("0s");
+        std::string out = d < 0 ? "-" : "";
+        const std::uint64_t u = d < 0 ? static_cast<std::uint64_t>(-(d + 1)) + 1 : static_cast<std::uint64_t>(d);
+        const std::uint64_t parts[] = {u / kHour, (u / kMinute) % 60, (u / kSecond) % 60, u % 1000};
+        const char* units[] = {"h", "m", "s", "ms"};
+        for (int k = 0; k < 4; ++k)
+            if (parts[k]) out += std::to_string(parts[k]) + units[k];
+        return out;
+    };
+    std::uint64_t x = 777;
+    for (int i = 0; i < 20000; ++i) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        const Millis d = static_cast<Millis>(x >> (i % 64));  // every magnitude, both signs
+        ASSERT_EQ(formatDuration(d), expected(d)) << d;
+    }
+    for (Millis d : {std::numeric_limits<Millis>::min(), std::numeric_limits<Millis>::max(), Millis{-1}, Millis{1000},
+                     kHour, 10 * kHour + 1})
+        EXPECT_EQ(formatDuration(d), expected(d)) << d;
+    EXPECT_EQ(formatDuration(kHour + 2 * kMinute + 3 * kSecond + 4), "1h2m3s4ms");
 }
 
 // formatRfc3339 writes digits by hand; check it against snprintf over many instants, and the

@@ -423,3 +423,49 @@ TEST(BigAllocator, LargeBlocksAlignedContentsKept) {
     EXPECT_EQ(r.capacity(), 4096u);
     for (std::uint64_t k = 1; k <= 1000; ++k) ASSERT_EQ(*r.find(k), static_cast<int>(k));
 }
+
+// FlatMap::erase (the simulator's tables of what is in progress): removing keys from clusters
+// that wrap around the end of the table keeps every other key findable (backward shift), against
+// a std::map doing the same inserts and erases.
+TEST(FlatMap, EraseKeepsTheOtherKeysFindable) {
+    FlatMap<int> m;
+    std::map<std::uint64_t, int> ref;
+    Rng rng(7);
+    for (int round = 0; round < 20000; ++round) {
+        // Keys crowd the home slots around the end of the table whatever its size (low bits
+        // 4096 - 20 .. 4096 + 19, modulo the table), so probe runs cluster and wrap around.
+        const std::uint64_t key = ((4096 - 20 + rng.below(40)) & 4095) | (rng.below(4) << 60);
+        if (rng.below(3) == 0) {
+            EXPECT_EQ(m.erase(key), ref.erase(key) == 1) << round;
+        } else {
+            m[key] = round;
+            ref[key] = round;
+        }
+        ASSERT_EQ(m.size(), ref.size());
+        if (round % 97 == 0)
+            for (const auto& [k, v] : ref) ASSERT_TRUE(m.find(k) && *m.find(k) == v) << round << " " << k;
+    }
+    for (const auto& [k, v] : ref) ASSERT_EQ(*m.find(k), v);
+    for (std::uint64_t d = 0; d < 40; ++d)
+        for (std::uint64_t hi = 0; hi < 4; ++hi) {
+            const std::uint64_t key = ((4096 - 20 + d) & 4095) | (hi << 60);
+            if (!ref.count(key)) EXPECT_EQ(m.find(key), nullptr);
+        }
+    EXPECT_FALSE(FlatMap<int>().erase(5));
+}
+
+// idKey: the simulator's table key of an id. Deterministic, spreads UUIDs that differ in one
+// character anywhere (also in the overlapping last word), and short ids fall back to hashWords.
+TEST(IdKey, DistinctForIdsDifferingAnywhere) {
+    const std::string base = "0f8e2c4a-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
+    std::set<std::uint64_t> keys{idKey(base)};
+    for (std::size_t i = 0; i < base.size(); ++i) {
+        std::string s = base;
+        s[i] = s[i] == 'a' ? 'b' : 'a';
+        keys.insert(idKey(s));
+    }
+    EXPECT_EQ(keys.size(), base.size() + 1);
+    EXPECT_EQ(idKey(base), idKey(std::string(base)));
+    EXPECT_EQ(idKey("op-1"), hashWords("op-1"));
+    EXPECT_NE(idKey("runtime-00000001"), idKey("runtime-00000002"));
+}

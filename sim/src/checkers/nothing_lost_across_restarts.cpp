@@ -3,6 +3,7 @@
 // changed, everything unfinished at a restart finished later, every accepted orchestration finished.
 // Watches restarts: the operations' states are taken from the store at each one.
 #include <algorithm>
+#include <vector>
 #include <utility>
 
 #include "common.h"
@@ -12,10 +13,33 @@
 namespace keb::sim::checkers {
 namespace {
 
+using Snapshot = std::vector<std::pair<std::uint64_t, OperationState>>;
+
+// Sorts the pairs into the order std::sort gives them (key, then state): a stable LSD radix sort,
+// the state first, then the key a byte at a time. 100,000 pairs at each restart of a large
+// rollout, in nine linear passes instead of a comparison sort.
+void sortSnapshot(Snapshot& v) {
+    using Pair = Snapshot::value_type;
+    Snapshot tmp(v.size());
+    std::vector<std::size_t> count;
+    auto pass = [&](auto digitOf, std::size_t buckets) {
+        count.assign(buckets + 1, 0);
+        for (const Pair& p : v) ++count[digitOf(p) + 1];
+        for (std::size_t b = 1; b <= buckets; ++b) count[b] += count[b - 1];
+        for (const Pair& p : v) tmp[count[digitOf(p)]++] = p;
+        v.swap(tmp);
+    };
+    // States are 0 .. Canceled: one byte, in enum order (what std::pair's < compares).
+    static_assert(static_cast<int>(OperationState::Pending) == 0 && static_cast<int>(OperationState::Canceled) < 256);
+    pass([](const Pair& p) { return static_cast<std::size_t>(p.second); }, 256);
+    for (int shift = 0; shift < 64; shift += 8)  // 256 buckets a pass: the scattered writes stay in cache
+        pass([shift](const Pair& p) { return static_cast<std::size_t>((p.first >> shift) & 0xFF); }, 256);
+}
+
 class NothingLostAcrossRestarts : public Checker {
 public:
     void onRestart(Simulation& sim) override {
-        std::vector<std::pair<std::uint64_t, OperationState>> snap;
+        Snapshot snap;
         std::size_t total = 16;
         for (const auto& info : sim.orchestrations())
             for (const auto& [state, n] : sim.store().operationStats(info.orchestrationID))
@@ -23,9 +47,9 @@ public:
         snap.reserve(total);
         for (const auto& info : sim.orchestrations())
             sim.store().forEachOperationBrief(info.orchestrationID, [&](const Store::OperationBrief& op) {
-                snap.emplace_back(world::hashWords(op.operationID), op.state);
+                snap.emplace_back(world::idKey(op.operationID), op.state);
             });
-        std::sort(snap.begin(), snap.end());
+        sortSnapshot(snap);
         // Since the previous restart nothing may have vanished and no final state may have changed.
         // Both lists are sorted: one merge walk finds what lower_bound would for each entry (the
         // probes (h, Pending) never decrease along atRestart_).
@@ -45,7 +69,7 @@ public:
     void scan(Simulation& sim, const OrchestrationInfo& info, const Operation& op) override {
         (void)sim;
         (void)info;
-        current_[world::hashWords(op.operationID)] = op.state;
+        current_[world::idKey(op.operationID)] = op.state;
     }
 
     void verdict(Simulation& sim, std::vector<CheckResult>& out) override {
@@ -69,10 +93,10 @@ public:
     }
 
 private:
-    // Operation states at the last restart: hashWords(operationID) -> state, sorted.
-    std::vector<std::pair<std::uint64_t, OperationState>> atRestart_;
+    // Operation states at the last restart: idKey(operationID) -> state, sorted.
+    Snapshot atRestart_;
     std::int64_t lost_ = 0;  // found missing or changed at a later restart
-    world::FlatMap<OperationState> current_;  // the end's scan: hashWords(operationID) -> state
+    world::FlatMap<OperationState> current_;  // the end's scan: idKey(operationID) -> state
 };
 
 }  // namespace

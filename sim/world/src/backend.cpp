@@ -6,7 +6,7 @@
 namespace keb::world {
 
 StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now) {
-    const std::uint64_t key = hashWords(op.operationID);
+    const std::uint64_t key = idKey(op.operationID);
     if (op.dryRun) {  // never recorded (only a repeated start of a real upgrade is recognised)
         if (ops_.contains(key)) {
             ++duplicateStarts_;
@@ -22,23 +22,23 @@ StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now)
     }
     const UpgradeFate f = decideFate(plan_, seed_, op, now);
     lastFate_ = f;
-    *rec = Record{now, f.duration, f.fails, f.hangs};
+    *rec = Record::of(now + f.duration, f.fails, f.hangs);
     ++upgrades_;
-    ++perRuntime_[hashWords(op.runtimeID)];
+    upgradedRuntimes_.push_back(idKey(op.runtimeID));
     return StepResult::again(0, "upgrade started");
 }
 
 StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) {
     ++polls_;
-    const Record* rec = ops_.find(hashWords(op.operationID));
+    const Record* rec = ops_.find(idKey(op.operationID));
     if (!rec) {
         if (op.dryRun) return StepResult::done();
         ++unknownPolls_;
         return StepResult::failed("upgrade backend: no upgrade known for operation " + op.operationID);
     }
     const Record& r = *rec;
-    if (r.hangs || now < r.startedAt + r.duration) return StepResult::again(0);  // no new note: the operation keeps "upgrade started"
-    if (r.fails) {
+    if (r.hangs() || now < r.endsAt()) return StepResult::again(0);  // no new note: the operation keeps "upgrade started"
+    if (r.fails()) {
         ++failures_;
         return StepResult::failed(plan_.failureReason);
     }
@@ -46,18 +46,18 @@ StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) 
     return StepResult::done();
 }
 
-void SimBackend::prefetch(const Operation& op, bool starting) const {
-    ops_.prefetch(hashWords(op.operationID));
-    if (starting) perRuntime_.prefetch(hashWords(op.runtimeID));
-}
+void SimBackend::prefetch(const Operation& op) const { ops_.prefetch(idKey(op.operationID)); }
 
-bool SimBackend::started(const std::string& operationID) const { return ops_.contains(hashWords(operationID)); }
+bool SimBackend::started(const std::string& operationID) const { return ops_.contains(idKey(operationID)); }
 
 std::uint32_t SimBackend::upgradesOf(const std::string& runtimeID) const {
-    const std::uint32_t* n = perRuntime_.find(hashWords(runtimeID));
+    for (; folded_ < upgradedRuntimes_.size(); ++folded_) ++perRuntime_[upgradedRuntimes_[folded_]];
+    const std::uint32_t* n = perRuntime_.find(idKey(runtimeID));
     return n ? *n : 0;
 }
 
-std::size_t SimBackend::approxBytes() const { return ops_.bytes() + perRuntime_.bytes(); }
+std::size_t SimBackend::approxBytes() const {
+    return ops_.bytes() + upgradedRuntimes_.capacity() * sizeof(std::uint64_t) + perRuntime_.bytes();
+}
 
 }  // namespace keb::world

@@ -238,29 +238,28 @@ private:
     std::vector<OrchestrationInfo> orchs_;
     std::unordered_map<std::uint64_t, std::uint32_t> orchIndex_;  // fnv1a(orchestrationID)
     std::vector<int> submitToOrch_;                   // submit index -> orchs_ index (-1: rejected/not yet)
-    std::unordered_map<std::uint64_t, std::uint32_t> inProgress_;  // fnv(operationID) -> orchs_ index
-    struct RuntimeEntry {
-        RuntimeStatus status;
-        int busy = 0;  // upgrades in progress
-    };
-    // hashWords(runtimeID): one lookup per event serves both. Mutable: runtimeStatus() writes the
-    // operation.created entries still held back (created_) first.
-    mutable world::FlatMap<RuntimeEntry> runtimes_;
-    // operation.created entries not yet written into runtimes_, oldest first (at most
-    // kCreatedLag): resolution creates 100,000 in a row, each in a random slot of the table;
-    // writing each one kCreatedLag events after its slot was prefetched overlaps the misses.
-    // Everything that reads runtimes_ writes them first (flushCreated), in order, so the table is
-    // exactly what writing at once would have made.
-    static constexpr std::size_t kCreatedLag = 16;
-    struct CreatedNote {
+    // What is in progress now (a few hundred entries at most: small tables that stay in cache).
+    world::FlatMap<std::uint32_t> inProgress_;  // idKey(operationID) -> orchs_ index
+    world::FlatMap<int> busy_;                  // idKey(runtimeID) -> its upgrades in progress (> 0)
+    // The latest status of every runtime that got an operation: idKey(runtimeID) -> status, only
+    // written (the UI reads it through runtimeStatus()). Mutable: runtimeStatus() writes the
+    // entries still held back (notes_) first.
+    mutable world::FlatMap<RuntimeStatus> runtimes_;
+    // Status changes not yet written into runtimes_, oldest first (at most kStatusLag): each is
+    // in a random slot of a 100,000-runtime table; writing it kStatusLag notes after its slot was
+    // prefetched overlaps the misses. The only reader (runtimeStatus) writes them first
+    // (flushStatus), in order, so the table it reads is exactly what writing at once would make.
+    static constexpr std::size_t kStatusLag = 16;
+    struct StatusNote {
         std::uint64_t key;
         int orchestration;
+        OperationState state;
     };
-    mutable std::array<CreatedNote, kCreatedLag> created_{};
-    mutable std::size_t createdHead_ = 0, createdCount_ = 0;
-    void noteCreated(std::uint64_t key, int orchestration);
-    void flushCreated() const;
-    void writeOldestCreated() const;  // the oldest held-back entry into runtimes_
+    mutable std::array<StatusNote, kStatusLag> notes_{};
+    mutable std::size_t notesHead_ = 0, notesCount_ = 0;
+    void noteStatus(std::uint64_t key, int orchestration, OperationState state);
+    void flushStatus() const;
+    void writeOldestStatus() const;  // the oldest held-back note into runtimes_
     int inProgressTotal_ = 0;
     int peakWorkers_ = 0;
     std::vector<HourStats> hourly_;

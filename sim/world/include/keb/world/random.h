@@ -49,6 +49,25 @@ inline std::uint64_t hashWords(std::string_view s, std::uint64_t h = kFnvOffset)
     return h;
 }
 
+// A 64-bit key of an id for the simulator's own tables (the backend's records, the runtime
+// bookkeeping, the restart snapshots), never for anything reported or hashed into the event log.
+// Each 8-byte word of s (the last one overlapping) is multiplied by its own odd constant and the
+// products are summed, then mixed once: for a 36-character UUID five independent multiplies and
+// one mix64 (about 25 instructions, ~15 cycles of latency) instead of hashWords' chain of nine
+// dependent steps. Ids of one length that differ in a single word never collide (odd factors).
+// The same value on every platform. Ids shorter than a word (tests) use hashWords.
+inline std::uint64_t idKey(std::string_view s) {
+    const std::size_t n = s.size();
+    if (n < 8) return hashWords(s);
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    std::uint64_t acc = n;
+    std::uint64_t k = kGoldenGamma;  // odd; stays odd in steps of an even number
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8, k += 2 * kGoldenGamma) acc += loadLittleEndian64(p + i) * k;
+    if (i < n) acc += loadLittleEndian64(p + n - 8) * k;
+    return mix64(acc);
+}
+
 // Uniform double in [0, 1) from 53 bits of x.
 inline double unitFromBits(std::uint64_t x) { return static_cast<double>(x >> 11) * 0x1.0p-53; }
 
