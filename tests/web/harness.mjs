@@ -36,6 +36,14 @@ export async function waitFrames(page, n) {
   await page.waitForFunction((target) => window.kebSim.frameStats().frames >= target, start + n, { timeout: frameTimeoutMs });
 }
 
+// Waits until ImGui has taken every queued input event (it hands fast input to the UI a few events
+// per frame, up to three frames per typed character), then for n frames more so the UI has acted
+// on the last one. A typed token of a few hundred characters takes seconds on a slow machine.
+export async function waitInputTaken(page, n = 2) {
+  await page.waitForFunction(() => window.kebSim.pendingInput() === 0, null, { timeout: Math.max(frameTimeoutMs, 60000) });
+  await waitFrames(page, n);
+}
+
 // Clicks a widget recorded by the page (kebSim.widgetRect); dx: offset from the left edge
 // instead of the centre (table rows: the centre may sit on a column's resize border).
 export async function clickWidget(page, label, dx) {
@@ -46,7 +54,7 @@ export async function clickWidget(page, label, dx) {
   await page.mouse.down();
   await waitFrames(page, 1);
   await page.mouse.up();
-  await waitFrames(page, 2);  // ImGui acts on the click
+  await waitInputTaken(page);  // ImGui acts on the click
   return r;
 }
 
@@ -55,12 +63,12 @@ export async function clickWidget(page, label, dx) {
 export async function typeInto(page, label, text, { enter = false } = {}) {
   await clickWidget(page, label);
   await page.keyboard.press('Control+a');
-  await waitFrames(page, 1);
+  await waitInputTaken(page, 1);  // Ctrl must be up before the characters (ImGui drops characters typed with Ctrl)
   await page.keyboard.press('Delete');
-  await waitFrames(page, 1);
+  await waitInputTaken(page, 1);
   await page.keyboard.type(text);
   if (enter) await page.keyboard.press('Enter');
-  await waitFrames(page, 2);
+  await waitInputTaken(page);
 }
 
 export const pageState = (page) => page.evaluate(() => window.kebSim.state());

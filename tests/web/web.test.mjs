@@ -240,13 +240,8 @@ async function main() {
       assert.ok(!st.loadError, st.loadError);
       // Type a broken scenario into the paste box and load it: the UI shows the parser's error,
       // the loaded scenario stays, and the page keeps drawing.
-      await clickWidget(page, 'scenario.paste');  // holds the loaded file's text: select all, delete
-      await page.keyboard.press('Control+a');
-      await waitFrames(page, 1);
-      await page.keyboard.press('Delete');
-      await waitFrames(page, 1);
-      await page.keyboard.type('{"fleet":{"size":"x"}}');
-      await waitFrames(page, 2);
+      // (The box holds the loaded file's text: typeInto selects all and deletes it first.)
+      await typeIntoWidget(page, 'scenario.paste', '{"fleet":{"size":"x"}}');
       await clickWidget(page, 'scenario.loadPasted');
       await page.waitForFunction(() => !window.kebSim.state().loading, null, { timeout: 30000 });
       const after = await page.evaluate(() => window.kebSim.state());

@@ -10,6 +10,7 @@
 //   kebSim.frameStats(), kebSim.resetFrameStats()
 //   kebSim.palette()                        -> fleet map colors per cell state
 //   kebSim.widgetRect(label)                -> {x,y,w,h} in CSS pixels of a UI widget (for clicks)
+//   kebSim.pendingInput()                   -> input events ImGui still holds back (it feeds a few per frame)
 (function () {
   'use strict';
   var resolveReady;
@@ -87,6 +88,7 @@
       return r.found ? r : null;
     },
     widgets: function () { return callJson('keb_widgets', []); },
+    pendingInput: function () { return callJson('keb_pending_input', []).events; },
     palette: function () { return callJson('keb_palette', []); },
     // Live mode: state().live has what the live panels show.
     liveAvailable: function () { return !!api.state().liveAvailable; },
