@@ -9,7 +9,9 @@
 # rate for operations is commits/s / 3; group commit (one transaction per engine tick) is what
 # lets the server go past it.
 # Usage: bench/server/rollout.sh [BUILD_DIR]  Env: KEB_ROLLOUT_OPS (100000), KEB_ROLLOUT_ROUNDS (3),
-# KEB_ROLLOUT_SYNC (full), KEB_ROLLOUT_STORE (sqlite; "memory" for the in-memory store).
+# KEB_ROLLOUT_SYNC (full), KEB_ROLLOUT_STORE (sqlite; "memory" for the in-memory store; "postgres"
+# for a throwaway PostgreSQL 15 this script starts as pg_run.sh does, fsync on, a fresh database
+# per round: needs root or a user initdb accepts).
 set -euo pipefail
 BUILD=${1:-build}
 BIN=$(cd "$BUILD/bin" && pwd)
@@ -20,8 +22,22 @@ SYNC=${KEB_ROLLOUT_SYNC:-full}
 STORE=${KEB_ROLLOUT_STORE:-sqlite}
 WORK=$(mktemp -d /tmp/keb-rollout-XXXXXX)
 PID=
-cleanup() { [ -n "$PID" ] && { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }; rm -rf "$WORK"; }
+PGBIN=; AS=()
+cleanup() {
+  [ -n "$PID" ] && { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
+  [ -n "$PGBIN" ] && { "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true; }
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
+if [ "$STORE" = postgres ]; then
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -x "$PGBIN/initdb" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql-15)" >&2; exit 2; }
+  [ "$(id -u)" = 0 ] && { chown postgres "$WORK"; AS=(runuser -u postgres --); }
+  "${AS[@]}" "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C >/dev/null
+  "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -w -l "$WORK/pg.log" \
+    -o "-c listen_addresses= -c unix_socket_directories=$WORK -p 5432 -c shared_buffers=256MB" start >/dev/null
+  PSQL=("${AS[@]}" "$PGBIN/psql" -X -q -h "$WORK" -p 5432 -U postgres)
+fi
 
 echo "== bare SQLite: single-row transactions/s (WAL, synchronous=$SYNC), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 BARE=${KEB_ROLLOUT_BARE:-}; [ -n "$BARE" ] || BARE=$(python3 - "$WORK/bare.db" "$SYNC" <<'PY'
@@ -48,11 +64,17 @@ RATES=()
 for r in $(seq 1 "$ROUNDS"); do
   rm -f "$WORK"/keb.db* "$WORK/port"
   if [ "$STORE" = memory ]; then SPEC=memory; else SPEC="sqlite:$WORK/keb.db"; fi
+  if [ "$STORE" = postgres ]; then
+    "${PSQL[@]}" -c "SET client_min_messages=warning" -c "DROP DATABASE IF EXISTS rollout" -c "CREATE DATABASE rollout" postgres
+    SPEC="postgresql:///rollout?host=$WORK&port=5432&user=postgres"
+  fi
   "$BIN/keb-server" --listen 127.0.0.1:0 --port-file "$WORK/port" --store "$SPEC" --sqlite-synchronous "$SYNC" \
     --auth none --demo-fleet "$N" --demo-upgrade-duration 0s --poll-interval 1ms --workers 500 \
     --access-log off --engine-log off >"$WORK/server.out" 2>"$WORK/server.log" &
   PID=$!
   PORT=$(wait_port "$WORK/port")
+  # PostgreSQL: writes are served once this replica holds the leader lease.
+  [ "$STORE" = postgres ] && until curl -s "http://127.0.0.1:$PORT/healthz" | grep -q '"role":"leader"'; do sleep 0.01; done
   T0=$(date +%s%N)
   ID=$(curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/upgrade/kyma" \
     -d '{"targets":{"include":[{"target":"all"}]},"strategy":{"type":"parallel","schedule":"immediate","parallel":{"workers":500}},"kyma":{"version":"2.20.0"}}' \

@@ -1,5 +1,8 @@
 #include "pg_upgrade_journal.h"
 
+#include <algorithm>
+#include <exception>
+
 #include "lease.h"
 #include "pg_lite.h"
 
@@ -20,8 +23,9 @@ UpgradeRecord recordOf(const PgLiteResult& r) {
 }  // namespace
 
 PgUpgradeJournal::PgUpgradeJournal(std::string uri, std::string replicaId,
-                                   std::function<std::optional<std::int64_t>()> fenceEpoch)
-    : uri_(std::move(uri)), replica_(std::move(replicaId)), fenceEpoch_(std::move(fenceEpoch)) {
+                                   std::function<std::optional<std::int64_t>()> fenceEpoch, int maxConnections)
+    : uri_(std::move(uri)), replica_(std::move(replicaId)), fenceEpoch_(std::move(fenceEpoch)),
+      max_(maxConnections < 1 ? 1 : maxConnections) {
     PgLite db(uri_);
     db.exec("BEGIN");
     db.exec("SELECT pg_advisory_xact_lock(7160201)");
@@ -32,28 +36,73 @@ PgUpgradeJournal::PgUpgradeJournal(std::string uri, std::string replicaId,
 
 PgUpgradeJournal::~PgUpgradeJournal() = default;
 
+// A pooled connection for one call: back to the pool when the call returns, closed when it
+// throws (an exception may leave the session in a failed transaction or gone).
+class PgUpgradeJournal::Taken {
+public:
+    explicit Taken(PgUpgradeJournal& j) : j_(j), c_(j.take()), exceptions_(std::uncaught_exceptions()) {}
+    ~Taken() { j_.release(std::move(c_), std::uncaught_exceptions() == exceptions_); }
+    Taken(const Taken&) = delete;
+    Taken& operator=(const Taken&) = delete;
+    PgLite* operator->() const { return c_.get(); }
+
+private:
+    PgUpgradeJournal& j_;
+    std::unique_ptr<PgLite> c_;
+    const int exceptions_;
+};
+
 std::unique_ptr<PgLite> PgUpgradeJournal::take() {
-    {
-        std::lock_guard<std::mutex> lk(mu_);
-        if (!idle_.empty()) {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+        while (!idle_.empty()) {
             auto c = std::move(idle_.back());
             idle_.pop_back();
             if (c->ok()) return c;
+            --open_;  // broken while idle: closed here, its slot is free
         }
+        if (open_ < max_) break;
+        freed_.wait(lk);
     }
-    return std::make_unique<PgLite>(uri_, 5000);
+    ++open_;
+    peak_ = std::max(peak_, open_);
+    lk.unlock();
+    try {
+        return std::make_unique<PgLite>(uri_, 5000);
+    } catch (...) {
+        lk.lock();
+        --open_;
+        freed_.notify_one();
+        throw;
+    }
 }
 
-void PgUpgradeJournal::give(std::unique_ptr<PgLite> c) {
+void PgUpgradeJournal::release(std::unique_ptr<PgLite> c, bool ok) {
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (ok && c)
+            idle_.push_back(std::move(c));
+        else
+            --open_;
+    }
+    freed_.notify_one();
+    // A connection not kept is closed here, outside the lock.
+}
+
+int PgUpgradeJournal::openConnections() {
     std::lock_guard<std::mutex> lk(mu_);
-    idle_.push_back(std::move(c));
+    return open_;
+}
+
+int PgUpgradeJournal::peakConnections() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return peak_;
 }
 
 std::optional<UpgradeRecord> PgUpgradeJournal::find(const std::string& operationID) {
-    auto c = take();  // an exception drops the connection (its session may be gone)
+    Taken c(*this);
     auto r = c->exec("SELECT started_at, duration_ms, fails FROM keb_demo_upgrades WHERE operation_id = $1",
                      {operationID});
-    give(std::move(c));
     if (r.rows() == 0) return std::nullopt;
     return recordOf(r);
 }
@@ -61,12 +110,11 @@ std::optional<UpgradeRecord> PgUpgradeJournal::find(const std::string& operation
 std::pair<UpgradeRecord, bool> PgUpgradeJournal::startOnce(const Operation& op, const UpgradeRecord& fresh) {
     const std::optional<std::int64_t> epoch = fenceEpoch_();
     if (!epoch) throw JournalFencedError("not the leader: upgrade not started");
-    auto c = take();
+    Taken c(*this);
     c->exec("BEGIN");
     auto lease = c->exec("SELECT epoch FROM keb_lease WHERE id = 1 FOR SHARE");
     if (lease.rows() != 1 || lease.integer(0, 0) != *epoch) {
         c->exec("ROLLBACK");
-        give(std::move(c));
         throw JournalFencedError("fenced: the lease epoch is no longer " + std::to_string(*epoch));
     }
     const std::string e = std::to_string(*epoch);
@@ -85,7 +133,6 @@ std::pair<UpgradeRecord, bool> PgUpgradeJournal::startOnce(const Operation& op, 
         out = {recordOf(old), false};
     }
     c->exec("COMMIT");
-    give(std::move(c));
     return out;
 }
 

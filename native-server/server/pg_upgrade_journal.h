@@ -9,6 +9,7 @@
 //   keb_demo_duplicate_starts (operation_id, epoch, replica, recorded_at)
 // These rows are the backend's own record the HA test checks (never the store's).
 #pragma once
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,7 +42,13 @@ class PgUpgradeJournal {
 public:
     // fenceEpoch: the epoch this replica leads under (nullopt: not leading; a start then throws
     // JournalFencedError). Creates the tables; throws PgLiteError when the database is unreachable.
-    PgUpgradeJournal(std::string uri, std::string replicaId, std::function<std::optional<std::int64_t>()> fenceEpoch);
+    // maxConnections bounds the connections the journal holds: the demo backend calls it from
+    // every worker (500 workers would otherwise open 500 sessions, past PostgreSQL's default
+    // max_connections of 100, and then the store's own reads and writes fail too); a start that
+    // finds them all busy waits for one.
+    PgUpgradeJournal(std::string uri, std::string replicaId, std::function<std::optional<std::int64_t>()> fenceEpoch,
+                     int maxConnections = kDefaultMaxConnections);
+    static constexpr int kDefaultMaxConnections = 8;
     ~PgUpgradeJournal();
 
     std::optional<UpgradeRecord> find(const std::string& operationID);
@@ -49,12 +56,22 @@ public:
     // whether it is the one just recorded. Throws JournalFencedError when fenced.
     std::pair<UpgradeRecord, bool> startOnce(const Operation& op, const UpgradeRecord& fresh);
 
+    // Connections open now (busy and idle) and the most ever open at once (tests).
+    int openConnections();
+    int peakConnections();
+
 private:
+    class Taken;
     std::unique_ptr<PgLite> take();
-    void give(std::unique_ptr<PgLite> c);
+    // ok: the connection goes back to the idle list; otherwise it is closed (its session may be
+    // gone after an error) and its slot freed.
+    void release(std::unique_ptr<PgLite> c, bool ok);
     const std::string uri_, replica_;
     std::function<std::optional<std::int64_t>()> fenceEpoch_;
+    const int max_;
     std::mutex mu_;
+    std::condition_variable freed_;
+    int open_ = 0, peak_ = 0;
     std::vector<std::unique_ptr<PgLite>> idle_;
 };
 

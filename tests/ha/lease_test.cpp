@@ -2,7 +2,9 @@
 // (pg_upgrade_journal.h) against a real, throwaway PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "../common/eventually.h"
@@ -121,6 +123,58 @@ TEST_F(LeaseTest, FencedJournalStartsNothing) {
     myEpoch = std::nullopt;
     EXPECT_THROW(journal.startOnce(op, {3000, 500, false}), keb::server::JournalFencedError);
     EXPECT_EQ(trim(pg_.psql("SELECT count(*) FROM keb_demo_upgrades", "lease")), "1");
+}
+
+// The demo backend calls the journal from every worker: 48 concurrent starts through a journal of
+// at most 3 connections all get recorded, and it never holds more than 3 sessions (unbounded, 500
+// workers opened 500 and PostgreSQL refused the store's own connections: "too many clients").
+// A connection that failed mid-call is closed and its slot reused.
+TEST_F(LeaseTest, JournalHoldsAtMostItsConnectionsUnderConcurrentStarts) {
+    LeaseManager a(opts(uri_, "a"));
+    a.start();
+    ASSERT_TRUE(eventually([&] { return a.view().leader; }, 3000));
+    const std::optional<std::int64_t> epoch = a.view().epoch;
+    keb::server::PgUpgradeJournal journal(uri_, "a", [&] { return epoch; }, 3);
+    constexpr int kThreads = 16, kPerThread = 3;
+    std::vector<std::thread> threads;
+    std::atomic<int> recorded{0}, errors{0};
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kPerThread; ++i) {
+                keb::Operation op;
+                op.operationID = "op-" + std::to_string(t) + "-" + std::to_string(i);
+                op.orchestrationID = "o-1";
+                op.runtimeID = "rt-" + std::to_string(t);
+                try {
+                    if (journal.startOnce(op, {1000, 500, false}).second) ++recorded;
+                } catch (const std::exception&) {
+                    ++errors;
+                }
+            }
+        });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(recorded.load(), kThreads * kPerThread);
+    EXPECT_EQ(trim(pg_.psql("SELECT count(*) FROM keb_demo_upgrades", "lease")), std::to_string(kThreads * kPerThread));
+    EXPECT_LE(journal.peakConnections(), 3);
+    EXPECT_GE(journal.peakConnections(), 2) << "16 threads never overlapped: the bound was not exercised";
+    EXPECT_LE(journal.openConnections(), 3);
+    // A call that throws closes its connection and frees its slot: with one connection, a start
+    // refused by the fence (it took the connection, then threw) leaves room for the next start.
+    std::optional<std::int64_t> actAs = *epoch - 1;
+    keb::server::PgUpgradeJournal one(uri_, "a", [&] { return actAs; }, 1);
+    keb::Operation op;
+    op.operationID = "op-x";
+    op.orchestrationID = "o-1";
+    op.runtimeID = "rt-x";
+    EXPECT_THROW(one.startOnce(op, {1, 1, false}), keb::server::JournalFencedError);
+    EXPECT_EQ(one.openConnections(), 0);
+    actAs = epoch;
+    auto next = std::async(std::launch::async, [&] { return one.startOnce(op, {1, 1, false}).second; });
+    ASSERT_EQ(next.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+        << "the failed call's connection slot was never freed";
+    EXPECT_TRUE(next.get());
+    EXPECT_EQ(one.openConnections(), 1);
 }
 
 }  // namespace
