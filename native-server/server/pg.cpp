@@ -71,6 +71,8 @@ bool Connection::inTransaction() const {
     return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
 }
 
+bool Connection::transactionFailed() const { return PQtransactionStatus(c_) == PQTRANS_INERROR; }
+
 Result Connection::check(pg_result* r, const std::string& sql) {
     Result res(r);
     const auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -119,6 +121,11 @@ Result Connection::queryOnce(const std::string& sql, const Params& params) {
     return check(PQexecParams(c_, sql.c_str(), static_cast<int>(raw.values.size()), nullptr, raw.values.data(),
                               nullptr, nullptr, 0),
                  sql);
+}
+
+void Connection::execIgnoringErrors(const char* sql) noexcept {
+    PGresult* r = PQexec(c_, sql);
+    if (r) PQclear(r);
 }
 
 Transaction::Transaction(Connection& c, const char* begin) : c_(c) { c_.exec(begin); }

@@ -105,6 +105,10 @@ public:
     // forgotten. Returns false when the server is still unreachable.
     bool ensureConnected();
     bool inTransaction() const;
+    // In a transaction that a failed statement aborted (COMMIT would quietly roll it back).
+    bool transactionFailed() const;
+    // Best effort, never throws (rollbacks on error paths: a broken connection has nothing to roll back).
+    void execIgnoringErrors(const char* sql) noexcept;
     pg_conn* raw() { return c_; }
 
 private:

@@ -336,12 +336,69 @@ void PostgresStore::checkFence() {
 }
 
 void PostgresStore::writeTx(const std::function<void()>& body) {
+    if (group_) {
+        // No savepoint per write (SqliteStore has one): a write that fails (in PostgreSQL or in
+        // our code halfway through a batch) fails the whole group, which commitGroup then rolls
+        // back; the leader's engine loop ends its round (and its leadership) on any failed write
+        // anyway. Two round trips per write saved.
+        try {
+            if (!groupTx_) {
+                conn_->ensureConnected();
+                groupTx_ = true;
+                conn_->exec("BEGIN");
+                checkFence();  // FOR SHARE: the lease row stays locked until commitGroup
+            } else if (groupFailed_) {
+                throw PgError("an earlier write of this commit group failed");
+            } else if (!conn_->inTransaction()) {
+                // The connection broke (and may have been reopened by a read): the group's writes are gone.
+                throw PgError("the commit group's transaction was lost (connection to PostgreSQL broken)");
+            }
+            body();
+        } catch (...) {
+            groupFailed_ = true;
+            throw;
+        }
+        return;
+    }
     conn_->ensureConnected();
     Transaction tx(*conn_);  // rolls back unless committed (a throw anywhere below)
     checkFence();
     body();
     tx.commit();
 }
+
+void PostgresStore::beginGroup() {
+    if (group_) throw PgError("PostgreSQL store: commit group already open");
+    // A group left open by a failed round (its transaction aborted or gone): roll it back.
+    if (conn_->inTransaction()) {
+        conn_->execIgnoringErrors("ROLLBACK");
+    }
+    group_ = true;
+    groupTx_ = groupFailed_ = false;
+}
+
+void PostgresStore::commitGroup() {
+    if (!group_) return;
+    group_ = false;
+    if (!groupTx_) return;  // nothing was written
+    groupTx_ = false;
+    if (!conn_->inTransaction())
+        throw PgError("the commit group's transaction was lost (connection to PostgreSQL broken)");
+    // A write failed (PostgreSQL would even answer COMMIT of an aborted transaction with a quiet
+    // rollback): nothing of the group may be committed.
+    if (groupFailed_ || conn_->transactionFailed()) {
+        conn_->execIgnoringErrors("ROLLBACK");
+        throw PgError("a write of the commit group failed: nothing of the group was committed");
+    }
+    try {
+        conn_->exec("COMMIT");  // also checks the deferred one-in-progress-per-runtime constraint
+    } catch (...) {
+        conn_->execIgnoringErrors("ROLLBACK");
+        throw;
+    }
+}
+
+bool PostgresStore::readInGroup() const { return groupTx_ && conn_->inTransaction(); }
 
 void PostgresStore::doInsertOrchestration(const Orchestration& o) {
     Params p;
@@ -571,7 +628,8 @@ Page<Orchestration> PostgresStore::listOrchestrations(const OrchestrationQuery& 
     const std::int64_t size = std::max(q.pageSize, 1);
     const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
     Page<Orchestration> out;
-    Transaction tx(*conn_, kReadTx);  // the count and the rows from one snapshot
+    std::optional<Transaction> tx;  // the count and the rows from one snapshot
+    if (!readInGroup()) tx.emplace(*conn_, kReadTx);
     out.totalCount = conn_->query("SELECT coalesce(sum(n),0) FROM orchestration_counts WHERE true" + filter).i64(0, 0);
     if (offset < out.totalCount) {
         Result r = conn_->query("SELECT data FROM orchestrations WHERE true" + filter +
@@ -579,7 +637,7 @@ Page<Orchestration> PostgresStore::listOrchestrations(const OrchestrationQuery& 
                                 Params().add(size).add(offset));
         for (int i = 0; i < r.rows(); ++i) out.data.push_back(readOrchestration(r.view(i, 0)));
     }
-    tx.commit();
+    if (tx) tx->commit();
     out.count = static_cast<std::int64_t>(out.data.size());
     return out;
 }
@@ -612,7 +670,8 @@ Page<Operation> PostgresStore::listOperations(const std::string& orchestrationID
     const std::int64_t size = std::max(q.pageSize, 1);
     const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
     Page<Operation> out;
-    Transaction tx(*conn_, kReadTx);
+    std::optional<Transaction> tx;
+    if (!readInGroup()) tx.emplace(*conn_, kReadTx);
     out.totalCount = conn_->query("SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter,
                                   Params().add(orchestrationID))
                          .i64(0, 0);
@@ -622,7 +681,7 @@ Page<Operation> PostgresStore::listOperations(const std::string& orchestrationID
                                 Params().add(orchestrationID).add(size).add(offset));
         for (int i = 0; i < r.rows(); ++i) out.data.push_back(rowToOperation(r, i));
     }
-    tx.commit();
+    if (tx) tx->commit();
     out.count = static_cast<std::int64_t>(out.data.size());
     return out;
 }
@@ -635,9 +694,12 @@ std::vector<Operation> PostgresStore::operationsOf(const std::string& orchestrat
 
 namespace {
 // Streams a query's rows through a cursor in one read snapshot, `batch` rows per fetch.
+// inGroup: inside an open commit group's transaction (no snapshot of its own; the cursor is closed
+// at the end, the transaction goes on).
 void streamRows(pg::Connection& c, const std::string& sql, const Params& params, int batch,
-                const std::function<void(const Result&, int)>& fn) {
-    Transaction tx(c, kReadTx);
+                const std::function<void(const Result&, int)>& fn, bool inGroup) {
+    std::optional<Transaction> tx;
+    if (!inGroup) tx.emplace(c, kReadTx);
     c.queryOnce("DECLARE keb_stream NO SCROLL CURSOR FOR " + sql, params);
     const std::string fetch = "FETCH " + std::to_string(batch) + " FROM keb_stream";
     for (;;) {
@@ -645,7 +707,10 @@ void streamRows(pg::Connection& c, const std::string& sql, const Params& params,
         for (int i = 0; i < r.rows(); ++i) fn(r, i);
         if (r.rows() < batch) break;
     }
-    tx.commit();
+    if (tx)
+        tx->commit();
+    else
+        c.exec("CLOSE keb_stream");
 }
 }  // namespace
 
@@ -653,7 +718,7 @@ void PostgresStore::forEachOperation(const std::string& orchestrationID,
                                      const std::function<void(const Operation&)>& fn) {
     conn_->ensureConnected();
     streamRows(*conn_, std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1" + kOpOrder,
-               Params().add(orchestrationID), 5000, [&](const Result& r, int i) { fn(rowToOperation(r, i)); });
+               Params().add(orchestrationID), 5000, [&](const Result& r, int i) { fn(rowToOperation(r, i)); }, readInGroup());
 }
 
 void PostgresStore::forEachOperationInState(const std::string& orchestrationID, OperationState state,
@@ -663,7 +728,7 @@ void PostgresStore::forEachOperationInState(const std::string& orchestrationID, 
                std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1 AND state=$2" +
                    kOpOrder,
                Params().add(orchestrationID).add(stateCode(kOpStates, state)), 5000,
-               [&](const Result& r, int i) { fn(rowToOperation(r, i)); });
+               [&](const Result& r, int i) { fn(rowToOperation(r, i)); }, readInGroup());
 }
 
 void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
@@ -676,7 +741,8 @@ void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
                Params().add(orchestrationID), 20000, [&](const Result& r, int i) {
                    fn(OperationBrief{r.view(i, 0), r.view(i, 1), r.i64(i, 2), stateFrom(kOpStates, r.i64(i, 3)),
                                      r.i64(i, 4), r.boolean(i, 5), r.boolean(i, 6)});
-               });
+               },
+               readInGroup());
 }
 
 OperationStats PostgresStore::operationStats(const std::string& orchestrationID) {

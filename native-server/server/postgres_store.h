@@ -99,6 +99,16 @@ public:
     int schemaVersion();
     pg::Connection& connection() { return *conn_; }
 
+    // Group commit (issue 15, as SqliteStore's): between beginGroup() and commitGroup() every
+    // write goes into ONE transaction (a failed write fails the whole group), opened by the
+    // first write with the fence check (the lease row stays locked FOR SHARE until the commit, so
+    // no rival can take the lease in between), committed by commitGroup(), which throws when it
+    // cannot commit. Reads on this connection meanwhile run inside that transaction (they see its
+    // writes). The leader's engine loop groups what one engine round writes and acknowledges
+    // none of it before commitGroup() returns.
+    void beginGroup();
+    void commitGroup();
+
 private:
     // Runs body in one write transaction (fence check first); rolls back and rethrows on error.
     void writeTx(const std::function<void()>& body);
@@ -119,6 +129,9 @@ private:
     std::unique_ptr<pg::Connection> conn_;
     mutable std::mutex fenceMu_;
     std::optional<std::int64_t> fence_;
+    bool group_ = false, groupTx_ = false, groupFailed_ = false;
+    // A read's own snapshot transaction, unless it runs inside the open commit group's.
+    bool readInGroup() const;
 };
 
 }  // namespace keb::server

@@ -187,6 +187,96 @@ TEST(PostgresRuntimeGuard, TwoInProgressOperationsOfOneRuntimeAreRefused) {
     s.insertOperations({e});
 }
 
+// Group commit on PostgreSQL (the leader's engine loop: one transaction per engine round). Until
+// commitGroup returns, nothing of the group is visible to other connections (the server's readers,
+// other replicas); the store's own reads inside the group see its writes (streams too, twice: the
+// cursor is closed); the lease row is locked for the whole group (a rival cannot take the lease in
+// between); a write that fails, or a deferred constraint violated at COMMIT, loses the whole group
+// and commitGroup throws; the next group starts clean.
+TEST(PostgresGroupCommit, AGroupIsOneTransactionFencedOnceAndAllOrNothing) {
+    const std::string uri = freshDatabase();
+    PostgresStore s(uri);
+    keb::server::PostgresOptions ro;
+    ro.readOnly = true;
+    PostgresStore reader(uri, ro);
+    pg::Connection other(uri);
+    s.insertOrchestration(makeOrch("o1", 1000, OrchestrationState::InProgress));
+    auto a = makeOp("o1", "a", 1000, 0), b = makeOp("o1", "b", 1000, 1);
+    b.runtimeID = "rt-b";
+    s.insertOperations({a, b});
+    other.exec("INSERT INTO keb_lease(id, holder, epoch, expires_at) VALUES (1, 'replica-a', 5, now() + interval '15 s')");
+    s.setFence(5);
+
+    s.beginGroup();
+    Store::WriteBatch start;
+    start.progress.push_back({"o1", pc("a", 0, OperationState::InProgress)});
+    start.notifications.push_back(Notification{Notification::Kind::Start, "o1", R"({"n":1})"});
+    s.apply(start);
+    s.insertOperations({makeOp("o1", "c", 1000, 2)});
+    EXPECT_EQ(s.getOperation("o1", "a")->state, OperationState::InProgress);  // its own writes
+    for (int pass = 0; pass < 2; ++pass) {
+        int n = 0;
+        s.forEachOperation("o1", [&](const keb::Operation&) { ++n; });
+        EXPECT_EQ(n, 3) << "pass " << pass;
+    }
+    EXPECT_EQ(s.listOperations("o1", {}).totalCount, 3);
+    // Nobody else sees any of it yet.
+    EXPECT_EQ(reader.getOperation("o1", "a")->state, OperationState::Pending);
+    EXPECT_FALSE(reader.getOperation("o1", "c").has_value());
+    EXPECT_EQ(reader.pendingNotificationCount(), 0);
+    // The lease row is held: a rival's takeover waits for the group (here: times out).
+    other.exec("SET lock_timeout = '300ms'");
+    EXPECT_THROW(other.exec("UPDATE keb_lease SET holder = 'replica-b', epoch = 6 WHERE id = 1"), PgError);
+    s.commitGroup();
+    EXPECT_EQ(reader.getOperation("o1", "a")->state, OperationState::InProgress);
+    EXPECT_TRUE(reader.getOperation("o1", "c").has_value());
+    EXPECT_EQ(reader.pendingNotificationCount(), 1);
+
+    // A failed write (a duplicate operation) loses the whole group, earlier writes included.
+    s.beginGroup();
+    s.apply(Store::WriteBatch{});  // empty: opens nothing
+    Store::WriteBatch done;
+    done.progress.push_back({"o1", pc("a", 0, OperationState::Succeeded)});
+    s.apply(done);
+    EXPECT_THROW(s.insertOperations({makeOp("o1", "c", 1000, 2)}), PgError);
+    EXPECT_THROW(s.commitGroup(), PgError);
+    EXPECT_EQ(reader.getOperation("o1", "a")->state, OperationState::InProgress);
+
+    // A deferred constraint (one in-progress operation per runtime) is checked at COMMIT.
+    s.beginGroup();
+    s.apply(done);
+    Store::WriteBatch twice;
+    twice.progress.push_back({"o1", pc("b", 1, OperationState::InProgress)});
+    s.apply(twice);
+    auto d = makeOp("o1", "d", 1000, 3, OperationState::InProgress);
+    d.runtimeID = "rt-b";
+    s.insertOperations({d});  // rt-b now has two in progress: refused only when the group commits
+    try {
+        s.commitGroup();
+        FAIL() << "a group with two in-progress operations of rt-b was committed";
+    } catch (const PgError& e) {
+        EXPECT_EQ(e.sqlstate(), "23P01") << e.what();
+    }
+    EXPECT_EQ(reader.getOperation("o1", "a")->state, OperationState::InProgress);
+    EXPECT_FALSE(reader.getOperation("o1", "d").has_value());
+
+    // The next group is clean; a group with no writes opens no transaction and holds no lock.
+    s.beginGroup();
+    s.commitGroup();
+    s.beginGroup();
+    s.apply(done);
+    s.commitGroup();
+    EXPECT_EQ(reader.getOperation("o1", "a")->state, OperationState::Succeeded);
+
+    // Fenced: the group's first write is refused and nothing is written.
+    other.exec("SET lock_timeout = 0");
+    other.exec("UPDATE keb_lease SET holder = 'replica-b', epoch = 6 WHERE id = 1");
+    s.beginGroup();
+    EXPECT_THROW(s.insertOperations({makeOp("o1", "e", 1000, 4)}), StoreFencedError);
+    EXPECT_THROW(s.commitGroup(), PgError);
+    EXPECT_FALSE(reader.getOperation("o1", "e").has_value());
+}
+
 // Deep pages seek from a remembered key every pageAnchorStride rows (page_anchors.h) instead of
 // OFFSET. Inserts that sort into the middle move every later position; a state update moves none.
 // Pages of the writer, of two readers sharing anchors (as the reader pool does) and of a reader
