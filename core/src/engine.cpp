@@ -129,6 +129,12 @@ struct Active {
     int stageOf(std::int64_t seq) const { return staged ? stageOfSeq(orch.rollout, seq) : -1; }
 
     void pack(std::string_view text, PackedId& id) { ids.pack(text, id); }
+    // An id given as its 16 bytes (a packed brief) when uuid is set, else as text.
+    void pack(const unsigned char* uuid, std::string_view text, PackedId& id) {
+        if (!uuid) return ids.pack(text, id);
+        id = PackedId{};
+        std::memcpy(id.bytes, uuid, sizeof id.bytes);
+    }
     void unpack(const PackedId& id, std::string& out) const { ids.unpack(id, out); }
     void operationIDInto(const Slot& s, std::string& out) const { unpack(s.id, out); }
     void runtimeIDInto(const Slot& s, std::string& out) const { unpack(s.runtime, out); }
@@ -507,8 +513,11 @@ struct Engine::Impl {
     Slot& slotFor(Active& a, const Operation& op) {
         return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate);
     }
+    // operationUuid, runtimeUuid: the ids' bytes when the caller has them (a packed brief; the
+    // text is then not read).
     Slot& slotFor(Active& a, std::string_view operationID, std::string_view runtimeID, std::int64_t seqNo,
-                  Millis startAt, OperationState state, bool immediate) {
+                  Millis startAt, OperationState state, bool immediate,
+                  const unsigned char* operationUuid = nullptr, const unsigned char* runtimeUuid = nullptr) {
         const std::size_t seq = static_cast<std::size_t>(seqNo);
         if (seq >= a.slots.size()) a.slots.resize(seq + 1);
         Slot& s = a.slots[seq];
@@ -516,8 +525,8 @@ struct Engine::Impl {
         a.readyTopChecked = false;
         s = Slot{};
         s.live = true;
-        a.pack(operationID, s.id);
-        a.pack(runtimeID, s.runtime);
+        a.pack(operationUuid, operationID, s.id);
+        a.pack(runtimeUuid, runtimeID, s.runtime);
         s.immediate = immediate;
         s.startAt = startAt;
         s.state = state;
@@ -1182,7 +1191,7 @@ struct Engine::Impl {
             // every runtime has exactly one operation (resolution de-duplicates runtimes).
             std::int64_t total = 0, failed = 0, runtimes = 0;
             bool retried = false;
-            e.store_.forEachOperationBrief(id, [&](const Store::OperationBrief& op) {
+            e.store_.forEachOperationBriefPacked(id, [&](const Store::OperationBrief& op) {  // no ids read
                 ++total;
                 if (op.state == OperationState::Failed) ++failed;
                 if (op.isRetry) retried = true;
@@ -1537,7 +1546,9 @@ void Engine::recover(Millis now) {
             a.slots.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, total)));
             toPlace.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, total)));
         }
-        store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
+        // Packed briefs: the slots take UUID ids as the store keeps them (16 bytes), no text
+        // is made and parsed again for every pending operation.
+        store_.forEachOperationBriefPacked(o.orchestrationID, [&](const Store::OperationBrief& op) {
             a.nextSeq = std::max(a.nextSeq, op.seq + 1);
             const int k = a.stageOf(op.seq);
             if (a.policy) {  // SPEC 10 counters, rebuilt from the operations
@@ -1548,15 +1559,16 @@ void Engine::recover(Millis now) {
                 if (k >= 0 && !isFinished(op.state)) ++a.stageLive[static_cast<std::size_t>(k)];
             }
             if (op.state == OperationState::InProgress) {
-                inProgress.emplace_back(op.operationID);
+                std::string& id = inProgress.emplace_back(op.operationID);
+                if (op.operationUuid) unpackUuid(op.operationUuid, id);
             } else if (op.state == OperationState::Pending && k >= 0 &&
                        a.orch.rollout.stages[static_cast<std::size_t>(k)].state == StageState::Pending) {
                 // Its stage has not started: it is placed when the stage starts.
                 impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, OperationState::Pending,
-                               op.immediate);
+                               op.immediate, op.operationUuid, op.runtimeUuid);
             } else if (op.state == OperationState::Pending) {
                 impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, OperationState::Pending,
-                               op.immediate);
+                               op.immediate, op.operationUuid, op.runtimeUuid);
                 if (!canceling && impl_->usesWindows(a, op.immediate)) {  // placed below
                     toPlace.push_back({op.seq, op.startAt});
                 } else {

@@ -667,6 +667,34 @@ struct MemoryStore::Impl {
         }
     }
 
+    // forEachOperationBrief(Packed): with `packed`, UUID ids are given as their bytes, not text.
+    void forEachBrief(const std::string& orchestrationID, bool packed,
+                      const std::function<void(const Store::OperationBrief&)>& fn) const {
+        const std::uint32_t no = orchNo(orchestrationID);
+        if (no == kNone) return;
+        const OrchRec& rec = *orchs[no];
+        std::string id, runtime;  // capacity reused
+        for (std::size_t i = 0; i < rec.order.size(); ++i) {
+            const OpRec& r = recs[rec.order[i]];
+            const bool retry = r.retryOf != kNone && !pool.equals(r.retryOf, std::string_view());
+            Store::OperationBrief b{{}, {}, r.seq, static_cast<OperationState>(r.state), r.startAt,
+                                    (r.flags & kImmediate) != 0, retry, nullptr, nullptr};
+            if (packed && r.packedId()) {
+                b.operationUuid = r.id;
+            } else {
+                idString(r, id);
+                b.operationID = id;
+            }
+            if (packed && (r.packed & kRuntimePacked)) {
+                b.runtimeUuid = r.runtime;
+            } else {
+                readId(r.runtime, r.packed & kRuntimePacked, runtime);
+                b.runtimeID = runtime;
+            }
+            fn(b);
+        }
+    }
+
     Operation loaded(std::uint32_t slot) const {
         Operation op;
         load(slot, op);
@@ -1072,19 +1100,12 @@ void MemoryStore::forEachOperationInState(const std::string& orchestrationID, Op
 
 void MemoryStore::forEachOperationBrief(const std::string& orchestrationID,
                                         const std::function<void(const OperationBrief&)>& fn) {
-    const Impl& d = *impl_;
-    const std::uint32_t no = d.orchNo(orchestrationID);
-    if (no == kNone) return;
-    const Impl::OrchRec& rec = *d.orchs[no];
-    std::string id, runtime;  // capacity reused
-    for (std::size_t i = 0; i < rec.order.size(); ++i) {
-        const OpRec& r = d.recs[rec.order[i]];
-        d.idString(r, id);
-        d.readId(r.runtime, r.packed & kRuntimePacked, runtime);
-        const bool retry = r.retryOf != kNone && !d.pool.equals(r.retryOf, std::string_view());
-        fn(OperationBrief{id, runtime, r.seq, static_cast<OperationState>(r.state), r.startAt,
-                          (r.flags & kImmediate) != 0, retry});
-    }
+    impl_->forEachBrief(orchestrationID, false, fn);
+}
+
+void MemoryStore::forEachOperationBriefPacked(const std::string& orchestrationID,
+                                              const std::function<void(const OperationBrief&)>& fn) {
+    impl_->forEachBrief(orchestrationID, true, fn);
 }
 
 namespace {

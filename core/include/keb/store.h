@@ -127,13 +127,25 @@ public:
         Millis startAt = 0;
         bool immediate = false;
         bool isRetry = false;  // retryOf is set
+        // Only from forEachOperationBriefPacked: the id's 16 bytes (keb/uuid.h) when the store
+        // keeps it packed, its text view then empty; nullptr: the text view holds the id.
+        const unsigned char* operationUuid = nullptr;
+        const unsigned char* runtimeUuid = nullptr;
     };
     virtual void forEachOperationBrief(const std::string& orchestrationID,
                                        const std::function<void(const OperationBrief&)>& fn) {
         forEachOperation(orchestrationID, [&](const Operation& op) {
             fn(OperationBrief{op.operationID, op.runtimeID, op.seq, op.state, op.startAt, op.immediate,
-                              !op.retryOf.empty()});
+                              !op.retryOf.empty(), nullptr, nullptr});
         });
+    }
+    // forEachOperationBrief for readers that keep ids packed or need none: a store that keeps an
+    // id as 16 bytes may give those (operationUuid, runtimeUuid) instead of its text, so that
+    // neither side converts (a restart of a 100,000-operation rollout visits every operation).
+    // The default gives the text.
+    virtual void forEachOperationBriefPacked(const std::string& orchestrationID,
+                                             const std::function<void(const OperationBrief&)>& fn) {
+        forEachOperationBrief(orchestrationID, fn);
     }
 
     // Orchestrations and operations of the whole store per state, every state present (zeros
