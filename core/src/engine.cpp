@@ -355,11 +355,15 @@ struct Engine::Impl {
     }
 
     // The reused progress write for operation seq of `a`, with the fields every write sets and
-    // none of the optional ones (callers add those).
+    // none of the optional ones (callers add those). The id's text is copied from the snapshot
+    // (or idText, the caller's copy) when there is one, not made from the packed id again.
     Store::ProgressChange& progressOf(const Active& a, const Slot& s, std::int64_t seq, OperationState state,
-                                      const std::string* description, Millis now) {
+                                      const std::string* description, Millis now,
+                                      const std::string* idText = nullptr) {
         Store::ProgressChange& c = progressChange();
-        a.operationIDInto(s, c.operationID);
+        if (!idText && s.snap) idText = &s.snap->operationID;
+        if (idText) c.operationID = *idText;
+        else a.operationIDInto(s, c.operationID);
         c.seq = seq;
         c.state = state;
         c.description = description;
@@ -799,7 +803,8 @@ struct Engine::Impl {
         Slot& s = *sp;
         // Only the state, description and updatedAt change: a progress write, no record read.
         const Store::ProgressChange& c = progressOf(a, s, seq, state, &description, now);
-        a.runtimeIDInto(s, rtBuf);
+        if (s.snap) rtBuf = s.snap->runtimeID;  // in progress: the snapshot has the text
+        else a.runtimeIDInto(s, rtBuf);
         if (state != OperationState::Canceled && notifies(a)) {  // SPEC 14: it ended (success or failure)
             std::string instanceID;
             if (s.snap) {
@@ -951,7 +956,7 @@ struct Engine::Impl {
             op.description = dryRun ? "dry run: nothing was changed" : "upgrade started";
             op.startedAt = now;
             op.updatedAt = now;
-            Store::ProgressChange& c = progressOf(a, s, seq, op.state, &op.description, now);
+            Store::ProgressChange& c = progressOf(a, s, seq, op.state, &op.description, now, &op.operationID);
             c.startedAt = now;
             if (windowed) c.window = std::make_pair(window.begin, window.end);
             // recorded before the backend is called (with its SPEC 14 start event, if any)

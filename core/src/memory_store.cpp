@@ -1007,7 +1007,23 @@ void MemoryStore::prefetchOperation(const std::string& orchestrationID, std::int
 
 bool MemoryStore::readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
                                   Operation& out) {
-    const std::uint32_t slot = impl_->slotAt(orchestrationID, operationID, seq);
+    const Impl& d = *impl_;
+    // The seq-th record of the orchestration is nearly always the one (see slotAt): it is loaded
+    // and the id text the load makes anyway is compared, instead of making it once more just to
+    // check (a start reads its operation so). Not when out's id is operationID itself.
+    if (seq >= 0 && &operationID != &out.operationID) {
+        const std::uint32_t no = d.orchNo(orchestrationID);
+        if (no == kNone) return false;
+        const auto& order = d.orchs[no]->order;
+        if (static_cast<std::uint64_t>(seq) < order.size()) {
+            const std::uint32_t hinted = order[static_cast<std::size_t>(seq)];
+            if (d.recs[hinted].seq == seq) {
+                d.load(hinted, out);
+                if (out.operationID == operationID) return true;
+            }
+        }
+    }
+    const std::uint32_t slot = d.slotAt(orchestrationID, operationID, seq);
     if (slot == kNone) return false;
     impl_->load(slot, out);
     return true;
