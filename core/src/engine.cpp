@@ -361,6 +361,7 @@ struct Engine::Impl {
                                       const std::string* description, Millis now,
                                       const std::string* idText = nullptr) {
         Store::ProgressChange& c = progressChange();
+        c.operationUuid = s.id.odd ? nullptr : s.id.bytes;  // the store checks the id by these
         if (!idText && s.snap) idText = &s.snap->operationID;
         if (idText) c.operationID = *idText;
         else a.operationIDInto(s, c.operationID);
@@ -514,8 +515,9 @@ struct Engine::Impl {
 
     // --- slots ---------------------------------------------------------------
 
-    Slot& slotFor(Active& a, const Operation& op) {
-        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate);
+    Slot& slotFor(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr) {
+        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate, nullptr,
+                       runtimeUuid);
     }
     // operationUuid, runtimeUuid: the ids' bytes when the caller has them (a packed brief; the
     // text is then not read).
@@ -537,8 +539,8 @@ struct Engine::Impl {
         return s;
     }
 
-    void addPendingSlot(Active& a, const Operation& op) {
-        Slot& s = slotFor(a, op);
+    void addPendingSlot(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr) {
+        Slot& s = slotFor(a, op, runtimeUuid);
         s.state = OperationState::Pending;
         a.pushReady(op.startAt, op.seq);
     }
@@ -635,11 +637,16 @@ struct Engine::Impl {
         batch.label = "updateOrchestrationAddingOperations";
         batch.updatedOrchestrations.resize(1);  // filled from a.orch after the producer's last call
         batch.operationSourceSize = order.size();
+        // Each operation's ids as the slot and the fleet keep them packed: the store takes these
+        // instead of parsing the text the engine and the fleet just made from them.
+        Store::OperationUuids uuids;
+        batch.operationSourceUuids = &uuids;
         batch.operationSource = [&](Operation& op) {
             while (next < order.size()) {
                 const int stage = a.staged ? stagedStage[next] : -1;
                 const std::uint32_t idx = order[next++];
                 const Runtime& rt = fleet.at(idx);
+                const RuntimeList::Uuids rtUuids = fleet.uuidsAt(idx);
                 op.orchestrationID = id;
                 op.runtimeID = rt.runtimeID;
                 op.instanceID = rt.instanceID;
@@ -673,9 +680,15 @@ struct Engine::Impl {
                 }
                 if (stage > 0) {  // waits for its stage: placed when the stage starts
                     op.description = "waiting for stage \"" + op.stage + "\"";
-                    slotFor(a, op).state = OperationState::Pending;
+                    slotFor(a, op, rtUuids.runtimeID).state = OperationState::Pending;
                 } else {
-                    addPendingSlot(a, op);
+                    addPendingSlot(a, op, rtUuids.runtimeID);
+                }
+                {  // slots are reserved above: the bytes stay put while the store reads them
+                    const Slot& made = a.slots[static_cast<std::size_t>(op.seq)];
+                    uuids.operationID = made.id.odd ? nullptr : made.id.bytes;
+                    uuids.runtimeID = made.runtime.odd ? nullptr : made.runtime.bytes;
+                    uuids.instanceID = rtUuids.instanceID;
                 }
                 // Targets are neither deprovisioning nor suspended (resolution skips those).
                 RuntimeFacts f;

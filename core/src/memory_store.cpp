@@ -544,7 +544,7 @@ struct MemoryStore::Impl {
 
     // Every field but id and orch (interning may throw; r is a scratch copy). r's handles are
     // kNone for a new record, the current ones for an update.
-    void fill(OpRec& r, const Operation& op) {
+    void fill(OpRec& r, const Operation& op, const Store::OperationUuids* uuids = nullptr) {
         r.createdAt = op.createdAt;
         r.updatedAt = op.updatedAt;
         r.startAt = op.startAt;
@@ -553,8 +553,8 @@ struct MemoryStore::Impl {
         r.windowEnd = op.maintenanceWindowEnd;
         r.seq = op.seq;
         r.state = static_cast<std::uint8_t>(stateIndex(op.state));
-        putId(op.runtimeID, r.runtime, kRuntimePacked, r.packed);
-        putId(op.instanceID, r.instance, kInstancePacked, r.packed);
+        putId(op.runtimeID, r.runtime, kRuntimePacked, r.packed, uuids ? uuids->runtimeID : nullptr);
+        putId(op.instanceID, r.instance, kInstancePacked, r.packed, uuids ? uuids->instanceID : nullptr);
         r.globalAccount = pool.intern(op.globalAccountID, r.globalAccount);
         putId(op.subAccountID, r.subAccount, kSubAccountPacked, r.packed);
         r.planID = pool.intern(op.servicePlanID, r.planID);
@@ -590,7 +590,14 @@ struct MemoryStore::Impl {
     }
 
     // An id kept in a record: packed in place when UUID-shaped, else interned (kept when unchanged).
-    void putId(std::string_view s, unsigned char (&dst)[16], std::uint8_t bit, std::uint8_t& packedBits) {
+    // uuid: s's bytes when the writer gave them (Store::OperationUuids).
+    void putId(std::string_view s, unsigned char (&dst)[16], std::uint8_t bit, std::uint8_t& packedBits,
+               const unsigned char* uuid = nullptr) {
+        if (uuid) {
+            std::memcpy(dst, uuid, 16);
+            packedBits = static_cast<std::uint8_t>(packedBits | bit);
+            return;
+        }
         const bool wasPacked = packedBits & bit;
         std::uint32_t current = kNone;
         if (!wasPacked) std::memcpy(&current, dst, 4);
@@ -731,14 +738,17 @@ struct MemoryStore::Impl {
 
     // slotOf with the operation's seq as a hint: operations are created in seq order, so the
     // seq-th of the orchestration's order is nearly always the one (no id index read).
-    std::uint32_t slotAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq) const {
+    // uuid: operationID's bytes when the writer gave them (ProgressChange::operationUuid).
+    std::uint32_t slotAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
+                         const unsigned char* uuid = nullptr) const {
         const std::uint32_t no = orchNo(orchestrationID);
         if (no == kNone) return kNone;
         const OrchRec& rec = *orchs[no];
         if (seq >= 0 && static_cast<std::uint64_t>(seq) < rec.order.size()) {
             const std::uint32_t slot = rec.order[static_cast<std::size_t>(seq)];
             const OpRec& r = recs[slot];
-            if (r.seq == seq && hasIdText(r, operationID)) return slot;
+            if (r.seq == seq && (uuid && r.packedId() ? std::memcmp(r.id, uuid, 16) == 0 : hasIdText(r, operationID)))
+                return slot;
         }
         return slotOf(orchestrationID, operationID);
     }
@@ -746,8 +756,8 @@ struct MemoryStore::Impl {
     // The record of an operation that must exist (seq: a hint, see slotAt); throws naming the
     // orchestration or the operation that is unknown.
     std::uint32_t requireSlot(const std::string& orchestrationID, const std::string& operationID,
-                              std::int64_t seq = -1) const {
-        const std::uint32_t slot = slotAt(orchestrationID, operationID, seq);
+                              std::int64_t seq = -1, const unsigned char* uuid = nullptr) const {
+        const std::uint32_t slot = slotAt(orchestrationID, operationID, seq, uuid);
         if (slot != kNone) return slot;
         requireOrch(orchestrationID);
         throw std::runtime_error("no operation " + operationID);
@@ -768,7 +778,8 @@ struct MemoryStore::Impl {
     }
 
     // One new operation of a write in progress (m is rolled back by the caller when this throws).
-    void append(Mark& m, const Operation& op) {
+    // uuids: the writer's packed ids of op (Store::OperationUuids), when given.
+    void append(Mark& m, const Operation& op, const Store::OperationUuids* uuids = nullptr) {
         const std::uint32_t no = requireOrch(op.orchestrationID);
         if (std::find(m.touched.begin(), m.touched.end(), no) == m.touched.end()) m.touched.push_back(no);
         OrchRec& rec = *orchs[no];
@@ -791,11 +802,17 @@ struct MemoryStore::Impl {
             r.config = prev.config;
         }
         r.orch = no;
-        const OpId key = keyOf(op.operationID, true);
+        OpId key;
+        if (uuids && uuids->operationID) {
+            std::memcpy(key.bytes, uuids->operationID, 16);
+            key.packed = true;
+        } else {
+            key = keyOf(op.operationID, true);
+        }
         if (index.find(recs, no, key) != kNone) throw std::runtime_error("operation exists: " + op.operationID);
         std::memcpy(r.id, key.bytes, 16);
         r.flags = key.packed ? kPackedId : 0;
-        fill(r, op);
+        fill(r, op, uuids);
         const std::uint32_t slot = recs.push(r);
         index.insert(recs, slot);
         ++rec.counts[r.state];
@@ -1147,7 +1164,7 @@ void setMove(OpRec& r, const Store::ScheduleChange& c, Millis updatedAt) {
 
 void MemoryStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
     Impl& d = *impl_;
-    const std::uint32_t slot = d.requireSlot(orchestrationID, c.operationID, c.seq);
+    const std::uint32_t slot = d.requireSlot(orchestrationID, c.operationID, c.seq, c.operationUuid);
     const int state = stateIndex(c.state);  // may throw: before anything changed
     std::uint32_t text = d.recs[slot].description;
     if (c.description) {
@@ -1277,7 +1294,7 @@ void MemoryStore::applyParts(const WriteBatch& b) {
             }
             Operation op;
             while (b.operationSource(op)) {
-                d.append(m, op);
+                d.append(m, op, b.operationSourceUuids);
                 resetOperation(op);
             }
         }
@@ -1301,7 +1318,7 @@ void MemoryStore::applyParts(const WriteBatch& b) {
         }
         for (const WriteBatch::Progress& p : b.progress) {
             const ProgressChange& c = p.change;
-            const std::uint32_t slot = d.requireSlot(p.orchestrationID, c.operationID, c.seq);
+            const std::uint32_t slot = d.requireSlot(p.orchestrationID, c.operationID, c.seq, c.operationUuid);
             OpRec next = d.recs[slot];
             next.state = static_cast<std::uint8_t>(stateIndex(c.state));
             if (c.description) next.description = d.pool.intern(*c.description, next.description);

@@ -509,6 +509,14 @@ const Runtime& SimFleet::at(std::size_t i) const {
     return atBuf_;
 }
 
+RuntimeList::Uuids SimFleet::uuidsAt(std::size_t i) const {
+    const Rec& r = recs_[i];
+    Uuids u;
+    if (!(r.flags & kRuntimeIDPooled)) u.runtimeID = r.runtimeID;
+    if (!(r.flags & kInstanceIDPooled)) u.instanceID = instanceIDs_[i].bytes;
+    return u;
+}
+
 Runtime SimFleet::runtime(std::size_t i) const {
     Runtime r;
     build(i, r);

@@ -105,6 +105,7 @@ public:
     // RuntimeList: the live shoots in fleet order.
     std::size_t size() const override { return recs_.size(); }
     const Runtime& at(std::size_t i) const override;  // buffer: valid until the next at()
+    Uuids uuidsAt(std::size_t i) const override;      // the records' packed ids
     Runtime runtime(std::size_t i) const;           // a copy
     std::string runtimeID(std::size_t i) const;
     std::string shootName(std::size_t i) const;
