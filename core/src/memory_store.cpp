@@ -77,15 +77,27 @@ public:
             const unsigned char* e = at(current);
             if (e[0] != kUuid && rawView(e) == s) return current;
         }
+        UuidHit* hit = nullptr;
+        if (s.size() == 36) {
+            hit = &uuidHitFor(s);
+            if (hit->handle != kNone && sameUuidText(hit->text, s.data())) return hit->handle;
+        }
         encode(s);  // once: the check against current compares encoded bytes
         ScratchTrim trim{key_};
-        if (current != kNone && sameAsKey(current)) return current;
-        const std::uint32_t tag = tagOf(hashBytes(key(), key_.size()));
-        const std::uint32_t found = lookup(tag);
-        if (found != kNone) return found;
-        const std::uint32_t off = append();
-        table_.insert(off, tag);
-        return off;
+        std::uint32_t h = current;
+        if (current == kNone || !sameAsKey(current)) {
+            const std::uint32_t tag = tagOf(hashBytes(key(), key_.size()));
+            h = lookup(tag);
+            if (h == kNone) {
+                h = append();
+                table_.insert(h, tag);
+            }
+        }
+        if (hit && static_cast<unsigned char>(key_[0]) == kUuid) {  // UUID-shaped: remember it
+            std::memcpy(hit->text, s.data(), 36);
+            hit->handle = h;
+        }
+        return h;
     }
 
     // kNone when s was never interned.
@@ -120,6 +132,7 @@ public:
     // Forgets every entry appended after mark (a failed write); nothing may reference them.
     void rollback(std::uint64_t mark) {
         if (mark >= used_) return;
+        uuidHits_.clear();  // some of their handles are gone
         const std::size_t keepBlocks = static_cast<std::size_t>((mark + kBlock - 1) >> kBlockBits);
         while (!allocs_.empty() && allocs_.back().firstBlock >= keepBlocks) {
             allocated_ -= allocs_.back().bytes;
@@ -132,11 +145,37 @@ public:
 
     std::size_t bytes() const {
         return allocated_ + table_.bytes() + blocks_.capacity() * sizeof(unsigned char*) +
-               allocs_.capacity() * sizeof(Alloc);
+               allocs_.capacity() * sizeof(Alloc) + uuidHits_.capacity() * sizeof(UuidHit);
     }
 
 private:
     static std::uint32_t tagOf(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 32); }
+
+    // UUID-shaped text interned lately -> its handle, direct-mapped by the text's leading digits:
+    // the ids that repeat across a rollout's operations (accounts, plan ids) are interned without
+    // packing them (~250 instructions) and probing the table again. A text has one entry, so a
+    // remembered handle stays right until a rollback drops entries (which empties this).
+    struct UuidHit {
+        char text[36];
+        std::uint32_t handle;
+    };
+    static constexpr std::size_t kUuidHits = 256;
+    std::vector<UuidHit> uuidHits_;  // empty, or kUuidHits entries (handle kNone: unused)
+    UuidHit& uuidHitFor(std::string_view s) {
+        if (uuidHits_.empty()) uuidHits_.assign(kUuidHits, UuidHit{{}, kNone});
+        std::uint64_t w;
+        std::memcpy(&w, s.data(), sizeof w);
+        return uuidHits_[static_cast<std::size_t>((w * 0x9E3779B97F4A7C15ULL) >> 32) % kUuidHits];
+    }
+    static bool sameUuidText(const char* a, const char* b) {  // 36 bytes each
+        std::uint64_t x[4], y[4];
+        std::uint32_t xt, yt;
+        std::memcpy(x, a, sizeof x);
+        std::memcpy(y, b, sizeof y);
+        std::memcpy(&xt, a + sizeof x, sizeof xt);
+        std::memcpy(&yt, b + sizeof y, sizeof yt);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (xt ^ yt)) == 0;
+    }
 
     bool sameAsKey(std::uint32_t off) const {
         const unsigned char* e = at(off);
