@@ -129,6 +129,12 @@ struct Active {
     int stageOf(std::int64_t seq) const { return staged ? stageOfSeq(orch.rollout, seq) : -1; }
 
     void pack(std::string_view text, PackedId& id) { ids.pack(text, id); }
+    // An id given as its 16 bytes (a packed brief) when uuid is set, else as text.
+    void pack(const unsigned char* uuid, std::string_view text, PackedId& id) {
+        if (!uuid) return ids.pack(text, id);
+        id = PackedId{};
+        std::memcpy(id.bytes, uuid, sizeof id.bytes);
+    }
     void unpack(const PackedId& id, std::string& out) const { ids.unpack(id, out); }
     void operationIDInto(const Slot& s, std::string& out) const { unpack(s.id, out); }
     void runtimeIDInto(const Slot& s, std::string& out) const { unpack(s.runtime, out); }
@@ -349,11 +355,16 @@ struct Engine::Impl {
     }
 
     // The reused progress write for operation seq of `a`, with the fields every write sets and
-    // none of the optional ones (callers add those).
+    // none of the optional ones (callers add those). The id's text is copied from the snapshot
+    // (or idText, the caller's copy) when there is one, not made from the packed id again.
     Store::ProgressChange& progressOf(const Active& a, const Slot& s, std::int64_t seq, OperationState state,
-                                      const std::string* description, Millis now) {
+                                      const std::string* description, Millis now,
+                                      const std::string* idText = nullptr) {
         Store::ProgressChange& c = progressChange();
-        a.operationIDInto(s, c.operationID);
+        c.operationUuid = s.id.odd ? nullptr : s.id.bytes;  // the store checks the id by these
+        if (!idText && s.snap) idText = &s.snap->operationID;
+        if (idText) c.operationID = *idText;
+        else a.operationIDInto(s, c.operationID);
         c.seq = seq;
         c.state = state;
         c.description = description;
@@ -504,11 +515,15 @@ struct Engine::Impl {
 
     // --- slots ---------------------------------------------------------------
 
-    Slot& slotFor(Active& a, const Operation& op) {
-        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate);
+    Slot& slotFor(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr) {
+        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate, nullptr,
+                       runtimeUuid);
     }
+    // operationUuid, runtimeUuid: the ids' bytes when the caller has them (a packed brief; the
+    // text is then not read).
     Slot& slotFor(Active& a, std::string_view operationID, std::string_view runtimeID, std::int64_t seqNo,
-                  Millis startAt, OperationState state, bool immediate) {
+                  Millis startAt, OperationState state, bool immediate,
+                  const unsigned char* operationUuid = nullptr, const unsigned char* runtimeUuid = nullptr) {
         const std::size_t seq = static_cast<std::size_t>(seqNo);
         if (seq >= a.slots.size()) a.slots.resize(seq + 1);
         Slot& s = a.slots[seq];
@@ -516,16 +531,16 @@ struct Engine::Impl {
         a.readyTopChecked = false;
         s = Slot{};
         s.live = true;
-        a.pack(operationID, s.id);
-        a.pack(runtimeID, s.runtime);
+        a.pack(operationUuid, operationID, s.id);
+        a.pack(runtimeUuid, runtimeID, s.runtime);
         s.immediate = immediate;
         s.startAt = startAt;
         s.state = state;
         return s;
     }
 
-    void addPendingSlot(Active& a, const Operation& op) {
-        Slot& s = slotFor(a, op);
+    void addPendingSlot(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr) {
+        Slot& s = slotFor(a, op, runtimeUuid);
         s.state = OperationState::Pending;
         a.pushReady(op.startAt, op.seq);
     }
@@ -622,11 +637,16 @@ struct Engine::Impl {
         batch.label = "updateOrchestrationAddingOperations";
         batch.updatedOrchestrations.resize(1);  // filled from a.orch after the producer's last call
         batch.operationSourceSize = order.size();
+        // Each operation's ids as the slot and the fleet keep them packed: the store takes these
+        // instead of parsing the text the engine and the fleet just made from them.
+        Store::OperationUuids uuids;
+        batch.operationSourceUuids = &uuids;
         batch.operationSource = [&](Operation& op) {
             while (next < order.size()) {
                 const int stage = a.staged ? stagedStage[next] : -1;
                 const std::uint32_t idx = order[next++];
                 const Runtime& rt = fleet.at(idx);
+                const RuntimeList::Uuids rtUuids = fleet.uuidsAt(idx);
                 op.orchestrationID = id;
                 op.runtimeID = rt.runtimeID;
                 op.instanceID = rt.instanceID;
@@ -660,9 +680,15 @@ struct Engine::Impl {
                 }
                 if (stage > 0) {  // waits for its stage: placed when the stage starts
                     op.description = "waiting for stage \"" + op.stage + "\"";
-                    slotFor(a, op).state = OperationState::Pending;
+                    slotFor(a, op, rtUuids.runtimeID).state = OperationState::Pending;
                 } else {
-                    addPendingSlot(a, op);
+                    addPendingSlot(a, op, rtUuids.runtimeID);
+                }
+                {  // slots are reserved above: the bytes stay put while the store reads them
+                    const Slot& made = a.slots[static_cast<std::size_t>(op.seq)];
+                    uuids.operationID = made.id.odd ? nullptr : made.id.bytes;
+                    uuids.runtimeID = made.runtime.odd ? nullptr : made.runtime.bytes;
+                    uuids.instanceID = rtUuids.instanceID;
                 }
                 // Targets are neither deprovisioning nor suspended (resolution skips those).
                 RuntimeFacts f;
@@ -790,7 +816,8 @@ struct Engine::Impl {
         Slot& s = *sp;
         // Only the state, description and updatedAt change: a progress write, no record read.
         const Store::ProgressChange& c = progressOf(a, s, seq, state, &description, now);
-        a.runtimeIDInto(s, rtBuf);
+        if (s.snap) rtBuf = s.snap->runtimeID;  // in progress: the snapshot has the text
+        else a.runtimeIDInto(s, rtBuf);
         if (state != OperationState::Canceled && notifies(a)) {  // SPEC 14: it ended (success or failure)
             std::string instanceID;
             if (s.snap) {
@@ -942,7 +969,7 @@ struct Engine::Impl {
             op.description = dryRun ? "dry run: nothing was changed" : "upgrade started";
             op.startedAt = now;
             op.updatedAt = now;
-            Store::ProgressChange& c = progressOf(a, s, seq, op.state, &op.description, now);
+            Store::ProgressChange& c = progressOf(a, s, seq, op.state, &op.description, now, &op.operationID);
             c.startedAt = now;
             if (windowed) c.window = std::make_pair(window.begin, window.end);
             // recorded before the backend is called (with its SPEC 14 start event, if any)
@@ -1182,7 +1209,7 @@ struct Engine::Impl {
             // every runtime has exactly one operation (resolution de-duplicates runtimes).
             std::int64_t total = 0, failed = 0, runtimes = 0;
             bool retried = false;
-            e.store_.forEachOperationBrief(id, [&](const Store::OperationBrief& op) {
+            e.store_.forEachOperationBriefPacked(id, [&](const Store::OperationBrief& op) {  // no ids read
                 ++total;
                 if (op.state == OperationState::Failed) ++failed;
                 if (op.isRetry) retried = true;
@@ -1537,7 +1564,9 @@ void Engine::recover(Millis now) {
             a.slots.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, total)));
             toPlace.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, total)));
         }
-        store_.forEachOperationBrief(o.orchestrationID, [&](const Store::OperationBrief& op) {
+        // Packed briefs: the slots take UUID ids as the store keeps them (16 bytes), no text
+        // is made and parsed again for every pending operation.
+        store_.forEachOperationBriefPacked(o.orchestrationID, [&](const Store::OperationBrief& op) {
             a.nextSeq = std::max(a.nextSeq, op.seq + 1);
             const int k = a.stageOf(op.seq);
             if (a.policy) {  // SPEC 10 counters, rebuilt from the operations
@@ -1548,15 +1577,16 @@ void Engine::recover(Millis now) {
                 if (k >= 0 && !isFinished(op.state)) ++a.stageLive[static_cast<std::size_t>(k)];
             }
             if (op.state == OperationState::InProgress) {
-                inProgress.emplace_back(op.operationID);
+                std::string& id = inProgress.emplace_back(op.operationID);
+                if (op.operationUuid) unpackUuid(op.operationUuid, id);
             } else if (op.state == OperationState::Pending && k >= 0 &&
                        a.orch.rollout.stages[static_cast<std::size_t>(k)].state == StageState::Pending) {
                 // Its stage has not started: it is placed when the stage starts.
                 impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, OperationState::Pending,
-                               op.immediate);
+                               op.immediate, op.operationUuid, op.runtimeUuid);
             } else if (op.state == OperationState::Pending) {
                 impl_->slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, OperationState::Pending,
-                               op.immediate);
+                               op.immediate, op.operationUuid, op.runtimeUuid);
                 if (!canceling && impl_->usesWindows(a, op.immediate)) {  // placed below
                     toPlace.push_back({op.seq, op.startAt});
                 } else {

@@ -77,15 +77,27 @@ public:
             const unsigned char* e = at(current);
             if (e[0] != kUuid && rawView(e) == s) return current;
         }
+        UuidHit* hit = nullptr;
+        if (s.size() == 36) {
+            hit = &uuidHitFor(s);
+            if (hit->handle != kNone && sameUuidText(hit->text, s.data())) return hit->handle;
+        }
         encode(s);  // once: the check against current compares encoded bytes
         ScratchTrim trim{key_};
-        if (current != kNone && sameAsKey(current)) return current;
-        const std::uint32_t tag = tagOf(hashBytes(key(), key_.size()));
-        const std::uint32_t found = lookup(tag);
-        if (found != kNone) return found;
-        const std::uint32_t off = append();
-        table_.insert(off, tag);
-        return off;
+        std::uint32_t h = current;
+        if (current == kNone || !sameAsKey(current)) {
+            const std::uint32_t tag = tagOf(hashBytes(key(), key_.size()));
+            h = lookup(tag);
+            if (h == kNone) {
+                h = append();
+                table_.insert(h, tag);
+            }
+        }
+        if (hit && static_cast<unsigned char>(key_[0]) == kUuid) {  // UUID-shaped: remember it
+            std::memcpy(hit->text, s.data(), 36);
+            hit->handle = h;
+        }
+        return h;
     }
 
     // kNone when s was never interned.
@@ -120,6 +132,7 @@ public:
     // Forgets every entry appended after mark (a failed write); nothing may reference them.
     void rollback(std::uint64_t mark) {
         if (mark >= used_) return;
+        uuidHits_.clear();  // some of their handles are gone
         const std::size_t keepBlocks = static_cast<std::size_t>((mark + kBlock - 1) >> kBlockBits);
         while (!allocs_.empty() && allocs_.back().firstBlock >= keepBlocks) {
             allocated_ -= allocs_.back().bytes;
@@ -132,11 +145,37 @@ public:
 
     std::size_t bytes() const {
         return allocated_ + table_.bytes() + blocks_.capacity() * sizeof(unsigned char*) +
-               allocs_.capacity() * sizeof(Alloc);
+               allocs_.capacity() * sizeof(Alloc) + uuidHits_.capacity() * sizeof(UuidHit);
     }
 
 private:
     static std::uint32_t tagOf(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 32); }
+
+    // UUID-shaped text interned lately -> its handle, direct-mapped by the text's leading digits:
+    // the ids that repeat across a rollout's operations (accounts, plan ids) are interned without
+    // packing them (~250 instructions) and probing the table again. A text has one entry, so a
+    // remembered handle stays right until a rollback drops entries (which empties this).
+    struct UuidHit {
+        char text[36];
+        std::uint32_t handle;
+    };
+    static constexpr std::size_t kUuidHits = 256;
+    std::vector<UuidHit> uuidHits_;  // empty, or kUuidHits entries (handle kNone: unused)
+    UuidHit& uuidHitFor(std::string_view s) {
+        if (uuidHits_.empty()) uuidHits_.assign(kUuidHits, UuidHit{{}, kNone});
+        std::uint64_t w;
+        std::memcpy(&w, s.data(), sizeof w);
+        return uuidHits_[static_cast<std::size_t>((w * 0x9E3779B97F4A7C15ULL) >> 32) % kUuidHits];
+    }
+    static bool sameUuidText(const char* a, const char* b) {  // 36 bytes each
+        std::uint64_t x[4], y[4];
+        std::uint32_t xt, yt;
+        std::memcpy(x, a, sizeof x);
+        std::memcpy(y, b, sizeof y);
+        std::memcpy(&xt, a + sizeof x, sizeof xt);
+        std::memcpy(&yt, b + sizeof y, sizeof yt);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (xt ^ yt)) == 0;
+    }
 
     bool sameAsKey(std::uint32_t off) const {
         const unsigned char* e = at(off);
@@ -544,7 +583,7 @@ struct MemoryStore::Impl {
 
     // Every field but id and orch (interning may throw; r is a scratch copy). r's handles are
     // kNone for a new record, the current ones for an update.
-    void fill(OpRec& r, const Operation& op) {
+    void fill(OpRec& r, const Operation& op, const Store::OperationUuids* uuids = nullptr) {
         r.createdAt = op.createdAt;
         r.updatedAt = op.updatedAt;
         r.startAt = op.startAt;
@@ -553,8 +592,8 @@ struct MemoryStore::Impl {
         r.windowEnd = op.maintenanceWindowEnd;
         r.seq = op.seq;
         r.state = static_cast<std::uint8_t>(stateIndex(op.state));
-        putId(op.runtimeID, r.runtime, kRuntimePacked, r.packed);
-        putId(op.instanceID, r.instance, kInstancePacked, r.packed);
+        putId(op.runtimeID, r.runtime, kRuntimePacked, r.packed, uuids ? uuids->runtimeID : nullptr);
+        putId(op.instanceID, r.instance, kInstancePacked, r.packed, uuids ? uuids->instanceID : nullptr);
         r.globalAccount = pool.intern(op.globalAccountID, r.globalAccount);
         putId(op.subAccountID, r.subAccount, kSubAccountPacked, r.packed);
         r.planID = pool.intern(op.servicePlanID, r.planID);
@@ -590,7 +629,14 @@ struct MemoryStore::Impl {
     }
 
     // An id kept in a record: packed in place when UUID-shaped, else interned (kept when unchanged).
-    void putId(std::string_view s, unsigned char (&dst)[16], std::uint8_t bit, std::uint8_t& packedBits) {
+    // uuid: s's bytes when the writer gave them (Store::OperationUuids).
+    void putId(std::string_view s, unsigned char (&dst)[16], std::uint8_t bit, std::uint8_t& packedBits,
+               const unsigned char* uuid = nullptr) {
+        if (uuid) {
+            std::memcpy(dst, uuid, 16);
+            packedBits = static_cast<std::uint8_t>(packedBits | bit);
+            return;
+        }
         const bool wasPacked = packedBits & bit;
         std::uint32_t current = kNone;
         if (!wasPacked) std::memcpy(&current, dst, 4);
@@ -667,6 +713,34 @@ struct MemoryStore::Impl {
         }
     }
 
+    // forEachOperationBrief(Packed): with `packed`, UUID ids are given as their bytes, not text.
+    void forEachBrief(const std::string& orchestrationID, bool packed,
+                      const std::function<void(const Store::OperationBrief&)>& fn) const {
+        const std::uint32_t no = orchNo(orchestrationID);
+        if (no == kNone) return;
+        const OrchRec& rec = *orchs[no];
+        std::string id, runtime;  // capacity reused
+        for (std::size_t i = 0; i < rec.order.size(); ++i) {
+            const OpRec& r = recs[rec.order[i]];
+            const bool retry = r.retryOf != kNone && !pool.equals(r.retryOf, std::string_view());
+            Store::OperationBrief b{{}, {}, r.seq, static_cast<OperationState>(r.state), r.startAt,
+                                    (r.flags & kImmediate) != 0, retry, nullptr, nullptr};
+            if (packed && r.packedId()) {
+                b.operationUuid = r.id;
+            } else {
+                idString(r, id);
+                b.operationID = id;
+            }
+            if (packed && (r.packed & kRuntimePacked)) {
+                b.runtimeUuid = r.runtime;
+            } else {
+                readId(r.runtime, r.packed & kRuntimePacked, runtime);
+                b.runtimeID = runtime;
+            }
+            fn(b);
+        }
+    }
+
     Operation loaded(std::uint32_t slot) const {
         Operation op;
         load(slot, op);
@@ -703,14 +777,17 @@ struct MemoryStore::Impl {
 
     // slotOf with the operation's seq as a hint: operations are created in seq order, so the
     // seq-th of the orchestration's order is nearly always the one (no id index read).
-    std::uint32_t slotAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq) const {
+    // uuid: operationID's bytes when the writer gave them (ProgressChange::operationUuid).
+    std::uint32_t slotAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
+                         const unsigned char* uuid = nullptr) const {
         const std::uint32_t no = orchNo(orchestrationID);
         if (no == kNone) return kNone;
         const OrchRec& rec = *orchs[no];
         if (seq >= 0 && static_cast<std::uint64_t>(seq) < rec.order.size()) {
             const std::uint32_t slot = rec.order[static_cast<std::size_t>(seq)];
             const OpRec& r = recs[slot];
-            if (r.seq == seq && hasIdText(r, operationID)) return slot;
+            if (r.seq == seq && (uuid && r.packedId() ? std::memcmp(r.id, uuid, 16) == 0 : hasIdText(r, operationID)))
+                return slot;
         }
         return slotOf(orchestrationID, operationID);
     }
@@ -718,8 +795,8 @@ struct MemoryStore::Impl {
     // The record of an operation that must exist (seq: a hint, see slotAt); throws naming the
     // orchestration or the operation that is unknown.
     std::uint32_t requireSlot(const std::string& orchestrationID, const std::string& operationID,
-                              std::int64_t seq = -1) const {
-        const std::uint32_t slot = slotAt(orchestrationID, operationID, seq);
+                              std::int64_t seq = -1, const unsigned char* uuid = nullptr) const {
+        const std::uint32_t slot = slotAt(orchestrationID, operationID, seq, uuid);
         if (slot != kNone) return slot;
         requireOrch(orchestrationID);
         throw std::runtime_error("no operation " + operationID);
@@ -740,7 +817,8 @@ struct MemoryStore::Impl {
     }
 
     // One new operation of a write in progress (m is rolled back by the caller when this throws).
-    void append(Mark& m, const Operation& op) {
+    // uuids: the writer's packed ids of op (Store::OperationUuids), when given.
+    void append(Mark& m, const Operation& op, const Store::OperationUuids* uuids = nullptr) {
         const std::uint32_t no = requireOrch(op.orchestrationID);
         if (std::find(m.touched.begin(), m.touched.end(), no) == m.touched.end()) m.touched.push_back(no);
         OrchRec& rec = *orchs[no];
@@ -763,11 +841,17 @@ struct MemoryStore::Impl {
             r.config = prev.config;
         }
         r.orch = no;
-        const OpId key = keyOf(op.operationID, true);
+        OpId key;
+        if (uuids && uuids->operationID) {
+            std::memcpy(key.bytes, uuids->operationID, 16);
+            key.packed = true;
+        } else {
+            key = keyOf(op.operationID, true);
+        }
         if (index.find(recs, no, key) != kNone) throw std::runtime_error("operation exists: " + op.operationID);
         std::memcpy(r.id, key.bytes, 16);
         r.flags = key.packed ? kPackedId : 0;
-        fill(r, op);
+        fill(r, op, uuids);
         const std::uint32_t slot = recs.push(r);
         index.insert(recs, slot);
         ++rec.counts[r.state];
@@ -979,7 +1063,23 @@ void MemoryStore::prefetchOperation(const std::string& orchestrationID, std::int
 
 bool MemoryStore::readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
                                   Operation& out) {
-    const std::uint32_t slot = impl_->slotAt(orchestrationID, operationID, seq);
+    const Impl& d = *impl_;
+    // The seq-th record of the orchestration is nearly always the one (see slotAt): it is loaded
+    // and the id text the load makes anyway is compared, instead of making it once more just to
+    // check (a start reads its operation so). Not when out's id is operationID itself.
+    if (seq >= 0 && &operationID != &out.operationID) {
+        const std::uint32_t no = d.orchNo(orchestrationID);
+        if (no == kNone) return false;
+        const auto& order = d.orchs[no]->order;
+        if (static_cast<std::uint64_t>(seq) < order.size()) {
+            const std::uint32_t hinted = order[static_cast<std::size_t>(seq)];
+            if (d.recs[hinted].seq == seq) {
+                d.load(hinted, out);
+                if (out.operationID == operationID) return true;
+            }
+        }
+    }
+    const std::uint32_t slot = d.slotAt(orchestrationID, operationID, seq);
     if (slot == kNone) return false;
     impl_->load(slot, out);
     return true;
@@ -1072,19 +1172,12 @@ void MemoryStore::forEachOperationInState(const std::string& orchestrationID, Op
 
 void MemoryStore::forEachOperationBrief(const std::string& orchestrationID,
                                         const std::function<void(const OperationBrief&)>& fn) {
-    const Impl& d = *impl_;
-    const std::uint32_t no = d.orchNo(orchestrationID);
-    if (no == kNone) return;
-    const Impl::OrchRec& rec = *d.orchs[no];
-    std::string id, runtime;  // capacity reused
-    for (std::size_t i = 0; i < rec.order.size(); ++i) {
-        const OpRec& r = d.recs[rec.order[i]];
-        d.idString(r, id);
-        d.readId(r.runtime, r.packed & kRuntimePacked, runtime);
-        const bool retry = r.retryOf != kNone && !d.pool.equals(r.retryOf, std::string_view());
-        fn(OperationBrief{id, runtime, r.seq, static_cast<OperationState>(r.state), r.startAt,
-                          (r.flags & kImmediate) != 0, retry});
-    }
+    impl_->forEachBrief(orchestrationID, false, fn);
+}
+
+void MemoryStore::forEachOperationBriefPacked(const std::string& orchestrationID,
+                                              const std::function<void(const OperationBrief&)>& fn) {
+    impl_->forEachBrief(orchestrationID, true, fn);
 }
 
 namespace {
@@ -1110,7 +1203,7 @@ void setMove(OpRec& r, const Store::ScheduleChange& c, Millis updatedAt) {
 
 void MemoryStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
     Impl& d = *impl_;
-    const std::uint32_t slot = d.requireSlot(orchestrationID, c.operationID, c.seq);
+    const std::uint32_t slot = d.requireSlot(orchestrationID, c.operationID, c.seq, c.operationUuid);
     const int state = stateIndex(c.state);  // may throw: before anything changed
     std::uint32_t text = d.recs[slot].description;
     if (c.description) {
@@ -1240,7 +1333,7 @@ void MemoryStore::applyParts(const WriteBatch& b) {
             }
             Operation op;
             while (b.operationSource(op)) {
-                d.append(m, op);
+                d.append(m, op, b.operationSourceUuids);
                 resetOperation(op);
             }
         }
@@ -1264,7 +1357,7 @@ void MemoryStore::applyParts(const WriteBatch& b) {
         }
         for (const WriteBatch::Progress& p : b.progress) {
             const ProgressChange& c = p.change;
-            const std::uint32_t slot = d.requireSlot(p.orchestrationID, c.operationID, c.seq);
+            const std::uint32_t slot = d.requireSlot(p.orchestrationID, c.operationID, c.seq, c.operationUuid);
             OpRec next = d.recs[slot];
             next.state = static_cast<std::uint8_t>(stateIndex(c.state));
             if (c.description) next.description = d.pool.intern(*c.description, next.description);

@@ -740,7 +740,7 @@ void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
                    kOpOrder,
                Params().add(orchestrationID), 20000, [&](const Result& r, int i) {
                    fn(OperationBrief{r.view(i, 0), r.view(i, 1), r.i64(i, 2), stateFrom(kOpStates, r.i64(i, 3)),
-                                     r.i64(i, 4), r.boolean(i, 5), r.boolean(i, 6)});
+                                     r.i64(i, 4), r.boolean(i, 5), r.boolean(i, 6), nullptr, nullptr});
                },
                readInGroup());
 }

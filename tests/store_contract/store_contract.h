@@ -17,6 +17,7 @@
 
 #include "keb/api.h"
 #include "keb/store.h"
+#include "keb/uuid.h"
 #include "keb/wire.h"
 
 namespace keb::contract {
@@ -640,6 +641,23 @@ TYPED_TEST_P(StoreContract, BriefsMatchTheOperations) {
     }
     int none = 0;
     s.forEachOperationBrief("ghost", [&](const Store::OperationBrief&) { ++none; });
+    EXPECT_EQ(none, 0);
+    // Packed briefs: the same briefs; an id is its text or (when the store keeps it so) its bytes.
+    std::vector<std::string> packed;
+    s.forEachOperationBriefPacked("o", [&](const Store::OperationBrief& br) {
+        auto text = [](const unsigned char* uuid, std::string_view view) {
+            std::string t(view);
+            if (uuid) {
+                EXPECT_TRUE(view.empty());
+                keb::unpackUuid(uuid, t);
+            }
+            return t;
+        };
+        packed.push_back(text(br.operationUuid, br.operationID) + "|" + text(br.runtimeUuid, br.runtimeID));
+        EXPECT_EQ(br.isRetry, br.seq == 2);
+    });
+    EXPECT_EQ(packed, owned);
+    s.forEachOperationBriefPacked("ghost", [&](const Store::OperationBrief&) { ++none; });
     EXPECT_EQ(none, 0);
     // Whole operations of one state, in creation order (a restart reads those in progress so).
     std::vector<Operation> inProgress, failed;

@@ -19,6 +19,17 @@ public:
     virtual ~RuntimeList() = default;
     virtual std::size_t size() const = 0;
     virtual const Runtime& at(std::size_t i) const = 0;
+    // The 16 bytes (keb/uuid.h) of runtime i's runtimeID and instanceID when the list keeps them
+    // packed, else nullptr (the default): a reader that packs ids takes these instead of parsing
+    // at(i)'s text. Valid until the list changes.
+    struct Uuids {
+        const unsigned char* runtimeID = nullptr;
+        const unsigned char* instanceID = nullptr;
+    };
+    virtual Uuids uuidsAt(std::size_t i) const {
+        (void)i;
+        return {};
+    }
 };
 
 // A RuntimeList over a vector (borrowed).

@@ -51,6 +51,10 @@ public:
     void forEachOperationBrief(const std::string& oid, const std::function<void(const OperationBrief&)>& fn) override {
         inner_.forEachOperationBrief(oid, fn);
     }
+    void forEachOperationBriefPacked(const std::string& oid,
+                                     const std::function<void(const OperationBrief&)>& fn) override {
+        inner_.forEachOperationBriefPacked(oid, fn);
+    }
     StateCounts stateCounts() override { return inner_.stateCounts(); }
     OperationPageSource* pageSource() override { return inner_.pageSource(); }
     std::vector<Notification> pendingNotifications(std::size_t limit) override {

@@ -49,6 +49,8 @@ public:
     // Without materialising Operations: ids and numbers straight from the records.
     void forEachOperationBrief(const std::string& orchestrationID,
                                const std::function<void(const OperationBrief&)>& fn) override;
+    void forEachOperationBriefPacked(const std::string& orchestrationID,
+                                     const std::function<void(const OperationBrief&)>& fn) override;
     // In place: the records' times and window (and one interned description).
     bool readOperationAt(const std::string& orchestrationID, const std::string& operationID, std::int64_t seq,
                          Operation& out) override;

@@ -127,13 +127,25 @@ public:
         Millis startAt = 0;
         bool immediate = false;
         bool isRetry = false;  // retryOf is set
+        // Only from forEachOperationBriefPacked: the id's 16 bytes (keb/uuid.h) when the store
+        // keeps it packed, its text view then empty; nullptr: the text view holds the id.
+        const unsigned char* operationUuid = nullptr;
+        const unsigned char* runtimeUuid = nullptr;
     };
     virtual void forEachOperationBrief(const std::string& orchestrationID,
                                        const std::function<void(const OperationBrief&)>& fn) {
         forEachOperation(orchestrationID, [&](const Operation& op) {
             fn(OperationBrief{op.operationID, op.runtimeID, op.seq, op.state, op.startAt, op.immediate,
-                              !op.retryOf.empty()});
+                              !op.retryOf.empty(), nullptr, nullptr});
         });
+    }
+    // forEachOperationBrief for readers that keep ids packed or need none: a store that keeps an
+    // id as 16 bytes may give those (operationUuid, runtimeUuid) instead of its text, so that
+    // neither side converts (a restart of a 100,000-operation rollout visits every operation).
+    // The default gives the text.
+    virtual void forEachOperationBriefPacked(const std::string& orchestrationID,
+                                             const std::function<void(const OperationBrief&)>& fn) {
+        forEachOperationBrief(orchestrationID, fn);
     }
 
     // Orchestrations and operations of the whole store per state, every state present (zeros
@@ -238,6 +250,10 @@ public:
         std::optional<Millis> startedAt;
         std::optional<bool> upgradeStarted;
         std::optional<std::pair<Millis, Millis>> window;  // maintenanceWindowBegin, maintenanceWindowEnd
+        // Optional: operationID's 16 bytes (keb/uuid.h) when the writer keeps it packed (the
+        // engine's slots); a store that keeps ids packed checks these instead of the text. Must
+        // be the text's bytes; nullptr: the text alone counts.
+        const unsigned char* operationUuid = nullptr;
     };
     virtual void updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
         Operation op;
@@ -279,6 +295,15 @@ public:
     // duplicate id, a failing producer).
     // A fenced store (PostgresStore::setFence, SPEC 11) checks the lease epoch first and throws
     // StoreFencedError (nothing written) when another engine holds a newer lease.
+    // The 16 bytes (keb/uuid.h) of a new operation's UUID-shaped ids, when its producer has them
+    // at hand (the engine's slots, a fleet that keeps ids packed): a store that keeps ids packed
+    // takes these instead of parsing the text again. Each must be its text's bytes; nullptr:
+    // not given, the text counts.
+    struct OperationUuids {
+        const unsigned char* operationID = nullptr;
+        const unsigned char* runtimeID = nullptr;
+        const unsigned char* instanceID = nullptr;
+    };
     struct WriteBatch {
         std::vector<Orchestration> insertedOrchestrations;  // insertOrchestration
         std::vector<Operation> insertedOperations;          // insertOperations
@@ -288,6 +313,9 @@ public:
         // About how many operations operationSource produces (0: unknown). A hint only: a store
         // may size its tables for them up front instead of growing them while they stream in.
         std::size_t operationSourceSize = 0;
+        // Optional: the packed ids of the operation operationSource's last call produced (the
+        // producer sets them before it returns true). A hint, like operationSourceSize.
+        const OperationUuids* operationSourceUuids = nullptr;
         std::vector<Operation> updatedOperations;  // updateOperations (whole records)
         struct Moves {                             // rescheduleOperations
             std::string orchestrationID;
@@ -318,6 +346,7 @@ public:
             insertedOperations.clear();
             operationSource = nullptr;
             operationSourceSize = 0;
+            operationSourceUuids = nullptr;
             updatedOperations.clear();
             moves.clear();
             progress.clear();

@@ -3,10 +3,12 @@
 // changed, everything unfinished at a restart finished later, every accepted orchestration finished.
 // Watches restarts: the operations' states are taken from the store at each one.
 #include <algorithm>
+#include <string_view>
 #include <vector>
 #include <utility>
 
 #include "common.h"
+#include "keb/uuid.h"
 #include "keb/world/flat_map.h"
 #include "keb/world/random.h"
 
@@ -14,6 +16,15 @@ namespace keb::sim::checkers {
 namespace {
 
 using Snapshot = std::vector<std::pair<std::uint64_t, OperationState>>;
+
+// The key of an operation id: of its 16 bytes when it is UUID-shaped (what the store's packed
+// briefs give: a restart then converts no id), else of its text. uuid: the bytes when known.
+std::uint64_t opKey(const unsigned char* uuid, std::string_view text) {
+    unsigned char bytes[16];
+    if (!uuid && packUuid(text, bytes)) uuid = bytes;
+    if (uuid) return world::idKey(std::string_view(reinterpret_cast<const char*>(uuid), 16));
+    return world::idKey(text);
+}
 
 // Sorts the pairs into the order std::sort gives them (key, then state): a stable LSD radix sort,
 // the state first, then the key a byte at a time. 100,000 pairs at each restart of a large
@@ -46,8 +57,8 @@ public:
                 total += static_cast<std::size_t>(n);
         snap.reserve(total);
         for (const auto& info : sim.orchestrations())
-            sim.store().forEachOperationBrief(info.orchestrationID, [&](const Store::OperationBrief& op) {
-                snap.emplace_back(world::idKey(op.operationID), op.state);
+            sim.store().forEachOperationBriefPacked(info.orchestrationID, [&](const Store::OperationBrief& op) {
+                snap.emplace_back(opKey(op.operationUuid, op.operationID), op.state);
             });
         sortSnapshot(snap);
         // Since the previous restart nothing may have vanished and no final state may have changed.
@@ -69,7 +80,7 @@ public:
     void scan(Simulation& sim, const OrchestrationInfo& info, const Operation& op) override {
         (void)sim;
         (void)info;
-        current_[world::idKey(op.operationID)] = op.state;
+        current_[opKey(nullptr, op.operationID)] = op.state;
     }
 
     void verdict(Simulation& sim, std::vector<CheckResult>& out) override {
@@ -93,10 +104,10 @@ public:
     }
 
 private:
-    // Operation states at the last restart: idKey(operationID) -> state, sorted.
+    // Operation states at the last restart: opKey(operationID) -> state, sorted.
     Snapshot atRestart_;
     std::int64_t lost_ = 0;  // found missing or changed at a later restart
-    world::FlatMap<OperationState> current_;  // the end's scan: idKey(operationID) -> state
+    world::FlatMap<OperationState> current_;  // the end's scan: opKey(operationID) -> state
 };
 
 }  // namespace

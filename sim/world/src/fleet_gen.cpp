@@ -509,6 +509,14 @@ const Runtime& SimFleet::at(std::size_t i) const {
     return atBuf_;
 }
 
+RuntimeList::Uuids SimFleet::uuidsAt(std::size_t i) const {
+    const Rec& r = recs_[i];
+    Uuids u;
+    if (!(r.flags & kRuntimeIDPooled)) u.runtimeID = r.runtimeID;
+    if (!(r.flags & kInstanceIDPooled)) u.instanceID = instanceIDs_[i].bytes;
+    return u;
+}
+
 Runtime SimFleet::runtime(std::size_t i) const {
     Runtime r;
     build(i, r);
@@ -553,8 +561,36 @@ std::uint64_t SimFleet::hashOf(const std::uint8_t* bytes, bool pooled) {
     return mix64(a ^ mix64(b));
 }
 
+bool SimFleet::packCached(std::string_view text, std::uint8_t out[16]) const {
+    if (text.size() != 36) return false;  // never a UUID
+    std::uint64_t w[4];
+    std::uint32_t tail;
+    std::memcpy(w, text.data(), sizeof w);
+    std::memcpy(&tail, text.data() + sizeof w, sizeof tail);
+    // The text's leading hex digits are random: they pick the entry.
+    const std::size_t at = static_cast<std::size_t>((w[0] * 0x9E3779B97F4A7C15ULL) >> 32) % kPackCache;
+    if (packCache_.empty()) {  // every entry starts as the nil UUID: a true entry, nothing to mark empty
+        PackCacheEntry nil{};
+        std::memcpy(nil.text, "00000000-0000-0000-0000-000000000000", 36);
+        packCache_.assign(kPackCache, nil);
+    }
+    PackCacheEntry& e = packCache_[at];
+    std::uint64_t c[4];
+    std::uint32_t ctail;
+    std::memcpy(c, e.text, sizeof c);
+    std::memcpy(&ctail, e.text + sizeof c, sizeof ctail);
+    if (((c[0] ^ w[0]) | (c[1] ^ w[1]) | (c[2] ^ w[2]) | (c[3] ^ w[3]) | (ctail ^ tail)) == 0) {
+        std::memcpy(out, e.bytes, 16);
+        return true;
+    }
+    if (!packUuid(text, out)) return false;
+    std::memcpy(e.text, text.data(), 36);
+    std::memcpy(e.bytes, out, 16);
+    return true;
+}
+
 bool SimFleet::keyOf(std::string_view runtimeID, IdKey* key) const {
-    if (packUuid(runtimeID, key->bytes)) {
+    if (packCached(runtimeID, key->bytes)) {
         key->pooled = false;
         return true;
     }
@@ -669,7 +705,7 @@ bool SimFleet::findWindowInto(const std::string& runtimeID, Millis, Runtime& out
 
 const std::uint32_t* SimFleet::firstIndexSlot(std::string_view runtimeID) const {
     std::uint8_t bytes[16];
-    if (index_.empty() || !packUuid(runtimeID, bytes)) return nullptr;  // ids of other shapes: no hint
+    if (index_.empty() || !packCached(runtimeID, bytes)) return nullptr;  // ids of other shapes: no hint
     return &index_[hashOf(bytes, false) & (index_.size() - 1)];
 }
 

@@ -105,6 +105,7 @@ public:
     // RuntimeList: the live shoots in fleet order.
     std::size_t size() const override { return recs_.size(); }
     const Runtime& at(std::size_t i) const override;  // buffer: valid until the next at()
+    Uuids uuidsAt(std::size_t i) const override;      // the records' packed ids
     Runtime runtime(std::size_t i) const;           // a copy
     std::string runtimeID(std::size_t i) const;
     std::string shootName(std::size_t i) const;
@@ -180,6 +181,16 @@ private:
         bool pooled = false;
     };
     bool keyOf(std::string_view runtimeID, IdKey* key) const;  // false: cannot be in the fleet
+    // packUuid through a small cache: a runtime is looked up several times in a row by its id's
+    // text (a start: the driver's prefetch, its window check and the start event's prefetch;
+    // recovery: the far and near prefetch, then the lookup), and packing costs ~250 instructions
+    // where a hit costs ~20. Packing is a function of the text, so an entry never goes stale.
+    bool packCached(std::string_view text, std::uint8_t out[16]) const;
+    struct PackCacheEntry {
+        char text[36];
+        std::uint8_t bytes[16];
+    };
+    static constexpr std::size_t kPackCache = 128;  // direct-mapped; 7 KB
     static std::uint64_t hashOf(const std::uint8_t* bytes, bool pooled);
     static bool sameKey(const Rec& r, const IdKey& k);
     void build(std::size_t i, Runtime& out) const;
@@ -196,6 +207,7 @@ private:
     // Capacity is a power of two >= 2x the shoots (~10 bytes per shoot).
     std::vector<std::uint32_t, BigAllocator<std::uint32_t>> index_;
     mutable Runtime atBuf_, getBuf_, shootBuf_;
+    mutable std::vector<PackCacheEntry> packCache_;  // kPackCache entries once used
     struct Outage {
         Millis from, to;
         std::string error;
