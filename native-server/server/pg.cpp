@@ -130,11 +130,8 @@ void Connection::execIgnoringErrors(const char* sql) noexcept {
 
 Transaction::Transaction(Connection& c, const char* begin) : c_(c) { c_.exec(begin); }
 Transaction::~Transaction() {
-    if (!done_) {
-        // Best effort: a broken connection has no transaction left to roll back.
-        PGresult* r = PQexec(c_.raw(), "ROLLBACK");
-        if (r) PQclear(r);
-    }
+    // Best effort: a broken connection has no transaction left to roll back.
+    if (!done_) c_.execIgnoringErrors("ROLLBACK");
 }
 void Transaction::commit() {
     done_ = true;

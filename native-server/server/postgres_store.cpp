@@ -268,6 +268,22 @@ void addOrchestrationWire(Params& p, const Orchestration& o) {
 
 const char* const kReadTx = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
+// A read's snapshot: its own read-only transaction, or, when the connection is already in one (the
+// leader's commit group: PostgresStore::beginGroup), that transaction, which sees the group's writes.
+class ReadTx {
+public:
+    explicit ReadTx(pg::Connection& c) {
+        if (!c.inTransaction()) tx_.emplace(c, kReadTx);
+    }
+    bool own() const { return tx_.has_value(); }
+    void done() {
+        if (tx_) tx_->commit();
+    }
+
+private:
+    std::optional<Transaction> tx_;
+};
+
 }  // namespace
 
 PostgresStore::PostgresStore(const std::string& uri, PostgresOptions options)
@@ -397,8 +413,6 @@ void PostgresStore::commitGroup() {
         throw;
     }
 }
-
-bool PostgresStore::readInGroup() const { return groupTx_ && conn_->inTransaction(); }
 
 void PostgresStore::doInsertOrchestration(const Orchestration& o) {
     Params p;
@@ -628,8 +642,7 @@ Page<Orchestration> PostgresStore::listOrchestrations(const OrchestrationQuery& 
     const std::int64_t size = std::max(q.pageSize, 1);
     const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
     Page<Orchestration> out;
-    std::optional<Transaction> tx;  // the count and the rows from one snapshot
-    if (!readInGroup()) tx.emplace(*conn_, kReadTx);
+    ReadTx tx(*conn_);  // the count and the rows from one snapshot
     out.totalCount = conn_->query("SELECT coalesce(sum(n),0) FROM orchestration_counts WHERE true" + filter).i64(0, 0);
     if (offset < out.totalCount) {
         Result r = conn_->query("SELECT data FROM orchestrations WHERE true" + filter +
@@ -637,7 +650,7 @@ Page<Orchestration> PostgresStore::listOrchestrations(const OrchestrationQuery& 
                                 Params().add(size).add(offset));
         for (int i = 0; i < r.rows(); ++i) out.data.push_back(readOrchestration(r.view(i, 0)));
     }
-    if (tx) tx->commit();
+    tx.done();
     out.count = static_cast<std::int64_t>(out.data.size());
     return out;
 }
@@ -670,8 +683,7 @@ Page<Operation> PostgresStore::listOperations(const std::string& orchestrationID
     const std::int64_t size = std::max(q.pageSize, 1);
     const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
     Page<Operation> out;
-    std::optional<Transaction> tx;
-    if (!readInGroup()) tx.emplace(*conn_, kReadTx);
+    ReadTx tx(*conn_);
     out.totalCount = conn_->query("SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter,
                                   Params().add(orchestrationID))
                          .i64(0, 0);
@@ -681,7 +693,7 @@ Page<Operation> PostgresStore::listOperations(const std::string& orchestrationID
                                 Params().add(orchestrationID).add(size).add(offset));
         for (int i = 0; i < r.rows(); ++i) out.data.push_back(rowToOperation(r, i));
     }
-    if (tx) tx->commit();
+    tx.done();
     out.count = static_cast<std::int64_t>(out.data.size());
     return out;
 }
@@ -693,13 +705,11 @@ std::vector<Operation> PostgresStore::operationsOf(const std::string& orchestrat
 }
 
 namespace {
-// Streams a query's rows through a cursor in one read snapshot, `batch` rows per fetch.
-// inGroup: inside an open commit group's transaction (no snapshot of its own; the cursor is closed
-// at the end, the transaction goes on).
+// Streams a query's rows through a cursor in one read snapshot, `batch` rows per fetch. Inside a
+// commit group's transaction the cursor is closed at the end and the transaction goes on.
 void streamRows(pg::Connection& c, const std::string& sql, const Params& params, int batch,
-                const std::function<void(const Result&, int)>& fn, bool inGroup) {
-    std::optional<Transaction> tx;
-    if (!inGroup) tx.emplace(c, kReadTx);
+                const std::function<void(const Result&, int)>& fn) {
+    ReadTx tx(c);
     c.queryOnce("DECLARE keb_stream NO SCROLL CURSOR FOR " + sql, params);
     const std::string fetch = "FETCH " + std::to_string(batch) + " FROM keb_stream";
     for (;;) {
@@ -707,10 +717,8 @@ void streamRows(pg::Connection& c, const std::string& sql, const Params& params,
         for (int i = 0; i < r.rows(); ++i) fn(r, i);
         if (r.rows() < batch) break;
     }
-    if (tx)
-        tx->commit();
-    else
-        c.exec("CLOSE keb_stream");
+    if (!tx.own()) c.exec("CLOSE keb_stream");
+    tx.done();
 }
 }  // namespace
 
@@ -718,7 +726,7 @@ void PostgresStore::forEachOperation(const std::string& orchestrationID,
                                      const std::function<void(const Operation&)>& fn) {
     conn_->ensureConnected();
     streamRows(*conn_, std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1" + kOpOrder,
-               Params().add(orchestrationID), 5000, [&](const Result& r, int i) { fn(rowToOperation(r, i)); }, readInGroup());
+               Params().add(orchestrationID), 5000, [&](const Result& r, int i) { fn(rowToOperation(r, i)); });
 }
 
 void PostgresStore::forEachOperationInState(const std::string& orchestrationID, OperationState state,
@@ -728,7 +736,7 @@ void PostgresStore::forEachOperationInState(const std::string& orchestrationID, 
                std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1 AND state=$2" +
                    kOpOrder,
                Params().add(orchestrationID).add(stateCode(kOpStates, state)), 5000,
-               [&](const Result& r, int i) { fn(rowToOperation(r, i)); }, readInGroup());
+               [&](const Result& r, int i) { fn(rowToOperation(r, i)); });
 }
 
 void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
@@ -741,8 +749,7 @@ void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
                Params().add(orchestrationID), 20000, [&](const Result& r, int i) {
                    fn(OperationBrief{r.view(i, 0), r.view(i, 1), r.i64(i, 2), stateFrom(kOpStates, r.i64(i, 3)),
                                      r.i64(i, 4), r.boolean(i, 5), r.boolean(i, 6), nullptr, nullptr});
-               },
-               readInGroup());
+               });
 }
 
 OperationStats PostgresStore::operationStats(const std::string& orchestrationID) {

@@ -130,8 +130,6 @@ private:
     mutable std::mutex fenceMu_;
     std::optional<std::int64_t> fence_;
     bool group_ = false, groupTx_ = false, groupFailed_ = false;
-    // A read's own snapshot transaction, unless it runs inside the open commit group's.
-    bool readInGroup() const;
 };
 
 }  // namespace keb::server
