@@ -442,14 +442,17 @@ TEST(FlatMap, EraseKeepsTheOtherKeysFindable) {
             ref[key] = round;
         }
         ASSERT_EQ(m.size(), ref.size());
-        if (round % 97 == 0)
+        if (round % 97 == 0) {
             for (const auto& [k, v] : ref) ASSERT_TRUE(m.find(k) && *m.find(k) == v) << round << " " << k;
+        }
     }
     for (const auto& [k, v] : ref) ASSERT_EQ(*m.find(k), v);
     for (std::uint64_t d = 0; d < 40; ++d)
         for (std::uint64_t hi = 0; hi < 4; ++hi) {
             const std::uint64_t key = ((4096 - 20 + d) & 4095) | (hi << 60);
-            if (!ref.count(key)) EXPECT_EQ(m.find(key), nullptr);
+            if (!ref.count(key)) {
+                EXPECT_EQ(m.find(key), nullptr);
+            }
         }
     EXPECT_FALSE(FlatMap<int>().erase(5));
 }
