@@ -515,8 +515,9 @@ struct Engine::Impl {
 
     // --- slots ---------------------------------------------------------------
 
-    Slot& slotFor(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr) {
-        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate, nullptr,
+    Slot& slotFor(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr,
+                  const unsigned char* operationUuid = nullptr) {
+        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate, operationUuid,
                        runtimeUuid);
     }
     // operationUuid, runtimeUuid: the ids' bytes when the caller has them (a packed brief; the
@@ -539,8 +540,9 @@ struct Engine::Impl {
         return s;
     }
 
-    void addPendingSlot(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr) {
-        Slot& s = slotFor(a, op, runtimeUuid);
+    void addPendingSlot(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr,
+                        const unsigned char* operationUuid = nullptr) {
+        Slot& s = slotFor(a, op, runtimeUuid, operationUuid);
         s.state = OperationState::Pending;
         a.pushReady(op.startAt, op.seq);
     }
@@ -671,7 +673,8 @@ struct Engine::Impl {
                         continue;
                     }
                 }
-                op.operationID = e.ids_.newId();
+                unsigned char idBytes[16];
+                const bool idPacked = e.ids_.newIdPacked(op.operationID, idBytes);
                 op.seq = a.nextSeq++;
                 op.description = op.startAt > now ? "scheduled for the maintenance window" : "queued for processing";
                 if (stage >= 0) {
@@ -680,9 +683,9 @@ struct Engine::Impl {
                 }
                 if (stage > 0) {  // waits for its stage: placed when the stage starts
                     op.description = "waiting for stage \"" + op.stage + "\"";
-                    slotFor(a, op, rtUuids.runtimeID).state = OperationState::Pending;
+                    slotFor(a, op, rtUuids.runtimeID, idPacked ? idBytes : nullptr).state = OperationState::Pending;
                 } else {
-                    addPendingSlot(a, op, rtUuids.runtimeID);
+                    addPendingSlot(a, op, rtUuids.runtimeID, idPacked ? idBytes : nullptr);
                 }
                 {  // slots are reserved above: the bytes stay put while the store reads them
                     const Slot& made = a.slots[static_cast<std::size_t>(op.seq)];
@@ -946,6 +949,7 @@ struct Engine::Impl {
                     // else is written or reported.
                     Store::ScheduleChange& m = moves.emplace_back();
                     a.operationIDInto(s, m.operationID);
+                    m.operationUuid = s.id.odd ? nullptr : s.id.bytes;  // slots do not move during fill
                     m.startAt = m.windowBegin = window.begin;
                     m.windowEnd = window.end;
                     m.seq = seq;
@@ -1619,7 +1623,7 @@ void Engine::recover(Millis now) {
                     Slot& s = a.slots[static_cast<std::size_t>(p.seq)];
                     if (startAt != p.startAt) {
                         a.operationIDInto(s, idText);
-                        moved.push_back({idText, startAt, w.begin, w.end, p.seq});
+                        moved.push_back({idText, startAt, w.begin, w.end, p.seq, s.id.odd ? nullptr : s.id.bytes});
                         s.startAt = startAt;
                     }
                     impl_->remember(s, gen, f);

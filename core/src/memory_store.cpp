@@ -1243,7 +1243,7 @@ void MemoryStore::rescheduleOperations(const std::string& orchestrationID, const
         const ScheduleChange& c = changes[i];
         if (const std::uint32_t* o = orderAt(i + 8)) prefetch(o);
         if (const std::uint32_t* o = orderAt(i + 4)) prefetch(&d.recs[*o]);
-        slots.push_back(d.requireSlot(orchestrationID, c.operationID, c.seq));
+        slots.push_back(d.requireSlot(orchestrationID, c.operationID, c.seq, c.operationUuid));
     }
     std::uint32_t text = kNone;
     if (description) {
@@ -1347,7 +1347,7 @@ void MemoryStore::applyParts(const WriteBatch& b) {
         for (const WriteBatch::Moves& mv : b.moves) {
             std::uint32_t text = kNone;
             for (const ScheduleChange& c : mv.changes) {
-                const std::uint32_t slot = d.requireSlot(mv.orchestrationID, c.operationID, c.seq);
+                const std::uint32_t slot = d.requireSlot(mv.orchestrationID, c.operationID, c.seq, c.operationUuid);
                 if (mv.description && text == kNone) text = d.pool.intern(*mv.description, d.recs[slot].description);
                 saveRec(slot);
                 OpRec& r = d.recs[slot];
