@@ -301,7 +301,33 @@ struct OpId {
 // first four bytes are a pool handle). These ids are unique per operation, so the pool could not
 // share them: in place they cost 16 bytes instead of a pool entry, its table slot and a handle, and
 // writing or reading them touches no pool memory.
-enum : std::uint8_t { kRuntimePacked = 1, kInstancePacked = 2, kSubAccountPacked = 4 };
+enum : std::uint8_t { kRuntimePacked = 1, kInstancePacked = 2, kSubAccountPacked = 4, kShootPacked = 8 };
+
+// Shoot names of KEB's form, "c-" and 7 lower-case hex digits (unique per runtime, like the ids
+// above), are kept in the record as their 28-bit value (kShootPacked; else OpRec::shoot is a pool
+// handle): writing one needs no pool entry and no table probe, reading one no pool read.
+bool packShoot(std::string_view s, std::uint32_t& code) {
+    if (s.size() != 9 || s[0] != 'c' || s[1] != '-') return false;
+    std::uint32_t v = 0;
+    for (std::size_t i = 2; i < 9; ++i) {
+        const char c = s[i];
+        std::uint32_t d;
+        if (c >= '0' && c <= '9') d = static_cast<std::uint32_t>(c - '0');
+        else if (c >= 'a' && c <= 'f') d = static_cast<std::uint32_t>(c - 'a' + 10);
+        else return false;
+        v = v << 4 | d;
+    }
+    code = v;
+    return true;
+}
+void unpackShoot(std::uint32_t code, std::string& out) {
+    char text[10];
+    writeHex8(text + 1, code);  // 8 digits, the first one '0' (code < 2^28); "c-" goes over it
+    text[0] = 'c';
+    text[1] = '-';
+    if (out.size() == 9) std::memcpy(out.data(), text, 9);  // a reused string: no general replace
+    else out.assign(text, 9);
+}
 
 struct OpRec {
     Millis createdAt, updatedAt, startAt, startedAt, windowBegin, windowEnd;
@@ -502,6 +528,9 @@ struct MemoryStore::Impl {
     std::vector<std::uint32_t> orchOrder;          // numbers by (createdAt, orchestrationID)
     std::unordered_map<std::string, std::uint32_t> orchById;
     std::string config;  // scratch: encoded kymaConfig/clusterConfig
+    // Pool table room to make when the operations being inserted turn out to have pooled shoot
+    // names (see putShoot); 0: none pending.
+    std::size_t poolReserve = 0;
 
     std::uint32_t orchNo(const std::string& id) const {
         // The engine writes to one orchestration many times in a row: remember this thread's
@@ -599,7 +628,7 @@ struct MemoryStore::Impl {
         r.planID = pool.intern(op.servicePlanID, r.planID);
         r.planName = pool.intern(op.servicePlanName, r.planName);
         r.region = pool.intern(op.region, r.region);
-        r.shoot = pool.intern(op.shootName, r.shoot);
+        putShoot(op.shootName, r);
         r.description = pool.intern(op.description, r.description);
         r.retryOf = pool.intern(op.retryOf, r.retryOf);
         r.flags = static_cast<std::uint8_t>((r.flags & kPackedId) | (op.dryRun ? kDryRun : 0) | (op.upgradeStarted ? kUpgradeStarted : 0) |
@@ -648,6 +677,26 @@ struct MemoryStore::Impl {
         std::memcpy(dst, &h, 4);
         packedBits = static_cast<std::uint8_t>(packedBits & ~bit);
     }
+    // A shoot name kept in a record (see packShoot).
+    void putShoot(std::string_view s, OpRec& r) {
+        const bool wasPacked = r.packed & kShootPacked;
+        std::uint32_t code;
+        if (packShoot(s, code)) {
+            r.shoot = code;
+            r.packed = static_cast<std::uint8_t>(r.packed | kShootPacked);
+            return;
+        }
+        if (poolReserve > 0) {  // the first pooled shoot name of a large insert: room for the rest
+            pool.reserve(poolReserve);
+            poolReserve = 0;
+        }
+        r.shoot = pool.intern(s, wasPacked ? kNone : r.shoot);
+        r.packed = static_cast<std::uint8_t>(r.packed & ~kShootPacked);
+    }
+    void readShoot(const OpRec& r, std::string& out) const {
+        if (r.packed & kShootPacked) unpackShoot(r.shoot, out);
+        else pool.read(r.shoot, out);
+    }
     void readId(const unsigned char (&src)[16], bool isPacked, std::string& out) const {
         if (isPacked) return unpackUuid(src, out);
         std::uint32_t h;
@@ -667,7 +716,7 @@ struct MemoryStore::Impl {
         pool.read(r.planID, out.servicePlanID);
         pool.read(r.planName, out.servicePlanName);
         pool.read(r.region, out.region);
-        pool.read(r.shoot, out.shootName);
+        readShoot(r, out.shootName);
         out.dryRun = r.flags & kDryRun;
         out.maintenanceWindowBegin = r.windowBegin;
         out.maintenanceWindowEnd = r.windowEnd;
@@ -1323,14 +1372,19 @@ void MemoryStore::applyParts(const WriteBatch& b) {
         for (const Operation& op : b.insertedOperations) d.append(m, op);
         if (b.operationSource) {
             if (b.operationSourceSize > 0) {
-                // Sized up front: the index gets one entry per operation, the pool about one (the
+                // Sized up front: the index gets one entry per operation, the pool none when the
+                // shoot names are KEB's (packed in the record, see packShoot), else about one (the
                 // shoot name; the other strings repeat across a fleet or are UUIDs kept in the
-                // record). Growing them while 100,000 operations stream in rebuilt each table
-                // about 11 times.
+                // record): reserved at the first shoot name that is pooled. Growing them while
+                // 100,000 operations stream in rebuilt each table about 11 times.
                 const std::size_t n = std::min<std::size_t>(b.operationSourceSize, kNone / 2);
                 d.index.reserve(n);
-                d.pool.reserve(n);
+                d.poolReserve = n;
             }
+            struct NoReserveLeft {
+                std::size_t& n;
+                ~NoReserveLeft() { n = 0; }
+            } noReserveLeft{d.poolReserve};
             Operation op;
             while (b.operationSource(op)) {
                 d.append(m, op, b.operationSourceUuids);
