@@ -83,6 +83,9 @@ struct alignas(64) Slot {
     std::uint64_t factsGeneration = 0;
     RuntimeFacts facts;
     std::shared_ptr<const Operation> snap;  // in progress only
+    // snap->startedAt, kept here so that a poll's result (complete) reads only this line, not the
+    // snapshot, for the time-limit check (in progress only).
+    Millis startedAt = 0;
     // Second line.
     std::uint64_t noteHash = 0;   // hash of the stored description (progress note), in progress only
     PackedId id;       // the operation's
@@ -1011,6 +1014,7 @@ struct Engine::Impl {
             markBusy(a, s, seq);
             noteOperationState(a, op.runtimeID, op.operationID, OperationState::InProgress);
             s.snap = std::move(snap);
+            s.startedAt = s.snap->startedAt;
             const Operation& o = *s.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
                  o.maintenanceWindowBegin ? windowDetail(o.maintenanceWindowBegin, o.maintenanceWindowEnd)
@@ -1666,6 +1670,7 @@ void Engine::recover(Millis now) {
         for (std::shared_ptr<const Operation>& snap : snaps) {
             Slot& s = impl_->slotFor(a, *snap);
             s.snap = std::move(snap);
+            s.startedAt = s.snap->startedAt;
             s.noteHash = hashNote(s.snap->description);
             s.acked = s.snap->upgradeStarted;
             ++a.running;
@@ -1747,7 +1752,7 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
                                    result.reason.empty() ? "upgrade failed" : result.reason, now);
             break;
         case StepResult::Kind::Again: {
-            if (s.snap->startedAt && now - s.snap->startedAt >= config_.operationTimeout) {
+            if (s.startedAt && now - s.startedAt >= config_.operationTimeout) {
                 impl_->finishOperation(*a, seq, OperationState::Failed, "operation has reached the time limit", now);
                 break;
             }
