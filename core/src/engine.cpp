@@ -83,6 +83,9 @@ struct alignas(64) Slot {
     std::uint64_t factsGeneration = 0;
     RuntimeFacts facts;
     std::shared_ptr<const Operation> snap;  // in progress only
+    // snap->startedAt, kept here so that a poll's result (complete) reads only this line, not the
+    // snapshot, for the time-limit check (in progress only).
+    Millis startedAt = 0;
     // Second line.
     std::uint64_t noteHash = 0;   // hash of the stored description (progress note), in progress only
     PackedId id;       // the operation's
@@ -377,6 +380,22 @@ struct Engine::Impl {
     Runtime runtime;
     std::string idBuf, rtBuf;
     std::vector<Store::ScheduleChange> moves;  // fill()'s window moves not written yet (flushMoves)
+    // The id strings of written moves (up to 256), kept for the next ones: a rollout moves about
+    // 2.5 times per operation, and a fresh string per move cost a malloc and a free.
+    std::vector<std::string> spareMoveIds;
+    Store::ScheduleChange& newMove() {
+        Store::ScheduleChange& m = moves.emplace_back();
+        if (!spareMoveIds.empty()) {
+            m.operationID = std::move(spareMoveIds.back());
+            spareMoveIds.pop_back();
+        }
+        return m;
+    }
+    void clearMoves() {
+        for (Store::ScheduleChange& m : moves)
+            if (spareMoveIds.size() < 256) spareMoveIds.push_back(std::move(m.operationID));  // a few batches' worth
+        moves.clear();
+    }
     std::string movedRt;
 
     char timeText[2 * kRfc3339Max + 1];  // event details: a time, or a window "begin/end"
@@ -515,8 +534,9 @@ struct Engine::Impl {
 
     // --- slots ---------------------------------------------------------------
 
-    Slot& slotFor(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr) {
-        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate, nullptr,
+    Slot& slotFor(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr,
+                  const unsigned char* operationUuid = nullptr) {
+        return slotFor(a, op.operationID, op.runtimeID, op.seq, op.startAt, op.state, op.immediate, operationUuid,
                        runtimeUuid);
     }
     // operationUuid, runtimeUuid: the ids' bytes when the caller has them (a packed brief; the
@@ -539,8 +559,9 @@ struct Engine::Impl {
         return s;
     }
 
-    void addPendingSlot(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr) {
-        Slot& s = slotFor(a, op, runtimeUuid);
+    void addPendingSlot(Active& a, const Operation& op, const unsigned char* runtimeUuid = nullptr,
+                        const unsigned char* operationUuid = nullptr) {
+        Slot& s = slotFor(a, op, runtimeUuid, operationUuid);
         s.state = OperationState::Pending;
         a.pushReady(op.startAt, op.seq);
     }
@@ -671,7 +692,8 @@ struct Engine::Impl {
                         continue;
                     }
                 }
-                op.operationID = e.ids_.newId();
+                unsigned char idBytes[16];
+                const bool idPacked = e.ids_.newIdPacked(op.operationID, idBytes);
                 op.seq = a.nextSeq++;
                 op.description = op.startAt > now ? "scheduled for the maintenance window" : "queued for processing";
                 if (stage >= 0) {
@@ -680,9 +702,9 @@ struct Engine::Impl {
                 }
                 if (stage > 0) {  // waits for its stage: placed when the stage starts
                     op.description = "waiting for stage \"" + op.stage + "\"";
-                    slotFor(a, op, rtUuids.runtimeID).state = OperationState::Pending;
+                    slotFor(a, op, rtUuids.runtimeID, idPacked ? idBytes : nullptr).state = OperationState::Pending;
                 } else {
-                    addPendingSlot(a, op, rtUuids.runtimeID);
+                    addPendingSlot(a, op, rtUuids.runtimeID, idPacked ? idBytes : nullptr);
                 }
                 {  // slots are reserved above: the bytes stay put while the store reads them
                     const Slot& made = a.slots[static_cast<std::size_t>(op.seq)];
@@ -805,7 +827,7 @@ struct Engine::Impl {
             emit(now, "operation.rescheduled", a.orch.orchestrationID, m.operationID, movedRt, "pending",
                  timeDetail(m.windowBegin));
         }
-        moves.clear();
+        clearMoves();
     }
 
     // Ends an unfinished operation (pending or in progress) with a final state.
@@ -866,7 +888,7 @@ struct Engine::Impl {
             fillLoop(a, now, out);
             flushMoves(a, now);
         } catch (...) {
-            moves.clear();  // a failed write: never flushed into another orchestration later
+            clearMoves();  // a failed write: never flushed into another orchestration later
             throw;
         }
     }
@@ -944,8 +966,9 @@ struct Engine::Impl {
                 if (window.begin > now) {  // window missed (or changed): move to the next allowed one
                     // Consecutive moves are written as one batch (flushMoves), before anything
                     // else is written or reported.
-                    Store::ScheduleChange& m = moves.emplace_back();
+                    Store::ScheduleChange& m = newMove();
                     a.operationIDInto(s, m.operationID);
+                    m.operationUuid = s.id.odd ? nullptr : s.id.bytes;  // slots do not move during fill
                     m.startAt = m.windowBegin = window.begin;
                     m.windowEnd = window.end;
                     m.seq = seq;
@@ -991,6 +1014,7 @@ struct Engine::Impl {
             markBusy(a, s, seq);
             noteOperationState(a, op.runtimeID, op.operationID, OperationState::InProgress);
             s.snap = std::move(snap);
+            s.startedAt = s.snap->startedAt;
             const Operation& o = *s.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
                  o.maintenanceWindowBegin ? windowDetail(o.maintenanceWindowBegin, o.maintenanceWindowEnd)
@@ -1619,7 +1643,7 @@ void Engine::recover(Millis now) {
                     Slot& s = a.slots[static_cast<std::size_t>(p.seq)];
                     if (startAt != p.startAt) {
                         a.operationIDInto(s, idText);
-                        moved.push_back({idText, startAt, w.begin, w.end, p.seq});
+                        moved.push_back({idText, startAt, w.begin, w.end, p.seq, s.id.odd ? nullptr : s.id.bytes});
                         s.startAt = startAt;
                     }
                     impl_->remember(s, gen, f);
@@ -1646,6 +1670,7 @@ void Engine::recover(Millis now) {
         for (std::shared_ptr<const Operation>& snap : snaps) {
             Slot& s = impl_->slotFor(a, *snap);
             s.snap = std::move(snap);
+            s.startedAt = s.snap->startedAt;
             s.noteHash = hashNote(s.snap->description);
             s.acked = s.snap->upgradeStarted;
             ++a.running;
@@ -1727,7 +1752,7 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
                                    result.reason.empty() ? "upgrade failed" : result.reason, now);
             break;
         case StepResult::Kind::Again: {
-            if (s.snap->startedAt && now - s.snap->startedAt >= config_.operationTimeout) {
+            if (s.startedAt && now - s.startedAt >= config_.operationTimeout) {
                 impl_->finishOperation(*a, seq, OperationState::Failed, "operation has reached the time limit", now);
                 break;
             }

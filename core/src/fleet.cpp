@@ -2,6 +2,7 @@
 #include "keb/fleet.h"
 
 #include "keb/bits.h"
+#include "keb/uuid.h"
 
 #include <cstdint>
 #include <cstring>
@@ -31,6 +32,26 @@ std::string SeededIdGenerator::newId() {
     const std::uint64_t hi = splitmix64(state_);
     const std::uint64_t lo = splitmix64(state_);
     return formatUuid(hi, lo);
+}
+
+bool IdGenerator::newIdPacked(std::string& text, unsigned char bytes[16]) {
+    text = newId();
+    return packUuid(text, bytes);
+}
+
+bool SeededIdGenerator::newIdPacked(std::string& text, unsigned char bytes[16]) {
+    std::uint64_t hi = splitmix64(state_);
+    std::uint64_t lo = splitmix64(state_);
+    text = formatUuid(hi, lo);
+    // What packUuid makes of that text: hi then lo, big-endian, with formatUuid's version and
+    // variant bits.
+    hi = (hi & ~0xf000ULL) | 0x4000ULL;
+    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+    for (int i = 0; i < 8; ++i) {
+        bytes[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
+        bytes[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));
+    }
+    return true;
 }
 
 }  // namespace keb

@@ -31,6 +31,8 @@ Simulation::Simulation(Scenario scenario, std::optional<std::uint64_t> seedOverr
     fleet_ = std::make_unique<world::SimFleet>(scenario_.fleet, seed_);
     initialFleet_ = fleet_->size();
     runtimes_.reserve(initialFleet_);  // one entry per runtime that gets an operation
+    statusNotesMax_ = std::max<std::size_t>(statusNotesMax_, initialFleet_);
+    statusNotes_.reserve(statusNotesMax_);
     for (const auto& o : scenario_.outages) fleet_->addOutage(o.from, o.to, o.error);
     backend_ = std::make_unique<world::SimBackend>(scenario_.faults, seed_);
     backend_->reserve(initialFleet_, initialFleet_);  // about one upgrade per runtime: no regrowth
@@ -634,23 +636,20 @@ std::string Simulation::submitted(int i) const {
     return orchs_[static_cast<std::size_t>(submitToOrch_[i])].orchestrationID;
 }
 
-void Simulation::writeOldestStatus() const {
-    const StatusNote& n = notes_[notesHead_];
-    runtimes_[n.key] = RuntimeStatus{n.orchestration, n.state};
-    notesHead_ = (notesHead_ + 1) % kStatusLag;
-    --notesCount_;
-}
-
 void Simulation::noteStatus(std::uint64_t key, int orchestration, OperationState state) {
-    runtimes_.prefetch(key);
-    // The oldest one's slot has had kStatusLag events to load.
-    if (notesCount_ == kStatusLag) writeOldestStatus();
-    notes_[(notesHead_ + notesCount_) % kStatusLag] = StatusNote{key, orchestration, state};
-    ++notesCount_;
+    statusNotes_.push_back(StatusNote{key, orchestration, state});
+    if (statusNotes_.size() >= statusNotesMax_) flushStatus();
 }
 
 void Simulation::flushStatus() const {
-    while (notesCount_ > 0) writeOldestStatus();
+    constexpr std::size_t kAhead = 16;
+    const std::size_t n = statusNotes_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) runtimes_.prefetch(statusNotes_[i + kAhead].key);
+        const StatusNote& note = statusNotes_[i];
+        runtimes_[note.key] = RuntimeStatus{note.orchestration, note.state};
+    }
+    statusNotes_.clear();
 }
 
 std::optional<RuntimeStatus> Simulation::runtimeStatus(const std::string& runtimeID) const {
@@ -672,7 +671,7 @@ std::optional<Operation> Simulation::latestOperation(const std::string& runtimeI
 
 std::size_t Simulation::approxBytes() const {
     return fleet_->approxBytes() + backend_->approxBytes() +
-           runtimes_.bytes() + inProgress_.bytes() + busy_.bytes() +
+           runtimes_.bytes() + statusNotes_.capacity() * sizeof(StatusNote) + inProgress_.bytes() + busy_.bytes() +
            queue_.size() * sizeof(SimEvent) + pending_.capacity() * sizeof(Pending);
 }
 

@@ -112,5 +112,17 @@ TEST(Uuid, AnythingElseIsNotPacked) {
     EXPECT_FALSE(packUuid("", b));
 }
 
+TEST(SeededIdGenerator, PackedIdsAreTheTextsBytes) {
+    SeededIdGenerator g(42), same(42);
+    for (int i = 0; i < 1000; ++i) {
+        std::string text;
+        unsigned char bytes[16], parsed[16];
+        ASSERT_TRUE(g.newIdPacked(text, bytes));
+        EXPECT_EQ(text, same.newId());  // the same stream as newId()
+        ASSERT_TRUE(packUuid(text, parsed)) << text;
+        EXPECT_EQ(std::memcmp(bytes, parsed, 16), 0) << text;
+    }
+}
+
 }  // namespace
 }  // namespace keb

@@ -78,6 +78,50 @@ TEST(MemoryStore, IdsThatAreNotUuidsComeBackExactly) {
     }
 }
 
+// Shoot names of KEB's form ("c-" and 7 lower-case hex digits) are kept packed in the record,
+// anything else in the pool: both come back exactly, also when an update switches between them,
+// and through an insert from an operation source (which reserves the pool only for pooled names).
+TEST(MemoryStore, ShootNamesPackedOrNotComeBackExactly) {
+    const std::vector<std::string> shoots = {
+        "c-0000000", "c-fffffff", "c-1a2b3c4", "c-09afe00",  // packed
+        "c-1A2B3C4",                                        // upper case: pooled, kept as it is
+        "c-1a2b3c", "c-1a2b3c45", "c_1a2b3c4", "d-1a2b3c4",  // other lengths and prefixes
+        "c-1a2b3g4", "c-1a2b3c\x01", "", "c-",              // not hex, control byte, empty
+    };
+    for (bool viaSource : {false, true}) {
+        MemoryStore s;
+        s.insertOrchestration(makeOrch("o", 1));
+        std::vector<Operation> ops;
+        for (std::size_t i = 0; i < shoots.size(); ++i) {
+            Operation op = makeOp("o", "op-" + std::to_string(i), 100, static_cast<std::int64_t>(i));
+            op.shootName = shoots[i];
+            ops.push_back(op);
+        }
+        if (viaSource) {
+            Store::WriteBatch b;
+            std::size_t next = 0;
+            b.operationSourceSize = ops.size();
+            b.operationSource = [&](Operation& op) {
+                if (next == ops.size()) return false;
+                op = ops[next++];
+                return true;
+            };
+            s.apply(b);
+        } else {
+            s.insertOperations(ops);
+        }
+        for (const Operation& op : ops) EXPECT_EQ(*s.getOperation("o", op.operationID), op) << op.shootName;
+        for (std::size_t round = 1; round < 4; ++round) {
+            for (std::size_t i = 0; i < ops.size(); ++i) {
+                ops[i].shootName = shoots[(i + round * 3) % shoots.size()];
+                s.updateOperation(ops[i]);
+            }
+            for (const Operation& op : ops)
+                EXPECT_EQ(*s.getOperation("o", op.operationID), op) << "round " << round << ": " << op.shootName;
+        }
+    }
+}
+
 TEST(MemoryStore, UuidOrderMatchesStringOrder) {
     // Packed UUIDs compare by their 16 bytes; that must agree with comparing the text.
     MemoryStore s;

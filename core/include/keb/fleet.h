@@ -91,6 +91,10 @@ class IdGenerator {
 public:
     virtual ~IdGenerator() = default;
     virtual std::string newId() = 0;  // UUID-shaped
+    // newId() into text, and its 16 bytes (keb/uuid.h) into bytes; false when the id is not
+    // UUID-shaped (bytes unspecified). A generator that makes ids from 128 bits gives the bytes
+    // without parsing its own text (the engine keeps ids packed); the default parses it.
+    virtual bool newIdPacked(std::string& text, unsigned char bytes[16]);
 };
 
 // UUID v4 text from 128 random bits (helper for both kinds of generator).
@@ -101,6 +105,7 @@ class SeededIdGenerator : public IdGenerator {
 public:
     explicit SeededIdGenerator(std::uint64_t seed) : state_(seed) {}
     std::string newId() override;
+    bool newIdPacked(std::string& text, unsigned char bytes[16]) override;
     std::uint64_t state() const { return state_; }
 
 private:

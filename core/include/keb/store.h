@@ -217,6 +217,7 @@ public:
         Millis windowBegin = 0;
         Millis windowEnd = 0;
         std::int64_t seq = -1;  // the operation's seq: a lookup hint, as in ProgressChange
+        const unsigned char* operationUuid = nullptr;  // optional, as in ProgressChange
     };
     virtual void rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
                                       const std::string* description, Millis updatedAt) {

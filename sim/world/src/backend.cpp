@@ -23,6 +23,8 @@ StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now)
     const UpgradeFate f = decideFate(plan_, seed_, op, now);
     lastFate_ = f;
     *rec = Record::of(now + f.duration, f.fails, f.hangs);
+    if (live_.size() >= kLiveMax) live_ = FlatMap<Record>();
+    live_[key] = *rec;
     ++upgrades_;
     upgradedRuntimes_.push_back(idKey(op.runtimeID));
     return StepResult::again(0, "upgrade started");
@@ -30,14 +32,17 @@ StepResult SimBackend::start(OrchestrationType, const Operation& op, Millis now)
 
 StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) {
     ++polls_;
-    const Record* rec = ops_.find(idKey(op.operationID));
+    const std::uint64_t key = idKey(op.operationID);
+    const Record* live = live_.find(key);
+    const Record* rec = live ? live : ops_.find(key);
     if (!rec) {
         if (op.dryRun) return StepResult::done();
         ++unknownPolls_;
         return StepResult::failed("upgrade backend: no upgrade known for operation " + op.operationID);
     }
-    const Record& r = *rec;
+    const Record r = *rec;
     if (r.hangs() || now < r.endsAt()) return StepResult::again(0);  // no new note: the operation keeps "upgrade started"
+    if (live) live_.erase(key);  // reported ended now (a later poll finds it in ops_)
     if (r.fails()) {
         ++failures_;
         return StepResult::failed(plan_.failureReason);
@@ -46,7 +51,10 @@ StepResult SimBackend::poll(OrchestrationType, const Operation& op, Millis now) 
     return StepResult::done();
 }
 
-void SimBackend::prefetch(const Operation& op) const { ops_.prefetch(idKey(op.operationID)); }
+void SimBackend::prefetch(const Operation& op) const {
+    const std::uint64_t key = idKey(op.operationID);
+    if (!live_.contains(key)) ops_.prefetch(key);  // a start (or a poll of an upgrade no longer live)
+}
 
 bool SimBackend::started(const std::string& operationID) const { return ops_.contains(idKey(operationID)); }
 
@@ -57,7 +65,7 @@ std::uint32_t SimBackend::upgradesOf(const std::string& runtimeID) const {
 }
 
 std::size_t SimBackend::approxBytes() const {
-    return ops_.bytes() + upgradedRuntimes_.capacity() * sizeof(std::uint64_t) + perRuntime_.bytes();
+    return ops_.bytes() + live_.bytes() + upgradedRuntimes_.capacity() * sizeof(std::uint64_t) + perRuntime_.bytes();
 }
 
 }  // namespace keb::world

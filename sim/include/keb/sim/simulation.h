@@ -242,24 +242,24 @@ private:
     world::FlatMap<std::uint32_t> inProgress_;  // idKey(operationID) -> orchs_ index
     world::FlatMap<int> busy_;                  // idKey(runtimeID) -> its upgrades in progress (> 0)
     // The latest status of every runtime that got an operation: idKey(runtimeID) -> status, only
-    // written (the UI reads it through runtimeStatus()). Mutable: runtimeStatus() writes the
-    // entries still held back (notes_) first.
+    // written (the UI reads it through runtimeStatus()). Mutable: runtimeStatus() folds the notes
+    // still held back (statusNotes_) in first.
     mutable world::FlatMap<RuntimeStatus> runtimes_;
-    // Status changes not yet written into runtimes_, oldest first (at most kStatusLag): each is
-    // in a random slot of a 100,000-runtime table; writing it kStatusLag notes after its slot was
-    // prefetched overlaps the misses. The only reader (runtimeStatus) writes them first
-    // (flushStatus), in order, so the table it reads is exactly what writing at once would make.
-    static constexpr std::size_t kStatusLag = 16;
+    // Status changes not yet folded into runtimes_, oldest first: each goes to a random slot of a
+    // 100,000-runtime table, a cache and TLB miss that a write per event could not hide (a prefetch
+    // 16 events ahead did not). They are appended here (sequential) and folded in order, in one
+    // tight loop that prefetches far ahead, when runtimeStatus() reads the table or when as many
+    // notes are held as the fleet has runtimes; the table it reads is exactly what writing at once
+    // would make.
     struct StatusNote {
         std::uint64_t key;
         int orchestration;
         OperationState state;
     };
-    mutable std::array<StatusNote, kStatusLag> notes_{};
-    mutable std::size_t notesHead_ = 0, notesCount_ = 0;
+    mutable std::vector<StatusNote> statusNotes_;
+    std::size_t statusNotesMax_ = 4096;  // fold at this many (at least the initial fleet)
     void noteStatus(std::uint64_t key, int orchestration, OperationState state);
     void flushStatus() const;
-    void writeOldestStatus() const;  // the oldest held-back note into runtimes_
     int inProgressTotal_ = 0;
     int peakWorkers_ = 0;
     std::vector<HourStats> hourly_;

@@ -73,6 +73,12 @@ private:
     std::uint64_t seed_;
     UpgradeFate lastFate_;
     FlatMap<Record> ops_;                 // idKey(operationID)
+    // The records of the upgrades started and not yet reported ended (polled done or failed): a
+    // few hundred at a time, a table that stays in cache, so that the many polls of an upgrade
+    // do not each miss in ops_ (4 MB, random). Only a copy: a key not here is looked up in ops_
+    // (hung upgrades stay until the table is emptied at kLiveMax).
+    FlatMap<Record> live_;
+    static constexpr std::size_t kLiveMax = 4096;
     // The runtime of every real upgrade, in start order (idKey(runtimeID)): appending costs no
     // table miss per start; upgradesOf() (tests, tools) folds them into perRuntime_ when asked.
     std::vector<std::uint64_t> upgradedRuntimes_;
