@@ -9,11 +9,19 @@
 
 namespace keb {
 
+namespace {
+// 128 random bits with the version (4) and variant (10xx) bits of a UUID v4 set: what
+// formatUuid writes and SeededIdGenerator::newIdPacked packs.
+void setV4Bits(std::uint64_t& hi, std::uint64_t& lo) {
+    hi = (hi & ~0xf000ULL) | 0x4000ULL;                          // version 4
+    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
+}
+}  // namespace
+
 // xxxxxxxx-xxxx-4xxx-Yxxx-xxxxxxxxxxxx with Y in 8..b (RFC 4122 variant). Written in place
 // (ids are made for every operation of a rollout).
 std::string formatUuid(std::uint64_t hi, std::uint64_t lo) {
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;                                   // version 4
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;           // variant 10xx
+    setV4Bits(hi, lo);
     std::string out(36, '-');
     char* d = out.data();
     char w[8];
@@ -45,8 +53,7 @@ bool SeededIdGenerator::newIdPacked(std::string& text, unsigned char bytes[16]) 
     text = formatUuid(hi, lo);
     // What packUuid makes of that text: hi then lo, big-endian, with formatUuid's version and
     // variant bits.
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+    setV4Bits(hi, lo);
     for (int i = 0; i < 8; ++i) {
         bytes[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
         bytes[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));
