@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <queue>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 #include "keb/notify.h"
 #include "keb/sim/simulation.h"
 #include "keb/timefmt.h"
+#include "keb/windows.h"
 
 using namespace keb;
 using namespace keb::sim;
@@ -240,6 +242,47 @@ TEST(Driver, InjectedOutageFailureBurstAndDisappearance) {
     auto op = s.latestOperation(last[0]);
     ASSERT_TRUE(op.has_value());
     EXPECT_NE(op->description.find("preempted"), std::string::npos) << op->description;
+}
+
+// Resolution over the simulator's compact fleet (which builds only the fields a reader asks for):
+// every operation carries its runtime's ids, accounts, plan, region and shoot, and is placed in
+// the runtime's own window; the fleet's other runtimes leave nothing behind in it.
+TEST(Driver, OperationsCarryTheirRuntimesFieldsAndWindow) {
+    Scenario sc = parseScenario(R"({"seed": 12, "start": "2026-01-05T00:00:00Z",
+        "fleet": {"size": 600, "deletingShare": 0, "suspendedShare": 0},
+        "faults": {"duration": {"distribution": "fixed", "value": "10m"}}})",
+                                "fields.json");
+    Simulation s(std::move(sc));
+    auto r = s.api("POST", "/upgrade/kyma",
+                   R"({"targets":{"include":[{"target":"all"}]},"strategy":{"type":"parallel","schedule":"immediate",)"
+                   R"("maintenanceWindow":true,"parallel":{"workers":5}},"kyma":{"version":"2.20.0"}})");
+    ASSERT_EQ(r.status, 202);
+    s.advanceTo(s.startTime() + kSecond);
+    std::size_t checked = 0;
+    std::set<std::string> regions, plans;
+    for (const Runtime& rt : s.fleet().toVector()) {
+        const auto op = s.latestOperation(rt.runtimeID);
+        ASSERT_TRUE(op.has_value()) << rt.runtimeID;
+        EXPECT_EQ(op->runtimeID, rt.runtimeID);
+        EXPECT_EQ(op->instanceID, rt.instanceID);
+        EXPECT_EQ(op->globalAccountID, rt.globalAccountID);
+        EXPECT_EQ(op->subAccountID, rt.subAccountID);
+        EXPECT_EQ(op->servicePlanID, rt.planID);
+        EXPECT_EQ(op->servicePlanName, rt.planName);
+        EXPECT_EQ(op->region, rt.region);
+        EXPECT_EQ(op->shootName, rt.shootName);
+        const auto spec = effectiveWindow(rt, MaintenancePolicy{});
+        ASSERT_TRUE(spec.has_value()) << rt.windowBegin;
+        const WindowInstance w = nextWindow(*spec, s.startTime());
+        EXPECT_EQ(op->maintenanceWindowBegin, w.begin) << rt.windowBegin << " " << rt.windowEnd;
+        EXPECT_EQ(op->maintenanceWindowEnd, w.end);
+        regions.insert(op->region);
+        plans.insert(op->servicePlanName);
+        ++checked;
+    }
+    EXPECT_EQ(checked, 600u);
+    EXPECT_GT(regions.size(), 5u);  // neighbours differ: a field left from another runtime would show
+    EXPECT_GT(plans.size(), 3u);
 }
 
 TEST(Driver, DisappearCountPicksDeterministically) {

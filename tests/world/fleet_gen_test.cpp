@@ -366,6 +366,55 @@ TEST(SimFleet, TargetsResolveLikeTheVector) {
     for (std::size_t k = 0; k < skipped.size(); ++k) ASSERT_EQ(&vec[skipped[k]], skippedWant[k]);
 }
 
+// fieldsAt(i, groups) fills the asked-for groups exactly as at(i) does, whatever an earlier read
+// of another runtime left in the buffer; the flags always.
+TEST(SimFleet, FieldsAtFillsTheAskedGroups) {
+    FleetSpec spec;
+    spec.size = 400;
+    spec.suspendedShare = 0.1;
+    spec.deletingShare = 0.1;
+    SimFleet fleet(spec, 8);
+    const auto vec = fleet.toVector();
+    using L = RuntimeList;
+    const unsigned groups[] = {L::kRuntimeIDField, L::kInstanceIDField, L::kAccountFields, L::kPlanFields,
+                               L::kRegionField,    L::kShootField,      L::kWindowFields,  L::kVersionFields};
+    int flagged = 0;
+    for (std::size_t i = 0; i < vec.size(); ++i) {
+        for (unsigned g : groups) {
+            (void)fleet.at((i * 7 + 3) % vec.size());  // another runtime in the buffer first
+            const Runtime& r = fleet.fieldsAt(i, g);
+            const Runtime& w = vec[i];
+            EXPECT_EQ(r.deprovisioning, w.deprovisioning);
+            EXPECT_EQ(r.suspended, w.suspended);
+            switch (g) {
+                case L::kRuntimeIDField: ASSERT_EQ(r.runtimeID, w.runtimeID); break;
+                case L::kInstanceIDField: ASSERT_EQ(r.instanceID, w.instanceID); break;
+                case L::kAccountFields:
+                    ASSERT_EQ(r.globalAccountID, w.globalAccountID);
+                    ASSERT_EQ(r.subAccountID, w.subAccountID);
+                    break;
+                case L::kPlanFields:
+                    ASSERT_EQ(r.planID, w.planID);
+                    ASSERT_EQ(r.planName, w.planName);
+                    break;
+                case L::kRegionField: ASSERT_EQ(r.region, w.region); break;
+                case L::kShootField: ASSERT_EQ(r.shootName, w.shootName); break;
+                case L::kWindowFields:
+                    ASSERT_EQ(r.windowBegin, w.windowBegin);
+                    ASSERT_EQ(r.windowEnd, w.windowEnd);
+                    break;
+                default:
+                    ASSERT_EQ(r.kubernetesVersion, w.kubernetesVersion);
+                    ASSERT_EQ(r.machineImage, w.machineImage);
+                    ASSERT_EQ(r.machineImageVersion, w.machineImageVersion);
+            }
+        }
+        ASSERT_EQ(fleet.fieldsAt(i, L::kAllFields), vec[i]);
+        flagged += vec[i].deprovisioning || vec[i].suspended;
+    }
+    EXPECT_GT(flagged, 20);  // the flags were exercised
+}
+
 // Issue 3 budget: the fleet is at most 250 bytes per shoot at 100,000 shoots.
 TEST(SimFleet, LeanMemoryPerShoot) {
     FleetSpec spec;
@@ -395,7 +444,7 @@ TEST(FleetGen, FormatUuidIsThePrintfText) {
     }
 }
 
-// The big tables' allocator: blocks of 2 MiB and more come 2 MiB aligned (huge-page advice on
+// The big tables' allocator: blocks of 1 MiB and more come 2 MiB aligned (huge-page advice on
 // Linux), small ones from operator new; contents survive growth across the threshold either way.
 TEST(BigAllocator, LargeBlocksAlignedContentsKept) {
     std::vector<std::uint64_t, BigAllocator<std::uint64_t>> v;
@@ -406,6 +455,11 @@ TEST(BigAllocator, LargeBlocksAlignedContentsKept) {
 #endif
     std::vector<std::uint32_t, BigAllocator<std::uint32_t>> small(10, 7);
     EXPECT_EQ(small[9], 7u);
+    std::vector<std::uint64_t, BigAllocator<std::uint64_t>> mid(160000, 5);  // 1.28 MB: rounded up to 2 MiB
+    EXPECT_EQ(mid[159999], 5u);
+#if defined(__linux__)
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(mid.data()) % kBigBlock, 0u);
+#endif
     FlatMap<int> m;
     for (std::uint64_t k = 1; k <= 300000; ++k) m[k * 0x9e3779b97f4a7c15ull] = static_cast<int>(k);
     EXPECT_GE(m.bytes(), kBigBlock);

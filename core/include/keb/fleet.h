@@ -30,6 +30,25 @@ public:
         (void)i;
         return {};
     }
+    // Groups of Runtime fields, for fieldsAt.
+    enum Field : unsigned {
+        kRuntimeIDField = 1,
+        kInstanceIDField = 2,
+        kAccountFields = 4,   // globalAccountID, subAccountID
+        kPlanFields = 8,      // planID, planName
+        kRegionField = 16,
+        kShootField = 32,
+        kWindowFields = 64,   // windowBegin, windowEnd
+        kVersionFields = 128, // kubernetesVersion, machineImage, machineImageVersion
+        kAllFields = 255,
+    };
+    // at(i) for a reader that needs only the groups in `fields` (and deprovisioning, suspended):
+    // a list that builds runtimes on demand may fill just those, the other fields keep whatever
+    // an earlier read left there. Same lifetime as at(i). Default: at(i).
+    virtual const Runtime& fieldsAt(std::size_t i, unsigned fields) const {
+        (void)fields;
+        return at(i);
+    }
 };
 
 // A RuntimeList over a vector (borrowed).

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common.h"
+#include "keb/big_alloc.h"
 #include "keb/uuid.h"
 #include "keb/world/flat_map.h"
 #include "keb/world/random.h"
@@ -15,7 +16,10 @@
 namespace keb::sim::checkers {
 namespace {
 
-using Snapshot = std::vector<std::pair<std::uint64_t, OperationState>>;
+// 16 bytes an operation (1.6 MB at 100,000): huge pages (keb/big_alloc.h). The three of them
+// (last restart's, this restart's, the sort's scratch) are kept and reused: a later restart
+// touches no fresh memory.
+using Snapshot = std::vector<std::pair<std::uint64_t, OperationState>, BigAllocator<std::pair<std::uint64_t, OperationState>>>;
 
 // The key of an operation id: of its 16 bytes when it is UUID-shaped (what the store's packed
 // briefs give: a restart then converts no id), else of its text. uuid: the bytes when known.
@@ -28,29 +32,30 @@ std::uint64_t opKey(const unsigned char* uuid, std::string_view text) {
 
 // Sorts the pairs into the order std::sort gives them (key, then state): a stable LSD radix sort,
 // the state first, then the key a byte at a time. 100,000 pairs at each restart of a large
-// rollout, in nine linear passes instead of a comparison sort.
-void sortSnapshot(Snapshot& v) {
+// rollout, in nine linear passes instead of a comparison sort. tmp: scratch of any content.
+void sortSnapshot(Snapshot& v, Snapshot& tmp) {
     using Pair = Snapshot::value_type;
-    Snapshot tmp(v.size());
-    std::vector<std::size_t> count;
-    auto pass = [&](auto digitOf, std::size_t buckets) {
-        count.assign(buckets + 1, 0);
+    tmp.resize(v.size());
+    std::size_t count[257];
+    auto pass = [&](auto digitOf) {
+        std::fill(std::begin(count), std::end(count), 0);
         for (const Pair& p : v) ++count[digitOf(p) + 1];
-        for (std::size_t b = 1; b <= buckets; ++b) count[b] += count[b - 1];
+        for (std::size_t b = 1; b <= 256; ++b) count[b] += count[b - 1];
         for (const Pair& p : v) tmp[count[digitOf(p)]++] = p;
         v.swap(tmp);
     };
     // States are 0 .. Canceled: one byte, in enum order (what std::pair's < compares).
     static_assert(static_cast<int>(OperationState::Pending) == 0 && static_cast<int>(OperationState::Canceled) < 256);
-    pass([](const Pair& p) { return static_cast<std::size_t>(p.second); }, 256);
+    pass([](const Pair& p) { return static_cast<std::size_t>(p.second); });
     for (int shift = 0; shift < 64; shift += 8)  // 256 buckets a pass: the scattered writes stay in cache
-        pass([shift](const Pair& p) { return static_cast<std::size_t>((p.first >> shift) & 0xFF); }, 256);
+        pass([shift](const Pair& p) { return static_cast<std::size_t>((p.first >> shift) & 0xFF); });
 }
 
 class NothingLostAcrossRestarts : public Checker {
 public:
     void onRestart(Simulation& sim) override {
-        Snapshot snap;
+        Snapshot& snap = next_;
+        snap.clear();
         std::size_t total = 16;
         for (const auto& info : sim.orchestrations())
             for (const auto& [state, n] : sim.store().operationStats(info.orchestrationID))
@@ -60,7 +65,7 @@ public:
             sim.store().forEachOperationBriefPacked(info.orchestrationID, [&](const Store::OperationBrief& op) {
                 snap.emplace_back(opKey(op.operationUuid, op.operationID), op.state);
             });
-        sortSnapshot(snap);
+        sortSnapshot(snap, scratch_);
         // Since the previous restart nothing may have vanished and no final state may have changed.
         // Both lists are sorted: one merge walk finds what lower_bound would for each entry (the
         // probes (h, Pending) never decrease along atRestart_).
@@ -74,7 +79,7 @@ public:
                 ++lost_;
             }
         }
-        atRestart_ = std::move(snap);
+        atRestart_.swap(snap);
     }
 
     void scan(Simulation& sim, const OrchestrationInfo& info, const Operation& op) override {
@@ -106,6 +111,7 @@ public:
 private:
     // Operation states at the last restart: opKey(operationID) -> state, sorted.
     Snapshot atRestart_;
+    Snapshot next_, scratch_;  // buffers of onRestart
     std::int64_t lost_ = 0;  // found missing or changed at a later restart
     world::FlatMap<OperationState> current_;  // the end's scan: opKey(operationID) -> state
 };

@@ -85,11 +85,6 @@ std::string twoDigits(int v) {
     return std::string(d, 2);
 }
 
-std::string uuid(Rng& rng) {
-    const std::uint64_t hi = rng.next();
-    return formatUuid(hi, rng.next());
-}
-
 }  // namespace
 
 const std::string& planIdFor(const std::string& planName) {
@@ -138,8 +133,26 @@ struct Draw {
     bool newImage;               // machineImageVersion "1443.3.0", else "1312.4.0"
 };
 
+// UUID texts end to end, 36 characters each: one block instead of a heap string per id (27,500
+// of them at 100,000 shoots).
+class UuidTexts {
+public:
+    static constexpr std::size_t kLen = 36;
+    void reserve(std::size_t n) { bytes_.reserve(n * kLen); }
+    void add(Rng& rng) {  // a random one: hi, then lo
+        const std::uint64_t hi = rng.next();
+        const std::string text = formatUuid(hi, rng.next());
+        bytes_.insert(bytes_.end(), text.begin(), text.end());
+    }
+    std::size_t size() const { return bytes_.size() / kLen; }
+    std::string_view operator[](std::size_t i) const { return std::string_view(bytes_.data() + i * kLen, kLen); }
+
+private:
+    std::vector<char> bytes_;
+};
+
 struct Tables {
-    std::vector<std::string> accountIds, subIds;
+    UuidTexts accountIds, subIds;
     Weighted plans, versions;
     std::vector<std::string> offsets;
     std::vector<const std::string*> planIds;               // per plan
@@ -184,12 +197,12 @@ void generateInto(const FleetSpec& spec, std::uint64_t seed, OnShoot&& onShoot, 
     }
 
     // Accounts and subaccounts: each subaccount belongs to one (skew-chosen) account.
-    t.accountIds.resize(static_cast<std::size_t>(accounts));
-    for (auto& a : t.accountIds) a = uuid(rng);
-    t.subIds.resize(static_cast<std::size_t>(subs));
+    t.accountIds.reserve(static_cast<std::size_t>(accounts));
+    for (int i = 0; i < accounts; ++i) t.accountIds.add(rng);
+    t.subIds.reserve(static_cast<std::size_t>(subs));
     std::vector<std::uint32_t> subOwner(static_cast<std::size_t>(subs));
     for (int i = 0; i < subs; ++i) {
-        t.subIds[i] = uuid(rng);
+        t.subIds.add(rng);
         subOwner[i] = i < accounts ? i : static_cast<std::uint32_t>(skewedIndex(rng, accounts, spec.accountSkew));
     }
 
@@ -242,8 +255,8 @@ std::vector<Runtime> generateFleet(const FleetSpec& spec, std::uint64_t seed) {
             Runtime& r = fleet.emplace_back();
             r.runtimeID = formatUuid(d.runtimeHi, d.runtimeLo);
             r.instanceID = formatUuid(d.instanceHi, d.instanceLo);
-            r.subAccountID = t.subIds[d.sub];
-            r.globalAccountID = t.accountIds[d.account];
+            r.subAccountID.assign(t.subIds[d.sub]);
+            r.globalAccountID.assign(t.accountIds[d.account]);
             r.planName = t.plans[d.plan].first;
             r.planID = *t.planIds[d.plan];
             r.region = (*t.regions[d.plan])[d.region];
@@ -346,14 +359,23 @@ std::uint32_t SimFleet::Pool::intern(std::string_view s) {
     for (; slots_[i] != 0; i = (i + 1) & mask)
         if (view(slots_[i] - 1) == s) return slots_[i] - 1;
     const auto id = static_cast<std::uint32_t>(size());
-    bytes_.append(s);
+    bytes_.insert(bytes_.end(), s.begin(), s.end());  // s is not in bytes_: the probe would have found it
     offsets_.push_back(static_cast<std::uint32_t>(bytes_.size()));
     slots_[i] = id + 1;
     return id;
 }
 
-void SimFleet::Pool::grow() {
-    std::size_t cap = slots_.empty() ? 64 : slots_.size() * 2;
+void SimFleet::Pool::reserve(std::size_t texts, std::size_t bytes) {
+    bytes_.reserve(bytes);
+    offsets_.reserve(texts + 1);
+    std::size_t cap = std::max<std::size_t>(64, slots_.size());
+    while (texts * 2 > cap) cap *= 2;
+    if (cap != slots_.size()) rehash(cap);
+}
+
+void SimFleet::Pool::grow() { rehash(slots_.empty() ? 64 : slots_.size() * 2); }
+
+void SimFleet::Pool::rehash(std::size_t cap) {
     slots_.assign(cap, 0);
     for (std::uint32_t id = 0; id < size(); ++id) {
         std::size_t i = poolHash(view(id)) & (cap - 1);
@@ -399,14 +421,18 @@ SimFleet::SimFleet(const FleetSpec& spec, std::uint64_t seed) {
     generateInto(
         spec, seed,
         [&](const Tables& t, const Draw& d) {
+            if (recs_.empty()) {  // the pool will hold (nearly) every account and subaccount id
+                const std::size_t ids = t.accountIds.size() + t.subIds.size();
+                pool_.reserve(ids + 256, ids * UuidTexts::kLen + 4096);
+            }
             ++generation_;
             Rec& rec = recs_.emplace_back();
             generatedUuidBytes(d.runtimeHi, d.runtimeLo, rec.runtimeID);
             generatedUuidBytes(d.instanceHi, d.instanceLo, instanceIDs_.emplace_back().bytes);
             rec.shoot = d.shootCode;  // < 2^28: formatShootCode's form
             rec.flags = 0;
-            rec.account = cached(accounts, d.account, [&] { return std::string_view(t.accountIds[d.account]); });
-            rec.subAccount = cached(subs, d.sub, [&] { return std::string_view(t.subIds[d.sub]); });
+            rec.account = cached(accounts, d.account, [&] { return t.accountIds[d.account]; });
+            rec.subAccount = cached(subs, d.sub, [&] { return t.subIds[d.sub]; });
             rec.planID = cached(planIDs, d.plan, [&] { return std::string_view(*t.planIds[d.plan]); });
             rec.planName = cached(planNames, d.plan, [&] { return std::string_view(t.plans[d.plan].first); });
             rec.region = cached(regions, std::size_t{d.plan} * 64 + d.region,
@@ -475,7 +501,7 @@ void SimFleet::add(const Runtime& r) {
     instanceIDs_.push_back(instance);
 }
 
-void SimFleet::build(std::size_t i, Runtime& out) const {
+void SimFleet::build(std::size_t i, Runtime& out, unsigned fields) const {
     static_assert(sizeof(Rec) == 64, "a fleet record is one cache line");
     const Rec& r = recs_[i];
     auto id = [&](const std::uint8_t* in, bool pooled, std::string& s) {
@@ -484,28 +510,43 @@ void SimFleet::build(std::size_t i, Runtime& out) const {
         std::memcpy(&p, in, sizeof p);
         setText(s, pool_.view(p));
     };
-    id(r.runtimeID, r.flags & kRuntimeIDPooled, out.runtimeID);
-    id(instanceIDs_[i].bytes, r.flags & kInstanceIDPooled, out.instanceID);
-    if (r.flags & kShootPooled)
-        setText(out.shootName, pool_.view(r.shoot));
-    else
-        formatShootCode(r.shoot, out.shootName);
-    setText(out.globalAccountID, pool_.view(r.account));
-    setText(out.subAccountID, pool_.view(r.subAccount));
-    setText(out.planID, pool_.view(r.planID));
-    setText(out.planName, pool_.view(r.planName));
-    setText(out.region, pool_.view(r.region));
-    setText(out.windowBegin, pool_.view(r.windowBegin));
-    setText(out.windowEnd, pool_.view(r.windowEnd));
-    setText(out.kubernetesVersion, pool_.view(r.kubernetesVersion));
-    setText(out.machineImage, pool_.view(r.machineImage));
-    setText(out.machineImageVersion, pool_.view(r.machineImageVersion));
+    if (fields & kRuntimeIDField) id(r.runtimeID, r.flags & kRuntimeIDPooled, out.runtimeID);
+    if (fields & kInstanceIDField) id(instanceIDs_[i].bytes, r.flags & kInstanceIDPooled, out.instanceID);
+    if (fields & kShootField) {
+        if (r.flags & kShootPooled)
+            setText(out.shootName, pool_.view(r.shoot));
+        else
+            formatShootCode(r.shoot, out.shootName);
+    }
+    if (fields & kAccountFields) {
+        setText(out.globalAccountID, pool_.view(r.account));
+        setText(out.subAccountID, pool_.view(r.subAccount));
+    }
+    if (fields & kPlanFields) {
+        setText(out.planID, pool_.view(r.planID));
+        setText(out.planName, pool_.view(r.planName));
+    }
+    if (fields & kRegionField) setText(out.region, pool_.view(r.region));
+    if (fields & kWindowFields) {
+        setText(out.windowBegin, pool_.view(r.windowBegin));
+        setText(out.windowEnd, pool_.view(r.windowEnd));
+    }
+    if (fields & kVersionFields) {
+        setText(out.kubernetesVersion, pool_.view(r.kubernetesVersion));
+        setText(out.machineImage, pool_.view(r.machineImage));
+        setText(out.machineImageVersion, pool_.view(r.machineImageVersion));
+    }
     out.deprovisioning = r.flags & kDeprovisioning;
     out.suspended = r.flags & kSuspended;
 }
 
 const Runtime& SimFleet::at(std::size_t i) const {
     build(i, atBuf_);
+    return atBuf_;
+}
+
+const Runtime& SimFleet::fieldsAt(std::size_t i, unsigned fields) const {
+    build(i, atBuf_, fields);
     return atBuf_;
 }
 

@@ -105,6 +105,7 @@ public:
     // RuntimeList: the live shoots in fleet order.
     std::size_t size() const override { return recs_.size(); }
     const Runtime& at(std::size_t i) const override;  // buffer: valid until the next at()
+    const Runtime& fieldsAt(std::size_t i, unsigned fields) const override;  // the same buffer
     Uuids uuidsAt(std::size_t i) const override;      // the records' packed ids
     Runtime runtime(std::size_t i) const;           // a copy
     std::string runtimeID(std::size_t i) const;
@@ -145,10 +146,14 @@ private:
         }
         std::size_t size() const { return offsets_.size() - 1; }
         std::size_t approxBytes() const;
+        void reserve(std::size_t texts, std::size_t bytes);  // room without growing (a hint)
 
     private:
         void grow();
-        std::string bytes_;
+        void rehash(std::size_t cap);  // cap: a power of two
+        // The texts end to end: ~36 bytes for each of the fleet's accounts and subaccounts (1 MiB
+        // at 100,000 shoots), so its growth gets huge pages (keb/big_alloc.h).
+        std::vector<char, BigAllocator<char>> bytes_;
         std::vector<std::uint32_t> offsets_{0};
         std::vector<std::uint32_t> slots_;  // id + 1; 0 free
     };
@@ -193,7 +198,7 @@ private:
     static constexpr std::size_t kPackCache = 128;  // direct-mapped; 7 KB
     static std::uint64_t hashOf(const std::uint8_t* bytes, bool pooled);
     static bool sameKey(const Rec& r, const IdKey& k);
-    void build(std::size_t i, Runtime& out) const;
+    void build(std::size_t i, Runtime& out, unsigned fields = kAllFields) const;
     // The five strings that decide a runtime's effective window (windowFieldsInto, findWindowInto).
     void windowFieldsOf(const Rec& r, Runtime& out) const;
     // The index slot a lookup of runtimeID probes first; nullptr when it is not UUID-shaped (no
