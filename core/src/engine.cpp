@@ -630,6 +630,7 @@ struct Engine::Impl {
         const Parameters& p = a.orch.parameters;
         const std::int64_t firstSeq = a.nextSeq;
         std::vector<std::uint32_t> created;  // target index of each new operation, in seq order
+        created.reserve(targets.size());
         std::vector<std::pair<std::uint32_t, std::string>> invalid;  // (target index, why)
         std::size_t next = 0;
         // SPEC 10: a staged request's operations are created stage by stage (each stage is a

@@ -545,6 +545,7 @@ struct MemoryStore::Impl {
     // Pool table room to make when the operations being inserted turn out to have pooled shoot
     // names (see putShoot); 0: none pending.
     std::size_t poolReserve = 0;
+    std::size_t orderReserve = 0;  // the same for the order of the orchestration the insert grows first
 
     std::uint32_t orchNo(const std::string& id) const {
         // The engine writes to one orchestration many times in a row: remember this thread's
@@ -622,6 +623,10 @@ struct MemoryStore::Impl {
                 rec.base = slot;
             } else if (slot != rec.base + order.size()) {
                 rec.contiguous = false;
+            }
+            if (order.size() == order.capacity() && orderReserve > 0) {
+                order.reserve(order.size() + orderReserve);
+                orderReserve = 0;
             }
             order.push_back(slot);
             return;
@@ -1406,11 +1411,12 @@ void MemoryStore::applyParts(const WriteBatch& b) {
                 const std::size_t n = std::min<std::size_t>(b.operationSourceSize, kNone / 2);
                 d.index.reserve(n);
                 d.poolReserve = n;
+                d.orderReserve = n;
             }
             struct NoReserveLeft {
-                std::size_t& n;
-                ~NoReserveLeft() { n = 0; }
-            } noReserveLeft{d.poolReserve};
+                std::size_t &n, &order;
+                ~NoReserveLeft() { n = order = 0; }
+            } noReserveLeft{d.poolReserve, d.orderReserve};
             Operation op;
             while (b.operationSource(op)) {
                 d.append(m, op, b.operationSourceUuids);
