@@ -141,7 +141,7 @@ TEST(PreviewE2E, PreviewWritesNothingValidatesAsThePostAndIsDeterministic) {
     EXPECT_EQ(a.get("/orchestrations").json["totalCount"], 0) << "a preview stored an orchestration";
     EXPECT_EQ(a.get("/runtimes?state=pending&state=in+progress&state=succeeded").json["totalCount"], 0);
     // The same 400s as the POST.
-    for (const std::string bad : {std::string("{"), std::string(R"({"targets":{"include":[]}})"), body(0, "2.20.0")}) {
+    for (const std::string& bad : {std::string("{"), std::string(R"({"targets":{"include":[]}})"), body(0, "2.20.0")}) {
         auto post = a.post("/upgrade/kyma", bad);
         auto preview = a.post("/upgrade/kyma?preview=true", bad);
         EXPECT_EQ(post.status, 400) << bad;

@@ -56,7 +56,7 @@ TEST(FaultPlan, FailureRatesOverallPerRegionAndPlan) {
 
 TEST(FaultPlan, BurstsRaiseFailuresOnlyInsideTheirSpan) {
     FaultPlan plan;
-    plan.bursts.push_back({1000, 2000, 1.0});
+    plan.bursts.push_back({1000, 2000, 1.0, ""});  // every region
     EXPECT_TRUE(decideFate(plan, 1, op("x"), 1000).fails);
     EXPECT_TRUE(decideFate(plan, 1, op("x"), 1999).fails);
     EXPECT_FALSE(decideFate(plan, 1, op("x"), 2000).fails);
