@@ -461,23 +461,6 @@ TEST(BigAllocator, LargeBlocksAlignedContentsKept) {
 #if defined(__linux__)
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(mid.data()) % kBigBlock, 0u);
 #endif
-#if defined(__linux__) && KEB_BIG_KEEP
-    {  // a freed big block is kept and handed out again for the same rounded size, or up to 2x smaller
-        keb::detail::bigBlockCache().release();  // what earlier tests left is not in the way
-        void* a = allocateBig(3 << 20);
-        deallocateBig(a, 3 << 20);
-        void* b = allocateBig((3 << 20) + 100);  // rounds to the same 4 MiB
-        EXPECT_EQ(a, b);
-        deallocateBig(b, (3 << 20) + 100);
-        void* c = allocateBig(9 << 20);  // more than the kept block holds: a new one
-        EXPECT_NE(c, b);
-        void* d = allocateBig(1 << 20);  // 2 MiB asked, the kept 4 MiB block fits (at most 2x)
-        EXPECT_EQ(d, b);
-        std::memset(d, 1, 2 << 20);      // the block is usable for what was asked
-        deallocateBig(c, 9 << 20);
-        deallocateBig(d, 1 << 20);
-    }
-#endif
     FlatMap<int> m;
     for (std::uint64_t k = 1; k <= 300000; ++k) m[k * 0x9e3779b97f4a7c15ull] = static_cast<int>(k);
     EXPECT_GE(m.bytes(), kBigBlock);
