@@ -11,7 +11,7 @@ namespace keb {
 
 namespace {
 // 128 random bits with the version (4) and variant (10xx) bits of a UUID v4 set: what
-// formatUuid writes and SeededIdGenerator::newIdPacked packs.
+// formatUuid writes and formatUuidBytes packs.
 void setV4Bits(std::uint64_t& hi, std::uint64_t& lo) {
     hi = (hi & ~0xf000ULL) | 0x4000ULL;                          // version 4
     lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
@@ -42,6 +42,14 @@ std::string SeededIdGenerator::newId() {
     return formatUuid(hi, lo);
 }
 
+void formatUuidBytes(std::uint64_t hi, std::uint64_t lo, unsigned char out[16]) {
+    setV4Bits(hi, lo);
+    for (int i = 0; i < 8; ++i) {
+        out[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
+        out[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));
+    }
+}
+
 bool IdGenerator::newIdPacked(std::string& text, unsigned char bytes[16]) {
     text = newId();
     return packUuid(text, bytes);
@@ -51,13 +59,7 @@ bool SeededIdGenerator::newIdPacked(std::string& text, unsigned char bytes[16]) 
     std::uint64_t hi = splitmix64(state_);
     std::uint64_t lo = splitmix64(state_);
     text = formatUuid(hi, lo);
-    // What packUuid makes of that text: hi then lo, big-endian, with formatUuid's version and
-    // variant bits.
-    setV4Bits(hi, lo);
-    for (int i = 0; i < 8; ++i) {
-        bytes[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
-        bytes[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));
-    }
+    formatUuidBytes(hi, lo, bytes);  // what packUuid makes of that text
     return true;
 }
 

@@ -1414,8 +1414,8 @@ void MemoryStore::applyParts(const WriteBatch& b) {
                 d.orderReserve = n;
             }
             struct NoReserveLeft {
-                std::size_t &n, &order;
-                ~NoReserveLeft() { n = order = 0; }
+                std::size_t &pool, &order;
+                ~NoReserveLeft() { pool = order = 0; }
             } noReserveLeft{d.poolReserve, d.orderReserve};
             Operation op;
             while (b.operationSource(op)) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "keb/fleet.h"
+#include "keb/uuid.h"
 #include "keb/world/big_alloc.h"
 #include "keb/world/flat_map.h"
 #include "keb/world/fleet_gen.h"
@@ -442,6 +443,10 @@ TEST(FleetGen, FormatUuidIsThePrintfText) {
                       static_cast<unsigned long long>((h >> 16) & 0xffff), static_cast<unsigned long long>(h & 0xffff),
                       static_cast<unsigned long long>(l >> 48), static_cast<unsigned long long>(l & 0xffffffffffffull));
         ASSERT_EQ(formatUuid(hi, lo), want) << std::hex << hi << " " << lo;
+        unsigned char packed[16], direct[16];
+        ASSERT_TRUE(packUuid(want, packed));
+        formatUuidBytes(hi, lo, direct);  // the same bytes without the text
+        ASSERT_EQ(std::memcmp(packed, direct, 16), 0) << std::hex << hi << " " << lo;
     }
 }
 

@@ -1,7 +1,7 @@
 // An allocator for big tables: blocks of 1 MiB and more are rounded up to whole 2 MiB pages, 2 MiB
-// aligned and, on Linux, advised for transparent huge pages before they are first touched. Used by the engine's per-operation
-// slots and by the simulated world's tables (the fleet's records and id index, the flat hash maps
-// over 100,000 runtimes and operations). Lookups into these tables are random (a runtime starts,
+// aligned and, on Linux, advised for transparent huge pages before they are first touched. Used
+// by the engine's per-operation slots and by the simulated world's tables (the fleet's records
+// and id index, the flat hash maps over 100,000 runtimes and operations). Lookups into these tables are random (a runtime starts,
 // an operation is polled), so with 4 KiB pages nearly every one also misses the TLB; with 2 MiB
 // pages a 100k-operation table is a handful of pages, and filling it takes a handful of page
 // faults instead of thousands. On a VM whose host backs guest memory on first touch (this project's

@@ -118,6 +118,9 @@ public:
 
 // UUID v4 text from 128 random bits (helper for both kinds of generator).
 std::string formatUuid(std::uint64_t hi, std::uint64_t lo);
+// The 16 bytes packUuid (keb/uuid.h) makes of formatUuid(hi, lo), without the text: hi then lo,
+// big-endian, with the version and variant bits set.
+void formatUuidBytes(std::uint64_t hi, std::uint64_t lo, unsigned char out[16]);
 
 // Deterministic generator (splitmix64 stream from a seed).
 class SeededIdGenerator : public IdGenerator {

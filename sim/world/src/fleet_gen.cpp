@@ -395,17 +395,6 @@ SimFleet::SimFleet(const std::vector<Runtime>& runtimes) {
     reindex();
 }
 
-// The 16 bytes packUuid makes of formatUuid(hi, lo): the text is the 32 hex digits of hi then lo
-// (with the version and variant bits set), one byte per two digits.
-void generatedUuidBytes(std::uint64_t hi, std::uint64_t lo, std::uint8_t out[16]) {
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;                          // version 4
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
-    for (int i = 0; i < 8; ++i) {
-        out[i] = static_cast<std::uint8_t>(hi >> (56 - 8 * i));
-        out[8 + i] = static_cast<std::uint8_t>(lo >> (56 - 8 * i));
-    }
-}
-
 // Straight from the generator's draws to records: no Runtime, no UUID text, and each table entry
 // (account, plan, region, window, version...) interned once, on first use.
 SimFleet::SimFleet(const FleetSpec& spec, std::uint64_t seed) {
@@ -427,8 +416,8 @@ SimFleet::SimFleet(const FleetSpec& spec, std::uint64_t seed) {
             }
             ++generation_;
             Rec& rec = recs_.emplace_back();
-            generatedUuidBytes(d.runtimeHi, d.runtimeLo, rec.runtimeID);
-            generatedUuidBytes(d.instanceHi, d.instanceLo, instanceIDs_.emplace_back().bytes);
+            formatUuidBytes(d.runtimeHi, d.runtimeLo, rec.runtimeID);
+            formatUuidBytes(d.instanceHi, d.instanceLo, instanceIDs_.emplace_back().bytes);
             rec.shoot = d.shootCode;  // < 2^28: formatShootCode's form
             rec.flags = 0;
             rec.account = cached(accounts, d.account, [&] { return t.accountIds[d.account]; });
@@ -540,10 +529,7 @@ void SimFleet::build(std::size_t i, Runtime& out, unsigned fields) const {
     out.suspended = r.flags & kSuspended;
 }
 
-const Runtime& SimFleet::at(std::size_t i) const {
-    build(i, atBuf_);
-    return atBuf_;
-}
+const Runtime& SimFleet::at(std::size_t i) const { return SimFleet::fieldsAt(i, kAllFields); }
 
 const Runtime& SimFleet::fieldsAt(std::size_t i, unsigned fields) const {
     build(i, atBuf_, fields);
