@@ -64,50 +64,97 @@ struct RuntimeFacts {
     bool skip() const { return deprovisioning || suspended; }
 };
 
-// One operation of an orchestration the engine drives, by seq (the per-orchestration creation
-// index, dense from 0). Finished operations keep a dead slot (32 bytes) until the orchestration
-// ends; an in-progress one holds the stored record as a shared snapshot, so polls and their
-// results need no store read.
-struct alignas(64) Slot {
-    // First cache line: what ready and timer checks read.
-    Millis startAt = 0;
-    OperationState state = OperationState::Pending;
-    bool live = false;            // pending or in progress
-    bool immediate = false;       // retry with immediate=true: no windows
-    // What the engine last derived from the runtime (it exists, and facts), valid while the
-    // fleet's generation is factsGeneration (FleetSource::generation).
-    bool factsKnown = false;
-    bool actionOut = false;
-    bool blocked = false;         // waiting for another upgrade of the same runtime
-    bool acked = false;           // the store has upgradeStarted (the snapshot may not: see complete)
-    std::uint64_t factsGeneration = 0;
-    RuntimeFacts facts;
-    std::shared_ptr<const Operation> snap;  // in progress only
-    // snap->startedAt, kept here so that a poll's result (complete) reads only this line, not the
-    // snapshot, for the time-limit check (in progress only).
-    Millis startedAt = 0;
-    // Second line.
-    std::uint64_t noteHash = 0;   // hash of the stored description (progress note), in progress only
-    PackedId id;       // the operation's
-    PackedId runtime;  // its runtime's
+// What an operation in progress has beyond its slot (Active::flights, by Slot::flight): the
+// stored record as a shared snapshot, so that polls and their results need no store read.
+struct Flight {
+    std::shared_ptr<const Operation> snap;
+    Millis startedAt = 0;         // snap->startedAt
+    std::uint64_t noteHash = 0;   // hash of the stored description (progress note)
 };
-static_assert(sizeof(Slot) == 128, "a slot is two cache lines");
+constexpr std::uint32_t kNoFlight = 0xffffffffu;
+
+// One operation of an orchestration the engine drives, by seq (the per-orchestration creation
+// index, dense from 0): one cache line. Finished operations keep a dead slot until the
+// orchestration ends. The ids are packed (detail/packed_id.h: 16 bytes, the odd flag here).
+struct alignas(64) Slot {
+    Millis startAt = 0;
+    // What the engine last derived from the runtime (it exists, and facts), valid while the
+    // fleet's generation is factsGeneration (FleetSource::generation): see facts().
+    std::uint64_t factsGeneration = 0;
+    std::int32_t windowBegin = 0;  // the facts' WindowSpec::beginSec
+    std::int32_t windowEnd = 0;    // and endSec
+    unsigned char id[16] = {};       // the operation's
+    unsigned char runtime[16] = {};  // its runtime's
+    std::uint32_t flight = kNoFlight;  // in progress: its Flight
+    OperationState state : 4 = OperationState::Pending;
+    bool live : 1 = false;         // pending or in progress
+    bool immediate : 1 = false;    // retry with immediate=true: no windows
+    bool factsKnown : 1 = false;
+    bool actionOut : 1 = false;
+    bool blocked : 1 = false;      // waiting for another upgrade of the same runtime
+    bool acked : 1 = false;        // the store has upgradeStarted (the snapshot may not: see complete)
+    bool idOdd : 1 = false;        // PackedId::odd of id
+    bool runtimeOdd : 1 = false;   // and of runtime
+    bool deprovisioning : 1 = false;  // the facts
+    bool suspended : 1 = false;
+    bool hasWindow : 1 = false;
+    std::uint8_t windowDays : 7 = 0x7f;
+
+    PackedId idPacked() const { return packed(id, idOdd); }
+    PackedId runtimePacked() const { return packed(runtime, runtimeOdd); }
+    // The id's UUID bytes, nullptr when it is odd (the store checks ids by these).
+    const unsigned char* idUuid() const { return idOdd ? nullptr : id; }
+    const unsigned char* runtimeUuid() const { return runtimeOdd ? nullptr : runtime; }
+    void setId(const PackedId& p) {
+        std::memcpy(id, p.bytes, sizeof id);
+        idOdd = p.odd;
+    }
+    void setRuntime(const PackedId& p) {
+        std::memcpy(runtime, p.bytes, sizeof runtime);
+        runtimeOdd = p.odd;
+    }
+    WindowSpec window() const {
+        WindowSpec w;
+        w.beginSec = windowBegin;
+        w.endSec = windowEnd;
+        w.days = windowDays;
+        return w;
+    }
+    bool skip() const { return deprovisioning || suspended; }
+    void setFacts(const RuntimeFacts& f) {
+        deprovisioning = f.deprovisioning;
+        suspended = f.suspended;
+        hasWindow = f.hasWindow;
+        windowBegin = f.window.beginSec;
+        windowEnd = f.window.endSec;
+        windowDays = static_cast<std::uint8_t>(f.window.days & 0x7f);
+    }
+
+private:
+    static PackedId packed(const unsigned char* bytes, bool odd) {
+        PackedId p;
+        std::memcpy(p.bytes, bytes, sizeof p.bytes);
+        p.odd = odd;
+        return p;
+    }
+};
+static_assert(sizeof(Slot) == 64, "a slot is one cache line");
 
 std::uint64_t hashNote(std::string_view s) { return fnv1a(s); }
 
-void prefetchSlot(const Slot* s) {
-    prefetch(s);
-    prefetch(reinterpret_cast<const char*>(s) + 64);
-}
+void prefetchSlot(const Slot* s) { prefetch(s); }
 
 using detail::ReadyEntry;
 
 struct Active {
     Orchestration orch;
     std::uint32_t handle = 0;
-    // By seq. 128 bytes per operation (12.8 MB for 100,000): huge pages when that big, so that
+    // By seq. 64 bytes per operation (6.4 MB for 100,000): huge pages when that big, so that
     // filling it at resolution or recovery takes a few page faults instead of thousands.
     std::vector<Slot, BigAllocator<Slot>> slots;
+    // Operations in progress (Slot::flight); freed entries are reused.
+    std::vector<Flight> flights;
+    std::vector<std::uint32_t> freeFlights;
     detail::IdTable ids;      // the odd (not UUID-shaped) ids of its slots
     std::size_t liveCount = 0;
     // Pending, not blocked operations by (startAt, seq); stale entries are skipped (lazy removal).
@@ -139,8 +186,39 @@ struct Active {
         std::memcpy(id.bytes, uuid, sizeof id.bytes);
     }
     void unpack(const PackedId& id, std::string& out) const { ids.unpack(id, out); }
-    void operationIDInto(const Slot& s, std::string& out) const { unpack(s.id, out); }
-    void runtimeIDInto(const Slot& s, std::string& out) const { unpack(s.runtime, out); }
+    void operationIDInto(const Slot& s, std::string& out) const { unpack(s.idPacked(), out); }
+    void runtimeIDInto(const Slot& s, std::string& out) const { unpack(s.runtimePacked(), out); }
+
+    // The Flight of a slot in progress (nullptr otherwise).
+    const Flight* flight(const Slot& s) const { return s.flight == kNoFlight ? nullptr : &flights[s.flight]; }
+    Flight* flight(const Slot& s) { return s.flight == kNoFlight ? nullptr : &flights[s.flight]; }
+    // The slot goes in progress with snap (a reference valid until the next startFlight).
+    Flight& startFlight(Slot& s, std::shared_ptr<const Operation> snap) {
+        if (s.flight == kNoFlight) {
+            if (freeFlights.empty()) {
+                s.flight = static_cast<std::uint32_t>(flights.size());
+                flights.emplace_back();
+            } else {
+                s.flight = freeFlights.back();
+                freeFlights.pop_back();
+            }
+        }
+        Flight& f = flights[s.flight];
+        f.snap = std::move(snap);
+        f.startedAt = f.snap->startedAt;
+        f.noteHash = 0;
+        return f;
+    }
+    // Ends the slot's flight, if any: its snapshot (null without one).
+    std::shared_ptr<const Operation> endFlight(Slot& s) {
+        if (s.flight == kNoFlight) return {};
+        Flight& f = flights[s.flight];
+        std::shared_ptr<const Operation> snap = std::move(f.snap);
+        f = Flight{};
+        freeFlights.push_back(s.flight);
+        s.flight = kNoFlight;
+        return snap;
+    }
     Slot* slot(std::int64_t seq) {
         if (seq < 0 || static_cast<std::size_t>(seq) >= slots.size()) return nullptr;
         Slot& s = slots[static_cast<std::size_t>(seq)];
@@ -196,8 +274,10 @@ struct Engine::Impl {
         std::int64_t seq;
     };
     detail::PackedIdMap<Owner> busy;
-    const Owner* busyOwner(const Active& a, const Slot& s) { return busy.find(s.runtime, a.ids); }
-    void markBusy(const Active& a, const Slot& s, std::int64_t seq) { busy.at(s.runtime, a.ids) = Owner{a.handle, seq}; }
+    const Owner* busyOwner(const Active& a, const Slot& s) { return busy.find(s.runtimePacked(), a.ids); }
+    void markBusy(const Active& a, const Slot& s, std::int64_t seq) {
+        busy.at(s.runtimePacked(), a.ids) = Owner{a.handle, seq};
+    }
     // runtimeID -> operations waiting for it (orchestration handle, seq).
     std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> waiting;
     std::size_t actionsOut = 0;
@@ -364,8 +444,8 @@ struct Engine::Impl {
                                       const std::string* description, Millis now,
                                       const std::string* idText = nullptr) {
         Store::ProgressChange& c = progressChange();
-        c.operationUuid = s.id.odd ? nullptr : s.id.bytes;  // the store checks the id by these
-        if (!idText && s.snap) idText = &s.snap->operationID;
+        c.operationUuid = s.idUuid();  // the store checks the id by these
+        if (const Flight* f = a.flight(s); !idText && f) idText = &f->snap->operationID;
         if (idText) c.operationID = *idText;
         else a.operationIDInto(s, c.operationID);
         c.seq = seq;
@@ -516,7 +596,7 @@ struct Engine::Impl {
     static void remember(Slot& s, std::optional<std::uint64_t> gen, const RuntimeFacts& f) {
         s.factsKnown = gen.has_value();
         s.factsGeneration = gen.value_or(0);
-        s.facts = f;
+        s.setFacts(f);
     }
 
     // Sets op's start time and window from the runtime's current window at or after n.
@@ -549,10 +629,14 @@ struct Engine::Impl {
         Slot& s = a.slots[seq];
         if (!s.live) ++a.liveCount;
         a.readyTopChecked = false;
+        a.endFlight(s);
         s = Slot{};
         s.live = true;
-        a.pack(operationUuid, operationID, s.id);
-        a.pack(runtimeUuid, runtimeID, s.runtime);
+        PackedId packed;
+        a.pack(operationUuid, operationID, packed);
+        s.setId(packed);
+        a.pack(runtimeUuid, runtimeID, packed);
+        s.setRuntime(packed);
         s.immediate = immediate;
         s.startAt = startAt;
         s.state = state;
@@ -573,7 +657,7 @@ struct Engine::Impl {
             const int k = a.stageOf(&s - a.slots.data());
             if (k >= 0) --a.stageLive[static_cast<std::size_t>(k)];
         }
-        retire(std::move(s.snap));
+        retire(a.endFlight(s));
         --a.liveCount;
     }
 
@@ -710,8 +794,8 @@ struct Engine::Impl {
                 }
                 {  // slots are reserved above: the bytes stay put while the store reads them
                     const Slot& made = a.slots[static_cast<std::size_t>(op.seq)];
-                    uuids.operationID = made.id.odd ? nullptr : made.id.bytes;
-                    uuids.runtimeID = made.runtime.odd ? nullptr : made.runtime.bytes;
+                    uuids.operationID = made.idUuid();
+                    uuids.runtimeID = made.runtimeUuid();
                     uuids.instanceID = rtUuids.instanceID;
                 }
                 // Targets are neither deprovisioning nor suspended (resolution skips those).
@@ -810,8 +894,8 @@ struct Engine::Impl {
 
     // The stored record of a slot into out: the snapshot when in progress, else a store read.
     void load(const Active& a, const Slot& s, Operation& out) {
-        if (s.snap) {
-            out = *s.snap;
+        if (const Flight* f = a.flight(s)) {
+            out = *f->snap;
             return;
         }
         a.operationIDInto(s, idBuf);
@@ -840,12 +924,13 @@ struct Engine::Impl {
         Slot& s = *sp;
         // Only the state, description and updatedAt change: a progress write, no record read.
         const Store::ProgressChange& c = progressOf(a, s, seq, state, &description, now);
-        if (s.snap) rtBuf = s.snap->runtimeID;  // in progress: the snapshot has the text
+        const Flight* f = a.flight(s);
+        if (f) rtBuf = f->snap->runtimeID;  // in progress: the snapshot has the text
         else a.runtimeIDInto(s, rtBuf);
         if (state != OperationState::Canceled && notifies(a)) {  // SPEC 14: it ended (success or failure)
             std::string instanceID;
-            if (s.snap) {
-                instanceID = s.snap->instanceID;
+            if (f) {
+                instanceID = f->snap->instanceID;
             } else {
                 Operation op;
                 if (e.store_.readOperationAt(a.orch.orchestrationID, c.operationID, seq, op)) instanceID = op.instanceID;
@@ -866,7 +951,7 @@ struct Engine::Impl {
 
     // The upgrade of slot s (seq) of `a` ended: its runtime (runtimeID) is free for waiting ones.
     void releaseRuntime(const Active& a, const Slot& s, std::int64_t seq, const std::string& runtimeID) {
-        if (!busy.eraseUnless(s.runtime, a.ids,
+        if (!busy.eraseUnless(s.runtimePacked(), a.ids,
                               [&](const Owner& o) { return o.handle != a.handle || o.seq != seq; }))
             return;
         if (waiting.empty()) return;
@@ -938,7 +1023,7 @@ struct Engine::Impl {
             }
             const std::optional<std::uint64_t> gen = e.fleet_.generation();
             const bool windowed = usesWindows(a, s.immediate);
-            if (!(gen && s.factsKnown && s.factsGeneration == *gen && (!windowed || s.facts.hasWindow))) {
+            if (!(gen && s.factsKnown && s.factsGeneration == *gen && (!windowed || s.hasWindow))) {
                 s.factsKnown = false;
                 a.runtimeIDInto(s, rtBuf);
                 if (!e.fleet_.findWindowInto(rtBuf, now, runtime)) {
@@ -955,22 +1040,22 @@ struct Engine::Impl {
                 }
                 remember(s, gen, f);
             }
-            if (s.facts.skip()) {
+            if (s.skip()) {
                 finishOperation(a, seq, OperationState::Succeeded,
                                 std::string("skipped: runtime is ") +
-                                    (s.facts.deprovisioning ? "being deprovisioned" : "suspended"),
+                                    (s.deprovisioning ? "being deprovisioned" : "suspended"),
                                 now);
                 continue;
             }
             WindowInstance window{};
             if (windowed) {
-                window = nextWindow(s.facts.window, now);
+                window = nextWindow(s.window(), now);
                 if (window.begin > now) {  // window missed (or changed): move to the next allowed one
                     // Consecutive moves are written as one batch (flushMoves), before anything
                     // else is written or reported.
                     Store::ScheduleChange& m = newMove();
                     a.operationIDInto(s, m.operationID);
-                    m.operationUuid = s.id.odd ? nullptr : s.id.bytes;  // slots do not move during fill
+                    m.operationUuid = s.idUuid();  // slots do not move during fill
                     m.startAt = m.windowBegin = window.begin;
                     m.windowEnd = window.end;
                     m.seq = seq;
@@ -1009,19 +1094,18 @@ struct Engine::Impl {
                 continue;
             }
             s.state = OperationState::InProgress;
-            s.noteHash = hashNote(op.description);
             s.actionOut = true;
             ++a.running;
             ++actionsOut;
             markBusy(a, s, seq);
             noteOperationState(a, op.runtimeID, op.operationID, OperationState::InProgress);
-            s.snap = std::move(snap);
-            s.startedAt = s.snap->startedAt;
-            const Operation& o = *s.snap;
+            Flight& fl = a.startFlight(s, std::move(snap));
+            fl.noteHash = hashNote(fl.snap->description);
+            const Operation& o = *fl.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
                  o.maintenanceWindowBegin ? windowDetail(o.maintenanceWindowBegin, o.maintenanceWindowEnd)
                                           : std::string_view());
-            out.push_back(Action{Action::Kind::Start, a.orch.type, s.snap, a.handle, seq});
+            out.push_back(Action{Action::Kind::Start, a.orch.type, fl.snap, a.handle, seq});
         }
     }
 
@@ -1143,7 +1227,7 @@ struct Engine::Impl {
             Millis startAt = now;
             WindowInstance w{};
             if (windowedStrategy && !s->immediate) {
-                bool known = gen && s->factsKnown && s->factsGeneration == *gen && s->facts.hasWindow;
+                bool known = gen && s->factsKnown && s->factsGeneration == *gen && s->hasWindow;
                 if (!known) {
                     a.runtimeIDInto(*s, rtBuf);
                     RuntimeFacts f;
@@ -1156,7 +1240,7 @@ struct Engine::Impl {
                 }
                 // Unknown (gone, skipped, bad window): start "now" and let the start checks decide.
                 if (known) {
-                    w = nextWindow(s->facts.window, now);
+                    w = nextWindow(s->window(), now);
                     startAt = std::max(now, w.begin);
                 }
             }
@@ -1645,7 +1729,7 @@ void Engine::recover(Millis now) {
                     Slot& s = a.slots[static_cast<std::size_t>(p.seq)];
                     if (startAt != p.startAt) {
                         a.operationIDInto(s, idText);
-                        moved.push_back({idText, startAt, w.begin, w.end, p.seq, s.id.odd ? nullptr : s.id.bytes});
+                        moved.push_back({idText, startAt, w.begin, w.end, p.seq, s.idUuid()});
                         s.startAt = startAt;
                     }
                     impl_->remember(s, gen, f);
@@ -1671,15 +1755,15 @@ void Engine::recover(Millis now) {
         }
         for (std::shared_ptr<const Operation>& snap : snaps) {
             Slot& s = impl_->slotFor(a, *snap);
-            s.snap = std::move(snap);
-            s.startedAt = s.snap->startedAt;
-            s.noteHash = hashNote(s.snap->description);
-            s.acked = s.snap->upgradeStarted;
+            const std::int64_t seq = snap->seq;
+            Flight& f = a.startFlight(s, std::move(snap));
+            f.noteHash = hashNote(f.snap->description);
+            s.acked = f.snap->upgradeStarted;
             ++a.running;
-            impl_->markBusy(a, s, s.snap->seq);
+            impl_->markBusy(a, s, seq);
             // Started upgrades are polled, never started again; an upgrade whose start was not
             // acknowledged is started again (backends recognise a repeated start by operationID).
-            impl_->addTimer(now, a, s.acked ? TimerKind::Poll : TimerKind::Start, s.snap->seq);
+            impl_->addTimer(now, a, s.acked ? TimerKind::Poll : TimerKind::Start, seq);
         }
         if (canceling) impl_->cancelPending(a, now);
         // A failure written just before a stop may not have paused the orchestration yet.
@@ -1714,10 +1798,11 @@ void Engine::tick(Millis now, std::vector<Action>& out) {
         ++impl_->actionsOut;
         // Polls are not state changes and are not reported (thousands a minute on a large
         // rollout); re-starting an unacknowledged upgrade after a restart is.
+        const std::shared_ptr<const Operation>& snap = a->flight(*s)->snap;
         if (t.kind == TimerKind::Start)
-            impl_->emit(now, "operation.restart", a->orch.orchestrationID, s->snap->operationID, s->snap->runtimeID);
+            impl_->emit(now, "operation.restart", a->orch.orchestrationID, snap->operationID, snap->runtimeID);
         out.push_back(Action{t.kind == TimerKind::Poll ? Action::Kind::Poll : Action::Kind::Start, a->orch.type,
-                             s->snap, a->handle, t.seq});
+                             snap, a->handle, t.seq});
     }
     // Then free workers take ready operations, orchestrations in creation order.
     for (std::size_t i = 0; i < impl_->order.size();) {
@@ -1739,22 +1824,25 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
     if (!a) return;
     Slot* sp = a->slot(action.seq);
     // Stale (e.g. handed out before a restart, or by another engine): not this slot's snapshot.
-    if (!sp || !sp->actionOut || sp->snap != action.op) return;
+    if (!sp || !sp->actionOut) return;
+    Flight* fp = a->flight(*sp);
+    if (!fp || fp->snap != action.op) return;
     Slot& s = *sp;
+    Flight& fl = *fp;  // stays put: nothing starts before the last use below
     s.actionOut = false;
     --impl_->actionsOut;
     const std::int64_t seq = action.seq;
     switch (result.kind) {
         case StepResult::Kind::Done:
             impl_->finishOperation(*a, seq, OperationState::Succeeded,
-                                   s.snap->dryRun ? "dry run: nothing was changed" : "upgrade succeeded", now);
+                                   fl.snap->dryRun ? "dry run: nothing was changed" : "upgrade succeeded", now);
             break;
         case StepResult::Kind::Failed:
             impl_->finishOperation(*a, seq, OperationState::Failed,
                                    result.reason.empty() ? "upgrade failed" : result.reason, now);
             break;
         case StepResult::Kind::Again: {
-            if (s.startedAt && now - s.startedAt >= config_.operationTimeout) {
+            if (fl.startedAt && now - fl.startedAt >= config_.operationTimeout) {
                 impl_->finishOperation(*a, seq, OperationState::Failed, "operation has reached the time limit", now);
                 break;
             }
@@ -1762,7 +1850,7 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
             // the start, or a new progress note (polls are otherwise free of store I/O).
             // The snapshot is replaced only for a new note (backends see the description); the
             // acknowledgement itself is kept in the slot.
-            const bool newNote = !result.reason.empty() && hashNote(result.reason) != s.noteHash;
+            const bool newNote = !result.reason.empty() && hashNote(result.reason) != fl.noteHash;
             if (!s.acked || newNote) {
                 Store::ProgressChange& c = impl_->progressOf(*a, s, seq, OperationState::InProgress,
                                                              newNote ? &result.reason : nullptr, now);
@@ -1770,12 +1858,12 @@ void Engine::complete(const Action& action, const StepResult& result, Millis now
                 impl_->commitProgress(*a);
                 s.acked = true;
                 if (newNote) {
-                    auto op = std::make_shared<Operation>(*s.snap);
+                    auto op = std::make_shared<Operation>(*fl.snap);
                     op->upgradeStarted = true;
                     op->description = result.reason;
                     op->updatedAt = now;
-                    s.noteHash = hashNote(op->description);
-                    s.snap = std::move(op);
+                    fl.noteHash = hashNote(op->description);
+                    fl.snap = std::move(op);
                 }
             }
             const Millis after = result.retryAfter > 0 ? result.retryAfter : config_.pollInterval;

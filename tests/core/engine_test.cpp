@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.h"
+#include "keb/forwarding_store.h"
 #include "keb/windows.h"
 
 using namespace keb;
@@ -511,6 +512,87 @@ TEST(Engine, HangingUpgradeReachesTheTimeLimit) {
             EXPECT_EQ(op.description, "operation has reached the time limit");
             EXPECT_EQ(op.updatedAt - op.startedAt, 3 * kHour);
         }
+}
+
+// A poll's result is written only when it changes something: the first acknowledgement of the
+// start, or a progress note that differs from the stored one. The same note again, or no note,
+// writes nothing; the backend sees the latest note in the operation it polls.
+TEST(Engine, PollsWriteOnlyTheAcknowledgementAndNewNotes) {
+    struct Counting : ForwardingStore {
+        using ForwardingStore::ForwardingStore;
+        std::vector<std::string> writes;  // per progress write: its state and note ("-": unchanged)
+        void apply(const WriteBatch& b) override {
+            ForwardingStore::apply(b);
+            for (const auto& p : b.progress)
+                writes.push_back(std::string(toString(p.change.state)) + ":" +
+                                 (p.change.description ? *p.change.description : "-"));
+        }
+    };
+    // Its polls' notes, in order; then done.
+    struct Noting : UpgradeBackend {
+        std::vector<std::string> notes{"", "copying", "copying", "", "copying", "rolling", "rolling"};
+        std::vector<std::string> seen;  // the description of the operation each call was given
+        std::size_t calls = 0;
+        StepResult next(const Operation& op) {
+            seen.push_back(op.description);
+            if (calls >= notes.size()) return StepResult::done();
+            StepResult r = StepResult::again(kMinute);
+            r.reason = notes[calls++];
+            return r;
+        }
+        StepResult start(OrchestrationType, const Operation& op, Millis) override { return next(op); }
+        StepResult poll(OrchestrationType, const Operation& op, Millis) override { return next(op); }
+    };
+    MemoryStore inner;
+    Counting store(inner);
+    TestFleet fleet;
+    fleet.runtimes.push_back(makeRuntime(0));
+    Noting backend;
+    SeededIdGenerator ids{3};
+    Engine engine(store, fleet, ids, EngineConfig{});
+    Millis now = T("2026-11-23T10:00:00Z");
+    engine.recover(now);
+    Parameters p;
+    Target all;
+    all.all = true;
+    p.targets.include.push_back(all);
+    p.kyma = KymaParams{"2.20.0"};
+    const std::string id = engine.create(OrchestrationType::UpgradeKyma, p, now);
+    for (int guard = 0; guard < 1000; ++guard) {
+        for (const Action& a : engine.tick(now))
+            engine.complete(a, a.kind == Action::Kind::Start ? backend.start(a.type, a.operation(), now)
+                                                             : backend.poll(a.type, a.operation(), now),
+                            now);
+        auto next = engine.nextWakeup();
+        if (!next) break;
+        now = std::max(now, *next);
+    }
+    EXPECT_EQ(inner.getOrchestration(id)->state, OrchestrationState::Succeeded);
+    EXPECT_EQ(store.writes, (std::vector<std::string>{"in progress:upgrade started", "in progress:-",
+                                                      "in progress:copying", "in progress:rolling",
+                                                      "succeeded:upgrade succeeded"}));
+    EXPECT_EQ(backend.seen, (std::vector<std::string>{"upgrade started", "upgrade started", "copying", "copying",
+                                                      "copying", "copying", "rolling", "rolling"}));
+}
+
+// A result of an action handed out before a restart is not taken for the action the new engine
+// handed out for the same operation (same orchestration handle and seq, another snapshot).
+TEST(EngineRestart, ResultOfAnActionFromBeforeTheRestartIsIgnored) {
+    Harness h;
+    h.addRuntimes(1);
+    const std::string id = h.submit(body(1));
+    std::vector<Action> before = h.engine->tick(h.now);
+    ASSERT_EQ(before.size(), 1u);
+    h.restart();
+    std::vector<Action> after = h.engine->tick(h.now);  // the unacknowledged start, again
+    ASSERT_EQ(after.size(), 1u);
+    ASSERT_EQ(after[0].orchestrationHandle, before[0].orchestrationHandle);
+    ASSERT_EQ(after[0].seq, before[0].seq);
+    h.engine->complete(before[0], StepResult::failed("stale"), h.now);
+    EXPECT_EQ(h.ops(id)[0].state, OperationState::InProgress);
+    h.engine->complete(after[0], StepResult::done(), h.now);
+    EXPECT_EQ(h.ops(id)[0].state, OperationState::Succeeded);
+    EXPECT_EQ(h.ops(id)[0].description, "upgrade succeeded");
 }
 
 TEST(Engine, SecondOrchestrationWaitsForRuntimeBusyInFirst) {
