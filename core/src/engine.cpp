@@ -113,14 +113,16 @@ struct alignas(64) Slot {
         std::memcpy(runtime, p.bytes, sizeof runtime);
         runtimeOdd = p.odd;
     }
-    WindowSpec window() const {
-        WindowSpec w;
-        w.beginSec = windowBegin;
-        w.endSec = windowEnd;
-        w.days = windowDays;
-        return w;
+    RuntimeFacts facts() const {
+        RuntimeFacts f;
+        f.deprovisioning = deprovisioning;
+        f.suspended = suspended;
+        f.hasWindow = hasWindow;
+        f.window.beginSec = windowBegin;
+        f.window.endSec = windowEnd;
+        f.window.days = windowDays;
+        return f;
     }
-    bool skip() const { return deprovisioning || suspended; }
     void setFacts(const RuntimeFacts& f) {
         deprovisioning = f.deprovisioning;
         suspended = f.suspended;
@@ -192,7 +194,8 @@ struct Active {
     // The Flight of a slot in progress (nullptr otherwise).
     const Flight* flight(const Slot& s) const { return s.flight == kNoFlight ? nullptr : &flights[s.flight]; }
     Flight* flight(const Slot& s) { return s.flight == kNoFlight ? nullptr : &flights[s.flight]; }
-    // The slot goes in progress with snap (a reference valid until the next startFlight).
+    // The slot goes in progress with snap, whose description is the stored note (a reference
+    // valid until the next startFlight).
     Flight& startFlight(Slot& s, std::shared_ptr<const Operation> snap) {
         if (s.flight == kNoFlight) {
             if (freeFlights.empty()) {
@@ -206,7 +209,7 @@ struct Active {
         Flight& f = flights[s.flight];
         f.snap = std::move(snap);
         f.startedAt = f.snap->startedAt;
-        f.noteHash = 0;
+        f.noteHash = hashNote(f.snap->description);
         return f;
     }
     // Ends the slot's flight, if any: its snapshot (null without one).
@@ -1040,7 +1043,7 @@ struct Engine::Impl {
                 }
                 remember(s, gen, f);
             }
-            if (s.skip()) {
+            if (s.facts().skip()) {
                 finishOperation(a, seq, OperationState::Succeeded,
                                 std::string("skipped: runtime is ") +
                                     (s.deprovisioning ? "being deprovisioned" : "suspended"),
@@ -1049,7 +1052,7 @@ struct Engine::Impl {
             }
             WindowInstance window{};
             if (windowed) {
-                window = nextWindow(s.window(), now);
+                window = nextWindow(s.facts().window, now);
                 if (window.begin > now) {  // window missed (or changed): move to the next allowed one
                     // Consecutive moves are written as one batch (flushMoves), before anything
                     // else is written or reported.
@@ -1100,7 +1103,6 @@ struct Engine::Impl {
             markBusy(a, s, seq);
             noteOperationState(a, op.runtimeID, op.operationID, OperationState::InProgress);
             Flight& fl = a.startFlight(s, std::move(snap));
-            fl.noteHash = hashNote(fl.snap->description);
             const Operation& o = *fl.snap;
             emit(now, "operation.start", a.orch.orchestrationID, o.operationID, o.runtimeID, "in progress",
                  o.maintenanceWindowBegin ? windowDetail(o.maintenanceWindowBegin, o.maintenanceWindowEnd)
@@ -1240,7 +1242,7 @@ struct Engine::Impl {
                 }
                 // Unknown (gone, skipped, bad window): start "now" and let the start checks decide.
                 if (known) {
-                    w = nextWindow(s->window(), now);
+                    w = nextWindow(s->facts().window, now);
                     startAt = std::max(now, w.begin);
                 }
             }
@@ -1757,7 +1759,6 @@ void Engine::recover(Millis now) {
             Slot& s = impl_->slotFor(a, *snap);
             const std::int64_t seq = snap->seq;
             Flight& f = a.startFlight(s, std::move(snap));
-            f.noteHash = hashNote(f.snap->description);
             s.acked = f.snap->upgradeStarted;
             ++a.running;
             impl_->markBusy(a, s, seq);

@@ -552,21 +552,8 @@ TEST(Engine, PollsWriteOnlyTheAcknowledgementAndNewNotes) {
     Engine engine(store, fleet, ids, EngineConfig{});
     Millis now = T("2026-11-23T10:00:00Z");
     engine.recover(now);
-    Parameters p;
-    Target all;
-    all.all = true;
-    p.targets.include.push_back(all);
-    p.kyma = KymaParams{"2.20.0"};
-    const std::string id = engine.create(OrchestrationType::UpgradeKyma, p, now);
-    for (int guard = 0; guard < 1000; ++guard) {
-        for (const Action& a : engine.tick(now))
-            engine.complete(a, a.kind == Action::Kind::Start ? backend.start(a.type, a.operation(), now)
-                                                             : backend.poll(a.type, a.operation(), now),
-                            now);
-        auto next = engine.nextWakeup();
-        if (!next) break;
-        now = std::max(now, *next);
-    }
+    const std::string id = engine.create(OrchestrationType::UpgradeKyma, upgradeAll(), now);
+    runToIdle(engine, backend, now);
     EXPECT_EQ(inner.getOrchestration(id)->state, OrchestrationState::Succeeded);
     EXPECT_EQ(store.writes, (std::vector<std::string>{"in progress:upgrade started", "in progress:-",
                                                       "in progress:copying", "in progress:rolling",

@@ -114,6 +114,30 @@ private:
     }
 };
 
+// A Kyma upgrade of every runtime, for tests that call Engine::create themselves.
+inline Parameters upgradeAll() {
+    Parameters p;
+    Target all;
+    all.all = true;
+    p.targets.include.push_back(all);
+    p.kyma = KymaParams{"2.20.0"};
+    return p;
+}
+
+// Runs an engine until nothing is due, each action carried out by `backend` at once; `now`
+// follows the engine's wake-ups (at most `rounds` of them).
+inline void runToIdle(Engine& engine, UpgradeBackend& backend, Millis& now, int rounds = 1000) {
+    for (int guard = 0; guard < rounds; ++guard) {
+        for (const Action& a : engine.tick(now))
+            engine.complete(a, a.kind == Action::Kind::Start ? backend.start(a.type, a.operation(), now)
+                                                             : backend.poll(a.type, a.operation(), now),
+                            now);
+        auto next = engine.nextWakeup();
+        if (!next) return;
+        now = std::max(now, *next);
+    }
+}
+
 struct Harness {
     MemoryStore store;
     TestFleet fleet;

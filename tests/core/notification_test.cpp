@@ -181,23 +181,11 @@ TEST(Notifications, RowsAreWrittenInTheBatchOfTheirStateChange) {
     Engine engine(rec, fleet, ids, config);
     Millis now = T("2026-11-23T10:00:00Z");
     engine.recover(now);
-    Parameters p;
-    Target all;
-    all.all = true;
-    p.targets.include.push_back(all);
+    Parameters p = upgradeAll();
     p.strategy.workers = 2;
     p.notification = true;
-    p.kyma = KymaParams{"2.20.0"};
     const std::string id = engine.create(OrchestrationType::UpgradeKyma, p, now);
-    for (int guard = 0; guard < 1000; ++guard) {
-        for (const Action& a : engine.tick(now))
-            engine.complete(a, a.kind == Action::Kind::Start ? backend.start(a.type, a.operation(), now)
-                                                             : backend.poll(a.type, a.operation(), now),
-                            now);
-        auto next = engine.nextWakeup();
-        if (!next) break;
-        now = std::max(now, *next);
-    }
+    runToIdle(engine, backend, now);
     EXPECT_EQ(inner.getOrchestration(id)->state, OrchestrationState::Succeeded);
     EXPECT_EQ(rec.alone, 0);
     EXPECT_EQ(rec.withRows, 9);
