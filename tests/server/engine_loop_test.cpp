@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../common/eventually.h"
+#include "../core/harness.h"
 #include "engine_loop.h"
 #include "keb/forwarding_store.h"
 #include "keb/memory_store.h"
@@ -48,15 +49,7 @@ private:
     std::vector<Runtime> runtimes_;
 };
 
-// An upgrade of every runtime to Kyma 2.20.0.
-Parameters kymaForAll() {
-    Parameters p;
-    Target all;
-    all.all = true;
-    p.targets.include.push_back(all);
-    p.kyma = KymaParams{"2.20.0"};
-    return p;
-}
+using keb::testing::upgradeAll;  // an upgrade of every runtime to Kyma 2.20.0
 
 // start() throws the first `throws` times (a broken connection); every later call succeeds.
 class FlakyBackend : public UpgradeBackend {
@@ -85,7 +78,7 @@ TEST(EngineLoop, ABackendCallThatThrowsIsTriedAgainAfterTheStepRetryInterval) {
     config.stepRetryInterval = 50;
     EngineLoop loop(store, fleet, backend, ids, config, 2, metrics, nullptr);
     loop.start();
-    const Parameters p = kymaForAll();
+    const Parameters p = upgradeAll();
     const auto t0 = std::chrono::steady_clock::now();
     const std::string id =
         loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
@@ -146,7 +139,7 @@ TEST(EngineLoop, CallsAfterAStoreFailureFailInsteadOfWaitingForever) {
     std::atomic<bool> failed{false};
     loop.setOnStoreFailure([&](const std::string&) { failed = true; });
     loop.start();
-    const Parameters p = kymaForAll();
+    const Parameters p = upgradeAll();
     loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
     auto waitFor = [](const std::atomic<bool>& flag) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -259,7 +252,7 @@ TEST(EngineLoop, AnswersAndStartsAreHandedOutOnlyAfterTheirRoundIsCommitted) {
                                 store.commitGroup();
                             });
         loop.start();
-        Parameters p = kymaForAll();
+        Parameters p = upgradeAll();
         p.strategy.workers = 6;
         const std::string id =
             loop.call([&](Engine& e, Millis now) { return e.create(OrchestrationType::UpgradeKyma, p, now); });
