@@ -111,13 +111,25 @@ std::pair<UpgradeRecord, bool> PgUpgradeJournal::startOnce(const Operation& op, 
     const std::optional<std::int64_t> epoch = fenceEpoch_();
     if (!epoch) throw JournalFencedError("not the leader: upgrade not started");
     Taken c(*this);
+    const std::string e = std::to_string(*epoch);
+    // The usual case in ONE statement (one round trip, its own transaction): the lease row is
+    // locked FOR SHARE and must hold our epoch, and the start is recorded unless one is. Anything
+    // else (fenced, or started before) takes the transaction below, which says which.
+    auto fast = c->exec(
+        "WITH lease AS (SELECT epoch FROM keb_lease WHERE id = 1 AND epoch = $7::bigint FOR SHARE) "
+        "INSERT INTO keb_demo_upgrades (operation_id, orchestration_id, runtime_id, started_at, duration_ms, fails, "
+        "epoch, replica) SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::boolean, $7::bigint, $8::text "
+        "FROM lease ON CONFLICT (operation_id) DO NOTHING "
+        "RETURNING started_at",
+        {op.operationID, op.orchestrationID, op.runtimeID, std::to_string(fresh.startedAt),
+         std::to_string(fresh.duration), fresh.fails ? "true" : "false", e, replica_});
+    if (fast.rows() == 1) return {fresh, true};
     c->exec("BEGIN");
     auto lease = c->exec("SELECT epoch FROM keb_lease WHERE id = 1 FOR SHARE");
     if (lease.rows() != 1 || lease.integer(0, 0) != *epoch) {
         c->exec("ROLLBACK");
         throw JournalFencedError("fenced: the lease epoch is no longer " + std::to_string(*epoch));
     }
-    const std::string e = std::to_string(*epoch);
     auto ins = c->exec(
         "INSERT INTO keb_demo_upgrades (operation_id, orchestration_id, runtime_id, started_at, duration_ms, fails, "
         "epoch, replica) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (operation_id) DO NOTHING "

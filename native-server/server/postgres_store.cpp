@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 #include <utility>
 
 #include "keb/wire.h"
@@ -391,15 +392,33 @@ void PostgresStore::beginGroup() {
     }
     group_ = true;
     groupTx_ = groupFailed_ = false;
+    dropPending();
+}
+
+void PostgresStore::dropPending() {
+    pending_.clear();
+    pendingKeys_.clear();
 }
 
 void PostgresStore::commitGroup() {
     if (!group_) return;
     group_ = false;
-    if (!groupTx_) return;  // nothing was written
+    if (!groupTx_) {  // nothing was written (a queued write opened the transaction)
+        dropPending();
+        return;
+    }
     groupTx_ = false;
-    if (!conn_->inTransaction())
+    if (!conn_->inTransaction()) {
+        dropPending();
         throw PgError("the commit group's transaction was lost (connection to PostgreSQL broken)");
+    }
+    if (groupFailed_ || conn_->transactionFailed()) dropPending();
+    try {
+        writePending();  // the queued progress and window-move writes
+    } catch (...) {
+        conn_->execIgnoringErrors("ROLLBACK");
+        throw;
+    }
     // A write failed (PostgreSQL would even answer COMMIT of an aborted transaction with a quiet
     // rollback): nothing of the group may be committed.
     if (groupFailed_ || conn_->transactionFailed()) {
@@ -525,38 +544,35 @@ void PostgresStore::updateOrchestration(const Orchestration& o) {
 }
 void PostgresStore::insertOperations(const std::vector<Operation>& ops) {
     if (ops.empty()) return;
-    writeTx([&] { doInsertOperationStream(nullptr, &ops); });
+    writeTx([&] {
+        writePending();
+        doInsertOperationStream(nullptr, &ops);
+    });
 }
 void PostgresStore::updateOperations(const std::vector<Operation>& ops) {
     if (ops.empty()) return;
     writeTx([&] {
+        writePending();
         for (const auto& op : ops) doUpdateOperation(op);
     });
 }
 void PostgresStore::updateOperationProgress(const std::string& orchestrationID, const ProgressChange& c) {
     writeTx([&] {
-        Operation op;
-        if (!readOp(orchestrationID, c.operationID, op))
-            throw PgError("no operation " + c.operationID + " in orchestration " + orchestrationID);
-        applyProgress(c, op);
-        doUpdateOperation(op);
+        queueProgress(orchestrationID, c);
+        if (!group_) writePending();
     });
 }
 void PostgresStore::rescheduleOperations(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
                                          const std::string* description, Millis updatedAt) {
     writeTx([&] {
-        for (const ScheduleChange& c : changes) {
-            Operation op;
-            if (!readOp(orchestrationID, c.operationID, op))
-                throw PgError("no operation " + c.operationID + " in orchestration " + orchestrationID);
-            applySchedule(c, description, updatedAt, op);
-            doUpdateOperation(op);
-        }
+        queueMoves(orchestrationID, changes, description, updatedAt);
+        if (!group_) writePending();
     });
 }
 void PostgresStore::updateOrchestrationWithOperations(const Orchestration& o, const std::vector<Operation>& inserted,
                                                       const std::vector<Operation>& updated) {
     writeTx([&] {
+        writePending();
         if (!inserted.empty()) doInsertOperationStream(nullptr, &inserted);
         for (const auto& op : updated) doUpdateOperation(op);
         doUpdateOrchestration(o);
@@ -565,6 +581,7 @@ void PostgresStore::updateOrchestrationWithOperations(const Orchestration& o, co
 void PostgresStore::updateOrchestrationAddingOperations(const Orchestration& o,
                                                         const std::function<bool(Operation&)>& next) {
     writeTx([&] {
+        writePending();
         doInsertOperationStream(&next, nullptr);
         doUpdateOrchestration(o);
     });
@@ -573,33 +590,198 @@ void PostgresStore::updateOrchestrationAddingOperations(const Orchestration& o,
 void PostgresStore::apply(const WriteBatch& b) {
     if (b.empty()) return;
     writeTx([&] {
+        // Whole-row writes and inserts go after the queued writes before them (same order as
+        // the calls); orchestration rows and outbox rows do not touch operation rows.
+        if (!b.insertedOperations.empty() || b.operationSource || !b.updatedOperations.empty()) writePending();
         for (const Orchestration& o : b.insertedOrchestrations) doInsertOrchestration(o);
         if (!b.insertedOperations.empty()) doInsertOperationStream(nullptr, &b.insertedOperations);
         if (b.operationSource) doInsertOperationStream(&b.operationSource, nullptr);
         for (const Operation& op : b.updatedOperations) doUpdateOperation(op);
-        for (const WriteBatch::Moves& mv : b.moves) {
-            const std::string* description = mv.description ? &*mv.description : nullptr;
-            for (const ScheduleChange& c : mv.changes) {
-                Operation op;
-                if (!readOp(mv.orchestrationID, c.operationID, op))
-                    throw PgError("no operation " + c.operationID + " in orchestration " + mv.orchestrationID);
-                applySchedule(c, description, mv.updatedAt, op);
-                doUpdateOperation(op);
-            }
-        }
-        for (const WriteBatch::Progress& p : b.progress) {
-            Operation op;
-            if (!readOp(p.orchestrationID, p.change.operationID, op))
-                throw PgError("no operation " + p.change.operationID + " in orchestration " + p.orchestrationID);
-            applyProgress(p.change, op);
-            doUpdateOperation(op);
-        }
+        for (const WriteBatch::Moves& mv : b.moves)
+            queueMoves(mv.orchestrationID, mv.changes, mv.description ? &*mv.description : nullptr, mv.updatedAt);
+        for (const WriteBatch::Progress& p : b.progress) queueProgress(p.orchestrationID, p.change);
+        if (!group_) writePending();
         for (const Orchestration& o : b.updatedOrchestrations) doUpdateOrchestration(o);
         doInsertNotifications(b.notifications);
     });
 }
 
+std::string PostgresStore::pendingKey(const std::string& orchestrationID, const std::string& operationID) {
+    return std::to_string(orchestrationID.size()) + ':' + orchestrationID + operationID;
+}
+
+void PostgresStore::queueProgress(const std::string& orchestrationID, const ProgressChange& c) {
+    pendingKeys_.insert(pendingKey(orchestrationID, c.operationID));
+    PendingWrite& w = pending_.emplace_back();
+    w.orchestrationID = orchestrationID;
+    w.operationID = c.operationID;
+    w.state = c.state;
+    if (c.description) w.description = *c.description;
+    w.updatedAt = c.updatedAt;
+    w.startedAt = c.startedAt;
+    w.upgradeStarted = c.upgradeStarted;
+    w.window = c.window;
+}
+
+void PostgresStore::queueMoves(const std::string& orchestrationID, const std::vector<ScheduleChange>& changes,
+                               const std::string* description, Millis updatedAt) {
+    for (const ScheduleChange& c : changes) {
+        pendingKeys_.insert(pendingKey(orchestrationID, c.operationID));
+        PendingWrite& w = pending_.emplace_back();
+        w.orchestrationID = orchestrationID;
+        w.operationID = c.operationID;
+        w.move = true;
+        if (description) w.description = *description;
+        w.updatedAt = updatedAt;
+        w.window = std::make_pair(c.windowBegin, c.windowEnd);
+        w.startAt = c.startAt;
+    }
+}
+
+namespace {
+// A one-dimensional array parameter in PostgreSQL's text form: {"a","b\"c"}, {1,2}, {t,f}.
+class ArrayParam {
+public:
+    ArrayParam() { s_ = "{"; }
+    void text(std::string_view v) {
+        comma();
+        s_ += '"';
+        for (char c : v) {
+            if (c == '"' || c == '\\') s_ += '\\';
+            s_ += c;
+        }
+        s_ += '"';
+    }
+    void number(std::int64_t v) {
+        comma();
+        s_ += std::to_string(v);
+    }
+    void boolean(bool v) {
+        comma();
+        s_ += v ? 't' : 'f';
+    }
+    std::string done() {
+        s_ += '}';
+        return std::move(s_);
+    }
+
+private:
+    void comma() {
+        if (s_.size() > 1) s_ += ',';
+    }
+    std::string s_;
+};
+constexpr std::size_t kPendingChunk = 1000;  // operations per SELECT / UPDATE (one array each)
+}  // namespace
+
+// The queued writes, per orchestration (in the order they first appear): one SELECT of the rows
+// they name (by id, an array parameter), the changes applied in queue order as applyProgress and
+// applySchedule apply them (so a later write sees an earlier one), one UPDATE of the columns
+// those two change and the rendered item, from arrays (one prepared statement for any count).
+// Both find each row by its primary key; the UPDATE then targets the version that lookup found
+// (ctid, in the same statement).
+void PostgresStore::writePending() {
+    if (pending_.empty()) return;
+    std::vector<PendingWrite> work;
+    work.swap(pending_);  // a throw below fails the whole transaction: nothing is left queued
+    pendingKeys_.clear();
+    std::vector<const std::string*> orchs;
+    for (const PendingWrite& w : work)
+        if (std::none_of(orchs.begin(), orchs.end(), [&](const std::string* o) { return *o == w.orchestrationID; }))
+            orchs.push_back(&w.orchestrationID);
+    struct Row {
+        Operation op;
+        bool found = false;
+    };
+    for (const std::string* orch : orchs) {
+        std::unordered_map<std::string, Row> rows;
+        std::vector<const std::string*> ids;  // distinct, first-appearance order
+        for (const PendingWrite& w : work)
+            if (w.orchestrationID == *orch && rows.try_emplace(w.operationID).second) ids.push_back(&w.operationID);
+        for (std::size_t at = 0; at < ids.size(); at += kPendingChunk) {
+            ArrayParam arr;
+            for (std::size_t i = at; i < std::min(ids.size(), at + kPendingChunk); ++i) arr.text(*ids[i]);
+            // One primary-key lookup per id whatever the statistics say (OFFSET 0 keeps the
+            // subquery a parameterised scan; a join on orchestration_id alone scanned all of the
+            // orchestration's operations when the statistics were older than its insert).
+            Result r = conn_->query(std::string("SELECT o.* FROM unnest($2::text[]) AS k(id) CROSS JOIN LATERAL (SELECT ") +
+                                        kOpColumns + " FROM operations WHERE orchestration_id=$1 AND id=k.id OFFSET 0) AS o",
+                                    Params().add(*orch).add(arr.done()));
+            for (int i = 0; i < r.rows(); ++i) {
+                Row& row = rows.at(r.text(i, 1));
+                row.op = rowToOperation(r, i);
+                row.found = true;
+            }
+        }
+        for (const PendingWrite& w : work) {
+            if (w.orchestrationID != *orch) continue;
+            Row& row = rows.at(w.operationID);
+            if (!row.found) throw PgError("no operation " + w.operationID + " in orchestration " + *orch);
+            const std::string* description = w.description ? &*w.description : nullptr;
+            if (w.move) {
+                ScheduleChange c;
+                c.startAt = w.startAt;
+                c.windowBegin = w.window->first;
+                c.windowEnd = w.window->second;
+                applySchedule(c, description, w.updatedAt, row.op);
+            } else {
+                ProgressChange c;
+                c.state = w.state;
+                c.description = description;
+                c.updatedAt = w.updatedAt;
+                c.startedAt = w.startedAt;
+                c.upgradeStarted = w.upgradeStarted;
+                c.window = w.window;
+                applyProgress(c, row.op);
+            }
+        }
+        std::string wireBuf;
+        for (std::size_t at = 0; at < ids.size(); at += kPendingChunk) {
+            const std::size_t end = std::min(ids.size(), at + kPendingChunk);
+            ArrayParam id, updatedAt, state, description, mwBegin, mwEnd, startAt, startedAt, upgradeStarted, wire;
+            for (std::size_t i = at; i < end; ++i) {
+                const Operation& op = rows.at(*ids[i]).op;
+                id.text(op.operationID);
+                updatedAt.number(op.updatedAt);
+                state.number(stateCode(kOpStates, op.state));
+                description.text(byteaParam(op.description));
+                mwBegin.number(op.maintenanceWindowBegin);
+                mwEnd.number(op.maintenanceWindowEnd);
+                startAt.number(op.startAt);
+                startedAt.number(op.startedAt);
+                upgradeStarted.boolean(op.upgradeStarted);
+                wireBuf.clear();
+                appendOperationItem(wireBuf, itemView(op));
+                wire.text(wireBuf);
+            }
+            Params p;
+            p.add(*orch).add(id.done()).add(updatedAt.done()).add(state.done()).add(description.done())
+                .add(mwBegin.done()).add(mwEnd.done()).add(startAt.done()).add(startedAt.done())
+                .add(upgradeStarted.done()).add(wire.done());
+            Result r = conn_->query(
+                "UPDATE operations AS o SET updated_at=v.updated_at, state=v.state, description=v.description, "
+                "mw_begin=v.mw_begin, mw_end=v.mw_end, start_at=v.start_at, started_at=v.started_at, "
+                "upgrade_started=v.upgrade_started, wire=v.wire "
+                "FROM unnest($2::text[], $3::bigint[], $4::smallint[], $5::bytea[], $6::bigint[], $7::bigint[], "
+                "$8::bigint[], $9::bigint[], $10::boolean[], $11::text[]) "
+                "AS v(id, updated_at, state, description, mw_begin, mw_end, start_at, started_at, upgrade_started, wire) "
+                "CROSS JOIN LATERAL (SELECT ctid AS t FROM operations WHERE orchestration_id=$1 AND id=v.id OFFSET 0) AS k "
+                "WHERE o.ctid=k.t",
+                p);
+            ++batchedWriteStatements_;
+            if (r.affected() != static_cast<std::int64_t>(end - at))
+                throw PgError("postgres: " + std::to_string(r.affected()) + " of " + std::to_string(end - at) +
+                              " queued operation writes matched a row in orchestration " + *orch);
+        }
+    }
+}
+
+void PostgresStore::flushPending() {
+    if (!pending_.empty()) writeTx([&] { writePending(); });
+}
+
 std::vector<Notification> PostgresStore::pendingNotifications(std::size_t limit) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     Result r = conn_->query("SELECT seq, kind, orchestration_id, payload FROM notification_outbox ORDER BY seq LIMIT $1",
                             Params().add(static_cast<std::int64_t>(limit)));
@@ -625,11 +807,13 @@ void PostgresStore::markNotificationsDelivered(const std::vector<std::int64_t>& 
 }
 
 std::int64_t PostgresStore::pendingNotificationCount() {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     return conn_->query("SELECT count(*) FROM notification_outbox").i64(0, 0);
 }
 
 std::optional<Orchestration> PostgresStore::getOrchestration(const std::string& id) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     Result r = conn_->query("SELECT data FROM orchestrations WHERE id=$1", Params().add(id));
     if (r.rows() == 0) return std::nullopt;
@@ -637,6 +821,7 @@ std::optional<Orchestration> PostgresStore::getOrchestration(const std::string& 
 }
 
 Page<Orchestration> PostgresStore::listOrchestrations(const OrchestrationQuery& q) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     const std::string filter = stateFilter(kOrchStates, q.states);
     const std::int64_t size = std::max(q.pageSize, 1);
@@ -656,6 +841,7 @@ Page<Orchestration> PostgresStore::listOrchestrations(const OrchestrationQuery& 
 }
 
 std::vector<Orchestration> PostgresStore::unfinishedOrchestrations() {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     // Every state but the final ones: a paused orchestration (SPEC 10) is taken up again too.
     const std::string filter = stateFilter(
@@ -671,6 +857,9 @@ std::vector<Orchestration> PostgresStore::unfinishedOrchestrations() {
 
 std::optional<Operation> PostgresStore::getOperation(const std::string& orchestrationID,
                                                      const std::string& operationID) {
+    // Only a queued write to this operation changes what this read sees (the engine reads the
+    // record of each operation it starts, between the progress writes of others).
+    if (pendingKeys_.count(pendingKey(orchestrationID, operationID))) flushPending();
     conn_->ensureConnected();
     Operation op;
     if (!readOp(orchestrationID, operationID, op)) return std::nullopt;
@@ -678,6 +867,7 @@ std::optional<Operation> PostgresStore::getOperation(const std::string& orchestr
 }
 
 Page<Operation> PostgresStore::listOperations(const std::string& orchestrationID, const OperationQuery& q) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     const std::string filter = stateFilter(kOpStates, q.states);
     const std::int64_t size = std::max(q.pageSize, 1);
@@ -724,6 +914,7 @@ void streamRows(pg::Connection& c, const std::string& sql, const Params& params,
 
 void PostgresStore::forEachOperation(const std::string& orchestrationID,
                                      const std::function<void(const Operation&)>& fn) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     streamRows(*conn_, std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1" + kOpOrder,
                Params().add(orchestrationID), 5000, [&](const Result& r, int i) { fn(rowToOperation(r, i)); });
@@ -731,6 +922,7 @@ void PostgresStore::forEachOperation(const std::string& orchestrationID,
 
 void PostgresStore::forEachOperationInState(const std::string& orchestrationID, OperationState state,
                                             const std::function<void(const Operation&)>& fn) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     streamRows(*conn_,
                std::string("SELECT ") + kOpColumns + " FROM operations WHERE orchestration_id=$1 AND state=$2" +
@@ -741,6 +933,7 @@ void PostgresStore::forEachOperationInState(const std::string& orchestrationID, 
 
 void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
                                           const std::function<void(const OperationBrief&)>& fn) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     streamRows(*conn_,
                std::string("SELECT id, runtime_id, seq, state, start_at, immediate, retry_of <> '' FROM operations "
@@ -753,6 +946,7 @@ void PostgresStore::forEachOperationBrief(const std::string& orchestrationID,
 }
 
 OperationStats PostgresStore::operationStats(const std::string& orchestrationID) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     OperationStats stats;
     for (auto st : kOpStates) stats[st] = 0;
@@ -762,6 +956,7 @@ OperationStats PostgresStore::operationStats(const std::string& orchestrationID)
 }
 
 Store::StateCounts PostgresStore::stateCounts() {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     StateCounts c;
     for (auto st : kOrchStates) c.orchestrations[st] = 0;
@@ -786,6 +981,7 @@ bool PostgresStore::appendOperationPage(const std::string& orchestrationID, cons
 
 bool PostgresStore::appendPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out,
                                bool mayAnchor) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     const std::string filter = stateFilter(kOpStates, q.states);
     const std::int64_t size = std::max(q.pageSize, 1);
@@ -867,6 +1063,7 @@ std::shared_ptr<const PageAnchors::Anchors> PostgresStore::pageAnchorsOf(const s
 }
 
 OperationPageSource::Render PostgresStore::appendOrchestration(const std::string& orchestrationID, std::string& out) {
+    flushPending();  // this connection's reads see its queued writes
     conn_->ensureConnected();
     Result r = conn_->query(
         "SELECT wire, wire_split, (SELECT string_agg(state || ':' || n, ',') FROM operation_counts "

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "keb/memory_store.h"
 #include "pg_server.h"
 #include "postgres_store.h"
 #include "store_contract.h"
@@ -275,6 +276,104 @@ TEST(PostgresGroupCommit, AGroupIsOneTransactionFencedOnceAndAllOrNothing) {
     EXPECT_THROW(s.insertOperations({makeOp("o1", "e", 1000, 4)}), StoreFencedError);
     EXPECT_THROW(s.commitGroup(), PgError);
     EXPECT_FALSE(reader.getOperation("o1", "e").has_value());
+}
+
+// Inside a commit group the progress and window-move writes wait and go out together: one
+// SELECT and one UPDATE per orchestration at the commit (or before a read of a queued
+// operation), applied in the order they were written. Records and pages must equal the
+// reference store's after the same writes; a queued write naming no operation fails the group at
+// the commit with nothing written; outside a group such a write throws at once.
+TEST(PostgresGroupCommit, ProgressAndMovesOfARoundAreWrittenTogetherInOrder) {
+    const std::string uri = freshDatabase();
+    PostgresStore s(uri);
+    keb::server::PostgresOptions ro;
+    ro.readOnly = true;
+    PostgresStore reader(uri, ro);
+    keb::MemoryStore ref;
+    std::vector<keb::Operation> o1, o2;
+    for (int i = 0; i < 40; ++i) o1.push_back(makeOp("o1", "a" + std::to_string(i), 1000 + i % 3, i));
+    for (int i = 0; i < 5; ++i) o2.push_back(makeOp("o2", "b" + std::to_string(i), 1000, i));
+    for (keb::Store* st : {static_cast<keb::Store*>(&s), static_cast<keb::Store*>(&ref)}) {
+        st->insertOrchestration(makeOrch("o1", 1000, OrchestrationState::InProgress));
+        st->insertOrchestration(makeOrch("o2", 1000, OrchestrationState::InProgress));
+        st->insertOperations(o1);
+        st->insertOperations(o2);
+    }
+    // Descriptions with what the array parameters must escape, and bytes that are not UTF-8.
+    const std::string moved = "missed \"window\" \\ back\xff", started = "started {a,b}", done = "done \x01 ok";
+    auto round = [&](keb::Store& st) {
+        for (int i = 0; i < 40; ++i) {
+            const std::string id = "a" + std::to_string(i);
+            Store::WriteBatch mv;
+            mv.moves.push_back({"o1", {{id, 5000 + i, 5000 + i, 9000 + i, i}}, moved, 2000});
+            st.apply(mv);
+            Store::WriteBatch start;
+            start.progress.push_back({"o1", pc(id, i, OperationState::InProgress)});
+            start.progress[0].change.description = &started;
+            start.progress[0].change.updatedAt = 3000;
+            start.progress[0].change.startedAt = 3000 + i;
+            start.progress[0].change.upgradeStarted = true;
+            st.apply(start);
+            if (i % 4 == 0) {  // a second progress write to the same operation, in the same round
+                Store::WriteBatch end;
+                end.progress.push_back({"o1", pc(id, i, OperationState::Succeeded)});
+                end.progress[0].change.description = &done;
+                end.progress[0].change.updatedAt = 4000;
+                end.progress[0].change.window = std::make_pair(keb::Millis{6000}, keb::Millis{7000});
+                st.apply(end);
+            }
+        }
+        for (int i = 0; i < 5; ++i) st.updateOperationProgress("o2", pc("b" + std::to_string(i), i, OperationState::Failed));
+    };
+    round(ref);
+    s.beginGroup();
+    round(s);
+    EXPECT_EQ(reader.getOperation("o1", "a0")->state, OperationState::Pending);  // nothing committed yet
+    EXPECT_EQ(s.batchedWriteStatements(), 0u) << "the queued writes went out before the commit";
+    EXPECT_EQ(s.getOperation("o1", "a8")->state, OperationState::Succeeded);  // a read of a queued one flushes
+    EXPECT_EQ(s.batchedWriteStatements(), 2u);                                // o1 and o2, one UPDATE each
+    Store::WriteBatch late;
+    late.progress.push_back({"o1", pc("a1", 1, OperationState::Failed)});
+    s.apply(late);
+    ref.apply(late);
+    EXPECT_EQ(s.getOperation("o1", "a2")->state, OperationState::InProgress);  // not queued: no flush
+    EXPECT_EQ(s.batchedWriteStatements(), 2u);
+    s.commitGroup();
+    EXPECT_EQ(s.batchedWriteStatements(), 3u);
+    for (const auto& [orch, n] : {std::pair<std::string, int>{"o1", 40}, {"o2", 5}}) {
+        const auto want = ref.operationsOf(orch);
+        const auto got = reader.operationsOf(orch);
+        ASSERT_EQ(got.size(), static_cast<std::size_t>(n));
+        for (std::size_t i = 0; i < want.size(); ++i)
+            EXPECT_EQ(keb::toStoreJson(got[i]).dump(), keb::toStoreJson(want[i]).dump()) << orch << " #" << i;
+        keb::OperationQuery q;
+        q.pageSize = 100;
+        std::string page;
+        ASSERT_TRUE(reader.appendOperationPage(orch, q, page));
+        EXPECT_EQ(page, keb::dumpWire(keb::pageJson(ref.listOperations(orch, q)))) << orch;
+    }
+    EXPECT_EQ(reader.stateCounts().operations, ref.stateCounts().operations);
+
+    // A queued write naming no operation fails the whole group at the commit, with its message.
+    const std::string before = snapshot(reader);
+    s.beginGroup();
+    Store::WriteBatch bad;
+    bad.progress.push_back({"o1", pc("a3", 3, OperationState::Failed)});
+    bad.progress.push_back({"o1", pc("nope", 99, OperationState::Failed)});
+    s.apply(bad);
+    try {
+        s.commitGroup();
+        FAIL() << "a group with a write to an unknown operation was committed";
+    } catch (const PgError& e) {
+        EXPECT_NE(std::string(e.what()).find("no operation nope in orchestration o1"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(snapshot(reader), before);
+    // Outside a group it throws at once, and the next group is clean.
+    EXPECT_THROW(s.updateOperationProgress("o1", pc("nope", 99, OperationState::Failed)), PgError);
+    s.beginGroup();
+    s.updateOperationProgress("o1", pc("a3", 3, OperationState::Failed));
+    s.commitGroup();
+    EXPECT_EQ(reader.getOperation("o1", "a3")->state, OperationState::Failed);
 }
 
 // Deep pages seek from a remembered key every pageAnchorStride rows (page_anchors.h) instead of
