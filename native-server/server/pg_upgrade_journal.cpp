@@ -99,12 +99,24 @@ int PgUpgradeJournal::peakConnections() {
     return peak_;
 }
 
+void PgUpgradeJournal::remember(const std::string& operationID, const UpgradeRecord& r) {
+    std::lock_guard<std::mutex> lk(knownMu_);
+    if (known_.size() >= 1'000'000) known_.clear();  // a bound, not an expected case
+    known_.emplace(operationID, r);
+}
+
 std::optional<UpgradeRecord> PgUpgradeJournal::find(const std::string& operationID) {
+    {
+        std::lock_guard<std::mutex> lk(knownMu_);
+        if (auto it = known_.find(operationID); it != known_.end()) return it->second;
+    }
     Taken c(*this);
     auto r = c->exec("SELECT started_at, duration_ms, fails FROM keb_demo_upgrades WHERE operation_id = $1",
                      {operationID});
     if (r.rows() == 0) return std::nullopt;
-    return recordOf(r);
+    const UpgradeRecord rec = recordOf(r);
+    remember(operationID, rec);
+    return rec;
 }
 
 std::pair<UpgradeRecord, bool> PgUpgradeJournal::startOnce(const Operation& op, const UpgradeRecord& fresh) {
@@ -123,7 +135,10 @@ std::pair<UpgradeRecord, bool> PgUpgradeJournal::startOnce(const Operation& op, 
         "RETURNING started_at",
         {op.operationID, op.orchestrationID, op.runtimeID, std::to_string(fresh.startedAt),
          std::to_string(fresh.duration), fresh.fails ? "true" : "false", e, replica_});
-    if (fast.rows() == 1) return {fresh, true};
+    if (fast.rows() == 1) {
+        remember(op.operationID, fresh);
+        return {fresh, true};
+    }
     c->exec("BEGIN");
     auto lease = c->exec("SELECT epoch FROM keb_lease WHERE id = 1 FOR SHARE");
     if (lease.rows() != 1 || lease.integer(0, 0) != *epoch) {
@@ -145,6 +160,7 @@ std::pair<UpgradeRecord, bool> PgUpgradeJournal::startOnce(const Operation& op, 
         out = {recordOf(old), false};
     }
     c->exec("COMMIT");
+    remember(op.operationID, out.first);
     return out;
 }
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "keb/model.h"
@@ -51,6 +52,9 @@ public:
     static constexpr int kDefaultMaxConnections = 8;
     ~PgUpgradeJournal();
 
+    // A record never changes once written (a second start records a duplicate, not a new record),
+    // so what this journal wrote or read is answered from memory afterwards: a poll costs no
+    // round trip (and no pooled connection) for an upgrade this replica started.
     std::optional<UpgradeRecord> find(const std::string& operationID);
     // Records `fresh` for op unless op was started already; returns the record that holds and
     // whether it is the one just recorded. Throws JournalFencedError when fenced.
@@ -73,6 +77,9 @@ private:
     std::condition_variable freed_;
     int open_ = 0, peak_ = 0;
     std::vector<std::unique_ptr<PgLite>> idle_;
+    void remember(const std::string& operationID, const UpgradeRecord& r);
+    std::mutex knownMu_;
+    std::unordered_map<std::string, UpgradeRecord> known_;  // records written or read (immutable)
 };
 
 }  // namespace keb::server

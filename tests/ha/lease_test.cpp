@@ -125,6 +125,37 @@ TEST_F(LeaseTest, FencedJournalStartsNothing) {
     EXPECT_EQ(trim(pg_.psql("SELECT count(*) FROM keb_demo_upgrades", "lease")), "1");
 }
 
+// A record never changes once written, so the journal answers what it wrote or read from memory
+// (a poll costs no round trip): shown by deleting the rows behind its back (test only; nothing
+// deletes them otherwise). A journal that never saw a record reads the database.
+TEST_F(LeaseTest, JournalAnswersRecordsItWroteOrReadFromMemory) {
+    LeaseManager a(opts(uri_, "a"));
+    a.start();
+    ASSERT_TRUE(eventually([&] { return a.view().leader; }, 3000));
+    const std::optional<std::int64_t> epoch = a.view().epoch;
+    keb::server::PgUpgradeJournal journal(uri_, "a", [&] { return epoch; });
+    keb::server::PgUpgradeJournal other(uri_, "b", [] { return std::optional<std::int64_t>(); });
+    keb::Operation op;
+    op.operationID = "op-1";
+    op.orchestrationID = "o-1";
+    op.runtimeID = "rt-1";
+    ASSERT_TRUE(journal.startOnce(op, {1000, 500, true}).second);
+    op.operationID = "op-2";
+    ASSERT_TRUE(journal.startOnce(op, {2000, 600, false}).second);
+    EXPECT_FALSE(other.find("op-3").has_value());
+    ASSERT_TRUE(other.find("op-2").has_value());  // read from the database
+    pg_.psql("DELETE FROM keb_demo_upgrades", "lease");
+    auto one = journal.find("op-1");
+    ASSERT_TRUE(one.has_value());
+    EXPECT_EQ(one->startedAt, 1000);
+    EXPECT_EQ(one->duration, 500);
+    EXPECT_TRUE(one->fails);
+    auto two = other.find("op-2");  // remembered from its read
+    ASSERT_TRUE(two.has_value());
+    EXPECT_EQ(two->startedAt, 2000);
+    EXPECT_FALSE(other.find("op-1").has_value());  // never seen by `other`: the database has none now
+}
+
 // The demo backend calls the journal from every worker: 48 concurrent starts through a journal of
 // at most 3 connections all get recorded, and it never holds more than 3 sessions (unbounded, 500
 // workers opened 500 and PostgreSQL refused the store's own connections: "too many clients").
