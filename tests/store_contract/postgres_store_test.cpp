@@ -376,6 +376,45 @@ TEST(PostgresGroupCommit, ProgressAndMovesOfARoundAreWrittenTogetherInOrder) {
     EXPECT_EQ(reader.getOperation("o1", "a3")->state, OperationState::Failed);
 }
 
+// More queued writes than one statement takes (1,000 operations per SELECT / UPDATE): a batch of
+// window moves for 2,100 operations outside a group, then a progress write to each inside one.
+TEST(PostgresGroupCommit, QueuedWritesBeyondOneStatementAreAllWritten) {
+    const std::string uri = freshDatabase();
+    PostgresStore s(uri);
+    keb::MemoryStore ref;
+    std::vector<keb::Operation> ops;
+    for (int i = 0; i < 2100; ++i) ops.push_back(makeOp("o1", "op-" + std::to_string(100000 + i), 1000, i));
+    Store::WriteBatch moves;
+    moves.moves.push_back({"o1", {}, std::string("window missed"), 2000});
+    Store::WriteBatch progress;
+    for (int i = 0; i < 2100; ++i) {
+        moves.moves[0].changes.push_back({ops[i].operationID, 7000 + i, 7000 + i, 8000 + i, i});
+        progress.progress.push_back({"o1", pc(ops[i].operationID, i, i % 3 ? OperationState::Succeeded : OperationState::Failed)});
+        progress.progress.back().change.updatedAt = 9000 + i;
+    }
+    for (keb::Store* st : {static_cast<keb::Store*>(&s), static_cast<keb::Store*>(&ref)}) {
+        st->insertOrchestration(makeOrch("o1", 1000, OrchestrationState::InProgress));
+        st->insertOperations(ops);
+        st->apply(moves);
+    }
+    EXPECT_EQ(s.batchedWriteStatements(), 3u);
+    auto same = [&](const char* when) {
+        const auto want = ref.operationsOf("o1");
+        const auto got = s.operationsOf("o1");
+        ASSERT_EQ(got.size(), want.size()) << when;
+        for (std::size_t i = 0; i < want.size(); ++i)
+            ASSERT_EQ(keb::toStoreJson(got[i]).dump(), keb::toStoreJson(want[i]).dump()) << when << " #" << i;
+        EXPECT_EQ(s.stateCounts().operations, ref.stateCounts().operations) << when;
+    };
+    same("after the moves");
+    ref.apply(progress);
+    s.beginGroup();
+    s.apply(progress);
+    s.commitGroup();
+    EXPECT_EQ(s.batchedWriteStatements(), 6u);
+    same("after the group");
+}
+
 // Deep pages seek from a remembered key every pageAnchorStride rows (page_anchors.h) instead of
 // OFFSET. Inserts that sort into the middle move every later position; a state update moves none.
 // Pages of the writer, of two readers sharing anchors (as the reader pool does) and of a reader
