@@ -121,7 +121,10 @@ private:
     bool readOp(const std::string& orchestrationID, const std::string& operationID, Operation& out);
     void doInsertNotifications(const std::vector<Notification>& ns);
     bool appendPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out, bool mayAnchor);
-    std::shared_ptr<const PageAnchors::Anchors> pageAnchorsOf(const std::string& orchestrationID);
+    // The anchors of an orchestration's operations in the filter's states (`filter`: the SQL
+    // condition, `mask`: the states as bits; "" and 0: all), taken on first use.
+    std::shared_ptr<const PageAnchors::Anchors> pageAnchorsOf(const std::string& orchestrationID,
+                                                              const std::string& filter, unsigned mask);
 
     PostgresOptions options_;
     std::shared_ptr<PageAnchors> anchors_;
