@@ -323,6 +323,9 @@ SqliteStore::SqliteStore(const std::string& path, SqliteOptions options)
     }
     sqlite3_busy_timeout(db_, options.busyTimeoutMs);
     sqlite3_exec(db_, "PRAGMA mmap_size=268435456", nullptr, nullptr, nullptr);  // reads without copies
+    // Temporary b-trees (a multi-state deep page's merged keys and its sort) in memory, on read-only
+    // connections too: in a temporary file they cost a read-only reader ~1 ms per such page.
+    sqlite3_exec(db_, "PRAGMA temp_store=MEMORY", nullptr, nullptr, nullptr);
     try {
         if (!options.readOnly) {
             exec("PRAGMA journal_mode=WAL");
@@ -992,23 +995,30 @@ std::string anchorCountersSql(const std::vector<int>& codes) {
 }
 
 // A page from an anchor: ?1 orchestration, ?2..?4 the anchor's key, ?5 page size, ?6 rows to skip.
-// One state: a seek in operations_state. Several: one seek per state, merged in list order
-// (SQLite's MERGE (UNION ALL) of the arms, each read in index order and only as far as the
-// LIMIT needs; without the arms SQLite walks the primary key from the anchor and tests each
-// row's state, as many rows as the other states hold in between).
+// One state: a seek in operations_state. Several: one seek per state in operations_state (which
+// covers the key), merged in list order by SQLite's MERGE (UNION ALL), each arm read only as far
+// as the LIMIT needs; then only the page's rows are looked up for their item. (Without the arms
+// SQLite walks the primary key from the anchor and tests each row's state, as many rows as the
+// other states hold in between; arms that read `wire` themselves look up every skipped row too.)
 std::string anchoredPageSql(const std::vector<int>& codes) {
-    const std::string counters = anchorCountersSql(codes);
     const char* from = " AND (created_at, seq, id) >= (?2, ?3, ?4)";
     const char* page = " ORDER BY created_at, seq, id LIMIT ?5 OFFSET ?6";
     if (codes.size() <= 1)
-        return "SELECT wire, " + counters + " FROM operations WHERE orchestration_id=?1" +
+        return "SELECT wire, " + anchorCountersSql(codes) + " FROM operations WHERE orchestration_id=?1" +
                (codes.empty() ? std::string() : " AND state=" + std::to_string(codes[0])) + from + page;
     std::string arms;
     for (std::size_t i = 0; i < codes.size(); ++i)
-        arms += std::string(i ? " UNION ALL " : "") + "SELECT wire, " + counters +
-                ", created_at, seq, id FROM operations WHERE orchestration_id=?1 AND state=" +
+        arms += std::string(i ? " UNION ALL " : "") +
+                "SELECT created_at, seq, id FROM operations WHERE orchestration_id=?1 AND state=" +
                 std::to_string(codes[i]) + from;
-    return arms + page;
+    // The counters as a one-row table joined first: as scalar subqueries in the select list of
+    // this join the statement took ~0.7 ms instead of ~0.15 ms (measured on 100,000 rows; why was
+    // not examined). `+o.id`: the row is found by the primary key (one seek), not operations_id.
+    const std::string filter = literalStateFilter(codes);
+    return "SELECT o.wire, c.t, c.x FROM (SELECT coalesce(sum(n),0) AS t, coalesce(sum(entered),0) AS x "
+           "FROM operation_counts WHERE orchestration_id=?1" + filter + ") c CROSS JOIN (" + arms + page +
+           ") k CROSS JOIN operations o ON o.orchestration_id=?1 AND o.created_at=k.created_at AND o.seq=k.seq AND "
+           "+o.id=k.id ORDER BY k.created_at, k.seq, k.id";
 }
 }  // namespace
 
