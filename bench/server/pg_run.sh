@@ -9,7 +9,9 @@
 #     process start -> /healthz answers, process start -> /healthz says leader (the lease taken
 #     and the engine recovered: writes are served), and the engine's own recover duration.
 # Usage: bench/server/pg_run.sh [BUILD_DIR]. Env: KEB_BENCH_DURATION (10s), KEB_BENCH_CONNECTIONS
-# (32), KEB_BENCH_THREADS (2), KEB_BENCH_ROUNDS (3), KEB_BENCH_PAGE (1), KEB_BENCH_ONLY_RESTART=1 (part 3 only). Needs root (the server runs as `postgres`)
+# (32), KEB_BENCH_THREADS (2), KEB_BENCH_ROUNDS (3), KEB_BENCH_PAGE (1), KEB_BENCH_STATE (none; e.g.
+# succeeded or succeeded,failed: the page is filtered by those states; the fill is all succeeded),
+# KEB_BENCH_ONLY_RESTART=1 (part 3 only), KEB_BENCH_SKIP_RESTART=1 (parts 1 and 2 only). Needs root (the server runs as `postgres`)
 # or to be run as a user initdb accepts.
 set -euo pipefail
 BUILD=${1:-build}
@@ -23,6 +25,9 @@ CONN=${KEB_BENCH_CONNECTIONS:-32}
 THREADS=${KEB_BENCH_THREADS:-2}
 ROUNDS=${KEB_BENCH_ROUNDS:-3}
 PAGE=${KEB_BENCH_PAGE:-1}  # 1000: the last page (deep pages: OFFSET vs anchors)
+# state=a&state=b for KEB_BENCH_STATE=a,b (deep filtered pages: OFFSET vs the filter's anchors)
+FILTER=""
+[ -n "${KEB_BENCH_STATE:-}" ] && FILTER=$(echo "$KEB_BENCH_STATE" | tr ',' '\n' | sed 's/^/\&state=/' | tr -d '\n')
 WORK=$(mktemp -d /tmp/keb-pgbench-XXXXXX)
 AS=(); [ "$(id -u)" = 0 ] && { chown postgres "$WORK"; AS=(runuser -u postgres --); }
 PIDS=()
@@ -64,14 +69,14 @@ done
 for st in pg sq; do
   if [ $st = pg ]; then ID=$ID_PG; else ID=$ID_SQ; fi
   echo "   $st: page of 100: $(curl -s "http://127.0.0.1:${PORT[$st]}/orchestrations/$ID/operations?page_size=100" | wc -c) bytes," \
-       "page 1000: $(curl -s "http://127.0.0.1:${PORT[$st]}/orchestrations/$ID/operations?page_size=100&page=1000" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["count"], "items of", d["totalCount"])')"
+       "page $PAGE${FILTER:+ ($FILTER)}: $(curl -s "http://127.0.0.1:${PORT[$st]}/orchestrations/$ID/operations?page_size=100&page=$PAGE$FILTER" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["count"], "items of", d["totalCount"])')"
 done
 echo "== wrk -t$THREADS -c$CONN -d$DUR, response cache off, $ROUNDS interleaved rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 : > "$WORK/results"
 for r in $(seq 1 "$ROUNDS"); do
   for st in sq pg; do
     if [ $st = pg ]; then ID=$ID_PG; else ID=$ID_SQ; fi
-    out=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "http://127.0.0.1:${PORT[$st]}/orchestrations/$ID/operations?page_size=100&page=$PAGE")
+    out=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "http://127.0.0.1:${PORT[$st]}/orchestrations/$ID/operations?page_size=100&page=$PAGE$FILTER")
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}'); p99=$(echo "$out" | awk '$1=="99%" {print $2}')
     non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
     printf '   round %d %-8s %10s req/s   p99 %8s%s\n' "$r" "$st" "$rps" "$p99" "${non2xx:+   NON-2xx: $non2xx}"
@@ -90,6 +95,7 @@ for p in "${PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
 PIDS=()
 fi
 
+[ "${KEB_BENCH_SKIP_RESTART:-0}" = 1 ] && exit 0
 echo "== restart with 100,000 operations of an unfinished orchestration in PostgreSQL"
 # A fresh database per run: a started server moves the operations on (the demo backend answers
 # for them), so a second start on the same rows would recover almost nothing.

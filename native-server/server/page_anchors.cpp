@@ -11,25 +11,39 @@ const PageAnchors::Key* PageAnchors::Anchors::before(std::int64_t offset, std::i
     return &keys[i - 1];
 }
 
-std::shared_ptr<const PageAnchors::Anchors> PageAnchors::find(const std::string& orchestrationID,
+// The orchestration's id, a NUL and the filter's bits as one character: the last two characters
+// always decode to the filter, the rest to the id, so no two pairs share a key.
+std::string PageAnchors::keyOf(const std::string& orchestrationID, unsigned states) {
+    std::string k;
+    k.reserve(orchestrationID.size() + 2);
+    k += orchestrationID;
+    k += '\0';
+    k += static_cast<char>('A' + (states & 0x3f));
+    return k;
+}
+
+std::shared_ptr<const PageAnchors::Anchors> PageAnchors::find(const std::string& orchestrationID, unsigned states,
                                                               std::int64_t stride) const {
+    const std::string key = keyOf(orchestrationID, states);
     std::lock_guard<std::mutex> lk(mu_);
-    auto it = byOrchestration_.find(orchestrationID);
-    if (it == byOrchestration_.end() || it->second->stride != stride) return nullptr;
+    auto it = byKey_.find(key);
+    if (it == byKey_.end() || it->second->stride != stride) return nullptr;
     return it->second;
 }
 
-void PageAnchors::put(const std::string& orchestrationID, std::shared_ptr<const Anchors> a) {
+void PageAnchors::put(const std::string& orchestrationID, unsigned states, std::shared_ptr<const Anchors> a) {
+    std::string key = keyOf(orchestrationID, states);
     std::lock_guard<std::mutex> lk(mu_);
-    if (byOrchestration_.size() >= kMaxOrchestrations && !byOrchestration_.count(orchestrationID))
-        byOrchestration_.clear();  // bounded: the next deep page of each takes them again
-    byOrchestration_[orchestrationID] = std::move(a);
+    if (byKey_.size() >= kMaxEntries && !byKey_.count(key))
+        byKey_.clear();  // bounded: the next deep page of each takes them again
+    byKey_[std::move(key)] = std::move(a);
 }
 
-void PageAnchors::drop(const std::string& orchestrationID, const Anchors* stale) {
+void PageAnchors::drop(const std::string& orchestrationID, unsigned states, const Anchors* stale) {
+    const std::string key = keyOf(orchestrationID, states);
     std::lock_guard<std::mutex> lk(mu_);
-    auto it = byOrchestration_.find(orchestrationID);
-    if (it != byOrchestration_.end() && it->second.get() == stale) byOrchestration_.erase(it);
+    auto it = byKey_.find(key);
+    if (it != byKey_.end() && it->second.get() == stale) byKey_.erase(it);
 }
 
 }  // namespace keb::server

@@ -7,6 +7,15 @@
 // which change its total: anchors are used only while the total read with the page (same
 // snapshot) equals theirs. Shared by the connections of one store (its reader pool): one scan per
 // orchestration and total.
+//
+// Filtered pages (state=S1,..,Sk) have anchors of their own, kept per (orchestration, set of
+// states). A state change moves an operation in or out of the filtered set, possibly without
+// changing its count, so their validity token is the count AND the number of entries: the
+// per-(orchestration, state) counters keep, beside n, a never-decreasing `entered` (times an
+// operation entered that state, inserts included), so left = entered - n never decreases either.
+// If sum(entered) and sum(n) over S1..Sk are both unchanged, no operation entered any Si (each
+// entered_i only grows) and none left one (each left_i only grows and their sum is unchanged):
+// the filtered set, and with keys that never change its order, is the same.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -27,19 +36,22 @@ public:
     struct Anchors {
         std::int64_t stride = 0;
         std::int64_t total = 0;
+        std::int64_t entered = 0;  // filtered anchors: sum of the states' `entered` (unused: 0)
         std::vector<Key> keys;  // keys[i]: the key at position (i + 1) * stride
         // The anchor at or before `offset` and the rows to skip after it; nullptr: none (use OFFSET).
         const Key* before(std::int64_t offset, std::int64_t* skip) const;
     };
-    std::shared_ptr<const Anchors> find(const std::string& orchestrationID, std::int64_t stride) const;
-    void put(const std::string& orchestrationID, std::shared_ptr<const Anchors> a);
+    // `states`: the filter as a bit set of state codes (bit c: state code c); 0: no filter.
+    std::shared_ptr<const Anchors> find(const std::string& orchestrationID, unsigned states, std::int64_t stride) const;
+    void put(const std::string& orchestrationID, unsigned states, std::shared_ptr<const Anchors> a);
     // Forgets them unless another connection already put newer ones.
-    void drop(const std::string& orchestrationID, const Anchors* stale);
-    static constexpr std::size_t kMaxOrchestrations = 64;
+    void drop(const std::string& orchestrationID, unsigned states, const Anchors* stale);
+    static constexpr std::size_t kMaxEntries = 256;  // (orchestration, filter) pairs
 
 private:
+    static std::string keyOf(const std::string& orchestrationID, unsigned states);
     mutable std::mutex mu_;
-    std::unordered_map<std::string, std::shared_ptr<const Anchors>> byOrchestration_;
+    std::unordered_map<std::string, std::shared_ptr<const Anchors>> byKey_;
 };
 
 }  // namespace keb::server

@@ -151,6 +151,21 @@ CREATE TABLE IF NOT EXISTS keb_lease (
   advertise_url text NOT NULL DEFAULT ''
 );
 )SQL",
+    // 2 (deep filtered pages, page_anchors.h; SqliteStore's migration 7): beside n, how many times
+    // an operation entered the state (inserts included), never decreasing; the same counter row,
+    // updated by the same statements. Only changes matter to its readers: existing rows start at n.
+    R"SQL(
+ALTER TABLE operation_counts ADD COLUMN entered bigint NOT NULL DEFAULT 0;
+UPDATE operation_counts SET entered = n;
+CREATE OR REPLACE FUNCTION keb_count_operation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE operation_counts SET n = n - 1 WHERE orchestration_id = OLD.orchestration_id AND state = OLD.state;
+  INSERT INTO operation_counts(orchestration_id, state, n, entered) VALUES (NEW.orchestration_id, NEW.state, 1, 1)
+    ON CONFLICT (orchestration_id, state)
+    DO UPDATE SET n = operation_counts.n + 1, entered = operation_counts.entered + 1;
+  RETURN NULL;
+END $$;
+)SQL",
 };
 
 // SPEC 11: no runtime upgraded twice at once, across replicas. A partial (WHERE state = in
@@ -496,8 +511,9 @@ void PostgresStore::doInsertOperationStream(const std::function<bool(Operation&)
     flush();
     for (const auto& [key, n] : counts)
         conn_->query(
-            "INSERT INTO operation_counts(orchestration_id, state, n) VALUES ($1,$2,$3) "
-            "ON CONFLICT (orchestration_id, state) DO UPDATE SET n = operation_counts.n + excluded.n",
+            "INSERT INTO operation_counts(orchestration_id, state, n, entered) VALUES ($1,$2,$3,$3) "
+            "ON CONFLICT (orchestration_id, state) "
+            "DO UPDATE SET n = operation_counts.n + excluded.n, entered = operation_counts.entered + excluded.n",
             Params().add(key.first).add(key.second).add(n));
 }
 
@@ -979,6 +995,39 @@ bool PostgresStore::appendOperationPage(const std::string& orchestrationID, cons
     return appendPage(orchestrationID, q, out, true);
 }
 
+namespace {
+// The filter's distinct state codes, ascending, and as a bit set (PageAnchors' key; 0: none).
+std::vector<int> filterCodes(const std::vector<OperationState>& states, unsigned* mask) {
+    std::vector<int> codes;
+    *mask = 0;
+    for (OperationState st : states) {
+        const int c = stateCode(kOpStates, st);
+        if (*mask & (1u << c)) continue;
+        *mask |= 1u << c;
+        codes.push_back(c);
+    }
+    std::sort(codes.begin(), codes.end());
+    return codes;
+}
+
+// The rows of a page: ($1 orchestration, $2 page size, $3 rows to skip, $4..$6 the anchor's key
+// when `anchored`). Filtered by several states from an anchor: each state's first $2 + $3 rows
+// from its own seek in operations_state, merged (one index walk over all states would read the
+// other states' rows in between too).
+std::string pageRowsSql(const std::vector<int>& codes, const std::string& filter, bool anchored) {
+    const char* from = " AND (created_at, seq, id) >= ($4, $5, $6)";
+    if (!anchored || codes.size() <= 1)
+        return "SELECT wire, created_at, seq, id FROM operations WHERE orchestration_id=$1" + filter +
+               (anchored ? from : "") + kOpOrder + " LIMIT $2 OFFSET $3";
+    std::string arms;
+    for (std::size_t i = 0; i < codes.size(); ++i)
+        arms += std::string(i ? " UNION ALL " : "") +
+                "(SELECT wire, created_at, seq, id FROM operations WHERE orchestration_id=$1 AND state=" +
+                std::to_string(codes[i]) + from + kOpOrder + " LIMIT $2::bigint + $3::bigint)";
+    return "SELECT wire, created_at, seq, id FROM (" + arms + ") u" + kOpOrder + " LIMIT $2 OFFSET $3";
+}
+}  // namespace
+
 bool PostgresStore::appendPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out,
                                bool mayAnchor) {
     flushPending();  // this connection's reads see its queued writes
@@ -986,30 +1035,40 @@ bool PostgresStore::appendPage(const std::string& orchestrationID, const Operati
     const std::string filter = stateFilter(kOpStates, q.states);
     const std::int64_t size = std::max(q.pageSize, 1);
     const std::int64_t offset = static_cast<std::int64_t>(std::max(q.page, 1) - 1) * size;
-    // A deep unfiltered page starts at the nearest anchor (page_anchors.h), not at OFFSET.
+    // A deep page, filtered or not, starts at the nearest anchor (page_anchors.h), not at OFFSET.
+    // Not inside a commit group's open transaction: anchors taken from writes not yet committed
+    // carry a token the rollback of a failed group would take back.
     std::int64_t skip = offset;
     std::shared_ptr<const PageAnchors::Anchors> anchors;
     const PageAnchors::Key* k = nullptr;
     const std::int64_t stride = options_.pageAnchorStride;
-    if (mayAnchor && q.states.empty() && stride > 0 && offset >= stride) {
-        anchors = pageAnchorsOf(orchestrationID);
-        if (anchors) k = anchors->before(offset, &skip);
+    unsigned mask = 0;
+    const std::vector<int> codes = filterCodes(q.states, &mask);
+    if (mayAnchor && !groupTx_ && stride > 0 && offset >= stride) {
+        anchors = pageAnchorsOf(orchestrationID, filter, mask);
+        k = anchors->before(offset, &skip);
+        if (!k) skip = offset;
     }
     Params params;
     params.add(orchestrationID).add(size).add(skip);
     if (k) params.add(k->createdAt).add(k->seq).add(k->id);
+    // h.x: the filter's entries (migration 2), the anchors' token beside the total.
     Result r = conn_->query(
-        "SELECT h.e, h.t, s.wire FROM (SELECT EXISTS (SELECT 1 FROM orchestrations WHERE id=$1) AS e, "
-        "(SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter + ") AS t) h "
-        "LEFT JOIN LATERAL (SELECT wire, created_at, seq, id FROM operations WHERE orchestration_id=$1" + filter +
-            (k ? " AND (created_at, seq, id) >= ($4, $5, $6)" : "") + kOpOrder +
-            " LIMIT $2 OFFSET $3) s ON true ORDER BY s.created_at, s.seq, s.id",
+        "SELECT h.e, h.t, s.wire" + std::string(k && mask ? ", h.x" : "") +
+            " FROM (SELECT EXISTS (SELECT 1 FROM orchestrations WHERE id=$1) AS e, "
+            "(SELECT coalesce(sum(n),0) FROM operation_counts WHERE orchestration_id=$1" + filter + ") AS t" +
+            (k && mask ? ", (SELECT coalesce(sum(entered),0) FROM operation_counts WHERE orchestration_id=$1" + filter +
+                             ") AS x"
+                       : "") +
+            ") h LEFT JOIN LATERAL (" + pageRowsSql(codes, filter, k != nullptr) +
+            ") s ON true ORDER BY s.created_at, s.seq, s.id",
         params);
     if (r.rows() == 0 || !r.boolean(0, 0)) return false;
-    if (k && r.i64(0, 1) != anchors->total) {
-        // Operations were added since the anchors were taken (positions moved): forget them (the
-        // next deep page takes new ones) and answer this page with OFFSET.
-        anchors_->drop(orchestrationID, anchors.get());
+    if (k && (r.i64(0, 1) != anchors->total || (mask && r.i64(0, 3) != anchors->entered))) {
+        // Unfiltered: operations were added since the anchors were taken. Filtered: an operation
+        // also entered or left one of the states (page_anchors.h). Positions moved: forget the
+        // anchors (the next deep page takes new ones) and answer this page with OFFSET.
+        anchors_->drop(orchestrationID, mask, anchors.get());
         return appendPage(orchestrationID, q, out, false);
     }
     std::int64_t count = 0;
@@ -1034,21 +1093,25 @@ bool PostgresStore::appendPage(const std::string& orchestrationID, const Operati
     return true;
 }
 
-// The key of every stride-th operation (by position, from 1 * stride), the total from the counters
-// and the number of rows, in one statement (one snapshot).
-std::shared_ptr<const PageAnchors::Anchors> PostgresStore::pageAnchorsOf(const std::string& orchestrationID) {
+// The key of every stride-th operation in the filter's states (by position, from 1 * stride),
+// the counters' token (total; filtered: also the states' entries) and the number of rows, in one
+// statement (one snapshot).
+std::shared_ptr<const PageAnchors::Anchors> PostgresStore::pageAnchorsOf(const std::string& orchestrationID,
+                                                                         const std::string& filter, unsigned mask) {
     const std::int64_t stride = options_.pageAnchorStride;
-    if (auto found = anchors_->find(orchestrationID, stride)) return found;
+    if (auto found = anchors_->find(orchestrationID, mask, stride)) return found;
     Result r = conn_->query(
-        "SELECT t.total, x.created_at, x.seq, x.id, x.n FROM "
-        "(SELECT coalesce(sum(n),0) AS total FROM operation_counts WHERE orchestration_id=$1) t "
+        "SELECT t.total, x.created_at, x.seq, x.id, x.n, t.entered FROM "
+        "(SELECT coalesce(sum(n),0) AS total, coalesce(sum(entered),0) AS entered FROM operation_counts "
+        "WHERE orchestration_id=$1" + filter + ") t "
         "LEFT JOIN LATERAL (SELECT created_at, seq, id, pos, n FROM (SELECT created_at, seq, id, "
         "row_number() OVER (" + std::string(kOpOrder) + ") - 1 AS pos, count(*) OVER () AS n "
-        "FROM operations WHERE orchestration_id=$1) w WHERE pos > 0 AND pos % $2 = 0) x ON true ORDER BY x.pos",
+        "FROM operations WHERE orchestration_id=$1" + filter + ") w WHERE pos > 0 AND pos % $2 = 0) x ON true ORDER BY x.pos",
         Params().add(orchestrationID).add(stride));
     auto a = std::make_shared<PageAnchors::Anchors>();
     a->stride = stride;
     a->total = r.rows() > 0 ? r.i64(0, 0) : 0;
+    if (mask && r.rows() > 0) a->entered = r.i64(0, 5);
     for (int i = 0; i < r.rows(); ++i) {
         if (r.isNull(i, 1)) break;  // fewer than stride + 1 operations: no anchor
         // Counters that disagree with the rows (never expected): no anchors, pages use OFFSET.
@@ -1058,7 +1121,8 @@ std::shared_ptr<const PageAnchors::Anchors> PostgresStore::pageAnchorsOf(const s
         }
         a->keys.push_back(PageAnchors::Key{r.i64(i, 1), r.i64(i, 2), std::string(r.view(i, 3))});
     }
-    anchors_->put(orchestrationID, a);
+    // Anchors without keys serve no page, so nothing would ever find them stale: not kept.
+    if (!a->keys.empty()) anchors_->put(orchestrationID, mask, a);
     return a;
 }
 

@@ -152,7 +152,10 @@ private:
     void dropPending();   // a group that ends without writing them
     void flushPending();  // before a read or another operation write: writePending in a writeTx
     bool appendPage(const std::string& orchestrationID, const OperationQuery& q, std::string& out, bool mayAnchor);
-    std::shared_ptr<const PageAnchors::Anchors> pageAnchorsOf(const std::string& orchestrationID);
+    // The anchors of an orchestration's operations in the filter's states (`filter`: the SQL
+    // condition, `mask`: the states as bits; "" and 0: all), taken on first use.
+    std::shared_ptr<const PageAnchors::Anchors> pageAnchorsOf(const std::string& orchestrationID,
+                                                              const std::string& filter, unsigned mask);
 
     PostgresOptions options_;
     std::shared_ptr<PageAnchors> anchors_;

@@ -148,8 +148,10 @@ private:
                             bool mayAnchor = true);
     Stmt& pageStmt(std::size_t states);   // the one-statement page, by the number of filtered states
     Stmt& totalStmt(std::size_t states);  // existence and totalCount, by the number of filtered states
-    // Deep pages (see PageAnchors): the anchors of an orchestration, taken on first use.
-    std::shared_ptr<const PageAnchors::Anchors> pageAnchors(const std::string& orchestrationID);
+    // Deep pages (see PageAnchors): the anchors of an orchestration's operations in the states
+    // `codes` (ascending; empty: all; `mask`: the same as bits), taken on first use.
+    std::shared_ptr<const PageAnchors::Anchors> pageAnchors(const std::string& orchestrationID,
+                                                            const std::vector<int>& codes, unsigned mask);
     [[noreturn]] void fail(const std::string& what);
 
     std::string path_;

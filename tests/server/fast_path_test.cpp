@@ -7,10 +7,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "keb/api.h"
@@ -302,6 +304,109 @@ TEST(SqlitePages, DeepPagesFromAnchorsEqualOffsetPagesAcrossInserts) {
     checkAll("after state updates");
 }
 
+// Filtered deep pages (state=...) seek from anchors of their own, valid while the filter's count
+// AND its states' entries (operation_counts.entered) are unchanged. Swaps keep every filtered
+// count equal (one operation leaves a state while another enters it, in one transaction) but move
+// positions: pages must still equal the OFFSET path's, for filters of one and two states, on the
+// writer and on readers sharing anchors taken before the swap; also after inserts.
+TEST(SqlitePages, DeepFilteredPagesFromAnchorsEqualOffsetPagesAcrossSwapsAndInserts) {
+    TempDb db;
+    keb::server::SqliteOptions anchored;
+    anchored.pageAnchorStride = 7;
+    SqliteStore store(db.path(), anchored);
+    std::mt19937_64 rng(4321);
+    store.insertOrchestration(orchestration("o"));
+    store.insertOrchestration(orchestration("p"));
+    std::vector<Operation> ops;
+    for (int i = 0; i < 260; ++i) ops.push_back(randomOperation(rng, "o", i));
+    store.insertOperations(ops);
+    store.insertOperations({randomOperation(rng, "p", 0), randomOperation(rng, "p", 1)});
+    keb::server::SqliteOptions ro = anchored;
+    ro.readOnly = true;
+    ro.pageAnchors = std::make_shared<keb::server::PageAnchors>();  // shared, as in the reader pool
+    SqliteStore reader(db.path(), ro);
+    SqliteStore reader2(db.path(), ro);
+    ro.pageAnchors = nullptr;
+    ro.pageAnchorStride = 0;
+    SqliteStore plain(db.path(), ro);
+    using S = OperationState;
+    const std::vector<std::vector<OperationState>> filters = {
+        {S::Succeeded}, {S::Failed, S::InProgress}, {S::Pending, S::Canceled, S::Pending},
+        {S::Canceled, S::Failed, S::Pending}};
+    auto checkAll = [&](const std::string& when) {
+        for (const auto& states : filters) {
+            for (int size : {1, 3, 7, 10, 50}) {
+                OperationQuery q;
+                q.states = states;
+                q.pageSize = size;
+                for (q.page = 1;; ++q.page) {
+                    const std::string expected = domPage(store, "o", q);
+                    for (SqliteStore* s : {&reader, &store, &reader2, &plain}) {
+                        std::string text;
+                        ASSERT_TRUE(s->appendOperationPage("o", q, text));
+                        ASSERT_EQ(text, expected) << when << ", filter of " << states.size() << ", page " << q.page
+                                                  << " size " << size;
+                    }
+                    if (Json::parse(expected)["count"].get<int>() == 0) break;
+                }
+            }
+        }
+    };
+    // The first operation (in list order) in state `in` and the last in `out` trade states (or the
+    // last and the first), in one transaction: every filtered count stays, and every position
+    // between the two moves by one.
+    auto swap = [&](S in, S out, bool earlyLeaves) {
+        std::vector<std::size_t> idx(ops.size());
+        for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+        std::sort(idx.begin(), idx.end(), [&](std::size_t x, std::size_t y) {
+            return std::tie(ops[x].createdAt, ops[x].seq, ops[x].operationID) <
+                   std::tie(ops[y].createdAt, ops[y].seq, ops[y].operationID);
+        });
+        if (!earlyLeaves) std::reverse(idx.begin(), idx.end());
+        Operation* leaves = nullptr;
+        Operation* enters = nullptr;
+        for (std::size_t i : idx)
+            if (!leaves && ops[i].state == in) leaves = &ops[i];
+        std::reverse(idx.begin(), idx.end());
+        for (std::size_t i : idx)
+            if (!enters && ops[i].state == out) enters = &ops[i];
+        ASSERT_TRUE(leaves && enters);
+        leaves->state = out;
+        enters->state = in;
+        store.updateOperations({*leaves, *enters});
+    };
+    checkAll("after insert");
+    const auto afterFirst = reader.anchoredPages() + reader2.anchoredPages();
+    EXPECT_GT(afterFirst, 150u);  // filtered pages past the 7th row came from anchors
+    EXPECT_GT(store.anchoredPages(), 70u);
+    EXPECT_EQ(plain.anchoredPages(), 0u);
+
+    // Each swap alone, then every page: two swaps before a check could undo each other's moves
+    // before the anchors (an early leave and an early entry), leaving stale anchors harmless.
+    for (int round = 0; round < 2; ++round) {
+        const bool early = round == 0;
+        const std::string r = std::to_string(round);
+        swap(S::Succeeded, S::Pending, early);  // {succeeded} and {pending, canceled}: counts stay
+        checkAll("after a succeeded/pending swap, round " + r);
+        swap(S::InProgress, S::Canceled, early);  // {failed, in progress} and {pending, canceled}
+        checkAll("after an in progress/canceled swap, round " + r);
+        swap(S::Failed, S::Succeeded, early);  // {failed, in progress} and {succeeded}
+        checkAll("after a failed/succeeded swap, round " + r);
+    }
+    EXPECT_GT(reader.anchoredPages() + reader2.anchoredPages(), afterFirst);
+
+    std::vector<Operation> more;
+    for (int i = 260; i < 300; ++i) {
+        more.push_back(randomOperation(rng, "o", i));
+        more.back().createdAt -= 10;  // sorts before many existing operations
+    }
+    store.insertOperations(more);
+    checkAll("after a second insert");
+    for (auto& op : ops) op.state = static_cast<OperationState>(rng() % 5);
+    store.updateOperations(ops);
+    checkAll("after state updates");
+}
+
 // The page's "count" is written before the rows are read (taken from the per-state counters);
 // if counters and rows ever disagree, the count must still be the number of items sent.
 TEST(SqlitePages, CountFollowsTheRowsWhenCountersDisagree) {
@@ -412,6 +517,101 @@ TEST(SqlitePages, PreRenderedOrchestrationEqualsTheJsonPathAfterUpdates) {
 // A store written by schema version 1 (no wire columns) is migrated on open; its old rows are
 // served through the JSON path (orchestrations) or rendered from the columns (operations) until
 // they are next written.
+namespace {
+// The state-change trigger of schema versions 1 to 6 (before operation_counts.entered).
+const char* const kVersion6Trigger = R"SQL(
+CREATE TRIGGER operations_upd AFTER UPDATE OF state ON operations WHEN OLD.state <> NEW.state BEGIN
+  UPDATE operation_counts SET n = n - 1 WHERE orchestration_id = OLD.orchestration_id AND state = OLD.state;
+  INSERT INTO operation_counts(orchestration_id, state, n) VALUES (NEW.orchestration_id, NEW.state, 1)
+    ON CONFLICT(orchestration_id, state) DO UPDATE SET n = n + 1;
+END;
+)SQL";
+
+std::string sqlText(const std::string& file, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_text(st, 0))
+        out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+}  // namespace
+
+// A store of schema version 6 (operation_counts without `entered`) migrates (7: entered = n) and
+// serves the same filtered pages, deep ones from anchors, before and after state changes that keep
+// the filtered counts (the trigger now counts entries).
+TEST(SqlitePages, MigratesAVersion6StoreAndServesFilteredDeepPages) {
+    TempDb db;
+    std::mt19937_64 rng(66);
+    std::vector<Operation> ops;
+    {
+        SqliteStore store(db.path());
+        store.insertOrchestration(orchestration("o"));
+        for (int i = 0; i < 120; ++i) ops.push_back(randomOperation(rng, "o", i));
+        store.insertOperations(ops);
+        for (int i = 0; i < 120; i += 4) ops[i].state = static_cast<OperationState>(rng() % 5);
+        store.updateOperations(ops);
+    }
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+    for (const char* sql : {"DROP TRIGGER operations_upd", "ALTER TABLE operation_counts DROP COLUMN entered",
+                            kVersion6Trigger, "DELETE FROM schema_migrations WHERE version >= 7"})
+        ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+    ASSERT_EQ(sqlText(db.path(), "SELECT count(*) FROM pragma_table_info('operation_counts') WHERE name='entered'"), "0");
+
+    keb::server::SqliteOptions anchored;
+    anchored.pageAnchorStride = 7;
+    SqliteStore store(db.path(), anchored);
+    EXPECT_EQ(store.schemaVersion(), 7);
+    EXPECT_EQ(sqlText(db.path(), "SELECT count(*) FROM operation_counts WHERE entered <> n"), "0");
+    keb::server::SqliteOptions ro = anchored;
+    ro.readOnly = true;
+    SqliteStore reader(db.path(), ro);
+    auto checkAll = [&](const std::string& when) {
+        for (const std::vector<OperationState>& states :
+             {std::vector<OperationState>{OperationState::Succeeded},
+              std::vector<OperationState>{OperationState::Pending, OperationState::Failed}}) {
+            for (int size : {1, 5, 20}) {
+                OperationQuery q;
+                q.states = states;
+                q.pageSize = size;
+                for (q.page = 1;; ++q.page) {
+                    const std::string expected = domPage(store, "o", q);
+                    for (SqliteStore* s : {&reader, &store}) {
+                        std::string text;
+                        ASSERT_TRUE(s->appendOperationPage("o", q, text));
+                        ASSERT_EQ(text, expected) << when << ", page " << q.page << " size " << size;
+                    }
+                    if (Json::parse(expected)["count"].get<int>() == 0) break;
+                }
+            }
+        }
+    };
+    checkAll("after the migration");
+    EXPECT_GT(reader.anchoredPages(), 20u);
+    // The first succeeded operation (list order) and the last pending one trade states (one
+    // transaction): the succeeded count stays, every position between them moves by one.
+    std::vector<Operation> listed = store.operationsOf("o");
+    Operation* first = nullptr;
+    Operation* last = nullptr;
+    for (auto& op : listed) {
+        if (!first && op.state == OperationState::Succeeded) first = &op;
+        if (op.state == OperationState::Pending) last = &op;
+    }
+    ASSERT_TRUE(first && last);
+    ASSERT_LT(first - listed.data(), last - listed.data() - 20);
+    first->state = OperationState::Pending;
+    last->state = OperationState::Succeeded;
+    store.updateOperations({*first, *last});
+    EXPECT_EQ(sqlText(db.path(), "SELECT entered - n FROM operation_counts WHERE state = 2"), "1");
+    checkAll("after a swap");
+}
+
 TEST(SqlitePages, MigratesAVersion1StoreAndServesOldRowsWithoutRenderedJson) {
     TempDb db;
     std::mt19937_64 rng(4);
@@ -423,7 +623,8 @@ TEST(SqlitePages, MigratesAVersion1StoreAndServesOldRowsWithoutRenderedJson) {
     }
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
-    for (const char* sql : {"ALTER TABLE orchestrations DROP COLUMN wire",
+    for (const char* sql : {"DROP TRIGGER operations_upd", "ALTER TABLE operation_counts DROP COLUMN entered",
+                            kVersion6Trigger, "ALTER TABLE orchestrations DROP COLUMN wire",
                             "ALTER TABLE orchestrations DROP COLUMN wire_split",
                             "ALTER TABLE operations DROP COLUMN wire",
                             "ALTER TABLE operations DROP COLUMN stage",

@@ -1,5 +1,5 @@
 // A store written by the previous schema (version 3, before SPEC 10) migrates when today's
-// SqliteStore opens it (migrations 4, 5 and 6, which rebuilds the operations table): every record reads back as the old server wrote it (new fields at their
+// SqliteStore opens it (migrations 4, 5, 6, which rebuilds the operations table, and 7): every record reads back as the old server wrote it (new fields at their
 // defaults: no stage, no rollout), the GET fast paths still give the JSON path's bytes, the
 // engine's restart query sees the same unfinished orchestrations, and new data (paused, stages,
 // rollout) can be written next to the old rows and survives a reopen.
@@ -155,8 +155,10 @@ TEST(SqliteMigration, SchemaVersion3StoreMigratesAndReadsAsWritten) {
     keb::test::writeSchemaV3Data(ref);
     {
         SqliteStore s(file);
-        EXPECT_EQ(s.schemaVersion(), 6);
+        EXPECT_EQ(s.schemaVersion(), 7);
         EXPECT_EQ(columnCount(file, "operations", "stage"), 1);
+        EXPECT_EQ(queryText(file, "SELECT count(*) FROM operation_counts WHERE entered <> n"), "0") << "migration 7";
+        EXPECT_NE(queryText(file, "SELECT count(*) FROM operation_counts"), "0");
         expectOperationsTableOfVersion6(file);
         EXPECT_EQ(s.pendingNotificationCount(), 0) << "migration 5: an empty outbox";
         expectSameReads(s, ref);
@@ -201,7 +203,7 @@ TEST(SqliteMigration, SchemaVersion3StoreMigratesAndReadsAsWritten) {
         expectSameReads(s, ref);
     }
     SqliteStore again(file);  // the migration runs once; the new rows survive the reopen
-    EXPECT_EQ(again.schemaVersion(), 6);
+    EXPECT_EQ(again.schemaVersion(), 7);
     expectSameReads(again, ref);
     keb::OrchestrationQuery paused;
     paused.states = {keb::OrchestrationState::Paused};
@@ -217,14 +219,14 @@ TEST(SqliteMigration, NewerSchemaIsRefused) {
     { SqliteStore s(file); }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (7, 'later')", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (8, 'later')", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
     try {
         SqliteStore s(file);
-        FAIL() << "a schema 7 store was opened";
+        FAIL() << "a schema 8 store was opened";
     } catch (const keb::server::SqliteError& e) {
-        EXPECT_NE(std::string(e.what()).find("schema version 7"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("(6)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("schema version 8"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("(7)"), std::string::npos) << e.what();
     }
 }
 

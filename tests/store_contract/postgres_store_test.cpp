@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -471,6 +472,143 @@ TEST(PostgresPages, DeepPagesFromAnchorsEqualOffsetPagesAcrossInserts) {
     checkAll("after state updates");
 }
 
+// Filtered deep pages (state=...) from anchors of their own, valid while the filter's count and
+// its states' entries (operation_counts.entered, migration 2) are unchanged. Swaps keep every
+// filtered count (one operation leaves a state and another enters it, one transaction) but move
+// positions; inserts sort into the middle. One- and two-state filters, pages of several sizes on
+// the writer, two readers sharing anchors and a reader without must equal listOperations (OFFSET).
+TEST(PostgresPages, DeepFilteredPagesFromAnchorsEqualOffsetPagesAcrossSwapsAndInserts) {
+    const std::string uri = freshDatabase();
+    keb::server::PostgresOptions anchored;
+    anchored.pageAnchorStride = 7;
+    PostgresStore store(uri, anchored);
+    store.insertOrchestration(makeOrch("o", 1000, OrchestrationState::InProgress));
+    using S = OperationState;
+    const S cycle[] = {S::Succeeded, S::Failed, S::InProgress, S::Succeeded, S::Pending, S::Canceled, S::Succeeded};
+    std::vector<keb::Operation> ops;
+    for (int i = 0; i < 160; ++i)
+        ops.push_back(makeOp("o", "op-" + std::to_string(1000 + i), 1000 + (i * 7) % 13, i, cycle[(i * 5) % 7]));
+    store.insertOperations(ops);
+    keb::server::PostgresOptions ro = anchored;
+    ro.readOnly = true;
+    ro.pageAnchors = std::make_shared<keb::server::PageAnchors>();
+    PostgresStore reader(uri, ro), reader2(uri, ro);
+    ro.pageAnchors = nullptr;
+    ro.pageAnchorStride = 0;
+    PostgresStore plain(uri, ro);
+    const std::vector<std::vector<S>> filters = {
+        {S::Succeeded}, {S::Failed, S::InProgress}, {S::Pending, S::Canceled}, {S::Canceled, S::Failed, S::Pending}};
+    auto checkAll = [&](const std::string& when) {
+        for (const auto& states : filters)
+            for (int size : {1, 4, 7, 10, 50}) {
+                keb::OperationQuery q;
+                q.states = states;
+                q.pageSize = size;
+                for (q.page = 1;; ++q.page) {
+                    const auto want = store.listOperations("o", q);
+                    const std::string expected = keb::dumpWire(keb::pageJson(want));
+                    for (PostgresStore* s : {&reader, &store, &reader2, &plain}) {
+                        std::string text;
+                        ASSERT_TRUE(s->appendOperationPage("o", q, text));
+                        ASSERT_EQ(text, expected) << when << ", filter of " << states.size() << ", page " << q.page
+                                                  << " size " << size;
+                    }
+                    if (want.count == 0) break;
+                }
+            }
+    };
+    // The first operation (in list order) in `in` and the last in `out` trade states, or the last
+    // in `in` and the first in `out`.
+    auto swap = [&](S in, S out, bool earlyLeaves) {
+        std::vector<keb::Operation> sorted = store.operationsOf("o");
+        if (!earlyLeaves) std::reverse(sorted.begin(), sorted.end());
+        auto leaves = std::find_if(sorted.begin(), sorted.end(), [&](const keb::Operation& op) { return op.state == in; });
+        auto enters = std::find_if(sorted.rbegin(), sorted.rend(), [&](const keb::Operation& op) { return op.state == out; });
+        ASSERT_TRUE(leaves != sorted.end() && enters != sorted.rend());
+        keb::Operation a = *leaves, b = *enters;
+        a.state = out;
+        b.state = in;
+        store.updateOperations({a, b});
+    };
+    checkAll("after insert");
+    const auto afterFirst = reader.anchoredPages() + reader2.anchoredPages();
+    EXPECT_GT(afterFirst, 150u);
+    EXPECT_GT(store.anchoredPages(), 70u);
+    EXPECT_EQ(plain.anchoredPages(), 0u);
+    // Each swap alone, then every page (two swaps could undo each other's moves before the anchors).
+    for (int round = 0; round < 2; ++round) {
+        const bool early = round == 0;
+        const std::string r = std::to_string(round);
+        swap(S::Succeeded, S::Pending, early);
+        checkAll("after a succeeded/pending swap, round " + r);
+        swap(S::InProgress, S::Canceled, early);
+        checkAll("after an in progress/canceled swap, round " + r);
+        swap(S::Failed, S::Succeeded, early);
+        checkAll("after a failed/succeeded swap, round " + r);
+    }
+    EXPECT_GT(reader.anchoredPages() + reader2.anchoredPages(), afterFirst);
+    std::vector<keb::Operation> more;
+    for (int i = 160; i < 190; ++i)
+        more.push_back(makeOp("o", "op-" + std::to_string(1000 + i), 1000 + i % 5, i, cycle[i % 7]));
+    store.insertOperations(more);
+    checkAll("after a second insert");
+}
+
+// A database of schema version 1 (operation_counts without `entered`) migrates (2: entered = n)
+// and serves the same filtered deep pages, also after a swap that keeps the counts.
+TEST(PostgresMigrations, AVersion1DatabaseGetsEntryCountsAndServesFilteredDeepPages) {
+    const std::string uri = freshDatabase();
+    using S = OperationState;
+    {
+        PostgresStore s(uri);
+        s.insertOrchestration(makeOrch("o", 1000, OrchestrationState::InProgress));
+        std::vector<keb::Operation> ops;
+        for (int i = 0; i < 60; ++i)
+            ops.push_back(makeOp("o", "op-" + std::to_string(1000 + i), 1000 + i % 9, i, i % 3 ? S::Succeeded : S::Pending));
+        s.insertOperations(ops);
+    }
+    {
+        pg::Connection c(uri);
+        c.exec(
+            "ALTER TABLE operation_counts DROP COLUMN entered; DELETE FROM schema_migrations WHERE version >= 2; "
+            "CREATE OR REPLACE FUNCTION keb_count_operation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "UPDATE operation_counts SET n = n - 1 WHERE orchestration_id = OLD.orchestration_id AND state = OLD.state; "
+            "INSERT INTO operation_counts(orchestration_id, state, n) VALUES (NEW.orchestration_id, NEW.state, 1) "
+            "ON CONFLICT (orchestration_id, state) DO UPDATE SET n = operation_counts.n + 1; RETURN NULL; END $$;");
+    }
+    keb::server::PostgresOptions anchored;
+    anchored.pageAnchorStride = 5;
+    PostgresStore store(uri, anchored);
+    EXPECT_EQ(store.schemaVersion(), 2);
+    pg::Connection c(uri);
+    EXPECT_EQ(c.query("SELECT count(*) FROM operation_counts WHERE entered <> n").i64(0, 0), 0);
+    auto check = [&](const std::string& when) {
+        for (const std::vector<S>& states : {std::vector<S>{S::Succeeded}, std::vector<S>{S::Pending, S::Succeeded}})
+            for (int size : {1, 3}) {
+                keb::OperationQuery q;
+                q.states = states;
+                q.pageSize = size;
+                for (q.page = 1;; ++q.page) {
+                    const auto want = store.listOperations("o", q);
+                    std::string text;
+                    ASSERT_TRUE(store.appendOperationPage("o", q, text));
+                    ASSERT_EQ(text, keb::dumpWire(keb::pageJson(want))) << when << ", page " << q.page;
+                    if (want.count == 0) break;
+                }
+            }
+    };
+    check("after the migration");
+    EXPECT_GT(store.anchoredPages(), 20u);
+    keb::Operation first = *store.getOperation("o", "op-1001"), last = *store.getOperation("o", "op-1057");
+    ASSERT_EQ(first.state, S::Succeeded);
+    ASSERT_EQ(last.state, S::Pending);
+    first.state = S::Pending;
+    last.state = S::Succeeded;
+    store.updateOperations({first, last});
+    EXPECT_EQ(c.query("SELECT entered - n FROM operation_counts WHERE state = 2").i64(0, 0), 1);
+    check("after a swap");
+}
+
 TEST(PostgresMigrations, ReplicasStartingTogetherMigrateOnce) {
     const std::string uri = freshDatabase();
     std::vector<std::thread> threads;
@@ -480,7 +618,7 @@ TEST(PostgresMigrations, ReplicasStartingTogetherMigrateOnce) {
         threads.emplace_back([&, i] {
             try {
                 PostgresStore s(uri);
-                if (s.schemaVersion() == 1) ++ok;
+                if (s.schemaVersion() == 2) ++ok;
             } catch (const std::exception& e) {
                 errors[i] = e.what();
             }
@@ -489,7 +627,7 @@ TEST(PostgresMigrations, ReplicasStartingTogetherMigrateOnce) {
     for (const auto& e : errors) EXPECT_EQ(e, "");
     EXPECT_EQ(ok.load(), 6);
     pg::Connection c(uri);
-    EXPECT_EQ(c.query("SELECT count(*) FROM schema_migrations").i64(0, 0), 1);
+    EXPECT_EQ(c.query("SELECT count(*) FROM schema_migrations").i64(0, 0), 2);
     EXPECT_EQ(c.query("SELECT count(*) FROM pg_constraint WHERE conname = 'operations_one_in_progress_per_runtime'").i64(0, 0), 1);
 }
 
