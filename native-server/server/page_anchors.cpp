@@ -1,6 +1,7 @@
 #include "page_anchors.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace keb::server {
 
@@ -44,6 +45,22 @@ void PageAnchors::drop(const std::string& orchestrationID, unsigned states, cons
     std::lock_guard<std::mutex> lk(mu_);
     auto it = byKey_.find(key);
     if (it != byKey_.end() && it->second.get() == stale) byKey_.erase(it);
+}
+
+std::vector<int> filterCodes(const std::vector<OperationState>& states, std::span<const OperationState> codeOrder,
+                             unsigned* mask) {
+    std::vector<int> codes;
+    *mask = 0;
+    for (OperationState st : states) {
+        const auto at = std::find(codeOrder.begin(), codeOrder.end(), st);
+        if (at == codeOrder.end()) throw std::invalid_argument("page filter: a state without a store code");
+        const int c = static_cast<int>(at - codeOrder.begin());
+        if (*mask & (1u << c)) continue;
+        *mask |= 1u << c;
+        codes.push_back(c);
+    }
+    std::sort(codes.begin(), codes.end());
+    return codes;
 }
 
 }  // namespace keb::server

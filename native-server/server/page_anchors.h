@@ -18,11 +18,14 @@
 // the filtered set, and with keys that never change its order, is the same.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "keb/model.h"
 
 namespace keb::server {
 
@@ -53,5 +56,11 @@ private:
     mutable std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<const Anchors>> byKey_;
 };
+
+// A page filter's distinct state codes, ascending, and as a bit set (`mask`: bit c for code c;
+// PageAnchors' `states` key, 0: no filter). A state's code is its index in `codeOrder` (the store's
+// own state codes).
+std::vector<int> filterCodes(const std::vector<OperationState>& states, std::span<const OperationState> codeOrder,
+                             unsigned* mask);
 
 }  // namespace keb::server

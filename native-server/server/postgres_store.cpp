@@ -1000,20 +1000,6 @@ bool PostgresStore::appendOperationPage(const std::string& orchestrationID, cons
 }
 
 namespace {
-// The filter's distinct state codes, ascending, and as a bit set (PageAnchors' key; 0: none).
-std::vector<int> filterCodes(const std::vector<OperationState>& states, unsigned* mask) {
-    std::vector<int> codes;
-    *mask = 0;
-    for (OperationState st : states) {
-        const int c = stateCode(kOpStates, st);
-        if (*mask & (1u << c)) continue;
-        *mask |= 1u << c;
-        codes.push_back(c);
-    }
-    std::sort(codes.begin(), codes.end());
-    return codes;
-}
-
 // The rows of a page: ($1 orchestration, $2 page size, $3 rows to skip, $4..$6 the anchor's key
 // when `anchored`). Filtered by several states from an anchor: each state's first $2 + $3 rows
 // from its own seek in operations_state, merged (one index walk over all states would read the
@@ -1047,7 +1033,7 @@ bool PostgresStore::appendPage(const std::string& orchestrationID, const Operati
     const PageAnchors::Key* k = nullptr;
     const std::int64_t stride = options_.pageAnchorStride;
     unsigned mask = 0;
-    const std::vector<int> codes = filterCodes(q.states, &mask);
+    const std::vector<int> codes = filterCodes(q.states, kOpStates, &mask);
     if (mayAnchor && !groupTx_ && stride > 0 && offset >= stride) {
         anchors = pageAnchorsOf(orchestrationID, filter, mask);
         k = anchors->before(offset, &skip);

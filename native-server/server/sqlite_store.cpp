@@ -962,20 +962,6 @@ SqliteStore::Stmt& SqliteStore::totalStmt(std::size_t states) {
 }
 
 namespace {
-// The filter's state codes, ascending, and as a bit set (PageAnchors' key; 0: no filter).
-std::vector<int> filterCodes(const std::vector<OperationState>& states, unsigned* mask) {
-    std::vector<int> codes;
-    *mask = 0;
-    for (OperationState st : states) {
-        const int c = stateCode(kOpStates, st);
-        if (*mask & (1u << c)) continue;
-        *mask |= 1u << c;
-        codes.push_back(c);
-    }
-    std::sort(codes.begin(), codes.end());
-    return codes;
-}
-
 // " AND state IN (2,4)" with the codes as literals ("" for none).
 std::string literalStateFilter(const std::vector<int>& codes) {
     if (codes.empty()) return "";
@@ -1044,7 +1030,7 @@ bool SqliteStore::appendRenderedPage(const std::string& orchestrationID, const O
     unsigned mask = 0;
     Stmt* sp = nullptr;
     if (mayAnchor && !groupTx_ && stride > 0 && offset >= stride) {
-        const std::vector<int> codes = filterCodes(states, &mask);
+        const std::vector<int> codes = filterCodes(states, kOpStates, &mask);
         a = pageAnchors(orchestrationID, codes, mask);
         k = a->before(offset, &skip);
         if (k) {

@@ -19,6 +19,7 @@
 #include "keb/engine.h"
 #include "keb/wire.h"
 #include "generation_store.h"
+#include "sqlite_query_text.h"
 #include "sqlite_store.h"
 
 using namespace keb;
@@ -130,6 +131,48 @@ private:
 std::string domPage(Store& store, const std::string& id, const OperationQuery& q) {
     return dumpWire(pageJson(store.listOperations(id, q)));
 }
+
+// Every page of orchestration "o" (each filter, each page size, up to the first empty page) from
+// each of `stores`, asked in that order, must equal the DOM path's (`dom`'s JSON path, OFFSET).
+void expectPagesLikeTheDomPath(Store& dom, std::initializer_list<SqliteStore*> stores,
+                               const std::vector<std::vector<OperationState>>& filters, std::initializer_list<int> sizes,
+                               const std::string& when) {
+    for (const auto& states : filters)
+        for (int size : sizes) {
+            OperationQuery q;
+            q.states = states;
+            q.pageSize = size;
+            for (q.page = 1;; ++q.page) {
+                const std::string expected = domPage(dom, "o", q);
+                int i = 0;
+                for (SqliteStore* s : stores) {
+                    std::string text;
+                    ASSERT_TRUE(s->appendOperationPage("o", q, text)) << when << ", connection " << i;
+                    ASSERT_EQ(text, expected) << when << ", connection " << i << ", filter of " << states.size()
+                                              << ", page " << q.page << " size " << size;
+                    ++i;
+                }
+                if (Json::parse(expected)["count"].get<int>() == 0) break;
+            }
+        }
+}
+
+// The connections the deep-page tests compare, beside a writer: two read-only readers sharing
+// their anchors (as the reader pool's connections do) and a reader without anchors.
+struct AnchoredReaders {
+    AnchoredReaders(const std::string& path, keb::server::SqliteOptions writer)
+        : reader(path, readOnly(writer, shared)), reader2(path, readOnly(writer, shared)),
+          plain(path, readOnly(writer, nullptr, 0)) {}
+    static keb::server::SqliteOptions readOnly(keb::server::SqliteOptions o,
+                                               std::shared_ptr<keb::server::PageAnchors> anchors, int stride = -1) {
+        o.readOnly = true;
+        o.pageAnchors = std::move(anchors);
+        if (stride >= 0) o.pageAnchorStride = stride;
+        return o;
+    }
+    std::shared_ptr<keb::server::PageAnchors> shared = std::make_shared<keb::server::PageAnchors>();
+    SqliteStore reader, reader2, plain;
+};
 
 }  // namespace
 
@@ -257,32 +300,10 @@ TEST(SqlitePages, DeepPagesFromAnchorsEqualOffsetPagesAcrossInserts) {
     for (int i = 0; i < 150; ++i) ops.push_back(randomOperation(rng, "o", i));
     store.insertOperations(ops);
     store.insertOperations({randomOperation(rng, "p", 0), randomOperation(rng, "p", 1)});
-    keb::server::SqliteOptions ro = anchored;
-    ro.readOnly = true;
-    ro.pageAnchors = std::make_shared<keb::server::PageAnchors>();  // shared, as in the reader pool
-    SqliteStore reader(db.path(), ro);
-    SqliteStore reader2(db.path(), ro);
-    ro.pageAnchors = nullptr;
-    ro.pageAnchorStride = 0;
-    SqliteStore plain(db.path(), ro);
+    AnchoredReaders readers(db.path(), anchored);
+    SqliteStore &reader = readers.reader, &reader2 = readers.reader2, &plain = readers.plain;
     auto checkAll = [&](const char* when) {
-        for (int size : {1, 3, 7, 10, 50}) {
-            OperationQuery q;
-            q.pageSize = size;
-            for (q.page = 1;; ++q.page) {
-                std::string a, b, c, d;
-                ASSERT_TRUE(store.appendOperationPage("o", q, a));
-                ASSERT_TRUE(reader.appendOperationPage("o", q, b));
-                ASSERT_TRUE(reader2.appendOperationPage("o", q, d));
-                ASSERT_TRUE(plain.appendOperationPage("o", q, c));
-                const std::string expected = domPage(store, "o", q);
-                ASSERT_EQ(a, expected) << when << ", page " << q.page << " size " << size;
-                ASSERT_EQ(b, expected) << when << ", reader, page " << q.page << " size " << size;
-                ASSERT_EQ(c, expected) << when << ", plain, page " << q.page << " size " << size;
-                ASSERT_EQ(d, expected) << when << ", second reader, page " << q.page << " size " << size;
-                if (Json::parse(expected)["count"].get<int>() == 0) break;
-            }
-        }
+        expectPagesLikeTheDomPath(store, {&store, &reader, &reader2, &plain}, {{}}, {1, 3, 7, 10, 50}, when);
     };
     checkAll("after insert");
     const auto afterFirst = reader.anchoredPages();
@@ -321,36 +342,14 @@ TEST(SqlitePages, DeepFilteredPagesFromAnchorsEqualOffsetPagesAcrossSwapsAndInse
     for (int i = 0; i < 260; ++i) ops.push_back(randomOperation(rng, "o", i));
     store.insertOperations(ops);
     store.insertOperations({randomOperation(rng, "p", 0), randomOperation(rng, "p", 1)});
-    keb::server::SqliteOptions ro = anchored;
-    ro.readOnly = true;
-    ro.pageAnchors = std::make_shared<keb::server::PageAnchors>();  // shared, as in the reader pool
-    SqliteStore reader(db.path(), ro);
-    SqliteStore reader2(db.path(), ro);
-    ro.pageAnchors = nullptr;
-    ro.pageAnchorStride = 0;
-    SqliteStore plain(db.path(), ro);
+    AnchoredReaders readers(db.path(), anchored);
+    SqliteStore &reader = readers.reader, &reader2 = readers.reader2, &plain = readers.plain;
     using S = OperationState;
     const std::vector<std::vector<OperationState>> filters = {
         {S::Succeeded}, {S::Failed, S::InProgress}, {S::Pending, S::Canceled, S::Pending},
         {S::Canceled, S::Failed, S::Pending}};
     auto checkAll = [&](const std::string& when) {
-        for (const auto& states : filters) {
-            for (int size : {1, 3, 7, 10, 50}) {
-                OperationQuery q;
-                q.states = states;
-                q.pageSize = size;
-                for (q.page = 1;; ++q.page) {
-                    const std::string expected = domPage(store, "o", q);
-                    for (SqliteStore* s : {&reader, &store, &reader2, &plain}) {
-                        std::string text;
-                        ASSERT_TRUE(s->appendOperationPage("o", q, text));
-                        ASSERT_EQ(text, expected) << when << ", filter of " << states.size() << ", page " << q.page
-                                                  << " size " << size;
-                    }
-                    if (Json::parse(expected)["count"].get<int>() == 0) break;
-                }
-            }
-        }
+        expectPagesLikeTheDomPath(store, {&reader, &store, &reader2, &plain}, filters, {1, 3, 7, 10, 50}, when);
     };
     // The first operation (in list order) in state `in` and the last in `out` trade states (or the
     // last and the first), in one transaction: every filtered count stays, and every position
@@ -526,19 +525,6 @@ CREATE TRIGGER operations_upd AFTER UPDATE OF state ON operations WHEN OLD.state
     ON CONFLICT(orchestration_id, state) DO UPDATE SET n = n + 1;
 END;
 )SQL";
-
-std::string sqlText(const std::string& file, const std::string& sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt* st = nullptr;
-    std::string out;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_text(st, 0))
-        out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return out;
-}
 }  // namespace
 
 // A store of schema version 6 (operation_counts without `entered`) migrates (7: entered = n) and
@@ -562,35 +548,20 @@ TEST(SqlitePages, MigratesAVersion6StoreAndServesFilteredDeepPages) {
                             kVersion6Trigger, "DELETE FROM schema_migrations WHERE version >= 7"})
         ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(raw);
     sqlite3_close(raw);
-    ASSERT_EQ(sqlText(db.path(), "SELECT count(*) FROM pragma_table_info('operation_counts') WHERE name='entered'"), "0");
+    ASSERT_EQ(queryText(db.path(), "SELECT count(*) FROM pragma_table_info('operation_counts') WHERE name='entered'"), "0");
 
     keb::server::SqliteOptions anchored;
     anchored.pageAnchorStride = 7;
     SqliteStore store(db.path(), anchored);
     EXPECT_EQ(store.schemaVersion(), 7);
-    EXPECT_EQ(sqlText(db.path(), "SELECT count(*) FROM operation_counts WHERE entered <> n"), "0");
+    EXPECT_EQ(queryText(db.path(), "SELECT count(*) FROM operation_counts WHERE entered <> n"), "0");
     keb::server::SqliteOptions ro = anchored;
     ro.readOnly = true;
     SqliteStore reader(db.path(), ro);
     auto checkAll = [&](const std::string& when) {
-        for (const std::vector<OperationState>& states :
-             {std::vector<OperationState>{OperationState::Succeeded},
-              std::vector<OperationState>{OperationState::Pending, OperationState::Failed}}) {
-            for (int size : {1, 5, 20}) {
-                OperationQuery q;
-                q.states = states;
-                q.pageSize = size;
-                for (q.page = 1;; ++q.page) {
-                    const std::string expected = domPage(store, "o", q);
-                    for (SqliteStore* s : {&reader, &store}) {
-                        std::string text;
-                        ASSERT_TRUE(s->appendOperationPage("o", q, text));
-                        ASSERT_EQ(text, expected) << when << ", page " << q.page << " size " << size;
-                    }
-                    if (Json::parse(expected)["count"].get<int>() == 0) break;
-                }
-            }
-        }
+        expectPagesLikeTheDomPath(store, {&reader, &store},
+                                  {{OperationState::Succeeded}, {OperationState::Pending, OperationState::Failed}},
+                                  {1, 5, 20}, when);
     };
     checkAll("after the migration");
     EXPECT_GT(reader.anchoredPages(), 20u);
@@ -608,7 +579,7 @@ TEST(SqlitePages, MigratesAVersion6StoreAndServesFilteredDeepPages) {
     first->state = OperationState::Pending;
     last->state = OperationState::Succeeded;
     store.updateOperations({*first, *last});
-    EXPECT_EQ(sqlText(db.path(), "SELECT entered - n FROM operation_counts WHERE state = 2"), "1");
+    EXPECT_EQ(queryText(db.path(), "SELECT entered - n FROM operation_counts WHERE state = 2"), "1");
     checkAll("after a swap");
 }
 

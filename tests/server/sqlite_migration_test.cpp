@@ -14,6 +14,7 @@
 #include "keb/api.h"
 #include "keb/reference_store.h"
 #include "keb/wire.h"
+#include "sqlite_query_text.h"
 #include "sqlite_store.h"
 #include "sqlite_v3_data.h"
 #include "store_contract.h"
@@ -70,20 +71,6 @@ int columnCount(const std::string& file, const char* table, const char* column) 
     sqlite3_finalize(s);
     sqlite3_close(db);
     return n;
-}
-
-// One SQL answer as text ("" when there is no row).
-std::string queryText(const std::string& file, const std::string& sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt* s = nullptr;
-    std::string out;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
-        sqlite3_column_text(s, 0))
-        out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return out;
 }
 
 // Migration 6 rebuilt `operations` with `wire` right after the key columns (the page reads it

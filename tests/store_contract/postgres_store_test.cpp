@@ -416,6 +416,48 @@ TEST(PostgresGroupCommit, QueuedWritesBeyondOneStatementAreAllWritten) {
     same("after the group");
 }
 
+// Every page of orchestration "o" (each filter, page sizes 1-50, up to the first empty page) from
+// each of `stores`, asked in that order, must equal `dom`'s listOperations (the JSON path, OFFSET).
+void expectPagesLikeListOperations(PostgresStore& dom, std::initializer_list<PostgresStore*> stores,
+                                   const std::vector<std::vector<OperationState>>& filters, const std::string& when) {
+    for (const auto& states : filters)
+        for (int size : {1, 4, 7, 10, 50}) {
+            keb::OperationQuery q;
+            q.states = states;
+            q.pageSize = size;
+            for (q.page = 1;; ++q.page) {
+                const auto want = dom.listOperations("o", q);
+                const std::string expected = keb::dumpWire(keb::pageJson(want));
+                int i = 0;
+                for (PostgresStore* s : stores) {
+                    std::string text;
+                    ASSERT_TRUE(s->appendOperationPage("o", q, text)) << when << ", connection " << i;
+                    ASSERT_EQ(text, expected) << when << ", connection " << i << ", filter of " << states.size()
+                                              << ", page " << q.page << " size " << size;
+                    ++i;
+                }
+                if (want.count == 0) break;
+            }
+        }
+}
+
+// The connections the deep-page tests compare, beside a writer: two read-only readers sharing
+// their anchors (as the reader pool's connections do) and a reader without anchors.
+struct AnchoredReaders {
+    AnchoredReaders(const std::string& uri, keb::server::PostgresOptions writer)
+        : reader(uri, readOnly(writer, shared)), reader2(uri, readOnly(writer, shared)),
+          plain(uri, readOnly(writer, nullptr, 0)) {}
+    static keb::server::PostgresOptions readOnly(keb::server::PostgresOptions o,
+                                                 std::shared_ptr<keb::server::PageAnchors> anchors, int stride = -1) {
+        o.readOnly = true;
+        o.pageAnchors = std::move(anchors);
+        if (stride >= 0) o.pageAnchorStride = stride;
+        return o;
+    }
+    std::shared_ptr<keb::server::PageAnchors> shared = std::make_shared<keb::server::PageAnchors>();
+    PostgresStore reader, reader2, plain;
+};
+
 // Deep pages seek from a remembered key every pageAnchorStride rows (page_anchors.h) instead of
 // OFFSET. Inserts that sort into the middle move every later position; a state update moves none.
 // Pages of the writer, of two readers sharing anchors (as the reader pool does) and of a reader
@@ -431,28 +473,10 @@ TEST(PostgresPages, DeepPagesFromAnchorsEqualOffsetPagesAcrossInserts) {
     for (int i = 0; i < 120; ++i) ops.push_back(makeOp("o", "op-" + std::to_string(1000 + i), 1000 + (i * 7) % 13, i));
     store.insertOperations(ops);
     store.insertOperations({makeOp("p", "p-1", 1000, 0)});
-    keb::server::PostgresOptions ro = anchored;
-    ro.readOnly = true;
-    ro.pageAnchors = std::make_shared<keb::server::PageAnchors>();
-    PostgresStore reader(uri, ro), reader2(uri, ro);
-    ro.pageAnchors = nullptr;
-    ro.pageAnchorStride = 0;
-    PostgresStore plain(uri, ro);
+    AnchoredReaders readers(uri, anchored);
+    PostgresStore &reader = readers.reader, &reader2 = readers.reader2, &plain = readers.plain;
     auto checkAll = [&](const char* when) {
-        for (int size : {1, 4, 7, 10, 50}) {
-            keb::OperationQuery q;
-            q.pageSize = size;
-            for (q.page = 1;; ++q.page) {
-                const auto want = store.listOperations("o", q);
-                const std::string expected = keb::dumpWire(keb::pageJson(want));
-                for (PostgresStore* s : {&store, &reader, &reader2, &plain}) {
-                    std::string text;
-                    ASSERT_TRUE(s->appendOperationPage("o", q, text));
-                    ASSERT_EQ(text, expected) << when << ", page " << q.page << " size " << size;
-                }
-                if (want.count == 0) break;
-            }
-        }
+        expectPagesLikeListOperations(store, {&store, &reader, &reader2, &plain}, {{}}, when);
     };
     checkAll("after insert");
     const auto afterFirst = reader.anchoredPages();
@@ -489,33 +513,12 @@ TEST(PostgresPages, DeepFilteredPagesFromAnchorsEqualOffsetPagesAcrossSwapsAndIn
     for (int i = 0; i < 160; ++i)
         ops.push_back(makeOp("o", "op-" + std::to_string(1000 + i), 1000 + (i * 7) % 13, i, cycle[(i * 5) % 7]));
     store.insertOperations(ops);
-    keb::server::PostgresOptions ro = anchored;
-    ro.readOnly = true;
-    ro.pageAnchors = std::make_shared<keb::server::PageAnchors>();
-    PostgresStore reader(uri, ro), reader2(uri, ro);
-    ro.pageAnchors = nullptr;
-    ro.pageAnchorStride = 0;
-    PostgresStore plain(uri, ro);
+    AnchoredReaders readers(uri, anchored);
+    PostgresStore &reader = readers.reader, &reader2 = readers.reader2, &plain = readers.plain;
     const std::vector<std::vector<S>> filters = {
         {S::Succeeded}, {S::Failed, S::InProgress}, {S::Pending, S::Canceled}, {S::Canceled, S::Failed, S::Pending}};
     auto checkAll = [&](const std::string& when) {
-        for (const auto& states : filters)
-            for (int size : {1, 4, 7, 10, 50}) {
-                keb::OperationQuery q;
-                q.states = states;
-                q.pageSize = size;
-                for (q.page = 1;; ++q.page) {
-                    const auto want = store.listOperations("o", q);
-                    const std::string expected = keb::dumpWire(keb::pageJson(want));
-                    for (PostgresStore* s : {&reader, &store, &reader2, &plain}) {
-                        std::string text;
-                        ASSERT_TRUE(s->appendOperationPage("o", q, text));
-                        ASSERT_EQ(text, expected) << when << ", filter of " << states.size() << ", page " << q.page
-                                                  << " size " << size;
-                    }
-                    if (want.count == 0) break;
-                }
-            }
+        expectPagesLikeListOperations(store, {&reader, &store, &reader2, &plain}, filters, when);
     };
     // The first operation (in list order) in `in` and the last in `out` trade states, or the last
     // in `in` and the first in `out`.
